@@ -1,0 +1,34 @@
+"""pipssl: make pip verify TLS again, safely.
+
+Diagnose why ``pip`` fails with CERTIFICATE_VERIFY_FAILED (or has no ssl module at
+all) and say exactly what to change; verification is never switched off.
+
+    >>> import pipssl
+    >>> report = pipssl.diagnose()
+    >>> report.ok, [f.code for f in report.findings]
+
+Importing pipssl is cheap: nothing touches the network, spawns a process or parses a
+certificate until you call a function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._report import Finding, Report
+from .errors import PipsslError
+
+if TYPE_CHECKING:
+    from .diagnose import diagnose
+
+__version__ = "0.1.0"
+__all__ = ["Finding", "PipsslError", "Report", "diagnose"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so `import pipssl` stays within its start-up budget.
+    if name == "diagnose":
+        from .diagnose import diagnose
+
+        return diagnose
+    raise AttributeError("module 'pipssl' has no attribute {!r}".format(name))

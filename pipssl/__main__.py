@@ -1,0 +1,10 @@
+"""``python -m pipssl``: the same CLI as the ``pipssl`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
