@@ -19,7 +19,7 @@ from ._report import Finding, Report
 from .errors import PipsslError
 
 if TYPE_CHECKING:
-    from .diagnose import diagnose
+    from .diagnosis import diagnose
 
 __version__ = "0.1.0"
 __all__ = ["Finding", "PipsslError", "Report", "diagnose"]
@@ -28,7 +28,7 @@ __all__ = ["Finding", "PipsslError", "Report", "diagnose"]
 def __getattr__(name: str) -> Any:
     # Loaded on first use, so `import pipssl` stays within its start-up budget.
     if name == "diagnose":
-        from .diagnose import diagnose
+        from .diagnosis import diagnose
 
         return diagnose
     raise AttributeError("module 'pipssl' has no attribute {!r}".format(name))

@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .diagnose import diagnose
+    from .diagnosis import diagnose
 
     report = diagnose(python=args.python, index_urls_=args.index_url, timeout=args.timeout)
     if args.json:

@@ -385,6 +385,23 @@ def _connect(host: str, port: int, deadline: _Deadline, stage: str) -> socket.so
     raise _Failure(stage, kind, "{}:{}: {}".format(host, port, last))
 
 
+def _speaks_http(host: str, port: int, deadline: _Deadline) -> bool:
+    """Does this proxy answer a plain-text request?  Confirms an https:// proxy URL
+    that should say http:// before we tell the user to change it."""
+    try:
+        sock = _connect(host, port, deadline, "proxy")
+    except _Failure:
+        return False
+    try:
+        sock.settimeout(deadline.left())
+        sock.sendall(b"OPTIONS * HTTP/1.1\r\nHost: pipssl\r\n\r\n")
+        return _recv(sock, deadline).startswith(b"HTTP/")
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
 def _tunnel(
     host: str,
     port: int,
@@ -400,20 +417,26 @@ def _tunnel(
     sock: Any = _connect(phost, pport, deadline, "proxy")
     if parts.scheme == "https":
         tap = _Tap()
+        # A plain proxy may just wait for the end of an HTTP request that never comes:
+        # keep half the budget to check whether it speaks plain HTTP instead.
+        tls_deadline = _Deadline(deadline.left() / 2)
         try:
-            obj = _handshake(sock, make_context(cafiles, cadata), phost, deadline, tap)
+            obj = _handshake(sock, make_context(cafiles, cadata), phost, tls_deadline, tap)
         except (OSError, ValueError) as exc:
             sock.close()
-            if tap.first and not looks_like_tls(tap.first):
+            if (tap.first and not looks_like_tls(tap.first)) or _speaks_http(
+                phost, pport, deadline
+            ):
                 raise _Failure(
                     "proxy",
                     "proxy-scheme-mismatch",
-                    "the proxy {} answered TLS with plain text ({!r})".format(
-                        proxy.display, tap.first[:12]
+                    "TLS to the proxy {} failed ({}), but it answers plain HTTP".format(
+                        proxy.display, exc
                     ),
                 ) from None
-            raise _Failure("proxy", "proxy-unreachable", "TLS to the proxy failed: {}".format(
-                exc)) from None
+            raise _Failure(
+                "proxy", "proxy-unreachable", "TLS to the proxy failed: {}".format(exc)
+            ) from None
         sock = _TlsTransport(sock, obj, deadline)
     request = "CONNECT {h}:{p} HTTP/1.1\r\nHost: {h}:{p}\r\nUser-Agent: pipssl\r\n".format(
         h=host if ":" not in host else "[{}]".format(host), p=port

@@ -175,10 +175,22 @@ def check_pip(target: Target) -> List[Finding]:
 
 
 def _cafile_problem(path: str) -> Optional[BundleError]:
+    """Why pip could not use ``path`` as its CA file, or None when it can."""
     try:
         cabundle.load_cafile(path)
+        with open(path, "rb") as fh:
+            pem = b"-----BEGIN CERTIFICATE-----" in fh.read()
     except BundleError as exc:
         return exc
+    except OSError as exc:
+        return BundleError("{}: {}".format(path, exc.strerror), reference="cafile-unreadable")
+    if not pem:
+        # OpenSSL (and so pip) only loads PEM from a CA file.
+        return BundleError(
+            "{} holds a DER certificate; pip needs PEM "
+            "(openssl x509 -inform der -in FILE -out FILE.pem)".format(path),
+            reference="ca-not-a-certificate",
+        )
     return None
 
 
@@ -503,7 +515,7 @@ def classify(
                 )
             )
         return findings
-    if code == 62:
+    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
         names = ", ".join(leaf.san_dns + leaf.san_ip) if leaf else "?"
         return [
             Finding.make(
