@@ -31,4 +31,4 @@ def __getattr__(name: str) -> Any:
         from .diagnosis import diagnose
 
         return diagnose
-    raise AttributeError("module 'pipssl' has no attribute {!r}".format(name))
+    raise AttributeError(f"module 'pipssl' has no attribute {name!r}")

@@ -7,6 +7,7 @@ stdout carries exactly one JSON object; everything for humans goes to stderr.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import List, NoReturn, Optional, Sequence
 
@@ -19,17 +20,17 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, "{}: error: {}\n".format(self.prog, message))
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _timeout(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("--timeout {!r} is not a number".format(text)) from None
-    if not value > 0 or value != value:
+        raise argparse.ArgumentTypeError(f"--timeout {text!r} is not a number") from None
+    if not value > 0 or math.isnan(value):
         raise argparse.ArgumentTypeError(
-            "--timeout must be a positive number of seconds, not {}".format(text)
+            f"--timeout must be a positive number of seconds, not {text}"
         )
     return value
 
@@ -51,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check this Python's ssl module, pip's CA settings and every index pip "
         "would contact. Exit 0 when healthy, 1 when problems were found, 2 on bad input.",
     )
-    doctor.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print one JSON object on stdout (schema 1)")
+    doctor.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON object on stdout (schema 1)",
+    )
     doctor.add_argument(
         "--index-url",
         action="append",
@@ -61,11 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="check this index instead of the configured ones (repeatable)",
     )
     doctor.add_argument(
-        "--timeout", type=_timeout, default=5.0, metavar="S",
+        "--timeout",
+        type=_timeout,
+        default=5.0,
+        metavar="S",
         help="seconds allowed per index (default 5)",
     )
     doctor.add_argument(
-        "--python", metavar="PATH",
+        "--python",
+        metavar="PATH",
         help="diagnose the pip of this interpreter (default: the one running pipssl)",
     )
     return parser
@@ -92,9 +101,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _doctor(args)
     except PipsslError as exc:
-        sys.stderr.write("pipssl: error: {}\n".format(exc))
+        sys.stderr.write(f"pipssl: error: {exc}\n")
         if exc.hint:
-            sys.stderr.write("hint: {}\n".format(exc.hint))
+            sys.stderr.write(f"hint: {exc.hint}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("pipssl: interrupted\n")

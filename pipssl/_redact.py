@@ -12,7 +12,7 @@ import re
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s]+)@")
 
 
-def _mask(match: "re.Match[str]") -> str:
+def _mask(match: re.Match[str]) -> str:
     user, sep, _password = match.group("userinfo").partition(":")
     if sep:
         return "{}{}:****@".format(match.group("scheme"), user)

@@ -38,13 +38,15 @@ class Finding:
 
     def __post_init__(self) -> None:
         if self.code not in codes.CODES:
-            raise ValueError("unknown finding code: {}".format(self.code))
+            raise ValueError(f"unknown finding code: {self.code}")
         # Redact at construction, so no path out of pipssl can carry a password.
         for name in ("target", "summary", "detail", "fix"):
             object.__setattr__(self, name, redact(getattr(self, name)))
 
     @classmethod
-    def make(cls, code: str, target: str, summary: str, detail: str = "", fix: str = "") -> Finding:
+    def make(
+        cls, code: str, target: str, summary: str, detail: str = "", fix: str = ""
+    ) -> Finding:
         """Build a finding with the code's default severity."""
         return cls(code, codes.severity(code), target, summary, detail, fix)
 
@@ -120,19 +122,19 @@ class Report:
         if self.pip.get("trust"):
             lines.append("pip verifies with: {}".format(self.pip["trust"]))
         for t in self.targets:
-            state = "ok" if t.ok else "FAILED at {}".format(t.stage)
-            lines.append("  {}: {} ({:.0f} ms)".format(t.url, state, t.elapsed * 1000))
+            state = "ok" if t.ok else f"FAILED at {t.stage}"
+            lines.append(f"  {t.url}: {state} ({t.elapsed * 1000:.0f} ms)")
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")
             return "\n".join(lines)
         for f in self.findings:
             lines.append("")
-            lines.append("{}: {} [{}]".format(f.severity.upper(), f.summary, f.code))
-            lines.append("  target: {}".format(f.target))
+            lines.append(f"{f.severity.upper()}: {f.summary} [{f.code}]")
+            lines.append(f"  target: {f.target}")
             for row in f.detail.splitlines():
-                lines.append("  {}".format(row))
+                lines.append(f"  {row}")
             if f.fix:
                 lines.append("  fix:")
                 for row in f.fix.splitlines():
-                    lines.append("    {}".format(row))
+                    lines.append(f"    {row}")
         return "\n".join(lines)

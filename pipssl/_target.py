@@ -81,7 +81,9 @@ try:
     except Exception as exc:
         pip_info["certifi_error"] = str(exc)
 except Exception as exc:
-    pip_info = {"error": "%s: %s" % (type(exc).__name__, exc)} if not isinstance(exc, ImportError) else None
+    pip_info = None
+    if not isinstance(exc, ImportError):
+        pip_info = {"error": "%s: %s" % (type(exc).__name__, exc)}
 out["pip"] = pip_info
 try:
     import certifi
@@ -119,17 +121,17 @@ class Target:
     record_checks: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
-    def version_info(self) -> "tuple[int, ...]":
+    def version_info(self) -> tuple[int, ...]:
         return tuple(int(p) for p in self.version.split("."))
 
     @property
-    def pip_version(self) -> Optional["tuple[int, ...]"]:
+    def pip_version(self) -> Optional[tuple[int, ...]]:
         if not self.pip or "version" not in self.pip:
             return None
         return parse_version(self.pip["version"])
 
 
-def parse_version(text: str) -> "tuple[int, ...]":
+def parse_version(text: str) -> tuple[int, ...]:
     """``"24.2"`` -> ``(24, 2)``; pre-release tails are dropped (``"25.0b1"`` -> (25, 0))."""
     parts: List[int] = []
     for piece in text.split("."):
@@ -166,8 +168,7 @@ def inspect(
     try:
         proc = subprocess.run(
             [exe, "-c", _PROBE_SCRIPT],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             stdin=subprocess.DEVNULL,
             env=dict(os.environ if env is None else env),
             timeout=timeout,
@@ -175,18 +176,18 @@ def inspect(
         )
     except FileNotFoundError:
         raise PipsslError(
-            "--python {}: no such interpreter".format(exe), reference="python-not-found"
+            f"--python {exe}: no such interpreter", reference="python-not-found"
         ) from None
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PipsslError(
-            "--python {}: cannot run it ({})".format(exe, exc), reference="python-not-runnable"
+            f"--python {exe}: cannot run it ({exc})", reference="python-not-runnable"
         ) from None
     try:
         data = json.loads(proc.stdout.decode("utf-8", "replace"))
     except ValueError:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
         raise PipsslError(
-            "--python {}: it did not answer ({})".format(exe, tail[0] if tail else proc.returncode),
+            f"--python {exe}: it did not answer ({tail[0] if tail else proc.returncode})",
             reference="python-not-runnable",
         ) from None
     return Target(

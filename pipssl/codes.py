@@ -13,7 +13,7 @@ WARNING = "warning"
 INFO = "info"
 
 #: code -> (default severity, one-line title used in docs and text output)
-CODES: Dict[str, "tuple[str, str]"] = {
+CODES: Dict[str, tuple[str, str]] = {
     "ssl-module-missing": (ERROR, "Python was built without the ssl module"),
     "ssl-module-broken": (ERROR, "the _ssl module exists but its OpenSSL library does not load"),
     "openssl-too-old": (ERROR, "the linked OpenSSL cannot speak TLS 1.2"),

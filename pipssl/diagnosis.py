@@ -27,10 +27,30 @@ DEFAULT_TIMEOUT = 5.0
 IP_HOST_BUG = ((24, 2), (26, 3))
 #: Names that interception products put in their roots' subjects (DESIGN.md §1).
 INTERCEPTION_PRODUCTS = (
-    "Zscaler", "Netskope", "Blue Coat", "Symantec Web", "Fortinet", "FortiGate",
-    "Palo Alto", "Cisco Umbrella", "Forcepoint", "Sophos", "Check Point", "Kaspersky",
-    "Avast", "AVG", "ESET", "Bitdefender", "McAfee", "Trend Micro", "mitmproxy",
-    "Charles Proxy", "Fiddler", "PortSwigger", "Cloudflare Gateway", "iboss",
+    "Zscaler",
+    "Netskope",
+    "Blue Coat",
+    "Symantec Web",
+    "Fortinet",
+    "FortiGate",
+    "Palo Alto",
+    "Cisco Umbrella",
+    "Forcepoint",
+    "Sophos",
+    "Check Point",
+    "Kaspersky",
+    "Avast",
+    "AVG",
+    "ESET",
+    "Bitdefender",
+    "McAfee",
+    "Trend Micro",
+    "mitmproxy",
+    "Charles Proxy",
+    "Fiddler",
+    "PortSwigger",
+    "Cloudflare Gateway",
+    "iboss",
 )
 _SHELL_UNSET = "unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell"
 
@@ -127,7 +147,7 @@ def check_ssl(target: Target) -> List[Finding]:
                 Finding.make(
                     "ssl-module-broken",
                     "python",
-                    "this Python's ssl module cannot load {} ({} Python)".format(library, kind),
+                    f"this Python's ssl module cannot load {library} ({kind} Python)",
                     "{} exists, but importing it fails:\n{}".format(info["file"], error),
                     "the OpenSSL this Python was built against is gone or moved; " + fix,
                 )
@@ -136,8 +156,8 @@ def check_ssl(target: Target) -> List[Finding]:
             Finding.make(
                 "ssl-module-missing",
                 "python",
-                "this Python was built without the ssl module ({} Python)".format(kind),
-                "import ssl: {}".format(error),
+                f"this Python was built without the ssl module ({kind} Python)",
+                f"import ssl: {error}",
                 fix,
             )
         ]
@@ -165,11 +185,10 @@ def check_pip(target: Target) -> List[Finding]:
         Finding.make(
             "pip-missing",
             "python",
-            "{} has no pip".format(target.executable),
+            f"{target.executable} has no pip",
             "",
-            "{} -m ensurepip --upgrade      # offline: uses the wheel shipped with Python".format(
-                target.executable
-            ),
+            f"{target.executable} -m ensurepip --upgrade"
+            "   # offline: uses the pip wheel shipped with Python",
         )
     ]
 
@@ -183,12 +202,12 @@ def _cafile_problem(path: str) -> Optional[BundleError]:
     except BundleError as exc:
         return exc
     except OSError as exc:
-        return BundleError("{}: {}".format(path, exc.strerror), reference="cafile-unreadable")
+        return BundleError(f"{path}: {exc.strerror}", reference="cafile-unreadable")
     if not pem:
         # OpenSSL (and so pip) only loads PEM from a CA file.
         return BundleError(
-            "{} holds a DER certificate; pip needs PEM "
-            "(openssl x509 -inform der -in FILE -out FILE.pem)".format(path),
+            f"{path} holds a DER certificate; pip needs PEM "
+            "(openssl x509 -inform der -in FILE -out FILE.pem)",
             reference="ca-not-a-certificate",
         )
     return None
@@ -215,7 +234,7 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
             continue
         if problem.reference == "cafile-is-directory":
             raise BundleError(
-                "{} ({}) is a directory; pip needs a PEM file there".format(path, where),
+                f"{path} ({where}) is a directory; pip needs a PEM file there",
                 reference="cafile-is-directory",
                 hint="point it at a PEM bundle file, or remove the setting",
             )
@@ -229,7 +248,7 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
                 code,
                 severity,
                 path,
-                "{} names a CA file pip cannot use".format(where),
+                f"{where} names a CA file pip cannot use",
                 str(problem),
                 unset,
             )
@@ -240,15 +259,15 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
 def _unset_fix(where: str) -> str:
     """The exact way to remove a setting, from its provenance text."""
     if where.startswith("environment variable "):
-        return _SHELL_UNSET.format(name=where.split()[-1])
+        return _SHELL_UNSET.format(name=where.rsplit(maxsplit=1)[-1])
     match = re.match(r"(\w+) config (.+) \[(.+)\] (\S+)$", where)
     if match:
         kind, _path, section, key = match.groups()
         flag = {"user": "--user", "global": "--global", "site": "--site"}.get(kind)
         if flag:
-            return "python -m pip config {} unset {}.{}".format(flag, section, key)
-        return "remove the line '{}' from [{}] in {}".format(key, section, _path)
-    return "remove the setting ({})".format(where)
+            return f"python -m pip config {flag} unset {section}.{key}"
+        return f"remove the line '{key}' from [{section}] in {_path}"
+    return f"remove the setting ({where})"
 
 
 _TLS_KEYS = ("cert", "client-cert", "index-url", "extra-index-url", "trusted-host", "proxy")
@@ -267,7 +286,7 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
                 Finding.make(
                     "env-shadows-config",
                     env.name,
-                    "{} overrides {} from pip's config".format(env.name, key),
+                    f"{env.name} overrides {key} from pip's config",
                     "{} = {}\nignored: {}".format(
                         env.name, env.value, "; ".join(v.where() for v in file_values)
                     ),
@@ -281,10 +300,8 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
                 Finding.make(
                     "env-shadows-config",
                     name,
-                    "{} overrides pip's cert setting (requests gives it precedence)".format(name),
-                    "{} = {}\nignored: cert = {} ({})".format(
-                        name, environ[name], cert.value, cert.where()
-                    ),
+                    f"{name} overrides pip's cert setting (requests gives it precedence)",
+                    f"{name} = {environ[name]}\nignored: cert = {cert.value} ({cert.where()})",
                     _SHELL_UNSET.format(name=name),
                 )
             )
@@ -301,8 +318,8 @@ def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
                 Finding.make(
                     "insecure-trusted-host",
                     host,
-                    "pip does not check certificates for {}".format(host),
-                    "set by {}".format(value.where()),
+                    f"pip does not check certificates for {host}",
+                    f"set by {value.where()}",
                     _unset_fix(value.where()),
                 )
             )
@@ -317,7 +334,7 @@ def check_certifi(target: Target) -> List[Finding]:
             continue
         dist = check["dist"]
         fix = (
-            "{} -m pip install --force-reinstall --no-deps {}".format(target.executable, dist)
+            f"{target.executable} -m pip install --force-reinstall --no-deps {dist}"
             + "\n# put extra CAs in a bundle of your own (pip's cert setting), never in certifi"
         )
         findings.append(
@@ -346,9 +363,7 @@ def check_clock(stores: _Stores, now: datetime) -> List[Finding]:
             "this machine's clock says {}, before a trusted root was issued".format(
                 now.strftime("%Y-%m-%d %H:%M UTC")
             ),
-            "newest root in pip's CA material starts {}".format(
-                newest.strftime("%Y-%m-%d")
-            ),
+            "newest root in pip's CA material starts {}".format(newest.strftime("%Y-%m-%d")),
             "set the clock (e.g. timedatectl set-ntp true); never work around it",
         )
     ]
@@ -368,12 +383,13 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
                     "pip-known-bug",
                     url,
                     "pip {} stops with 'ValueError: check_hostname requires "
-                    "server_hostname' for an index addressed by IP".format(target.pip["version"]
-                                                                           if target.pip else ""),
+                    "server_hostname' for an index addressed by IP".format(
+                        target.pip["version"] if target.pip else ""
+                    ),
                     "pip >= 24.2 with truststore; measured: 24.2 fails, 26.3 works "
                     "(pypa/pip#12906)",
                     "use a host name in the index URL, or upgrade pip:\n"
-                    "{} -m pip install --upgrade 'pip>=26.3'".format(target.executable),
+                    f"{target.executable} -m pip install --upgrade 'pip>=26.3'",
                 )
             )
     return findings
@@ -398,7 +414,8 @@ def index_urls(
             urls.append(target.pip["default_index"])
             if target.pip.get("file_host"):
                 urls.append("https://{}/".format(target.pip["file_host"]))
-        for extra in config.get_all("extra-index-url"):
+        extra = config.get("extra-index-url")  # pip takes the winning value only
+        if extra is not None:
             urls.extend(pipconfig.split_list(extra.value))
     seen: List[str] = []
     for url in urls:
@@ -454,11 +471,11 @@ def _fetch_issuer(cert: Certificate, timeout: float) -> Optional[Certificate]:
 def _trust_fix(cert: Certificate) -> str:
     return (
         "check this fingerprint with your IT department before trusting it:\n"
-        "  {}\n"
+        f"  {cert.sha256}\n"
         "then make a bundle of certifi's roots plus that CA and point pip at it:\n"
-        "cat \"$(python -m certifi)\" corp-ca.pem > ~/.pip-bundle.pem\n"
+        'cat "$(python -m certifi)" corp-ca.pem > ~/.pip-bundle.pem\n'
         "python -m pip config --user set global.cert ~/.pip-bundle.pem"
-    ).format(cert.sha256)
+    )
 
 
 def classify(
@@ -479,12 +496,10 @@ def classify(
     code = result.verify_code
     message = result.verify_message
     leaf = chain[0] if chain else None
-    where = "OpenSSL: {} (code {})".format(message, code)
+    where = f"OpenSSL: {message} (code {code})"
     if code in (9, 10):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
-        dates = (
-            "valid {} to {}".format(bad.not_before.date(), bad.not_after.date()) if bad else ""
-        )
+        dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
         skew = check_clock(stores, now)
         findings = list(skew)
         if code == 10:
@@ -493,9 +508,9 @@ def classify(
                     "cert-expired",
                     url,
                     "{} presents an expired certificate{}".format(
-                        result.host, " ({})".format(bad.subject) if bad else ""
+                        result.host, f" ({bad.subject})" if bad else ""
                     ),
-                    "{}\n{}".format(where, dates),
+                    f"{where}\n{dates}",
                     "nothing to fix on this machine: the server's owner must renew it"
                     if not skew
                     else "fix the clock first",
@@ -507,7 +522,7 @@ def classify(
                     "cert-not-yet-valid",
                     url,
                     "{}'s certificate is not valid yet{}".format(
-                        result.host, " ({})".format(bad.subject) if bad else ""
+                        result.host, f" ({bad.subject})" if bad else ""
                     ),
                     "{}\n{}; this clock: {}".format(where, dates, now.strftime("%Y-%m-%d %H:%M")),
                     "if this clock is right, the server's owner must fix the certificate; "
@@ -521,7 +536,7 @@ def classify(
             Finding.make(
                 "hostname-mismatch",
                 url,
-                "{}'s certificate is for another host".format(result.host),
+                f"{result.host}'s certificate is for another host",
                 "{}\ncertificate names: {}".format(where, names or leaf.subject if leaf else "?"),
                 "use the host name the certificate names, or ask the server's owner to fix it;"
                 " never turn checking off",
@@ -532,17 +547,24 @@ def classify(
             Finding.make(
                 "self-signed",
                 url,
-                "{} presents a self-signed certificate".format(result.host),
-                "{}\nsubject: {}\nsha256: {}".format(where, leaf.subject if leaf else "?",
-                                                    leaf.sha256 if leaf else "?"),
+                f"{result.host} presents a self-signed certificate",
+                "{}\nsubject: {}\nsha256: {}".format(
+                    where, leaf.subject if leaf else "?", leaf.sha256 if leaf else "?"
+                ),
                 "ask the server's owner for a certificate from a CA; if you run it and trust "
                 "this exact certificate, " + (_trust_fix(leaf) if leaf else ""),
             )
         ]
     top = chain[-1] if chain else None
     if top is None:
-        return [Finding.make("untrusted-issuer-unknown", url,
-                             "{}'s certificate is not trusted".format(result.host), where)]
+        return [
+            Finding.make(
+                "untrusted-issuer-unknown",
+                url,
+                f"{result.host}'s certificate is not trusted",
+                where,
+            )
+        ]
     anchor_name = str(top.subject if top.self_issued else top.issuer)
     in_os = stores.os_match(top)
     if in_os is not None and not stores.pip_has(in_os):
@@ -550,11 +572,11 @@ def classify(
             Finding.make(
                 "untrusted-issuer-in-system-store",
                 url,
-                "{} is trusted by the OS, but not by what this pip uses".format(in_os.subject),
-                "{}\nissuer: {}\nsha256: {}\npip verifies with its own bundle, which lacks it".format(
-                    where, in_os.subject, in_os.sha256),
+                f"{in_os.subject} is trusted by the OS, but not by what this pip uses",
+                f"{where}\nissuer: {in_os.subject}\nsha256: {in_os.sha256}\n"
+                "pip verifies with its own bundle, which lacks it",
                 "make pip use a bundle with the OS roots (pip >= 24.2 on Python >= 3.10 reads "
-                "the OS store itself):\n{} -m pip install --upgrade pip".format(target.executable)
+                f"the OS store itself):\n{target.executable} -m pip install --upgrade pip"
                 if target.version_info[:2] >= (3, 10)
                 else "export the OS roots into a bundle and point pip's cert at it",
             )
@@ -568,69 +590,91 @@ def classify(
                         target.pip["version"] if target.pip else "?", target.version
                     ),
                     "the OS store is used by pip >= 24.2 on Python >= 3.10 (truststore)",
-                    "python >= 3.10: {} -m pip install --upgrade pip\n"
+                    f"python >= 3.10: {target.executable} -m pip install --upgrade pip\n"
                     "python 3.8/3.9: truststore cannot help; use a bundle exported from the "
-                    "OS store".format(target.executable),
+                    "OS store",
                 )
             )
         return findings
     if not top.self_issued and len(chain) == 1:
         issuer = _fetch_issuer(top, min(timeout, 3.0))
-        if issuer is not None and (stores.pip_has(issuer) or any(
-                c.subject == issuer.issuer for c in stores.pip)):
+        if issuer is not None and (
+            stores.pip_has(issuer) or any(c.subject == issuer.issuer for c in stores.pip)
+        ):
             return [
                 Finding.make(
                     "incomplete-chain",
                     url,
-                    "{} does not send its intermediate certificate ({})".format(
-                        result.host, top.issuer),
-                    "{}\nits issuer, fetched from {} (for diagnosis only), chains to a root "
-                    "pip trusts".format(where, top.ca_issuers[0]),
+                    f"{result.host} does not send its intermediate certificate ({top.issuer})",
+                    f"{where}\nits issuer, fetched from {top.ca_issuers[0]} "
+                    "(for diagnosis only), chains to a root "
+                    "pip trusts",
                     "the server's owner must configure the full chain; meanwhile no safe "
                     "client-side fix is needed beyond waiting or using another mirror",
                 )
             ]
     product = _product(anchor_name)
-    looks = " - this looks like {}, a TLS-intercepting product".format(product) if product else ""
-    detail = "{}\nissuer: {}{}".format(where, anchor_name, looks)
+    looks = f" - this looks like {product}, a TLS-intercepting product" if product else ""
+    detail = f"{where}\nissuer: {anchor_name}{looks}"
     if top.self_issued:
-        detail += "\nsha256: {}".format(top.sha256)
+        detail += f"\nsha256: {top.sha256}"
     elif len(chain) == 1:
-        detail += "\nthe server sent only its own certificate; it may also be missing an intermediate"
+        detail += (
+            "\nthe server sent only its own certificate; it may also be missing an intermediate"
+        )
     return [
         Finding.make(
             "untrusted-issuer-unknown",
             url,
             "{}'s issuer is trusted nowhere on this machine{}".format(
-                result.host, " ({})".format(product) if product else ""),
+                result.host, f" ({product})" if product else ""
+            ),
             detail,
-            _trust_fix(top) if top.self_issued else
-            "get the issuing CA's certificate from your IT department and check its fingerprint",
+            _trust_fix(top)
+            if top.self_issued
+            else "get the issuing CA's certificate from your IT department and check its "
+            "fingerprint",
         )
     ]
 
 
 _TRANSPORT = {
     "dns-failure": ("{host} does not resolve", "check the host name, DNS, or proxy settings"),
-    "connection-refused": ("nothing listens on {host}:{port}",
-                           "check the index URL's port, or whether a proxy is needed"),
-    "timeout": ("no answer from {host}:{port} in time",
-                "check firewall or proxy settings (HTTPS_PROXY)"),
-    "proxy-unreachable": ("the proxy {proxy} cannot be reached",
-                          "check the proxy address (HTTPS_PROXY or pip's proxy option)"),
+    "connection-refused": (
+        "nothing listens on {host}:{port}",
+        "check the index URL's port, or whether a proxy is needed",
+    ),
+    "timeout": (
+        "no answer from {host}:{port} in time",
+        "check firewall or proxy settings (HTTPS_PROXY)",
+    ),
+    "proxy-unreachable": (
+        "the proxy {proxy} cannot be reached",
+        "check the proxy address (HTTPS_PROXY or pip's proxy option)",
+    ),
     "proxy-refused": ("the proxy {proxy} refused the connection", "ask the proxy's admin"),
-    "proxy-auth-required": ("the proxy {proxy} asks for credentials (407)",
-                            "put the user in the proxy URL and let pip prompt, or set:\n"
-                            "export HTTPS_PROXY=http://USER:PASSWORD@proxy:port"),
-    "proxy-scheme-mismatch": ("the proxy URL says https://, but {proxy} speaks plain HTTP",
-                              "export HTTPS_PROXY={fixed}"),
-    "not-tls": ("{host}:{port} answers, but not with TLS",
-                "use http:// for this index only if it is truly plain HTTP on a trusted "
-                "network, or the right TLS port"),
-    "tls-version-unsupported": ("{host} and this Python share no TLS version (>= 1.2)",
-                                "the server must support TLS 1.2 or newer"),
-    "client-cert-required": ("{host} demands a client certificate",
-                             "python -m pip config --user set global.client-cert /path/client.pem"),
+    "proxy-auth-required": (
+        "the proxy {proxy} asks for credentials (407)",
+        "put the user in the proxy URL and let pip prompt, or set:\n"
+        "export HTTPS_PROXY=http://USER:PASSWORD@proxy:port",
+    ),
+    "proxy-scheme-mismatch": (
+        "the proxy URL says https://, but {proxy} speaks plain HTTP",
+        "export HTTPS_PROXY={fixed}",
+    ),
+    "not-tls": (
+        "{host}:{port} answers, but not with TLS",
+        "use http:// for this index only if it is truly plain HTTP on a trusted "
+        "network, or the right TLS port",
+    ),
+    "tls-version-unsupported": (
+        "{host} and this Python share no TLS version (>= 1.2)",
+        "the server must support TLS 1.2 or newer",
+    ),
+    "client-cert-required": (
+        "{host} demands a client certificate",
+        "python -m pip config --user set global.client-cert /path/client.pem",
+    ),
     "tls-error": ("TLS with {host} failed", ""),
 }
 
@@ -641,13 +685,15 @@ def _transport_finding(result: tls.ProbeResult) -> Finding:
     proxy = result.proxy or ""
     fixed = proxy.replace("https://", "http://", 1)
     fmt = {"host": result.host, "port": result.port, "proxy": proxy, "fixed": fixed}
-    finding_code = {"proxy-refused": "proxy-unreachable", "tls-error": "tls-version-unsupported"
-                    }.get(code, code)
+    finding_code = {
+        "proxy-refused": "proxy-unreachable",
+        "tls-error": "tls-version-unsupported",
+    }.get(code, code)
     return Finding.make(
         finding_code,
         result.url,
         summary.format(**fmt),
-        "{} (stage: {})".format(result.error, result.stage),
+        f"{result.error} (stage: {result.stage})",
         fix.format(**fmt),
     )
 
@@ -681,7 +727,7 @@ def diagnose(
             scheme, a non-positive timeout, a ``cert`` that is a directory.
     """
     if not timeout > 0:
-        raise UsageError("--timeout must be a positive number of seconds, not {}".format(timeout))
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     now = now or datetime.now(timezone.utc)
     target = inspect(python, env=env)
@@ -700,8 +746,9 @@ def diagnose(
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
     os_store = _platform.os_store(environ=env)
     stores = _load_stores(probe_trust, os_store.pem)
-    findings += [f for f in check_clock(stores, now) if not any(
-        g.code == "clock-skew" for g in findings)]
+    findings += [
+        f for f in check_clock(stores, now) if not any(g.code == "clock-skew" for g in findings)
+    ]
     results: List[TargetResult] = []
     can_probe = bool(target.ssl.get("ok")) and target.pip is not None and _have_ssl()
     if can_probe:
@@ -717,8 +764,16 @@ def diagnose(
             label = probe_trust.describe()
             if broken:
                 label += " (if the broken CA setting were removed)"
-            results.append(TargetResult(result.url, result.ok, result.stage, result.elapsed,
-                                        trust=label, error=result.error))
+            results.append(
+                TargetResult(
+                    result.url,
+                    result.ok,
+                    result.stage,
+                    result.elapsed,
+                    trust=label,
+                    error=result.error,
+                )
+            )
     return Report(
         python={
             "executable": target.executable,
@@ -730,10 +785,18 @@ def diagnose(
             "version": target.pip.get("version") if target.pip else None,
             "truststore": trust.truststore,
             "trust": trust.describe() if target.pip else "",
-            "sources": [{"kind": s.kind, "path": s.path, "origin": s.origin}
-                        for s in trust.sources],
+            "sources": [
+                {"kind": s.kind, "path": s.path, "origin": s.origin} for s in trust.sources
+            ],
             "config_files": [
-                {"kind": f.kind, "path": f.path, "exists": f.exists} for f in config.files
+                {
+                    "kind": f.kind,
+                    "path": f.path,
+                    "exists": f.exists,
+                    "loaded": f.loaded,
+                    "note": f.note,
+                }
+                for f in config.files
             ],
         },
         findings=tuple(_ordered(findings)),
@@ -752,4 +815,3 @@ def _have_ssl() -> bool:
 def _ordered(findings: Iterable[Finding]) -> List[Finding]:
     rank = {"error": 0, "warning": 1, "info": 2}
     return sorted(findings, key=lambda f: rank.get(f.severity, 3))
-

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import ssl
 
 HTTPS_PORT = 443
-_MAX_CERTS_BYTES = 1 << 20
 
 
 def ssl_module() -> Any:
@@ -59,15 +58,15 @@ def make_context(
         ImportError: there is no usable ssl module.
         OSError / ssl.SSLError: a CA file cannot be loaded.
     """
-    ssl = ssl_module()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    mod = ssl_module()
+    ctx: ssl.SSLContext = mod.SSLContext(mod.PROTOCOL_TLS_CLIENT)
     # pip (urllib3) refuses anything older than TLS 1.2; so do we.
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = mod.TLSVersion.TLSv1_2
     if maximum_version:
-        ctx.maximum_version = getattr(ssl.TLSVersion, maximum_version)
+        ctx.maximum_version = getattr(mod.TLSVersion, maximum_version)
     if not verify:
         ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx.verify_mode = mod.CERT_NONE
         return ctx
     for path in cafiles:
         ctx.load_verify_locations(cafile=path)
@@ -131,13 +130,13 @@ def split_url(url: str) -> Tuple[str, str, int, str]:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
-            "index URL {!r} is not an http(s) URL with a host name".format(redact(url)),
+            f"index URL {redact(url)!r} is not an http(s) URL with a host name",
             hint="give a full URL such as https://host.example/simple/",
         )
     try:
         port = parts.port or (HTTPS_PORT if parts.scheme == "https" else 80)
     except ValueError:
-        raise UsageError("index URL {!r} has an invalid port".format(redact(url))) from None
+        raise UsageError(f"index URL {redact(url)!r} has an invalid port") from None
     return parts.scheme, parts.hostname, port, parts.path or "/"
 
 
@@ -177,10 +176,10 @@ def select_proxy(
     lowered = {k.lower(): (k, v) for k, v in environ.items()}
     no_proxy = lowered.get("no_proxy", ("", ""))[1]
     if not _bypass(host, no_proxy):
-        for name in ("{}_proxy".format(scheme), "all_proxy"):
+        for name in (f"{scheme}_proxy", "all_proxy"):
             if name in lowered and lowered[name][1].strip():
                 key, value = lowered[name]
-                return Proxy(value.strip(), "environment variable {}".format(key))
+                return Proxy(value.strip(), f"environment variable {key}")
     if pip_proxy:
         return Proxy(pip_proxy, "pip option proxy")
     return None
@@ -240,15 +239,14 @@ class _Tap:
 def _certificate_list(body: bytes) -> List[bytes]:
     """Parse a TLS 1.2 Certificate message: 3-byte total, then 3-byte-length entries."""
     out: List[bytes] = []
-    if len(body) < 3:
-        return out
-    total = min(int.from_bytes(body[:3], "big"), len(body) - 3, _MAX_CERTS_BYTES)
+    if len(body) < 3 or int.from_bytes(body[:3], "big") != len(body) - 3:
+        return []  # lengths that disagree: not a message we can trust to read
     pos = 3
-    while pos + 3 <= 3 + total:
+    while pos < len(body):
         n = int.from_bytes(body[pos : pos + 3], "big")
         pos += 3
-        if pos + n > 3 + total:
-            break
+        if n == 0 or pos + n > len(body):
+            return []
         out.append(bytes(body[pos : pos + n]))
         pos += n
     return out
@@ -359,10 +357,10 @@ def _connect(host: str, port: int, deadline: _Deadline, stage: str) -> socket.so
     except socket.gaierror as exc:
         kind = "proxy-unreachable" if stage == "proxy" else "dns-failure"
         raise _Failure(
-            "dns" if stage != "proxy" else stage, kind, "{}: {}".format(host, exc.strerror)
+            "dns" if stage != "proxy" else stage, kind, f"{host}: {exc.strerror}"
         ) from None
     except UnicodeError as exc:
-        raise _Failure("dns", "dns-failure", "{}: {}".format(host, exc)) from None
+        raise _Failure("dns", "dns-failure", f"{host}: {exc}") from None
     last: Optional[BaseException] = None
     for family, socktype, proto, _name, addr in infos:
         sock = socket.socket(family, socktype, proto)
@@ -376,13 +374,16 @@ def _connect(host: str, port: int, deadline: _Deadline, stage: str) -> socket.so
             if isinstance(exc, socket.timeout):
                 break
     if isinstance(last, socket.timeout):
-        raise _Failure(stage, "proxy-unreachable" if stage == "proxy" else "timeout",
-                       "{}:{}: timed out".format(host, port))
+        raise _Failure(
+            stage,
+            "proxy-unreachable" if stage == "proxy" else "timeout",
+            f"{host}:{port}: timed out",
+        )
     if isinstance(last, ConnectionRefusedError):
         kind = "proxy-unreachable" if stage == "proxy" else "connection-refused"
-        raise _Failure(stage, kind, "{}:{}: connection refused".format(host, port))
+        raise _Failure(stage, kind, f"{host}:{port}: connection refused")
     kind = "proxy-unreachable" if stage == "proxy" else "connection-refused"
-    raise _Failure(stage, kind, "{}:{}: {}".format(host, port, last))
+    raise _Failure(stage, kind, f"{host}:{port}: {last}")
 
 
 def _speaks_http(host: str, port: int, deadline: _Deadline) -> bool:
@@ -430,16 +431,14 @@ def _tunnel(
                 raise _Failure(
                     "proxy",
                     "proxy-scheme-mismatch",
-                    "TLS to the proxy {} failed ({}), but it answers plain HTTP".format(
-                        proxy.display, exc
-                    ),
+                    f"TLS to the proxy {proxy.display} failed ({exc}), but it answers plain HTTP",
                 ) from None
             raise _Failure(
-                "proxy", "proxy-unreachable", "TLS to the proxy failed: {}".format(exc)
+                "proxy", "proxy-unreachable", f"TLS to the proxy failed: {exc}"
             ) from None
         sock = _TlsTransport(sock, obj, deadline)
     request = "CONNECT {h}:{p} HTTP/1.1\r\nHost: {h}:{p}\r\nUser-Agent: pipssl\r\n".format(
-        h=host if ":" not in host else "[{}]".format(host), p=port
+        h=host if ":" not in host else f"[{host}]", p=port
     )
     if parts.username is not None:
         token = "{}:{}".format(unquote(parts.username), unquote(parts.password or ""))
@@ -460,15 +459,24 @@ def _tunnel(
         return sock
     sock.close()
     if status == 407:
-        raise _Failure("proxy", "proxy-auth-required",
-                       "the proxy {} answered {}".format(proxy.display, status_line),
-                       http_status=status)
+        raise _Failure(
+            "proxy",
+            "proxy-auth-required",
+            f"the proxy {proxy.display} answered {status_line}",
+            http_status=status,
+        )
     if status == 0:
-        raise _Failure("proxy", "proxy-unreachable",
-                       "the proxy {} gave no HTTP answer to CONNECT".format(proxy.display))
-    raise _Failure("proxy", "proxy-refused",
-                   "the proxy {} answered {}".format(proxy.display, status_line),
-                   http_status=status)
+        raise _Failure(
+            "proxy",
+            "proxy-unreachable",
+            f"the proxy {proxy.display} gave no HTTP answer to CONNECT",
+        )
+    raise _Failure(
+        "proxy",
+        "proxy-refused",
+        f"the proxy {proxy.display} answered {status_line}",
+        http_status=status,
+    )
 
 
 def _tls_failure(exc: BaseException, tap: _Tap) -> _Failure:
@@ -477,20 +485,47 @@ def _tls_failure(exc: BaseException, tap: _Tap) -> _Failure:
     text = str(exc)
     upper = text.upper()
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return _Failure("tls", "verify-failed", text, verify_code=exc.verify_code,
-                        verify_message=exc.verify_message or "")
+        return _Failure(
+            "tls",
+            "verify-failed",
+            text,
+            verify_code=exc.verify_code,
+            verify_message=exc.verify_message or "",
+        )
     if tap.first and not looks_like_tls(tap.first):
-        return _Failure("tls", "not-tls", "the server answered with plain text ({!r})".format(
-            tap.first[:12]), first_bytes=tap.first)
-    if any(s in upper for s in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST",
-                                "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL")):
+        return _Failure(
+            "tls",
+            "not-tls",
+            f"the server answered with plain text ({tap.first[:12]!r})",
+            first_bytes=tap.first,
+        )
+    if any(
+        s in upper
+        for s in (
+            "WRONG_VERSION_NUMBER",
+            "RECORD_LAYER_FAILURE",
+            "HTTP_REQUEST",
+            "PACKET_LENGTH_TOO_LONG",
+            "UNKNOWN_PROTOCOL",
+        )
+    ):
         return _Failure("tls", "not-tls", text, first_bytes=tap.first)
-    if "CERTIFICATE_REQUIRED" in upper or "CERTIFICATE REQUIRED" in upper or (
-        tap.certificate_request and "HANDSHAKE_FAILURE" in upper
+    if (
+        "CERTIFICATE_REQUIRED" in upper
+        or "CERTIFICATE REQUIRED" in upper
+        or (tap.certificate_request and "HANDSHAKE_FAILURE" in upper)
     ):
         return _Failure("tls", "client-cert-required", text)
-    if any(s in upper for s in ("UNSUPPORTED_PROTOCOL", "PROTOCOL_VERSION", "NO_PROTOCOLS",
-                                "VERSION_TOO_LOW", "VERSION_TOO_HIGH")):
+    if any(
+        s in upper
+        for s in (
+            "UNSUPPORTED_PROTOCOL",
+            "PROTOCOL_VERSION",
+            "NO_PROTOCOLS",
+            "VERSION_TOO_LOW",
+            "VERSION_TOO_HIGH",
+        )
+    ):
         return _Failure("tls", "tls-version-unsupported", text)
     if isinstance(exc, socket.timeout):
         return _Failure("tls", "timeout", "TLS handshake timed out")
@@ -509,8 +544,9 @@ def _read_chain(
     sock = None
     try:
         sock = transport_factory()
-        _handshake(sock, make_context(verify=False, maximum_version="TLSv1_2"), host,
-                   deadline, tap)
+        _handshake(
+            sock, make_context(verify=False, maximum_version="TLSv1_2"), host, deadline, tap
+        )
     except (OSError, ValueError, _Failure):
         pass
     finally:
@@ -547,14 +583,17 @@ def _unverified_chain(obj: ssl.SSLObject) -> Tuple[bytes, ...]:
     return (leaf,) if leaf else ()
 
 
-def _http_status(transport: Any, obj: ssl.SSLObject, host: str, port: int, path: str,
-                 deadline: _Deadline) -> int:
+def _http_status(
+    transport: Any, obj: ssl.SSLObject, host: str, port: int, path: str, deadline: _Deadline
+) -> int:
     """One GET of the index page, as pip's first request; returns the status code."""
-    hostport = host if port == HTTPS_PORT else "{}:{}".format(host, port)
+    hostport = host if port == HTTPS_PORT else f"{host}:{port}"
     if ":" in host:
-        hostport = "[{}]".format(host) if port == HTTPS_PORT else "[{}]:{}".format(host, port)
-    request = ("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: pipssl\r\nAccept: text/html\r\n"
-               "Connection: close\r\n\r\n").format(path, hostport)
+        hostport = f"[{host}]" if port == HTTPS_PORT else f"[{host}]:{port}"
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: pipssl\r\nAccept: text/html\r\n"
+        "Connection: close\r\n\r\n"
+    )
     obj.write(request.encode("latin-1"))
     _flush(transport, obj._outgoing, deadline)  # type: ignore[attr-defined]
     head = b""
@@ -594,7 +633,7 @@ def probe(
         OSError / ssl.SSLError: a CA file cannot be loaded.
     """
     if not timeout > 0:
-        raise UsageError("--timeout must be a positive number of seconds, not {}".format(timeout))
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     scheme, host, port, path = split_url(url)
     start = time.monotonic()
     deadline = _Deadline(timeout)
@@ -607,8 +646,16 @@ def probe(
         return _connect(host, port, deadline, "connect")
 
     def result(stage: str, ok: bool, **kw: Any) -> ProbeResult:
-        return ProbeResult(url=redact(url), host=host, port=port, stage=stage, ok=ok,
-                           elapsed=time.monotonic() - start, proxy=shown_proxy, **kw)
+        return ProbeResult(
+            url=redact(url),
+            host=host,
+            port=port,
+            stage=stage,
+            ok=ok,
+            elapsed=time.monotonic() - start,
+            proxy=shown_proxy,
+            **kw,
+        )
 
     transport = None
     try:
@@ -636,17 +683,21 @@ def probe(
             upper = str(exc).upper()
             if "CERTIFICATE_REQUIRED" in upper or "CERTIFICATE REQUIRED" in upper:
                 raise _Failure("tls", "client-cert-required", str(exc)) from None
-            raise _Failure("http", "http-error", "after the handshake: {}".format(exc)) from None
+            raise _Failure("http", "http-error", f"after the handshake: {exc}") from None
         if status == 0 or status >= 400:
-            return result("http", False, failure="http-error", tls_version=version,
-                          http_status=status, error="HTTP status {}".format(status))
+            return result(
+                "http",
+                False,
+                failure="http-error",
+                tls_version=version,
+                http_status=status,
+                error=f"HTTP status {status}",
+            )
         return result("done", True, tls_version=version, http_status=status)
     except _Failure as exc:
-        return result(exc.stage, False, failure=exc.failure, error=redact(exc.error),
-                      **exc.extra)
+        return result(exc.stage, False, failure=exc.failure, error=redact(exc.error), **exc.extra)
     except socket.timeout:
-        return result("connect", False, failure="timeout", error="timed out after {} s".format(
-            timeout))
+        return result("connect", False, failure="timeout", error=f"timed out after {timeout} s")
     finally:
         if transport is not None:
             transport.close()

@@ -73,7 +73,7 @@ class PipTrust:
         for s in self.sources:
             label = names[s.kind]
             if s.path is not None and s.kind != "pip-certifi":
-                label = "{} {} (from {})".format(label, s.path, s.origin)
+                label = f"{label} {s.path} (from {s.origin})"
             parts.append(label)
         return " + ".join(parts) if parts else "nothing (pip has no CA material)"
 
@@ -136,8 +136,9 @@ def pip_trust(
     ignored: List[Tuple[CaSource, str]] = []
     chosen = env_bundle or cert
     if env_bundle is not None and cert is not None:
-        ignored.append((cert, "requests lets {} override pip's cert".format(
-            env_bundle.origin.split()[-1])))
+        ignored.append(
+            (cert, f"requests lets {env_bundle.origin.split()[-1]} override pip's cert")
+        )
     certifi_path = target.pip.get("certifi")
     pip_certifi = (
         CaSource("pip-certifi", certifi_path, "pip's vendored certifi") if certifi_path else None

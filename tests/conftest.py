@@ -1,0 +1,138 @@
+"""Fixtures of the shared loopback test bed (the parts themselves live in ``tests/bed``).
+
+Every test may take ``isolated_env`` to get an environment in which the machine's own pip
+configuration, CA variables and proxies cannot change its result; a session guard fails
+the run if any real pip config file changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+
+import pytest
+
+# The bed is imported as ``bed`` whatever pytest's import mode.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from bed.certs import CertWorld  # noqa: E402
+from bed.index import IndexServer, Proxy, build_wheel, connect_proxy, serve_index  # noqa: E402
+from bed.isolation import (  # noqa: E402
+    IsolatedEnv,
+    changed_files,
+    real_pip_config_files,
+    scrubbed_environ,
+    snapshot,
+)
+from bed.nossl import NosslUnavailable, make_nossl_python  # noqa: E402
+from bed.pip import find_pythons  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_pip_config_guard() -> Iterator[None]:
+    """Fail the run loudly if any real pip config file of this machine changed."""
+    prefixes = [python.parent.parent for python in find_pythons().values()]
+    before = snapshot(real_pip_config_files(prefixes))
+    yield
+    changed = changed_files(before)
+    if changed:
+        pytest.fail(
+            "A test changed this machine's real pip configuration:\n  " + "\n  ".join(changed),
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IsolatedEnv]:
+    """Scrub ``os.environ`` for one test (see ``bed.isolation.scrubbed_environ``)."""
+    saved = dict(os.environ)
+    root = tmp_path / "isolated"
+    root.mkdir()
+    env = scrubbed_environ(root)
+    for key in list(os.environ):
+        if key not in env:
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    yield IsolatedEnv(root)
+    # The test may have written to os.environ directly: put back exactly what was there.
+    for key in list(os.environ):
+        if key not in saved:
+            del os.environ[key]
+    for key, value in saved.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def cert_world(tmp_path_factory: pytest.TempPathFactory) -> CertWorld:
+    """All test certificates of the session (see ``bed.certs.CertWorld``)."""
+    return CertWorld(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="session")
+def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding one built wheel, pipssl_probe_pkg-1.0-py3-none-any.whl."""
+    directory = tmp_path_factory.mktemp("wheels")
+    build_wheel(directory)
+    return directory
+
+
+@pytest.fixture
+def make_index(cert_world: CertWorld, wheel_dir: Path) -> Iterator[Callable[..., IndexServer]]:
+    """Factory ``make_index(kind="good", **serve_index_kwargs) -> IndexServer``.
+
+    ``kind`` names a ``CertWorld`` server certificate (None for mode="plain"); keyword
+    arguments go to ``bed.index.serve_index`` (``wheel_dir`` may be overridden). Every index
+    is closed at teardown.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def factory(kind: Optional[str] = "good", **kwargs: Any) -> IndexServer:
+            cert = cert_world.server_cert(kind) if kind is not None else None
+            directory = kwargs.pop("wheel_dir", wheel_dir)
+            return stack.enter_context(serve_index(directory, cert, **kwargs))
+
+        yield factory
+
+
+@pytest.fixture
+def make_proxy() -> Iterator[Callable[..., Proxy]]:
+    """Factory ``make_proxy(auth=None, lifetime=120.0) -> Proxy``; all closed at teardown."""
+    with contextlib.ExitStack() as stack:
+
+        def factory(auth: Optional[Tuple[str, str]] = None, lifetime: float = 120.0) -> Proxy:
+            return stack.enter_context(connect_proxy(auth=auth, lifetime=lifetime))
+
+        yield factory
+
+
+@pytest.fixture
+def proxy(make_proxy: Callable[..., Proxy]) -> Callable[..., Proxy]:
+    """Alias of ``make_proxy``."""
+    return make_proxy
+
+
+@pytest.fixture(scope="session")
+def nossl_python(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Factory ``nossl_python(variant) -> Path`` ("missing" or "broken"), cached per session.
+
+    Skips the test only when the base interpreter install cannot be copied.
+    """
+    cache: Dict[str, Path] = {}
+
+    def factory(variant: str) -> Path:
+        if variant not in cache:
+            dest = tmp_path_factory.mktemp(f"nossl-{variant}") / "prefix"
+            try:
+                cache[variant] = make_nossl_python(dest, variant)
+            except NosslUnavailable as exc:
+                pytest.skip(f"cannot build a no-ssl Python here: {exc}")
+        return cache[variant]
+
+    return factory

@@ -1,0 +1,49 @@
+"""Target interpreters for doctor tests: fresh venvs whose pips are known and untouched.
+
+The machine's own interpreters may carry an edited certifi (this one's does), so tests
+that expect "no finding" diagnose venvs made here with ``python -m venv`` (pip from
+ensurepip, offline): one legacy pip (< 24.2, no OS store) and one truststore pip (24.2).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Mapping, Optional
+
+from bed.pip import find_pythons
+
+LEGACY_BASE = "3.8"  # pip 23.0.1 from ensurepip: verifies with one bundle
+TRUSTSTORE_BASE = "3.13"  # pip 24.2 from ensurepip: OS store via truststore
+
+
+def base_python(short: str) -> Path:
+    for version, path in find_pythons().items():
+        if version.startswith(short + "."):
+            return path
+    raise LookupError(f"no Python {short} found under pyenv")
+
+
+def make_venv(base: Path, dest: Path, *, with_pip: bool = True) -> Path:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(dest.parent)}
+    args = [str(base), "-m", "venv", str(dest)]
+    if not with_pip:
+        args.insert(3, "--without-pip")
+    subprocess.run(args, check=True, timeout=300, env=env, capture_output=True)
+    return dest / "bin" / "python"
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def doctor_env(base: Mapping[str, str], **extra: Optional[str]) -> Dict[str, str]:
+    env = dict(base)
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env

@@ -1,0 +1,162 @@
+"""The CLI contract: exit codes, one JSON object on stdout, one-line errors, redaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from targets import LEGACY_BASE, base_python, make_venv
+
+import pipssl
+from pipssl import codes
+
+REPO = Path(pipssl.__file__).resolve().parent.parent
+
+
+def pipssl_cli(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [python, "-m", "pipssl", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=str(REPO),
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(make_venv(base_python(LEGACY_BASE), tmp_path_factory.mktemp("cli") / "v"))
+
+
+def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    first = proc.stderr.strip().splitlines()[0]
+    for needle in needles:
+        assert needle in first, first
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"[global\ncert = x\n", "pip-env.conf"),  # malformed section header
+        (b"cert = x\n", "pip-env.conf"),  # key before any section
+        (b"[global]\ncert = a\n[global]\ncert = b\n", "pip-env.conf"),  # duplicate section
+        (b"[global]\nindex-url = \xff\xfe\xfa\n", "pip-env.conf"),  # not UTF-8
+    ],
+)
+def test_bad_pip_config_is_a_one_line_error(
+    content: bytes, needle: str, isolated_env: Any, legacy: str
+) -> None:
+    isolated_env.pip_config_file.write_bytes(content)
+    proc = pipssl_cli("doctor", "--python", legacy)
+    one_line_error(proc, needle)
+
+
+def test_cert_that_is_a_directory(isolated_env: Any, legacy: str, tmp_path: Path) -> None:
+    isolated_env.write_pip_conf(f"[global]\ncert = {tmp_path}\n")
+    one_line_error(pipssl_cli("doctor", "--python", legacy), str(tmp_path), "directory")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "127.0.0.1:8443/simple/",
+        "ftp://127.0.0.1/simple/",
+        "https://",
+        "https://127.0.0.1:99999/simple/",
+    ],
+)
+def test_bad_index_url(url: str, isolated_env: Any, legacy: str) -> None:
+    one_line_error(pipssl_cli("doctor", "--python", legacy, "--index-url", url), "index URL")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
+def test_bad_timeout(value: str, isolated_env: Any) -> None:
+    proc = pipssl_cli("doctor", "--timeout", value)
+    assert proc.returncode == 2 and "--timeout" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_python(isolated_env: Any, tmp_path: Path) -> None:
+    one_line_error(pipssl_cli("doctor", "--python", str(tmp_path / "nope")), "--python")
+
+
+def test_credentials_in_index_url_never_shown(isolated_env: Any, legacy: str) -> None:
+    url = "https://bob:hunter2-token@127.0.0.1:9/simple/"
+    for args in (["doctor", "--json"], ["doctor"]):
+        proc = pipssl_cli(*args, "--python", legacy, "--index-url", url, "--timeout", "2")
+        assert proc.returncode == 1
+        assert "hunter2" not in proc.stdout + proc.stderr
+        assert "bob:****@127.0.0.1" in proc.stdout + proc.stderr
+    isolated_env.write_pip_conf("[global]\nindex-url = https://tok-abc123@127.0.0.1:9/simple/\n")
+    proc = pipssl_cli("doctor", "--json", "--python", legacy, "--timeout", "2")
+    assert "tok-abc123" not in proc.stdout + proc.stderr
+
+
+def test_json_contract(isolated_env: Any, legacy: str) -> None:
+    proc = pipssl_cli(
+        "--json",
+        "doctor",
+        "--python",
+        legacy,
+        "--index-url",
+        "https://127.0.0.1:9/simple/",
+        "--timeout",
+        "2",
+    )
+    data: Dict[str, Any] = json.loads(proc.stdout)  # the whole of stdout is one object
+    assert data["schema"] == 1 and data["ok"] is False and proc.returncode == 1
+    assert set(data) >= {"schema", "ok", "python", "pip", "findings", "actions"}
+    assert data["python"]["executable"].startswith(str(Path(legacy).parent.parent))
+    assert data["pip"]["version"] == "23.0.1"
+    for f in data["findings"]:
+        assert set(f) == {"code", "severity", "target", "summary", "detail", "fix"}
+        assert f["code"] in codes.CODES and f["severity"] in ("error", "warning", "info")
+    assert [f["code"] for f in data["findings"]] == ["connection-refused"]
+
+
+def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) -> None:
+    proc = pipssl_cli(
+        "doctor",
+        "--python",
+        legacy,
+        "--index-url",
+        "https://127.0.0.1:9/simple/",
+        "--timeout",
+        "2",
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "ERROR: nothing listens on 127.0.0.1:9 [connection-refused]" in proc.stderr
+    assert "fix:" in proc.stderr
+    # no argument at all = doctor
+    proc = pipssl_cli("--json")
+    assert json.loads(proc.stdout)["schema"] == 1
+
+
+def test_help_lists_only_what_exists() -> None:
+    proc = pipssl_cli("--help")
+    assert proc.returncode == 0 and "doctor" in proc.stdout
+    proc = pipssl_cli("doctor", "--help")
+    for option in ("--json", "--index-url", "--timeout", "--python"):
+        assert option in proc.stdout
+    proc = pipssl_cli("--version")
+    assert proc.stdout.strip() == "pipssl " + pipssl.__version__
+
+
+def test_library_never_prints(
+    isolated_env: Any, legacy: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = pipssl.diagnose(python=legacy, index_urls_=["https://127.0.0.1:9/simple/"], timeout=2)
+    assert report.codes() == ["connection-refused"]
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""

@@ -1,0 +1,157 @@
+"""Package-level rules: stdlib-only imports, import without ssl, codes documented."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pipssl
+from pipssl import codes
+
+PACKAGE = Path(pipssl.__file__).resolve().parent
+REPO = PACKAGE.parent
+STDLIB_38 = {
+    "__future__",
+    "argparse",
+    "ast",
+    "base64",
+    "binascii",
+    "configparser",
+    "contextlib",
+    "dataclasses",
+    "datetime",
+    "errno",
+    "functools",
+    "hashlib",
+    "importlib",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "locale",
+    "os",
+    "pathlib",
+    "platform",
+    "pwd",
+    "re",
+    "shutil",
+    "socket",
+    "ssl",
+    "_ssl",
+    "stat",
+    "string",
+    "struct",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "threading",
+    "time",
+    "types",
+    "typing",
+    "urllib",
+    "warnings",
+    "zipfile",
+    "codecs",
+    "collections",
+    "enum",
+    "fnmatch",
+    "glob",
+    "math",
+    "select",
+    "signal",
+    "textwrap",
+    "uuid",
+    "winreg",
+    "msvcrt",
+    "fcntl",
+    "getpass",
+    "unicodedata",
+    "copy",
+    "operator",
+    "abc",
+}
+
+
+def top_level_imports(path: Path) -> list:
+    """Module names imported at module level (not inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module.split(".")[0])
+        elif isinstance(node, ast.If):  # `if TYPE_CHECKING:` blocks are not run
+            continue
+    return names
+
+
+def test_package_imports_only_the_standard_library_at_top_level() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for name in top_level_imports(path):
+            known = getattr(sys, "stdlib_module_names", STDLIB_38)
+            if name not in known and name not in STDLIB_38 and name != "pipssl":
+                offenders.append(f"{path.relative_to(REPO)}: {name}")
+            if name == "ssl":
+                offenders.append(f"{path.relative_to(REPO)}: ssl at top level")
+    assert offenders == []
+
+
+def test_every_module_imports_with_ssl_blocked_and_no_third_party() -> None:
+    # A meta-path hook makes ssl, certifi and packaging unimportable, as on a broken
+    # Python with nothing installed.
+    code = r"""
+import importlib, pkgutil, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('ssl', '_ssl', 'certifi', 'packaging', 'pip'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+import pipssl
+for mod in pkgutil.walk_packages(pipssl.__path__, 'pipssl.'):
+    importlib.import_module(mod.name)
+print('ok')
+"""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_import_does_no_work() -> None:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import pipssl; "
+        "print([m for m in ('ssl', 'subprocess', 'socket', 'pipssl.diagnosis', "
+        "'urllib.request') if m in sys.modules])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.strip() == "[]", proc.stderr
+
+
+def test_every_code_is_documented_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", readme, re.MULTILINE))
+    assert documented == set(codes.CODES)
+
+
+def test_every_code_is_asserted_by_a_test() -> None:
+    tests = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").glob("test_*.py"))
+    missing = [c for c in codes.CODES if f'"{c}"' not in tests]
+    assert missing == []
