@@ -398,13 +398,14 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
 # --- probing and classification ------------------------------------------------------
 
 
-def index_urls(
-    target: Target, config: pipconfig.PipConfig, explicit: Sequence[str] = ()
+def urls_to_check(
+    target: Target, config: pipconfig.PipConfig, explicit: Optional[Sequence[str]] = None
 ) -> List[str]:
     """The https URLs pip would contact: index-url (or pip's default index and its file
-    host, both read from the installed pip), then extra-index-url."""
+    host, both read from the installed pip), then extra-index-url.  ``explicit`` (even
+    empty) replaces them."""
     urls: List[str] = []
-    if explicit:
+    if explicit is not None:
         urls.extend(explicit)
     else:
         value = config.get("index-url")
@@ -705,7 +706,7 @@ def _material(trust: PipTrust, os_pem: str) -> Tuple[List[str], Optional[str]]:
 def diagnose(
     *,
     python: Optional[str] = None,
-    index_urls_: Sequence[str] = (),
+    index_urls: Optional[Sequence[str]] = None,
     timeout: float = DEFAULT_TIMEOUT,
     environ: Optional[Mapping[str, str]] = None,
     now: Optional[datetime] = None,
@@ -714,7 +715,8 @@ def diagnose(
 
     Args:
         python: the interpreter whose pip to diagnose (default: this one).
-        index_urls_: index URLs to check instead of the configured ones.
+        index_urls: index URLs to check instead of the configured ones (``[]``: check
+            none, only the local setup).
         timeout: seconds allowed for each index probe.
         environ: the environment pip would run with (default: ``os.environ``).
         now: the time to judge certificate validity and the clock against.
@@ -731,8 +733,8 @@ def diagnose(
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     now = now or datetime.now(timezone.utc)
     target = inspect(python, env=env)
-    config = pipconfig.load(env, prefix=target.prefix)
-    urls = index_urls(target, config, index_urls_)
+    config = pipconfig.load(env, prefix=target.prefix, pip_version=target.pip_version)
+    urls = urls_to_check(target, config, index_urls)
     findings: List[Finding] = []
     findings += check_ssl(target)
     findings += check_pip(target)

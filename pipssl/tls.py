@@ -679,19 +679,29 @@ def probe(
         version = obj.version() or ""
         try:
             status = _http_status(transport, obj, host, port, path, deadline)
+            problem = "" if 0 < status < 400 else f"HTTP status {status}"
         except (OSError, ValueError) as exc:
-            upper = str(exc).upper()
-            if "CERTIFICATE_REQUIRED" in upper or "CERTIFICATE REQUIRED" in upper:
-                raise _Failure("tls", "client-cert-required", str(exc)) from None
-            raise _Failure("http", "http-error", f"after the handshake: {exc}") from None
-        if status == 0 or status >= 400:
+            status, problem = 0, f"after the handshake: {exc}"
+        if problem:
+            upper = problem.upper()
+            transport.close()
+            transport = None
+            # In TLS 1.3 a server that wants a client certificate fails us only after our
+            # handshake is done, and its alert may be lost to a reset; a TLS 1.2 handshake
+            # shows its CertificateRequest in clear.
+            if status == 0 and (
+                "CERTIFICATE_REQUIRED" in upper
+                or "CERTIFICATE REQUIRED" in upper
+                or _read_chain(open_transport, host, deadline)[1]
+            ):
+                raise _Failure("tls", "client-cert-required", problem)
             return result(
                 "http",
                 False,
                 failure="http-error",
                 tls_version=version,
                 http_status=status,
-                error=f"HTTP status {status}",
+                error=problem,
             )
         return result("done", True, tls_version=version, http_status=status)
     except _Failure as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
@@ -21,7 +22,14 @@ if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
 from bed.certs import CertWorld  # noqa: E402
-from bed.index import IndexServer, Proxy, build_wheel, connect_proxy, serve_index  # noqa: E402
+from bed.index import (  # noqa: E402
+    IndexServer,
+    Proxy,
+    build_wheel,
+    connect_proxy,
+    is_loopback_host,
+    serve_index,
+)
 from bed.isolation import (  # noqa: E402
     IsolatedEnv,
     changed_files,
@@ -31,6 +39,29 @@ from bed.isolation import (  # noqa: E402
 )
 from bed.nossl import NosslUnavailable, make_nossl_python  # noqa: E402
 from bed.pip import find_pythons  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any in-process name lookup or connection beyond loopback fail the test."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if host is not None and not is_loopback_host(name):
+            raise AssertionError(f"test tried to resolve a non-loopback name: {name!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback_host(
+            str(address[0])
+        ):
+            raise AssertionError(f"test tried to connect beyond loopback: {address!r}")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 @pytest.fixture(scope="session", autouse=True)

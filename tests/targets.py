@@ -7,9 +7,13 @@ ensurepip, offline): one legacy pip (< 24.2, no OS store) and one truststore pip
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
@@ -47,3 +51,18 @@ def doctor_env(base: Mapping[str, str], **extra: Optional[str]) -> Dict[str, str
         else:
             env[key] = value
     return env
+
+
+@functools.lru_cache(maxsize=None)
+def pipssl_path() -> str:
+    """A directory holding only a link to the pipssl under test, for PYTHONPATH.
+
+    Child interpreters (a no-ssl copy, a venv) need pipssl importable, but putting the
+    tox environment's whole site-packages on their path would lend them its pip too.
+    """
+    import pipssl
+
+    root = Path(tempfile.mkdtemp(prefix="pipssl-path-"))
+    (root / "pipssl").symlink_to(Path(pipssl.__file__).resolve().parent, target_is_directory=True)
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return str(root)

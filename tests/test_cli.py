@@ -10,24 +10,22 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from targets import LEGACY_BASE, base_python, make_venv
+from targets import LEGACY_BASE, base_python, make_venv, pipssl_path
 
 import pipssl
 from pipssl import codes
 
-REPO = Path(pipssl.__file__).resolve().parent.parent
-
 
 def pipssl_cli(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPATH"] = pipssl_path()
     return subprocess.run(
         [python, "-m", "pipssl", *args],
         capture_output=True,
         text=True,
         timeout=120,
         env=env,
-        cwd=str(REPO),
+        cwd=pipssl_path(),
         check=False,
     )
 
@@ -138,7 +136,8 @@ def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) 
     assert proc.returncode == 1 and proc.stdout == ""
     assert "ERROR: nothing listens on 127.0.0.1:9 [connection-refused]" in proc.stderr
     assert "fix:" in proc.stderr
-    # no argument at all = doctor
+    # no argument at all = doctor, on the configured index (a dead loopback port here)
+    isolated_env.write_pip_conf("[global]\nindex-url = https://127.0.0.1:9/simple/\n")
     proc = pipssl_cli("--json")
     assert json.loads(proc.stdout)["schema"] == 1
 
@@ -156,7 +155,7 @@ def test_help_lists_only_what_exists() -> None:
 def test_library_never_prints(
     isolated_env: Any, legacy: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = pipssl.diagnose(python=legacy, index_urls_=["https://127.0.0.1:9/simple/"], timeout=2)
+    report = pipssl.diagnose(python=legacy, index_urls=["https://127.0.0.1:9/simple/"], timeout=2)
     assert report.codes() == ["connection-refused"]
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""

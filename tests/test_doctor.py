@@ -19,12 +19,9 @@ from typing import Any, Callable, Dict, Iterator, List
 import pytest
 from bed.index import closed_port, silent_server
 from bed.pip import pip_download
-from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv
+from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv, pipssl_path
 
-import pipssl
 from pipssl import diagnose
-
-REPO = Path(pipssl.__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -78,14 +75,14 @@ def run_doctor(
     *args: str, python: str = sys.executable, timeout: float = 120, prefix: tuple = ()
 ) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPATH"] = pipssl_path()
     return subprocess.run(
         [*prefix, python, "-m", "pipssl", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         env=env,
-        cwd=str(REPO),
+        cwd=pipssl_path(),
         check=False,
     )
 
@@ -105,7 +102,7 @@ def test_healthy_world_has_no_finding_and_pip_agrees(
 ) -> None:
     index = make_index("good", url_host="localhost")
     isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
-    report = diagnose(python=str(venvs[flavour]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     assert codes(report) == []
     assert report.ok and report.targets[0].ok
     done = pip_download(venvs[flavour], index.url, dict(os.environ), tmp_path / "dl")
@@ -125,7 +122,7 @@ def test_missing_cert_file_is_reported_and_pip_fails_too(
     missing = tmp_path / "gone" / "corp.pem"
     isolated_env.write_pip_conf(f"[global]\ncert = {missing}\n", where="user")
     os.environ.pop("PIP_CONFIG_FILE")  # so the user file is read
-    report = diagnose(python=str(venvs[flavour]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "cafile-missing")
     assert found.target == str(missing)
     assert "user config" in found.summary and "unset global.cert" in found.fix
@@ -157,7 +154,7 @@ def test_cert_file_that_is_not_usable(
     bad = tmp_path / "bad.pem"
     bad.write_bytes(content)
     os.environ["PIP_CERT"] = str(bad)
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, code).target == str(bad)
     assert "unset PIP_CERT" in finding(report, code).fix
 
@@ -169,7 +166,7 @@ def test_oversized_cert_file_is_unreadable(
     with big.open("wb") as fh:  # sparse: costs no disk
         fh.truncate(50 * 1024 * 1024)
     os.environ["REQUESTS_CA_BUNDLE"] = str(big)
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "cafile-unreadable").target == str(big)
 
 
@@ -177,7 +174,7 @@ def test_good_cert_file_gives_no_cafile_finding(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any, cert_world: Any
 ) -> None:
     trust_test_root(isolated_env, cert_world)
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert not [c for c in codes(report) if c.startswith("cafile") or c.startswith("ca-")]
 
 
@@ -195,7 +192,7 @@ def test_unknown_intercepting_ca_is_named_with_fingerprint(
     tmp_path: Path,
 ) -> None:
     index = make_index("intercepted", url_host="localhost")
-    report = diagnose(python=str(venvs[flavour]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "untrusted-issuer-unknown")
     assert "Zscaler" in found.summary and "Zscaler Root CA (test)" in found.detail
     from pipssl.cabundle import load_cafile
@@ -217,7 +214,7 @@ def test_issuer_in_os_store_but_not_in_legacy_pip(
 ) -> None:
     os_store(cert_world.path("intercept.pem"))
     index = make_index("intercepted", url_host="localhost")
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert "untrusted-issuer-in-system-store" in codes(report)
     assert "pip-too-old-for-truststore" in codes(report)
     assert "untrusted-issuer-unknown" not in codes(report)
@@ -235,7 +232,7 @@ def test_issuer_in_os_store_is_fine_for_truststore_pip(
 ) -> None:
     os_store(cert_world.path("intercept.pem"))
     index = make_index("intercepted", url_host="localhost")
-    report = diagnose(python=str(venvs["truststore"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["truststore"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [] and report.pip["truststore"] is True
     done = pip_download(venvs["truststore"], index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode == 0, done.stderr
@@ -245,12 +242,12 @@ def test_self_signed_leaf(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
 ) -> None:
     index = make_index("self-signed")
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["self-signed"]
     # negative twin: the CA-issued server verifies with its root
     trust_test_root(isolated_env, cert_world)
     good = make_index("good")
-    assert codes(diagnose(python=str(venvs["legacy"]), index_urls_=[good.url], timeout=5)) == []
+    assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[good.url], timeout=5)) == []
 
 
 def test_incomplete_chain_told_apart_through_aia(
@@ -266,10 +263,10 @@ def test_incomplete_chain_told_apart_through_aia(
 
     trust_test_root(isolated_env, cert_world)
     with aia_world(cert_world, wheel_dir, tmp_path) as (with_aia, without_aia):
-        report = diagnose(python=str(venvs["legacy"]), index_urls_=[with_aia], timeout=5)
+        report = diagnose(python=str(venvs["legacy"]), index_urls=[with_aia], timeout=5)
         assert codes(report) == ["incomplete-chain"]
         # twin: the same missing intermediate, but no way to fetch it -> not claimed
-        report = diagnose(python=str(venvs["legacy"]), index_urls_=[without_aia], timeout=5)
+        report = diagnose(python=str(venvs["legacy"]), index_urls=[without_aia], timeout=5)
         assert codes(report) == ["untrusted-issuer-unknown"]
         assert "missing an intermediate" in report.findings[0].detail
 
@@ -296,7 +293,7 @@ def test_certificate_content_failures(
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index(kind)
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [code]
     if code == "hostname-mismatch":
         assert "wrong.invalid" in report.findings[0].detail
@@ -309,13 +306,13 @@ def test_clock_skew_when_clock_predates_trusted_roots(
     index = make_index("not-yet-valid")
     report = diagnose(
         python=str(venvs["legacy"]),
-        index_urls_=[index.url],
+        index_urls=[index.url],
         timeout=5,
         now=datetime(2001, 1, 1, tzinfo=timezone.utc),
     )
     assert "clock-skew" in codes(report) and "cert-not-yet-valid" in codes(report)
     # twin: a right clock blames the certificate, not the clock
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert "clock-skew" not in codes(report)
 
 
@@ -326,11 +323,11 @@ def test_connection_refused_and_timeout(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any
 ) -> None:
     url = f"https://127.0.0.1:{closed_port()}/simple/"
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[url], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[url], timeout=2)
     assert codes(report) == ["connection-refused"]
     with silent_server(lifetime=20) as port:
         url = f"https://127.0.0.1:{port}/simple/"
-        report = diagnose(python=str(venvs["legacy"]), index_urls_=[url], timeout=1)
+        report = diagnose(python=str(venvs["legacy"]), index_urls=[url], timeout=1)
         assert codes(report) == ["timeout"]
         assert report.targets[0].elapsed < 3
 
@@ -339,7 +336,7 @@ def test_plain_http_on_a_tls_port(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any
 ) -> None:
     index = make_index(None, mode="plain")
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["not-tls"]
 
 
@@ -348,7 +345,7 @@ def test_client_certificate_required(
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index("good", client_ca=cert_world.path("client-ca.pem"))
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["client-cert-required"]
 
 
@@ -359,11 +356,11 @@ def test_tls_version_unsupported(
 
     trust_test_root(isolated_env, cert_world)
     index = make_index("good", maximum_version=ssl.TLSVersion.TLSv1_1)
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["tls-version-unsupported"]
     # twin: a TLS 1.3-only server is fine
     index = make_index("good", minimum_version=ssl.TLSVersion.TLSv1_3)
-    assert codes(diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)) == []
+    assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)) == []
 
 
 def test_dns_failure_in_a_network_namespace_without_dns(
@@ -405,7 +402,7 @@ def test_proxy_auth_required_and_credentials_redacted(
     index = make_index("good")
     proxy = make_proxy(auth=("alice", "s3cret-pw"))
     os.environ["HTTPS_PROXY"] = proxy.url
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=5)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["proxy-auth-required"]
     # twin: with the right credentials the tunnel works, and the password is never shown
     os.environ["HTTPS_PROXY"] = proxy.url.replace("http://", "http://alice:s3cret-pw@")
@@ -433,10 +430,10 @@ def test_proxy_unreachable_and_no_proxy(
     trust_test_root(isolated_env, cert_world)
     index = make_index("good")
     os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=3)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     assert codes(report) == ["proxy-unreachable"]
     os.environ["NO_PROXY"] = "127.0.0.1"
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=3)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     assert codes(report) == []
 
 
@@ -452,11 +449,11 @@ def test_https_proxy_url_for_a_plain_proxy(
     index = make_index("good")
     proxy = make_proxy()
     os.environ["https_proxy"] = proxy.url.replace("http://", "https://")
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=3)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     assert codes(report) == ["proxy-scheme-mismatch"]
     assert "HTTPS_PROXY=" + proxy.url in report.findings[0].fix
     os.environ["https_proxy"] = proxy.url
-    assert codes(diagnose(python=str(venvs["legacy"]), index_urls_=[index.url], timeout=3)) == []
+    assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)) == []
     assert proxy.log, "the probe must have gone through the proxy"
 
 
@@ -467,12 +464,12 @@ def test_trusted_host_is_reported_with_its_origin(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any
 ) -> None:
     isolated_env.write_pip_conf("[install]\ntrusted-host = 127.0.0.1 mirror.invalid\n")
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     hosts = [f.target for f in report.findings if f.code == "insecure-trusted-host"]
     assert hosts == ["127.0.0.1", "mirror.invalid"]
     isolated_env.write_pip_conf("[install]\nindex-url = https://127.0.0.1:9/simple/\n")
     assert "insecure-trusted-host" not in codes(
-        diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+        diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
 
 
@@ -482,14 +479,14 @@ def test_env_vars_that_shadow_the_config(
     root = str(cert_world.path("root.pem"))
     isolated_env.write_pip_conf(f"[global]\ncert = {root}\n")
     assert "env-shadows-config" not in codes(
-        diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+        diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
     os.environ["PIP_CERT"] = root
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "PIP_CERT"
     del os.environ["PIP_CERT"]
     os.environ["REQUESTS_CA_BUNDLE"] = root
-    report = diagnose(python=str(venvs["legacy"]), index_urls_=[], timeout=2)
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "REQUESTS_CA_BUNDLE"
     assert report.pip["sources"][0]["origin"] == "environment variable REQUESTS_CA_BUNDLE"
 
@@ -498,21 +495,21 @@ def test_pip_missing(
     isolated_env: Any, os_store: Any, tmp_path: Path, venvs: Dict[str, Path]
 ) -> None:
     bare = make_venv(base_python(LEGACY_BASE), tmp_path / "bare", with_pip=False)
-    report = diagnose(python=str(bare), index_urls_=[], timeout=2)
+    report = diagnose(python=str(bare), index_urls=[], timeout=2)
     assert codes(report) == ["pip-missing"]
     assert "ensurepip" in report.findings[0].fix
-    assert "pip-missing" not in codes(diagnose(python=str(venvs["legacy"]), index_urls_=[]))
+    assert "pip-missing" not in codes(diagnose(python=str(venvs["legacy"]), index_urls=[]))
 
 
 def test_certifi_modified(
     isolated_env: Any, os_store: Any, tmp_path: Path, cert_world: Any
 ) -> None:
     venv = make_venv(base_python(LEGACY_BASE), tmp_path / "v")
-    assert "certifi-modified" not in codes(diagnose(python=str(venv), index_urls_=[]))
+    assert "certifi-modified" not in codes(diagnose(python=str(venv), index_urls=[]))
     (cacert,) = (tmp_path / "v").glob("lib/python*/site-packages/pip/_vendor/certifi/cacert.pem")
     with cacert.open("ab") as fh:
         fh.write(cert_world.path("intercept.pem").read_bytes())
-    report = diagnose(python=str(venv), index_urls_=[])
+    report = diagnose(python=str(venv), index_urls=[])
     assert finding(report, "certifi-modified").target == str(cacert)
 
 
@@ -529,15 +526,15 @@ def test_pip_24_2_ip_host_bug_is_known_and_real(
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     by_ip = make_index("good")
-    report = diagnose(python=str(venvs["truststore"]), index_urls_=[by_ip.url], timeout=5)
+    report = diagnose(python=str(venvs["truststore"]), index_urls=[by_ip.url], timeout=5)
     assert codes(report) == ["pip-known-bug"]
     done = pip_download(venvs["truststore"], by_ip.url, dict(os.environ), tmp_path / "a")
     assert done.returncode != 0
     assert "check_hostname requires server_hostname" in done.stdout + done.stderr
     # twins: the same index by name, and an older pip by IP
     by_name = make_index("good", url_host="localhost")
-    assert codes(diagnose(python=str(venvs["truststore"]), index_urls_=[by_name.url])) == []
-    assert codes(diagnose(python=str(venvs["legacy"]), index_urls_=[by_ip.url])) == []
+    assert codes(diagnose(python=str(venvs["truststore"]), index_urls=[by_name.url])) == []
+    assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[by_ip.url])) == []
 
 
 # --- no ssl ------------------------------------------------------------------------------
@@ -562,7 +559,7 @@ def test_python_without_working_ssl(
         assert "libssl" in found[0]["summary"]
     assert data["targets"] == []
     # twin: the interpreter it was copied from has a working ssl
-    report = diagnose(python=sys.executable, index_urls_=[])
+    report = diagnose(python=sys.executable, index_urls=[])
     assert code not in codes(report)
 
 

@@ -3,77 +3,39 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
+
+from targets import pipssl_path
 
 import pipssl
 from pipssl import codes
 
 PACKAGE = Path(pipssl.__file__).resolve().parent
-REPO = PACKAGE.parent
-STDLIB_38 = {
-    "__future__",
-    "argparse",
-    "ast",
-    "base64",
-    "binascii",
-    "configparser",
-    "contextlib",
-    "dataclasses",
-    "datetime",
-    "errno",
-    "functools",
-    "hashlib",
-    "importlib",
-    "io",
-    "ipaddress",
-    "itertools",
-    "json",
-    "locale",
-    "os",
-    "pathlib",
-    "platform",
-    "pwd",
-    "re",
-    "shutil",
-    "socket",
-    "ssl",
-    "_ssl",
-    "stat",
-    "string",
-    "struct",
-    "subprocess",
-    "sys",
-    "tempfile",
-    "threading",
-    "time",
-    "types",
-    "typing",
-    "urllib",
-    "warnings",
-    "zipfile",
-    "codecs",
-    "collections",
-    "enum",
-    "fnmatch",
-    "glob",
-    "math",
-    "select",
-    "signal",
-    "textwrap",
-    "uuid",
-    "winreg",
-    "msvcrt",
-    "fcntl",
-    "getpass",
-    "unicodedata",
-    "copy",
-    "operator",
-    "abc",
-}
+REPO = Path(__file__).resolve().parent.parent  # the checkout, for README and tests
+
+
+def is_stdlib(name: str) -> bool:
+    """Standard library module?  (sys.stdlib_module_names exists only from 3.10.)"""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return name in names
+    if name in sys.builtin_module_names:
+        return True
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return False
+    origin = spec.origin or ""
+    if origin in ("built-in", "frozen"):
+        return True
+    paths = sysconfig.get_paths()
+    roots = (paths["stdlib"], paths["platstdlib"])
+    return origin.startswith(roots) and "site-packages" not in origin
 
 
 def top_level_imports(path: Path) -> list:
@@ -94,11 +56,10 @@ def test_package_imports_only_the_standard_library_at_top_level() -> None:
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for name in top_level_imports(path):
-            known = getattr(sys, "stdlib_module_names", STDLIB_38)
-            if name not in known and name not in STDLIB_38 and name != "pipssl":
-                offenders.append(f"{path.relative_to(REPO)}: {name}")
+            if name != "pipssl" and not is_stdlib(name):
+                offenders.append(f"{path.relative_to(PACKAGE)}: {name}")
             if name == "ssl":
-                offenders.append(f"{path.relative_to(REPO)}: ssl at top level")
+                offenders.append(f"{path.relative_to(PACKAGE)}: ssl at top level")
     assert offenders == []
 
 
@@ -117,7 +78,7 @@ for mod in pkgutil.walk_packages(pipssl.__path__, 'pipssl.'):
     importlib.import_module(mod.name)
 print('ok')
 """
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": pipssl_path()}
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -136,7 +97,7 @@ def test_import_does_no_work() -> None:
         "'urllib.request') if m in sys.modules])"
     )
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", code, str(REPO)],
+        [sys.executable, "-I", "-c", code, pipssl_path()],
         capture_output=True,
         text=True,
         timeout=60,
