@@ -83,9 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _doctor(args: argparse.Namespace) -> int:
     from .diagnosis import diagnose
 
-    report = diagnose(
-        python=args.python, index_urls=args.index_url or None, timeout=args.timeout
-    )
+    report = diagnose(python=args.python, index_urls=args.index_url or None, timeout=args.timeout)
     if args.json:
         sys.stdout.write(report.to_json() + "\n")
     else:

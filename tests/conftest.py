@@ -39,6 +39,7 @@ from bed.isolation import (  # noqa: E402
 )
 from bed.nossl import NosslUnavailable, make_nossl_python  # noqa: E402
 from bed.pip import find_pythons  # noqa: E402
+from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -167,3 +168,24 @@ def nossl_python(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Pa
         return cache[variant]
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def venvs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+    """Fresh venvs whose pips we diagnose; no test may change them.
+
+    "legacy": pip 23.0.1 on Python 3.8 (one bundle, no OS store); "truststore": pip 24.2 on
+    Python 3.13 (the OS store through truststore).  Both come from ensurepip, offline.
+    """
+    root = tmp_path_factory.mktemp("venvs")
+    return {
+        "legacy": make_venv(base_python(LEGACY_BASE), root / "legacy"),
+        "truststore": make_venv(base_python(TRUSTSTORE_BASE), root / "truststore"),
+    }
+
+
+@pytest.fixture(scope="session")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv without pip."""
+    root = tmp_path_factory.mktemp("bare")
+    return make_venv(base_python(LEGACY_BASE), root / "bare", with_pip=False)

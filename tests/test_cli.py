@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from targets import LEGACY_BASE, base_python, make_venv, pipssl_path
+from targets import pipssl_path
 
 import pipssl
 from pipssl import codes
@@ -30,9 +30,9 @@ def pipssl_cli(*args: str, python: str = sys.executable) -> subprocess.Completed
     )
 
 
-@pytest.fixture(scope="module")
-def legacy(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(make_venv(base_python(LEGACY_BASE), tmp_path_factory.mktemp("cli") / "v"))
+@pytest.fixture
+def legacy(venvs: Dict[str, Path]) -> str:
+    return str(venvs["legacy"])
 
 
 def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:

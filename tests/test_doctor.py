@@ -14,23 +14,14 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 from bed.index import closed_port, silent_server
 from bed.pip import pip_download
-from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv, pipssl_path
+from targets import LEGACY_BASE, base_python, make_venv, pipssl_path
 
 from pipssl import diagnose
-
-
-@pytest.fixture(scope="session")
-def venvs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
-    root = tmp_path_factory.mktemp("venvs")
-    return {
-        "legacy": make_venv(base_python(LEGACY_BASE), root / "legacy"),
-        "truststore": make_venv(base_python(TRUSTSTORE_BASE), root / "truststore"),
-    }
 
 
 @pytest.fixture
@@ -262,7 +253,7 @@ def test_incomplete_chain_told_apart_through_aia(
     from aia import aia_world
 
     trust_test_root(isolated_env, cert_world)
-    with aia_world(cert_world, wheel_dir, tmp_path) as (with_aia, without_aia):
+    with aia_world(cert_world, wheel_dir) as (with_aia, without_aia):
         report = diagnose(python=str(venvs["legacy"]), index_urls=[with_aia], timeout=5)
         assert codes(report) == ["incomplete-chain"]
         # twin: the same missing intermediate, but no way to fetch it -> not claimed
@@ -492,10 +483,9 @@ def test_env_vars_that_shadow_the_config(
 
 
 def test_pip_missing(
-    isolated_env: Any, os_store: Any, tmp_path: Path, venvs: Dict[str, Path]
+    isolated_env: Any, os_store: Any, bare_python: Path, venvs: Dict[str, Path]
 ) -> None:
-    bare = make_venv(base_python(LEGACY_BASE), tmp_path / "bare", with_pip=False)
-    report = diagnose(python=str(bare), index_urls=[], timeout=2)
+    report = diagnose(python=str(bare_python), index_urls=[], timeout=2)
     assert codes(report) == ["pip-missing"]
     assert "ensurepip" in report.findings[0].fix
     assert "pip-missing" not in codes(diagnose(python=str(venvs["legacy"]), index_urls=[]))
@@ -578,7 +568,7 @@ def test_python_without_working_ssl(
 )
 def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: str) -> None:
     from pipssl._target import Target
-    from pipssl.diagnosis import check_ssl, python_kind
+    from pipssl.checks import check_ssl, python_kind
 
     target = Target(
         base + "/bin/python",
@@ -596,7 +586,7 @@ def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: st
 
 def test_conda_python_is_recognised(tmp_path: Path) -> None:
     from pipssl._target import Target
-    from pipssl.diagnosis import check_ssl
+    from pipssl.checks import check_ssl
 
     (tmp_path / "conda-meta").mkdir()
     target = Target(
@@ -619,7 +609,7 @@ def test_conda_python_is_recognised(tmp_path: Path) -> None:
 
 def test_openssl_too_old_check() -> None:
     from pipssl._target import Target
-    from pipssl.diagnosis import check_ssl
+    from pipssl.checks import check_ssl
 
     def target(info: Any) -> Target:
         return Target("/x/python", "3.8.18", "/x", "/x", "linux", info, None)
@@ -640,4 +630,22 @@ def test_openssl_too_old_check() -> None:
     assert check_ssl(target(new)) == []
 
 
-_ = Iterator
+def test_pip_proxy_option_is_used_and_env_proxy_wins(
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    os_store: Any,
+    make_index: Any,
+    make_proxy: Any,
+    cert_world: Any,
+) -> None:
+    index = make_index("good")
+    proxy = make_proxy()
+    isolated_env.write_pip_conf(
+        "[global]\ncert = {}\nproxy = {}\n".format(cert_world.path("root.pem"), proxy.url)
+    )
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
+    assert codes(report) == [] and len(proxy.log) == 1
+    # requests lets HTTPS_PROXY override pip's proxy option
+    os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
+    assert codes(report) == ["proxy-unreachable"] and len(proxy.log) == 1

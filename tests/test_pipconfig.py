@@ -1,7 +1,8 @@
 """Tests for pipssl.pipconfig: pip's config rules as data, checked against real pips.
 
 The first part exercises the model in a scrubbed environment. The second part builds the same
-environments for real pips (23.0.1, 24.2 and the running interpreter's) and compares the model
+environments for real pips (23.0.1, 24.2, the running interpreter's, and any listed in
+``PIPSSL_TEST_PIPS`` as ``name=python,...``) and compares the model, told each pip's version,
 with ``pip config debug``, ``pip config list`` and the option values pip's own parser ends up
 with. /etc/pip.conf cannot be redirected on Linux, so it takes part as the real global file it
 is (read only): its content changes nothing in the assertions, both sides read it.
@@ -24,6 +25,7 @@ import pytest
 from bed.isolation import REAL_ENVIRON, IsolatedEnv, scrubbed_environ
 
 from pipssl import pipconfig
+from pipssl._target import parse_version
 from pipssl.errors import ConfigError
 from pipssl.pipconfig import (
     ENV,
@@ -154,6 +156,25 @@ def test_empty_value_is_skipped_but_still_hides_lower_kinds(
     assert effective is not None and effective.value == "site"
 
 
+@pytest.mark.parametrize(
+    ("version", "falls_through"),
+    [((25, 1), False), ((25, 2), True), ((25, 3, 1), True), ((26, 0), False), ((26, 2), False)],
+)
+def test_empty_value_falls_through_in_pip_25_2_and_25_3(
+    cfg: _Env, version: Tuple[int, ...], falls_through: bool
+) -> None:
+    cfg.write_pip_conf("[global]\nprobe = global\nprobe-2 = global\n", "global")
+    # probe_2 then probe-2: one option, whose last definition in the file is empty.
+    cfg.write_pip_conf("[global]\nprobe =\nprobe_2 = site\nprobe-2 =\n", "site")
+    config = cfg.load(pip_version=version)
+    for key in ("probe", "probe-2"):
+        value = config.get(key)
+        if falls_through:
+            assert value is not None and (value.kind, value.value) == (GLOBAL, "global")
+        else:
+            assert value is None
+
+
 def test_env_vars_apply_to_every_command(cfg: _Env, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg.write_pip_conf("[download]\nprobe = file\n", "env")
     monkeypatch.setenv("PIP_PROBE", "var")
@@ -217,6 +238,32 @@ def test_missing_config_file_does_not_hide_user_files(cfg: _Env) -> None:
         (USER, True, True),
         (ENV, False, False),
     ]
+
+
+def test_config_file_that_is_also_a_global_file(
+    cfg: _Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pip >= 25.2 keeps values per file name: read again as PIP_CONFIG_FILE, a global file keeps
+    # its global place, so the site config beats it (checked against real pips below).
+    shared = cfg.write_pip_conf("[global]\nprobe = shared\n", "global")
+    cfg.write_pip_conf("[global]\nprobe = site\n", "site")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(shared))
+    older = cfg.load(pip_version=(25, 1)).get("probe")
+    assert older is not None and (older.kind, older.value) == (ENV, "shared")
+    for version in ((25, 2), None):
+        config = cfg.load(pip_version=version)
+        assert config.get("probe").value == "site"  # type: ignore[union-attr]
+        assert [v.kind for v in config.get_all("probe")] == [GLOBAL, ENV, SITE]
+
+
+def test_global_dir_listed_twice(cfg: _Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = cfg.root / "first", cfg.root / "second"
+    for directory in (first, second):
+        (directory / "pip").mkdir(parents=True)
+        (directory / "pip" / "pip.conf").write_text(f"[global]\nprobe = {directory.name}\n")
+    monkeypatch.setenv("XDG_CONFIG_DIRS", f"{first}:{second}:{first}")
+    assert cfg.load(pip_version=(24, 2)).get("probe").value == "first"  # type: ignore[union-attr]
+    assert cfg.load(pip_version=(25, 2)).get("probe").value == "second"  # type: ignore[union-attr]
 
 
 def test_isolated_skips_user_files_and_env_vars_but_reads_config_file(
@@ -341,13 +388,40 @@ def test_multiline_crlf_and_same_key_twice_after_normalising(cfg: _Env) -> None:
         b"[global]\r\nextra-index-url =\r\n  https://127.0.0.1:1/a/\r\n  https://127.0.0.1:2/b/\r\n"
         b"index_url = https://127.0.0.1:3/x/\r\nindex-url = https://127.0.0.1:4/y/\r\n"
     )
-    config = cfg.load()
+    # Up to pip 26.2 both spellings are read and the later wins.
+    config = cfg.load(pip_version=(26, 2))
     extra = config.get("extra-index-url")
     assert extra is not None
     assert split_list(extra.value) == ["https://127.0.0.1:1/a/", "https://127.0.0.1:2/b/"]
     user = [v.name for v in config.get_all("index-url") if v.kind == USER]
     assert user == ["index_url", "index-url"]
     assert config.get("index-url").value == "https://127.0.0.1:4/y/"  # type: ignore[union-attr]
+    # pip 26.3 normalises names while parsing: the second spelling is a duplicate option.
+    for newer in ((26, 3), (27, 0, 1), None):
+        with pytest.raises(ConfigError, match=r"line 6: 'index-url' appears twice") as info:
+            cfg.load(pip_version=newer)
+        assert "26.3" in (info.value.hint or "")
+
+
+def test_spelling_clash_across_default_and_section_is_not_a_duplicate(cfg: _Env) -> None:
+    # [DEFAULT] only fills in what a section lacks, also when names are normalised on parse.
+    cfg.write_pip_conf("[DEFAULT]\nIndex_URL = default\n[global]\nindex-url = own\n", "user")
+    for version in ((26, 2), (26, 3)):
+        values = cfg.load(pip_version=version).get_all("index-url")
+        assert [(v.name, v.value, v.from_default) for v in values if v.kind == USER] == [
+            ("index_url", "default", True),
+            ("index-url", "own", False),
+        ]
+        effective = cfg.load(pip_version=version).get("index-url")
+        assert effective is not None and effective.value == "own"
+
+
+def test_plain_duplicate_keeps_the_plain_hint(cfg: _Env) -> None:
+    cfg.write_pip_conf("[global]\ntimeout = 1\ntimeout = 2\n", "user")
+    for version in ((23, 0, 1), None):
+        with pytest.raises(ConfigError, match="'timeout' appears twice") as info:
+            cfg.load(pip_version=version)
+        assert "26.3" not in (info.value.hint or "")
 
 
 def test_env_section_in_a_file_acts_like_env_vars(cfg: _Env) -> None:
@@ -462,12 +536,109 @@ def test_macos_locations(tmp_path: Path) -> None:
     assert files[SITE] == ["/Library/Frameworks/P/pip.conf"]
     library = home / "Library" / "Application Support" / "pip"
     library.mkdir(parents=True)
-    files = dict(config_files(env, platform="darwin", prefix="/opt/homebrew/opt/python"))
+    files = dict(config_files(env, platform="darwin", prefix="/Library/Frameworks/P"))
     assert files[USER] == [f"{home}/.pip/pip.conf", f"{library}/pip.conf"]
-    assert files[GLOBAL] == [
-        "/opt/homebrew/share/pip/pip.conf",
-        "/Library/Application Support/pip/pip.conf",
-    ]
+
+
+_BREW = "/opt/homebrew/opt/python@3.12/Frameworks/Python.framework/Versions/3.12"
+
+
+@pytest.mark.parametrize(
+    ("version", "prefix", "base_prefix", "expected"),
+    [
+        ((24, 0), _BREW, None, ["/Library/Application Support/pip"]),
+        # pip 24.1 ... 25.0 took platformdirs' two directories for one ":"-joined path.
+        ((24, 2), _BREW, None, ["/opt/homebrew/share/pip:/Library/Application Support/pip"]),
+        ((25, 1), _BREW, None, ["/opt/homebrew/share/pip", "/Library/Application Support/pip"]),
+        ((25, 1), "/usr/local/opt/python@3.12/x", None, ["/Library/Application Support/pip"]),
+        (
+            (25, 3),
+            "/usr/local/opt/python@3.12/x",
+            None,
+            ["/usr/local/share/pip", "/Library/Application Support/pip"],
+        ),
+        ((26, 2), "/Users/u/venv", _BREW, ["/Library/Application Support/pip"]),
+        # pip 26.3 looks at sys.base_prefix, which a venv keeps.
+        (
+            (26, 3),
+            "/Users/u/venv",
+            _BREW,
+            ["/opt/homebrew/share/pip", "/Library/Application Support/pip"],
+        ),
+        ((26, 3), "/opt/homebrew/opt/python@3.12/x", None, ["/Library/Application Support/pip"]),
+    ],
+)
+def test_macos_homebrew_global_dirs(
+    version: Tuple[int, ...], prefix: str, base_prefix: Optional[str], expected: List[str]
+) -> None:
+    files = dict(
+        config_files(
+            {"HOME": "/Users/u"},
+            platform="darwin",
+            prefix=prefix,
+            base_prefix=base_prefix,
+            pip_version=version,
+        )
+    )
+    assert files[GLOBAL] == [f"{d}/pip.conf" for d in expected]
+
+
+def test_macos_xdg_data_dirs_since_pip_26_2(tmp_path: Path) -> None:
+    home, data = tmp_path / "home", tmp_path / "data"
+    (home / "Library" / "Application Support" / "pip").mkdir(parents=True)
+    env = {"HOME": str(home), "XDG_DATA_HOME": f" {data} ", "XDG_DATA_DIRS": " /d1:rel: /d2 "}
+
+    def files(version: Tuple[int, ...]) -> Dict[str, List[str]]:
+        return dict(config_files(env, platform="darwin", prefix="/p", pip_version=version))
+
+    library = f"{home}/Library/Application Support/pip/pip.conf"
+    assert files((26, 1))[USER][1] == library
+    assert files((26, 1))[GLOBAL] == ["/Library/Application Support/pip/pip.conf"]
+    # pip >= 26.2 uses $XDG_DATA_HOME/pip instead, if that exists, else ~/.config/pip.
+    for version in ((26, 2), (26, 3)):
+        assert files(version)[USER][1] == f"{home}/.config/pip/pip.conf"
+    (data / "pip").mkdir(parents=True)
+    for version in ((26, 2), (26, 3)):
+        assert files(version)[USER][1] == f"{data}/pip/pip.conf"
+    # 26.2 strips the whole list and keeps every non-blank entry; 26.3 only absolute ones.
+    assert files((26, 2))[GLOBAL] == ["/d1/pip/pip.conf", "rel/pip/pip.conf", " /d2/pip/pip.conf"]
+    assert files((26, 3))[GLOBAL] == ["/d1/pip/pip.conf", "/d2/pip/pip.conf"]
+    env.update(XDG_DATA_HOME="relative", XDG_DATA_DIRS="relative")
+    assert files((26, 3))[USER][1] == library
+    assert files((26, 3))[GLOBAL] == ["/Library/Application Support/pip/pip.conf"]
+
+
+@pytest.mark.parametrize(
+    ("version", "expected_global", "expected_user"),
+    [
+        # platformdirs < 4 ran each entry through expanduser; an empty entry gives "pip".
+        ((23, 0, 1), ["/h/~x/pip", "/h/a/pip", "pip", " /abs /pip"], " /cfg /pip"),
+        ((24, 2), ["~/~x/pip", "~/a/pip", "pip", " /abs /pip"], " /cfg /pip"),
+        ((26, 2), ["~/~x/pip", "~/a/pip", " /abs/pip"], "/cfg/pip"),
+        ((26, 3), ["/abs/pip"], "/cfg/pip"),
+    ],
+)
+def test_linux_xdg_variables_by_pip_version(
+    version: Tuple[int, ...], expected_global: List[str], expected_user: str
+) -> None:
+    env = {"HOME": "/h", "XDG_CONFIG_DIRS": "~/~x:~/a:: /abs ", "XDG_CONFIG_HOME": " /cfg "}
+    files = dict(config_files(env, platform="linux", prefix="/p", pip_version=version))
+    assert files[GLOBAL] == [f"{d}/pip.conf" for d in expected_global] + ["/etc/pip.conf"]
+    assert files[USER][1] == f"{expected_user}/pip.conf"
+
+
+def test_relative_xdg_config_home_and_empty_home() -> None:
+    env = {"HOME": "", "XDG_CONFIG_HOME": "rel", "XDG_CONFIG_DIRS": "rel"}
+    older = dict(config_files(env, platform="linux", pip_version=(26, 2)))
+    assert older[USER] == ["/.pip/pip.conf", "rel/pip/pip.conf"]
+    assert older[GLOBAL] == ["rel/pip/pip.conf", "/etc/pip.conf"]
+    # 26.3 ignores relative XDG paths and, for platformdirs' defaults, an empty HOME; pip's
+    # own ~/.pip still goes through os.path.expanduser.
+    pwd = pytest.importorskip("pwd")
+    passwd_home = pwd.getpwuid(os.getuid()).pw_dir.rstrip("/")
+    newest = dict(config_files(env, platform="linux"))
+    assert newest[USER] == ["/.pip/pip.conf", f"{passwd_home}/.config/pip/pip.conf"]
+    assert newest[GLOBAL] == ["/etc/xdg/pip/pip.conf", "/etc/pip.conf"]
 
 
 def test_windows_locations() -> None:
@@ -490,6 +661,36 @@ def test_windows_locations() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("appdata", "programdata", "version", "expected_user", "expected_global"),
+    [
+        (" E:\\Roam\\ ", "F:\\Data", (26, 1), "C:\\R", "C:\\PD"),
+        (" E:\\Roam\\ ", "F:\\Data", (26, 2), "E:\\Roam", "F:\\Data"),
+        (" E:\\Roam\\ ", "F:\\Data", (26, 3), "E:\\Roam", "F:\\Data"),
+        # 26.3 takes only fully qualified paths (a drive and a root, or a UNC share).
+        ("E:Roam", "\\\\srv\\share\\d", (26, 2), "E:Roam", "\\\\srv\\share\\d"),
+        ("E:Roam", "\\\\srv\\share\\d", (26, 3), "C:\\R", "\\\\srv\\share\\d"),
+    ],
+)
+def test_windows_folder_overrides(
+    appdata: str,
+    programdata: str,
+    version: Tuple[int, ...],
+    expected_user: str,
+    expected_global: str,
+) -> None:
+    env = {
+        "USERPROFILE": "C:\\Users\\u",
+        "APPDATA": "C:\\R",
+        "PROGRAMDATA": "C:\\PD",
+        "win_pd_override_appdata": appdata,
+        "WIN_PD_OVERRIDE_COMMON_APPDATA": programdata,
+    }
+    files = dict(config_files(env, platform="win32", prefix="C:\\P", pip_version=version))
+    assert files[USER][1] == f"{expected_user}\\pip\\pip.ini"
+    assert files[GLOBAL] == [f"{expected_global}\\pip\\pip.ini"]
+
+
 def test_windows_env_names_are_case_insensitive() -> None:
     config = load(
         {"pip_index_url": "https://127.0.0.1:9/", "pip_config_file": "nul"},
@@ -508,6 +709,14 @@ REAL_PYTHONS = [
     ("pip-24.2", "/root/.pyenv/versions/3.13.0/bin/python"),
     ("running-python", sys.executable),
 ]
+# More pips to check against, e.g. "pip-25.2=/tmp/p252/bin/python,pip-26.2=/tmp/p262/bin/python".
+REAL_PYTHONS += [
+    (name, path)
+    for name, _, path in (
+        item.partition("=") for item in REAL_ENVIRON.get("PIPSSL_TEST_PIPS", "").split(",")
+    )
+    if path
+]
 _TIMEOUT = 60
 
 
@@ -516,7 +725,12 @@ class RealPip:
         self.python = python  # a venv that sees the real pip through a .pth file
         self.prefix = prefix
         self.version = version
+        self.version_info = parse_version(version)
         self.encoding = encoding
+        # `pip config debug` and `pip config list` show each file's own values since 25.2
+        # (https://github.com/pypa/pip/pull/12201); before, every file of a kind showed
+        # the values of the whole kind, and `list` the merged values.
+        self.per_file = self.version_info >= (25, 2)
 
     def run(self, args: List[str], env: Mapping[str, str], cwd: Path) -> Tuple[int, str]:
         proc = subprocess.run(
@@ -650,6 +864,9 @@ def _scenario(root: Path, prefix: str, name: str) -> Tuple[Dict[str, str], bool]
         isolated = True
     elif name == "env-dir":
         env["PIP_CONFIG_FILE"] = str(root)
+    elif name == "env-is-global":
+        # The same file as global and as PIP_CONFIG_FILE: which kind's place does it take?
+        env["PIP_CONFIG_FILE"] = str(xdg1 / "pip" / "pip.conf")
     return env, isolated
 
 
@@ -716,27 +933,40 @@ print(json.dumps(out))
 _DESTS = ",".join(dest for dest, _, _ in _OPTIONS)
 
 
-@pytest.mark.parametrize("scenario", ["user-files", "env-file", "devnull", "isolated", "env-dir"])
+@pytest.mark.parametrize(
+    "scenario", ["user-files", "env-file", "devnull", "isolated", "env-dir", "env-is-global"]
+)
 def test_model_matches_real_pip(real_pip: RealPip, tmp_path: Path, scenario: str) -> None:
     env, isolated = _scenario(tmp_path, real_pip.prefix, scenario)
     flag = ["--isolated"] if isolated else []
-    config = load(env, prefix=real_pip.prefix, isolated=isolated, encoding=real_pip.encoding)
+    version = real_pip.version_info
+    config = load(
+        env,
+        prefix=real_pip.prefix,
+        isolated=isolated,
+        encoding=real_pip.encoding,
+        pip_version=version,
+    )
 
-    # pip config debug: files per kind, exists flags, each kind's values, the PIP_* variables
+    # pip config debug: files per kind, exists flags, the values shown per file, PIP_* variables
     env_vars, debug = _parse_debug(real_pip.pip([*flag, "config", "debug"], env, tmp_path))
     ours_files = {(f.kind, f.path): f for f in config.files}
     considered = [
         (k, p)
-        for k, paths in config_files(env, prefix=real_pip.prefix, isolated=isolated)
+        for k, paths in config_files(
+            env, prefix=real_pip.prefix, isolated=isolated, pip_version=version
+        )
         for p in paths
     ]
     assert sorted(considered) == sorted((k, p) for k, rows in debug.items() for p, _, _ in rows)
     for kind, rows in debug.items():
-        kind_values = list(_merged(v for v in config.values if v.kind == kind).items())
         for path, exists, printed in rows:
             assert ours_files[kind, path].exists == exists, path
+            shown = (v for v in config.values if v.kind == kind)
+            if real_pip.per_file:
+                shown = (v for v in config.values if v.kind == kind and v.file == path)
             if exists:
-                assert printed == kind_values, (kind, path)
+                assert printed == list(_merged(shown).items()), (kind, path)
     if not isolated:
         ours_vars = {
             "PIP_" + v.name[4:].upper(): v.value for v in config.values if v.kind == ENV_VAR
@@ -744,15 +974,23 @@ def test_model_matches_real_pip(real_pip: RealPip, tmp_path: Path, scenario: str
         ours_vars["PIP_CONFIG_FILE"] = env["PIP_CONFIG_FILE"]
         assert env_vars == ours_vars
 
-    # pip config list: every (section, key) with its winning value
-    listed = {}
+    # pip config list: the merged "section.key=value" pairs, or since 25.2 each file's own
+    # pairs, files (":env:" for the variables) and keys sorted
+    listed = []
     for line in real_pip.pip([*flag, "config", "list"], env, tmp_path).splitlines():
         key, _, value = line.partition("=")
-        listed[key] = ast.literal_eval(value)
-    expected = _merged(iter(config.values))
-    if not isolated:
-        expected[":env:.config-file"] = env["PIP_CONFIG_FILE"]
-    assert listed == expected
+        listed.append((key, ast.literal_eval(value)))
+    env_extra = [] if isolated else [(":env:.config-file", env["PIP_CONFIG_FILE"])]
+    if real_pip.per_file:
+        by_file: Dict[str, Dict[str, str]] = {}
+        for v in config.values:
+            by_file.setdefault(v.file or ":env:", {}).update(_merged(iter([v])))
+        by_file.setdefault(":env:", {}).update(env_extra)
+        expected = [(k, by_file[f][k]) for f in sorted(by_file) for k in sorted(by_file[f])]
+        assert listed == expected
+    else:
+        assert len(listed) == len(dict(listed))
+        assert dict(listed) == dict([*_merged(iter(config.values)).items(), *env_extra])
 
     # what pip's option parser ends up with, per command
     code, out = real_pip.run(
@@ -791,7 +1029,12 @@ def test_real_pip_rejects_what_we_reject(
     broken = Path(env["HOME"]) / ".config" / "pip" / "pip.conf"
     broken.write_bytes(content)
     with pytest.raises(ConfigError) as info:
-        load(env, prefix=real_pip.prefix, encoding=real_pip.encoding)
+        load(
+            env,
+            prefix=real_pip.prefix,
+            encoding=real_pip.encoding,
+            pip_version=real_pip.version_info,
+        )
     assert str(broken) in str(info.value)
     code, out = real_pip.run(
         ["-m", "pip", "--disable-pip-version-check", "config", "list"], env, tmp_path
@@ -800,38 +1043,138 @@ def test_real_pip_rejects_what_we_reject(
     assert str(broken) in out
 
 
-@pytest.mark.parametrize("platform", ["darwin", "win32"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[global]\nindex_url = https://127.0.0.1:1/\nIndex-URL = https://127.0.0.1:2/\n",
+        b"[DEFAULT]\nindex-url = https://127.0.0.1:1/\n--index-url = https://127.0.0.1:2/\n"
+        b"[global]\n",
+    ],
+    ids=["section", "default"],
+)
+def test_spelling_clash_matches_real_pip(
+    real_pip: RealPip, tmp_path: Path, content: bytes
+) -> None:
+    # pip >= 26.3 normalises option names while parsing, and refuses the second spelling.
+    env, _ = _scenario(tmp_path, real_pip.prefix, "user-files")
+    path = Path(env["HOME"]) / ".config" / "pip" / "pip.conf"
+    path.write_bytes(content)
+    code, out = real_pip.run(
+        ["-m", "pip", "--disable-pip-version-check", "config", "list"], env, tmp_path
+    )
+    try:
+        config = load(
+            env,
+            prefix=real_pip.prefix,
+            encoding=real_pip.encoding,
+            pip_version=real_pip.version_info,
+        )
+    except ConfigError as exc:
+        assert str(path) in str(exc)
+        assert code != 0 and str(path) in out
+    else:
+        assert code == 0, out
+        assert "global.index-url='https://127.0.0.1:2/'" in out.splitlines()
+        value = config.get("index-url")
+        assert value is not None and value.value == "https://127.0.0.1:2/"
+    assert (code != 0) == (real_pip.version_info >= (26, 3))
+
+
+# pip's appdirs wrapper and its vendored platformdirs, told they run on another OS, for each
+# (environment, sys.prefix, sys.base_prefix) in a JSON file. Windows' shell folders come from
+# the environment, as platformdirs does without ctypes (real pips ask the Windows shell, which
+# the variables normally agree with).
+_APPDIRS = """
+import json, os, sys
+from pip._internal.utils import appdirs
+from pip._vendor import platformdirs
+from pip._vendor.platformdirs import windows
+from pip._vendor.platformdirs.macos import MacOS
+from pip._vendor.platformdirs.unix import Unix
+if hasattr(windows, "_resolve_win_folder"):
+    windows._resolve_win_folder = windows.get_win_folder_from_env_vars
+platform = sys.argv[1]
+platformdirs.PlatformDirs = {"darwin": MacOS, "win32": windows.Windows}.get(platform, Unix)
+with open(sys.argv[2]) as stream:
+    cases = json.load(stream)
+out = []
+for env, prefix, base_prefix in cases:
+    os.environ.clear()
+    os.environ.update(env)
+    getattr(windows.get_win_folder, "cache_clear", lambda: None)()
+    sys.platform, sys.prefix, sys.base_prefix = platform, prefix, base_prefix
+    out.append([appdirs.site_config_dirs("pip"), appdirs.user_config_dir("pip")])
+print(json.dumps(out))
+"""
+_XDG = ("XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_HOME", "XDG_DATA_DIRS")
+_APPDIRS_ENVS: Dict[str, Dict[str, Optional[str]]] = {
+    "plain": {},
+    "no-xdg": dict.fromkeys(_XDG),
+    "odd-xdg": {
+        "XDG_CONFIG_DIRS": "~/a:: /abs :rel",
+        "XDG_CONFIG_HOME": " /cfg ",
+        "XDG_DATA_HOME": "rel",
+        "XDG_DATA_DIRS": " /d1:rel: /d2 ",
+    },
+    "blank-xdg": {"XDG_CONFIG_DIRS": " ", "XDG_CONFIG_HOME": " ", "XDG_DATA_DIRS": " : "},
+    "empty-home": {"HOME": "", **dict.fromkeys(_XDG)},
+    "win-override": {
+        "WIN_PD_OVERRIDE_APPDATA": "E:\\Roam",
+        "WIN_PD_OVERRIDE_COMMON_APPDATA": "E:D",
+    },
+    "win-override-unc": {"WIN_PD_OVERRIDE_COMMON_APPDATA": " \\\\srv\\share\\d "},
+}
+_HOMEBREW_BASE = "/opt/homebrew/opt/python@3.12/Frameworks/Python.framework/Versions/3.12"
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "linux"])
 def test_platform_dirs_match_real_pip_appdirs(
     real_pip: RealPip, tmp_path: Path, platform: str
 ) -> None:
-    # pip's appdirs wrapper and its vendored platformdirs, told they run on another OS: only
-    # path flavour differs (pip joins with this host's "/"), so separators are compared loosely.
-    script = (
-        "import json, sys\n"
-        "from pip._internal.utils import appdirs\n"
-        "from pip._vendor import platformdirs\n"
-        "from pip._vendor.platformdirs.macos import MacOS\n"
-        "from pip._vendor.platformdirs.windows import Windows\n"
-        "platformdirs.PlatformDirs = MacOS if sys.argv[1] == 'darwin' else Windows\n"
-        "sys.platform = sys.argv[1]\n"
-        "print(json.dumps([appdirs.site_config_dirs('pip'), appdirs.user_config_dir('pip')]))\n"
-    )
-    env = _base_environ(tmp_path)
-    env.update(APPDATA="C:\\Users\\u\\AppData\\Roaming", ALLUSERSPROFILE="C:\\ProgramData")
-    library = Path(env["HOME"], "Library", "Application Support", "pip")
-    for make_library in (False, True):
-        if make_library:
-            library.mkdir(parents=True)
-        code, out = real_pip.run(["-c", script, platform], env, tmp_path)
+    # Only path flavour differs (pip joins with this host's "/"): separators compared loosely.
+    base = _base_environ(tmp_path)
+    base.update(APPDATA="C:\\Users\\u\\AppData\\Roaming", ALLUSERSPROFILE="C:\\ProgramData")
+    cases = []
+    for changes in _APPDIRS_ENVS.values():
+        env = {k: v for k, v in {**base, **changes}.items() if v is not None}
+        for prefix, base_prefix in [
+            (real_pip.prefix, real_pip.prefix),
+            (_HOMEBREW_BASE, _HOMEBREW_BASE),
+            ("/Users/u/venv", _HOMEBREW_BASE),
+            ("/usr/local/opt/python@3.11", "/usr/local/opt/python@3.11"),
+        ]:
+            cases.append((env, prefix, base_prefix))
+    (tmp_path / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
+    basename = "pip.ini" if platform == "win32" else "pip.conf"
+
+    def loose(paths: List[str]) -> List[str]:
+        return [p.replace("\\", "/") for p in paths]
+
+    home = Path(base["HOME"])
+    # Which user directory exists decides on macOS: none, ~/Library/..., and $XDG_DATA_HOME/pip.
+    for make in (
+        None,
+        home / "Library" / "Application Support" / "pip",
+        Path(base["XDG_DATA_HOME"], "pip"),
+    ):
+        if make is not None:
+            make.mkdir(parents=True)
+        code, out = real_pip.run(
+            ["-c", _APPDIRS, platform, str(tmp_path / "cases.json")], base, tmp_path
+        )
         assert code == 0, out
-        site_dirs, user_dir = json.loads(out)
-        basename = "pip.ini" if platform == "win32" else "pip.conf"
-        pip_files = {
-            GLOBAL: [f"{d}/{basename}" for d in site_dirs],
-            USER: [f"{user_dir}/{basename}"],
-        }
-        ours = dict(config_files(env, platform=platform, prefix=real_pip.prefix))
-        assert [p.replace("\\", "/") for p in ours[GLOBAL]] == [
-            p.replace("\\", "/") for p in pip_files[GLOBAL]
-        ]
-        assert ours[USER][1].replace("\\", "/") == pip_files[USER][0].replace("\\", "/")
+        for (env, prefix, base_prefix), (site_dirs, user_dir) in zip(cases, json.loads(out)):
+            ours = dict(
+                config_files(
+                    env,
+                    platform=platform,
+                    prefix=prefix,
+                    base_prefix=base_prefix,
+                    pip_version=real_pip.version_info,
+                )
+            )
+            case = (env.get("HOME"), {k: env.get(k) for k in _XDG}, prefix, base_prefix, make)
+            assert loose(ours[GLOBAL]) == loose([os.path.join(d, basename) for d in site_dirs]), (
+                case
+            )
+            assert loose(ours[USER][1:]) == loose([os.path.join(user_dir, basename)]), case

@@ -167,7 +167,7 @@ def _reissue(
     *,
     not_before: datetime.datetime,
     not_after: datetime.datetime,
-    aia: bool = False,
+    aia: Optional[str] = None,
 ) -> bytes:
     """Re-sign a leaf (same subject, key and extensions) with other validity dates and,
     optionally, an AIA caIssuers URL: trustme has no AIA option, and trustme < 1.2 (the
@@ -187,7 +187,7 @@ def _reissue(
     for ext in leaf.extensions:
         builder = builder.add_extension(ext.value, ext.critical)
     if aia:
-        location = x509.UniformResourceIdentifier(AIA_URL)
+        location = x509.UniformResourceIdentifier(aia)
         access = x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, location)
         builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     return _pem(builder.sign(issuer_key, hashes.SHA256()))
@@ -247,20 +247,29 @@ class CertWorld:
         *,
         not_before: datetime.datetime,
         not_after: datetime.datetime,
-        aia: bool = False,
-    ) -> None:
-        """A re-signed copy of the good leaf; the chain drops the intermediate when ``aia``."""
+        aia: Optional[str] = None,
+    ) -> ServerCert:
+        """A re-signed copy of the good leaf; with an ``aia`` URL the chain drops the
+        intermediate (a server that forgets it, whose leaf says where to fetch it)."""
         good = self._certs["good"]
         leaf = _reissue(
             good.leaf_pem, self.intermediate, not_before=not_before, not_after=not_after, aia=aia
         )
         chain = leaf if aia else leaf + self.intermediate.cert_pem.bytes()
         self._certs[kind] = ServerCert(kind, chain, good.key_pem, leaf, good.ca_pem)
+        return self._certs[kind]
+
+    def incomplete_with_aia(self, url: str) -> ServerCert:
+        """Like kind "incomplete", but the leaf's AIA caIssuers URL is ``url``."""
+        now = _now()
+        return self._variant(
+            f"aia-{url}", not_before=now - _DAY, not_after=now + 30 * _DAY, aia=url
+        )
 
     def _build_kinds(self) -> None:
         now = _now()
         self._issue(self.intermediate, "good", *LOOPBACK_NAMES)
-        self._variant("incomplete", not_before=now - _DAY, not_after=now + 365 * _DAY, aia=True)
+        self._variant("incomplete", not_before=now - _DAY, not_after=now + 365 * _DAY, aia=AIA_URL)
         self._variant("expired", not_before=now - 60 * _DAY, not_after=now - _DAY)
         self._variant("not-yet-valid", not_before=now + 365 * _DAY, not_after=now + 730 * _DAY)
         self._issue(self.intermediate, "wrong-host", "wrong.invalid")

@@ -1,0 +1,333 @@
+"""Checks of the local setup: small functions, each returning Findings.
+
+They look at the target interpreter (ssl, pip, certifi) and at pip's configuration
+(CA files, environment variables, trusted-host); none of them touches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from typing import List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from . import cabundle, pipconfig
+from ._der import Certificate
+from ._report import Finding
+from ._target import Target
+from .errors import BundleError
+from .trust import ENV_BUNDLES, PipTrust
+
+#: pip-known-bug: pip 24.2 with truststore fails on IP-address index hosts
+#: (pypa/pip#12906); measured here: 24.2 fails, 26.3 does not.
+IP_HOST_BUG = ((24, 2), (26, 3))
+_SHELL_UNSET = "unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell"
+
+
+def python_kind(target: Target) -> str:
+    """Where this Python came from, to say how to fix its ssl module."""
+    base = target.base_prefix.replace("\\", "/")
+    if "/.pyenv/versions/" in base or "/pyenv/versions/" in base:
+        return "pyenv"
+    if os.path.isdir(os.path.join(target.base_prefix, "conda-meta")):
+        return "conda"
+    if base.startswith("/Library/Frameworks/Python.framework"):
+        return "python.org"
+    if base in ("/usr", "/usr/lib"):
+        return "distro"
+    if target.platform == "win32":
+        return "windows"
+    return "source"
+
+
+_SSL_FIXES = {
+    "pyenv": (
+        "install OpenSSL's headers, then rebuild this Python:\n"
+        "sudo apt-get install libssl-dev        # Debian/Ubuntu\n"
+        "sudo dnf install openssl-devel         # Fedora/RHEL\n"
+        "brew install openssl@3                 # macOS\n"
+        "pyenv install --force {version}"
+    ),
+    "conda": (
+        "reinstall Python and OpenSSL in this environment (from a local channel if offline):\n"
+        "conda install --force-reinstall python openssl"
+    ),
+    "python.org": (
+        "reinstall Python from the python.org installer, then run\n"
+        '"/Applications/Python {short}/Install Certificates.command"'
+    ),
+    "distro": (
+        "reinstall the distribution's Python and OpenSSL packages:\n"
+        "sudo apt-get install --reinstall libssl3 libpython{short}-stdlib   # Debian/Ubuntu\n"
+        "sudo dnf reinstall python3-libs openssl-libs                      # Fedora/RHEL"
+    ),
+    "windows": "repair or reinstall Python from its installer (it ships its own OpenSSL)",
+    "source": (
+        "install OpenSSL's headers and rebuild Python with it:\n"
+        "./configure --with-openssl=/path/to/openssl && make && make install"
+    ),
+}
+
+
+def check_ssl(target: Target) -> List[Finding]:
+    """ssl-module-missing / ssl-module-broken / openssl-too-old."""
+    info = target.ssl
+    kind = python_kind(target)
+    short = ".".join(target.version.split(".")[:2])
+    fix = _SSL_FIXES[kind].format(version=target.version, short=short)
+    if not info.get("ok"):
+        error = str(info.get("error", ""))
+        if info.get("file"):
+            missing = re.search(r"(lib[\w.+-]+\.(?:so|dylib|dll)[\w.]*)", error)
+            library = missing.group(1) if missing else "its OpenSSL library"
+            return [
+                Finding.make(
+                    "ssl-module-broken",
+                    "python",
+                    f"this Python's ssl module cannot load {library} ({kind} Python)",
+                    "{} exists, but importing it fails:\n{}".format(info["file"], error),
+                    "the OpenSSL this Python was built against is gone or moved; " + fix,
+                )
+            ]
+        return [
+            Finding.make(
+                "ssl-module-missing",
+                "python",
+                f"this Python was built without the ssl module ({kind} Python)",
+                f"import ssl: {error}",
+                fix,
+            )
+        ]
+    version = tuple(info.get("openssl_info") or ())
+    if not info.get("has_tls1_2", True) or (version and version < (1, 0, 1)):
+        return [
+            Finding.make(
+                "openssl-too-old",
+                "python",
+                "{} cannot speak TLS 1.2, which every index requires".format(
+                    info.get("openssl", "this OpenSSL")
+                ),
+                "",
+                fix,
+            )
+        ]
+    return []
+
+
+def check_pip(target: Target) -> List[Finding]:
+    """pip-missing."""
+    if target.pip is not None:
+        return []
+    return [
+        Finding.make(
+            "pip-missing",
+            "python",
+            f"{target.executable} has no pip",
+            "",
+            f"{target.executable} -m ensurepip --upgrade"
+            "   # offline: uses the pip wheel shipped with Python",
+        )
+    ]
+
+
+def cafile_problem(path: str) -> Optional[BundleError]:
+    """Why pip could not use ``path`` as its CA file, or None when it can."""
+    try:
+        cabundle.load_cafile(path)
+        with open(path, "rb") as fh:
+            pem = b"-----BEGIN CERTIFICATE-----" in fh.read()
+    except BundleError as exc:
+        return exc
+    except OSError as exc:
+        return BundleError(f"{path}: {exc.strerror}", reference="cafile-unreadable")
+    if not pem:
+        # OpenSSL (and so pip) only loads PEM from a CA file.
+        return BundleError(
+            f"{path} holds a DER certificate; pip needs PEM "
+            "(openssl x509 -inform der -in FILE -out FILE.pem)",
+            reference="ca-not-a-certificate",
+        )
+    return None
+
+
+def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> List[Finding]:
+    """cafile-missing / -unreadable / -empty, ca-not-a-certificate, for every CA setting.
+
+    Raises:
+        BundleError: a ``cert`` setting names a directory (pip cannot use it as a file).
+    """
+    settings: List[Tuple[str, str, str]] = []  # (path, where, severity)
+    effective = config.get("cert")
+    for value in config.get_all("cert"):
+        severity = "error" if value == effective else "warning"
+        settings.append((value.value.strip(), value.where(), severity))
+    for name in (*ENV_BUNDLES, "SSL_CERT_FILE"):
+        if environ.get(name):
+            settings.append((environ[name], "environment variable " + name, "error"))
+    findings = []
+    for path, where, severity in settings:
+        problem = cafile_problem(path)
+        if problem is None:
+            continue
+        if problem.reference == "cafile-is-directory":
+            raise BundleError(
+                f"{path} ({where}) is a directory; pip needs a PEM file there",
+                reference="cafile-is-directory",
+                hint="point it at a PEM bundle file, or remove the setting",
+            )
+        if problem.reference == "private-key-in-file":
+            code = "ca-not-a-certificate"
+        else:
+            code = problem.reference
+        unset = _unset_fix(where)
+        findings.append(
+            Finding(
+                code,
+                severity,
+                path,
+                f"{where} names a CA file pip cannot use",
+                str(problem),
+                unset,
+            )
+        )
+    return findings
+
+
+def _unset_fix(where: str) -> str:
+    """The exact way to remove a setting, from its provenance text."""
+    if where.startswith("environment variable "):
+        return _SHELL_UNSET.format(name=where.rsplit(maxsplit=1)[-1])
+    match = re.match(r"(\w+) config (.+) \[(.+)\] (\S+)$", where)
+    if match:
+        kind, _path, section, key = match.groups()
+        flag = {"user": "--user", "global": "--global", "site": "--site"}.get(kind)
+        if flag:
+            return f"python -m pip config {flag} unset {section}.{key}"
+        return f"remove the line '{key}' from [{section}] in {_path}"
+    return f"remove the setting ({where})"
+
+
+_TLS_KEYS = ("cert", "client-cert", "index-url", "extra-index-url", "trusted-host", "proxy")
+
+
+def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> List[Finding]:
+    """env-shadows-config: PIP_* over config files, REQUESTS_CA_BUNDLE over ``cert``."""
+    findings = []
+    for key in _TLS_KEYS:
+        values = config.get_all(key)
+        env_values = [v for v in values if v.kind == "env-var"]
+        file_values = [v for v in values if v.kind != "env-var"]
+        if env_values and file_values:
+            env = env_values[-1]
+            findings.append(
+                Finding.make(
+                    "env-shadows-config",
+                    env.name,
+                    f"{env.name} overrides {key} from pip's config",
+                    "{} = {}\nignored: {}".format(
+                        env.name, env.value, "; ".join(v.where() for v in file_values)
+                    ),
+                    _SHELL_UNSET.format(name=env.name),
+                )
+            )
+    cert = config.get("cert")
+    for name in ENV_BUNDLES:
+        if environ.get(name) and cert is not None:
+            findings.append(
+                Finding.make(
+                    "env-shadows-config",
+                    name,
+                    f"{name} overrides pip's cert setting (requests gives it precedence)",
+                    f"{name} = {environ[name]}\nignored: cert = {cert.value} ({cert.where()})",
+                    _SHELL_UNSET.format(name=name),
+                )
+            )
+            break
+    return findings
+
+
+def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
+    """insecure-trusted-host: every trusted-host entry, with where it is set."""
+    findings = []
+    for value in config.get_all("trusted-host"):
+        for host in pipconfig.split_list(value.value):
+            findings.append(
+                Finding.make(
+                    "insecure-trusted-host",
+                    host,
+                    f"pip does not check certificates for {host}",
+                    f"set by {value.where()}",
+                    _unset_fix(value.where()),
+                )
+            )
+    return findings
+
+
+def check_certifi(target: Target) -> List[Finding]:
+    """certifi-modified: cacert.pem differs from its wheel's RECORD."""
+    findings = []
+    for check in target.record_checks:
+        if check.get("error") or check.get("expected") == check.get("actual"):
+            continue
+        dist = check["dist"]
+        fix = (
+            f"{target.executable} -m pip install --force-reinstall --no-deps {dist}"
+            + "\n# put extra CAs in a bundle of your own (pip's cert setting), never in certifi"
+        )
+        findings.append(
+            Finding.make(
+                "certifi-modified",
+                check["path"],
+                "{}'s cacert.pem was edited after install; the next upgrade undoes it".format(
+                    "pip's vendored certifi" if dist == "pip" else "certifi"
+                ),
+                "RECORD sha256={}, file sha256={}".format(check["expected"], check["actual"]),
+                fix,
+            )
+        )
+    return findings
+
+
+def check_clock(trusted: Sequence[Certificate], now: datetime) -> List[Finding]:
+    """clock-skew: a root pip trusts was issued after what this clock calls now."""
+    newest = max((c.not_before for c in trusted), default=None)
+    if newest is None or now >= newest:
+        return []
+    return [
+        Finding.make(
+            "clock-skew",
+            "clock",
+            "this machine's clock says {}, before a trusted root was issued".format(
+                now.strftime("%Y-%m-%d %H:%M UTC")
+            ),
+            "newest root in pip's CA material starts {}".format(newest.strftime("%Y-%m-%d")),
+            "set the clock (e.g. timedatectl set-ntp true); never work around it",
+        )
+    ]
+
+
+def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> List[Finding]:
+    """pip-known-bug: pip 24.2 + truststore + an index addressed by IP (pypa/pip#12906)."""
+    version = target.pip_version
+    if version is None or not trust.truststore or not IP_HOST_BUG[0] <= version < IP_HOST_BUG[1]:
+        return []
+    findings = []
+    for url in urls:
+        host = urlsplit(url).hostname or ""
+        if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*", host):
+            findings.append(
+                Finding.make(
+                    "pip-known-bug",
+                    url,
+                    "pip {} stops with 'ValueError: check_hostname requires "
+                    "server_hostname' for an index addressed by IP".format(
+                        target.pip["version"] if target.pip else ""
+                    ),
+                    "pip >= 24.2 with truststore; measured: 24.2 fails, 26.3 works "
+                    "(pypa/pip#12906)",
+                    "use a host name in the index URL, or upgrade pip:\n"
+                    f"{target.executable} -m pip install --upgrade 'pip>=26.3'",
+                )
+            )
+    return findings

@@ -1,0 +1,351 @@
+"""Turn a failed probe into findings: which of the known TLS failures this is.
+
+The peer's chain (read by :mod:`pipssl.tls`) is compared with what pip trusts and with
+what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
+nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
+expired certificate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import List, Optional, Tuple
+
+from . import cabundle, tls
+from ._der import Certificate, parse_certificate
+from ._report import Finding
+from ._target import Target
+from .checks import check_clock
+from .errors import BundleError, CertificateError, PipsslError
+from .trust import PipTrust
+
+#: Names that interception products put in their roots' subjects (DESIGN.md §1).
+INTERCEPTION_PRODUCTS = (
+    "Zscaler",
+    "Netskope",
+    "Blue Coat",
+    "Symantec Web",
+    "Fortinet",
+    "FortiGate",
+    "Palo Alto",
+    "Cisco Umbrella",
+    "Forcepoint",
+    "Sophos",
+    "Check Point",
+    "Kaspersky",
+    "Avast",
+    "AVG",
+    "ESET",
+    "Bitdefender",
+    "McAfee",
+    "Trend Micro",
+    "mitmproxy",
+    "Charles Proxy",
+    "Fiddler",
+    "PortSwigger",
+    "Cloudflare Gateway",
+    "iboss",
+)
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Certificates pip trusts and certificates the OS trusts, parsed once."""
+
+    pip: Tuple[Certificate, ...]
+    os: Tuple[Certificate, ...]
+    truststore: bool
+
+    def pip_has(self, cert: Certificate) -> bool:
+        return any(c.sha256 == cert.sha256 or c.subject == cert.subject for c in self.pip)
+
+    def os_match(self, cert: Certificate) -> Optional[Certificate]:
+        """The OS root that is ``cert`` or issued it, if any."""
+        for c in self.os:
+            if c.sha256 == cert.sha256:
+                return c
+        for c in self.os:
+            if c.subject == cert.issuer and (cert.aki is None or c.ski in (None, cert.aki)):
+                return c
+        return None
+
+
+def _parse_all(pem: str, source: str) -> List[Certificate]:
+    try:
+        return cabundle.read_pem(pem, source=source)
+    except PipsslError:
+        return []
+
+
+def load_stores(trust: PipTrust, os_pem: str) -> Stores:
+    pip_certs: List[Certificate] = []
+    for path in trust.files:
+        try:
+            pip_certs.extend(cabundle.load_cafile(path))
+        except BundleError:
+            continue
+    os_certs = _parse_all(os_pem, "OS trust store")
+    if trust.truststore:
+        pip_certs.extend(os_certs)
+    return Stores(tuple(pip_certs), tuple(os_certs), trust.truststore)
+
+
+def _product(name: str) -> str:
+    for product in INTERCEPTION_PRODUCTS:
+        if product.lower() in name.lower():
+            return product
+    return ""
+
+
+def _fetch_issuer(cert: Certificate, timeout: float) -> Optional[Certificate]:
+    """Follow the leaf's AIA caIssuers URL (http only) to tell a missing intermediate
+    from an unknown CA.  Used for classification only, never as a trust anchor."""
+    import urllib.request  # late: it costs start-up time and is rarely needed
+
+    for url in cert.ca_issuers:
+        if not url.startswith("http://"):
+            continue
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                data = response.read(1 << 16)
+        except (OSError, ValueError):
+            continue
+        try:
+            certs = cabundle.read_pem(data) if b"-----BEGIN" in data else [parse_certificate(data)]
+        except PipsslError:
+            continue
+        if certs:
+            return certs[0]
+    return None
+
+
+def _trust_fix(cert: Certificate) -> str:
+    return (
+        "check this fingerprint with your IT department before trusting it:\n"
+        f"  {cert.sha256}\n"
+        "then make a bundle of certifi's roots plus that CA and point pip at it:\n"
+        'cat "$(python -m certifi)" corp-ca.pem > ~/.pip-bundle.pem\n'
+        "python -m pip config --user set global.cert ~/.pip-bundle.pem"
+    )
+
+
+def classify(
+    result: tls.ProbeResult, stores: Stores, target: Target, now: datetime, timeout: float
+) -> List[Finding]:
+    """Turn a failed probe into findings (empty when the probe succeeded)."""
+    url = result.url
+    if result.ok or result.failure == "http-error":
+        return []
+    if result.failure != "verify-failed":
+        return [_transport_finding(result)]
+    chain: List[Certificate] = []
+    for der in result.chain:
+        try:
+            chain.append(parse_certificate(der))
+        except CertificateError:
+            break
+    code = result.verify_code
+    message = result.verify_message
+    leaf = chain[0] if chain else None
+    where = f"OpenSSL: {message} (code {code})"
+    if code in (9, 10):
+        bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
+        dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
+        # clock-skew itself is reported once, by diagnose(); here it only changes the advice
+        skew = bool(check_clock(stores.pip, now))
+        findings: List[Finding] = []
+        if code == 10:
+            findings.append(
+                Finding.make(
+                    "cert-expired",
+                    url,
+                    "{} presents an expired certificate{}".format(
+                        result.host, f" ({bad.subject})" if bad else ""
+                    ),
+                    f"{where}\n{dates}",
+                    "nothing to fix on this machine: the server's owner must renew it"
+                    if not skew
+                    else "fix the clock first",
+                )
+            )
+        else:
+            findings.append(
+                Finding.make(
+                    "cert-not-yet-valid",
+                    url,
+                    "{}'s certificate is not valid yet{}".format(
+                        result.host, f" ({bad.subject})" if bad else ""
+                    ),
+                    "{}\n{}; this clock: {}".format(where, dates, now.strftime("%Y-%m-%d %H:%M")),
+                    "if this clock is right, the server's owner must fix the certificate; "
+                    "otherwise set the clock",
+                )
+            )
+        return findings
+    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+        names = ", ".join(leaf.san_dns + leaf.san_ip) if leaf else "?"
+        return [
+            Finding.make(
+                "hostname-mismatch",
+                url,
+                f"{result.host}'s certificate is for another host",
+                "{}\ncertificate names: {}".format(where, names or leaf.subject if leaf else "?"),
+                "use the host name the certificate names, or ask the server's owner to fix it;"
+                " never turn checking off",
+            )
+        ]
+    if code == 18 or (leaf is not None and len(chain) == 1 and leaf.self_issued):
+        return [
+            Finding.make(
+                "self-signed",
+                url,
+                f"{result.host} presents a self-signed certificate",
+                "{}\nsubject: {}\nsha256: {}".format(
+                    where, leaf.subject if leaf else "?", leaf.sha256 if leaf else "?"
+                ),
+                "ask the server's owner for a certificate from a CA; if you run it and trust "
+                "this exact certificate, " + (_trust_fix(leaf) if leaf else ""),
+            )
+        ]
+    top = chain[-1] if chain else None
+    if top is None:
+        return [
+            Finding.make(
+                "untrusted-issuer-unknown",
+                url,
+                f"{result.host}'s certificate is not trusted",
+                where,
+            )
+        ]
+    anchor_name = str(top.subject if top.self_issued else top.issuer)
+    in_os = stores.os_match(top)
+    if in_os is not None and not stores.pip_has(in_os):
+        findings = [
+            Finding.make(
+                "untrusted-issuer-in-system-store",
+                url,
+                f"{in_os.subject} is trusted by the OS, but not by what this pip uses",
+                f"{where}\nissuer: {in_os.subject}\nsha256: {in_os.sha256}\n"
+                "pip verifies with its own bundle, which lacks it",
+                "make pip use a bundle with the OS roots (pip >= 24.2 on Python >= 3.10 reads "
+                f"the OS store itself):\n{target.executable} -m pip install --upgrade pip"
+                if target.version_info[:2] >= (3, 10)
+                else "export the OS roots into a bundle and point pip's cert at it",
+            )
+        ]
+        if not stores.truststore:
+            findings.append(
+                Finding.make(
+                    "pip-too-old-for-truststore",
+                    target.executable,
+                    "pip {} on Python {} does not read the OS trust store".format(
+                        target.pip["version"] if target.pip else "?", target.version
+                    ),
+                    "the OS store is used by pip >= 24.2 on Python >= 3.10 (truststore)",
+                    f"python >= 3.10: {target.executable} -m pip install --upgrade pip\n"
+                    "python 3.8/3.9: truststore cannot help; use a bundle exported from the "
+                    "OS store",
+                )
+            )
+        return findings
+    if not top.self_issued and len(chain) == 1:
+        issuer = _fetch_issuer(top, min(timeout, 3.0))
+        if issuer is not None and (
+            stores.pip_has(issuer) or any(c.subject == issuer.issuer for c in stores.pip)
+        ):
+            return [
+                Finding.make(
+                    "incomplete-chain",
+                    url,
+                    f"{result.host} does not send its intermediate certificate ({top.issuer})",
+                    f"{where}\nits issuer, fetched from {top.ca_issuers[0]} "
+                    "(for diagnosis only), chains to a root "
+                    "pip trusts",
+                    "the server's owner must configure the full chain; meanwhile no safe "
+                    "client-side fix is needed beyond waiting or using another mirror",
+                )
+            ]
+    product = _product(anchor_name)
+    looks = f" - this looks like {product}, a TLS-intercepting product" if product else ""
+    detail = f"{where}\nissuer: {anchor_name}{looks}"
+    if top.self_issued:
+        detail += f"\nsha256: {top.sha256}"
+    elif len(chain) == 1:
+        detail += (
+            "\nthe server sent only its own certificate; it may also be missing an intermediate"
+        )
+    return [
+        Finding.make(
+            "untrusted-issuer-unknown",
+            url,
+            "{}'s issuer is trusted nowhere on this machine{}".format(
+                result.host, f" ({product})" if product else ""
+            ),
+            detail,
+            _trust_fix(top)
+            if top.self_issued
+            else "get the issuing CA's certificate from your IT department and check its "
+            "fingerprint",
+        )
+    ]
+
+
+_TRANSPORT = {
+    "dns-failure": ("{host} does not resolve", "check the host name, DNS, or proxy settings"),
+    "connection-refused": (
+        "nothing listens on {host}:{port}",
+        "check the index URL's port, or whether a proxy is needed",
+    ),
+    "timeout": (
+        "no answer from {host}:{port} in time",
+        "check firewall or proxy settings (HTTPS_PROXY)",
+    ),
+    "proxy-unreachable": (
+        "the proxy {proxy} cannot be reached",
+        "check the proxy address (HTTPS_PROXY or pip's proxy option)",
+    ),
+    "proxy-refused": ("the proxy {proxy} refused the connection", "ask the proxy's admin"),
+    "proxy-auth-required": (
+        "the proxy {proxy} asks for credentials (407)",
+        "put the user in the proxy URL and let pip prompt, or set:\n"
+        "export HTTPS_PROXY=http://USER:PASSWORD@proxy:port",
+    ),
+    "proxy-scheme-mismatch": (
+        "the proxy URL says https://, but {proxy} speaks plain HTTP",
+        "export HTTPS_PROXY={fixed}",
+    ),
+    "not-tls": (
+        "{host}:{port} answers, but not with TLS",
+        "use http:// for this index only if it is truly plain HTTP on a trusted "
+        "network, or the right TLS port",
+    ),
+    "tls-version-unsupported": (
+        "{host} and this Python share no TLS version (>= 1.2)",
+        "the server must support TLS 1.2 or newer",
+    ),
+    "client-cert-required": (
+        "{host} demands a client certificate",
+        "python -m pip config --user set global.client-cert /path/client.pem",
+    ),
+    "tls-error": ("TLS with {host} failed", ""),
+}
+
+
+def _transport_finding(result: tls.ProbeResult) -> Finding:
+    code = result.failure if result.failure in _TRANSPORT else "tls-error"
+    summary, fix = _TRANSPORT[code]
+    proxy = result.proxy or ""
+    fixed = proxy.replace("https://", "http://", 1)
+    fmt = {"host": result.host, "port": result.port, "proxy": proxy, "fixed": fixed}
+    finding_code = {
+        "proxy-refused": "proxy-unreachable",
+        "tls-error": "tls-version-unsupported",
+    }.get(code, code)
+    return Finding.make(
+        finding_code,
+        result.url,
+        summary.format(**fmt),
+        f"{result.error} (stage: {result.stage})",
+        fix.format(**fmt),
+    )

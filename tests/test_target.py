@@ -1,0 +1,85 @@
+"""Facts read from the target interpreter, and the default index taken from its pip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+from pipssl import pipconfig
+from pipssl._target import inspect, parse_version
+from pipssl.diagnosis import urls_to_check
+from pipssl.errors import PipsslError
+
+ASK_PIP = (
+    "import json, pip; from pip._internal.models.index import PyPI; "
+    "print(json.dumps([pip.__version__, PyPI.simple_url, PyPI.file_storage_domain]))"
+)
+
+
+@pytest.mark.parametrize("flavour", ["legacy", "truststore"])
+def test_default_index_comes_from_the_installed_pip(
+    flavour: str, venvs: Dict[str, Path], isolated_env: Any
+) -> None:
+    version, simple_url, file_host = json.loads(
+        subprocess.run(
+            [str(venvs[flavour]), "-c", ASK_PIP],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
+    target = inspect(str(venvs[flavour]))
+    assert target.pip is not None and target.pip["version"] == version
+    assert target.pip["default_index"] == simple_url
+    assert Path(target.pip["certifi"]).is_file()
+    assert target.prefix == str(venvs[flavour].parent.parent)
+    import os
+
+    environ = dict(os.environ, PIP_CONFIG_FILE=os.devnull)
+    config = pipconfig.load(environ, prefix=target.prefix)
+    assert urls_to_check(target, config) == [simple_url, f"https://{file_host}/"]
+    # a configured index replaces the default one; extra-index-url adds to it
+    environ["PIP_INDEX_URL"] = "https://127.0.0.1:1/simple/"
+    environ["PIP_EXTRA_INDEX_URL"] = "https://127.0.0.1:2/simple/ file:///srv/wheels"
+    config = pipconfig.load(environ, prefix=target.prefix)
+    assert urls_to_check(target, config) == [
+        "https://127.0.0.1:1/simple/",
+        "https://127.0.0.1:2/simple/",
+    ]
+    assert urls_to_check(target, config, []) == []
+
+
+def test_clean_venv_matches_its_record(venvs: Dict[str, Path], isolated_env: Any) -> None:
+    target = inspect(str(venvs["legacy"]))
+    (check,) = [c for c in target.record_checks if c["dist"] == "pip"]
+    assert check["expected"] == check["actual"]
+    assert target.ssl["ok"] is True and target.ssl["openssl"].startswith("OpenSSL")
+    assert target.pip_version == (23, 0, 1)
+
+
+def test_python_without_pip(bare_python: Path, isolated_env: Any) -> None:
+    target = inspect(str(bare_python))
+    assert target.pip is None and target.pip_version is None
+
+
+def test_unrunnable_interpreters(tmp_path: Path, isolated_env: Any) -> None:
+    with pytest.raises(PipsslError, match="no such interpreter"):
+        inspect(str(tmp_path / "missing"))
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho not json\n")
+    fake.chmod(0o755)
+    with pytest.raises(PipsslError, match="did not answer"):
+        inspect(str(fake))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("24.2", (24, 2)), ("23.0.1", (23, 0, 1)), ("25.0b1", (25, 0)), ("26.3.dev0", (26, 3))],
+)
+def test_parse_version(text: str, expected: tuple) -> None:
+    assert parse_version(text) == expected
