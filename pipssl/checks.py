@@ -218,22 +218,25 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
         values = config.get_all(key)
         env_values = [v for v in values if v.kind == "env-var"]
         file_values = [v for v in values if v.kind != "env-var"]
-        if env_values and file_values:
-            env = env_values[-1]
-            findings.append(
-                Finding.make(
-                    "env-shadows-config",
-                    env.name,
-                    f"{env.name} overrides {key} from pip's config",
-                    "{} = {}\nignored: {}".format(
-                        env.name, env.value, "; ".join(v.where() for v in file_values)
-                    ),
-                    _SHELL_UNSET.format(name=env.name),
-                )
+        if not env_values or not file_values:
+            continue
+        # What the variable hides is the value the files would give; hiding it with the
+        # very same value changes nothing and is not worth a warning.
+        env, hidden = env_values[-1], file_values[-1]
+        if env.value.strip() == hidden.value.strip():
+            continue
+        findings.append(
+            Finding.make(
+                "env-shadows-config",
+                env.name,
+                f"{env.name} overrides {key} from pip's config",
+                f"{env.name} = {env.value}\nignored: {hidden.value} ({hidden.where()})",
+                _SHELL_UNSET.format(name=env.name),
             )
+        )
     cert = config.get("cert")
     for name in ENV_BUNDLES:
-        if environ.get(name) and cert is not None:
+        if environ.get(name) and cert is not None and environ[name] != cert.value.strip():
             findings.append(
                 Finding.make(
                     "env-shadows-config",

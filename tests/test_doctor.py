@@ -472,11 +472,16 @@ def test_env_vars_that_shadow_the_config(
     assert "env-shadows-config" not in codes(
         diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
-    os.environ["PIP_CERT"] = root
+    other = str(cert_world.path("intercept.pem"))
+    os.environ["PIP_CERT"] = other
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "PIP_CERT"
+    assert report.pip["sources"][0]["origin"] == "environment variable PIP_CERT"
+    os.environ["PIP_CERT"] = root  # the same value: nothing is really overridden
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
+    assert "env-shadows-config" not in codes(report)
     del os.environ["PIP_CERT"]
-    os.environ["REQUESTS_CA_BUNDLE"] = root
+    os.environ["REQUESTS_CA_BUNDLE"] = other
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "REQUESTS_CA_BUNDLE"
     assert report.pip["sources"][0]["origin"] == "environment variable REQUESTS_CA_BUNDLE"
