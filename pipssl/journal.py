@@ -1,0 +1,791 @@
+"""Safe writes for ``repair`` and their exact undo: atomic, backed up, journaled, locked.
+
+A :class:`Transaction` backs up each file before it replaces or removes it, and its
+``commit`` appends one :class:`Record` to ``journal.json`` in pipssl's private state
+directory.  :func:`undo_last` puts back what the newest record changed, but only when
+every file still holds what pipssl wrote: anything else means someone edited it since,
+and overwriting their work would be worse than doing nothing.
+
+The journal holds paths, SHA-256 digests and backup paths, never file contents.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, Union
+
+from pipssl._redact import redact
+from pipssl.cabundle import write_atomic
+from pipssl.errors import PipsslError
+
+__all__ = [
+    "Change",
+    "Lock",
+    "Record",
+    "Transaction",
+    "last_record",
+    "state_dir",
+    "undo_last",
+]
+
+JOURNAL_NAME = "journal.json"
+LOCK_NAME = "lock"
+BACKUPS_NAME = "backups"
+
+_PRIVATE_DIR = 0o700
+_PRIVATE_FILE = 0o600
+_NEW_FILE = 0o644
+_NEW_PARENT = 0o755
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+# A record's id names its backup directory, which undo deletes: never a path.
+_RECORD_ID = re.compile(r"[0-9A-Za-z-]+")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def state_dir(environ: Mapping[str, str], *, platform: Optional[str] = None) -> Path:
+    """Return pipssl's private state directory (journal, backups, lock) for this user.
+
+    Args:
+        environ: the environment to read ``HOME``, ``XDG_STATE_HOME``, ``LOCALAPPDATA``
+            or ``USERPROFILE`` from; the process's own is never consulted behind its back.
+        platform: a ``sys.platform`` value; defaults to the running one.
+
+    Returns:
+        ``$XDG_STATE_HOME/pipssl`` (default ``~/.local/state/pipssl``) on Linux and other
+        POSIX systems, ``~/Library/Application Support/pipssl/state`` on macOS and
+        ``%LOCALAPPDATA%\\pipssl\\state`` on Windows.  The directory may not exist yet.
+
+    Raises:
+        PipsslError: ``no-state-dir`` when the environment names no home directory.
+    """
+    platform = sys.platform if platform is None else platform
+    if platform == "win32":
+        local = environ.get("LOCALAPPDATA")
+        if local:
+            return Path(local) / "pipssl" / "state"
+        profile = environ.get("USERPROFILE")
+        if profile:
+            return Path(profile) / "AppData" / "Local" / "pipssl" / "state"
+        raise _no_home("neither LOCALAPPDATA nor USERPROFILE is set")
+    home = environ.get("HOME")
+    if platform == "darwin":
+        if home:
+            return Path(home) / "Library" / "Application Support" / "pipssl" / "state"
+        raise _no_home("HOME is not set")
+    xdg = environ.get("XDG_STATE_HOME", "")
+    # The XDG spec says relative paths there are invalid and must be ignored.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "pipssl"
+    if home:
+        return Path(home) / ".local" / "state" / "pipssl"
+    raise _no_home("HOME is not set")
+
+
+def _no_home(why: str) -> PipsslError:
+    return PipsslError(
+        f"cannot find pipssl's state directory: {why}",
+        reference="no-state-dir",
+        hint="Set HOME (or XDG_STATE_HOME) to your home directory and run again.",
+    )
+
+
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` (0700) if missing, then refuse it unless only this user controls it."""
+    try:
+        os.makedirs(path, _PRIVATE_DIR)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise PipsslError(
+            f"cannot create pipssl's state directory {path}: {exc.strerror or exc}",
+            reference="write-failed",
+            hint="Check that its parent directory exists and is writable.",
+        ) from None
+    else:
+        # The umask may have taken owner bits away; it can never have added any.
+        os.chmod(path, _PRIVATE_DIR)
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise _unsafe(path, exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise _unsafe(path, "it is a symbolic link")
+    if not stat.S_ISDIR(info.st_mode):
+        raise _unsafe(path, "it is not a directory")
+    if os.name == "posix":
+        if info.st_uid != os.geteuid():
+            raise _unsafe(path, f"it is owned by uid {info.st_uid}, not by you")
+        if info.st_mode & 0o022:
+            mode = stat.S_IMODE(info.st_mode)
+            raise _unsafe(path, f"it is writable by group or others (mode {mode:04o})")
+    return path
+
+
+def _unsafe(path: Path, why: str) -> PipsslError:
+    return PipsslError(
+        f"refusing to use pipssl's state directory {path}: {why}",
+        reference="unsafe-state-dir",
+        hint="Remove it, or make it a directory owned by you with mode 0700, and run again.",
+    )
+
+
+class Lock:
+    """An exclusive lock on ``<directory>/lock`` that keeps two repairs from racing.
+
+    The lock is held by the open file (``flock`` on POSIX, ``msvcrt.locking`` on
+    Windows), so it disappears with the process that held it; the file itself stays.
+
+    Args:
+        directory: pipssl's state directory; created 0700 and checked if needed.
+        timeout: seconds to wait for another holder to let go.
+    """
+
+    def __init__(self, directory: Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(directory) / LOCK_NAME
+        self.timeout = timeout
+        self._fd: Optional[int] = None
+
+    def __enter__(self) -> Lock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Take the lock, waiting up to ``timeout`` seconds.
+
+        Raises:
+            PipsslError: ``locked`` when another process still holds it after the wait;
+                ``unsafe-state-dir`` when the directory cannot be trusted.
+        """
+        if self._fd is not None:
+            raise PipsslError(f"{self.path} is already held by this process", reference="locked")
+        _private_dir(self.path.parent)
+        flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY
+        try:
+            fd = os.open(self.path, flags, _PRIVATE_FILE)
+        except OSError as exc:
+            raise PipsslError(
+                f"cannot open the lock file {self.path}: {exc.strerror or exc}",
+                reference="locked",
+                hint="Remove it if it is not a regular file, then run again.",
+            ) from None
+        deadline = time.monotonic() + self.timeout
+        delay = 0.01
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise PipsslError(
+                    f"another pipssl repair is running: {self.path} is locked "
+                    f"(waited {self.timeout:g} s)",
+                    reference="locked",
+                    hint="Wait for the other pipssl repair or undo to finish, then run again.",
+                )
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.2)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let go of the lock; does nothing if it is not held."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            _unlock(fd)
+        finally:
+            os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    else:
+        import fcntl
+
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return False
+            raise
+        return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one transaction did to one file.
+
+    Attributes:
+        path: absolute path of the file (symbolic links resolved).
+        before_sha256: digest of the old content; None when the file did not exist.
+        after_sha256: digest of the new content; None when the file was removed.
+        backup: path of the copy of the old content, if there was any.
+        mode: permission bits of the old file, if there was one.
+    """
+
+    path: str
+    before_sha256: Optional[str]
+    after_sha256: Optional[str]
+    backup: Optional[str]
+    mode: Optional[int]
+
+    @property
+    def changed(self) -> bool:
+        """Whether the file's content (or existence) differs from before."""
+        return self.before_sha256 != self.after_sha256
+
+
+@dataclass(frozen=True)
+class Record:
+    """One committed transaction, as stored in the journal.
+
+    Attributes:
+        id: unique, sortable identifier (also the name of its backup directory).
+        label: what the transaction was for, credentials masked.
+        created: when it was committed, ISO 8601 in UTC.
+        changes: one entry per file, in the order they were first touched.
+    """
+
+    id: str
+    label: str
+    created: str
+    changes: Tuple[Change, ...]
+
+
+class Transaction:
+    """Backed-up atomic writes that are journaled together, under the state lock.
+
+    Use it as a context manager: leaving the block normally commits, leaving it with an
+    exception rolls everything back.  ``rollback`` may also be called on purpose, e.g.
+    when verification after the writes fails.
+
+    Args:
+        state: pipssl's state directory (see :func:`state_dir`).
+        label: what the transaction is for, shown by ``undo``; credentials are masked.
+        timeout: seconds to wait for a concurrent repair to finish.
+    """
+
+    def __init__(self, state: Path, *, label: str, timeout: float = 30.0) -> None:
+        self.state = Path(state)
+        self.label = redact(label)
+        self.id = "{}-{}".format(
+            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ"), secrets.token_hex(3)
+        )
+        self._lock = Lock(self.state, timeout=timeout)
+        self._changes: Dict[str, Change] = {}
+        self._open = False
+        self._closed = False
+        self._backups = 0
+
+    def __enter__(self) -> Transaction:
+        if self._open or self._closed:
+            raise PipsslError("a transaction can only be entered once", reference="internal")
+        self._lock.acquire()
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        try:
+            if not self._closed:
+                if exc_type is None:
+                    self.commit()
+                else:
+                    self.rollback()
+        finally:
+            self._lock.release()
+            self._open = False
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where this transaction keeps copies of the files it changes."""
+        return self.state / BACKUPS_NAME / self.id
+
+    def write(self, path: PathLike, data: bytes, *, mode: Optional[int] = None) -> Change:
+        """Replace (or create) ``path`` with ``data``, atomically, after backing it up.
+
+        Args:
+            path: the file; a symbolic link is followed so the file it points to changes.
+            data: the new content.  Identical content is a no-op: nothing is written.
+            mode: permission bits for the file; by default an existing file keeps its
+                own and a new one gets 0644.  Missing parent directories get 0755.
+
+        Returns:
+            What this transaction has done to the file so far.
+
+        Raises:
+            PipsslError: ``not-a-regular-file`` for a directory or device, ``write-failed``
+                when a file cannot be read or written, ``transaction-closed`` outside the
+                ``with`` block or after commit/rollback.
+        """
+        self._check_open()
+        target = os.path.realpath(os.fspath(path))
+        old = _read(target)
+        current_sha = _sha256(old[0]) if old is not None else None
+        new_sha = _sha256(data)
+        seen = self._changes.get(target)
+        if new_sha == current_sha:
+            return seen or Change(target, current_sha, current_sha, None, _mode_of(old))
+        new_mode = mode if mode is not None else (old[1] if old is not None else _NEW_FILE)
+        backup = None
+        if seen is None and old is not None:
+            backup = self._backup(target, old[0])
+        try:
+            parent = os.path.dirname(target)
+            if not os.path.isdir(parent):
+                os.makedirs(parent, _NEW_PARENT, exist_ok=True)
+            write_atomic(target, data, new_mode)
+        except (OSError, PipsslError) as exc:
+            if backup is not None:
+                _unlink_quietly(backup)
+            if isinstance(exc, PipsslError):
+                raise
+            raise _io_error("write", target, exc) from None
+        return self._record(seen, target, current_sha, new_sha, backup, _mode_of(old))
+
+    def remove(self, path: PathLike) -> Change:
+        """Delete ``path`` after backing it up; a missing file is a no-op.
+
+        Args:
+            path: the file; a symbolic link is followed and the file it points to removed.
+
+        Returns:
+            What this transaction has done to the file so far.
+
+        Raises:
+            PipsslError: ``not-a-regular-file``, ``write-failed`` or ``transaction-closed``.
+        """
+        self._check_open()
+        target = os.path.realpath(os.fspath(path))
+        old = _read(target)
+        seen = self._changes.get(target)
+        if old is None:
+            return seen or Change(target, None, None, None, None)
+        backup = self._backup(target, old[0]) if seen is None else None
+        try:
+            os.unlink(target)
+        except OSError as exc:
+            if backup is not None:
+                _unlink_quietly(backup)
+            raise _io_error("remove", target, exc) from None
+        return self._record(seen, target, _sha256(old[0]), None, backup, old[1])
+
+    def commit(self) -> Record:
+        """Append this transaction to the journal and end it.
+
+        Returns:
+            The record; its ``changes`` are empty when nothing changed, and then no record
+            is written at all (a repeated repair leaves the journal alone).
+
+        Raises:
+            PipsslError: ``journal-corrupt`` when the journal cannot be read,
+                ``write-failed`` when it cannot be written, ``transaction-closed``.
+        """
+        self._check_open()
+        changes = []
+        for change in self._changes.values():
+            if change.changed:
+                changes.append(change)
+            elif change.backup is not None:
+                # Written and then written back: the file is as it was, forget it.
+                _unlink_quietly(change.backup)
+        record = Record(self.id, self.label, _now(), tuple(changes))
+        if changes:
+            records = _load(self.state)
+            records.append(record)
+            _save(self.state, records)
+        else:
+            _rmdir_quietly(self.backup_dir)
+        self._closed = True
+        return record
+
+    def rollback(self) -> None:
+        """Put every file this transaction touched back as it was, and end it.
+
+        Raises:
+            PipsslError: ``write-failed`` naming the first file that could not be
+                restored (every other one is still tried); ``transaction-closed``.
+        """
+        self._check_open()
+        self._closed = True
+        failure: Optional[PipsslError] = None
+        for change in reversed(list(self._changes.values())):
+            try:
+                _restore(change, _backup_bytes(change))
+            except PipsslError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        shutil.rmtree(self.backup_dir, ignore_errors=True)
+
+    def _check_open(self) -> None:
+        if not self._open or self._closed:
+            raise PipsslError(
+                "the transaction is not open (use it in a with block, once)",
+                reference="transaction-closed",
+            )
+
+    def _record(
+        self,
+        seen: Optional[Change],
+        target: str,
+        before: Optional[str],
+        after: Optional[str],
+        backup: Optional[str],
+        mode: Optional[int],
+    ) -> Change:
+        # One entry per file: its state before the transaction and after its last step,
+        # so undo has a single thing to check and restore.
+        if seen is None:
+            change = Change(target, before, after, backup, mode)
+        else:
+            change = replace(seen, after_sha256=after)
+        self._changes[target] = change
+        return change
+
+    def _backup(self, target: str, content: bytes) -> str:
+        _private_dir(self.state)
+        _private_dir(self.state / BACKUPS_NAME)
+        _private_dir(self.backup_dir)
+        self._backups += 1
+        name = "{:03d}-{}".format(self._backups, os.path.basename(target) or "file")
+        backup = os.path.join(str(self.backup_dir), name)
+        # O_EXCL + O_NOFOLLOW: never write through a link someone planted, and the
+        # content is never readable by others, not even for a moment.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
+        try:
+            fd = os.open(backup, flags, _PRIVATE_FILE)
+            try:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fd, _PRIVATE_FILE)
+                view = memoryview(content)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise _io_error("back up", backup, exc) from None
+        return backup
+
+
+def last_record(state: Path) -> Optional[Record]:
+    """Return the newest record ``undo`` would act on, or None when there is none.
+
+    Args:
+        state: pipssl's state directory.
+
+    Returns:
+        The newest journal record, or None.
+
+    Raises:
+        PipsslError: ``unsafe-state-dir`` or ``journal-corrupt``.
+    """
+    state = Path(state)
+    if not os.path.lexists(state):
+        return None
+    _private_dir(state)
+    records = _load(state)
+    return records[-1] if records else None
+
+
+def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
+    """Restore every file the newest record changed, all or nothing, and drop the record.
+
+    Every file is checked before any is touched: each must still hold exactly what
+    pipssl wrote (or still be absent if pipssl removed it), and each backup must be
+    intact.  A second call then undoes the record before, and so on.
+
+    Args:
+        state: pipssl's state directory.
+        timeout: seconds to wait for a concurrent repair to finish.
+
+    Returns:
+        The record that was undone.
+
+    Raises:
+        PipsslError: ``nothing-to-undo``; ``changed-since`` naming the file modified
+            since (nothing is restored then); ``backup-damaged``; ``locked``;
+            ``unsafe-state-dir``; ``journal-corrupt``; ``write-failed``.
+    """
+    state = Path(state)
+    with Lock(state, timeout=timeout):
+        records = _load(state)
+        if not records:
+            raise PipsslError(
+                "nothing to undo: the pipssl journal has no repair left",
+                reference="nothing-to-undo",
+            )
+        record = records[-1]
+        plan: List[Tuple[Change, Optional[bytes], Optional[Tuple[bytes, int]]]] = []
+        for change in reversed(record.changes):
+            current = _current_for_undo(change)
+            plan.append((change, _backup_bytes(change), current))
+        done: List[Tuple[Change, Optional[Tuple[bytes, int]]]] = []
+        try:
+            for change, old, current in plan:
+                _restore(change, old)
+                done.append((change, current))
+        except PipsslError:
+            # Put back what was already restored so the files match the journal again.
+            for change, current in reversed(done):
+                _put_back(change.path, current)
+            raise
+        _save(state, records[:-1])
+        shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
+    return record
+
+
+def _current_for_undo(change: Change) -> Optional[Tuple[bytes, int]]:
+    try:
+        info = os.lstat(change.path)
+    except FileNotFoundError:
+        if change.after_sha256 is None:
+            return None
+        raise _changed_since(change.path, "it was removed") from None
+    except OSError as exc:
+        raise _io_error("read", change.path, exc) from None
+    if change.after_sha256 is None:
+        raise _changed_since(change.path, "it was created again")
+    if not stat.S_ISREG(info.st_mode):
+        raise _changed_since(change.path, "it is no longer a regular file")
+    current = _read(change.path)
+    if current is None or _sha256(current[0]) != change.after_sha256:
+        raise _changed_since(change.path, "its content changed")
+    return current
+
+
+def _changed_since(path: str, why: str) -> PipsslError:
+    return PipsslError(
+        f"{path} was changed since pipssl's last repair ({why}); nothing was restored",
+        reference="changed-since",
+        hint="Undo your own edit of that file first, or fix the files by hand.",
+    )
+
+
+def _backup_bytes(change: Change) -> Optional[bytes]:
+    if change.before_sha256 is None:
+        return None
+    problem = "is missing"
+    if change.backup is not None:
+        try:
+            with open(change.backup, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            pass
+        else:
+            if _sha256(data) == change.before_sha256:
+                return data
+            problem = "does not match the journal"
+    raise PipsslError(
+        f"the backup of {change.path} ({change.backup}) {problem}; nothing was restored",
+        reference="backup-damaged",
+        hint="Restore the file by hand; pipssl's backups are in its state directory.",
+    )
+
+
+def _restore(change: Change, old: Optional[bytes]) -> None:
+    if old is None:
+        _unlink_missing_ok(change.path)
+    else:
+        write_atomic(change.path, old, _NEW_FILE if change.mode is None else change.mode)
+
+
+def _put_back(path: str, current: Optional[Tuple[bytes, int]]) -> None:
+    try:
+        if current is None:
+            _unlink_missing_ok(path)
+        else:
+            write_atomic(path, current[0], current[1])
+    except PipsslError:
+        pass  # the first error is the one worth reporting
+
+
+def _read(path: str) -> Optional[Tuple[bytes, int]]:
+    """Return the content and permission bits of a regular file, or None if missing."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _io_error("read", path, exc) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise PipsslError(
+            f"{path} is not a regular file; pipssl only replaces regular files",
+            reference="not-a-regular-file",
+            hint="Move it out of the way and run again.",
+        )
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(), stat.S_IMODE(info.st_mode)
+    except OSError as exc:
+        raise _io_error("read", path, exc) from None
+
+
+def _mode_of(old: Optional[Tuple[bytes, int]]) -> Optional[int]:
+    return old[1] if old is not None else None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _io_error(action: str, path: str, exc: OSError) -> PipsslError:
+    return PipsslError(
+        f"cannot {action} {path}: {exc.strerror or exc}",
+        reference="write-failed",
+        hint="Check the file's permissions and the free space, then run again.",
+    )
+
+
+def _unlink_missing_ok(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise _io_error("remove", path, exc) from None
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _rmdir_quietly(path: Path) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _load(state: Path) -> List[Record]:
+    path = state / JOURNAL_NAME
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise _corrupt(path, exc.strerror or str(exc)) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, list):
+            raise ValueError("not a list of records")
+        return [_record_from_json(item) for item in data]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _corrupt(path, str(exc)) from None
+
+
+def _record_from_json(item: Any) -> Record:
+    changes = tuple(
+        Change(
+            path=_typed(change["path"], str),
+            before_sha256=_optional(change["before_sha256"], str),
+            after_sha256=_optional(change["after_sha256"], str),
+            backup=_optional(change["backup"], str),
+            mode=_optional(change["mode"], int),
+        )
+        for change in item["changes"]
+    )
+    record_id = _typed(item["id"], str)
+    if not _RECORD_ID.fullmatch(record_id):
+        raise ValueError(f"bad record id {record_id!r}")
+    return Record(
+        id=record_id,
+        label=_typed(item["label"], str),
+        created=_typed(item["created"], str),
+        changes=changes,
+    )
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _optional(value: Any, kind: type) -> Any:
+    return None if value is None else _typed(value, kind)
+
+
+def _corrupt(path: Path, why: str) -> PipsslError:
+    return PipsslError(
+        f"cannot read pipssl's journal {path}: {why}",
+        reference="journal-corrupt",
+        hint="Move the file away to start a new journal; undo will not know older repairs.",
+    )
+
+
+def _save(state: Path, records: List[Record]) -> None:
+    _private_dir(state)
+    data = [
+        {
+            "id": record.id,
+            "label": record.label,
+            "created": record.created,
+            "changes": [
+                {
+                    "path": change.path,
+                    "before_sha256": change.before_sha256,
+                    "after_sha256": change.after_sha256,
+                    "backup": change.backup,
+                    "mode": change.mode,
+                }
+                for change in record.changes
+            ],
+        }
+        for record in records
+    ]
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_atomic(state / JOURNAL_NAME, text.encode("utf-8"), _PRIVATE_FILE)

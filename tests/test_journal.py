@@ -1,0 +1,550 @@
+"""pipssl.journal: backed-up atomic writes, exact undo, the state lock, a private state dir."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Callable, Iterator, List, Optional, Tuple
+
+import pytest
+from bed.isolation import IsolatedEnv
+
+from pipssl.errors import PipsslError
+from pipssl.journal import (
+    Change,
+    Lock,
+    Transaction,
+    last_record,
+    state_dir,
+    undo_last,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+POSIX = os.name == "posix"
+posix_only = pytest.mark.skipif(not POSIX, reason="POSIX permission bits")
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    """A common umask, so the modes the tests expect do not depend on the shell's."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.fixture
+def state(isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch, umask: None) -> Path:
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    path = state_dir(os.environ)
+    assert str(path).startswith(str(isolated_env.root))
+    return path
+
+
+@pytest.fixture
+def files(isolated_env: IsolatedEnv) -> Path:
+    path = isolated_env.root / "files"
+    path.mkdir()
+    return path
+
+
+def journal(state: Path) -> List[dict]:  # type: ignore[type-arg]
+    path = state / "journal.json"
+    return json.loads(path.read_text("utf-8")) if path.exists() else []
+
+
+# -- the state directory -------------------------------------------------------------------
+
+
+def test_state_dir_per_platform() -> None:
+    home = {"HOME": "/home/u"}
+    assert state_dir(home, platform="linux") == Path("/home/u/.local/state/pipssl")
+    xdg = dict(home, XDG_STATE_HOME="/x/state")
+    assert state_dir(xdg, platform="linux") == Path("/x/state/pipssl")
+    assert state_dir(xdg, platform="freebsd13") == Path("/x/state/pipssl")
+    relative = dict(home, XDG_STATE_HOME="rel/state")  # invalid per the XDG spec: ignored
+    assert state_dir(relative, platform="linux") == Path("/home/u/.local/state/pipssl")
+    assert state_dir(xdg, platform="darwin") == Path(
+        "/home/u/Library/Application Support/pipssl/state"
+    )
+    windows = {"LOCALAPPDATA": "C:\\Users\\u\\AppData\\Local", "USERPROFILE": "C:\\Users\\u"}
+    assert state_dir(windows, platform="win32") == Path(windows["LOCALAPPDATA"], "pipssl", "state")
+    assert state_dir({"USERPROFILE": "C:\\Users\\u"}, platform="win32") == Path(
+        "C:\\Users\\u", "AppData", "Local", "pipssl", "state"
+    )
+    for platform in ("linux", "darwin", "win32"):
+        with pytest.raises(PipsslError) as info:
+            state_dir({}, platform=platform)
+        assert info.value.reference == "no-state-dir"
+
+
+@posix_only
+def test_everything_created_private(state: Path, files: Path) -> None:
+    old = os.umask(0)  # nothing may rely on the umask to keep backups private
+    try:
+        target = files / "pip.conf"
+        target.write_bytes(b"[global]\n")
+        target.chmod(0o644)
+        with Transaction(state, label="repair") as tx:
+            backup = Path(tx.write(target, b"[global]\ncert = /x\n").backup or "")
+            tx.write(files / "new" / "dir" / "bundle.pem", b"PEM")
+            assert mode_of(backup) == 0o600  # checked before commit: private from the start
+        assert mode_of(state) == 0o700
+        assert mode_of(state / "backups") == 0o700
+        assert mode_of(backup.parent) == 0o700
+        assert mode_of(state / "journal.json") == 0o600
+        assert mode_of(state / "lock") == 0o600
+        assert mode_of(target) == 0o644  # an existing file keeps its mode
+        assert mode_of(files / "new" / "dir" / "bundle.pem") == 0o644
+    finally:
+        os.umask(old)
+
+
+@posix_only
+def test_missing_parents_are_0755(state: Path, files: Path) -> None:
+    with Transaction(state, label="repair") as tx:
+        tx.write(files / "a" / "b" / "pip.conf", b"x", mode=0o600)
+    assert mode_of(files / "a" / "b") == 0o755
+    assert mode_of(files / "a" / "b" / "pip.conf") == 0o600
+
+
+@posix_only
+@pytest.mark.parametrize("how", ["symlink", "0777", "0770", "backups-symlink", "file"])
+def test_unsafe_state_dir_refused(state: Path, files: Path, how: str) -> None:
+    elsewhere = files / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    bad = state
+    state.parent.mkdir(parents=True)
+    if how == "symlink":
+        state.symlink_to(elsewhere)
+    elif how == "file":
+        state.write_bytes(b"")
+    else:
+        state.mkdir(mode=0o700)
+        if how == "backups-symlink":
+            bad = state / "backups"
+            bad.symlink_to(elsewhere)
+        else:
+            state.chmod(int(how, 8))
+    target = files / "pip.conf"
+    target.write_bytes(b"old")
+    with pytest.raises(PipsslError) as info:
+        with Transaction(state, label="repair") as tx:
+            tx.write(target, b"new")
+    assert info.value.reference == "unsafe-state-dir"
+    assert str(bad) in str(info.value)
+    assert target.read_bytes() == b"old"
+    assert list(elsewhere.iterdir()) == []
+    if how != "backups-symlink":
+        calls: Tuple[Callable[[], object], ...] = (
+            lambda: undo_last(state),
+            lambda: last_record(state),
+        )
+        for call in calls:
+            with pytest.raises(PipsslError) as info:
+                call()
+            assert info.value.reference == "unsafe-state-dir"
+
+
+@posix_only
+@pytest.mark.skipif(not POSIX or os.geteuid() != 0, reason="needs root to chown")
+def test_state_dir_of_another_user_refused(state: Path) -> None:
+    state.mkdir(parents=True, mode=0o700)
+    os.chown(state, 65534, -1)
+    with pytest.raises(PipsslError) as info:
+        Lock(state).acquire()
+    assert info.value.reference == "unsafe-state-dir"
+    assert "owned by uid 65534" in str(info.value)
+
+
+@posix_only
+def test_backup_never_follows_a_planted_symlink(state: Path, files: Path) -> None:
+    victim = files / "victim"
+    victim.write_bytes(b"victim")
+    target = files / "pip.conf"
+    target.write_bytes(b"old")
+    with pytest.raises(PipsslError) as info:
+        with Transaction(state, label="repair") as tx:
+            tx.backup_dir.mkdir(parents=True, mode=0o700)
+            (tx.backup_dir / "001-pip.conf").symlink_to(victim)
+            tx.write(target, b"new")
+    assert info.value.reference == "write-failed"
+    assert victim.read_bytes() == b"victim"
+    assert target.read_bytes() == b"old"
+    assert journal(state) == []
+
+
+# -- write / remove / undo -----------------------------------------------------------------
+
+
+def test_new_file_round_trip(state: Path, files: Path) -> None:
+    target = files / "conf" / "pip.conf"
+    with Transaction(state, label="repair user config") as tx:
+        change = tx.write(target, b"[global]\n")
+    assert change == Change(str(target.resolve()), None, sha(b"[global]\n"), None, None)
+    assert target.read_bytes() == b"[global]\n"
+    record = last_record(state)
+    assert record is not None and record.changes == (change,)
+    assert record.label == "repair user config"
+    assert record.created.endswith("Z")
+    assert undo_last(state) == record
+    assert not target.exists()
+    assert last_record(state) is None
+
+
+@posix_only
+def test_changed_file_round_trip_restores_mode(state: Path, files: Path) -> None:
+    target = files / "pip.conf"
+    target.write_bytes(b"old\n")
+    target.chmod(0o600)
+    with Transaction(state, label="repair") as tx:
+        change = tx.write(target, b"new\n", mode=0o644)
+    assert change.before_sha256 == sha(b"old\n") and change.after_sha256 == sha(b"new\n")
+    assert change.mode == 0o600 and change.backup is not None
+    assert (target.read_bytes(), mode_of(target)) == (b"new\n", 0o644)
+    undo_last(state)
+    assert (target.read_bytes(), mode_of(target)) == (b"old\n", 0o600)
+    assert not Path(change.backup).exists()  # backups of an undone record are dropped
+
+
+def test_removed_file_round_trip(state: Path, files: Path) -> None:
+    target = files / "pip.conf"
+    target.write_bytes(b"[global]\ntrusted-host = x\n")
+    if POSIX:
+        target.chmod(0o640)
+    with Transaction(state, label="remove") as tx:
+        change = tx.remove(target)
+        assert tx.remove(files / "absent") == Change(str(files / "absent"), None, None, None, None)
+    assert change.after_sha256 is None and not target.exists()
+    assert len(last_record(state).changes) == 1  # type: ignore[union-attr]
+    undo_last(state)
+    assert target.read_bytes() == b"[global]\ntrusted-host = x\n"
+    if POSIX:
+        assert mode_of(target) == 0o640
+
+
+def test_second_undo_goes_to_previous_record(state: Path, files: Path) -> None:
+    a, b = files / "a.conf", files / "b.pem"
+    a.write_bytes(b"a0")
+    with Transaction(state, label="first") as tx:
+        tx.write(a, b"a1")
+        tx.write(b, b"b1")
+    with Transaction(state, label="second") as tx:
+        tx.write(a, b"a2")
+        tx.remove(b)
+    assert [r["label"] for r in journal(state)] == ["first", "second"]
+    assert undo_last(state).label == "second"
+    assert (a.read_bytes(), b.read_bytes()) == (b"a1", b"b1")
+    assert undo_last(state).label == "first"
+    assert a.read_bytes() == b"a0" and not b.exists()
+    with pytest.raises(PipsslError) as info:
+        undo_last(state)
+    assert info.value.reference == "nothing-to-undo"
+    assert list((state / "backups").iterdir()) == []
+
+
+@pytest.mark.parametrize("edit", ["content", "deleted", "recreated", "symlink"])
+def test_changed_since_refuses_and_touches_nothing(state: Path, files: Path, edit: str) -> None:
+    a, b, gone = files / "a.conf", files / "b.conf", files / "gone.conf"
+    a.write_bytes(b"a0")
+    gone.write_bytes(b"g0")
+    with Transaction(state, label="repair") as tx:
+        tx.write(a, b"a1")
+        tx.write(b, b"b1")
+        tx.remove(gone)
+    edited = b
+    if edit == "content":
+        b.write_bytes(b"user edit")
+    elif edit == "deleted":
+        b.unlink()
+    elif edit == "recreated":
+        edited = gone
+        gone.write_bytes(b"user's new file")
+    else:
+        if not POSIX:
+            pytest.skip("symlinks need privileges on Windows")
+        (files / "real").write_bytes(b"b1")
+        b.unlink()
+        b.symlink_to(files / "real")
+    before = {p.name: p.read_bytes() for p in files.iterdir() if p.exists()}
+    entries = journal(state)
+    with pytest.raises(PipsslError) as info:
+        undo_last(state)
+    assert info.value.reference == "changed-since"
+    assert str(edited) in str(info.value) and "nothing was restored" in str(info.value)
+    assert {p.name: p.read_bytes() for p in files.iterdir() if p.exists()} == before
+    assert a.read_bytes() == b"a1"  # the untouched file was not restored either
+    assert journal(state) == entries  # the record stays, to be undone once fixed
+
+
+def test_damaged_backup_refuses(state: Path, files: Path) -> None:
+    a, b = files / "a.conf", files / "b.conf"
+    a.write_bytes(b"a0")
+    b.write_bytes(b"b0")
+    with Transaction(state, label="repair") as tx:
+        tx.write(a, b"a1")
+        change = tx.write(b, b"b1")
+    Path(change.backup or "").write_bytes(b"tampered")
+    with pytest.raises(PipsslError) as info:
+        undo_last(state)
+    assert info.value.reference == "backup-damaged" and str(b) in str(info.value)
+    assert (a.read_bytes(), b.read_bytes()) == (b"a1", b"b1")
+
+
+def test_symlinked_target_is_written_through(state: Path, files: Path) -> None:
+    if not POSIX:
+        pytest.skip("symlinks need privileges on Windows")
+    real, link = files / "dotfiles-pip.conf", files / "pip.conf"
+    real.write_bytes(b"old")
+    link.symlink_to(real)
+    with Transaction(state, label="repair") as tx:
+        assert tx.write(link, b"new").path == str(real.resolve())
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    undo_last(state)
+    assert link.is_symlink() and real.read_bytes() == b"old"
+
+
+def test_same_file_twice_is_one_change(state: Path, files: Path) -> None:
+    target = files / "pip.conf"
+    target.write_bytes(b"v0")
+    with Transaction(state, label="repair") as tx:
+        tx.write(target, b"v1")
+        tx.remove(target)
+        change = tx.write(target, b"v2")
+    assert (change.before_sha256, change.after_sha256) == (sha(b"v0"), sha(b"v2"))
+    assert len(last_record(state).changes) == 1  # type: ignore[union-attr]
+    undo_last(state)
+    assert target.read_bytes() == b"v0"
+
+
+# -- no-ops, rollback, the journal -----------------------------------------------------------
+
+
+def test_noop_writes_record_nothing(state: Path, files: Path) -> None:
+    target = files / "pip.conf"
+    target.write_bytes(b"same")
+    with Transaction(state, label="repair") as tx:
+        change = tx.write(target, b"same")
+    assert change.before_sha256 == change.after_sha256 == sha(b"same")
+    assert not change.changed and change.backup is None
+    assert not (state / "journal.json").exists()
+    with Transaction(state, label="repair") as tx:  # changed, then changed back
+        tx.write(target, b"other")
+        tx.write(target, b"same")
+    assert not (state / "journal.json").exists()
+    assert list((state / "backups").iterdir()) == []
+
+
+def test_repeated_repair_is_idempotent(state: Path, files: Path) -> None:
+    def repair() -> int:
+        with Transaction(state, label="repair") as tx:
+            tx.write(files / "pip.conf", b"[global]\ncert = /b.pem\n")
+            tx.write(files / "b.pem", b"PEM")
+            tx.remove(files / "old.pem")
+            return len(tx.commit().changes)
+
+    (files / "old.pem").write_bytes(b"old")
+    assert repair() == 3
+    assert repair() == 0
+    assert len(journal(state)) == 1
+
+
+def test_rollback_on_exception(state: Path, files: Path) -> None:
+    a, new, gone = files / "a.conf", files / "new.conf", files / "gone.conf"
+    a.write_bytes(b"a0")
+    gone.write_bytes(b"g0")
+    with pytest.raises(RuntimeError, match="verification"):
+        with Transaction(state, label="repair") as tx:
+            tx.write(a, b"a1", mode=0o600)
+            tx.write(new, b"n1")
+            tx.remove(gone)
+            raise RuntimeError("verification failed")
+    assert a.read_bytes() == b"a0" and not new.exists() and gone.read_bytes() == b"g0"
+    if POSIX:
+        assert mode_of(a) == 0o644
+    assert journal(state) == []
+    assert not tx.backup_dir.exists()
+    with Lock(state, timeout=0):  # and the lock was released
+        pass
+
+
+def test_explicit_rollback_then_clean_exit(state: Path, files: Path) -> None:
+    a = files / "a.conf"
+    a.write_bytes(b"a0")
+    with Transaction(state, label="repair") as tx:
+        tx.write(a, b"a1")
+        tx.rollback()
+        with pytest.raises(PipsslError) as info:
+            tx.write(a, b"a2")
+        assert info.value.reference == "transaction-closed"
+    assert a.read_bytes() == b"a0"
+    assert journal(state) == []
+
+
+def test_transaction_needs_with(state: Path, files: Path) -> None:
+    with pytest.raises(PipsslError) as info:
+        Transaction(state, label="x").write(files / "a", b"a")
+    assert info.value.reference == "transaction-closed"
+    assert not (files / "a").exists()
+
+
+def test_not_a_regular_file(state: Path, files: Path) -> None:
+    with pytest.raises(PipsslError) as info:
+        with Transaction(state, label="repair") as tx:
+            tx.write(files, b"x")
+    assert info.value.reference == "not-a-regular-file" and str(files) in str(info.value)
+
+
+def test_journal_has_no_contents_and_no_credentials(state: Path, files: Path) -> None:
+    target = files / "pip.conf"
+    target.write_bytes(b"old SECRET-OLD-CONTENT")
+    label = "repair index-url https://alice:s3cr3t-token@127.0.0.1:8443/simple"
+    with Transaction(state, label=label) as tx:
+        tx.write(target, b"new SECRET-NEW-CONTENT")
+        tx.write(files / "bundle.pem", b"SECRET-PEM-CONTENT")
+    text = (state / "journal.json").read_text("utf-8")
+    assert "SECRET" not in text and "s3cr3t-token" not in text
+    (entry,) = json.loads(text)
+    assert entry["label"] == "repair index-url https://alice:****@127.0.0.1:8443/simple"
+    assert set(entry["changes"][0]) == {"path", "before_sha256", "after_sha256", "backup", "mode"}
+
+
+def test_corrupt_journal(state: Path, files: Path) -> None:
+    state.mkdir(parents=True, mode=0o700)
+    (state / "journal.json").write_text('{"not": "a list"}', "utf-8")
+    check_corrupt(state)
+    escaping = [{"id": "../../files", "label": "x", "created": "now", "changes": []}]
+    (state / "journal.json").write_text(json.dumps(escaping), "utf-8")
+    check_corrupt(state)
+    assert files.exists()
+
+
+def check_corrupt(state: Path) -> None:
+    calls: Tuple[Callable[[], object], ...] = (
+        lambda: last_record(state),
+        lambda: undo_last(state),
+    )
+    for call in calls:
+        with pytest.raises(PipsslError) as info:
+            call()
+        assert info.value.reference == "journal-corrupt"
+        assert str(state / "journal.json") in str(info.value)
+
+
+# -- the lock, across processes -------------------------------------------------------------
+
+LOCK_HOLDER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from pipssl.journal import Lock
+with Lock(Path(sys.argv[2]), timeout=60):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+WORKER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from pipssl.journal import Transaction
+state, shared, n = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+with Transaction(state, label="worker " + n, timeout=60) as tx:
+    old = shared.read_bytes() if shared.exists() else b""
+    time.sleep(0.05)  # without the lock, another worker would read the same old content
+    tx.write(shared, old + ("worker " + n + "\\n").encode())
+    tx.write(shared.parent / ("own-" + n), n.encode())
+"""
+
+
+def read_line(stream: IO[str], timeout: float) -> Optional[str]:
+    lines: List[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else None
+
+
+def test_lock_held_by_another_process(state: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(REPO), str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert read_line(holder.stdout, 30) == "held\n"
+        started = time.monotonic()
+        with pytest.raises(PipsslError) as info:
+            with Lock(state, timeout=0.5):
+                pass
+        assert 0.4 < time.monotonic() - started < 5
+        assert info.value.reference == "locked"
+        assert str(state / "lock") in str(info.value) and "another pipssl" in str(info.value)
+        with pytest.raises(PipsslError) as info:
+            with Transaction(state, label="repair", timeout=0.2):
+                pass
+        assert info.value.reference == "locked"
+        holder.stdin.close()
+        assert holder.wait(timeout=30) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=30)
+    with Lock(state, timeout=5):
+        pass
+
+
+def test_concurrent_transactions_serialize(state: Path, files: Path) -> None:
+    shared = files / "shared.conf"
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(REPO), str(state), str(shared), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for n in range(5)
+    ]
+    for worker in workers:
+        try:
+            _out, err = worker.communicate(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+    records = journal(state)
+    assert sorted(r["label"] for r in records) == [f"worker {n}" for n in range(5)]
+    assert len({r["id"] for r in records}) == 5
+    lines = shared.read_text("utf-8").splitlines()
+    assert lines == [r["label"] for r in records]  # no update lost, in journal order
+    previous = None
+    for record in records:  # each record starts where the one before ended
+        change = next(c for c in record["changes"] if c["path"] == str(shared.resolve()))
+        assert change["before_sha256"] == previous
+        previous = change["after_sha256"]
+    assert previous == sha(shared.read_bytes())
+    for record in reversed(records):
+        assert undo_last(state).id == record["id"]
+    assert sorted(p.name for p in files.iterdir()) == []
+    with pytest.raises(PipsslError) as info:
+        undo_last(state)
+    assert info.value.reference == "nothing-to-undo"
