@@ -6,6 +6,8 @@ all) and say exactly what to change; verification is never switched off.
     >>> import pipssl
     >>> report = pipssl.diagnose()
     >>> report.ok, [f.code for f in report.findings]
+    >>> result = pipssl.repair(ca_files=["corp-root.pem"], scope="user")
+    >>> result.ok, result.actions, result.verification, result.findings
 
 Importing pipssl is cheap: nothing touches the network, spawns a process or parses a
 certificate until you call a function.
@@ -20,9 +22,10 @@ from .errors import PipsslError
 
 if TYPE_CHECKING:
     from .diagnosis import diagnose
+    from .repairing import repair, undo
 
 __version__ = "0.1.0"
-__all__ = ["Finding", "PipsslError", "Report", "diagnose"]
+__all__ = ["Finding", "PipsslError", "Report", "diagnose", "repair", "undo"]
 
 
 def __getattr__(name: str) -> Any:
@@ -31,4 +34,8 @@ def __getattr__(name: str) -> Any:
         from .diagnosis import diagnose
 
         return diagnose
+    if name in ("repair", "undo"):
+        from . import repairing as module
+
+        return getattr(module, name)
     raise AttributeError(f"module 'pipssl' has no attribute {name!r}")

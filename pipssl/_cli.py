@@ -1,17 +1,22 @@
-"""The command line: argparse, printing and exit codes, and nothing else.
+"""The command line: argparse, printing, prompting and exit codes, and nothing else.
 
-Exit codes: 0 healthy, 1 problems found, 2 usage or input error.  With ``--json``
-stdout carries exactly one JSON object; everything for humans goes to stderr.
+Exit codes: 0 healthy / done, 1 problems found or repair incomplete, 2 usage or input
+error.  With ``--json`` stdout carries exactly one JSON object; everything for humans goes
+to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
+import shlex
 import sys
-from typing import List, NoReturn, Optional, Sequence
+from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 from . import __version__
+from ._report import render_findings
 from .errors import PipsslError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -35,6 +40,64 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _common(parser: argparse.ArgumentParser, *, probes: bool = True) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON object on stdout (schema 1)",
+    )
+    parser.add_argument(
+        "--python", metavar="PATH", help="the interpreter whose pip to work on (default: this one)"
+    )
+    if probes:
+        parser.add_argument(
+            "--index-url",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="check this index instead of the configured ones (repeatable)",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=_timeout,
+            default=5.0,
+            metavar="S",
+            help="seconds allowed per index (default 5)",
+        )
+
+
+def _repair_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", action="store_true", help="apply without asking (needed when not on a terminal)"
+    )
+    parser.add_argument(
+        "--ca",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="trust this CA certificate (PEM); repeatable",
+    )
+    parser.add_argument(
+        "--accept-ca",
+        action="append",
+        default=[],
+        metavar="SHA256",
+        help="trust the CA with this SHA-256, as doctor shows it; repeatable",
+    )
+    parser.add_argument(
+        "--scope",
+        choices=("auto", "user", "site", "global"),
+        default="auto",
+        help="which pip config to change (auto: the venv's inside a venv, else the user's)",
+    )
+    parser.add_argument(
+        "--remove-trusted-host",
+        action="store_true",
+        help="with --yes: also remove trusted-host entries once pip verifies",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pipssl",
@@ -52,54 +115,204 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check this Python's ssl module, pip's CA settings and every index pip "
         "would contact. Exit 0 when healthy, 1 when problems were found, 2 on bad input.",
     )
-    doctor.add_argument(
+    _common(doctor)
+    repair = commands.add_parser(
+        "repair",
+        help="fix what is safe to fix, then verify",
+        description="Write pipssl's own CA bundle (certifi + OS store + the CAs you name) "
+        "and point pip's cert at it; verify; roll back if pip still fails. Never turns "
+        "verification off. Exit 0 when pip verifies, 1 when something is left to do.",
+    )
+    _common(repair)
+    _repair_options(repair)
+    repair.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    undo = commands.add_parser(
+        "undo",
+        help="revert the last repair",
+        description="Restore exactly what the last repair changed.",
+    )
+    undo.add_argument(
         "--json",
         action="store_true",
         default=argparse.SUPPRESS,
         help="print one JSON object on stdout (schema 1)",
     )
-    doctor.add_argument(
-        "--index-url",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="check this index instead of the configured ones (repeatable)",
+    run = commands.add_parser(
+        "run",
+        help="run pip; on a TLS failure diagnose, repair if allowed, retry once",
+        description="Run `pip ARGS` with this interpreter. If it fails on TLS: diagnose, "
+        "repair (asking first, or with --yes), and retry once with the variables that "
+        "override pip's config removed.",
     )
-    doctor.add_argument(
+    run.add_argument(
+        "--python", metavar="PATH", help="the interpreter whose pip to run (default: this one)"
+    )
+    run.add_argument(
         "--timeout",
         type=_timeout,
         default=5.0,
         metavar="S",
-        help="seconds allowed per index (default 5)",
+        help="seconds allowed per index while diagnosing (default 5)",
     )
-    doctor.add_argument(
-        "--python",
-        metavar="PATH",
-        help="diagnose the pip of this interpreter (default: the one running pipssl)",
+    _repair_options(run)
+    run.add_argument(
+        "pip", nargs=argparse.REMAINDER, metavar="-- pip ARGS", help="the pip command line"
     )
     return parser
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + ("\n" if not text.endswith("\n") else ""))
+
+
+def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        _err(text)
 
 
 def _doctor(args: argparse.Namespace) -> int:
     from .diagnosis import diagnose
 
     report = diagnose(python=args.python, index_urls=args.index_url or None, timeout=args.timeout)
-    if args.json:
-        sys.stdout.write(report.to_json() + "\n")
-    else:
-        sys.stderr.write(report.to_text() + "\n")
+    _emit(args, report.to_dict(), report.to_text())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
+def _plan_text(result: Any) -> str:
+    lines = []
+    if result.actions:
+        lines.append("pipssl would change:" if not result.changed else "pipssl changed:")
+        for action in result.actions:
+            lines.append(f"  {action.kind:<20} {action.path}")
+            lines.append(f"  {'':<20} {action.detail}")
+    else:
+        lines.append("pipssl has nothing to change.")
+    if result.findings:
+        lines.append("\nLeft for you:" + render_findings(result.findings))
+    lines.append("\n" + result.message)
+    return "\n".join(lines)
+
+
+def _repair_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
+    return {
+        "ca_files": args.ca,
+        "accept_ca": args.accept_ca,
+        "scope": args.scope,
+        "remove_trusted_host": args.remove_trusted_host and args.yes,
+        "python": args.python,
+        "timeout": args.timeout,
+        "label": "pipssl " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    }
+
+
+def _with_yes(command: str) -> str:
+    """``pipssl repair ARGS`` -> ``pipssl repair --yes ARGS`` (the same for ``run``)."""
+    for verb in (" repair", " run"):
+        head, found, rest = command.partition(verb)
+        if found:
+            return f"{head}{verb} --yes{rest}"
+    return command + " --yes"
+
+
+def _consent(args: argparse.Namespace, preview: Any, again: str) -> bool:
+    """--yes, or a 'y' typed on a terminal; otherwise show the command to run."""
+    if args.yes:
+        return True
+    if not preview.actions:
+        return False
+    if sys.stdin is not None and sys.stdin.isatty() and not getattr(args, "json", False):
+        _err(_plan_text(preview))
+        sys.stderr.write("Apply these changes? [y/N] ")
+        sys.stderr.flush()
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+    _emit(
+        args,
+        preview.to_dict(),
+        _plan_text(preview) + f"\nNothing was changed. To apply: {_with_yes(again)}",
+    )
+    return False
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from .repairing import repair
+
+    kwargs = _repair_kwargs(args)
+    kwargs["index_urls"] = args.index_url or None
+    if args.dry_run or not args.yes:
+        preview = repair(dry_run=True, **kwargs)
+        if args.dry_run:
+            _emit(args, preview.to_dict(), _plan_text(preview))
+            return EXIT_OK if not preview.actions and not preview.findings else EXIT_PROBLEMS
+        again = "pipssl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        if preview.actions and not _consent(args, preview, again):
+            return EXIT_PROBLEMS
+    result = repair(**kwargs)
+    _emit(args, result.to_dict(), _plan_text(result))
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _undo(args: argparse.Namespace) -> int:
+    from .repairing import undo
+
+    result = undo()
+    _emit(
+        args,
+        result.to_dict(),
+        "restored what the last repair changed:\n  " + "\n  ".join(result.paths),
+    )
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .repairing import repair
+    from .runpip import failed_on_tls, index_args, pip_argv, run_pip, scrubbed
+
+    python = args.python or sys.executable
+    pip_args = args.pip[1:] if args.pip[:1] == ["--"] else args.pip
+    argv = pip_argv(python, pip_args)
+
+    def echo(line: str) -> None:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+    code, output = run_pip(argv, os.environ, echo=echo)
+    if not failed_on_tls(code, output):
+        return code
+    _err("\npipssl: pip failed on TLS; diagnosing ...")
+    kwargs = _repair_kwargs(args)
+    kwargs["index_urls"] = index_args(argv) or None
+    preview = repair(dry_run=True, **kwargs)
+    again = "pipssl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if not preview.actions and not preview.env_to_unset:
+        _err(_plan_text(preview))
+        return code
+    if preview.actions:
+        if not _consent(args, preview, again):
+            return code
+        result = repair(**kwargs)
+        _err(_plan_text(result))
+        if not result.changed:
+            return code
+        unset = result.env_to_unset
+    else:
+        unset = preview.env_to_unset
+    _err("pipssl: retrying once" + (f" without {', '.join(unset)}" if unset else "") + "\n")
+    code, _output = run_pip(argv, scrubbed(os.environ, unset), echo=echo)
+    return code
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI; returns the exit code (0 healthy, 1 problems, 2 bad input)."""
+    """Run the CLI; returns the exit code (0 done, 1 problems, 2 bad input)."""
     arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.command is None:
         args = parser.parse_args([*arguments, "doctor"])
+    handlers = {"doctor": _doctor, "repair": _repair, "undo": _undo, "run": _run}
     try:
-        return _doctor(args)
+        return handlers[args.command](args)
     except PipsslError as exc:
         sys.stderr.write(f"pipssl: error: {exc}\n")
         if exc.hint:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import codes
 from ._redact import redact
@@ -127,14 +127,21 @@ class Report:
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")
             return "\n".join(lines)
-        for f in self.findings:
-            lines.append("")
-            lines.append(f"{f.severity.upper()}: {f.summary} [{f.code}]")
-            lines.append(f"  target: {f.target}")
-            for row in f.detail.splitlines():
-                lines.append(f"  {row}")
-            if f.fix:
-                lines.append("  fix:")
-                for row in f.fix.splitlines():
-                    lines.append(f"    {row}")
+        lines.append(render_findings(self.findings))
         return "\n".join(lines)
+
+
+def render_findings(findings: Sequence[Finding]) -> str:
+    """One block per finding, pip-style, the fix as commands to copy."""
+    lines: List[str] = []
+    for f in findings:
+        lines.append("")
+        lines.append(f"{f.severity.upper()}: {f.summary} [{f.code}]")
+        lines.append(f"  target: {f.target}")
+        for row in f.detail.splitlines():
+            lines.append(f"  {row}")
+        if f.fix:
+            lines.append("  fix:")
+            for row in f.fix.splitlines():
+                lines.append(f"    {row}")
+    return "\n".join(lines)

@@ -180,15 +180,13 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
             code = "ca-not-a-certificate"
         else:
             code = problem.reference
-        unset = _unset_fix(where)
+        fix = (
+            _unset_fix(where)
+            + "\n# or point it at a working bundle of pipssl's own:\npipssl repair"
+        )
         findings.append(
             Finding(
-                code,
-                severity,
-                path,
-                f"{where} names a CA file pip cannot use",
-                str(problem),
-                unset,
+                code, severity, path, f"{where} names a CA file pip cannot use", str(problem), fix
             )
         )
     return findings

@@ -124,9 +124,9 @@ def _trust_fix(cert: Certificate) -> str:
     return (
         "check this fingerprint with your IT department before trusting it:\n"
         f"  {cert.sha256}\n"
-        "then make a bundle of certifi's roots plus that CA and point pip at it:\n"
-        'cat "$(python -m certifi)" corp-ca.pem > ~/.pip-bundle.pem\n'
-        "python -m pip config --user set global.cert ~/.pip-bundle.pem"
+        "then trust it for pip (in a bundle of pipssl's own; certifi is not touched):\n"
+        f"pipssl repair --accept-ca {cert.sha256}\n"
+        "# or, with the CA's certificate file: pipssl repair --ca corp-ca.pem"
     )
 
 
@@ -228,10 +228,13 @@ def classify(
                 f"{in_os.subject} is trusted by the OS, but not by what this pip uses",
                 f"{where}\nissuer: {in_os.subject}\nsha256: {in_os.sha256}\n"
                 "pip verifies with its own bundle, which lacks it",
-                "make pip use a bundle with the OS roots (pip >= 24.2 on Python >= 3.10 reads "
-                f"the OS store itself):\n{target.executable} -m pip install --upgrade pip"
-                if target.version_info[:2] >= (3, 10)
-                else "export the OS roots into a bundle and point pip's cert at it",
+                "point pip at a bundle of certifi's and the OS store's roots:\npipssl repair"
+                + (
+                    "\n# or let pip read the OS store itself (pip >= 24.2 on Python >= 3.10):"
+                    f"\n{target.executable} -m pip install --upgrade pip"
+                    if target.version_info[:2] >= (3, 10)
+                    else ""
+                ),
             )
         ]
         if not stores.truststore:

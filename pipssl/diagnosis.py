@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 from . import _platform, pipconfig, tls
@@ -33,6 +33,21 @@ from .errors import UsageError
 from .trust import pip_trust
 
 DEFAULT_TIMEOUT = 5.0
+
+
+def config_args(target: Target) -> Dict[str, Any]:
+    """What pip's config model needs to know about the interpreter pip runs in."""
+    return {
+        "platform": target.platform,
+        "prefix": target.prefix,
+        "base_prefix": target.base_prefix,
+        "pip_version": target.pip_version,
+    }
+
+
+def load_config(target: Target, env: Mapping[str, str]) -> pipconfig.PipConfig:
+    """pip's configuration as the target's pip reads it, from the files on disk now."""
+    return pipconfig.load(env, **config_args(target))
 
 
 def urls_to_check(
@@ -92,15 +107,23 @@ def diagnose(
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
-    now = now or datetime.now(timezone.utc)
-    target = inspect(python, env=env)
-    config = pipconfig.load(
-        env,
-        platform=target.platform,
-        prefix=target.prefix,
-        base_prefix=target.base_prefix,
-        pip_version=target.pip_version,
+    return diagnose_target(
+        inspect(python, env=env), env, index_urls=index_urls, timeout=timeout, now=now
     )
+
+
+def diagnose_target(
+    target: Target,
+    env: Mapping[str, str],
+    *,
+    index_urls: Optional[Sequence[str]] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    now: Optional[datetime] = None,
+) -> Report:
+    """:func:`diagnose` for an interpreter already inspected (repair diagnoses the same
+    one before and after its changes; pip's config is read from disk each time)."""
+    now = now or datetime.now(timezone.utc)
+    config = load_config(target, env)
     urls = urls_to_check(target, config, index_urls)
     findings: List[Finding] = []
     findings += check_ssl(target)

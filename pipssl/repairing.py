@@ -1,0 +1,669 @@
+"""Make pip verify again without weakening anything: plan, apply, verify, undo.
+
+pipssl writes a CA bundle of its own (certifi's roots + the OS store's roots + CAs the
+user named or confirmed by fingerprint) and points pip's ``cert`` at it, in the one config
+file the user's pip reads for the scope asked.  certifi's and pip's bundles, and the OS
+store, are never touched; ``trusted-host`` is never written.  Every write goes through a
+:class:`~pipssl.journal.Transaction` (atomic, backed up, journaled, locked); a repair that
+does not verify is rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from . import _platform, cabundle, confedit, journal, pipconfig, tls
+from ._der import Certificate, parse_certificate
+from ._report import Finding, Report
+from ._target import Target, inspect
+from .checks import cafile_problem
+from .diagnosis import (
+    DEFAULT_TIMEOUT,
+    config_args,
+    diagnose_target,
+    load_config,
+    urls_to_check,
+)
+from .errors import BundleError, CertificateError, PipsslError, UsageError
+from .trust import ENV_BUNDLES
+
+SCOPES = ("auto", "user", "site", "global")
+BUNDLE_NAME = "ca-bundle.pem"
+#: Findings a new bundle + ``cert`` can answer.
+FIXABLE = frozenset(
+    {
+        "untrusted-issuer-in-system-store",
+        "untrusted-issuer-unknown",
+        "cafile-missing",
+        "cafile-unreadable",
+        "cafile-empty",
+        "ca-not-a-certificate",
+    }
+)
+#: What the user must do instead, for findings no safe client-side change can fix.
+MANUAL = frozenset(
+    {
+        "cert-expired",
+        "cert-not-yet-valid",
+        "clock-skew",
+        "hostname-mismatch",
+        "self-signed",
+        "client-cert-required",
+        "proxy-auth-required",
+        "proxy-unreachable",
+        "proxy-scheme-mismatch",
+        "dns-failure",
+        "connection-refused",
+        "timeout",
+        "not-tls",
+        "tls-version-unsupported",
+        "incomplete-chain",
+        "ssl-module-missing",
+        "ssl-module-broken",
+        "openssl-too-old",
+        "pip-missing",
+        "pip-known-bug",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change a repair makes.
+
+    Attributes:
+        kind: ``write-bundle``, ``set-cert``, ``remove-cert`` or ``remove-trusted-host``.
+        path: the file changed.
+        scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file).
+        answers: the finding codes it answers.
+        before / after: SHA-256 of the file's bytes (None: no such file).
+        detail: one line for humans.
+    """
+
+    kind: str
+    path: str
+    scope: str
+    answers: Tuple[str, ...]
+    before: Optional[str]
+    after: Optional[str]
+    detail: str
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "scope": self.scope,
+            "answers": list(self.answers),
+            "before": self.before,
+            "after": self.after,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a repair would change, and what it leaves to the user."""
+
+    scope: str
+    bundle: str
+    config_file: str
+    actions: Tuple[Action, ...]
+    manual: Tuple[Finding, ...]
+    env_to_unset: Tuple[str, ...]
+    contents: Dict[str, Optional[bytes]] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """The outcome of :func:`repair`.
+
+    Attributes:
+        ok: pip verifies every index now (or would, once ``env_to_unset`` are unset),
+            and nothing was left for the user to do.
+        changed: files were written (False for a dry run or a no-op).
+        actions: the planned (dry run) or applied changes.
+        verification: the diagnosis made after applying (None for a dry run).
+        findings: what remains to be done by hand, with the exact commands.
+        rolled_back: the changes did not verify and were undone.
+        message: one line summing it up.
+    """
+
+    ok: bool
+    changed: bool
+    actions: Tuple[Action, ...]
+    verification: Optional[Report]
+    findings: Tuple[Finding, ...]
+    env_to_unset: Tuple[str, ...]
+    rolled_back: bool
+    message: str
+    record: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, object]:
+        from dataclasses import asdict
+
+        return {
+            "schema": 1,
+            "ok": self.ok,
+            "changed": self.changed,
+            "rolled_back": self.rolled_back,
+            "message": self.message,
+            "record": self.record,
+            "actions": [a.to_dict() for a in self.actions],
+            "findings": [asdict(f) for f in self.findings],
+            "env_to_unset": list(self.env_to_unset),
+            "verification": self.verification.to_dict() if self.verification else None,
+        }
+
+
+# --- where things go ------------------------------------------------------------------
+
+
+def bundle_path(scope: str, target: Target, environ: Mapping[str, str]) -> str:
+    """pipssl's own bundle for ``scope``: a file no other tool writes."""
+    platform = target.platform
+    if scope == "site":
+        return os.path.join(target.prefix, "share", "pipssl", BUNDLE_NAME)
+    if scope == "global":
+        if platform == "win32":
+            base = environ.get("PROGRAMDATA") or "C:\\ProgramData"
+            return os.path.join(base, "pipssl", BUNDLE_NAME)
+        if platform == "darwin":
+            return os.path.join("/Library/Application Support/pipssl", BUNDLE_NAME)
+        return os.path.join("/etc/pipssl", BUNDLE_NAME)
+    home = environ.get("HOME") or environ.get("USERPROFILE") or ""
+    if platform == "win32":
+        base = environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "pipssl", BUNDLE_NAME)
+    if platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "pipssl", BUNDLE_NAME)
+    data = environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(data):
+        data = os.path.join(home, ".local", "share")
+    return os.path.join(data, "pipssl", BUNDLE_NAME)
+
+
+def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tuple[str, str]:
+    """Resolve ``scope`` to (kind, config file) that this pip actually reads.
+
+    ``auto``: the PIP_CONFIG_FILE file if it exists (pip reads it instead of the user
+    files), else the virtualenv's site file inside a venv, else the user file.
+
+    Raises:
+        UsageError: an unknown scope, or a scope whose file pip does not read here.
+    """
+    if scope not in SCOPES:
+        raise UsageError(f"--scope {scope!r}: choose one of {', '.join(SCOPES)}")
+    files = dict(pipconfig.config_files(environ, **config_args(target)))
+    env_file = environ.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:
+        raise UsageError(
+            "PIP_CONFIG_FILE is os.devnull, so pip reads no config file at all",
+            hint="unset PIP_CONFIG_FILE, or point it at a file, then run repair again",
+        )
+    if scope == "auto":
+        if env_file and os.path.isfile(env_file):
+            return "env", env_file
+        scope = "site" if target.prefix != target.base_prefix else "user"
+    if scope == "user" and not files.get("user"):
+        raise UsageError(
+            f"--scope user: pip does not read user config files here "
+            f"(PIP_CONFIG_FILE={env_file} exists)",
+            hint="use --scope auto to edit the PIP_CONFIG_FILE file pip reads",
+        )
+    # pip's own `pip config --<scope> set` edits the last file of the kind; so do we.
+    paths = files.get(scope) or []
+    if not paths:
+        raise UsageError(f"--scope {scope}: pip has no {scope} config file here")
+    return scope, paths[-1]
+
+
+# --- what goes in the bundle -------------------------------------------------------------
+
+
+def _certifi_roots(target: Target) -> Tuple[List[Certificate], str]:
+    """certifi's roots: the installed certifi (or the one carried by the bootstrap);
+    failing that, the target pip's vendored copy."""
+    try:
+        import certifi
+
+        path, label = certifi.where(), f"certifi {getattr(certifi, '__version__', '')}"
+    except ImportError:
+        path = (target.pip or {}).get("certifi") or ""
+        label = "pip's vendored certifi"
+    if not path:
+        return [], label
+    return cabundle.load_cafile(path), label.strip()
+
+
+def _named_cas(paths: Sequence[str], now: datetime) -> List[Tuple[Certificate, str]]:
+    """CAs from files the user named: each must be a CA, valid now; keys are refused."""
+    out: List[Tuple[Certificate, str]] = []
+    for path in paths:
+        try:
+            certs = cabundle.load_cafile(path)
+        except BundleError as exc:
+            raise UsageError(f"--ca {path}: {exc}", hint=exc.hint) from None
+        for cert in certs:
+            _require_ca(cert, f"--ca {path}", now)
+            out.append((cert, f"named by the user: {os.path.abspath(path)}"))
+    return out
+
+
+def _require_ca(cert: Certificate, where: str, now: datetime) -> None:
+    if cert.is_ca is not True:
+        raise UsageError(
+            f"{where}: {cert.subject} is not a CA certificate (basic constraints)",
+            hint="give the CA that issued the server's certificate, not the server's own",
+        )
+    if not cert.is_valid_at(now):
+        raise UsageError(
+            f"{where}: {cert.subject} is not valid now "
+            f"({cert.not_before.date()} to {cert.not_after.date()})"
+        )
+
+
+def _normal_fingerprint(text: str) -> str:
+    hexdigits = "".join(ch for ch in text if ch not in ": ").upper()
+    if len(hexdigits) != 64 or any(ch not in "0123456789ABCDEF" for ch in hexdigits):
+        raise UsageError(f"--accept-ca {text!r} is not a SHA-256 fingerprint (64 hex digits)")
+    return ":".join(hexdigits[i : i + 2] for i in range(0, 64, 2))
+
+
+def _accepted_cas(
+    fingerprints: Sequence[str],
+    urls: Sequence[str],
+    environ: Mapping[str, str],
+    config: pipconfig.PipConfig,
+    timeout: float,
+    now: datetime,
+) -> List[Tuple[Certificate, str]]:
+    """CAs the servers presented whose SHA-256 the user confirmed (never on first use)."""
+    wanted = [_normal_fingerprint(f) for f in fingerprints]
+    if not wanted:
+        return []
+    seen: Dict[str, Certificate] = {}
+    proxy_value = config.get("proxy")
+    for url in urls:
+        proxy = tls.select_proxy(url, environ, proxy_value.value if proxy_value else None)
+        result = tls.probe(url, proxy=proxy, timeout=timeout)
+        for der in result.chain:
+            try:
+                cert = parse_certificate(der)
+            except CertificateError:
+                continue
+            seen.setdefault(cert.sha256, cert)
+    out = []
+    for fingerprint in wanted:
+        if fingerprint not in seen:
+            raise UsageError(
+                f"--accept-ca {fingerprint}: no index presented a certificate with that "
+                "SHA-256 (run `pipssl doctor` to see the fingerprints)"
+            )
+        _require_ca(seen[fingerprint], f"--accept-ca {fingerprint}", now)
+        out.append((seen[fingerprint], f"confirmed by SHA-256 {fingerprint}"))
+    return out
+
+
+def build_bundle(
+    target: Target,
+    environ: Mapping[str, str],
+    extra: Sequence[Tuple[Certificate, str]],
+) -> bytes:
+    """certifi + OS store + ``extra``, deduplicated, each with a comment naming its source.
+
+    Rebuilt from scratch each time (never appended to), so the same inputs give the same
+    bytes and a second repair changes nothing.
+    """
+    roots, label = _certifi_roots(target)
+    entries = [cabundle.BundleEntry(c, label) for c in roots]
+    store = _platform.os_store(environ=environ)
+    try:
+        os_certs = cabundle.read_pem(store.pem, source="OS trust store") if store.pem else []
+    except PipsslError:
+        os_certs = []
+    entries += [
+        cabundle.BundleEntry(c, "OS trust store") for c in os_certs if c.is_ca is not False
+    ]
+    entries += [cabundle.BundleEntry(c, source) for c, source in extra]
+    header = (
+        "# pipssl CA bundle: certifi's roots, the OS trust store's roots and the CAs the\n"
+        "# user named or confirmed. Rebuilt by `pipssl repair`; do not edit by hand.\n"
+    )
+    return (header + cabundle.render_bundle(entries)).encode("ascii")
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+def _sha256(data: Optional[bytes]) -> Optional[str]:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _read(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
+
+
+def _decode(path: str, data: Optional[bytes]) -> str:
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PipsslError(
+            f"{path} is not UTF-8; pipssl will not edit it", reference="config-error"
+        ) from None
+
+
+def plan(
+    report: Report,
+    target: Target,
+    environ: Mapping[str, str],
+    *,
+    scope: str = "auto",
+    extra_cas: Sequence[Tuple[Certificate, str]] = (),
+    remove_trusted_host: bool = False,
+) -> Plan:
+    """Turn a diagnosis into the list of changes that would fix it safely."""
+    kind, config_file = choose_scope(scope, target, environ)
+    config = load_config(target, environ)
+    codes = {f.code for f in report.findings} & FIXABLE
+    if not extra_cas:
+        # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
+        codes.discard("untrusted-issuer-unknown")
+    bundle = bundle_path("user" if kind == "env" else kind, target, environ)
+    manual = [f for f in report.findings if f.code in MANUAL]
+    answers = tuple(sorted(codes))
+    actions: List[Action] = []
+    contents: Dict[str, Optional[bytes]] = {}
+    env_to_unset: List[str] = []
+
+    def change(kind_: str, path: str, scope_: str, new: Optional[bytes], detail: str) -> None:
+        old = contents[path] if path in contents else _read(path)
+        if old == new:
+            return
+        contents[path] = new
+        actions.append(Action(kind_, path, scope_, answers, _sha256(old), _sha256(new), detail))
+
+    wanted = bool(answers) or bool(extra_cas)
+    current = config.get("cert")
+    if current is not None and os.path.abspath(current.value.strip()) == bundle:
+        wanted = True  # keep our own bundle up to date once it is in use
+    if wanted:
+        change(
+            "write-bundle",
+            bundle,
+            kind,
+            build_bundle(target, environ, extra_cas),
+            f"pipssl's CA bundle ({len(extra_cas)} named CA(s) + certifi + OS store)",
+        )
+        text = _decode(config_file, contents.get(config_file, _read(config_file)))
+        edited = confedit.set_value(text, "global", "cert", bundle)
+        change(
+            "set-cert", config_file, kind, edited.encode("utf-8"), f"cert = {bundle} in [global]"
+        )
+        # A cert elsewhere that pip would prefer over ours: fix it if it is broken,
+        # report it otherwise; an environment variable can only be reported.
+        ours = _precedence(kind)
+        for value in config.get_all("cert"):
+            if value.kind == "env-var":
+                env_to_unset.append(value.name)
+                continue
+            wins = _precedence(value.kind) > ours or (
+                value.kind == kind and value.section not in (None, "global")
+            )
+            if not wins or value.file is None:
+                continue
+            if cafile_problem(value.value.strip()) is not None:
+                path = value.file
+                text = _decode(path, contents.get(path, _read(path)))
+                new = confedit.remove_value(text, value.section or "global", value.name)
+                change(
+                    "remove-cert",
+                    path,
+                    value.kind,
+                    new.encode("utf-8"),
+                    f"remove broken {value.where()}",
+                )
+            else:
+                manual.append(
+                    Finding.make(
+                        "env-shadows-config",
+                        value.where(),
+                        f"{value.where()} names another CA file and wins over pipssl's",
+                        f"cert = {value.value}",
+                        f"run repair with --scope {value.kind}, or remove that line",
+                    )
+                )
+    for name in ENV_BUNDLES:
+        if environ.get(name):
+            env_to_unset.append(name)
+    if remove_trusted_host:
+        for value in config.get_all("trusted-host"):
+            if value.file is None or value.kind == "env-var":
+                env_to_unset.append(value.name)
+                continue
+            path = value.file
+            text = _decode(path, contents.get(path, _read(path)))
+            for host in pipconfig.split_list(value.value):
+                text = confedit.remove_list_item(text, value.section or "global", value.name, host)
+            change(
+                "remove-trusted-host",
+                path,
+                value.kind,
+                text.encode("utf-8"),
+                f"remove trusted-host from {value.where()}",
+            )
+    return Plan(
+        kind,
+        bundle,
+        config_file,
+        tuple(actions),
+        tuple(manual),
+        tuple(dict.fromkeys(env_to_unset)),
+        contents,
+    )
+
+
+def _precedence(kind: str) -> int:
+    return pipconfig.OVERRIDE_ORDER.index(kind)
+
+
+# --- applying -----------------------------------------------------------------------------
+
+
+def _verify_env(environ: Mapping[str, str], unset: Sequence[str]) -> Dict[str, str]:
+    """The environment pip will have once the user unsets what overrides the config."""
+    return {k: v for k, v in environ.items() if k not in unset}
+
+
+def _tls_failures(report: Report) -> List[str]:
+    return [t.url for t in report.targets if not t.ok and t.stage != "http"]
+
+
+def repair(
+    *,
+    ca_files: Sequence[str] = (),
+    accept_ca: Sequence[str] = (),
+    scope: str = "auto",
+    dry_run: bool = False,
+    remove_trusted_host: bool = False,
+    python: Optional[str] = None,
+    index_urls: Optional[Sequence[str]] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    environ: Optional[Mapping[str, str]] = None,
+    label: str = "pipssl repair",
+) -> RepairResult:
+    """Diagnose, then fix what is safe to fix, verify, and keep the changes only if pip
+    now verifies.  Never prompts, never prints.
+
+    Args:
+        ca_files: PEM files of CAs to trust (each must be a CA; keys are refused).
+        accept_ca: SHA-256 fingerprints (as ``doctor`` shows them) of CAs the indexes
+            presented, to trust.
+        scope: ``auto``, ``user``, ``site`` or ``global``: which pip config file to edit.
+        dry_run: plan only; change nothing.
+        remove_trusted_host: also remove ``trusted-host`` entries, once pip verifies.
+        python: the interpreter whose pip to repair (default: this one).
+        index_urls: the indexes to verify (default: the configured ones).
+        timeout: seconds per index probe.
+        environ: the environment pip runs with (default: ``os.environ``).
+        label: what the journal calls this repair (``undo`` shows it).
+
+    Returns:
+        A :class:`RepairResult`.
+
+    Raises:
+        PipsslError: bad input (a CA file that is not a CA, holds a key, a bad scope ...),
+            a file that cannot be written, or another repair holding the lock.
+    """
+    env: Dict[str, str] = dict(os.environ if environ is None else environ)
+    now = datetime.now(timezone.utc)
+    named = _named_cas(ca_files, now)
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    target = inspect(python, env=env)
+    before = diagnose_target(target, env, index_urls=index_urls, timeout=timeout)
+    config = load_config(target, env)
+    urls = urls_to_check(target, config, index_urls)
+    extra = named + _accepted_cas(accept_ca, urls, env, config, timeout, now)
+    the_plan = plan(
+        before, target, env, scope=scope, extra_cas=extra, remove_trusted_host=remove_trusted_host
+    )
+    if dry_run or not the_plan.actions:
+        verification = None if dry_run else before
+        ok = not dry_run and _done(the_plan, before)
+        message = (
+            "dry run: nothing changed"
+            if dry_run
+            else "nothing to change: pip already verifies"
+            if ok
+            else "nothing pipssl can change safely; see what is left to do"
+        )
+        return RepairResult(
+            ok,
+            False,
+            the_plan.actions,
+            verification,
+            _left_to_do(the_plan, before),
+            the_plan.env_to_unset,
+            False,
+            message,
+        )
+    state = journal.state_dir(env)
+    verify_env = _verify_env(env, the_plan.env_to_unset)
+    with journal.Transaction(state, label=label) as tx:
+        for action in the_plan.actions:
+            data = the_plan.contents[action.path]
+            if data is None:
+                tx.remove(action.path)
+            else:
+                tx.write(action.path, data, mode=0o644 if action.kind == "write-bundle" else None)
+        after = diagnose_target(target, verify_env, index_urls=index_urls, timeout=timeout)
+        failing = _tls_failures(after)
+        if failing:
+            tx.rollback()
+            return RepairResult(
+                False,
+                False,
+                the_plan.actions,
+                after,
+                _left_to_do(the_plan, after),
+                the_plan.env_to_unset,
+                True,
+                "rolled back: pip still cannot verify " + ", ".join(failing),
+            )
+        record = tx.commit()
+    ok = _done(the_plan, after)
+    message = (
+        "repaired: pip verifies every index"
+        if ok
+        else (
+            "repaired the config; unset the variables listed to finish"
+            if the_plan.env_to_unset
+            else "repaired what is safe; some problems need you"
+        )
+    )
+    return RepairResult(
+        ok,
+        True,
+        the_plan.actions,
+        after,
+        _left_to_do(the_plan, after),
+        the_plan.env_to_unset,
+        False,
+        message,
+        record.id,
+    )
+
+
+def _done(the_plan: Plan, report: Report) -> bool:
+    """pip verifies every index, with nothing left for the user (an env var to unset, a
+    trusted-host that still switches checks off, a problem only they can fix)."""
+    return (
+        report.ok
+        and not _tls_failures(report)
+        and not the_plan.env_to_unset
+        and not the_plan.manual
+        and not any(f.code == "insecure-trusted-host" for f in report.findings)
+    )
+
+
+def _left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
+    out = list(the_plan.manual)
+    for name in the_plan.env_to_unset:
+        out.append(
+            Finding.make(
+                "env-shadows-config",
+                name,
+                f"{name} overrides pip's config; a program cannot unset it in your shell",
+                "unset it in the shell (and in any profile file that sets it)",
+                f"unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell",
+            )
+        )
+    seen = {(f.code, f.target) for f in out}
+    out += [
+        f
+        for f in report.findings
+        if (f.severity == "error" or f.code == "insecure-trusted-host")
+        and (f.code, f.target) not in seen
+    ]
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What :func:`undo` restored."""
+
+    record: str
+    label: str
+    paths: Tuple[str, ...]
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "schema": 1,
+            "ok": True,
+            "record": self.record,
+            "label": self.label,
+            "restored": list(self.paths),
+        }
+
+
+def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:
+    """Restore exactly what the last repair changed.
+
+    Raises:
+        PipsslError: nothing to undo, or a file changed since (then nothing is restored).
+    """
+    env = dict(os.environ if environ is None else environ)
+    record = journal.undo_last(journal.state_dir(env))
+    return UndoResult(record.id, record.label, tuple(c.path for c in record.changes))

@@ -1,0 +1,91 @@
+"""Run the user's pip command, watching for the TLS failures pipssl knows how to fix.
+
+pip's output passes through as it comes (the user sees pip, not pipssl), and is kept
+to decide afterwards whether the failure was about TLS.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import UsageError
+
+#: Lines pip prints when TLS (or the CA material it was given) is the problem.
+TLS_MARKERS = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "SSLError",
+    "SSL module is not available",
+    "TLS CA certificate bundle",
+    "SSLCertVerificationError",
+    "WRONG_VERSION_NUMBER",
+)
+
+
+def pip_argv(python: str, args: Sequence[str]) -> List[str]:
+    """``pip ARGS`` or ``python -m pip ARGS`` -> argv for the target interpreter.
+
+    Raises:
+        UsageError: nothing after ``--``, or a command that is not pip.
+    """
+    args = list(args)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if args[:2] in (["python", "-m"], ["python3", "-m"]) and args[2:3] == ["pip"]:
+        args = args[2:]
+    if not args or os.path.basename(args[0]) not in ("pip", "pip3", "pip.exe", "pip3.exe"):
+        raise UsageError(
+            "run: give the pip command after --, e.g. pipssl run -- pip install requests"
+        )
+    return [python, "-m", "pip", *args[1:]]
+
+
+def index_args(args: Sequence[str]) -> List[str]:
+    """The index URLs a pip command line names (-i/--index-url, --extra-index-url)."""
+    urls: List[str] = []
+    items = list(args)
+    for i, arg in enumerate(items):
+        for flag in ("--index-url", "-i", "--extra-index-url"):
+            if arg == flag and i + 1 < len(items):
+                urls.append(items[i + 1])
+            elif arg.startswith(flag + "=") and flag.startswith("--"):
+                urls.append(arg.split("=", 1)[1])
+    return urls
+
+
+def run_pip(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    echo: Optional[Callable[[str], None]] = None,
+    timeout: Optional[float] = None,
+) -> Tuple[int, str]:
+    """Run pip, passing each output line to ``echo``; return (exit code, output)."""
+    lines: List[str] = []
+    with subprocess.Popen(
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=dict(env),
+        text=True,
+        errors="replace",
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if echo is not None:
+                echo(line)
+        code = proc.wait(timeout=timeout)
+    return code, "".join(lines)
+
+
+def failed_on_tls(code: int, output: str) -> bool:
+    """Did pip fail because of TLS (not because a package does not exist, say)?"""
+    return code != 0 and any(marker in output for marker in TLS_MARKERS)
+
+
+def scrubbed(env: Mapping[str, str], names: Sequence[str]) -> Dict[str, str]:
+    """``env`` without the variables that override pip's config (for the retry)."""
+    return {k: v for k, v in env.items() if k not in names}

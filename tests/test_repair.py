@@ -1,0 +1,442 @@
+"""repair, run and undo against real pips: broken before, working after, broken again after
+undo; and the twins that must stay broken whatever pipssl is told."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+from bed.pip import pip_download, url_host_for
+from targets import pipssl_path
+
+import pipssl
+from pipssl import journal
+
+FLAVOURS = ["legacy", "truststore"]
+
+
+def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = pipssl_path()
+    return subprocess.run(
+        [sys.executable, "-m", "pipssl", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=pipssl_path(),
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def pip_works(python: Path, url: str, tmp: Path) -> bool:
+    done = pip_download(python, url, dict(os.environ), tmp / f"dl{len(list(tmp.iterdir()))}")
+    return done.returncode == 0
+
+
+def tree_hash(*roots: Path) -> Dict[str, str]:
+    out = {}
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def pip_conf_texts(isolated_env: Any, *extra: Path) -> str:
+    paths = [isolated_env.pip_conf_path(w) for w in ("env", "user", "user-legacy", "global")]
+    return "".join(p.read_text() for p in [*paths, *extra] if p.is_file())
+
+
+@pytest.fixture
+def world(isolated_env: Any, tmp_path: Path, cert_world: Any) -> Callable[..., Path]:
+    """A user-scope world: user config files read (no PIP_CONFIG_FILE), the OS store
+    is certifi + what the test adds (SSL_CERT_FILE, empty SSL_CERT_DIR)."""
+    import certifi
+
+    os.environ.pop("PIP_CONFIG_FILE")
+    store = tmp_path / "os-store.pem"
+    certs = tmp_path / "os-certs"
+    certs.mkdir()
+    os.environ["SSL_CERT_FILE"] = str(store)
+    os.environ["SSL_CERT_DIR"] = str(certs)
+
+    def set_os_store(*names: str) -> Path:
+        data = Path(certifi.where()).read_bytes()
+        for name in names:
+            data += b"\n" + cert_world.path(name).read_bytes()
+        store.write_bytes(data)
+        return store
+
+    set_os_store()
+    (tmp_path / "dl").mkdir()
+    return set_os_store
+
+
+def index_for(make_index: Any, kind: str, python: Path) -> Any:
+    return make_index(kind, url_host=url_host_for(python))
+
+
+def repair_args(python: Path, url: str, *extra: str) -> List[str]:
+    return [
+        "repair",
+        "--yes",
+        "--json",
+        "--scope",
+        "user",
+        "--python",
+        str(python),
+        "--index-url",
+        url,
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_unknown_intercepting_ca_given_with_ca(
+    flavour: str,
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+    isolated_env: Any,
+) -> None:
+    python = venvs[flavour]
+    index = index_for(make_index, "intercepted", python)
+    dl = tmp_path / "dl"
+    assert not pip_works(python, index.url, dl)
+    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem"))))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ok"] and data["changed"]
+    kinds = [a["kind"] for a in data["actions"]]
+    assert kinds == ["write-bundle", "set-cert"]
+    bundle = Path(data["actions"][0]["path"])
+    assert oct(bundle.stat().st_mode & 0o777) == "0o644"
+    assert "# source: named by the user" in bundle.read_text()
+    assert pip_works(python, index.url, dl)
+    assert "trusted-host" not in pip_conf_texts(isolated_env)
+    # a second repair changes nothing
+    again = json.loads(
+        cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))).stdout
+    )
+    assert again["changed"] is False and again["actions"] == [] and again["ok"]
+    undone = cli("undo", "--json")
+    assert undone.returncode == 0, undone.stderr
+    assert not pip_works(python, index.url, dl)
+    assert not bundle.exists()
+
+
+def test_os_store_ca_reaches_a_legacy_pip(
+    venvs: Dict[str, Path], world: Any, make_index: Any, tmp_path: Path
+) -> None:
+    python = venvs["legacy"]
+    world("intercept.pem")
+    index = index_for(make_index, "intercepted", python)
+    dl = tmp_path / "dl"
+    assert not pip_works(python, index.url, dl)
+    proc = cli(*repair_args(python, index.url))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert pip_works(python, index.url, dl)
+    assert cli("undo").returncode == 0
+    assert not pip_works(python, index.url, dl)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_accept_ca_by_the_fingerprint_doctor_showed(
+    flavour: str, venvs: Dict[str, Path], world: Any, make_index: Any, tmp_path: Path
+) -> None:
+    python = venvs[flavour]
+    index = index_for(make_index, "intercepted", python)
+    doctor = json.loads(
+        cli("doctor", "--json", "--python", str(python), "--index-url", index.url).stdout
+    )
+    (found,) = [f for f in doctor["findings"] if f["code"] == "untrusted-issuer-unknown"]
+    sha = re.search(r"sha256: ([0-9A-F:]{95})", found["detail"]).group(1)  # type: ignore[union-attr]
+    assert f"pipssl repair --accept-ca {sha}" in found["fix"]
+    # without a fingerprint, nothing is trusted on first use
+    proc = cli(*repair_args(python, index.url))
+    assert proc.returncode == 1 and json.loads(proc.stdout)["changed"] is False
+    assert not pip_works(python, index.url, tmp_path / "dl")
+    proc = cli(*repair_args(python, index.url, "--accept-ca", sha.replace(":", "").lower()))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert pip_works(python, index.url, tmp_path / "dl")
+    assert cli("undo").returncode == 0
+    assert not pip_works(python, index.url, tmp_path / "dl")
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_stale_cert_in_user_config(
+    flavour: str,
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    isolated_env: Any,
+    tmp_path: Path,
+) -> None:
+    python = venvs[flavour]
+    world("root.pem")  # the index's root is in the OS store; only the stale cert breaks pip
+    index = index_for(make_index, "good", python)
+    user = isolated_env.write_pip_conf(
+        "# my settings\n[global]\ntimeout = 30\ncert = /gone/corp.pem\n\n"
+        "[install]\nno-compile = yes\n",
+        where="user",
+    )
+    before = user.read_text()
+    assert not pip_works(python, index.url, tmp_path / "dl")
+    proc = cli(*repair_args(python, index.url))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = user.read_text()
+    bundle = json.loads(proc.stdout)["actions"][0]["path"]
+    assert after == before.replace("/gone/corp.pem", bundle)  # one value changed, all else kept
+    assert pip_works(python, index.url, tmp_path / "dl")
+    assert cli("undo").returncode == 0
+    assert user.read_text() == before
+    assert not pip_works(python, index.url, tmp_path / "dl")
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
+    flavour: str, venvs: Dict[str, Path], world: Any, make_index: Any, tmp_path: Path
+) -> None:
+    python = venvs[flavour]
+    world("root.pem")
+    index = index_for(make_index, "good", python)
+    os.environ["PIP_CERT"] = str(tmp_path / "missing.pem")
+    dest = tmp_path / "dl" / "run"
+    pip = [
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-cache-dir",
+        "--retries",
+        "0",
+        "-d",
+        str(dest),
+        "--index-url",
+        index.url,
+        "pipssl_probe_pkg",
+    ]
+    # non-interactive without --yes: shows the plan, changes nothing, pip's failure stands
+    proc = cli("run", "--scope", "user", "--python", str(python), "--", *pip)
+    assert proc.returncode != 0 and "--yes" in proc.stderr
+    assert journal.last_record(journal.state_dir(os.environ)) is None
+    proc = cli("run", "--yes", "--scope", "user", "--python", str(python), "--", *pip)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "unset PIP_CERT" in proc.stderr and "retrying once without PIP_CERT" in proc.stderr
+    assert list(dest.glob("pipssl_probe_pkg-*.whl"))
+    # the parent's PIP_CERT still breaks a plain pip: that is what the message says to fix
+    assert not pip_works(python, index.url, tmp_path / "dl")
+    del os.environ["PIP_CERT"]
+    assert pip_works(python, index.url, tmp_path / "dl")
+    assert cli("undo").returncode == 0
+
+
+def test_healthy_world_is_a_no_op(
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    isolated_env: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    python = venvs["legacy"]
+    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n", "user")
+    index = index_for(make_index, "good", python)
+    before = tree_hash(isolated_env.root)
+    proc = cli(*repair_args(python, index.url))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["actions"] == [] and data["changed"] is False and data["ok"]
+    assert tree_hash(isolated_env.root) == before
+    assert cli("undo").returncode == 2  # nothing to undo
+
+
+def test_dry_run_changes_nothing(
+    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    before = tree_hash(isolated_env.root)
+    proc = cli(
+        "repair",
+        "--dry-run",
+        "--json",
+        "--scope",
+        "user",
+        "--python",
+        str(python),
+        "--index-url",
+        index.url,
+        "--ca",
+        str(cert_world.path("intercept.pem")),
+    )
+    data = json.loads(proc.stdout)
+    assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert"]
+    assert all(a["after"] for a in data["actions"])
+    assert tree_hash(isolated_env.root) == before
+    # without --yes and without a terminal: the plan, the command to run, no change
+    proc = cli(
+        "repair",
+        "--scope",
+        "user",
+        "--python",
+        str(python),
+        "--index-url",
+        index.url,
+        "--ca",
+        str(cert_world.path("intercept.pem")),
+    )
+    assert proc.returncode == 1 and "To apply: pipssl repair" in proc.stderr
+    assert tree_hash(isolated_env.root) == before
+
+
+@pytest.mark.parametrize("kind", ["expired", "wrong-host", "self-signed"])
+def test_bad_servers_stay_bad_whatever_pipssl_is_told(
+    kind: str,
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    isolated_env: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    python = venvs["legacy"]
+    world("root.pem")
+    index = index_for(make_index, kind, python)
+    for extra in ([], ["--ca", str(cert_world.path("intercept.pem"))]):
+        proc = cli(*repair_args(python, index.url, *extra))
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        data = json.loads(proc.stdout)
+        assert not data["ok"] and data["changed"] is False
+        assert not pip_works(python, index.url, tmp_path / "dl")
+        assert "trusted-host" not in pip_conf_texts(isolated_env)
+    if kind == "self-signed":
+        proc = cli(
+            *repair_args(python, index.url, "--ca", str(cert_world.path("self-signed.leaf.pem")))
+        )
+        assert proc.returncode == 2 and "not a CA" in proc.stderr
+        assert not pip_works(python, index.url, tmp_path / "dl")
+
+
+def test_failed_verification_is_rolled_back(
+    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "wrong-host", python)
+    before = tree_hash(isolated_env.root)
+    result = pipssl.repair(
+        ca_files=[str(cert_world.path("root.pem"))],
+        scope="user",
+        python=str(python),
+        index_urls=[index.url],
+        timeout=5,
+    )
+    assert result.rolled_back and not result.ok and not result.changed
+    assert "hostname-mismatch" in [f.code for f in result.findings]
+    after = {
+        k: v
+        for k, v in tree_hash(isolated_env.root).items()
+        if "/pipssl/" not in k or k.endswith(".pem")
+    }
+    assert after == before
+
+
+def test_private_key_and_non_ca_are_refused(
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    isolated_env: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    with_key = tmp_path / "ca-and-key.pem"
+    key = cert_world.path("intercepted.key.pem").read_text()
+    with_key.write_text(cert_world.path("intercept.pem").read_text() + key)
+    before = tree_hash(isolated_env.root)
+    proc = cli(*repair_args(python, index.url, "--ca", str(with_key)))
+    assert proc.returncode == 2 and "private key" in proc.stderr.lower()
+    secret = key.splitlines()[1]
+    assert secret not in proc.stdout + proc.stderr
+    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("good.leaf.pem"))))
+    assert proc.returncode == 2 and "not a CA" in proc.stderr
+    assert tree_hash(isolated_env.root) == before
+    bundle_dir = isolated_env.home / ".local" / "share" / "pipssl"
+    assert not bundle_dir.exists()
+
+
+def test_trusted_host_removed_only_with_consent_and_once_verified(
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    isolated_env: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    user = isolated_env.write_pip_conf(
+        "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n", where="user"
+    )
+    ca = str(cert_world.path("intercept.pem"))
+    proc = cli(*repair_args(python, index.url, "--ca", ca))
+    assert proc.returncode == 1  # repaired, but trusted-host is still there
+    assert "insecure-trusted-host" in proc.stdout and "trusted-host" in user.read_text()
+    proc = cli(*repair_args(python, index.url, "--ca", ca, "--remove-trusted-host"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "trusted-host" not in user.read_text()
+    assert pip_works(python, index.url, tmp_path / "dl")  # verified, not trusted blindly
+    assert cli("undo").returncode == 0
+    assert "mirror.invalid" in user.read_text()
+
+
+def test_scope_auto_in_a_venv_writes_the_site_config(
+    world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    from targets import LEGACY_BASE, base_python, make_venv
+
+    python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
+    index = index_for(make_index, "intercepted", python)
+    proc = cli(
+        "repair",
+        "--yes",
+        "--json",
+        "--python",
+        str(python),
+        "--index-url",
+        index.url,
+        "--ca",
+        str(cert_world.path("intercept.pem")),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    site = tmp_path / "venv" / "pip.conf"
+    assert [a["path"] for a in data["actions"]][1] == str(site)
+    assert data["actions"][0]["path"].startswith(str(tmp_path / "venv"))
+    assert pip_works(python, index.url, tmp_path / "dl")
+    assert cli("undo").returncode == 0
+    assert not site.exists()
+
+
+def test_undo_refuses_when_a_file_changed_since(
+    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem"))))
+    config = Path(json.loads(proc.stdout)["actions"][1]["path"])
+    config.write_text(config.read_text() + "timeout = 9\n")
+    proc = cli("undo")
+    assert proc.returncode == 2 and str(config) in proc.stderr
+    assert "timeout = 9" in config.read_text()
