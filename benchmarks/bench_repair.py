@@ -52,8 +52,12 @@ def main(argv: Sequence[str] = ()) -> int:
         data = build_bundle(target, os.environ, [])
         times.append(time.perf_counter() - start)
     n_out = data.count(b"-----BEGIN CERTIFICATE-----")
-    rows.append([f"bundle build: certifi + OS store ({n_os} certs) -> {n_out} unique",
-                 fmt(times, 1000, "ms")])
+    rows.append(
+        [
+            f"bundle build: certifi + OS store ({n_os} certs) -> {n_out} unique",
+            fmt(times, 1000, "ms"),
+        ]
+    )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         world = CertWorld(tmp / "certs")
@@ -69,17 +73,37 @@ def main(argv: Sequence[str] = ()) -> int:
                 base = [sys.executable, "-m", "pipssl"]
                 start = time.perf_counter()
                 proc = subprocess.run(
-                    [*base, "repair", "--yes", "--scope", "user", "--python", str(venv),
-                     "--index-url", index.url, "--ca", str(world.path("intercept.pem"))],
-                    env=env, capture_output=True, timeout=300, check=False)
+                    [
+                        *base,
+                        "repair",
+                        "--yes",
+                        "--scope",
+                        "user",
+                        "--python",
+                        str(venv),
+                        "--index-url",
+                        index.url,
+                        "--ca",
+                        str(world.path("intercept.pem")),
+                    ],
+                    env=env,
+                    capture_output=True,
+                    timeout=300,
+                    check=False,
+                )
                 repair_times.append(time.perf_counter() - start)
                 assert proc.returncode == 0, proc.stderr
                 start = time.perf_counter()
-                subprocess.run([*base, "undo"], env=env, capture_output=True, timeout=60,
-                               check=True)
+                subprocess.run(
+                    [*base, "undo"], env=env, capture_output=True, timeout=60, check=True
+                )
                 undo_times.append(time.perf_counter() - start)
-            rows.append(["repair --yes --ca, intercepting-CA world (diagnose, build, write, "
-                         "verify)", fmt(repair_times)])
+            rows.append(
+                [
+                    "repair --yes --ca, intercepting-CA world (diagnose, build, write, verify)",
+                    fmt(repair_times),
+                ]
+            )
             rows.append(["undo", fmt(undo_times)])
     print("| measurement | median (min-max) |\n|---|---|")
     for name, value in rows:
