@@ -502,6 +502,7 @@ def repair(
     timeout: float = DEFAULT_TIMEOUT,
     environ: Optional[Mapping[str, str]] = None,
     label: str = "pipssl repair",
+    lock_timeout: float = 30.0,
 ) -> RepairResult:
     """Diagnose, then fix what is safe to fix, verify, and keep the changes only if pip
     now verifies.  Never prompts, never prints.
@@ -518,6 +519,7 @@ def repair(
         timeout: seconds per index probe.
         environ: the environment pip runs with (default: ``os.environ``).
         label: what the journal calls this repair (``undo`` shows it).
+        lock_timeout: seconds to wait for another repair to finish.
 
     Returns:
         A :class:`RepairResult`.
@@ -561,7 +563,7 @@ def repair(
         )
     state = journal.state_dir(env)
     verify_env = _verify_env(env, the_plan.env_to_unset)
-    with journal.Transaction(state, label=label) as tx:
+    with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
         for action in the_plan.actions:
             data = the_plan.contents[action.path]
             if data is None:

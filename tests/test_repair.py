@@ -440,3 +440,72 @@ def test_undo_refuses_when_a_file_changed_since(
     proc = cli("undo")
     assert proc.returncode == 2 and str(config) in proc.stderr
     assert "timeout = 9" in config.read_text()
+
+
+def test_a_second_repair_waits_for_the_lock_then_says_so(
+    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    state = journal.state_dir(os.environ)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, sys.argv[1]); from pipssl import journal; "
+            "lock = journal.Lock(__import__('pathlib').Path(sys.argv[2])); lock.acquire(); "
+            "print('held', flush=True); time.sleep(30)",
+            pipssl_path(),
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = tree_hash(isolated_env.root / "home" / ".config")
+        with pytest.raises(pipssl.PipsslError) as caught:
+            pipssl.repair(
+                ca_files=[str(cert_world.path("intercept.pem"))],
+                scope="user",
+                python=str(python),
+                index_urls=[index.url],
+                timeout=5,
+                lock_timeout=0.5,
+            )
+        assert caught.value.reference == "locked"
+        assert tree_hash(isolated_env.root / "home" / ".config") == before
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    # once the other run is gone, the repair goes through
+    result = pipssl.repair(
+        ca_files=[str(cert_world.path("intercept.pem"))],
+        scope="user",
+        python=str(python),
+        index_urls=[index.url],
+        timeout=5,
+    )
+    assert result.ok and result.changed
+
+
+def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
+    world: Any, make_index: Any, isolated_env: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    from targets import LEGACY_BASE, base_python, make_venv
+
+    python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
+    site = tmp_path / "venv" / "pip.conf"
+    site.write_text("[global]\ncert = /gone/old-corp.pem\nretries = 1\n")
+    (vendored,) = (tmp_path / "venv").glob("lib/python*/site-packages/pip/_vendor/certifi/*.pem")
+    certifi_before = hashlib.sha256(vendored.read_bytes()).hexdigest()
+    index = index_for(make_index, "intercepted", python)
+    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem"))))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    kinds = [(a["kind"], a["path"]) for a in json.loads(proc.stdout)["actions"]]
+    assert ("remove-cert", str(site)) in kinds  # the site file wins over the user file
+    assert site.read_text() == "[global]\nretries = 1\n"
+    assert pip_works(python, index.url, tmp_path / "dl")
+    assert hashlib.sha256(vendored.read_bytes()).hexdigest() == certifi_before
+    assert cli("undo").returncode == 0
+    assert "old-corp" in site.read_text()
