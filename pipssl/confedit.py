@@ -69,9 +69,10 @@ def set_value(
     """Set ``key = value`` in ``[section]``, changing nothing else.
 
     An existing definition keeps its line, spelling, delimiter and spacing; only its value
-    changes, and the continuation lines of the old value go. Otherwise the option is added
-    (with its normalised name) after the last setting of the section, or, with no such
-    section, in a new section at the end of the text.
+    changes, and the continuation lines of the old value go. Otherwise ``<key> = <value>``
+    (the normalised name) is added after the last setting of the section, indented like it,
+    or, with no such section, in a new section at the end of the text, after a blank line.
+    Added lines end like the first line of the text.
 
     Args:
         text: the whole config file.
@@ -249,7 +250,7 @@ class _Document:
         first = _EOL.search(body)
         self.eol = first.group() if first else "\n"
         self.before = _parse(body, source)
-        self.blocks = _scan(self.lines)
+        self.blocks = _scan(self.lines, source)
         if _scanned(self.blocks) != self.before:
             raise self._unsafe("this Python's configparser reads it differently")
 
@@ -348,7 +349,7 @@ def _drop_word(words: str, item: str) -> str:
     return kept
 
 
-def _scan(lines: List[Line]) -> List[_Block]:
+def _scan(lines: List[Line], source: str) -> List[_Block]:
     """Find sections and options as ``RawConfigParser._read`` does (Python 3.8 ... 3.13)."""
     blocks: List[_Block] = []
     option: Optional[_Option] = None
@@ -374,8 +375,11 @@ def _scan(lines: List[Line]) -> List[_Block]:
             option = None
             continue
         match = _OPTCRE.match(clean)
-        if match is None or not blocks:  # _parse() let it pass, so this is no pip config
-            raise ConfigError(f"line {i + 1}: not read the way configparser reads it")
+        if match is None or not blocks:  # configparser took it: this Python's differs
+            raise ConfigError(
+                f"{source}, line {i + 1}: cannot be edited safely: not read as expected",
+                hint="edit the file by hand, and please report this as a pipssl bug",
+            )
         name = match.group("option").rstrip()
         span = (indent + match.start("value"), indent + match.end("value"))
         gap = clean[match.end("option") : match.start("vi")]

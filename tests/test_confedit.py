@@ -457,6 +457,23 @@ def test_remove_list_item(before: str, item: str, after: str) -> None:
     ]
 
 
+def test_remove_list_item_refuses_to_leave_a_comment() -> None:
+    # ";b" is an item while "a" precedes it on the line; alone there it would be a comment.
+    text = "[global]\ntrusted-host = x\n    a ;b\n"
+    with pytest.raises(ConfigError, match=r"line 3.*into a comment"):
+        remove_list_item(text, "global", "trusted-host", "a")
+    assert remove_list_item(text, "global", "trusted-host", ";b") == (
+        "[global]\ntrusted-host = x\n    a\n"
+    )
+
+
+def test_a_wrong_edit_is_refused_not_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The final parse check catches an edit that went wrong, whatever the cause."""
+    monkeypatch.setattr(confedit, "_drop_word", lambda words, item: "changed")
+    with pytest.raises(ConfigError, match="cannot be edited safely"):
+        remove_list_item("[global]\ntrusted-host = a b\n", "global", "trusted-host", "a")
+
+
 def test_remove_list_item_spares_default_and_other_sections() -> None:
     text = "[DEFAULT]\ntrusted-host = a\n[install]\ntrusted-host = a\n[global]\n"
     assert remove_list_item(text, "global", "trusted-host", "a") is text
@@ -502,10 +519,10 @@ UNPARSEABLE = [
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda t: set_value(t, "global", "cert", "/n", source="/tmp/x/pip.conf"),
-        lambda t: remove_value(t, "global", "cert", source="/tmp/x/pip.conf"),
-        lambda t: remove_list_item(t, "global", "cert", "a", source="/tmp/x/pip.conf"),
-        lambda t: get_values(t, "global", "cert", source="/tmp/x/pip.conf"),
+        lambda t: set_value(t, "global", "cert", "/n", source="/etc/x/pip.conf"),
+        lambda t: remove_value(t, "global", "cert", source="/etc/x/pip.conf"),
+        lambda t: remove_list_item(t, "global", "cert", "a", source="/etc/x/pip.conf"),
+        lambda t: get_values(t, "global", "cert", source="/etc/x/pip.conf"),
     ],
     ids=["set", "remove", "remove-item", "get"],
 )
@@ -515,7 +532,7 @@ def test_unparseable_text_is_a_config_error(
     with pytest.raises(ConfigError) as info:
         edit(text)
     message = str(info.value)
-    assert message.startswith("/tmp/x/pip.conf, " + where + ":")
+    assert message.startswith("/etc/x/pip.conf, " + where + ":")
     assert "\n" not in message and info.value.hint
 
 
