@@ -332,3 +332,17 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
                 )
             )
     return findings
+
+
+def proxy_truststore_bug(target: Target, url: str) -> Finding:
+    """pip-known-bug: pip 24.2 - 25.0 verify proxied connections with certifi only."""
+    version = target.pip["version"] if target.pip else "?"
+    return Finding.make(
+        "pip-known-bug",
+        url,
+        f"pip {version} ignores the OS trust store for indexes reached through a proxy",
+        "truststore is given to direct connections only in pip 24.2 - 25.0 "
+        "(pypa/pip#13288, fixed in 25.1)",
+        f"{target.executable} -m pip install --upgrade 'pip>=25.1'\n"
+        "# or give pip a bundle that holds the OS roots: pipssl repair",
+    )

@@ -18,7 +18,7 @@ from ._report import Finding
 from ._target import Target
 from .checks import check_clock
 from .errors import BundleError, CertificateError, PipsslError
-from .trust import PipTrust
+from .trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
 #: Names that interception products put in their roots' subjects (DESIGN.md §1).
 INTERCEPTION_PRODUCTS = (
@@ -237,7 +237,11 @@ def classify(
                 ),
             )
         ]
-        if not stores.truststore:
+        if (
+            target.pip_version is None
+            or target.pip_version < TRUSTSTORE_PIP
+            or (target.version_info[:2] < TRUSTSTORE_PYTHON)
+        ):
             findings.append(
                 Finding.make(
                     "pip-too-old-for-truststore",

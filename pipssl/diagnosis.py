@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from . import _platform, pipconfig, tls
@@ -26,11 +26,12 @@ from .checks import (
     check_pip,
     check_ssl,
     check_trusted_host,
+    proxy_truststore_bug,
     python_kind,
 )
-from .classify import classify, load_stores
+from .classify import Stores, classify, load_stores
 from .errors import UsageError
-from .trust import pip_trust
+from .trust import PipTrust, drops_truststore_behind_proxy, pip_trust
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -142,15 +143,28 @@ def diagnose_target(
     results: List[TargetResult] = []
     can_probe = bool(target.ssl.get("ok")) and target.pip is not None and _have_ssl()
     if can_probe:
-        cadata = os_store.pem if probe_trust.truststore else None
         proxy_value = config.get("proxy")
+        behind_proxy: Optional[Tuple[PipTrust, Stores]] = None
         for url in urls:
             proxy = tls.select_proxy(url, env, proxy_value.value if proxy_value else None)
+            url_trust, url_stores = probe_trust, stores
+            if (
+                proxy is not None
+                and probe_trust.truststore
+                and drops_truststore_behind_proxy(target)
+            ):
+                if behind_proxy is None:
+                    proxied = pip_trust(target, config, env, skip=broken, proxied=True)
+                    behind_proxy = (proxied, load_stores(proxied, os_store.pem))
+                url_trust, url_stores = behind_proxy
+            cadata = os_store.pem if url_trust.truststore else None
             result = tls.probe(
-                url, proxy=proxy, cafiles=probe_trust.files, cadata=cadata, timeout=timeout
+                url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
             )
-            findings += classify(result, stores, target, now, timeout)
-            label = probe_trust.describe()
+            findings += classify(result, url_stores, target, now, timeout)
+            if url_trust is not probe_trust and result.failure == "verify-failed":
+                findings.append(proxy_truststore_bug(target, url))
+            label = url_trust.describe()
             if broken:
                 label += " (if the broken CA setting were removed)"
             results.append(

@@ -20,6 +20,9 @@ from ._target import Target
 from .pipconfig import PipConfig, split_list
 
 TRUSTSTORE_PIP = (24, 2)
+#: pip 24.2 - 25.0 give truststore to direct connections only: behind a proxy they verify
+#: with certifi (pypa/pip#13288, fixed by pypa/pip#13343 in 25.1).
+PROXY_WITHOUT_TRUSTSTORE = ((24, 2), (25, 1))
 TRUSTSTORE_FEATURE_PIP = (22, 2)
 TRUSTSTORE_PYTHON = (3, 10)
 #: requests reads these, in this order, and lets them override pip's ``cert``.
@@ -90,6 +93,13 @@ def uses_truststore(target: Target, config: PipConfig) -> bool:
     return pip_version >= TRUSTSTORE_FEATURE_PIP and "truststore" in features
 
 
+def drops_truststore_behind_proxy(target: Target) -> bool:
+    """pip 24.2 - 25.0 verify proxied connections with certifi, not the OS store."""
+    version = target.pip_version
+    low, high = PROXY_WITHOUT_TRUSTSTORE
+    return version is not None and low <= version < high
+
+
 def _options(config: PipConfig, key: str) -> List[str]:
     value = config.get(key)
     return split_list(value.value) if value is not None else []
@@ -102,6 +112,7 @@ def pip_trust(
     *,
     cert_option: Optional[str] = None,
     skip: Tuple[str, ...] = (),
+    proxied: bool = False,
 ) -> PipTrust:
     """Work out the CA material ``target``'s pip verifies with.
 
@@ -112,6 +123,7 @@ def pip_trust(
         cert_option: a ``--cert`` given on pip's command line, if any.
         skip: CA file paths to treat as unset: "what would pip use if this broken
             entry were removed".
+        proxied: the index is reached through a proxy (some pips then drop truststore).
 
     Returns:
         A :class:`PipTrust`; empty ``sources`` when pip is missing.
@@ -119,6 +131,8 @@ def pip_trust(
     if target.pip is None:
         return PipTrust(False, ())
     truststore = uses_truststore(target, config)
+    if truststore and proxied and drops_truststore_behind_proxy(target):
+        truststore = False
     cert: Optional[CaSource] = None
     if cert_option:
         cert = CaSource("cert", cert_option, "pip option --cert")
