@@ -426,7 +426,7 @@ def plan(
             if cafile_problem(value.value.strip()) is not None:
                 path = value.file
                 text = _decode(path, contents.get(path, _read(path)))
-                new = confedit.remove_value(text, value.section or "global", value.name)
+                new = confedit.remove_value(text, _section(value), value.name)
                 change(
                     "remove-cert",
                     path,
@@ -455,7 +455,7 @@ def plan(
             path = value.file
             text = _decode(path, contents.get(path, _read(path)))
             for host in pipconfig.split_list(value.value):
-                text = confedit.remove_list_item(text, value.section or "global", value.name, host)
+                text = confedit.remove_list_item(text, _section(value), value.name, host)
             change(
                 "remove-trusted-host",
                 path,
@@ -472,6 +472,13 @@ def plan(
         tuple(dict.fromkeys(env_to_unset)),
         contents,
     )
+
+
+def _section(value: pipconfig.Value) -> str:
+    """The section to edit for ``value``: [DEFAULT] when the value is inherited from it."""
+    if value.from_default:
+        return "DEFAULT"
+    return value.section or "global"
 
 
 def _precedence(kind: str) -> int:
@@ -615,13 +622,23 @@ def _done(the_plan: Plan, report: Report) -> bool:
         report.ok
         and not _tls_failures(report)
         and not the_plan.env_to_unset
-        and not the_plan.manual
+        and not _pending(the_plan, report)
         and not any(f.code == "insecure-trusted-host" for f in report.findings)
     )
 
 
+def _pending(the_plan: Plan, report: Report) -> List[Finding]:
+    """The plan's manual findings that ``report`` still shows (a repair may answer some
+    of them: a pip bug worked around by a bundle, say).  A winning ``cert`` elsewhere is
+    pending whatever the report says."""
+    still = {(f.code, f.target) for f in report.findings}
+    return [
+        f for f in the_plan.manual if (f.code, f.target) in still or f.code == "env-shadows-config"
+    ]
+
+
 def _left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
-    out = list(the_plan.manual)
+    out = _pending(the_plan, report)
     for name in the_plan.env_to_unset:
         out.append(
             Finding.make(
