@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple, Union
 
 from pipssl._der import Certificate, first_element, looks_like_private_key, parse_certificate
-from pipssl.errors import BundleError, CertificateError, PipsslError
+from pipssl.errors import BundleError, CertificateError, write_failed
 
 __all__ = [
     "BundleEntry",
@@ -305,7 +305,7 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
     try:
         fd = os.open(temp, flags, mode)
     except OSError as exc:
-        raise _write_failed(target, exc) from None
+        raise write_failed("write", target, exc) from None
     try:
         try:
             if hasattr(os, "fchmod"):  # the umask must not loosen or tighten the result
@@ -322,16 +322,8 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
             os.unlink(temp)
         except OSError:
             pass
-        raise _write_failed(target, exc) from None
+        raise write_failed("write", target, exc) from None
     _fsync_directory(directory)
-
-
-def _write_failed(target: str, exc: OSError) -> PipsslError:
-    return PipsslError(
-        f"cannot write {target}: {exc.strerror or exc}",
-        reference="write-failed",
-        hint="Check that the directory exists and is writable.",
-    )
 
 
 def _fsync_directory(directory: str) -> None:

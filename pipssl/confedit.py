@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import ConfigError
-from .pipconfig import normalize_key
+from .pipconfig import describe_error, normalize_key
 
 _BOM = "\ufeff"
 _EOL = re.compile(r"\r\n|\r|\n")  # what universal newlines split on, nothing more
@@ -405,7 +405,7 @@ def _parse(body: str, source: str) -> Snapshot:
         parser.read_file(io.StringIO(body, newline=None), source=source)
     except configparser.Error as exc:
         raise ConfigError(
-            f"{source}{_describe(exc, body)}",
+            f"{source}{describe_error(exc, body)}",
             hint="pip refuses this file too; fix that line by hand first",
         ) from None
     snapshot: Snapshot = [(_DEFAULT, list(parser.defaults().items()))]
@@ -426,19 +426,3 @@ def _others(snapshot: Snapshot, section: str, nkey: str) -> Snapshot:
 
 def _is(name: str, nkey: str) -> bool:
     return normalize_key(name) == nkey
-
-
-def _describe(exc: configparser.Error, body: str) -> str:
-    """One line for a configparser error: ``, line N: what``."""
-    lines = [content for content, _ in _split(body)]
-    if isinstance(exc, configparser.MissingSectionHeaderError):
-        return f", line {exc.lineno}: a setting before any [section] header"
-    if isinstance(exc, configparser.DuplicateSectionError):
-        return f", line {exc.lineno}: section [{exc.section}] appears twice"
-    if isinstance(exc, configparser.DuplicateOptionError):
-        return f", line {exc.lineno}: {exc.option!r} appears twice in [{exc.section}]"
-    if isinstance(exc, configparser.ParsingError) and exc.errors:
-        lineno = exc.errors[0][0]
-        quoted = repr(lines[lineno - 1].strip()) if 0 < lineno <= len(lines) else "?"
-        return f", line {lineno}: cannot parse {quoted}"
-    return ": " + " ".join(str(exc).split())

@@ -60,3 +60,12 @@ class BundleError(PipsslError):
     """
 
     reference = "cafile-unreadable"
+
+
+def write_failed(action: str, path: str, exc: OSError) -> PipsslError:
+    """The one-line error for a file pipssl could not read, write or remove."""
+    return PipsslError(
+        f"cannot {action} {path}: {exc.strerror or exc}",
+        reference="write-failed",
+        hint="Check the file's permissions, its directory and the free space, then run again.",
+    )

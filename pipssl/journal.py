@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, Union
 
 from pipssl._redact import redact
 from pipssl.cabundle import write_atomic
-from pipssl.errors import PipsslError
+from pipssl.errors import PipsslError, write_failed
 
 __all__ = [
     "Change",
@@ -384,7 +384,7 @@ class Transaction:
                 _unlink_quietly(backup)
             if isinstance(exc, PipsslError):
                 raise
-            raise _io_error("write", target, exc) from None
+            raise write_failed("write", target, exc) from None
         return self._record(seen, target, current_sha, new_sha, backup, _mode_of(old))
 
     def remove(self, path: PathLike) -> Change:
@@ -411,7 +411,7 @@ class Transaction:
         except OSError as exc:
             if backup is not None:
                 _unlink_quietly(backup)
-            raise _io_error("remove", target, exc) from None
+            raise write_failed("remove", target, exc) from None
         return self._record(seen, target, _sha256(old[0]), None, backup, old[1])
 
     def commit(self) -> Record:
@@ -509,7 +509,7 @@ class Transaction:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise _io_error("back up", backup, exc) from None
+            raise write_failed("back up", backup, exc) from None
         return backup
 
 
@@ -588,7 +588,7 @@ def _current_for_undo(change: Change) -> Optional[Tuple[bytes, int]]:
             return None
         raise _changed_since(change.path, "it was removed") from None
     except OSError as exc:
-        raise _io_error("read", change.path, exc) from None
+        raise write_failed("read", change.path, exc) from None
     if change.after_sha256 is None:
         raise _changed_since(change.path, "it was created again")
     if not stat.S_ISREG(info.st_mode):
@@ -652,7 +652,7 @@ def _read(path: str) -> Optional[Tuple[bytes, int]]:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise _io_error("read", path, exc) from None
+        raise write_failed("read", path, exc) from None
     if not stat.S_ISREG(info.st_mode):
         raise PipsslError(
             f"{path} is not a regular file; pipssl only replaces regular files",
@@ -663,7 +663,7 @@ def _read(path: str) -> Optional[Tuple[bytes, int]]:
         with open(path, "rb") as handle:
             return handle.read(), stat.S_IMODE(info.st_mode)
     except OSError as exc:
-        raise _io_error("read", path, exc) from None
+        raise write_failed("read", path, exc) from None
 
 
 def _mode_of(old: Optional[Tuple[bytes, int]]) -> Optional[int]:
@@ -678,21 +678,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _io_error(action: str, path: str, exc: OSError) -> PipsslError:
-    return PipsslError(
-        f"cannot {action} {path}: {exc.strerror or exc}",
-        reference="write-failed",
-        hint="Check the file's permissions and the free space, then run again.",
-    )
-
-
 def _unlink_missing_ok(path: str) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise _io_error("remove", path, exc) from None
+        raise write_failed("remove", path, exc) from None
 
 
 def _unlink_quietly(path: str) -> None:

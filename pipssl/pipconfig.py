@@ -561,7 +561,7 @@ def _read_file(
                 " for the same option and refuses to run; keep one of them"
             )
         raise ConfigError(
-            f"pip configuration file {path}{_describe(exc, text)}", hint=hint
+            f"pip configuration file {path}{describe_error(exc, text)}", hint=hint
         ) from None
 
     items = [(s, name, v) for s in parser.sections() for name, v in parser.items(s)]
@@ -589,7 +589,7 @@ def _parses(text: str, path: str) -> bool:
     return True
 
 
-def _describe(exc: configparser.Error, text: str) -> str:
+def describe_error(exc: configparser.Error, text: str) -> str:
     """One line for a configparser error: ``, line N: what``."""
     lines = io.StringIO(text, newline=None).readlines()  # numbered as configparser counts
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Sequence
 
 from bed.pip import find_pythons
 
@@ -66,3 +66,26 @@ def pipssl_path() -> str:
     (root / "pipssl").symlink_to(Path(pipssl.__file__).resolve().parent, target_is_directory=True)
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     return str(root)
+
+
+def run_pipssl(
+    *args: str,
+    python: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    prefix: Sequence[str] = (),
+    timeout: float = 180,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m pipssl ARGS`` as a user runs it: its own process, no terminal on stdin,
+    the given environment (default: the test's, which is scrubbed)."""
+    child = dict(os.environ if env is None else env)
+    child["PYTHONPATH"] = pipssl_path()
+    return subprocess.run(
+        [*prefix, python or sys.executable, "-m", "pipssl", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child,
+        cwd=pipssl_path(),
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )

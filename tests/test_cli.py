@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from targets import pipssl_path
+from targets import run_pipssl
 
 import pipssl
 from pipssl import codes
-
-
-def pipssl_cli(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = pipssl_path()
-    return subprocess.run(
-        [python, "-m", "pipssl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=pipssl_path(),
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -57,13 +41,13 @@ def test_bad_pip_config_is_a_one_line_error(
     content: bytes, needle: str, isolated_env: Any, legacy: str
 ) -> None:
     isolated_env.pip_config_file.write_bytes(content)
-    proc = pipssl_cli("doctor", "--python", legacy)
+    proc = run_pipssl("doctor", "--python", legacy)
     one_line_error(proc, needle)
 
 
 def test_cert_that_is_a_directory(isolated_env: Any, legacy: str, tmp_path: Path) -> None:
     isolated_env.write_pip_conf(f"[global]\ncert = {tmp_path}\n")
-    one_line_error(pipssl_cli("doctor", "--python", legacy), str(tmp_path), "directory")
+    one_line_error(run_pipssl("doctor", "--python", legacy), str(tmp_path), "directory")
 
 
 @pytest.mark.parametrize(
@@ -76,33 +60,33 @@ def test_cert_that_is_a_directory(isolated_env: Any, legacy: str, tmp_path: Path
     ],
 )
 def test_bad_index_url(url: str, isolated_env: Any, legacy: str) -> None:
-    one_line_error(pipssl_cli("doctor", "--python", legacy, "--index-url", url), "index URL")
+    one_line_error(run_pipssl("doctor", "--python", legacy, "--index-url", url), "index URL")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
 def test_bad_timeout(value: str, isolated_env: Any) -> None:
-    proc = pipssl_cli("doctor", "--timeout", value)
+    proc = run_pipssl("doctor", "--timeout", value)
     assert proc.returncode == 2 and "--timeout" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_missing_python(isolated_env: Any, tmp_path: Path) -> None:
-    one_line_error(pipssl_cli("doctor", "--python", str(tmp_path / "nope")), "--python")
+    one_line_error(run_pipssl("doctor", "--python", str(tmp_path / "nope")), "--python")
 
 
 def test_credentials_in_index_url_never_shown(isolated_env: Any, legacy: str) -> None:
     url = "https://bob:hunter2-token@127.0.0.1:9/simple/"
     for args in (["doctor", "--json"], ["doctor"]):
-        proc = pipssl_cli(*args, "--python", legacy, "--index-url", url, "--timeout", "2")
+        proc = run_pipssl(*args, "--python", legacy, "--index-url", url, "--timeout", "2")
         assert proc.returncode == 1
         assert "hunter2" not in proc.stdout + proc.stderr
         assert "bob:****@127.0.0.1" in proc.stdout + proc.stderr
     isolated_env.write_pip_conf("[global]\nindex-url = https://tok-abc123@127.0.0.1:9/simple/\n")
-    proc = pipssl_cli("doctor", "--json", "--python", legacy, "--timeout", "2")
+    proc = run_pipssl("doctor", "--json", "--python", legacy, "--timeout", "2")
     assert "tok-abc123" not in proc.stdout + proc.stderr
 
 
 def test_json_contract(isolated_env: Any, legacy: str) -> None:
-    proc = pipssl_cli(
+    proc = run_pipssl(
         "--json",
         "doctor",
         "--python",
@@ -124,7 +108,7 @@ def test_json_contract(isolated_env: Any, legacy: str) -> None:
 
 
 def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) -> None:
-    proc = pipssl_cli(
+    proc = run_pipssl(
         "doctor",
         "--python",
         legacy,
@@ -138,17 +122,17 @@ def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) 
     assert "fix:" in proc.stderr
     # no argument at all = doctor, on the configured index (a dead loopback port here)
     isolated_env.write_pip_conf("[global]\nindex-url = https://127.0.0.1:9/simple/\n")
-    proc = pipssl_cli("--json")
+    proc = run_pipssl("--json")
     assert json.loads(proc.stdout)["schema"] == 1
 
 
 def test_help_lists_only_what_exists() -> None:
-    proc = pipssl_cli("--help")
+    proc = run_pipssl("--help")
     assert proc.returncode == 0 and "doctor" in proc.stdout
-    proc = pipssl_cli("doctor", "--help")
+    proc = run_pipssl("doctor", "--help")
     for option in ("--json", "--index-url", "--timeout", "--python"):
         assert option in proc.stdout
-    proc = pipssl_cli("--version")
+    proc = run_pipssl("--version")
     assert proc.stdout.strip() == "pipssl " + pipssl.__version__
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List
 import pytest
 from bed.index import closed_port, silent_server
 from bed.pip import pip_download
-from targets import LEGACY_BASE, base_python, make_venv, pipssl_path
+from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
 from pipssl import diagnose
 
@@ -60,22 +60,6 @@ def finding(report: Any, code: str) -> Any:
     matches = [f for f in report.findings if f.code == code]
     assert matches, f"no {code} in {codes(report)}"
     return matches[0]
-
-
-def run_doctor(
-    *args: str, python: str = sys.executable, timeout: float = 120, prefix: tuple = ()
-) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = pipssl_path()
-    return subprocess.run(
-        [*prefix, python, "-m", "pipssl", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=pipssl_path(),
-        check=False,
-    )
 
 
 # --- healthy world and the cafile family -------------------------------------------
@@ -362,7 +346,7 @@ def test_dns_failure_in_a_network_namespace_without_dns(
     unshare = shutil.which("unshare")
     if unshare is None or subprocess.run([unshare, "-n", "true"], timeout=20).returncode:
         pytest.skip("unshare -n is not available here")
-    proc = run_doctor(
+    proc = run_pipssl(
         "doctor",
         "--json",
         "--python",
@@ -397,21 +381,21 @@ def test_proxy_auth_required_and_credentials_redacted(
     assert codes(report) == ["proxy-auth-required"]
     # twin: with the right credentials the tunnel works, and the password is never shown
     os.environ["HTTPS_PROXY"] = proxy.url.replace("http://", "http://alice:s3cret-pw@")
-    proc = run_doctor(
+    proc = run_pipssl(
         "doctor", "--json", "--python", str(venvs["legacy"]), "--index-url", index.url
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["findings"] == []
     wrong = proxy.url.replace("http://", "http://alice:wrong-pw@")
     os.environ["HTTPS_PROXY"] = wrong
-    proc = run_doctor(
+    proc = run_pipssl(
         "doctor", "--json", "--python", str(venvs["legacy"]), "--index-url", index.url
     )
     data = json.loads(proc.stdout)
     assert [f["code"] for f in data["findings"]] == ["proxy-auth-required"]
     assert "wrong-pw" not in proc.stdout + proc.stderr
     assert "alice:****@" in proc.stdout
-    proc = run_doctor("doctor", "--python", str(venvs["legacy"]), "--index-url", index.url)
+    proc = run_pipssl("doctor", "--python", str(venvs["legacy"]), "--index-url", index.url)
     assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stderr
 
 
@@ -543,7 +527,7 @@ def test_python_without_working_ssl(
 ) -> None:
     python = nossl_python(variant)
     # pipssl itself runs on that Python: it must import and report, not crash.
-    proc = run_doctor("doctor", "--json", python=str(python))
+    proc = run_pipssl("doctor", "--json", python=str(python))
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     found = [f for f in data["findings"] if f["code"] == code]

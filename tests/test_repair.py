@@ -14,27 +14,12 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 from bed.pip import pip_download, url_host_for
-from targets import pipssl_path
+from targets import pipssl_path, run_pipssl
 
 import pipssl
 from pipssl import journal
 
 FLAVOURS = ["legacy", "truststore"]
-
-
-def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = pipssl_path()
-    return subprocess.run(
-        [sys.executable, "-m", "pipssl", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=pipssl_path(),
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def pip_works(python: Path, url: str, tmp: Path) -> bool:
@@ -114,7 +99,9 @@ def test_unknown_intercepting_ca_given_with_ca(
     index = index_for(make_index, "intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
-    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem"))))
+    proc = run_pipssl(
+        *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert data["ok"] and data["changed"]
@@ -127,10 +114,12 @@ def test_unknown_intercepting_ca_given_with_ca(
     assert "trusted-host" not in pip_conf_texts(isolated_env)
     # a second repair changes nothing
     again = json.loads(
-        cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))).stdout
+        run_pipssl(
+            *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+        ).stdout
     )
     assert again["changed"] is False and again["actions"] == [] and again["ok"]
-    undone = cli("undo", "--json")
+    undone = run_pipssl("undo", "--json")
     assert undone.returncode == 0, undone.stderr
     assert not pip_works(python, index.url, dl)
     assert not bundle.exists()
@@ -144,10 +133,10 @@ def test_os_store_ca_reaches_a_legacy_pip(
     index = index_for(make_index, "intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
-    proc = cli(*repair_args(python, index.url))
+    proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert pip_works(python, index.url, dl)
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
     assert not pip_works(python, index.url, dl)
 
 
@@ -158,19 +147,19 @@ def test_accept_ca_by_the_fingerprint_doctor_showed(
     python = venvs[flavour]
     index = index_for(make_index, "intercepted", python)
     doctor = json.loads(
-        cli("doctor", "--json", "--python", str(python), "--index-url", index.url).stdout
+        run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url).stdout
     )
     (found,) = [f for f in doctor["findings"] if f["code"] == "untrusted-issuer-unknown"]
     sha = re.search(r"sha256: ([0-9A-F:]{95})", found["detail"]).group(1)  # type: ignore[union-attr]
     assert f"pipssl repair --accept-ca {sha}" in found["fix"]
     # without a fingerprint, nothing is trusted on first use
-    proc = cli(*repair_args(python, index.url))
+    proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 1 and json.loads(proc.stdout)["changed"] is False
     assert not pip_works(python, index.url, tmp_path / "dl")
-    proc = cli(*repair_args(python, index.url, "--accept-ca", sha.replace(":", "").lower()))
+    proc = run_pipssl(*repair_args(python, index.url, "--accept-ca", sha.replace(":", "").lower()))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert pip_works(python, index.url, tmp_path / "dl")
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
     assert not pip_works(python, index.url, tmp_path / "dl")
 
 
@@ -193,13 +182,13 @@ def test_stale_cert_in_user_config(
     )
     before = user.read_text()
     assert not pip_works(python, index.url, tmp_path / "dl")
-    proc = cli(*repair_args(python, index.url))
+    proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     after = user.read_text()
     bundle = json.loads(proc.stdout)["actions"][0]["path"]
     assert after == before.replace("/gone/corp.pem", bundle)  # one value changed, all else kept
     assert pip_works(python, index.url, tmp_path / "dl")
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
     assert user.read_text() == before
     assert not pip_works(python, index.url, tmp_path / "dl")
 
@@ -227,10 +216,10 @@ def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
         "pipssl_probe_pkg",
     ]
     # non-interactive without --yes: shows the plan, changes nothing, pip's failure stands
-    proc = cli("run", "--scope", "user", "--python", str(python), "--", *pip)
+    proc = run_pipssl("run", "--scope", "user", "--python", str(python), "--", *pip)
     assert proc.returncode != 0 and "--yes" in proc.stderr
     assert journal.last_record(journal.state_dir(os.environ)) is None
-    proc = cli("run", "--yes", "--scope", "user", "--python", str(python), "--", *pip)
+    proc = run_pipssl("run", "--yes", "--scope", "user", "--python", str(python), "--", *pip)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "unset PIP_CERT" in proc.stderr and "retrying once without PIP_CERT" in proc.stderr
     assert list(dest.glob("pipssl_probe_pkg-*.whl"))
@@ -238,7 +227,7 @@ def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
     assert not pip_works(python, index.url, tmp_path / "dl")
     del os.environ["PIP_CERT"]
     assert pip_works(python, index.url, tmp_path / "dl")
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
 
 
 def test_healthy_world_is_a_no_op(
@@ -253,12 +242,12 @@ def test_healthy_world_is_a_no_op(
     isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n", "user")
     index = index_for(make_index, "good", python)
     before = tree_hash(isolated_env.root)
-    proc = cli(*repair_args(python, index.url))
+    proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["actions"] == [] and data["changed"] is False and data["ok"]
     assert tree_hash(isolated_env.root) == before
-    assert cli("undo").returncode == 2  # nothing to undo
+    assert run_pipssl("undo").returncode == 2  # nothing to undo
 
 
 def test_dry_run_changes_nothing(
@@ -267,7 +256,7 @@ def test_dry_run_changes_nothing(
     python = venvs["legacy"]
     index = index_for(make_index, "intercepted", python)
     before = tree_hash(isolated_env.root)
-    proc = cli(
+    proc = run_pipssl(
         "repair",
         "--dry-run",
         "--json",
@@ -285,7 +274,7 @@ def test_dry_run_changes_nothing(
     assert all(a["after"] for a in data["actions"])
     assert tree_hash(isolated_env.root) == before
     # without --yes and without a terminal: the plan, the command to run, no change
-    proc = cli(
+    proc = run_pipssl(
         "repair",
         "--scope",
         "user",
@@ -314,14 +303,14 @@ def test_bad_servers_stay_bad_whatever_pipssl_is_told(
     world("root.pem")
     index = index_for(make_index, kind, python)
     for extra in ([], ["--ca", str(cert_world.path("intercept.pem"))]):
-        proc = cli(*repair_args(python, index.url, *extra))
+        proc = run_pipssl(*repair_args(python, index.url, *extra))
         assert proc.returncode == 1, proc.stdout + proc.stderr
         data = json.loads(proc.stdout)
         assert not data["ok"] and data["changed"] is False
         assert not pip_works(python, index.url, tmp_path / "dl")
         assert "trusted-host" not in pip_conf_texts(isolated_env)
     if kind == "self-signed":
-        proc = cli(
+        proc = run_pipssl(
             *repair_args(python, index.url, "--ca", str(cert_world.path("self-signed.leaf.pem")))
         )
         assert proc.returncode == 2 and "not a CA" in proc.stderr
@@ -365,11 +354,13 @@ def test_private_key_and_non_ca_are_refused(
     key = cert_world.path("intercepted.key.pem").read_text()
     with_key.write_text(cert_world.path("intercept.pem").read_text() + key)
     before = tree_hash(isolated_env.root)
-    proc = cli(*repair_args(python, index.url, "--ca", str(with_key)))
+    proc = run_pipssl(*repair_args(python, index.url, "--ca", str(with_key)))
     assert proc.returncode == 2 and "private key" in proc.stderr.lower()
     secret = key.splitlines()[1]
     assert secret not in proc.stdout + proc.stderr
-    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("good.leaf.pem"))))
+    proc = run_pipssl(
+        *repair_args(python, index.url, "--ca", str(cert_world.path("good.leaf.pem")))
+    )
     assert proc.returncode == 2 and "not a CA" in proc.stderr
     assert tree_hash(isolated_env.root) == before
     bundle_dir = isolated_env.home / ".local" / "share" / "pipssl"
@@ -390,14 +381,14 @@ def test_trusted_host_removed_only_with_consent_and_once_verified(
         "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n", where="user"
     )
     ca = str(cert_world.path("intercept.pem"))
-    proc = cli(*repair_args(python, index.url, "--ca", ca))
+    proc = run_pipssl(*repair_args(python, index.url, "--ca", ca))
     assert proc.returncode == 1  # repaired, but trusted-host is still there
     assert "insecure-trusted-host" in proc.stdout and "trusted-host" in user.read_text()
-    proc = cli(*repair_args(python, index.url, "--ca", ca, "--remove-trusted-host"))
+    proc = run_pipssl(*repair_args(python, index.url, "--ca", ca, "--remove-trusted-host"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "trusted-host" not in user.read_text()
     assert pip_works(python, index.url, tmp_path / "dl")  # verified, not trusted blindly
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
     assert "mirror.invalid" in user.read_text()
 
 
@@ -408,7 +399,7 @@ def test_scope_auto_in_a_venv_writes_the_site_config(
 
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
     index = index_for(make_index, "intercepted", python)
-    proc = cli(
+    proc = run_pipssl(
         "repair",
         "--yes",
         "--json",
@@ -425,7 +416,7 @@ def test_scope_auto_in_a_venv_writes_the_site_config(
     assert [a["path"] for a in data["actions"]][1] == str(site)
     assert data["actions"][0]["path"].startswith(str(tmp_path / "venv"))
     assert pip_works(python, index.url, tmp_path / "dl")
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
     assert not site.exists()
 
 
@@ -434,10 +425,12 @@ def test_undo_refuses_when_a_file_changed_since(
 ) -> None:
     python = venvs["legacy"]
     index = index_for(make_index, "intercepted", python)
-    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem"))))
+    proc = run_pipssl(
+        *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+    )
     config = Path(json.loads(proc.stdout)["actions"][1]["path"])
     config.write_text(config.read_text() + "timeout = 9\n")
-    proc = cli("undo")
+    proc = run_pipssl("undo")
     assert proc.returncode == 2 and str(config) in proc.stderr
     assert "timeout = 9" in config.read_text()
 
@@ -500,12 +493,14 @@ def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
     (vendored,) = (tmp_path / "venv").glob("lib/python*/site-packages/pip/_vendor/certifi/*.pem")
     certifi_before = hashlib.sha256(vendored.read_bytes()).hexdigest()
     index = index_for(make_index, "intercepted", python)
-    proc = cli(*repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem"))))
+    proc = run_pipssl(
+        *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     kinds = [(a["kind"], a["path"]) for a in json.loads(proc.stdout)["actions"]]
     assert ("remove-cert", str(site)) in kinds  # the site file wins over the user file
     assert site.read_text() == "[global]\nretries = 1\n"
     assert pip_works(python, index.url, tmp_path / "dl")
     assert hashlib.sha256(vendored.read_bytes()).hexdigest() == certifi_before
-    assert cli("undo").returncode == 0
+    assert run_pipssl("undo").returncode == 0
     assert "old-corp" in site.read_text()

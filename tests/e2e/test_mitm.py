@@ -12,8 +12,6 @@ from __future__ import annotations
 import configparser
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
@@ -24,7 +22,7 @@ pytest.importorskip("mitmproxy", reason="mitmproxy is installed in tox env e2e o
 import certifi
 from bed.pip import pip_download, url_host_for
 from mitm import CA_SUBJECT, Mitm
-from targets import pipssl_path
+from targets import run_pipssl
 
 from pipssl.cabundle import load_cafile
 
@@ -43,25 +41,8 @@ def proxied_env(isolated_env: Any, mitm: Mitm) -> Dict[str, str]:
     return dict(os.environ)
 
 
-def pipssl_cli(
-    *args: str, env: Mapping[str, str], timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m pipssl`` (the package under test) in ``env``."""
-    child = dict(env)
-    child["PYTHONPATH"] = pipssl_path()
-    return subprocess.run(
-        [sys.executable, "-m", "pipssl", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=child,
-        cwd=pipssl_path(),
-        check=False,
-    )
-
-
 def doctor(python: Path, index_url: str, env: Mapping[str, str]) -> Dict[str, Any]:
-    proc = pipssl_cli(
+    proc = run_pipssl(
         "doctor", "--json", "--python", str(python), "--index-url", index_url, env=env
     )
     assert proc.returncode in (0, 1), proc.stderr
@@ -208,7 +189,7 @@ def test_repair_with_the_mitm_ca_makes_pip_pass_and_undo_breaks_it_again(
     assert not conf.exists()
     pip_fails_at_the_proxy(python, index.url, env, tmp_path / "before")
 
-    repair = pipssl_cli(
+    repair = run_pipssl(
         "repair",
         "--yes",
         "--ca",
@@ -234,7 +215,7 @@ def test_repair_with_the_mitm_ca_makes_pip_pass_and_undo_breaks_it_again(
     assert f"GET {index.base_url}/files/pipssl_probe_pkg-" in mitm.log_text(), mitm.log_text()
     assert codes(doctor(python, index.url, env)) == []
 
-    undo = pipssl_cli("undo", env=env)
+    undo = run_pipssl("undo", env=env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert not conf.exists() or "cert" not in conf.read_text()
     pip_fails_at_the_proxy(python, index.url, env, tmp_path / "after-undo")
