@@ -29,6 +29,7 @@ from .diagnosis import (
     urls_to_check,
 )
 from .errors import BundleError, CertificateError, PipsslError, UsageError
+from .runpip import scrubbed
 from .trust import ENV_BUNDLES
 
 SCOPES = ("auto", "user", "site", "global")
@@ -387,16 +388,20 @@ def plan(
     contents: Dict[str, Optional[bytes]] = {}
     env_to_unset: List[str] = []
 
+    def planned(path: str) -> Optional[bytes]:
+        """The file as the plan leaves it so far (several actions may edit one file)."""
+        return contents[path] if path in contents else _read(path)
+
     def change(kind_: str, path: str, scope_: str, new: Optional[bytes], detail: str) -> None:
-        old = contents[path] if path in contents else _read(path)
+        old = planned(path)
         if old == new:
             return
         contents[path] = new
         actions.append(Action(kind_, path, scope_, answers, _sha256(old), _sha256(new), detail))
 
     wanted = bool(answers) or bool(extra_cas)
-    current = config.get("cert")
-    if current is not None and os.path.abspath(current.value.strip()) == bundle:
+    cert = config.get("cert")
+    if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
         wanted = True  # keep our own bundle up to date once it is in use
     if wanted:
         change(
@@ -406,7 +411,7 @@ def plan(
             build_bundle(target, environ, extra_cas),
             f"pipssl's CA bundle ({len(extra_cas)} named CA(s) + certifi + OS store)",
         )
-        text = _decode(config_file, contents.get(config_file, _read(config_file)))
+        text = _decode(config_file, planned(config_file))
         edited = confedit.set_value(text, "global", "cert", bundle)
         change(
             "set-cert", config_file, kind, edited.encode("utf-8"), f"cert = {bundle} in [global]"
@@ -425,7 +430,7 @@ def plan(
                 continue
             if cafile_problem(value.value.strip()) is not None:
                 path = value.file
-                text = _decode(path, contents.get(path, _read(path)))
+                text = _decode(path, planned(path))
                 new = confedit.remove_value(text, _section(value), value.name)
                 change(
                     "remove-cert",
@@ -453,7 +458,7 @@ def plan(
                 env_to_unset.append(value.name)
                 continue
             path = value.file
-            text = _decode(path, contents.get(path, _read(path)))
+            text = _decode(path, planned(path))
             for host in pipconfig.split_list(value.value):
                 text = confedit.remove_list_item(text, _section(value), value.name, host)
             change(
@@ -486,11 +491,6 @@ def _precedence(kind: str) -> int:
 
 
 # --- applying -----------------------------------------------------------------------------
-
-
-def _verify_env(environ: Mapping[str, str], unset: Sequence[str]) -> Dict[str, str]:
-    """The environment pip will have once the user unsets what overrides the config."""
-    return {k: v for k, v in environ.items() if k not in unset}
 
 
 def _tls_failures(report: Report) -> List[str]:
@@ -569,7 +569,8 @@ def repair(
             message,
         )
     state = journal.state_dir(env)
-    verify_env = _verify_env(env, the_plan.env_to_unset)
+    # verify with the environment pip will have once the user unsets what overrides it
+    verify_env = scrubbed(env, the_plan.env_to_unset)
     with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
         for action in the_plan.actions:
             data = the_plan.contents[action.path]
