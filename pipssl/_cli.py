@@ -230,7 +230,7 @@ def _consent(args: argparse.Namespace, preview: Any, again: str) -> bool:
     _emit(
         args,
         preview.to_dict(),
-        _plan_text(preview) + f"\nNothing was changed. To apply: {_with_yes(again)}",
+        _plan_text(preview) + f"\nTo apply: {_with_yes(again)}",
     )
     return False
 

@@ -552,7 +552,7 @@ def repair(
         verification = None if dry_run else before
         ok = not dry_run and _done(the_plan, before)
         message = (
-            "dry run: nothing changed"
+            "dry run: nothing was changed"
             if dry_run
             else "nothing to change: pip already verifies"
             if ok
@@ -651,11 +651,15 @@ def _left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
             )
         )
     seen = {(f.code, f.target) for f in out}
+    # What the planned actions answer is not left for the user (this matters for the
+    # plan shown before applying; after it, the report no longer has those findings).
+    answered = {code for action in the_plan.actions for code in action.answers}
     out += [
         f
         for f in report.findings
         if (f.severity == "error" or f.code == "insecure-trusted-host")
         and (f.code, f.target) not in seen
+        and f.code not in answered
     ]
     return tuple(out)
 
