@@ -1,0 +1,312 @@
+"""Build ``get-pipssl.py``, the one-file bootstrap, byte for byte reproducibly.
+
+The payload is a zip of three wheels: pipssl's own (built here from the sources beside
+this module) and the upstream certifi and packaging wheels committed under
+``bootstrap/vendor`` (checked against ``bootstrap/vendor.lock``).  It is base85-encoded
+into ``bootstrap/template.py`` in place of one sentinel line.
+
+Nothing depends on the clock, the umask, the order a directory lists in or the Python
+running this: timestamps and modes are fixed, entries sorted, the vendored wheels are stored
+as they are, and only pipssl's own files go through zlib (the same level everywhere).
+
+    python -m pipssl._embed            # write get-pipssl.py at the checkout's root
+    python -m pipssl._embed --check    # exit 1 when the committed file is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from .errors import PipsslError
+
+SENTINEL = "PAYLOAD_SHA256 = PAYLOAD = ''  # <- python -m pipssl._embed puts the payload here"
+SOURCE_MARK = 'SOURCE_SHA256 = "'
+LINE_WIDTH = 79
+OUTPUT_NAME = "get-pipssl.py"
+SUMMARY = "Diagnose and safely repair pip's TLS trust without turning verification off."
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_LOCK_LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9_.+-]+\.whl)")
+_VERSION_LINE = re.compile(r'^__version__ = "([0-9A-Za-z.+!-]+)"$', re.MULTILINE)
+
+
+def _error(message: str, hint: Optional[str] = None) -> PipsslError:
+    return PipsslError(message, reference="bootstrap-build", hint=hint)
+
+
+def _entry(name: str, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.create_system = 3  # "Unix", so the mode below means the same on every OS
+    info.external_attr = 0o100644 << 16
+    info.compress_type = compress
+    return info
+
+
+def _zip(entries: Sequence[Tuple[str, bytes]], compress: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries:
+            archive.writestr(_entry(name, compress), data, compresslevel=9)
+    return buffer.getvalue()
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode("ascii")
+
+
+def package_files(package_dir: Path) -> List[Tuple[str, bytes]]:
+    """Read pipssl's own files, as they go into its wheel.
+
+    Args:
+        package_dir: the ``pipssl`` directory.
+
+    Returns:
+        ``(archive name, bytes)`` sorted by name: every ``.py`` file (and ``py.typed``)
+        below it, no bytecode, with CRLF line ends turned into LF so that a Windows
+        checkout builds the same bytes.
+    """
+    files = []
+    for path in package_dir.rglob("*"):
+        relative = path.relative_to(package_dir.parent)
+        if "__pycache__" in relative.parts or not path.is_file():
+            continue
+        if path.suffix == ".py" or path.name == "py.typed":
+            data = path.read_bytes().replace(b"\r\n", b"\n")
+            files.append((relative.as_posix(), data))
+    return sorted(files)
+
+
+def _version(package_dir: Path) -> str:
+    """``__version__`` of the sources being packed (not of the pipssl running this)."""
+    init = package_dir / "__init__.py"
+    try:
+        match = _VERSION_LINE.search(init.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _error(f"cannot read {init}: {getattr(exc, 'strerror', None) or exc}") from None
+    if match is None:
+        raise _error(f'{init} has no line __version__ = "..."')
+    return match.group(1)
+
+
+def pipssl_wheel(package_dir: Path) -> Tuple[str, bytes]:
+    """Build pipssl's wheel from its sources, deterministically.
+
+    Args:
+        package_dir: the ``pipssl`` directory.
+
+    Returns:
+        The wheel's file name and its bytes.
+
+    Raises:
+        PipsslError: when ``__init__.py`` cannot be read or names no version.
+    """
+    version = _version(package_dir)
+    info = f"pipssl-{version}.dist-info"
+    metadata = (
+        "Metadata-Version: 2.1\n"
+        "Name: pipssl\n"
+        f"Version: {version}\n"
+        f"Summary: {SUMMARY}\n"
+        "License: MIT\n"
+        "Requires-Python: >=3.8\n"
+        "Requires-Dist: certifi\n"
+        "Requires-Dist: packaging\n"
+    )
+    wheel = (
+        "Wheel-Version: 1.0\nGenerator: pipssl-embed\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    entry_points = "[console_scripts]\npipssl = pipssl._cli:main\n"
+    entries = [
+        *package_files(package_dir),
+        (f"{info}/METADATA", metadata.encode()),
+        (f"{info}/WHEEL", wheel.encode()),
+        (f"{info}/entry_points.txt", entry_points.encode()),
+    ]
+    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in entries)
+    entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
+    return f"pipssl-{version}-py3-none-any.whl", _zip(entries, zipfile.ZIP_DEFLATED)
+
+
+def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
+    """Read the upstream wheels listed in ``vendor.lock``, each checked against its SHA-256.
+
+    Args:
+        bootstrap_dir: the checkout's ``bootstrap`` directory.
+
+    Returns:
+        ``(file name, bytes)`` in the lock file's order.
+
+    Raises:
+        PipsslError: when the lock file is malformed, a wheel is missing, differs from its
+            hash, or a wheel in ``vendor/`` is not listed.
+    """
+    lock = bootstrap_dir / "vendor.lock"
+    vendor = bootstrap_dir / "vendor"
+    try:
+        lines = lock.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise _error(f"cannot read {lock}: {exc.strerror or exc}") from None
+    wheels = []
+    for number, line in enumerate(lines, 1):
+        match = _LOCK_LINE.fullmatch(line)
+        if not match:
+            raise _error(f"{lock}:{number}: expected '<sha256>  <file>.whl' (sha256sum format)")
+        expected, name = match.groups()
+        try:
+            data = (vendor / name).read_bytes()
+        except OSError as exc:
+            raise _error(f"cannot read {vendor / name}: {exc.strerror or exc}") from None
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise _error(
+                f"{vendor / name} does not match its SHA-256 in {lock}",
+                hint="download the wheel again with pip download --no-deps --only-binary :all:",
+            )
+        wheels.append((name, data))
+    listed = {name for name, _data in wheels}
+    extra = sorted(p.name for p in vendor.glob("*.whl") if p.name not in listed)
+    if extra:
+        raise _error(f"{vendor} holds wheels not listed in {lock}: {', '.join(extra)}")
+    return wheels
+
+
+def payload(root: Path) -> bytes:
+    """The zip of the three wheels that ``get-pipssl.py`` carries.
+
+    Args:
+        root: the checkout (holding ``pipssl/`` and ``bootstrap/``).
+
+    Returns:
+        The zip's bytes; the wheels are stored, not compressed again.
+    """
+    wheels = [pipssl_wheel(root / "pipssl"), *vendored_wheels(root / "bootstrap")]
+    return _zip(sorted(wheels), zipfile.ZIP_STORED)
+
+
+def _base85_lines(data: bytes) -> List[str]:
+    text = base64.b85encode(data).decode("ascii")
+    return [text[i : i + LINE_WIDTH] for i in range(0, len(text), LINE_WIDTH)]
+
+
+def _seal(text: str) -> str:
+    """Write the SHA-256 of the whole file (with zeros in place of itself) into it."""
+    zeros = "0" * 64
+    placeholder = SOURCE_MARK + zeros + '"'
+    if text.count(placeholder) != 1:
+        raise _error(f"the template must hold one line {placeholder}")
+    digest = hashlib.sha256(text.encode("ascii")).hexdigest()
+    return text.replace(placeholder, SOURCE_MARK + digest + '"')
+
+
+def build(root: Path) -> bytes:
+    """Build the bytes of ``get-pipssl.py``.
+
+    Args:
+        root: the checkout (holding ``pipssl/`` and ``bootstrap/``).
+
+    Returns:
+        The file's content (ASCII, LF line ends).
+
+    Raises:
+        PipsslError: when the template or a vendored wheel is missing or wrong.
+    """
+    template_path = root / "bootstrap" / "template.py"
+    try:
+        template = template_path.read_text(encoding="ascii").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _error(
+            f"cannot read {template_path}: {getattr(exc, 'strerror', None) or exc}",
+            hint="run python -m pipssl._embed from a checkout of pipssl",
+        ) from None
+    lines = template.split("\n")
+    if lines.count(SENTINEL) != 1:
+        raise _error(f"{template_path} must hold the sentinel line exactly once: {SENTINEL}")
+    data = payload(root)
+    at = lines.index(SENTINEL)
+    lines[at : at + 1] = [
+        f'PAYLOAD_SHA256 = "{hashlib.sha256(data).hexdigest()}"',
+        'PAYLOAD = """',
+        *_base85_lines(data),
+        '"""',
+    ]
+    return _seal("\n".join(lines)).encode("ascii")
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=str(path.parent))
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except OSError:
+            os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise _error(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m pipssl._embed [--check] [--root DIR] [--output PATH]``.
+
+    Args:
+        argv: the arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        0 written / up to date, 1 stale (with ``--check``), 2 cannot build.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m pipssl._embed", description="Build get-pipssl.py reproducibly."
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent,
+        help="the checkout holding pipssl/ and bootstrap/ (default: this pipssl's parent)",
+    )
+    parser.add_argument("--output", type=Path, help="default: get-pipssl.py in the checkout")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the file differs from a fresh build"
+    )
+    args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = args.root / OUTPUT_NAME
+    try:
+        data = build(args.root)
+        if not args.check:
+            _write(args.output, data)
+            digest = hashlib.sha256(data).hexdigest()
+            sys.stderr.write(f"wrote {args.output}: {len(data)} bytes, sha256 {digest}\n")
+            return 0
+    except PipsslError as exc:
+        sys.stderr.write(f"pipssl._embed: error: {exc}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        return 2
+    try:
+        current = args.output.read_bytes()
+    except OSError as exc:
+        sys.stderr.write(
+            f"{args.output} cannot be read ({exc.strerror or exc}); run python -m pipssl._embed\n"
+        )
+        return 1
+    if current != data:
+        sys.stderr.write(
+            f"{args.output} is stale: it differs from a fresh build; run python -m pipssl._embed\n"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,459 @@
+"""get-pipssl.py: reproducible, checked, and runnable by every Python a user may have.
+
+Every run of the script gets a TMPDIR of its own that must be empty again afterwards, and
+runs a copy of the committed file from a read-only directory (so the checkout's own
+``pipssl/`` cannot be imported by accident).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+import pytest
+from bed.index import build_wheel, closed_port
+from bed.nossl import make_nossl_python
+from bed.pip import find_pythons
+from targets import LEGACY_BASE, base_python, make_venv
+
+from pipssl import _embed
+from pipssl.errors import PipsslError
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "get-pipssl.py"
+PYTHONS = {k: v for k, v in find_pythons().items() if k != "sys"}
+GATE = re.compile(
+    r"get-pipssl\.py needs Python 3\.8 or newer \(this is Python \d\.\d\); "
+    r"get one from your package manager or python\.org"
+)
+_runs = itertools.count()
+
+
+def old_python(short: str) -> Optional[Path]:
+    """Python 2.7 / 3.6 / 3.7 from pyenv's versions directory, if installed."""
+    for python in PYTHONS.values():
+        found = sorted(python.parents[2].glob(f"{short}.*/bin/python{short}"))
+        if found:
+            return found[-1]
+    return None
+
+
+@pytest.fixture(scope="session")
+def script(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the committed get-pipssl.py in a read-only directory."""
+    directory = tmp_path_factory.mktemp("read-only")
+    copy = directory / "get-pipssl.py"
+    shutil.copyfile(SCRIPT, copy)
+    directory.chmod(0o555)
+    yield copy
+    directory.chmod(0o755)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run(python, *args, script=..., stdin=False, flags=(), env=None)``: run the script
+    as a user would (cwd = its directory), with an empty TMPDIR checked empty afterwards
+    and the script's directory checked unchanged."""
+
+    def runner(
+        python: Any,
+        *args: str,
+        script: Path,
+        stdin: bool = False,
+        flags: Sequence[str] = (),
+        env: Optional[Dict[str, str]] = None,
+        timeout: float = 240,
+    ) -> subprocess.CompletedProcess[str]:
+        tmpdir = tmp_path / f"tmpdir-{next(_runs)}"
+        tmpdir.mkdir()
+        child = dict(os.environ if env is None else env)
+        child["TMPDIR"] = str(tmpdir)
+        before = sorted(os.listdir(script.parent))
+        argv = [str(python), *flags, "-" if stdin else str(script), *args]
+        with open(script, "rb") if stdin else open(os.devnull, "rb") as source:
+            proc = subprocess.run(
+                argv,
+                stdin=source,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=child,
+                cwd=script.parent,
+                check=False,
+            )
+        assert sorted(os.listdir(script.parent)) == before
+        assert list(tmpdir.iterdir()) == [], f"left behind in TMPDIR: {list(tmpdir.iterdir())}"
+        return proc
+
+    return runner
+
+
+def one_line(proc: subprocess.CompletedProcess[str], code: int) -> str:
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def healthy_world(isolated_env: Any, make_index: Any, cert_world: Any, kind: str = "good") -> Any:
+    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    return make_index(kind, url_host="localhost")
+
+
+def doctor_json(proc: subprocess.CompletedProcess[str], code: int) -> Dict[str, Any]:
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    data: Dict[str, Any] = json.loads(proc.stdout)
+    assert data["schema"] == 1
+    return data
+
+
+# --- the file itself -------------------------------------------------------------------
+
+
+def test_committed_file_is_a_fresh_build() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipssl._embed", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr + "\nrun: python -m pipssl._embed"
+    assert SCRIPT.read_bytes() == _embed.build(REPO)
+    assert len(SCRIPT.read_bytes()) <= 500_000
+    assert SCRIPT.read_bytes().isascii()
+
+
+@pytest.mark.parametrize("short", ["3.8", "3.13"])
+def test_build_is_the_same_on_every_python(short: str, tmp_path: Path) -> None:
+    try:
+        python = base_python(short)
+    except LookupError:
+        pytest.skip(f"no Python {short}")
+    output = tmp_path / "get-pipssl.py"
+    proc = subprocess.run(
+        [str(python), "-m", "pipssl._embed", "--output", str(output)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)},
+        preexec_fn=lambda: os.umask(0o077),  # the build must not depend on it
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert output.read_bytes() == _embed.build(REPO)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+
+
+def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
+    stale = tmp_path / "get-pipssl.py"
+    stale.write_bytes(SCRIPT.read_bytes() + b"\n")
+    root = ["--root", str(REPO)]
+    assert _embed.main([*root, "--check", "--output", str(stale)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stale" in err and "python -m pipssl._embed" in err
+    assert _embed.main([*root, "--check", "--output", str(tmp_path / "missing.py")]) == 1
+    assert _embed.main([*root, "--output", str(stale)]) == 0
+    assert _embed.main([*root, "--check", "--output", str(stale)]) == 0
+    assert stale.read_bytes() == SCRIPT.read_bytes()
+    # outside a checkout: one line and a hint, exit 2
+    assert _embed.main(["--root", str(tmp_path), "--check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2].startswith("pipssl._embed: error: cannot read") and err[-1].startswith("hint")
+
+
+def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
+    reference = _embed.pipssl_wheel(REPO / "pipssl")
+    copy = tmp_path / "pipssl"
+    sources = sorted((REPO / "pipssl").rglob("*.py"), reverse=True)
+    for path in sources:  # created in another order, with other times and modes
+        target = copy / path.relative_to(REPO / "pipssl")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+        target.chmod(0o600)
+        os.utime(target, (1_900_000_000, 1_900_000_000))
+    (copy / "__pycache__").mkdir()
+    (copy / "__pycache__" / "_cli.cpython-311.pyc").write_bytes(b"bytecode")
+    (copy / "notes.txt").write_text("not part of the package")
+    assert _embed.pipssl_wheel(copy) == reference
+
+
+def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
+    import io
+
+    data = _embed.payload(REPO)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = archive.namelist()
+    assert len(names) == 3 and names == sorted(names)
+    lock = (REPO / "bootstrap" / "vendor.lock").read_text().splitlines()
+    for line in lock:
+        digest, name = line.split("  ")
+        assert archive.read(name) == (REPO / "bootstrap" / "vendor" / name).read_bytes()
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+        wheel = zipfile.ZipFile(io.BytesIO(archive.read(name)))
+        assert any("LICENSE" in entry for entry in wheel.namelist()), name
+    (own,) = [n for n in names if n.startswith("pipssl-")]
+    wheel = zipfile.ZipFile(io.BytesIO(archive.read(own)))
+    assert not [n for n in wheel.namelist() if "__pycache__" in n or n.startswith("tests/")]
+    info = own[: -len("-py3-none-any.whl")] + ".dist-info"
+    record = wheel.read(f"{info}/RECORD").decode().splitlines()
+    assert len(record) == len(wheel.namelist())
+    for line in record:
+        name, digest, size = line.split(",")
+        if digest:
+            assert digest == _embed._record_hash(wheel.read(name)) and int(size) > 0
+    metadata = wheel.read(f"{info}/METADATA").decode()
+    assert "Requires-Python: >=3.8" in metadata and "Requires-Dist: certifi" in metadata
+    assert hashlib.sha256(data).hexdigest() in SCRIPT.read_text()
+
+
+def test_vendored_wheel_that_differs_from_the_lock_stops_the_build(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "bootstrap", tmp_path / "bootstrap")
+    shutil.copytree(REPO / "pipssl", tmp_path / "pipssl")
+    wheel = next((tmp_path / "bootstrap" / "vendor").glob("certifi-*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"\0")
+    with pytest.raises(PipsslError, match="does not match its SHA-256"):
+        _embed.build(tmp_path)
+    wheel.unlink()
+    with pytest.raises(PipsslError, match="cannot read"):
+        _embed.build(tmp_path)
+
+
+def test_damaged_file_is_one_clear_line(tmp_path: Path, run: Any, isolated_env: Any) -> None:
+    for suffix in (b"x", b"\n"):
+        copy = tmp_path / "copy" / "get-pipssl.py"
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(SCRIPT.read_bytes() + suffix)
+        line = one_line(run(sys.executable, "doctor", script=copy), 2)
+        assert "get-pipssl.py is damaged" in line and "download it again" in line
+    # piped, only the payload can be checked: change one of its characters
+    text = SCRIPT.read_text()
+    start = text.index('PAYLOAD = """') + 20_000
+    swapped = "1" if text[start] != "1" else "2"
+    copy.write_text(text[:start] + swapped + text[start + 1 :])
+    line = one_line(run(sys.executable, "doctor", script=copy, stdin=True), 2)
+    assert "damaged" in line and "payload" in line
+
+
+# --- old Pythons: the gate -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("short", ["2.7", "3.6", "3.7"])
+def test_old_python_gets_one_line(short: str, run: Any, script: Path, isolated_env: Any) -> None:
+    python = old_python(short)
+    if python is None:
+        pytest.skip(f"no Python {short} under pyenv")
+    for stdin in (False, True):
+        line = one_line(run(python, "install", script=script, stdin=stdin), 2)
+        assert GATE.fullmatch(line) and f"this is Python {short}" in line
+
+
+# --- every supported Python, against loopback worlds --------------------------------
+
+
+@pytest.mark.parametrize("version", sorted(PYTHONS))
+@pytest.mark.parametrize(("kind", "code"), [("good", 0), ("self-signed", 1)])
+def test_doctor_json_on_every_python(
+    version: str,
+    kind: str,
+    code: int,
+    run: Any,
+    script: Path,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+) -> None:
+    index = healthy_world(isolated_env, make_index, cert_world, kind)
+    proc = run(
+        PYTHONS[version],
+        "--json",
+        "doctor",
+        "--python",
+        str(venvs["legacy"]),
+        "--index-url",
+        index.url,
+        script=script,
+    )
+    data = doctor_json(proc, code)
+    codes = [f["code"] for f in data["findings"]]
+    assert data["ok"] is (code == 0)
+    assert codes == ([] if code == 0 else ["self-signed"])
+
+
+@pytest.mark.parametrize("mode", ["isolated", "stdin"])
+def test_isolated_and_piped(
+    mode: str,
+    run: Any,
+    script: Path,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+) -> None:
+    index = healthy_world(isolated_env, make_index, cert_world)
+    args = ("doctor", "--json", "--python", str(venvs["legacy"]), "--index-url", index.url)
+    flags = ["-I"] if mode == "isolated" else []
+    proc = run(base_python(LEGACY_BASE), *args, script=script, flags=flags, stdin=mode == "stdin")
+    assert doctor_json(proc, 0)["ok"] is True
+
+
+def test_no_argument_is_doctor_then_the_plan(
+    run: Any,
+    script: Path,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    import certifi
+
+    # the OS store trusts the intercepting CA, pip does not: repair has a plan
+    store = tmp_path / "os-store.pem"
+    store.write_bytes(
+        Path(certifi.where()).read_bytes() + b"\n" + cert_world.path("intercept.pem").read_bytes()
+    )
+    (tmp_path / "os-certs").mkdir()
+    os.environ["SSL_CERT_FILE"] = str(store)
+    os.environ["SSL_CERT_DIR"] = str(tmp_path / "os-certs")
+    index = make_index("intercepted", url_host="localhost")
+    isolated_env.write_pip_conf(f"[global]\nindex-url = {index.url}\n")
+    before = sorted(str(p) for p in isolated_env.root.rglob("*"))
+    conf = isolated_env.pip_config_file.read_bytes()
+    proc = run(venvs["legacy"], script=script)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert "untrusted-issuer-in-system-store" in proc.stderr
+    assert "pipssl would change:" in proc.stderr and "dry run" in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == f"To apply: python {script} repair --yes"
+    assert sorted(str(p) for p in isolated_env.root.rglob("*")) == before
+    assert isolated_env.pip_config_file.read_bytes() == conf
+
+
+def test_help_names_install(run: Any, script: Path, isolated_env: Any) -> None:
+    proc = run(sys.executable, "--help", script=script)
+    assert proc.returncode == 0 and "doctor" in proc.stdout and "install" in proc.stdout
+    line = one_line(run(sys.executable, "install", "--user", script=script), 2)
+    assert "install takes no arguments" in line
+
+
+# --- without ssl ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variant", "code"), [("missing", "ssl-module-missing"), ("broken", "ssl-module-broken")]
+)
+def test_doctor_without_ssl(
+    variant: str, code: str, run: Any, script: Path, nossl_python: Any, isolated_env: Any
+) -> None:
+    data = doctor_json(run(nossl_python(variant), "doctor", "--json", script=script), 1)
+    found = [f for f in data["findings"] if f["code"] == code]
+    assert found and found[0]["fix"], data["findings"]
+
+
+# --- install, offline ---------------------------------------------------------------------
+
+
+def offline_env(isolated_env: Any, make_index: Any) -> Any:
+    """Every way pip could look for packages points at a closed port or at an index that
+    records requests; `install` must use none of them."""
+    index = make_index("good", url_host="localhost")
+    dead = f"https://127.0.0.1:{closed_port()}/simple/"
+    isolated_env.write_pip_conf(
+        f"[global]\nindex-url = {index.url}\nextra-index-url = {index.url}\n"
+        f"find-links = {index.base_url}/\n"
+    )
+    os.environ["PIP_INDEX_URL"] = dead
+    os.environ["PIP_EXTRA_INDEX_URL"] = dead
+    return index
+
+
+def installed(python: Path, code: str) -> str:
+    proc = subprocess.run(
+        [str(python), "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=python.parent,  # not the checkout, whose pipssl/ would be imported instead
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_install_into_a_fresh_venv_offline(
+    run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
+) -> None:
+    python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
+    # an installed certifi (here a newer one) is kept, not replaced by the embedded one
+    fake = build_wheel(tmp_path / "wheels", name="certifi", version="9999.1")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(fake)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    index = offline_env(isolated_env, make_index)
+    proc = run(python, "install", script=script)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert index.requests == []
+    code = "import pipssl, certifi, packaging; print(pipssl.__file__, certifi.__version__)"
+    where, version = installed(python, code).split()
+    assert where.startswith(str(tmp_path / "venv")) and version == "9999.1"
+    assert installed(python, "import pipssl._cli, packaging.version; print(1)") == "1"
+    assert (python.parent / "pipssl").is_file()  # the console script
+    # a second install is a no-op, still offline
+    assert run(python, "install", script=script).returncode == 0
+
+
+def test_install_on_a_python_without_ssl_or_pip(
+    run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
+) -> None:
+    python = make_nossl_python(tmp_path / "nossl", "missing")  # a throwaway copy, no pip
+    index = offline_env(isolated_env, make_index)
+    proc = run(python, "install", script=script)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ensurepip" in proc.stderr
+    assert index.requests == []
+    assert installed(python, "import pipssl, certifi, packaging; print(1)") == "1"
+
+
+def test_install_without_pip_or_ensurepip_says_what_to_do(
+    run: Any, script: Path, isolated_env: Any, tmp_path: Path
+) -> None:
+    python = make_venv(base_python(LEGACY_BASE), tmp_path / "bare", with_pip=False)
+    broken = tmp_path / "no-ensurepip" / "ensurepip"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("")
+    (broken / "__main__.py").write_text("raise SystemExit(1)\n")
+    env = dict(os.environ, PYTHONPATH=str(broken.parent))
+    proc = run(python, "install", script=script, env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines: List[str] = proc.stderr.strip().splitlines()
+    assert "no pip and ensurepip failed" in lines[-2]
+    assert lines[-1].startswith("hint: ") and "doctor" in lines[-1]
+    assert not list((tmp_path / "bare").glob("lib/python3.*/site-packages/pip"))
+
+
+def test_readme_gives_the_committed_files_size_and_sha256() -> None:
+    root = Path(__file__).resolve().parent.parent
+    data = (root / "get-pipssl.py").read_bytes()
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"{len(data):,} bytes" in readme
+    assert f"{hashlib.sha256(data).hexdigest()}  get-pipssl.py" in readme
