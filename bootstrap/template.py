@@ -166,13 +166,13 @@ def run(directory, argv, embedded):
 
     if argv:
         try:
-            return main(argv)
+            return main(argv, command=command_prefix())
         except SystemExit:
             if argv[:1] in (["-h"], ["--help"]):
                 sys.stdout.write("\nget-pipssl.py also has:\n  install   install pipssl (with "
                                  "certifi and packaging) into this Python, offline\n")
             raise
-    code = main(["doctor"])
+    code = main(["doctor"], command=command_prefix())
     if code == EXIT_PROBLEMS:
         show_plan()
     return code

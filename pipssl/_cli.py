@@ -98,9 +98,9 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="pipssl",
+        prog=prog,
         description="Diagnose why pip cannot verify TLS, and fix it without turning "
         "verification off.",
     )
@@ -203,8 +203,14 @@ def _repair_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         "remove_trusted_host": args.remove_trusted_host and args.yes,
         "python": args.python,
         "timeout": args.timeout,
-        "label": "pipssl " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "label": _again(args),
     }
+
+
+def _again(args: argparse.Namespace) -> str:
+    """The command line the user ran, to print a command they can copy."""
+    line = " ".join(shlex.quote(a) for a in args.argv)
+    return str(args.command_format.format(line))
 
 
 def _with_yes(command: str) -> str:
@@ -245,7 +251,7 @@ def _repair(args: argparse.Namespace) -> int:
         if args.dry_run:
             _emit(args, preview.to_dict(), _plan_text(preview))
             return EXIT_OK if not preview.actions and not preview.findings else EXIT_PROBLEMS
-        again = "pipssl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        again = _again(args)
         if preview.actions and not _consent(args, preview, again):
             return EXIT_PROBLEMS
     result = repair(**kwargs)
@@ -284,7 +290,7 @@ def _run(args: argparse.Namespace) -> int:
     kwargs = _repair_kwargs(args)
     kwargs["index_urls"] = index_args(argv) or None
     preview = repair(dry_run=True, **kwargs)
-    again = "pipssl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    again = _again(args)
     if not preview.actions and not preview.env_to_unset:
         _err(_plan_text(preview))
         return code
@@ -303,13 +309,20 @@ def _run(args: argparse.Namespace) -> int:
     return code
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI; returns the exit code (0 done, 1 problems, 2 bad input)."""
+def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") -> int:
+    """Run the CLI; returns the exit code (0 done, 1 problems, 2 bad input).
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+        command: how the user runs pipssl, with ``{}`` for the arguments, for the
+            commands pipssl prints (get-pipssl.py passes ``python get-pipssl.py {}``).
+    """
     arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(command.split("{}", maxsplit=1)[0].strip() or "pipssl")
     args = parser.parse_args(arguments)
     if args.command is None:
         args = parser.parse_args([*arguments, "doctor"])
+    args.argv, args.command_format = arguments, command
     handlers = {"doctor": _doctor, "repair": _repair, "undo": _undo, "run": _run}
     try:
         return handlers[args.command](args)
