@@ -13,11 +13,12 @@ import math
 import os
 import shlex
 import sys
+from pathlib import Path
 from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 from . import __version__
 from ._report import render_findings
-from .errors import PipsslError
+from .errors import PipsslError, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -158,7 +159,76 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     run.add_argument(
         "pip", nargs=argparse.REMAINDER, metavar="-- pip ARGS", help="the pip command line"
     )
+    _wheelhouse_parser(commands)
     return parser
+
+
+def _wheelhouse_parser(commands: Any) -> None:
+    wheelhouse = commands.add_parser(
+        "wheelhouse",
+        help="carry a verified set of wheels to a machine with no network",
+        description="create a bundle on a connected machine; verify and install it offline.",
+    )
+    actions = wheelhouse.add_subparsers(dest="wheelhouse", metavar="ACTION")
+    actions.required = True
+    create = actions.add_parser(
+        "create",
+        help="download wheels (real pip) into one bundle zip",
+        description="Download the requirements' wheels, pip, certifi, packaging and pipssl "
+        "into one zip with hash pins and a manifest. Exit 0 written, 2 on any error.",
+    )
+    create.add_argument("requirement", nargs="*", help="requirements (as for pip install)")
+    create.add_argument("-r", "--requirements", type=Path, metavar="FILE", help="a file")
+    create.add_argument("-o", "--output", type=Path, required=True, metavar="ZIP")
+    create.add_argument("--python-version", action="append", default=[], metavar="X.Y")
+    create.add_argument("--platform", action="append", default=[], metavar="TAG")
+    create.add_argument("--index-url", metavar="URL", help="default: pip's configuration")
+    _common(create, probes=False)
+    for name, text in (
+        ("verify", "check every file's hash and whether the wheels install here; offline"),
+        ("install", "verify, then pip install from the bundle with no index"),
+    ):
+        action = actions.add_parser(
+            name, help=text, description=text + ". Exit 0 done, 2 refused or failed."
+        )
+        action.add_argument("bundle", type=Path, metavar="ZIP")
+        if name == "install":
+            action.add_argument("only", nargs="*", metavar="REQ", help="default: all")
+        _common(action, probes=False)
+
+
+def _wheelhouse(args: argparse.Namespace) -> int:
+    from . import wheelhouse
+
+    if args.wheelhouse == "create":
+        if bool(args.requirement) == bool(args.requirements):
+            raise UsageError(
+                "wheelhouse create: give either -r FILE or requirements (one of them)"
+            )
+        tty = sys.stderr.isatty() and not getattr(args, "json", False)
+        result = wheelhouse.create(
+            args.requirements or args.requirement,
+            args.output,
+            python_versions=args.python_version,
+            platforms=args.platform,
+            index_url=args.index_url,
+            python=args.python,
+            progress=_err if tty else None,
+        )
+        lines = [f"wrote {result.bundle}: {len(result.wheels)} wheels, {result.size} bytes"]
+        lines += [f"sha256 {result.sha256}", *result.warnings]
+        _emit(args, result.to_dict(), "\n".join(lines))
+        return EXIT_OK
+    if args.wheelhouse == "verify":
+        checked = wheelhouse.verify(args.bundle, python=args.python)
+        text = f"{args.bundle}: {checked.files} files match the manifest"
+        if not checked.ok:
+            text = wheelhouse.incompatible_message(checked)
+        _emit(args, checked.to_dict(), text)
+        return EXIT_OK if checked.ok else EXIT_USAGE
+    done = wheelhouse.install(args.bundle, args.only, python=args.python)
+    _emit(args, done.to_dict(), "installed from the bundle: " + ", ".join(done.installed))
+    return EXIT_OK
 
 
 def _err(text: str) -> None:
@@ -323,7 +393,13 @@ def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") ->
     if args.command is None:
         args = parser.parse_args([*arguments, "doctor"])
     args.argv, args.command_format = arguments, command
-    handlers = {"doctor": _doctor, "repair": _repair, "undo": _undo, "run": _run}
+    handlers = {
+        "doctor": _doctor,
+        "repair": _repair,
+        "undo": _undo,
+        "run": _run,
+        "wheelhouse": _wheelhouse,
+    }
     try:
         return handlers[args.command](args)
     except PipsslError as exc:
