@@ -149,6 +149,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, cert_world: CertWorld) -> It
     for name, (tag, requires) in TREE.items():
         make_wheel(index_dir, name, tag, requires)
     make_wheel(index_dir, "beta", "py3-none-win_amd64", ["delta"])
+    make_wheel(index_dir, "kappa", "cp313-none-any")  # a wheel for Python 3.13 only
     make_sdist(index_dir)
     tools_wheels(index_dir)
     env = scrubbed_environ(root / "home")
@@ -396,4 +397,17 @@ def test_bundle_for_another_platform_is_refused(world: World, target_venv: Path)
     assert "beta (py3-none-win_amd64)" in done.stderr
     verified = run_pipssl("wheelhouse", "verify", str(path), "--python", str(target_venv), env=env)
     assert verified.returncode == 2
+    assert pip_list(target_venv, env) == before
+
+
+def test_bundle_for_another_python_is_refused(world: World, target_venv: Path) -> None:
+    path = world.create("py313.zip", reqs=["kappa"], python_versions=["3.13"])
+    env = world.offline_env()
+    before = pip_list(target_venv, env)
+    result = wheelhouse.verify(path, python=str(target_venv), environ=env)
+    assert [i.name for i in result.incompatible] == ["kappa"]
+    assert result.incompatible[0].tags == ["cp313-none-any"]
+    done = run_pipssl("wheelhouse", "install", str(path), "--python", str(target_venv), env=env)
+    assert done.returncode == 2 and "kappa (cp313-none-any)" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
     assert pip_list(target_venv, env) == before
