@@ -162,7 +162,12 @@ def run(directory, argv, embedded):
         return EXIT_USAGE
     sys.path.insert(0, library)
     sys.dont_write_bytecode = True  # the directory is deleted on exit anyway
+    import pipssl
     from pipssl._cli import main
+
+    if globals().get("__file__"):
+        # wheelhouse create carries this very file into the bundles it makes
+        pipssl._bootstrap_file = os.path.abspath(__file__)
 
     if argv:
         try:

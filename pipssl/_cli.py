@@ -183,6 +183,12 @@ def _wheelhouse_parser(commands: Any) -> None:
     create.add_argument("--python-version", action="append", default=[], metavar="X.Y")
     create.add_argument("--platform", action="append", default=[], metavar="TAG")
     create.add_argument("--index-url", metavar="URL", help="default: pip's configuration")
+    create.add_argument(
+        "--bootstrap",
+        type=Path,
+        metavar="FILE",
+        help="the get-pipssl.py to carry (default: the running one, or the checkout's)",
+    )
     _common(create, probes=False)
     for name, text in (
         ("verify", "check every file's hash and whether the wheels install here; offline"),
@@ -214,6 +220,7 @@ def _wheelhouse(args: argparse.Namespace) -> int:
             index_url=args.index_url,
             python=args.python,
             progress=_err if tty else None,
+            bootstrap_file=args.bootstrap,
         )
         lines = [f"wrote {result.bundle}: {len(result.wheels)} wheels, {result.size} bytes"]
         lines += [f"sha256 {result.sha256}", *result.warnings]

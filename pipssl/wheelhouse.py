@@ -260,7 +260,20 @@ def _holds(marker: Any, extra: str) -> bool:
         return True  # keep the edge: a needless pin costs less than a failed install
 
 
-def _bootstrap(root: Path, warnings: List[str]) -> Optional[bytes]:
+def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Optional[bytes]:
+    """get-pipssl.py for the bundle: the file given, else the one this pipssl runs from
+    (get-pipssl.py tells the package where it is), else the checkout's (committed or
+    built); an installed pipssl without either says so in ``warnings``."""
+    if explicit is not None:
+        try:
+            return explicit.read_bytes()
+        except OSError as exc:
+            raise _error(f"--bootstrap {explicit}: {exc.strerror}", "usage-error") from None
+    import pipssl
+
+    running = getattr(pipssl, "_bootstrap_file", None)
+    if running and os.path.isfile(running):
+        return Path(running).read_bytes()
     committed = root / BOOTSTRAP
     if committed.is_file():
         return committed.read_bytes()
@@ -269,7 +282,9 @@ def _bootstrap(root: Path, warnings: List[str]) -> Optional[bytes]:
     try:
         return _embed.build(root)
     except PipsslError as exc:
-        warnings.append(f"{BOOTSTRAP} left out: {exc}")
+        warnings.append(
+            f"{BOOTSTRAP} left out ({exc}); give it with --bootstrap FILE to carry it along"
+        )
         return None
 
 
@@ -318,6 +333,7 @@ def create(
     python: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
     progress: Optional[Progress] = None,
+    bootstrap_file: Optional[Path] = None,
 ) -> CreateResult:
     """Download wheels with the real pip and write one verified bundle.
 
@@ -330,6 +346,8 @@ def create(
         python: the interpreter whose pip downloads (default: this one).
         environ: the environment for pip (default ``os.environ``).
         progress: called with each line pip prints.
+        bootstrap_file: the get-pipssl.py to carry (default: the running one, or the
+            checkout's).
 
     Returns:
         The bundle's path, SHA-256, size and wheels.
@@ -380,7 +398,7 @@ def create(
         wheels[name] = data
     root = Path(__file__).resolve().parent.parent
     entries = [(WHEELS + name, data) for name, data in wheels.items()]
-    bootstrap = _bootstrap(root, warnings)
+    bootstrap = _bootstrap(bootstrap_file, root, warnings)
     if bootstrap is not None:
         entries.append((BOOTSTRAP, bootstrap))
     entries.append((REQUIREMENTS, _pins(wheels).encode()))

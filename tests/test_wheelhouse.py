@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
 import warnings
 import zipfile
@@ -132,6 +133,8 @@ class World:
 
     def create(self, out: str, reqs: Sequence[str] = ("alpha", "omega"), **kw: Any) -> Path:
         path = self.root / out
+        # the checkout's get-pipssl.py: under tox pipssl is installed, with no checkout
+        kw.setdefault("bootstrap_file", REPO / "get-pipssl.py")
         wheelhouse.create(list(reqs), path, index_url=self.index_url, environ=self.env, **kw)
         return path
 
@@ -220,6 +223,7 @@ def test_cli_create_from_a_requirements_file_is_deterministic(world: World, bund
     reqs.write_text("# the tree\nalpha\n\nomega\n")
     again = world.root / "again.zip"
     argv = ["wheelhouse", "create", "-r", str(reqs), "-o", str(again), "--json"]
+    argv += ["--bootstrap", str(REPO / "get-pipssl.py")]
     done = run_pipssl(*argv, "--index-url", world.index_url, env=world.env)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -411,3 +415,29 @@ def test_bundle_for_another_python_is_refused(world: World, target_venv: Path) -
     assert done.returncode == 2 and "kappa (cp313-none-any)" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert pip_list(target_venv, env) == before
+
+
+def test_get_pipssl_carries_itself_into_the_bundles_it_makes(world: World) -> None:
+    script = REPO / "get-pipssl.py"
+    out = world.root / "from-bootstrap.zip"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "wheelhouse",
+            "create",
+            "gamma",
+            "-o",
+            str(out),
+            "--index-url",
+            world.index_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=world.env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(out) as bundle:
+        assert bundle.read("get-pipssl.py") == script.read_bytes()
