@@ -369,14 +369,15 @@ def plan(
     report: Report,
     target: Target,
     environ: Mapping[str, str],
+    config: pipconfig.PipConfig,
     *,
     scope: str = "auto",
     extra_cas: Sequence[Tuple[Certificate, str]] = (),
     remove_trusted_host: bool = False,
 ) -> Plan:
-    """Turn a diagnosis into the list of changes that would fix it safely."""
+    """Turn a diagnosis (and the pip config it was made with) into the list of changes
+    that would fix it safely."""
     kind, config_file = choose_scope(scope, target, environ)
-    config = load_config(target, environ)
     codes = {f.code for f in report.findings} & FIXABLE
     if not extra_cas:
         # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
@@ -546,7 +547,13 @@ def repair(
     urls = urls_to_check(target, config, index_urls)
     extra = named + _accepted_cas(accept_ca, urls, env, config, timeout, now)
     the_plan = plan(
-        before, target, env, scope=scope, extra_cas=extra, remove_trusted_host=remove_trusted_host
+        before,
+        target,
+        env,
+        config,
+        scope=scope,
+        extra_cas=extra,
+        remove_trusted_host=remove_trusted_host,
     )
     if dry_run or not the_plan.actions:
         verification = None if dry_run else before
