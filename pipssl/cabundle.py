@@ -15,12 +15,14 @@ import stat
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple, Union
 
+from pipssl import _faults
 from pipssl._der import Certificate, first_element, looks_like_private_key, parse_certificate
 from pipssl.errors import BundleError, CertificateError, write_failed
 
 __all__ = [
     "BundleEntry",
     "dedupe",
+    "leftover_temps",
     "load_cafile",
     "read_pem",
     "render_bundle",
@@ -36,6 +38,8 @@ _BEGIN = re.compile(r"^-----BEGIN ([A-Z0-9 ]+)-----[ \t\r]*$", re.MULTILINE)
 # A key is looked for anywhere, not just at line starts: refusing too much is safe.
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _WHITESPACE = re.compile(r"\s+")
+# Marks write_atomic's temporary files, so recovery after a crash can find its own.
+_TEMP_TAG = "pipssl-"
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
@@ -300,7 +304,7 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
     """
     target = os.path.abspath(os.fspath(path))
     directory, base = os.path.split(target)
-    temp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+    temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{secrets.token_hex(6)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(temp, flags, mode)
@@ -316,6 +320,7 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
             os.fsync(fd)
         finally:
             os.close(fd)
+        _faults.point(f"{base}: temporary file written")
         os.replace(temp, target)
     except OSError as exc:
         try:
@@ -324,6 +329,22 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
             pass
         raise write_failed("write", target, exc) from None
     _fsync_directory(directory)
+    _faults.point(f"{base}: replaced")
+
+
+def leftover_temps(path: Union[str, os.PathLike[str]]) -> List[str]:
+    """Temporary files :func:`write_atomic` left beside ``path`` when killed mid-write.
+
+    Only names of the form it creates (``.<name>.pipssl-<12 hex>.tmp``) are returned, so
+    recovery never removes a file pipssl did not make.
+    """
+    directory, base = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(re.escape(f".{base}.{_TEMP_TAG}") + r"[0-9a-f]{12}\.tmp")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if pattern.fullmatch(n))
 
 
 def _fsync_directory(directory: str) -> None:

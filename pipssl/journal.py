@@ -2,9 +2,14 @@
 
 A :class:`Transaction` backs up each file before it replaces or removes it, and its
 ``commit`` appends one :class:`Record` to ``journal.json`` in pipssl's private state
-directory.  :func:`undo_last` puts back what the newest record changed, but only when
-every file still holds what pipssl wrote: anything else means someone edited it since,
-and overwriting their work would be worse than doing nothing.
+directory.  Before each write the journal already holds a *pending* record naming the
+file, its backup and the content about to be written (write-ahead), so a process killed
+at any step leaves enough behind to put things back: the next transaction or ``undo``
+rolls an interrupted one back before doing anything else.
+
+:func:`undo_last` puts back what the newest record changed, but only when every file
+still holds what pipssl wrote: anything else means someone edited it since, and
+overwriting their work would be worse than doing nothing.
 
 The journal holds paths, SHA-256 digests and backup paths, never file contents.
 """
@@ -25,10 +30,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, Union
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple, Type, Union
 
+from pipssl import _faults
 from pipssl._redact import redact
-from pipssl.cabundle import write_atomic
+from pipssl.cabundle import leftover_temps, write_atomic
 from pipssl.errors import PipsslError, write_failed
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "Record",
     "Transaction",
     "last_record",
+    "recover",
     "state_dir",
     "undo_last",
 ]
@@ -261,6 +268,9 @@ class Change:
         after_sha256: digest of the new content; None when the file was removed.
         backup: path of the copy of the old content, if there was any.
         mode: permission bits of the old file, if there was one.
+        written: every digest the transaction wrote (or was about to write) to the file;
+            kept while the record is pending, so recovery can tell pipssl's content
+            from someone else's.
     """
 
     path: str
@@ -268,6 +278,7 @@ class Change:
     after_sha256: Optional[str]
     backup: Optional[str]
     mode: Optional[int]
+    written: Tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -282,14 +293,17 @@ class Record:
     Attributes:
         id: unique, sortable identifier (also the name of its backup directory).
         label: what the transaction was for, credentials masked.
-        created: when it was committed, ISO 8601 in UTC.
+        created: when it was committed (or, while pending, started), ISO 8601 in UTC.
         changes: one entry per file, in the order they were first touched.
+        pending: the transaction had not committed yet: it was still writing, or was
+            killed while doing so.
     """
 
     id: str
     label: str
     created: str
     changes: Tuple[Change, ...]
+    pending: bool = False
 
 
 class Transaction:
@@ -316,11 +330,17 @@ class Transaction:
         self._open = False
         self._closed = False
         self._backups = 0
+        self._intended = False  # a pending record for this transaction is on disk
 
     def __enter__(self) -> Transaction:
         if self._open or self._closed:
             raise PipsslError("a transaction can only be entered once", reference="internal")
         self._lock.acquire()
+        try:
+            recover(self.state)
+        except BaseException:
+            self._lock.release()
+            raise
         self._open = True
         return self
 
@@ -371,21 +391,19 @@ class Transaction:
         if new_sha == current_sha:
             return seen or Change(target, current_sha, current_sha, None, _mode_of(old))
         new_mode = mode if mode is not None else (old[1] if old is not None else _NEW_FILE)
-        backup = None
-        if seen is None and old is not None:
-            backup = self._backup(target, old[0])
+        change = self._intend(seen, target, old, new_sha)
         try:
             parent = os.path.dirname(target)
             if not os.path.isdir(parent):
                 os.makedirs(parent, _NEW_PARENT, exist_ok=True)
             write_atomic(target, data, new_mode)
         except (OSError, PipsslError) as exc:
-            if backup is not None:
-                _unlink_quietly(backup)
+            # The file is untouched (write_atomic leaves no half-written file); the
+            # pending record may still name it, and rollback will find it unchanged.
             if isinstance(exc, PipsslError):
                 raise
             raise write_failed("write", target, exc) from None
-        return self._record(seen, target, current_sha, new_sha, backup, _mode_of(old))
+        return replace(change, written=())
 
     def remove(self, path: PathLike) -> Change:
         """Delete ``path`` after backing it up; a missing file is a no-op.
@@ -405,21 +423,20 @@ class Transaction:
         seen = self._changes.get(target)
         if old is None:
             return seen or Change(target, None, None, None, None)
-        backup = self._backup(target, old[0]) if seen is None else None
+        change = self._intend(seen, target, old, None)
         try:
             os.unlink(target)
         except OSError as exc:
-            if backup is not None:
-                _unlink_quietly(backup)
             raise write_failed("remove", target, exc) from None
-        return self._record(seen, target, _sha256(old[0]), None, backup, old[1])
+        _faults.point(f"{os.path.basename(target)}: removed")
+        return replace(change, written=())
 
     def commit(self) -> Record:
-        """Append this transaction to the journal and end it.
+        """Turn this transaction's pending journal record into a committed one, and end it.
 
         Returns:
             The record; its ``changes`` are empty when nothing changed, and then no record
-            is written at all (a repeated repair leaves the journal alone).
+            is kept at all (a repeated repair leaves the journal as it was).
 
         Raises:
             PipsslError: ``journal-corrupt`` when the journal cannot be read,
@@ -428,17 +445,19 @@ class Transaction:
         self._check_open()
         changes = []
         for change in self._changes.values():
-            if change.changed:
-                changes.append(change)
-            elif change.backup is not None:
-                # Written and then written back: the file is as it was, forget it.
-                _unlink_quietly(change.backup)
+            if _current_sha(change.path) == change.before_sha256:
+                continue  # written and written back, or a write that failed: as before
+            changes.append(replace(change, written=()))
         record = Record(self.id, self.label, _now(), tuple(changes))
-        if changes:
-            records = _load(self.state)
-            records.append(record)
-            _save(self.state, records)
-        else:
+        if changes or self._intended:
+            records = [r for r in _load(self.state) if r.id != self.id]
+            _save(self.state, [*records, record] if changes else records)
+            _faults.point("journal: committed")
+        keep = {c.backup for c in changes}
+        for change in self._changes.values():
+            if change.backup is not None and change.backup not in keep:
+                _unlink_quietly(change.backup)
+        if not changes:
             _rmdir_quietly(self.backup_dir)
         self._closed = True
         return record
@@ -448,18 +467,23 @@ class Transaction:
 
         Raises:
             PipsslError: ``write-failed`` naming the first file that could not be
-                restored (every other one is still tried); ``transaction-closed``.
+                restored (every other one is still tried; the pending record then stays,
+                so the next transaction or ``undo`` tries again); ``transaction-closed``.
         """
         self._check_open()
         self._closed = True
         failure: Optional[PipsslError] = None
         for change in reversed(list(self._changes.values())):
             try:
-                _restore(change, _backup_bytes(change))
+                if _current_sha(change.path) != change.before_sha256:
+                    _restore(change, _backup_bytes(change))
+                    _faults.point(f"{os.path.basename(change.path)}: restored")
             except PipsslError as exc:
                 failure = failure or exc
         if failure is not None:
             raise failure
+        if self._intended:
+            _save(self.state, [r for r in _load(self.state) if r.id != self.id])
         shutil.rmtree(self.backup_dir, ignore_errors=True)
 
     def _check_open(self) -> None:
@@ -469,22 +493,33 @@ class Transaction:
                 reference="transaction-closed",
             )
 
-    def _record(
+    def _intend(
         self,
         seen: Optional[Change],
         target: str,
-        before: Optional[str],
-        after: Optional[str],
-        backup: Optional[str],
-        mode: Optional[int],
+        old: Optional[Tuple[bytes, int]],
+        new_sha: Optional[str],
     ) -> Change:
-        # One entry per file: its state before the transaction and after its last step,
-        # so undo has a single thing to check and restore.
+        """Back ``target`` up (first time only) and write the pending record naming the
+        change about to be made, before it is made.
+
+        One entry per file: its state before the transaction and after its last step, so
+        undo has a single thing to check and restore.
+        """
         if seen is None:
-            change = Change(target, before, after, backup, mode)
+            before = _sha256(old[0]) if old is not None else None
+            backup = self._backup(target, old[0]) if old is not None else None
+            change = Change(target, before, new_sha, backup, _mode_of(old))
         else:
-            change = replace(seen, after_sha256=after)
+            change = replace(seen, after_sha256=new_sha)
+        if new_sha is not None and new_sha not in change.written:
+            change = replace(change, written=(*change.written, new_sha))
         self._changes[target] = change
+        pending = Record(self.id, self.label, _now(), tuple(self._changes.values()), True)
+        records = [r for r in _load(self.state) if r.id != self.id]
+        _save(self.state, [*records, pending])
+        self._intended = True
+        _faults.point(f"journal: pending record for {os.path.basename(target)}")
         return change
 
     def _backup(self, target: str, content: bytes) -> str:
@@ -509,8 +544,70 @@ class Transaction:
             finally:
                 os.close(fd)
         except OSError as exc:
+            _unlink_quietly(backup)
             raise write_failed("back up", backup, exc) from None
+        _faults.point(f"backup of {os.path.basename(target)} written")
         return backup
+
+
+def recover(state: Path) -> Tuple[Record, ...]:
+    """Roll back every transaction a killed process left pending, and tidy up after it.
+
+    The caller holds the state lock.  For each file a pending record names: content
+    still as before is left alone; content pipssl wrote is replaced by the backup;
+    anything else means a person edited it since, and nothing is touched.  Backup
+    directories no record refers to, and temporary files of killed atomic writes, go.
+
+    Args:
+        state: pipssl's state directory.
+
+    Returns:
+        The records that were rolled back (usually none).
+
+    Raises:
+        PipsslError: ``changed-since``, ``backup-damaged``, ``journal-corrupt``,
+            ``write-failed``.
+    """
+    state = Path(state)
+    if not os.path.isdir(state):
+        return ()
+    records = _load(state)
+    pending = [r for r in records if r.pending]
+    for record in pending:
+        for change in reversed(record.changes):
+            current = _current_sha(change.path)
+            if current != change.before_sha256:
+                if current != change.after_sha256 and current not in change.written:
+                    raise PipsslError(
+                        f"a pipssl repair or undo was interrupted while changing {change.path},"
+                        " and the file was edited since; pipssl will not overwrite it",
+                        reference="changed-since",
+                        hint=f"Compare it with the backup {change.backup} and fix it by hand,"
+                        f" then move {state / JOURNAL_NAME} away.",
+                    )
+                _restore(change, _backup_bytes(change))
+                _faults.point(f"{os.path.basename(change.path)}: restored by recovery")
+            for temp in leftover_temps(change.path):
+                _unlink_quietly(temp)
+        records = [r for r in records if r.id != record.id]
+        _save(state, records)
+        shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
+    _sweep(state, {r.id for r in records})
+    return tuple(pending)
+
+
+def _sweep(state: Path, live: Set[str]) -> None:
+    """Remove backup directories of transactions that never wrote a record (killed
+    while backing up), and the journal's own leftover temporary files."""
+    try:
+        names = os.listdir(state / BACKUPS_NAME)
+    except OSError:
+        names = []
+    for name in names:
+        if _RECORD_ID.fullmatch(name) and name not in live:
+            shutil.rmtree(state / BACKUPS_NAME / name, ignore_errors=True)
+    for temp in leftover_temps(state / JOURNAL_NAME):
+        _unlink_quietly(temp)
 
 
 def last_record(state: Path) -> Optional[Record]:
@@ -538,14 +635,16 @@ def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
 
     Every file is checked before any is touched: each must still hold exactly what
     pipssl wrote (or still be absent if pipssl removed it), and each backup must be
-    intact.  A second call then undoes the record before, and so on.
+    intact.  A second call then undoes the record before, and so on.  A repair that was
+    killed before it committed, or an undo killed half-way, is finished first (see
+    :func:`recover`).
 
     Args:
         state: pipssl's state directory.
         timeout: seconds to wait for a concurrent repair to finish.
 
     Returns:
-        The record that was undone.
+        The record that was undone (``pending`` when it was an interrupted repair).
 
     Raises:
         PipsslError: ``nothing-to-undo``; ``changed-since`` naming the file modified
@@ -554,6 +653,9 @@ def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
     """
     state = Path(state)
     with Lock(state, timeout=timeout):
+        interrupted = recover(state)
+        if interrupted:
+            return interrupted[-1]
         records = _load(state)
         if not records:
             raise PipsslError(
@@ -561,22 +663,15 @@ def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
                 reference="nothing-to-undo",
             )
         record = records[-1]
-        plan: List[Tuple[Change, Optional[bytes], Optional[Tuple[bytes, int]]]] = []
-        for change in reversed(record.changes):
-            current = _current_for_undo(change)
-            plan.append((change, _backup_bytes(change), current))
-        done: List[Tuple[Change, Optional[Tuple[bytes, int]]]] = []
-        try:
-            for change, old, current in plan:
-                _restore(change, old)
-                done.append((change, current))
-        except PipsslError:
-            # Put back what was already restored so the files match the journal again.
-            for change, current in reversed(done):
-                _put_back(change.path, current)
-            raise
-        _save(state, records[:-1])
-        shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
+        for change in record.changes:
+            _current_for_undo(change)
+            _backup_bytes(change)
+        # From here on the undo is a pending record like an interrupted repair's: if this
+        # process dies half-way, the next pipssl run finishes putting the files back.
+        records[-1] = replace(record, pending=True)
+        _save(state, records)
+        _faults.point("journal: undo started")
+        recover(state)
     return record
 
 
@@ -597,6 +692,12 @@ def _current_for_undo(change: Change) -> Optional[Tuple[bytes, int]]:
     if current is None or _sha256(current[0]) != change.after_sha256:
         raise _changed_since(change.path, "its content changed")
     return current
+
+
+def _current_sha(path: str) -> Optional[str]:
+    """Digest of the regular file at ``path``, None when there is none."""
+    current = _read(path)
+    return None if current is None else _sha256(current[0])
 
 
 def _changed_since(path: str, why: str) -> PipsslError:
@@ -633,16 +734,6 @@ def _restore(change: Change, old: Optional[bytes]) -> None:
         _unlink_missing_ok(change.path)
     else:
         write_atomic(change.path, old, _NEW_FILE if change.mode is None else change.mode)
-
-
-def _put_back(path: str, current: Optional[Tuple[bytes, int]]) -> None:
-    try:
-        if current is None:
-            _unlink_missing_ok(path)
-        else:
-            write_atomic(path, current[0], current[1])
-    except PipsslError:
-        pass  # the first error is the one worth reporting
 
 
 def _read(path: str) -> Optional[Tuple[bytes, int]]:
@@ -715,7 +806,7 @@ def _load(state: Path) -> List[Record]:
         if not isinstance(data, list):
             raise ValueError("not a list of records")
         return [_record_from_json(item) for item in data]
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise _corrupt(path, str(exc)) from None
 
 
@@ -727,6 +818,7 @@ def _record_from_json(item: Any) -> Record:
             after_sha256=_optional(change["after_sha256"], str),
             backup=_optional(change["backup"], str),
             mode=_optional(change["mode"], int),
+            written=tuple(_typed(d, str) for d in change.get("written", [])),
         )
         for change in item["changes"]
     )
@@ -738,12 +830,19 @@ def _record_from_json(item: Any) -> Record:
         label=_typed(item["label"], str),
         created=_typed(item["created"], str),
         changes=changes,
+        pending=_flag(item.get("pending", False)),
     )
 
 
 def _typed(value: Any, kind: type) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool):
         raise TypeError(f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
     return value
 
 
@@ -761,6 +860,9 @@ def _corrupt(path: Path, why: str) -> PipsslError:
 
 def _save(state: Path, records: List[Record]) -> None:
     _private_dir(state)
+    if not records:  # no repair left to undo: no journal, as before the first repair
+        _unlink_missing_ok(str(state / JOURNAL_NAME))
+        return
     data = [
         {
             "id": record.id,
@@ -773,9 +875,11 @@ def _save(state: Path, records: List[Record]) -> None:
                     "after_sha256": change.after_sha256,
                     "backup": change.backup,
                     "mode": change.mode,
+                    **({"written": list(change.written)} if record.pending else {}),
                 }
                 for change in record.changes
             ],
+            **({"pending": True} if record.pending else {}),
         }
         for record in records
     ]

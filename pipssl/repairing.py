@@ -561,7 +561,7 @@ def repair(
         message = (
             "dry run: nothing was changed"
             if dry_run
-            else "nothing to change: pip already verifies"
+            else _ALREADY
             if ok
             else "nothing pipssl can change safely; see what is left to do"
         )
@@ -576,9 +576,20 @@ def repair(
             message,
         )
     state = journal.state_dir(env)
-    # verify with the environment pip will have once the user unsets what overrides it
-    verify_env = scrubbed(env, the_plan.env_to_unset)
     with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
+        # Another repair may have changed the files while this one was diagnosing: plan
+        # again from the files as they are now, under the lock, so its work is kept.
+        the_plan = plan(
+            before,
+            target,
+            env,
+            load_config(target, env),
+            scope=scope,
+            extra_cas=extra,
+            remove_trusted_host=remove_trusted_host,
+        )
+        # verify with the environment pip will have once the user unsets what overrides it
+        verify_env = scrubbed(env, the_plan.env_to_unset)
         for action in the_plan.actions:
             data = the_plan.contents[action.path]
             if data is None:
@@ -602,7 +613,7 @@ def repair(
         record = tx.commit()
     ok = _done(the_plan, after)
     message = (
-        "repaired: pip verifies every index"
+        ("repaired: pip verifies every index" if record.changes else _ALREADY)
         if ok
         else (
             "repaired the config; unset the variables listed to finish"
@@ -612,15 +623,18 @@ def repair(
     )
     return RepairResult(
         ok,
-        True,
+        bool(record.changes),
         the_plan.actions,
         after,
         _left_to_do(the_plan, after),
         the_plan.env_to_unset,
         False,
         message,
-        record.id,
+        record.id if record.changes else None,
     )
+
+
+_ALREADY = "nothing to change: pip already verifies"
 
 
 def _done(the_plan: Plan, report: Report) -> bool:
