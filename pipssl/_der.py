@@ -88,6 +88,12 @@ _EXT_AKI = "2.5.29.35"
 _EXT_AIA = "1.3.6.1.5.5.7.1.1"
 _AIA_OCSP = "1.3.6.1.5.5.7.48.1"
 _AIA_CA_ISSUERS = "1.3.6.1.5.5.7.48.2"
+_MAX_ARC_BYTES = 32
+
+
+def _shown(text: str) -> str:
+    """``text`` cut short for an error message: one line for a terminal, whatever the input."""
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _error(detail: str) -> CertificateError:
@@ -243,11 +249,18 @@ def _oid(data: bytes, start: int, end: int) -> str:
         raise _error("malformed object identifier")
     arcs: List[int] = []
     value = 0
+    size = 0
     for byte in data[start:end]:
         value = (value << 7) | (byte & 0x7F)
+        size += 1
+        if size > _MAX_ARC_BYTES:
+            # Found by fuzzing: a 1 MB arc made this loop quadratic (minutes) and str()
+            # refuses ints of over 4300 digits; real arcs, UUIDs included, fit in 19 bytes.
+            raise _error("object identifier arc too long")
         if not byte & 0x80:
             arcs.append(value)
             value = 0
+            size = 0
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(str(arc) for arc in head + arcs[1:])
@@ -314,7 +327,7 @@ def _time(data: bytes, tag: int, start: int, end: int) -> datetime:
     if tag == _UTC_TIME:
         # RFC 5280 §4.1.2.5.1: two-digit years 50-99 are 19xx, 00-49 are 20xx.
         if len(text) < 11:
-            raise _error(f"malformed UTCTime {text!r}")
+            raise _error(f"malformed UTCTime {_shown(repr(text))}")
         year = int(text[:2]) if text[:2].isdigit() else -1
         text = ("19" if year >= 50 else "20") + text
     elif tag != _GENERALIZED_TIME:
@@ -332,17 +345,17 @@ def _parse_time(text: str) -> datetime:
         offset = sign * timedelta(hours=int(body[-4:-2]), minutes=int(body[-2:]))
         body = body[:-5]
     else:
-        raise _error(f"validity time {text!r} has no time zone")
+        raise _error(f"validity time {_shown(repr(text))} has no time zone")
     body = body.split(".", 1)[0] if len(body) > 14 and body[14] == "." else body
     if len(body) not in (12, 14) or not body.isdigit():
-        raise _error(f"malformed validity time {text!r}")
+        raise _error(f"malformed validity time {_shown(repr(text))}")
     parts = [int(body[i : i + 2]) for i in range(4, len(body), 2)]
     second = parts[4] if len(parts) > 4 else 0
     try:
         moment = datetime(int(body[:4]), parts[0], parts[1], parts[2], parts[3], second)
         return (moment - offset).replace(tzinfo=timezone.utc)
     except (ValueError, OverflowError):
-        raise _error(f"impossible validity time {text!r}") from None
+        raise _error(f"impossible validity time {_shown(repr(text))}") from None
 
 
 def _general_names(
@@ -383,14 +396,14 @@ class _Extensions:
             oid_start, pos = _expect(data, ext_start, ext_end, _OID, "extension")
             oid = _oid(data, oid_start, pos)
             if oid in seen:
-                raise _error(f"extension {oid} appears twice")
+                raise _error(f"extension {_shown(oid)} appears twice")
             seen.add(oid)
             value_tag, value_start, value_end = _tlv(data, pos, ext_end)
             if value_tag == _BOOLEAN:  # critical flag; pipssl reads, never enforces
                 _boolean(data, value_start, value_end)
                 value_tag, value_start, value_end = _tlv(data, value_end, ext_end)
             if value_tag != _OCTET_STRING or value_end != ext_end:
-                raise _error(f"malformed extension {oid}")
+                raise _error(f"malformed extension {_shown(oid)}")
             self._one(oid, data, value_start, value_end)
 
     def _one(self, oid: str, data: bytes, start: int, end: int) -> None:
@@ -524,7 +537,9 @@ def _parse(data: bytes) -> Certificate:
     if tag == 0xA0:  # version [0] EXPLICIT, absent in v1 certificates
         version = _integer(data, *_only(data, start, stop, _INTEGER, "version"))
         if version not in (0, 1, 2):
-            raise _error(f"unknown version {version}")
+            # Bounded: str() of a fuzzed 2 KB INTEGER raised ValueError (over 4300 digits).
+            shown = version if abs(version) < 2**32 else "(out of range)"
+            raise _error(f"unknown version {shown}")
         tag, start, stop = next(fields, missing)
     if tag != _INTEGER:
         raise _error("missing serial number")
