@@ -179,10 +179,26 @@ def select_proxy(
         for name in (f"{scheme}_proxy", "all_proxy"):
             if name in lowered and lowered[name][1].strip():
                 key, value = lowered[name]
-                return Proxy(value.strip(), f"environment variable {key}")
+                return _checked(Proxy(value.strip(), f"environment variable {key}"))
     if pip_proxy:
-        return Proxy(pip_proxy, "pip option proxy")
+        return _checked(Proxy(pip_proxy, "pip option proxy"))
     return None
+
+
+def _checked(proxy: Proxy) -> Proxy:
+    """Refuse a proxy URL pip could not use either: no host, or a port out of range."""
+    parts = urlsplit(proxy.url if "://" in proxy.url else "http://" + proxy.url)
+    problem = "" if parts.hostname else "has no host name"
+    try:
+        _port = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError:
+        problem = "has an invalid port"
+    if problem:
+        raise UsageError(
+            f"{proxy.origin}: proxy URL {proxy.display!r} {problem}",
+            hint="set it to http://host:port (with user:password@ if the proxy needs it)",
+        )
+    return proxy
 
 
 class _Tap:
