@@ -42,6 +42,7 @@ __all__ = [
     "Lock",
     "Record",
     "Transaction",
+    "busy_since",
     "last_record",
     "recover",
     "state_dir",
@@ -322,9 +323,7 @@ class Transaction:
     def __init__(self, state: Path, *, label: str, timeout: float = 30.0) -> None:
         self.state = Path(state)
         self.label = redact(label)
-        self.id = "{}-{}".format(
-            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ"), secrets.token_hex(3)
-        )
+        self.id = f"{_stamp(datetime.now(timezone.utc))}-{secrets.token_hex(3)}"
         self._lock = Lock(self.state, timeout=timeout)
         self._changes: Dict[str, Change] = {}
         self._open = False
@@ -574,19 +573,25 @@ def recover(state: Path) -> Tuple[Record, ...]:
     records = _load(state)
     pending = [r for r in records if r.pending]
     for record in pending:
+        # Check every file first, as undo does: all of them are put back, or none.
+        todo = []
         for change in reversed(record.changes):
             current = _current_sha(change.path)
-            if current != change.before_sha256:
-                if current != change.after_sha256 and current not in change.written:
-                    raise PipsslError(
-                        f"a pipssl repair or undo was interrupted while changing {change.path},"
-                        " and the file was edited since; pipssl will not overwrite it",
-                        reference="changed-since",
-                        hint=f"Compare it with the backup {change.backup} and fix it by hand,"
-                        f" then move {state / JOURNAL_NAME} away.",
-                    )
-                _restore(change, _backup_bytes(change))
-                _faults.point(f"{os.path.basename(change.path)}: restored by recovery")
+            if current == change.before_sha256:
+                continue
+            if current != change.after_sha256 and current not in change.written:
+                raise PipsslError(
+                    f"a pipssl repair or undo was interrupted while changing {change.path},"
+                    " and the file was edited since; pipssl will not overwrite it",
+                    reference="changed-since",
+                    hint=f"Compare it with the backup {change.backup} and fix it by hand,"
+                    f" then move {state / JOURNAL_NAME} away.",
+                )
+            todo.append((change, _backup_bytes(change)))
+        for change, old in todo:
+            _restore(change, old)
+            _faults.point(f"{os.path.basename(change.path)}: restored by recovery")
+        for change in record.changes:
             for temp in leftover_temps(change.path):
                 _unlink_quietly(temp)
         records = [r for r in records if r.id != record.id]
@@ -628,6 +633,25 @@ def last_record(state: Path) -> Optional[Record]:
     _private_dir(state)
     records = _load(state)
     return records[-1] if records else None
+
+
+def busy_since(state: Path, started: datetime) -> bool:
+    """Whether another pipssl run changed things since ``started``, or is changing them.
+
+    True when the newest record is pending (a transaction running now, or one that was
+    killed) or was committed after ``started``; a repair then plans again under the lock
+    instead of trusting what it saw before.
+
+    Raises:
+        PipsslError: ``unsafe-state-dir`` or ``journal-corrupt``.
+    """
+    last = last_record(state)
+    return last is not None and (last.pending or last.id >= _stamp(started))
+
+
+def _stamp(when: datetime) -> str:
+    """A record id's sortable prefix."""
+    return when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def undo_last(state: Path, *, timeout: float = 30.0) -> Record:

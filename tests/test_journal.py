@@ -548,3 +548,47 @@ def test_concurrent_transactions_serialize(state: Path, files: Path) -> None:
     with pytest.raises(PipsslError) as info:
         undo_last(state)
     assert info.value.reference == "nothing-to-undo"
+
+
+def _interrupted(state: Path, files: Path) -> Tuple[Path, Path]:
+    """A transaction that wrote two files and died before committing (its pending
+    record is on disk, its lock is gone)."""
+    a, b = files / "a.conf", files / "b.pem"
+    a.write_bytes(b"a0")
+    tx = Transaction(state, label="killed")
+    tx.__enter__()
+    tx.write(a, b"a1")
+    tx.write(b, b"b1")
+    tx._lock.release()  # what the kernel does when the process dies
+    return a, b
+
+
+def test_an_interrupted_transaction_is_rolled_back_by_the_next(state: Path, files: Path) -> None:
+    a, b = _interrupted(state, files)
+    (pending,) = journal(state)
+    assert pending["pending"] is True and len(pending["changes"]) == 2
+    (state / "backups" / "20000101T000000000000Z-abcdef").mkdir()  # an orphan
+    with Transaction(state, label="next") as tx:
+        assert a.read_bytes() == b"a0" and not b.exists()
+        tx.write(a, b"a2")
+    assert [r["label"] for r in journal(state)] == ["next"]
+    assert [p.name for p in (state / "backups").iterdir()] == [journal(state)[0]["id"]]
+
+
+def test_undo_finishes_an_interrupted_transaction(state: Path, files: Path) -> None:
+    a, b = _interrupted(state, files)
+    assert undo_last(state).pending
+    assert a.read_bytes() == b"a0" and not b.exists()
+    assert not (state / "journal.json").exists()
+
+
+def test_recovery_never_overwrites_a_later_edit(state: Path, files: Path) -> None:
+    a, b = _interrupted(state, files)
+    a.write_bytes(b"the user's edit after the crash")
+    entries = journal(state)
+    with pytest.raises(PipsslError) as info:
+        Transaction(state, label="next").__enter__()
+    assert info.value.reference == "changed-since" and str(a) in str(info.value)
+    assert a.read_bytes() == b"the user's edit after the crash"
+    assert b.read_bytes() == b"b1"  # all or nothing: b is not rolled back alone
+    assert journal(state) == entries
