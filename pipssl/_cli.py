@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 from . import __version__
+from ._redact import redact
 from ._report import render_findings
 from .errors import PipsslError, UsageError
 
@@ -25,8 +26,11 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        # The same first line as every other pipssl error, so one pattern matches them all;
+        # the usage would push it down, so point at --help instead.
+        self.exit(
+            EXIT_USAGE, f"pipssl: error: {redact(message)}\nhint: see `{self.prog} --help`\n"
+        )
 
 
 def _timeout(text: str) -> float:
@@ -95,8 +99,31 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--remove-trusted-host",
         action="store_true",
-        help="with --yes: also remove trusted-host entries once pip verifies",
+        help="with --yes: also remove trusted-host entries once pip verifies (and, with "
+        "--for, replace conda's ssl_verify: false or poetry's cert = false)",
     )
+    parser.add_argument(
+        "--for",
+        dest="clients_for",
+        action="append",
+        default=[],
+        type=_clients,
+        metavar="TOOLS",
+        help="also point these installers at pipssl's bundle: uv, poetry, conda, requests "
+        "(comma-separated; repeatable)",
+    )
+
+
+def _clients(text: str) -> List[str]:
+    from .clients import CLIENTS
+
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in CLIENTS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(
+            f"--for {text!r}: choose from {', '.join(CLIENTS)} (comma-separated)"
+        )
+    return names
 
 
 def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
@@ -121,7 +148,9 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "repair",
         help="fix what is safe to fix, then verify",
         description="Write pipssl's own CA bundle (certifi + OS store + the CAs you name) "
-        "and point pip's cert at it; verify; roll back if pip still fails. Never turns "
+        "and point pip's cert at it (and, with --for, uv, poetry, conda or requests: "
+        "poetry's certificates.<source>.cert, conda's ssl_verify, or the variable printed "
+        "for uv and requests); verify; roll back if it still fails. Never turns "
         "verification off. Exit 0 when pip verifies, 1 when something is left to do.",
     )
     _common(repair)
@@ -140,10 +169,13 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     )
     run = commands.add_parser(
         "run",
-        help="run pip; on a TLS failure diagnose, repair if allowed, retry once",
-        description="Run `pip ARGS` with this interpreter. If it fails on TLS: diagnose, "
-        "repair (asking first, or with --yes), and retry once with the variables that "
-        "override pip's config removed.",
+        help="run pip (or uv, poetry, conda); on a TLS failure diagnose, repair if "
+        "allowed, retry once",
+        description="Run `pip ARGS` with this interpreter, or `uv ARGS`, `poetry ARGS`, "
+        "`conda ARGS` with the variables that point them at pipssl's bundle. If it fails "
+        "on TLS: diagnose, repair (asking first, or with --yes; for uv, poetry and conda "
+        "as with --for), and retry once with the variables that override the config "
+        "removed and those the tool needs set.",
     )
     run.add_argument(
         "--python", metavar="PATH", help="the interpreter whose pip to run (default: this one)"
@@ -157,7 +189,10 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     )
     _repair_options(run)
     run.add_argument(
-        "pip", nargs=argparse.REMAINDER, metavar="-- pip ARGS", help="the pip command line"
+        "pip",
+        nargs=argparse.REMAINDER,
+        metavar="-- pip ARGS",
+        help="the pip (or uv, poetry, conda) command line",
     )
     _wheelhouse_parser(commands)
     return parser
@@ -281,6 +316,7 @@ def _repair_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         "python": args.python,
         "timeout": args.timeout,
         "label": _again(args),
+        "clients_for": list(dict.fromkeys(c for group in args.clients_for for c in group)),
     }
 
 
@@ -349,26 +385,37 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .repairing import repair
-    from .runpip import failed_on_tls, index_args, pip_argv, run_pip, scrubbed
+    from .repairing import client_env, repair
+    from .runpip import failed_on_tls, index_args, pip_argv, run_pip, scrubbed, tool_of
 
     python = args.python or sys.executable
     pip_args = args.pip[1:] if args.pip[:1] == ["--"] else args.pip
-    argv = pip_argv(python, pip_args)
+    tool = tool_of(pip_args)
+    kwargs = _repair_kwargs(args)
+    env: Dict[str, str] = dict(os.environ)
+    if tool == "pip":
+        argv = pip_argv(python, pip_args)
+        kwargs["index_urls"] = index_args(argv) or None
+    else:
+        argv = list(pip_args)
+        kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], tool]))
+        kwargs["index_urls"] = index_args(argv) or _tool_indexes(tool) or None
+        added = client_env(tool, scope=args.scope, python=args.python)
+        if added:
+            _err(f"pipssl: running {tool} with {_assignments(added)}")
+            env.update(added)
 
     def echo(line: str) -> None:
         sys.stdout.write(line)
         sys.stdout.flush()
 
-    code, output = run_pip(argv, os.environ, echo=echo)
+    code, output = run_pip(argv, env, echo=echo)
     if not failed_on_tls(code, output):
         return code
-    _err("\npipssl: pip failed on TLS; diagnosing ...")
-    kwargs = _repair_kwargs(args)
-    kwargs["index_urls"] = index_args(argv) or None
+    _err(f"\npipssl: {tool} failed on TLS; diagnosing ...")
     preview = repair(dry_run=True, **kwargs)
     again = _again(args)
-    if not preview.actions and not preview.env_to_unset:
+    if not preview.actions and not preview.env_to_unset and not preview.env_to_set:
         _err(_plan_text(preview))
         return code
     if preview.actions:
@@ -378,12 +425,28 @@ def _run(args: argparse.Namespace) -> int:
         _err(_plan_text(result))
         if not result.changed:
             return code
-        unset = result.env_to_unset
+        unset, to_set = result.env_to_unset, result.env_to_set
     else:
-        unset = preview.env_to_unset
-    _err("pipssl: retrying once" + (f" without {', '.join(unset)}" if unset else "") + "\n")
-    code, _output = run_pip(argv, scrubbed(os.environ, unset), echo=echo)
+        unset, to_set = preview.env_to_unset, preview.env_to_set
+    retry = {**scrubbed(env, unset), **dict(to_set)}
+    how = [f"without {', '.join(unset)}"] if unset else []
+    how += [f"with {_assignments(dict(to_set))}"] if to_set else []
+    _err("pipssl: retrying once" + (" " + " and ".join(how) if how else "") + "\n")
+    code, _output = run_pip(argv, retry, echo=echo)
     return code
+
+
+def _assignments(values: Dict[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in values.items())
+
+
+def _tool_indexes(tool: str) -> List[str]:
+    """The indexes a poetry project uses (its sources), for the diagnosis of a failure."""
+    if tool != "poetry":
+        return []
+    from .clients import poetry_source_urls
+
+    return poetry_source_urls(os.environ, sys.platform, os.getcwd())
 
 
 def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") -> int:
@@ -410,9 +473,10 @@ def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") ->
     try:
         return handlers[args.command](args)
     except PipsslError as exc:
-        sys.stderr.write(f"pipssl: error: {exc}\n")
+        # Messages name the URLs and paths given; a password in one must not reach a log.
+        sys.stderr.write(f"pipssl: error: {redact(str(exc))}\n")
         if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+            sys.stderr.write(f"hint: {redact(exc.hint)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("pipssl: interrupted\n")

@@ -79,6 +79,8 @@ class Report:
         findings: what was found, most important first.
         targets: one result per probed index URL.
         actions: what was changed (empty for a diagnosis).
+        clients: the other installers found here, each with what it verifies with and
+            its result per index (see :mod:`pipssl.clients`).
     """
 
     python: Dict[str, Any]
@@ -86,6 +88,7 @@ class Report:
     findings: Tuple[Finding, ...] = ()
     targets: Tuple[TargetResult, ...] = ()
     actions: Tuple[Dict[str, Any], ...] = field(default_factory=tuple)
+    clients: Tuple[Dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -105,6 +108,7 @@ class Report:
             "findings": [asdict(f) for f in self.findings],
             "targets": [asdict(t) for t in self.targets],
             "actions": list(self.actions),
+            "clients": list(self.clients),
         }
 
     def to_json(self) -> str:
@@ -124,6 +128,11 @@ class Report:
         for t in self.targets:
             state = "ok" if t.ok else f"FAILED at {t.stage}"
             lines.append(f"  {t.url}: {state} ({t.elapsed * 1000:.0f} ms)")
+        for client in self.clients:
+            lines.append("{} verifies with: {}".format(client["label"], client["trust"]))
+            for t in client["targets"]:
+                state = "ok" if t["ok"] else "FAILED at {}".format(t["stage"])
+                lines.append("  {}: {}".format(t["url"], state))
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")
             return "\n".join(lines)

@@ -90,10 +90,22 @@ try:
     out["certifi"] = {"where": certifi.where(), "version": certifi.__version__}
 except Exception:
     out["certifi"] = None
+modules = {}
+for name in ("requests",):
+    try:
+        from importlib import metadata as _md
+        if importlib.util.find_spec(name) is not None:
+            modules[name] = _md.version(name)
+    except Exception:
+        pass
+out["modules"] = modules
 out["record_checks"] = [c for c in (record_check("pip", "_vendor/certifi/cacert.pem"),
                                     record_check("certifi", "certifi/cacert.pem")) if c]
 sys.stdout.write(json.dumps(out))
 """
+
+
+_PROBE_KEYS = ("executable", "version", "prefix", "base_prefix", "platform", "ssl", "pip")
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ class Target:
         pip: ``None`` when pip is missing, else version, default index, certifi path.
         certifi: the standalone certifi, if installed there.
         record_checks: cacert.pem files compared with their wheel's RECORD.
+        modules: other HTTP clients importable there, with their versions (``requests``).
     """
 
     executable: str
@@ -119,6 +132,7 @@ class Target:
     pip: Optional[Dict[str, Any]]
     certifi: Optional[Dict[str, Any]] = None
     record_checks: List[Dict[str, Any]] = field(default_factory=list)
+    modules: Dict[str, str] = field(default_factory=dict)
 
     @property
     def version_info(self) -> tuple[int, ...]:
@@ -185,11 +199,15 @@ def inspect(
     try:
         data = json.loads(proc.stdout.decode("utf-8", "replace"))
     except ValueError:
+        data = None
+    # Any program can print JSON; only our probe prints an object with these keys.
+    if not isinstance(data, dict) or not all(key in data for key in _PROBE_KEYS):
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
         raise PipsslError(
             f"--python {exe}: it did not answer ({tail[0] if tail else proc.returncode})",
             reference="python-not-runnable",
-        ) from None
+            hint="give the path of a Python interpreter, e.g. the venv's bin/python",
+        )
     return Target(
         executable=data["executable"] or exe,
         version=data["version"],
@@ -200,4 +218,5 @@ def inspect(
         pip=data["pip"],
         certifi=data.get("certifi"),
         record_checks=list(data.get("record_checks") or []),
+        modules=dict(data.get("modules") or {}),
     )

@@ -47,6 +47,11 @@ CODES: Dict[str, tuple[str, str]] = {
     "pip-missing": (ERROR, "this Python has no pip"),
     "pip-too-old-for-truststore": (INFO, "this pip does not read the OS trust store"),
     "pip-known-bug": (ERROR, "a known bug of this pip version, with its workaround"),
+    "client-cannot-verify": (
+        ERROR,
+        "another installer here (uv, poetry, conda, requests) lacks the index's CA",
+    ),
+    "client-verify-disabled": (WARNING, "another installer here has certificate checks off"),
 }
 
 

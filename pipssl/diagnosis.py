@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from . import _platform, pipconfig, tls
+from . import _platform, clients, pipconfig, tls
 from ._report import Finding, Report, TargetResult
 from ._target import Target, inspect
 from .checks import (
@@ -120,9 +120,11 @@ def diagnose_target(
     index_urls: Optional[Sequence[str]] = None,
     timeout: float = DEFAULT_TIMEOUT,
     now: Optional[datetime] = None,
+    cwd: Optional[str] = None,
 ) -> Report:
     """:func:`diagnose` for an interpreter already inspected (repair diagnoses the same
-    one before and after its changes; pip's config is read from disk each time)."""
+    one before and after its changes; pip's config is read from disk each time).
+    ``cwd`` is the project directory uv and poetry read their settings from."""
     now = now or datetime.now(timezone.utc)
     config = load_config(target, env)
     urls = urls_to_check(target, config, index_urls)
@@ -177,6 +179,16 @@ def diagnose_target(
                     error=result.error,
                 )
             )
+    client_reports: List[Dict[str, Any]] = []
+    if _have_ssl():
+        client_reports, found = clients.check(
+            clients.detect(target, env, cwd=cwd),
+            urls,
+            env,
+            os_store_pem=os_store.pem,
+            timeout=timeout,
+        )
+        findings += found
     return Report(
         python={
             "executable": target.executable,
@@ -204,6 +216,7 @@ def diagnose_target(
         },
         findings=tuple(_ordered(findings)),
         targets=tuple(results),
+        clients=tuple(client_reports),
     )
 
 

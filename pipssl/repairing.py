@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _platform, cabundle, confedit, journal, pipconfig, tls
+from . import _platform, cabundle, clients, confedit, journal, pipconfig, tls
 from ._der import Certificate, parse_certificate
 from ._report import Finding, Report
 from ._target import Target, inspect
@@ -116,6 +117,8 @@ class Plan:
     manual: Tuple[Finding, ...]
     env_to_unset: Tuple[str, ...]
     contents: Dict[str, Optional[bytes]] = field(default_factory=dict, repr=False)
+    env_to_set: Tuple[Tuple[str, str], ...] = ()  # for clients that read only a variable
+    clients: Tuple[str, ...] = ()  # the other installers asked for (--for)
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class RepairResult:
     rolled_back: bool
     message: str
     record: Optional[str] = None
+    env_to_set: Tuple[Tuple[str, str], ...] = ()
 
     def to_dict(self) -> Dict[str, object]:
         from dataclasses import asdict
@@ -156,6 +160,7 @@ class RepairResult:
             "actions": [a.to_dict() for a in self.actions],
             "findings": [asdict(f) for f in self.findings],
             "env_to_unset": list(self.env_to_unset),
+            "env_to_set": dict(self.env_to_set),
             "verification": self.verification.to_dict() if self.verification else None,
         }
 
@@ -164,7 +169,39 @@ class RepairResult:
 
 
 def bundle_path(scope: str, target: Target, environ: Mapping[str, str]) -> str:
-    """pipssl's own bundle for ``scope``: a file no other tool writes."""
+    """pipssl's own bundle for ``scope``: a file no other tool writes.
+
+    Raises:
+        PipsslError: ``unsafe-bundle-path`` when that file, or its ``pipssl`` directory,
+            exists as a symbolic link or as something other than a regular file/directory.
+    """
+    path = _bundle_location(scope, target, environ)
+    _refuse_planted(os.path.dirname(path), stat.S_ISDIR, "a directory")
+    _refuse_planted(path, stat.S_ISREG, "a regular file")
+    return path
+
+
+def _refuse_planted(path: str, kind_ok: Callable[[int], bool], kind: str) -> None:
+    """pipssl creates its bundle and the directory holding it: a link there was put by
+    someone else, and writing through it would replace a file pipssl does not own."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return  # missing: pipssl creates it; unreadable: writing it reports that
+    if stat.S_ISLNK(info.st_mode):
+        why = f"it is a symbolic link to {os.readlink(path)}"
+    elif not kind_ok(info.st_mode):
+        why = f"it is not {kind}"
+    else:
+        return
+    raise PipsslError(
+        f"refusing to write pipssl's CA bundle at {path}: {why}",
+        reference="unsafe-bundle-path",
+        hint="Remove it (pipssl creates it itself), then run repair again.",
+    )
+
+
+def _bundle_location(scope: str, target: Target, environ: Mapping[str, str]) -> str:
     platform = target.platform
     if scope == "site":
         return os.path.join(target.prefix, "share", "pipssl", BUNDLE_NAME)
@@ -210,6 +247,13 @@ def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tupl
             return "env", env_file
         scope = "site" if target.prefix != target.base_prefix else "user"
     if scope == "user" and not files.get("user"):
+        if env_file and os.path.isdir(env_file):
+            # pip reads nothing from a directory, yet it still skips the user files.
+            raise UsageError(
+                f"PIP_CONFIG_FILE={env_file} is a directory: pip reads no config from it "
+                "and skips the user config files",
+                hint="point PIP_CONFIG_FILE at a file (or unset it), then run repair again",
+            )
         raise UsageError(
             f"--scope user: pip does not read user config files here "
             f"(PIP_CONFIG_FILE={env_file} exists)",
@@ -374,9 +418,12 @@ def plan(
     scope: str = "auto",
     extra_cas: Sequence[Tuple[Certificate, str]] = (),
     remove_trusted_host: bool = False,
+    clients_for: Sequence[str] = (),
+    cwd: Optional[str] = None,
 ) -> Plan:
     """Turn a diagnosis (and the pip config it was made with) into the list of changes
-    that would fix it safely."""
+    that would fix it safely; ``clients_for`` (uv, poetry, conda, requests) are pointed
+    at the same bundle (see :func:`pipssl.clients.plan_client`)."""
     kind, config_file = choose_scope(scope, target, environ)
     codes = {f.code for f in report.findings} & FIXABLE
     if not extra_cas:
@@ -393,17 +440,33 @@ def plan(
         """The file as the plan leaves it so far (several actions may edit one file)."""
         return contents[path] if path in contents else _read(path)
 
-    def change(kind_: str, path: str, scope_: str, new: Optional[bytes], detail: str) -> None:
+    def change(
+        kind_: str,
+        path: str,
+        scope_: str,
+        new: Optional[bytes],
+        detail: str,
+        answers_: Tuple[str, ...] = answers,
+    ) -> None:
         old = planned(path)
         if old == new:
             return
         contents[path] = new
-        actions.append(Action(kind_, path, scope_, answers, _sha256(old), _sha256(new), detail))
+        actions.append(Action(kind_, path, scope_, answers_, _sha256(old), _sha256(new), detail))
 
     wanted = bool(answers) or bool(extra_cas)
     cert = config.get("cert")
     if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
         wanted = True  # keep our own bundle up to date once it is in use
+    if clients_for and not wanted:
+        change(
+            "write-bundle",
+            bundle,
+            kind,
+            build_bundle(target, environ, extra_cas),
+            f"pipssl's CA bundle ({len(extra_cas)} named CA(s) + certifi + OS store)",
+            (),
+        )
     if wanted:
         change(
             "write-bundle",
@@ -450,8 +513,24 @@ def plan(
                         f"run repair with --scope {value.kind}, or remove that line",
                     )
                 )
+    env_to_set: List[Tuple[str, str]] = []
+    for client in clients_for:
+        client_plan = clients.plan_client(
+            client,
+            bundle,
+            target,
+            environ,
+            read=planned,
+            cwd=cwd,
+            allow_insecure_fix=remove_trusted_host,
+        )
+        for path, data, kind_, detail in client_plan.edits:
+            change(kind_, path, client, data, detail, ())
+        env_to_set += client_plan.env_to_set
+        env_to_unset += client_plan.env_to_unset
+        manual += client_plan.manual
     for name in ENV_BUNDLES:
-        if environ.get(name):
+        if environ.get(name) and environ[name] != bundle:
             env_to_unset.append(name)
     if remove_trusted_host:
         for value in config.get_all("trusted-host"):
@@ -475,8 +554,10 @@ def plan(
         config_file,
         tuple(actions),
         tuple(manual),
-        tuple(dict.fromkeys(env_to_unset)),
+        tuple(n for n in dict.fromkeys(env_to_unset) if n not in dict(env_to_set)),
         contents,
+        tuple(dict(env_to_set).items()),
+        tuple(clients_for),
     )
 
 
@@ -494,8 +575,17 @@ def _precedence(kind: str) -> int:
 # --- applying -----------------------------------------------------------------------------
 
 
-def _tls_failures(report: Report) -> List[str]:
-    return [t.url for t in report.targets if not t.ok and t.stage != "http"]
+def _tls_failures(report: Report, clients_for: Sequence[str] = ()) -> List[str]:
+    """Indexes pip (and each client asked for) still cannot reach over TLS."""
+    failing = [t.url for t in report.targets if not t.ok and t.stage != "http"]
+    for client in report.clients:
+        if client["client"] in clients_for:
+            failing += [
+                "{} ({})".format(t["url"], client["label"])
+                for t in client["targets"]
+                if not t["ok"] and t["stage"] != "http"
+            ]
+    return failing
 
 
 def repair(
@@ -511,6 +601,8 @@ def repair(
     environ: Optional[Mapping[str, str]] = None,
     label: str = "pipssl repair",
     lock_timeout: float = 30.0,
+    clients_for: Sequence[str] = (),
+    cwd: Optional[str] = None,
 ) -> RepairResult:
     """Diagnose, then fix what is safe to fix, verify, and keep the changes only if pip
     now verifies.  Never prompts, never prints.
@@ -528,6 +620,9 @@ def repair(
         environ: the environment pip runs with (default: ``os.environ``).
         label: what the journal calls this repair (``undo`` shows it).
         lock_timeout: seconds to wait for another repair to finish.
+        clients_for: other installers to point at the same bundle (``uv``, ``poetry``,
+            ``conda``, ``requests``); the changes stay only if each then verifies.
+        cwd: the project directory uv and poetry read (default: the current one).
 
     Returns:
         A :class:`RepairResult`.
@@ -542,7 +637,7 @@ def repair(
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     target = inspect(python, env=env)
-    before = diagnose_target(target, env, index_urls=index_urls, timeout=timeout)
+    before = diagnose_target(target, env, index_urls=index_urls, timeout=timeout, cwd=cwd)
     config = load_config(target, env)
     urls = urls_to_check(target, config, index_urls)
     extra = named + _accepted_cas(accept_ca, urls, env, config, timeout, now)
@@ -554,8 +649,14 @@ def repair(
         scope=scope,
         extra_cas=extra,
         remove_trusted_host=remove_trusted_host,
+        clients_for=clients_for,
+        cwd=cwd,
     )
-    if dry_run or not the_plan.actions:
+    state = journal.state_dir(env)
+    # Nothing to write and nobody else writing: done.  But a repair killed half-way, or
+    # one that committed while this one was diagnosing, means the verdict above may be
+    # stale: decide again under the lock.
+    if dry_run or (not the_plan.actions and not journal.busy_since(state, now)):
         verification = None if dry_run else before
         ok = not dry_run and _done(the_plan, before)
         message = (
@@ -563,7 +664,9 @@ def repair(
             if dry_run
             else _ALREADY
             if ok
-            else "nothing pipssl can change safely; see what is left to do"
+            else _SET_ENV
+            if the_plan.env_to_set and not the_plan.actions
+            else _NOTHING_SAFE
         )
         return RepairResult(
             ok,
@@ -574,8 +677,8 @@ def repair(
             the_plan.env_to_unset,
             False,
             message,
+            env_to_set=the_plan.env_to_set,
         )
-    state = journal.state_dir(env)
     with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
         # Another repair may have changed the files while this one was diagnosing: plan
         # again from the files as they are now, under the lock, so its work is kept.
@@ -587,18 +690,23 @@ def repair(
             scope=scope,
             extra_cas=extra,
             remove_trusted_host=remove_trusted_host,
+            clients_for=clients_for,
+            cwd=cwd,
         )
         # verify with the environment pip will have once the user unsets what overrides it
-        verify_env = scrubbed(env, the_plan.env_to_unset)
+        # ... and sets what the clients read their bundle from
+        verify_env = {**scrubbed(env, the_plan.env_to_unset), **dict(the_plan.env_to_set)}
         for action in the_plan.actions:
             data = the_plan.contents[action.path]
             if data is None:
                 tx.remove(action.path)
             else:
                 tx.write(action.path, data, mode=0o644 if action.kind == "write-bundle" else None)
-        after = diagnose_target(target, verify_env, index_urls=index_urls, timeout=timeout)
-        failing = _tls_failures(after)
-        if failing:
+        after = diagnose_target(
+            target, verify_env, index_urls=index_urls, timeout=timeout, cwd=cwd
+        )
+        failing = _tls_failures(after, the_plan.clients)
+        if failing and the_plan.actions:
             tx.rollback()
             return RepairResult(
                 False,
@@ -608,7 +716,8 @@ def repair(
                 _left_to_do(the_plan, after),
                 the_plan.env_to_unset,
                 True,
-                "rolled back: pip still cannot verify " + ", ".join(failing),
+                "rolled back: still cannot verify " + ", ".join(failing),
+                env_to_set=the_plan.env_to_set,
             )
         record = tx.commit()
     ok = _done(the_plan, after)
@@ -617,8 +726,12 @@ def repair(
         if ok
         else (
             "repaired the config; unset the variables listed to finish"
-            if the_plan.env_to_unset
+            if the_plan.env_to_unset and not the_plan.env_to_set
+            else _SET_ENV
+            if the_plan.env_to_set
             else "repaired what is safe; some problems need you"
+            if record.changes
+            else _NOTHING_SAFE
         )
     )
     return RepairResult(
@@ -631,21 +744,41 @@ def repair(
         False,
         message,
         record.id if record.changes else None,
+        the_plan.env_to_set,
     )
 
 
 _ALREADY = "nothing to change: pip already verifies"
+_NOTHING_SAFE = "nothing pipssl can change safely; see what is left to do"
+#: Which of the clients read pipssl's bundle from each variable repair asks to set.
+_READERS = {"SSL_CERT_FILE": ("uv",), "REQUESTS_CA_BUNDLE": ("requests", "poetry")}
+_SET_ENV = "set (and unset) the variables listed to finish: a program cannot change your shell"
 
 
 def _done(the_plan: Plan, report: Report) -> bool:
     """pip verifies every index, with nothing left for the user (an env var to unset, a
     trusted-host that still switches checks off, a problem only they can fix)."""
     return (
-        report.ok
-        and not _tls_failures(report)
+        _ok_for(report, the_plan.clients)
+        and not _tls_failures(report, the_plan.clients)
         and not the_plan.env_to_unset
+        and not the_plan.env_to_set
         and not _pending(the_plan, report)
         and not any(f.code == "insecure-trusted-host" for f in report.findings)
+    )
+
+
+def _client_of(finding: Finding) -> Optional[str]:
+    """The installer a client finding is about (its target is ``uv``, ``poetry source X``)."""
+    if finding.code.startswith("client-"):
+        return finding.target.split()[0]
+    return None
+
+
+def _ok_for(report: Report, clients_for: Sequence[str]) -> bool:
+    """No error, but those about installers the repair was not asked to fix."""
+    return not any(
+        f.severity == "error" and _client_of(f) in (None, *clients_for) for f in report.findings
     )
 
 
@@ -662,13 +795,27 @@ def _pending(the_plan: Plan, report: Report) -> List[Finding]:
 def _left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
     out = _pending(the_plan, report)
     for name in the_plan.env_to_unset:
+        what = "pip's config" if name.startswith("PIP_") or name in ENV_BUNDLES else "it"
         out.append(
             Finding.make(
                 "env-shadows-config",
                 name,
-                f"{name} overrides pip's config; a program cannot unset it in your shell",
+                f"{name} overrides {what}; a program cannot unset it in your shell",
                 "unset it in the shell (and in any profile file that sets it)",
                 f"unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell",
+            )
+        )
+    for name, value in the_plan.env_to_set:
+        readers = [c for c in the_plan.clients if c in _READERS.get(name, ())]
+        out.append(
+            Finding.make(
+                "client-cannot-verify",
+                " ".join(readers) or name,
+                f"{' and '.join(readers)} read(s) pipssl's bundle from {name} only; a program "
+                "cannot set it in your shell",
+                "set it in the shell (and in your profile file), or run the tool through "
+                f"pipssl run -- {readers[0] if readers else 'TOOL'} ...",
+                clients.shell_lines(name, value),
             )
         )
     seen = {(f.code, f.target) for f in out}
@@ -681,6 +828,8 @@ def _left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
         if (f.severity == "error" or f.code == "insecure-trusted-host")
         and (f.code, f.target) not in seen
         and f.code not in answered
+        # the installers asked for are answered by the plan's edits and variables
+        and not (f.code == "client-cannot-verify" and _client_of(f) in the_plan.clients)
     ]
     return tuple(out)
 
@@ -707,8 +856,50 @@ def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:
     """Restore exactly what the last repair changed.
 
     Raises:
-        PipsslError: nothing to undo, or a file changed since (then nothing is restored).
+        PipsslError: ``nothing-to-undo`` (and then nothing is created), ``changed-since``
+            (a file changed since; nothing is restored), ``journal-corrupt``,
+            ``unsafe-state-dir``, ``locked``.
     """
     env = dict(os.environ if environ is None else environ)
-    record = journal.undo_last(journal.state_dir(env))
+    state = journal.state_dir(env)
+    # Refuse before undo_last takes the lock: an undo that does nothing creates nothing.
+    if journal.last_record(state) is None:
+        raise PipsslError(
+            "nothing to undo: the pipssl journal has no repair left",
+            reference="nothing-to-undo",
+        )
+    record = journal.undo_last(state)
     return UndoResult(record.id, record.label, tuple(c.path for c in record.changes))
+
+
+def client_env(
+    client: str,
+    *,
+    scope: str = "auto",
+    python: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    cwd: Optional[str] = None,
+) -> Dict[str, str]:
+    """The variables ``client`` must see to use pipssl's bundle, once a repair wrote it
+    (``pipssl run -- uv ...`` gives them to its child).
+
+    Args:
+        client: ``uv``, ``poetry``, ``conda`` or ``requests``.
+        scope: as for :func:`repair`: whose bundle.
+        python: the interpreter whose scope decides (default: this one).
+        environ: the environment (default: ``os.environ``).
+        cwd: the project directory (poetry's sources).
+
+    Returns:
+        ``{name: bundle}``; empty when there is no bundle yet or the client needs none.
+
+    Raises:
+        PipsslError: a bad scope, or a client config file that cannot be read.
+    """
+    env: Dict[str, str] = dict(os.environ if environ is None else environ)
+    target = inspect(python, env=env)
+    kind, _config_file = choose_scope(scope, target, env)
+    bundle = bundle_path("user" if kind == "env" else kind, target, env)
+    if not os.path.isfile(bundle):
+        return {}
+    return dict(clients.plan_client(client, bundle, target, env, read=_read, cwd=cwd).env_to_set)

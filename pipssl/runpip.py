@@ -20,7 +20,10 @@ TLS_MARKERS = (
     "TLS CA certificate bundle",
     "SSLCertVerificationError",
     "WRONG_VERSION_NUMBER",
+    "invalid peer certificate",  # uv (rustls): "invalid peer certificate: UnknownIssuer"
 )
+#: Other installers ``pipssl run`` can drive (see :mod:`pipssl.clients`).
+TOOLS = ("uv", "poetry", "conda")
 
 
 def pip_argv(python: str, args: Sequence[str]) -> List[str]:
@@ -36,17 +39,36 @@ def pip_argv(python: str, args: Sequence[str]) -> List[str]:
         args = args[2:]
     if not args or os.path.basename(args[0]) not in ("pip", "pip3", "pip.exe", "pip3.exe"):
         raise UsageError(
-            "run: give the pip command after --, e.g. pipssl run -- pip install requests"
+            "run: give the pip (or uv, poetry, conda) command after --, "
+            "e.g. pipssl run -- pip install requests"
         )
     return [python, "-m", "pip", *args[1:]]
 
 
+def tool_of(args: Sequence[str]) -> str:
+    """Which installer a ``run`` command line drives: ``pip`` or one of :data:`TOOLS`.
+
+    Raises:
+        UsageError: nothing after ``--``, or a command pipssl does not drive.
+    """
+    args = list(args[1:] if args[:1] == ["--"] else args)
+    name = os.path.basename(args[0]).lower() if args else ""
+    if name.endswith(".exe"):
+        name = name[: -len(".exe")]
+    if name in TOOLS:
+        return name
+    pip_argv("python", args)  # raises the usual message for anything else
+    return "pip"
+
+
 def index_args(args: Sequence[str]) -> List[str]:
-    """The index URLs a pip command line names (-i/--index-url, --extra-index-url)."""
+    """The index URLs a pip (or uv) command line names (-i/--index-url,
+    --extra-index-url; uv's --default-index and --index)."""
     urls: List[str] = []
     items = list(args)
     for i, arg in enumerate(items):
-        for flag in ("--index-url", "-i", "--extra-index-url"):
+        flags = ("--index-url", "-i", "--extra-index-url", "--default-index", "--index")
+        for flag in flags:
             if arg == flag and i + 1 < len(items):
                 urls.append(items[i + 1])
             elif arg.startswith(flag + "=") and flag.startswith("--"):

@@ -1,0 +1,54 @@
+"""Fixtures for the real uv, poetry and requests (tox env ``clients``).
+
+Every other tox env lacks these clients: each test module skips itself then, and this
+file imports none of them.  The clients never reach beyond loopback: their home, config
+and cache directories are the test's own, every proxy variable points at a closed
+loopback port (so any request for another host fails at once) and only loopback is
+exempt from it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+from bed.index import closed_port
+
+TOOL_ENV = {
+    "UV_PYTHON_DOWNLOADS": "never",
+    "UV_NO_CONFIG": "1",
+    "POETRY_KEYRING_ENABLED": "false",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    "POETRY_REQUESTS_MAX_RETRIES": "0",
+    "POETRY_VIRTUALENVS_IN_PROJECT": "true",
+    "POETRY_VIRTUALENVS_USE_POETRY_PYTHON": "true",
+    "POETRY_NO_INTERACTION": "1",
+}
+
+
+@pytest.fixture
+def tools_env(isolated_env: Any, tmp_path: Path, cert_world: Any) -> Iterator[Dict[str, str]]:
+    """The test's scrubbed environment for a user-scope repair, with the clients' dirs in
+    it, their caches in tmp, a dead proxy for anything but loopback, and an "OS store"
+    (SSL_CERT_FILE) of certifi's roots only: the intercepting CA is trusted nowhere."""
+    import certifi
+
+    os.environ.pop("PIP_CONFIG_FILE")
+    store = tmp_path / "os-store.pem"
+    store.write_bytes(Path(certifi.where()).read_bytes())
+    (tmp_path / "os-certs").mkdir()
+    os.environ["SSL_CERT_FILE"] = str(store)
+    os.environ["SSL_CERT_DIR"] = str(tmp_path / "os-certs")
+    os.environ["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
+    os.environ["POETRY_CACHE_DIR"] = str(tmp_path / "poetry-cache")
+    os.environ.update(TOOL_ENV)
+    dead = f"http://127.0.0.1:{closed_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        os.environ[name] = dead
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+    # the clients installed beside this interpreter (a tox env's bin) come first on PATH
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    yield dict(os.environ)
