@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from . import cabundle, clientconf, tls
+from . import cabundle, clientconf, confedit, tls
 from ._report import Finding, TargetResult
 from ._target import Target
 from .checks import cafile_problem
@@ -895,15 +895,6 @@ def plan_client(
     raise UsageError(f"--for {client!r}: choose from {', '.join(CLIENTS)}")
 
 
-def _decoded(path: str, data: Optional[bytes]) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8; pipssl will not edit it") from None
-
-
 def _blocked(client: str, setting: Setting, why: str, fix: str) -> Finding:
     return Finding.make(
         "client-verify-disabled" if "OFF" in why else "client-cannot-verify",
@@ -922,7 +913,7 @@ def _plan_poetry(ctx: _Context, bundle: str, read: Any, insecure_ok: bool) -> Cl
             return ClientPlan()
         return ClientPlan(env_to_set=(("REQUESTS_CA_BUNDLE", bundle),))
     path = os.path.join(poetry_config_dir(ctx.environ, ctx.platform), "config.toml")
-    text = _decoded(path, read(path))
+    text = confedit.decoded(path, read(path))
     unset: List[str] = []
     manual: List[Finding] = []
     changed: List[str] = []
@@ -993,7 +984,7 @@ def _plan_conda(ctx: _Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     f"remove ssl_verify from {setting.file}, then run pipssl repair --for conda",
                 )
             )
-    text = _decoded(path, read(path))
+    text = confedit.decoded(path, read(path))
     spot = clientconf.read_condarc(text, path, ("ssl_verify",)).get("ssl_verify")
     if spot is not None and spot.value is False and not insecure_ok:
         setting = Setting("ssl_verify", "false", f"conda config {path}", path)

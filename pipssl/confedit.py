@@ -63,6 +63,20 @@ class _Block:
     options: List[_Option] = field(default_factory=list)
 
 
+def decoded(path: str, data: Optional[bytes]) -> str:
+    """The text of a config file about to be edited ("" when it does not exist yet).
+
+    Raises:
+        ConfigError: the file is not UTF-8: pipssl does not guess an encoding to write.
+    """
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8; pipssl will not edit it") from None
+
+
 def set_value(
     text: str, section: str, key: str, value: str, *, source: str = "pip configuration"
 ) -> str:

@@ -398,17 +398,6 @@ def _read(path: str) -> Optional[bytes]:
         raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
 
 
-def _decode(path: str, data: Optional[bytes]) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PipsslError(
-            f"{path} is not UTF-8; pipssl will not edit it", reference="config-error"
-        ) from None
-
-
 def plan(
     report: Report,
     target: Target,
@@ -458,24 +447,17 @@ def plan(
     cert = config.get("cert")
     if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
         wanted = True  # keep our own bundle up to date once it is in use
-    if clients_for and not wanted:
+    if wanted or clients_for:
         change(
             "write-bundle",
             bundle,
             kind,
             build_bundle(target, environ, extra_cas),
             f"pipssl's CA bundle ({len(extra_cas)} named CA(s) + certifi + OS store)",
-            (),
+            answers if wanted else (),  # only the clients asked for it
         )
     if wanted:
-        change(
-            "write-bundle",
-            bundle,
-            kind,
-            build_bundle(target, environ, extra_cas),
-            f"pipssl's CA bundle ({len(extra_cas)} named CA(s) + certifi + OS store)",
-        )
-        text = _decode(config_file, planned(config_file))
+        text = confedit.decoded(config_file, planned(config_file))
         edited = confedit.set_value(text, "global", "cert", bundle)
         change(
             "set-cert", config_file, kind, edited.encode("utf-8"), f"cert = {bundle} in [global]"
@@ -494,7 +476,7 @@ def plan(
                 continue
             if cafile_problem(value.value.strip()) is not None:
                 path = value.file
-                text = _decode(path, planned(path))
+                text = confedit.decoded(path, planned(path))
                 new = confedit.remove_value(text, _section(value), value.name)
                 change(
                     "remove-cert",
@@ -538,7 +520,7 @@ def plan(
                 env_to_unset.append(value.name)
                 continue
             path = value.file
-            text = _decode(path, planned(path))
+            text = confedit.decoded(path, planned(path))
             for host in pipconfig.split_list(value.value):
                 text = confedit.remove_list_item(text, _section(value), value.name, host)
             change(

@@ -43,12 +43,15 @@ KEY = ec.generate_private_key(ec.SECP256R1())
 # --- a tiny DER writer, for the certificates cryptography's builder will not make
 
 
+def header(tag: int, length: int) -> bytes:
+    if length < 0x80:
+        return bytes([tag, length])
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size
+
+
 def tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + content
+    return header(tag, len(content)) + content
 
 
 def seq(*items: bytes) -> bytes:

@@ -47,6 +47,7 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from test_der import header, oid, seq, tlv
 
 from pipssl import _der
 from pipssl._der import (
@@ -81,35 +82,7 @@ UTC = dt.timezone.utc
 MESSAGE_LIMIT = 400  # an error is one line for a terminal, whatever the input held
 
 
-# --- a tiny DER writer and TLV tree, independent of the reader under test
-
-
-def header(tag: int, length: int) -> bytes:
-    if length < 0x80:
-        return bytes([tag, length])
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size
-
-
-def tlv(tag: int, content: bytes) -> bytes:
-    return header(tag, len(content)) + content
-
-
-def seq(*items: bytes) -> bytes:
-    return tlv(0x30, b"".join(items))
-
-
-def oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    body = bytearray()
-    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body += bytes(reversed(chunk))
-    return tlv(0x06, bytes(body))
+# --- a TLV tree over test_der's tiny DER writer, independent of the reader under test
 
 
 @dataclasses.dataclass
@@ -1099,8 +1072,8 @@ def conf_lines(draw: st.DrawFn) -> List[str]:
         min_size=1,
         max_size=4,
     )
-    for header in draw(by_name):
-        lines.append(header)
+    for section in draw(by_name):
+        lines.append(section)
         options = st.lists(
             st.sampled_from(CONF_OPTIONS),
             unique_by=lambda o: re.split("[=:]", o)[0].strip().lower(),
