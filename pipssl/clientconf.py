@@ -21,9 +21,10 @@ value changed.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .errors import ConfigError
 
@@ -31,7 +32,22 @@ Path_ = Tuple[str, ...]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9_:.+\-]+")
+# What a bare value may be (TOML 1.0's grammar, as tomllib checks it): the reader keeps the
+# text of numbers and dates, but it took any word (``a = foo``) for one (found by fuzzing).
+_TOML_NUMBER = re.compile(
+    r"0x[0-9A-Fa-f](_?[0-9A-Fa-f])*|0o[0-7](_?[0-7])*|0b[01](_?[01])*|[+-]?(inf|nan)"
+    r"|[+-]?(0|[1-9](_?[0-9])*)(\.[0-9](_?[0-9])*)?([eE][+-]?[0-9](_?[0-9])*)?"
+)
+_TOML_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+_TOML_OFFSET = r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+_TOML_DATETIME = re.compile(
+    rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})([Tt ]{_TOML_TIME}{_TOML_OFFSET}?)?|{_TOML_TIME}"
+)
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+# TOML allows no control character but tab and line endings (LF or CRLF) anywhere, not even
+# in a comment or a string; a lone CR is no line ending.  tomllib refuses them, and the
+# reader treated a lone CR as a newline, so it accepted files the clients refuse (fuzzing).
+_TOML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,12 @@ class _Toml:
         self.scalars: List[TomlScalar] = []
         self.headers: Dict[Path_, Tuple[int, bool]] = {}
         self.arrays: Dict[Path_, int] = {}
+        # TOML defines each table once: by a header, or by the dotted keys of one table,
+        # and an inline table or array is closed.  Without these sets the reader accepted
+        # [a.b] then [a] b.c = 1, and [a] b.c = 1 then [a.b], which the clients refuse
+        # (found by fuzzing).
+        self.dotted: Set[Path_] = set()  # tables made by dotted keys
+        self.closed: Set[Path_] = set()  # inline tables and arrays written as values
 
     def fail(self, why: str) -> ConfigError:
         line = self.s.count("\n", 0, self.i) + 1
@@ -125,11 +147,16 @@ class _Toml:
                 return tuple(parts)
             self.i += 1
 
+    def skip_first_newline(self, multi: bool) -> None:
+        """A multi-line string drops a newline right after its opening quotes: LF or CRLF
+        (only LF was dropped, so the value kept a CR: found by fuzzing)."""
+        if multi:
+            self.i += 1 if self.peek() == "\n" else 2 if self.peek(2) == "\r\n" else 0
+
     def basic_string(self) -> str:
         multi = self.peek(3) == '"""'
         self.i += 3 if multi else 1
-        if multi and self.peek() == "\n":
-            self.i += 1
+        self.skip_first_newline(multi)
         out: List[str] = []
         while True:
             c = self.peek()
@@ -173,8 +200,7 @@ class _Toml:
     def literal_string(self) -> str:
         multi = self.peek(3) == "'''"
         self.i += 3 if multi else 1
-        if multi and self.peek() == "\n":
-            self.i += 1
+        self.skip_first_newline(multi)
         close = "'''" if multi else "'"
         end = self.s.find(close, self.i)
         if end < 0 or (not multi and "\n" in self.s[self.i : end]):
@@ -212,10 +238,13 @@ class _Toml:
                 raise self.fail("a value was expected")
             self.i = m.end()
             # A date-time may hold one space between date and time.
-            m2 = re.match(r" [0-9]{2}:[0-9:.+\-Z]+", self.s[self.i :])
+            m2 = re.match(r" [0-9]{2}:[0-9:.+\-Zz]+", self.s[self.i :])
             if m2 and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", m.group()):
                 self.i += m2.end()
             text = self.s[start : self.i]
+            if not _is_bare_value(text):
+                self.i = start
+                raise self.fail("a value was expected (a string, number, date or boolean)")
             value = {"true": True, "false": False}.get(text, text)
         self.scalars.append(TomlScalar(path, value, start, self.i, inline))
         return value
@@ -248,7 +277,7 @@ class _Toml:
                 raise self.fail("'=' expected in an inline table")
             self.i += 1
             self.skip_ws()
-            self.assign(table, key, self.value((*path, *key), True))
+            self.assign(table, path, key, self.value((*path, *key), True))
             self.skip_ws()
             if self.peek() == "}":
                 self.i += 1
@@ -257,13 +286,23 @@ class _Toml:
                 raise self.fail("',' or '}' expected in an inline table")
             self.i += 1
 
-    def assign(self, table: Dict[str, Any], key: Path_, value: Any) -> None:
+    def is_closed(self, path: Path_) -> bool:
+        return any(path[:n] in self.closed for n in range(1, len(path) + 1))
+
+    def assign(self, table: Dict[str, Any], at: Path_, key: Path_, value: Any) -> None:
+        for n in range(1, len(key)):
+            dotted = (*at, *key[:n])
+            if dotted in self.headers or self.is_closed(dotted):
+                raise self.fail(f"{_shown(key)} adds to a table defined elsewhere")
+            self.dotted.add(dotted)
+        if isinstance(value, (list, dict)):
+            self.closed.add((*at, *key))
         for part in key[:-1]:
             table = table.setdefault(part, {})
             if not isinstance(table, dict):
-                raise self.fail(f"{'.'.join(key)} is defined twice")
+                raise self.fail(f"{_shown(key)} is defined twice")
         if key[-1] in table:
-            raise self.fail(f"{'.'.join(key)} is defined twice")
+            raise self.fail(f"{_shown(key)} is defined twice")
         table[key[-1]] = value
 
     def document(self) -> Dict[str, Any]:
@@ -289,7 +328,7 @@ class _Toml:
                 raise self.fail("'=' expected after a key")
             self.i += 1
             self.skip_ws()
-            self.assign(current, key, self.value((*prefix, *key), False))
+            self.assign(current, prefix, key, self.value((*prefix, *key), False))
             self.end_of_line()
 
     def open_table(
@@ -300,28 +339,50 @@ class _Toml:
         for part in path[:-1]:
             table = table.setdefault(part, {})
             real.append(part)
+            if self.is_closed(tuple(real)):
+                raise self.fail(f"[{_shown(path)}] reopens a value")
             if isinstance(table, list):
                 real.append(str(len(table) - 1))
                 table = table[-1]
             if not isinstance(table, dict):
-                raise self.fail(f"[{'.'.join(path)}] reopens a value")
+                raise self.fail(f"[{_shown(path)}] reopens a value")
         last = path[-1]
         if array:
             items = table.setdefault(last, [])
-            if not isinstance(items, list):
-                raise self.fail(f"[[{'.'.join(path)}]] reopens a table")
+            if not isinstance(items, list) or self.is_closed((*real, last)):
+                raise self.fail(f"[[{_shown(path)}]] reopens a table")
             items.append({})
             full = (*real, last, str(len(items) - 1))
             self.headers[full] = (self.i, True)
             return items[-1], full
         full = (*real, last)
-        if full in self.headers:
-            raise self.fail(f"[{'.'.join(path)}] is defined twice")
+        if full in self.headers or full in self.dotted or self.is_closed(full):
+            raise self.fail(f"[{_shown(path)}] is defined twice")
         self.headers[full] = (self.i, False)
         existing = table.setdefault(last, {})
         if not isinstance(existing, dict):
-            raise self.fail(f"[{'.'.join(path)}] reopens a value")
+            raise self.fail(f"[{_shown(path)}] reopens a value")
         return existing, full
+
+
+def _shown(path: Path_) -> str:
+    """A key for an error message: one line, and short, whatever the file holds."""
+    text = ".".join(toml_key(part) for part in path)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_bare_value(text: str) -> bool:
+    """A boolean, number, date or time, written as TOML allows."""
+    if text in ("true", "false") or _TOML_NUMBER.fullmatch(text):
+        return True
+    m = _TOML_DATETIME.fullmatch(text)
+    if not m or not m.group(1):
+        return bool(m)
+    try:
+        datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return False  # 2023-02-30
+    return True
 
 
 def read_toml(text: str, name: str = "the file") -> TomlDocument:
@@ -339,6 +400,10 @@ def read_toml(text: str, name: str = "the file") -> TomlDocument:
     """
     body = text[1:] if text.startswith("\ufeff") else text
     parser = _Toml(body, name)
+    control = _TOML_CONTROL.search(body)
+    if control:
+        parser.i = control.start()
+        raise parser.fail(f"a control character ({control.group()[0]!r}) outside an escape")
     data = parser.document()
     offset = len(text) - len(body)
     scalars = [
@@ -418,8 +483,9 @@ def set_toml_string(text: str, table: Path_, key: str, value: str, name: str) ->
     elif toml_get(doc.data, *table) is not None or _prefix_is_value(doc.data, table):
         raise _cannot(name, dotted, key, "the table is defined by dotted keys or inline")
     else:
-        sep = "" if not text or text.endswith(("\n", "\r")) else doc.eol
-        gap = doc.eol if text.strip() else ""
+        # a file holding only a BOM counts as empty (no blank first line: fuzzing)
+        sep = "" if text in ("", "\ufeff") or text.endswith(("\n", "\r")) else doc.eol
+        gap = doc.eol if text.lstrip("\ufeff").strip() else ""
         result = f"{text}{sep}{gap}[{dotted}]{doc.eol}{toml_key(key)} = {new}{doc.eol}"
     _check_toml_edit(doc, read_toml(result, name), full, value, name)
     return result
@@ -455,7 +521,7 @@ def _check_toml_edit(
     expected = _without(before.data, path)
     if toml_get(after.data, *path) != value or _without(after.data, path) != expected:
         raise ConfigError(
-            f"{name}: an edit of {'.'.join(path)} would change other settings; not written",
+            f"{name}: an edit of {_shown(path)} would change other settings; not written",
             reference="internal",
         )
 
@@ -487,6 +553,11 @@ def _eol(text: str) -> str:
 
 _YAML_KEY = re.compile(
     r"""(?P<key>[A-Za-z_][\w.-]*|"[^"\\]*"|'[^']*')[ \t]*:(?=[ \t]|$)(?P<rest>.*)$"""
+)
+_LINE_BREAK = re.compile(r"[\r\n]")
+_YAML_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+_YAML_UNPRINTABLE = re.compile(
+    "[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 _YAML_TRUE = ("true", "yes", "on")
 _YAML_FALSE = ("false", "no", "off")
@@ -539,7 +610,7 @@ def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Any, int, int, bool]:
         else:
             value = raw.replace('\\"', '"').replace("\\\\", "\\")
         after = body[end + 1 :]
-        if after.strip() and not after.strip().startswith("#"):
+        if after.strip(" \t") and not after.strip(" \t").startswith("#"):
             raise _refuse(name, key, "text follows its quoted value")
         return value, lead, lead + end + 1, "#!final" in after
     m = re.search(r"[ \t]#", body)
@@ -554,8 +625,9 @@ def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Any, int, int, bool]:
     return value, lead, lead + len(plain), "#!final" in comment
 
 
-def _quote_end(body: str, quote: str) -> int:
-    i = 1
+def _quote_end(body: str, quote: str, start: int = 0) -> int:
+    """Where the string opened by the quote at ``start`` closes, or -1."""
+    i = start + 1
     while i < len(body):
         if quote == "'" and body[i] == "'":
             if body[i + 1 : i + 2] == "'":
@@ -569,6 +641,31 @@ def _quote_end(body: str, quote: str) -> int:
             if body[i] == '"':
                 return i
         i += 1
+    return -1
+
+
+def _value_end(text: str, at: int) -> int:
+    """One past the end of the quoted scalar or flow collection that starts at ``at`` and
+    may run over several lines, or -1 when it does not end (a quote inside a plain scalar
+    of a flow collection, ``[it's]``, reads as an unclosed string: refused, not guessed)."""
+    depth = 0
+    i = at
+    while i < len(text):
+        c = text[i]
+        if c in "'\"":
+            i = _quote_end(text, c, i)
+            if i < 0:
+                return -1
+        elif c == "#" and text[i - 1] in " \t\r\n":
+            eol = _LINE_BREAK.search(text, i)  # a comment: to the end of its line
+            i = (eol.start() if eol else len(text)) - 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        i += 1
+        if depth <= 0:
+            return i
     return -1
 
 
@@ -595,30 +692,48 @@ def read_condarc(text: str, name: str, keys: Tuple[str, ...]) -> Dict[str, YamlS
 
     Raises:
         ConfigError: a wanted key is set twice, or in a form pipssl does not read, or the
-            file is not one YAML mapping (a list, several documents, a flow mapping).
+            file is not one YAML mapping (a list, several documents, a flow mapping), or
+            holds lines pipssl cannot place (a value running on at column 0, a NEL).
     """
     found: Dict[str, YamlScalar] = {}
+    if _YAML_OTHER_BREAKS.search(text):
+        raise ConfigError(
+            f"{name}: it holds a NEL, LS or PS character, a line break to some YAML readers "
+            "and not to others; pipssl will not read or edit it"
+        )
     lines = _split_lines(text)
     documents = 0
     previous: Optional[str] = None
+    empty = False  # a "{}" line: the whole document is an empty mapping
+    skip_to = 0  # the end of a quoted or flow value that runs over several lines
     for offset, line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
+        if offset < skip_to and line[:1] not in ("", " ", "\t"):
+            raise ConfigError(f"{name}: a value runs on at column 0; pipssl will not guess")
+        # YAML's blanks are spaces and tabs: a no-break space is text (found by fuzzing)
+        if offset < skip_to or not line.strip(" \t") or line.lstrip(" \t").startswith("#"):
             continue
         if line.startswith("%"):
             continue
         if line.startswith("---") and (len(line) == 3 or line[3] in " \t"):
             documents += 1
-            if documents > 1 or line[3:].strip():
+            if documents > 1 or line[3:].strip(" \t"):
                 raise ConfigError(f"{name}: several YAML documents; pipssl reads only one")
             continue
         if line.startswith("..."):
-            continue
+            # The document ends here: a key added below would start another one, which
+            # conda cannot read (found by fuzzing). Such files are rare: refuse them.
+            raise ConfigError(f"{name}: a YAML document end (...); pipssl reads only one")
+        # Found by fuzzing: indented text before the first key, and "{}" beside keys, were
+        # skipped, and a key added after them made a file YAML cannot read.
         if line[0] in " \t":
+            if previous is None:
+                raise ConfigError(f"{name}: text before its first key; pipssl reads only keys")
             if previous in keys:
                 raise _refuse(name, previous or "", "its value continues on the next line")
             continue
-        if line[0] in "-[{?":
-            if line.strip() in ("{}",) and not found:
+        if line[0] in "-[{?" or empty:
+            if line.rstrip(" \t") == "{}" and previous is None and not empty:
+                empty = True
                 continue
             raise ConfigError(f"{name}: it is not a YAML mapping of keys; pipssl reads only that")
         m = _YAML_KEY.match(line)
@@ -627,6 +742,14 @@ def read_condarc(text: str, name: str, keys: Tuple[str, ...]) -> Dict[str, YamlS
         key = m.group("key").strip("\"'")
         previous = key
         if key not in keys:
+            # A quoted or flow value may run over several lines, and a line of it at column
+            # 0 looks like a key: 'a: "x' then 'ssl_verify: y"' sets a, and an edit of
+            # ssl_verify broke the string (found by fuzzing).  Such lines are refused.
+            rest = m.group("rest").lstrip(" \t")
+            if rest[:1] in ("'", '"', "[", "{"):
+                skip_to = _value_end(text, offset + len(line) - len(rest))
+                if skip_to < 0:
+                    raise ConfigError(f"{name}: the value of {key[:40]!r} does not end")
             continue
         if key in found:
             raise _refuse(name, key, "it is set twice")
@@ -644,6 +767,13 @@ def yaml_string(value: str) -> str:
     """``value`` as a single-quoted YAML scalar (valid for any one-line string)."""
     if "\n" in value or "\r" in value:
         raise ConfigError("a .condarc value cannot span lines", reference="internal")
+    # YAML readers refuse a file with a control character even inside quotes, and fold or
+    # break lines at NEL, LS and PS (found by fuzzing: a DEL made the edited file unreadable).
+    bad = _YAML_UNPRINTABLE.search(value)
+    if bad:
+        raise ConfigError(
+            f"a .condarc value cannot hold the character {bad.group()!r}", reference="internal"
+        )
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -665,6 +795,7 @@ def set_condarc_key(text: str, key: str, value: str, name: str) -> str:
     """
     found = read_condarc(text, name, (key,))
     new = yaml_string(value)
+    braces = [at for at, line in _split_lines(text) if line.rstrip(" \t") == "{}"]
     if key in found:
         spot = found[key]
         head = text[: spot.start]
@@ -672,11 +803,22 @@ def set_condarc_key(text: str, key: str, value: str, name: str) -> str:
             head += " "
         result = head + new + text[spot.end :]
         span: Optional[Tuple[int, int]] = (len(head), len(head) + len(new))
-    elif text.strip() == "{}":
-        result, span = f"{key}: {new}{_eol(text)}", None
+    elif braces:
+        # The reader let "{}" through only as the document's one value: it becomes the key.
+        at = braces[0]
+        result = f"{text[:at]}{key}: {new}{text[at + 2 :]}"
+        span = (at + len(key) + 2, at + len(key) + 2 + len(new))
     else:
         eol = _eol(text)
-        sep = "" if not text or text.endswith(("\n", "\r")) else eol
+        sep = "" if text in ("", "\ufeff") or text.endswith(("\n", "\r")) else eol
+        if sep and _split_lines(text)[-1][1][:1] in (" ", "\t"):
+            # The last line may end a block scalar ("|"), whose value would gain the line
+            # ending that a new key below needs (found by fuzzing).
+            raise ConfigError(
+                f"{name}: its last line is indented and has no line ending; pipssl will not "
+                "add a line after it",
+                hint="end the file with a newline and run again",
+            )
         result, span = f"{text}{sep}{key}: {new}{eol}", None
     after = read_condarc(result, name, (key,)).get(key)
     # Every other byte is the same by construction; the reader must see our value

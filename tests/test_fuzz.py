@@ -1,4 +1,5 @@
-"""Fuzzing, with hypothesis, of the three parsers pipssl bases trust decisions on.
+"""Fuzzing, with hypothesis, of the parsers pipssl bases trust decisions on, and of the
+editors that write other clients' settings.
 
 * the DER/X.509 reader (``pipssl._der``): random bytes, and real certificates (trustme,
   cryptography's builder, certifi's roots) mutated through their TLV tree, so that a corrupt
@@ -9,12 +10,18 @@
   expected outcome and round-tripped through ``render_bundle``;
 * the config editor (``pipssl.confedit``) on arbitrary text, where tests/test_confedit.py
   covers generated valid files: only ``ConfigError`` for text it refuses, every unrelated line
-  kept byte for byte, idempotence, the parse pip gets afterwards.
+  kept byte for byte, idempotence, the parse pip gets afterwards;
+* the TOML reader and editor (``pipssl.clientconf``, poetry's ``config.toml``): generated
+  config files and any text, against tomllib (Python >= 3.11, or tomli if installed): what
+  the reader accepts tomllib reads the same, and setting ``certificates.<source>.cert``
+  changes that value only, every other line byte for byte, and a second edit nothing;
+* the ``.condarc`` reader and editor (``pipssl.clientconf``), against PyYAML (in tox's
+  deps): setting ``ssl_verify`` changes that key only, in place or as a new last line.
 
 Every property only lets pipssl's own errors through. The DER properties call the parser
 behind ``parse_certificate``'s backstop (which turns a stray ValueError into
-CertificateError) so that a bug shows as itself. Each crash the fuzzer found stays here as
-an ``@example``.
+CertificateError) so that a bug shows as itself; the editors' errors must be one line.
+Each crash the fuzzer found stays here as an ``@example``.
 
 Runs use the hypothesis profile ``pipssl-fuzz``: 300 examples per property, derandomized,
 no example database. ``PIPSSL_FUZZ_EXAMPLES=10000`` runs more by hand;
@@ -25,9 +32,11 @@ from __future__ import annotations
 
 import base64
 import configparser
+import copy
 import dataclasses
 import datetime as dt
 import functools
+import importlib
 import io
 import ipaddress
 import os
@@ -36,7 +45,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import pytest
 import trustme
@@ -58,8 +67,9 @@ from pipssl._der import (
     parse_certificate,
 )
 from pipssl.cabundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
+from pipssl.clientconf import read_condarc, read_toml, set_condarc_key, set_toml_string, toml_get
 from pipssl.confedit import get_values, remove_list_item, remove_value, set_value
-from pipssl.errors import BundleError, CertificateError, ConfigError
+from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError
 from pipssl.pipconfig import normalize_key
 
 EXAMPLES = int(os.environ.get("PIPSSL_FUZZ_EXAMPLES") or 300)
@@ -1434,3 +1444,641 @@ def test_confedit_large_file_is_fast() -> None:
         report.append(f"{name}: {elapsed * 1000:.0f} ms")
         assert elapsed < 5.0, f"{name}: {elapsed:.1f} s for {len(text)} characters"
     sys.stderr.write(f"confedit, {len(text) >> 10} KB file: " + "; ".join(report) + "\n")
+
+
+# --- property 4: the TOML editor (poetry's config.toml), against tomllib
+
+
+def _optional_module(*names: str) -> Any:
+    """The first of ``names`` that imports, or None: the reference parsers are optional."""
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            pass
+    return None
+
+
+# tomllib from Python 3.11 on (tomli, the same code, only if it is there anyway); PyYAML
+# is in tox's deps. Without them the comparisons with the client's parser are skipped.
+TOMLLIB = _optional_module("tomllib", "tomli")
+YAML = _optional_module("yaml")
+REFUSED = object()  # what a reference parser returns for a text it refuses
+
+TOML_TABLES = [
+    "[virtualenvs]",
+    "[installer]",
+    "[repositories.corp]",
+    '[repositories."my.src"]',
+    "[http-basic.corp]",
+    "[certificates.corp]",
+    "[certificates.corp]  # keep",
+    "[certificates.other]",
+    '[certificates."my.src"]',
+    '[certificates."a b"]',
+    "[ certificates . corp ]",
+    "[certificates.'corp']",
+    '["certificates".other]',
+    "[certificates]",
+    "[certificates.corp.extra]",
+    "[[certificates.list]]",
+    "[[tool.poetry.source]]",
+    '[certificates."é☃"]',
+]
+TOML_KEYS = [
+    "cert",
+    "cert",
+    "client-cert",
+    '"cert"',
+    "'cert'",
+    "in-project",
+    "path",
+    "url",
+    "corp.cert",
+    "corp . client-cert",
+    '"my.src".cert',
+    "list",
+    "options.system-site-packages",
+    '"quoted key"',
+    "'lit key'",
+    '"é"',
+    'a."b.c".d',
+    "verify",
+    "corp.verify",
+]
+TOML_VALUES = [
+    '"/etc/ssl/corp.pem"',
+    "'C:\\Users\\x\\ca.pem'",
+    '"esc \\t \\u00e9 \\U0001F40D \\"q\\" \\\\"',
+    '"""\nmulti\nline"""',
+    '"""a \\\n   b"""',
+    "'''\nraw \\n'''",
+    "'''it''s'''",
+    '"""two ""quotes"""""',
+    "true",
+    "false",
+    "1",
+    "-17",
+    "+0",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1_000",
+    "1e3",
+    "-3.14e-2",
+    "-inf",
+    "nan",
+    "1979-05-27T07:32:00Z",
+    "1979-05-27 07:32:00.5+01:00",
+    "1979-05-27T07:32:00",
+    "07:32:00",
+    "1979-05-27",
+    '[1, 2, "x"]',
+    '[\n  "a",  # c\n  "b",\n]',
+    "[]",
+    '{ a = 1, b.c = "d" }',
+    "{}",
+    '"{cache-dir}/virtualenvs"',
+    '"é☃🐍"',
+    '""',
+    "''",
+]
+# Values TOML refuses (tomllib says so): the reader must refuse them as well.
+TOML_BROKEN_VALUES = [
+    "foo",
+    '"unclosed',
+    "1__2",
+    "01",
+    "1.",
+    ".5",
+    "1e",
+    "0x",
+    "+0x1",
+    "True",
+    "[1,,2]",
+    "{a=1,}",
+    "{a=1\n}",
+    '"bad \\q"',
+    '"x" "y"',
+    "1979-05-27T",
+    "a:b",
+    "'''a'''''''",
+]
+TOML_OTHERS = ["# comment", "#", "  # indented é☃", "", "  ", "\t"]
+TOML_ODD = ["[", "a =", "= 1", "a = 1 b", "[a]]", "[[a]", "[]", "a. = 1", "x = 1\ry = 2"]
+TOML_ALPHABET = "[]{}=.,\"'#\\ \t\r\n\xa0-_:+acert0179eéx☃"
+SOURCES = ["corp", "corp", "other", "my.src", "a b", "é☃", "list", "extra", 'q"uote', ""]
+CERT_VALUES = [
+    "/etc/pipssl/ca.pem",
+    "/etc/ssl/corp.pem",
+    "C:\\ProgramData\\pipssl\\ca.pem",
+    '/it\'s "é☃🐍" #1: x.pem',
+    "tab\tthere\x7f",
+]
+
+
+@st.composite
+def toml_statements(draw: st.DrawFn, broken: bool = False) -> str:
+    key = draw(st.sampled_from(TOML_KEYS))
+    value = draw(st.sampled_from(TOML_VALUES + (TOML_BROKEN_VALUES if broken else [])))
+    equals = draw(st.sampled_from([" = ", "=", "\t=  "]))
+    comment = draw(st.sampled_from(["", "", "", "  # why", " #é"]))
+    return f"{key}{equals}{value}{comment}"
+
+
+@st.composite
+def toml_texts(draw: st.DrawFn) -> str:
+    """poetry config.toml files, mostly valid TOML; sometimes a soup of lines, or any text."""
+    kind = draw(st.integers(0, 9))  # shrinks towards a file as poetry writes them
+    if kind == 9:
+        return draw(st.one_of(st.text(TOML_ALPHABET, max_size=40), st.text(max_size=20)))
+    if kind == 8:
+        line = st.one_of(
+            st.sampled_from(TOML_TABLES + TOML_ODD + TOML_OTHERS),
+            toml_statements(broken=True),
+            st.text(TOML_ALPHABET, max_size=12),
+        )
+        lines = draw(st.lists(line, max_size=12))
+    else:
+        # each key once in a table, each table once (duplicates come as odd lines)
+        body = st.lists(
+            st.one_of(toml_statements(), toml_statements(), st.sampled_from(TOML_OTHERS)),
+            unique_by=lambda line: line.split("=")[0].strip(" \t\"'") or line,
+            max_size=4,
+        )
+        lines = draw(body)
+        for header in draw(st.lists(st.sampled_from(TOML_TABLES), unique=True, max_size=5)):
+            statements = draw(body)
+            keys = [line.split("=")[0].strip(" \t\"'") for line in statements]
+            if "certificates" in header and "cert" not in keys and draw(st.integers(0, 2)) == 2:
+                cert = "cert = " + draw(st.sampled_from(TOML_VALUES))
+                statements.insert(draw(st.integers(0, len(statements))), cert)
+            lines += [header, *statements]
+        if draw(st.integers(0, 3)) == 3:
+            odd = draw(st.one_of(st.sampled_from(TOML_ODD), toml_statements(broken=True)))
+            lines.insert(draw(st.integers(0, len(lines))), odd)
+    eol = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    text = eol.join(lines) + eol
+    if eol == "\n" and draw(st.integers(0, 4)) == 4:  # TOML allows both endings in one file
+        text = text.replace("\n", "\r\n", draw(st.integers(1, 3)))
+    if lines and draw(st.booleans()):
+        text = text[: -len(eol)]  # no final newline
+    return ("\ufeff" if draw(st.integers(0, 9)) == 9 else "") + text
+
+
+@st.composite
+def toml_edits(draw: st.DrawFn) -> Tuple[str, str]:
+    """A text and a source name: mostly one the text already names."""
+    text = draw(toml_texts())
+    named = sorted({source for source in SOURCES if source and source in text})
+    if named and draw(st.integers(0, 2)):
+        return text, draw(st.sampled_from(named))
+    return text, draw(st.sampled_from(SOURCES))
+
+
+class TomlFloat(str):
+    """A float as tomllib read it, kept as its text: nan equals nan, and pipssl keeps text."""
+
+
+def toml_loads(text: str) -> Any:
+    """tomllib's document, or REFUSED. A BOM is dropped first: pipssl reads past one, and
+    keeps it, so the client reads the edited file exactly as far as it read the original."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    try:
+        return TOMLLIB.loads(body, parse_float=TomlFloat)
+    except TOMLLIB.TOMLDecodeError:
+        return REFUSED
+
+
+def same_as_tomllib(ours: Any, theirs: Any) -> bool:
+    """pipssl's reading equals tomllib's, where pipssl keeps numbers and dates as text."""
+    if isinstance(theirs, dict):
+        return (
+            isinstance(ours, dict)
+            and list(ours) == list(theirs)
+            and all(same_as_tomllib(ours[k], theirs[k]) for k in theirs)
+        )
+    if isinstance(theirs, list):
+        return (
+            isinstance(ours, list)
+            and len(ours) == len(theirs)
+            and all(same_as_tomllib(a, b) for a, b in zip(ours, theirs))
+        )
+    if type(theirs) is str:  # tomllib turns CRLF in a multi-line string into LF; TOML
+        # lets a reader keep it, and pipssl does
+        return type(ours) is str and ours.replace("\r\n", "\n") == theirs
+    if isinstance(theirs, bool):
+        return type(ours) is bool and ours == theirs
+    if isinstance(theirs, TomlFloat):
+        return type(ours) is str and ours == theirs
+    if isinstance(theirs, int):
+        return type(ours) is str and int(ours.replace("_", ""), 0) == theirs
+    return type(ours) is str  # a date or a time, kept as its text
+
+
+def pipssl_call(call: Callable[[], Any]) -> Any:
+    """The call's result, or the PipsslError it raised (anything else fails the test)."""
+    try:
+        return call()
+    except PipsslError as exc:
+        message = str(exc)
+        assert "\n" not in message and "\r" not in message, message
+        assert len(message) < MESSAGE_LIMIT, message
+        return exc
+
+
+def reason(exc: PipsslError) -> str:
+    """The kind of refusal, for hypothesis' statistics (no line numbers, no file name)."""
+    text = re.sub(r"line \d+: ", "", str(exc).split(": ", 1)[-1])
+    return re.sub(r"'.*'|\S*[.\[]\S*", "…", text)[:48]
+
+
+def changed_lines(before: str, after: str) -> Tuple[List[Line], List[Line], int]:
+    """The one hunk of changed lines (gone, new), and the index of the first new line."""
+    assert after.startswith("\ufeff") == before.startswith("\ufeff")
+    a, b = split_lines(before), split_lines(after)
+    changes = hunks(a, b)
+    assert len(changes) == 1, changes
+    gone, new = changes[0]
+    at = 0  # a missing final newline may be added to the last line, as in hunks()
+    while at < min(len(a), len(b)) and a[at][0] == b[at][0]:
+        if a[at][1] != b[at][1] and at != len(a) - 1:
+            break
+        at += 1
+    return gone, new, at
+
+
+def quoted_prefix(text: str, quote: str) -> str:
+    """The quoted string ``text`` starts with, as written (``\\x`` escapes, or ``''``)."""
+    assert text[:1] == quote, text
+    i = 1
+    while i < len(text):
+        if quote == '"' and text[i] == "\\":
+            i += 2
+        elif text[i] == quote and text[i + 1 : i + 2] == quote == "'":
+            i += 2
+        elif text[i] == quote:
+            return text[: i + 1]
+        else:
+            i += 1
+    raise AssertionError(f"an unclosed string in {text!r}")
+
+
+def check_in_place(gone: List[Line], line: str, key: str, quote: str) -> str:
+    """The new line is the first old one's key, the new value and the last old one's tail:
+    a value written over several lines (a multi-line string) becomes one. Returns the value
+    as written."""
+    match = re.match(key, line)
+    assert match, line
+    head, rest = line[: match.end()], line[match.end() :]
+    value = quoted_prefix(rest, quote)
+    tail = rest[len(value) :]
+    assert gone[0][0].startswith(head.rstrip(" \t")), (gone, line)
+    assert gone[-1][0].endswith(tail) and tail.strip()[:1] in ("", "#"), (gone, line)
+    return value
+
+
+def check_toml_lines(before: str, after: str, source: str, value: str) -> None:
+    """Lines outside the edit are kept byte for byte: the edit is one old value rewritten
+    in place, or one ``cert`` line right below the table's header, or the table at the end."""
+    if after == before:
+        event("toml: already set")
+        return
+    gone, new, at = changed_lines(before, after)
+    contents = [c for c, _ in new]
+    if gone:
+        assert len(new) == 1, (gone, new)
+        written = check_in_place(gone, contents[0], r"[^=]*=[ \t]*", '"')
+        if TOMLLIB:
+            assert TOMLLIB.loads("v = " + written) == {"v": value}
+        event("toml: replaced in place" + (" (several lines)" if len(gone) > 1 else ""))
+        return
+    if len(new) == 1:
+        header = split_lines(after)[at - 1][0]
+        if TOMLLIB:
+            assert TOMLLIB.loads(header) == {"certificates": {source: {}}}, header
+        assert header.lstrip().startswith("["), header
+        event("toml: added below the header")
+    else:
+        assert after.startswith(before) and len(new) in (2, 3), new
+        assert contents[:-2] in ([], [""]), new
+        if TOMLLIB:
+            assert TOMLLIB.loads(contents[-2]) == {"certificates": {source: {}}}, new
+        event("toml: table added at the end")
+    assert contents[-1].startswith("cert = "), new
+    if TOMLLIB:
+        assert TOMLLIB.loads(contents[-1]) == {"cert": value}, new
+
+
+# Texts the reader accepted and tomllib refuses, or read differently (found by fuzzing):
+# a lone CR as a line ending; a bare word or half a date as a value; a table defined by a
+# header and again by dotted keys, or the other way round; an array of tables added to an
+# array written as a value; a CRLF right after the quotes opening a multi-line string.
+@pytest.mark.skipif(TOMLLIB is None, reason="no tomllib (Python < 3.11) and no tomli")
+@FUZZ
+@given(toml_texts())
+@example("[virtualenvs]\r")
+@example("cert = foo\n")
+@example("cert = 1979-05-27T\n")
+@example('[certificates.corp]\n[certificates]\ncorp.cert = "/etc/ssl/corp.pem"\n')
+@example('[certificates]\ncorp.cert = "/etc/ssl/corp.pem"\n[certificates.corp]\n')
+@example('[certificates]\nlist = [1, 2, "x"]\n[[certificates.list]]\n')
+@example('client-cert = """\r\nmulti\nline"""\n')
+def test_toml_reader_agrees_with_tomllib(text: str) -> None:
+    """What the reader accepts, tomllib reads the same; it may refuse more (statistics)."""
+    theirs = toml_loads(text)
+    ours = pipssl_call(lambda: read_toml(text, "config.toml"))
+    if isinstance(ours, PipsslError):
+        stricter = f"toml: stricter than tomllib, {reason(ours)}"
+        event("toml: both refuse" if theirs is REFUSED else stricter)
+        return
+    assert theirs is not REFUSED, "the reader accepts a text tomllib refuses"
+    assert same_as_tomllib(ours.data, theirs), (ours.data, theirs)
+    event("toml: both read it")
+
+
+@FUZZ
+@given(toml_edits(), st.sampled_from(CERT_VALUES))
+@example(('[certificates]\ncorp.cert = "/etc/ssl/corp.pem"\n[certificates.corp]\n', "corp"), "/a")
+@example(('[certificates]\nlist = [1, 2, "x"]\n[[certificates.list]]\n', "corp"), "/a")
+@example(("\ufeff", "corp"), "/a")  # no blank line after a lone BOM
+@example(('"a\\nb" = 1\n"a\\nb" = 2\n', "corp"), "/a")  # a one-line error message
+@example(('"{}" = 1\n"{}" = 2\n'.format("k" * 500, "k" * 500), "corp"), "/a")  # a short one
+def test_toml_set_cert_on_any_text(edit: Tuple[str, str], value: str) -> None:
+    text, source = edit
+    table = ("certificates", source)
+    result = pipssl_call(lambda: set_toml_string(text, table, "cert", value, "config.toml"))
+    before = toml_loads(text) if TOMLLIB else None
+    if isinstance(result, PipsslError):
+        event(f"toml edit: refused, {reason(result)}")
+        return
+    if TOMLLIB:
+        assert before is not REFUSED, "edited a text tomllib refuses"
+        expected = copy.deepcopy(before)
+        certificates = expected.setdefault("certificates", {})
+        assert isinstance(certificates, dict), "edited certificates that are not a table"
+        entry = certificates.setdefault(source, {})
+        assert isinstance(entry, dict), f"edited certificates.{source} that is not a table"
+        entry["cert"] = value
+        assert toml_loads(result) == expected
+    assert toml_get(read_toml(result).data, *table, "cert") == value
+    assert set_toml_string(result, table, "cert", value, "config.toml") == result
+    check_toml_lines(text, result, source, value)
+
+
+# --- property 5: the .condarc editor, against PyYAML
+
+CONDARC_ENTRIES = [
+    ["channels:", "  - defaults", "  - conda-forge"],
+    ["channels:", "- defaults"],  # a sequence at its key's own indentation
+    ["default_channels: [main, r]"],
+    ["always_yes: true"],
+    ["auto_activate_base: false  # quiet"],
+    ["envs_dirs:", "  - ~/envs", "  # in the block", "", "  - /opt/envs"],
+    ["proxy_servers:", "  http: http://127.0.0.1:3128", "  ssl_verify: false"],
+    ["custom_channels: {}"],
+    ['"quoted key": 1'],
+    ["'single': 'it''s'"],
+    ["channel_alias: https://127.0.0.1/conda"],
+    ["remote_read_timeout_secs: 60.0"],
+    ["pkgs_dirs:"],
+    ["create_default_packages:", "    - pip", "    -  ipython"],
+    ["key.with-dots_: x"],
+    ["report_errors: 'no'"],
+    ["description: |", "  text", "  ssl_verify: false"],
+    ["motd: >-", "  folded", "", "  more"],
+    ["motd: one", "  two"],
+    ['motd: "one', '  two"'],
+    ["verify_threads: 4"],
+]
+# Top-level entries PyYAML reads, where a line at column 0 is not a key of its own.
+CONDARC_TRICKY = [
+    ['motd: "one', 'ssl_verify: x"'],
+    ["motd: 'one", "ssl_verify: x'"],
+    ["motd: {a: 1,", "ssl_verify: x}"],
+    ["motd: [a,", "ssl_verify]"],
+    ["motd: [a,", "ssl_verify: x]"],
+    ["? motd", ": x"],
+    ["motd: x\x85ssl_verify: y"],
+]
+SSL_VERIFY_LINES = [
+    "ssl_verify: true",
+    "ssl_verify: false",
+    "ssl_verify: /etc/ssl/corp.pem",
+    "ssl_verify: '/a''b.pem'",
+    'ssl_verify: "C:\\\\ca.pem"',
+    "ssl_verify:",
+    "ssl_verify:  # none yet",
+    "ssl_verify: True  #!final",
+    "ssl_verify: FALSE",
+    "ssl_verify: yes",
+    "ssl_verify: off",
+    "ssl_verify: tRUE",
+    "ssl_verify: ~",
+    "ssl_verify: null",
+    "ssl_verify: truststore",
+    "ssl_verify : /x.pem",
+    '"ssl_verify": /q.pem',
+    "'ssl_verify': /q.pem",
+    "ssl_verify: é☃.pem",
+    "ssl_verify: /a b.pem # c",
+    "ssl_verify: a#b",
+    "ssl_verify:\t/tab.pem",
+    "ssl_verify: 1",
+    "ssl_verify: 2024-01-01",
+    "ssl_verify: /etc/pipssl/ca.pem",
+    "ssl_verify: '/etc/pipssl/ca.pem'",
+]
+SSL_VERIFY_BROKEN = [
+    "ssl_verify: 'a' b",
+    "ssl_verify: |",
+    "ssl_verify: [a]",
+    "ssl_verify: &x /a",
+    "ssl_verify: !!str /a",
+    "ssl_verify: %x",
+    "ssl_verify: @x",
+    "ssl_verify: a: b",
+    "ssl_verify:x",
+    "ssl_verify: 'open",
+    'ssl_verify: "esc\\tx"',
+    "ssl_verify: x}",
+    "ssl_verify",
+]
+CONDARC_ODD = [
+    "---",
+    "...",
+    "%YAML 1.1",
+    "--- # doc",
+    "{}",
+    "- item",
+    "? ssl_verify",
+    ": x",
+    "\tx: 1",
+    "key with space: 1",
+    "[a]",
+    "  more",
+    "  ssl_verify: true",
+    "a: b: c",
+    "\t",
+    "  {}",
+    "{}  ",
+    "{} # empty",
+]
+CONDARC_OTHERS = ["# comment", "  # indented", "#!final", "", "  "]
+CONDARC_ALPHABET = "-:#'\"{}[]|>&*!%@?,.~ \t\r\n\x85\xa0\ufeffsl_verifyae/1é☃"
+CONDARC_VALUES = [
+    "/etc/pipssl/ca.pem",
+    "/etc/ssl/corp.pem",
+    "C:\\ProgramData\\pipssl\\ca.pem",
+    '/it\'s "é☃🐍" #1: x.pem',
+    "true",
+    "tab\tthere",
+    "del\x7f",
+    "nel\x85",
+]
+
+
+@st.composite
+def condarc_texts(draw: st.DrawFn) -> str:
+    """.condarc files: mostly YAML mappings as people write them; a soup; any text."""
+    kind = draw(st.integers(0, 9))
+    if kind == 9:
+        return draw(st.one_of(st.text(CONDARC_ALPHABET, max_size=40), st.text(max_size=20)))
+    lines: List[str]
+    if kind == 8:
+        pool = SSL_VERIFY_LINES + SSL_VERIFY_BROKEN + CONDARC_ODD + CONDARC_OTHERS
+        line = st.one_of(st.sampled_from(pool), st.text(CONDARC_ALPHABET, max_size=12))
+        lines = draw(st.lists(line, max_size=12))
+    else:
+        entry = st.one_of(
+            st.sampled_from(CONDARC_ENTRIES),
+            st.sampled_from(CONDARC_OTHERS).map(lambda line: [line]),
+        )
+        # each key once (duplicates come as odd lines)
+        entries = draw(st.lists(entry, unique_by=lambda e: e[0].split(":")[0], max_size=6))
+        if draw(st.integers(0, 4)):
+            ssl = draw(st.sampled_from(SSL_VERIFY_LINES))
+            entries.insert(draw(st.integers(0, len(entries))), [ssl])
+        if draw(st.integers(0, 3)) == 3:
+            odd = st.sampled_from(SSL_VERIFY_LINES + SSL_VERIFY_BROKEN + CONDARC_ODD)
+            entries.insert(draw(st.integers(0, len(entries))), [draw(odd)])
+        if draw(st.integers(0, 5)) == 5:
+            entries.insert(
+                draw(st.integers(0, len(entries))), draw(st.sampled_from(CONDARC_TRICKY))
+            )
+        if draw(st.integers(0, 7)) == 7:
+            entries.insert(0, draw(st.sampled_from([["---"], ["%YAML 1.1", "---"]])))
+        lines = [line for entry in entries for line in entry]
+    eol = draw(st.sampled_from(["\n", "\n", "\r\n", "\r"]))
+    text = eol.join(lines) + eol
+    if eol == "\n" and draw(st.integers(0, 4)) == 4:
+        text = text.replace("\n", "\r\n", draw(st.integers(1, 3)))
+    if lines and draw(st.booleans()):
+        text = text[: -len(eol)]
+    return ("\ufeff" if draw(st.integers(0, 5)) == 5 else "") + text
+
+
+def yaml_load(text: str) -> Any:
+    """What PyYAML reads ({} for an empty document), or REFUSED."""
+    try:
+        data = YAML.safe_load(text)
+    except YAML.YAMLError:
+        return REFUSED
+    return {} if data is None else data
+
+
+def check_condarc_lines(before: str, after: str, value: str) -> None:
+    """Lines outside the edit are kept byte for byte: the value is written in place (the
+    key, its spacing and a comment after it kept), or one line is added at the end."""
+    if after == before:
+        event("condarc: already set")
+        return
+    gone, new, _ = changed_lines(before, after)
+    assert len(new) == 1 and len(gone) <= 1, (gone, new)
+    line = new[0][0]
+    if gone and gone[0][0].strip() != "{}":
+        key = r"""(ssl_verify|"ssl_verify"|'ssl_verify')[ \t]*:[ \t]*"""
+        written = check_in_place(gone, line, key, "'")
+        event("condarc: replaced in place")
+    else:
+        assert gone or after.startswith(before), (before, after)
+        assert line.startswith("ssl_verify: "), line
+        written = line[len("ssl_verify: ") :]
+        event("condarc: added" if not gone else "condarc: {} replaced")
+    if YAML:
+        assert YAML.safe_load("v: " + written) == {"v": value}, written
+
+
+@pytest.mark.skipif(YAML is None, reason="PyYAML is not installed")
+@FUZZ
+@given(condarc_texts())
+@example("ssl_verify: tRUE\n")  # conda's own typify makes it True; PyYAML reads a string
+@example('motd: "one\r\nssl_verify: x"\r\n')
+@example("motd: x\x85ssl_verify: y\n")
+@example("\xa0")  # a no-break space is no blank line to YAML
+def test_condarc_reader_agrees_with_yaml(text: str) -> None:
+    """The reader finds the top-level ssl_verify that PyYAML finds, with the same value."""
+    ours = pipssl_call(lambda: read_condarc(text, ".condarc", ("ssl_verify",)))
+    theirs = yaml_load(text)
+    if isinstance(ours, PipsslError):
+        stricter = f"condarc: stricter than PyYAML, {reason(ours)}"
+        event("condarc: both refuse" if theirs is REFUSED else stricter)
+        return
+    if theirs is REFUSED:
+        # A line reader does not check the YAML of other keys; conda refuses such a file
+        # before and after an edit alike (test_condarc_set_ssl_verify_on_any_text).
+        event("condarc: the reader reads a text PyYAML refuses")
+        return
+    assert isinstance(theirs, dict), f"the reader read a text that is not a mapping: {theirs!r}"
+    spot = ours.get("ssl_verify")
+    assert (spot is None) == ("ssl_verify" not in theirs), (ours, theirs)
+    event("condarc: both read it" + (", no ssl_verify" if spot is None else ""))
+    if spot is None:
+        return
+    read = theirs["ssl_verify"]
+    if isinstance(spot.value, bool) and isinstance(read, str):
+        # conda turns such strings into booleans itself, whatever their case (its typify)
+        assert read.lower() in (("true", "yes", "on") if spot.value else ("false", "no", "off"))
+        event("condarc: a boolean in another case, PyYAML reads a string")
+        return
+    if isinstance(spot.value, str) and not isinstance(read, str):
+        event(f"condarc: PyYAML reads ssl_verify as {type(read).__name__}")
+        assert not isinstance(read, bool), (spot, read)
+        assert str(read) == spot.value or not isinstance(read, (int, float)), (spot, read)
+        return
+    assert type(spot.value) is type(read) and spot.value == read, (spot, read)
+
+
+# Edits that changed what conda reads (found by fuzzing): a multi-line quoted value with a
+# line at column 0 that looks like ssl_verify; a NEL, a line break to PyYAML; a value YAML
+# cannot hold (DEL); a key added after "{}" or after a document end ("..."); a new last
+# line after a block scalar without a final newline; a blank line after a lone BOM.
+@FUZZ
+@given(condarc_texts(), st.sampled_from(CONDARC_VALUES))
+@example('motd: "one\r\nssl_verify: x"\r\n', "/a")
+@example("motd: {a: 1,\nssl_verify: x}\n", "/a")
+@example("motd: x\x85ssl_verify: y\n", "/a")
+@example("\n", "del\x7f")
+@example("{}\n# comment\n", "/a")
+@example("{}\n\n", "/a")
+@example("channels:\n  - defaults\n...\n", "/a")
+@example("description: |\r\n  text\r\n  ssl_verify: false", "/a")
+@example("\ufeff", "/a")
+@example("\xa0", "/a")
+def test_condarc_set_ssl_verify_on_any_text(text: str, value: str) -> None:
+    result = pipssl_call(lambda: set_condarc_key(text, "ssl_verify", value, ".condarc"))
+    before = yaml_load(text) if YAML else None
+    if isinstance(result, PipsslError):
+        event(f"condarc edit: refused, {reason(result)}")
+        return
+    if YAML:
+        if before is REFUSED:
+            # Editing a file conda cannot read is harmless only while it stays unreadable.
+            assert yaml_load(result) is REFUSED, "the edit made a broken file readable"
+            event("condarc edit: edited a text PyYAML refuses")
+        else:
+            assert isinstance(before, dict), f"edited a text that is not a mapping: {before!r}"
+            assert yaml_load(result) == {**before, "ssl_verify": value}
+    assert read_condarc(result, ".condarc", ("ssl_verify",))["ssl_verify"].value == value
+    assert set_condarc_key(result, "ssl_verify", value, ".condarc") == result
+    check_condarc_lines(text, result, value)
