@@ -27,9 +27,10 @@ from bed.index import build_wheel, serve_index  # noqa: E402
 from bed.isolation import scrubbed_environ  # noqa: E402
 from targets import LEGACY_BASE, base_python, make_venv  # noqa: E402
 
-from pipssl import _platform, cabundle  # noqa: E402
-from pipssl._target import inspect  # noqa: E402
-from pipssl.repairing import build_bundle  # noqa: E402
+from pipssl.certs import bundle as cabundle  # noqa: E402
+from pipssl.certs import store as _platform  # noqa: E402
+from pipssl.repairing.run import build_bundle  # noqa: E402
+from pipssl.target.facts import inspect  # noqa: E402
 
 
 def fmt(values: List[float], scale: float = 1.0, unit: str = "s") -> str:

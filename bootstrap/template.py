@@ -163,7 +163,7 @@ def run(directory, argv, embedded):
     sys.path.insert(0, library)
     sys.dont_write_bytecode = True  # the directory is deleted on exit anyway
     import pipssl
-    from pipssl._cli import main
+    from pipssl.cli.main import main
 
     if globals().get("__file__"):
         # wheelhouse create carries this very file into the bundles it makes
@@ -186,7 +186,7 @@ def run(directory, argv, embedded):
 def show_plan():
     """What `repair` would change, and the command that does it."""
     from pipssl import PipsslError, repair
-    from pipssl._cli import _plan_text
+    from pipssl.cli.main import _plan_text
 
     try:
         preview = repair(dry_run=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._report import Finding, Report
-from .errors import PipsslError
+from pipssl.diagnosis.report import Finding, Report
+from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:
-    from .diagnosis import diagnose
-    from .repairing import repair, undo
+    from pipssl.diagnosis.run import diagnose
+    from pipssl.repairing.run import repair, undo
 
 __version__ = "0.1.0"
 __all__ = ["Finding", "PipsslError", "Report", "diagnose", "repair", "undo"]
@@ -31,11 +31,11 @@ __all__ = ["Finding", "PipsslError", "Report", "diagnose", "repair", "undo"]
 def __getattr__(name: str) -> Any:
     # Loaded on first use, so `import pipssl` stays within its start-up budget.
     if name == "diagnose":
-        from .diagnosis import diagnose
+        from pipssl.diagnosis.run import diagnose
 
         return diagnose
     if name in ("repair", "undo"):
-        from . import repairing as module
+        from pipssl.repairing import run as module
 
         return getattr(module, name)
     raise AttributeError(f"module 'pipssl' has no attribute {name!r}")

@@ -27,7 +27,7 @@ import zipfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from .errors import PipsslError
+from pipssl.errors import PipsslError
 
 SENTINEL = "PAYLOAD_SHA256 = PAYLOAD = ''  # <- python -m pipssl._embed puts the payload here"
 SOURCE_MARK = 'SOURCE_SHA256 = "'
@@ -125,7 +125,7 @@ def pipssl_wheel(package_dir: Path) -> Tuple[str, bytes]:
     wheel = (
         "Wheel-Version: 1.0\nGenerator: pipssl-embed\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
-    entry_points = "[console_scripts]\npipssl = pipssl._cli:main\n"
+    entry_points = "[console_scripts]\npipssl = pipssl.cli.main:main\n"
     entries = [
         *package_files(package_dir),
         (f"{info}/METADATA", metadata.encode()),

@@ -179,7 +179,7 @@ def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
 def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
     reference = _embed.pipssl_wheel(REPO / "pipssl")
     copy = tmp_path / "pipssl"
-    sources = sorted((REPO / "pipssl").rglob("*.py"), reverse=True)
+    sources = sorted((REPO / "pipssl").rglob("*.py"), reverse=True) + [REPO / "pipssl/py.typed"]
     for path in sources:  # created in another order, with other times and modes
         target = copy / path.relative_to(REPO / "pipssl")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -416,7 +416,7 @@ def test_install_into_a_fresh_venv_offline(
     code = "import pipssl, certifi, packaging; print(pipssl.__file__, certifi.__version__)"
     where, version = installed(python, code).split()
     assert where.startswith(str(tmp_path / "venv")) and version == "9999.1"
-    assert installed(python, "import pipssl._cli, packaging.version; print(1)") == "1"
+    assert installed(python, "import pipssl.cli.main, packaging.version; print(1)") == "1"
     assert (python.parent / "pipssl").is_file()  # the console script
     # a second install is a no-op, still offline
     assert run(python, "install", script=script).returncode == 0

@@ -1,4 +1,4 @@
-"""pipssl.cabundle: PEM reading as OpenSSL does it, CA file findings, bundles, atomic writes."""
+"""pipssl.certs.bundle: PEM reading as OpenSSL does it, CA file findings, bundles, writes."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from pipssl import cabundle
-from pipssl._der import Certificate, parse_certificate
-from pipssl.cabundle import (
+from pipssl.certs import bundle as cabundle
+from pipssl.certs.bundle import (
     BundleEntry,
     dedupe,
     load_cafile,
@@ -28,6 +27,7 @@ from pipssl.cabundle import (
     to_pem,
     write_atomic,
 )
+from pipssl.certs.der import Certificate, parse_certificate
 from pipssl.errors import BundleError, PipsslError
 
 try:

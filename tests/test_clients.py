@@ -18,7 +18,7 @@ import pytest
 from bed.pip import url_host_for
 from targets import pipssl_path
 
-from pipssl import clientconf
+from pipssl.clients import conf as clientconf
 from pipssl.errors import ConfigError
 
 # --- the TOML reader and editor ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for pipssl.confedit: minimal edits of pip config text, checked against configparser.
+"""pipssl.repairing.confedit: minimal edits of pip config text, checked against configparser.
 
 Table-driven cases pin the exact text of each edit; hypothesis properties run the edits on
 generated valid files (sections, spellings, continuation lines, comments, blank lines, line
@@ -19,10 +19,11 @@ from bed.isolation import IsolatedEnv
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipssl import confedit, pipconfig
-from pipssl.confedit import get_values, remove_list_item, remove_value, set_value
 from pipssl.errors import ConfigError
-from pipssl.pipconfig import normalize_key
+from pipssl.repairing import confedit
+from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
+from pipssl.target import pipconfig
+from pipssl.target.pipconfig import normalize_key
 
 Snapshot = List[Tuple[str, List[Tuple[str, str]]]]
 

@@ -1,4 +1,4 @@
-"""pipssl._der against real certificates: every field must match what cryptography reads.
+"""pipssl.certs.der against real certificates: every field must match what cryptography reads.
 
 Certificates come from trustme and cryptography's builder; the shapes those cannot make
 (v1, odd string and time encodings) are assembled by hand below and signed for real, so
@@ -26,7 +26,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipssl._der import (
+from pipssl.certs.der import (
     Certificate,
     Name,
     fingerprint,
@@ -111,7 +111,7 @@ def hand_made(
 
 
 def expected_rdns(xname: x509.Name) -> Tuple[Tuple[str, str], ...]:
-    from pipssl._der import _ATTRIBUTE_NAMES
+    from pipssl.certs.der import _ATTRIBUTE_NAMES
 
     return tuple(
         (_ATTRIBUTE_NAMES.get(a.oid.dotted_string, a.oid.dotted_string), str(a.value))
@@ -649,8 +649,8 @@ def test_imports_without_ssl_hashlib_openssl_or_third_parties(world: Dict[str, b
         f"sys.path.insert(0, {str(REPO)!r})\n"
         "for blocked in ('ssl', '_ssl', '_hashlib', 'cryptography', 'certifi'):\n"
         "    sys.modules[blocked] = None\n"
-        "from pipssl._der import parse_certificate\n"
-        "import pipssl.cabundle\n"
+        "from pipssl.certs.der import parse_certificate\n"
+        "import pipssl.certs.bundle\n"
         "cert = parse_certificate(bytes.fromhex(sys.argv[1]))\n"
         "print(cert.subject.common_name, cert.sha256)\n"
     )

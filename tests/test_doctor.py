@@ -170,7 +170,7 @@ def test_unknown_intercepting_ca_is_named_with_fingerprint(
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "untrusted-issuer-unknown")
     assert "Zscaler" in found.summary and "Zscaler Root CA (test)" in found.detail
-    from pipssl.cabundle import load_cafile
+    from pipssl.certs.bundle import load_cafile
 
     (root,) = load_cafile(cert_world.path("intercept.pem"))
     assert root.sha256 in found.detail and root.sha256 in found.fix
@@ -556,8 +556,8 @@ def test_python_without_working_ssl(
     ],
 )
 def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: str) -> None:
-    from pipssl._target import Target
-    from pipssl.checks import check_ssl, python_kind
+    from pipssl.diagnosis.checks import check_ssl, python_kind
+    from pipssl.target.facts import Target
 
     target = Target(
         base + "/bin/python",
@@ -574,8 +574,8 @@ def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: st
 
 
 def test_conda_python_is_recognised(tmp_path: Path) -> None:
-    from pipssl._target import Target
-    from pipssl.checks import check_ssl
+    from pipssl.diagnosis.checks import check_ssl
+    from pipssl.target.facts import Target
 
     (tmp_path / "conda-meta").mkdir()
     target = Target(
@@ -597,8 +597,8 @@ def test_conda_python_is_recognised(tmp_path: Path) -> None:
 
 
 def test_openssl_too_old_check() -> None:
-    from pipssl._target import Target
-    from pipssl.checks import check_ssl
+    from pipssl.diagnosis.checks import check_ssl
+    from pipssl.target.facts import Target
 
     def target(info: Any) -> Target:
         return Target("/x/python", "3.8.18", "/x", "/x", "linux", info, None)

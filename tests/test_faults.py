@@ -26,7 +26,8 @@ import pytest
 from targets import pipssl_path, run_pipssl
 from test_repair import index_for, pip_works, repair_args, world
 
-from pipssl import cabundle, journal
+from pipssl import journal
+from pipssl.certs import bundle as cabundle
 
 __all__ = ["world"]  # the fixture, re-used from test_repair
 

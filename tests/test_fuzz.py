@@ -1,21 +1,21 @@
 """Fuzzing, with hypothesis, of the parsers pipssl bases trust decisions on, and of the
 editors that write other clients' settings.
 
-* the DER/X.509 reader (``pipssl._der``): random bytes, and real certificates (trustme,
+* the DER/X.509 reader (``pipssl.certs.der``): random bytes, and real certificates (trustme,
   cryptography's builder, certifi's roots) mutated through their TLV tree, so that a corrupt
   length, tag, OID, INTEGER, string or time reaches the code that reads it (the enclosing
   lengths are re-encoded around the damage), plus byte flips, truncations and deep nesting;
-* the PEM reader (``pipssl.cabundle``): random text and bytes, and bundles assembled from
+* the PEM reader (``pipssl.certs.bundle``): random text and bytes, and bundles assembled from
   valid, broken and foreign blocks, private keys and noise, checked against a model of the
   expected outcome and round-tripped through ``render_bundle``;
-* the config editor (``pipssl.confedit``) on arbitrary text, where tests/test_confedit.py
+* the config editor (``pipssl.repairing.confedit``) on arbitrary text, where tests/test_confedit.py
   covers generated valid files: only ``ConfigError`` for text it refuses, every unrelated line
   kept byte for byte, idempotence, the parse pip gets afterwards;
-* the TOML reader and editor (``pipssl.clientconf``, poetry's ``config.toml``): generated
+* the TOML reader and editor (``pipssl.clients.conf``, poetry's ``config.toml``): generated
   config files and any text, against tomllib (Python >= 3.11, or tomli if installed): what
   the reader accepts tomllib reads the same, and setting ``certificates.<source>.cert``
   changes that value only, every other line byte for byte, and a second edit nothing;
-* the ``.condarc`` reader and editor (``pipssl.clientconf``), against PyYAML (in tox's
+* the ``.condarc`` reader and editor (``pipssl.clients.conf``), against PyYAML (in tox's
   deps): setting ``ssl_verify`` changes that key only, in place or as a new last line.
 
 Every property only lets pipssl's own errors through. The DER properties call the parser
@@ -58,19 +58,19 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from test_der import header, oid, seq, tlv
 
-from pipssl import _der
-from pipssl._der import (
+from pipssl.certs import der as _der
+from pipssl.certs.bundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
+from pipssl.certs.der import (
     Certificate,
     fingerprint,
     first_element,
     looks_like_private_key,
     parse_certificate,
 )
-from pipssl.cabundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
-from pipssl.clientconf import read_condarc, read_toml, set_condarc_key, set_toml_string, toml_get
-from pipssl.confedit import get_values, remove_list_item, remove_value, set_value
+from pipssl.clients.conf import read_condarc, read_toml, set_condarc_key, set_toml_string, toml_get
 from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError
-from pipssl.pipconfig import normalize_key
+from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
+from pipssl.target.pipconfig import normalize_key
 
 EXAMPLES = int(os.environ.get("PIPSSL_FUZZ_EXAMPLES") or 300)
 settings.register_profile(

@@ -1,4 +1,4 @@
-"""Tests for pipssl.pipconfig: pip's config rules as data, checked against real pips.
+"""Tests for pipssl.target.pipconfig: pip's config rules as data, checked against real pips.
 
 The first part exercises the model in a scrubbed environment. The second part builds the same
 environments for real pips (23.0.1, 24.2, the running interpreter's, and any listed in
@@ -24,10 +24,10 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import pytest
 from bed.isolation import REAL_ENVIRON, IsolatedEnv, scrubbed_environ
 
-from pipssl import pipconfig
-from pipssl._target import parse_version
 from pipssl.errors import ConfigError
-from pipssl.pipconfig import (
+from pipssl.target import pipconfig
+from pipssl.target.facts import parse_version
+from pipssl.target.pipconfig import (
     ENV,
     ENV_VAR,
     GLOBAL,

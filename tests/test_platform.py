@@ -1,4 +1,4 @@
-"""Tests of pipssl._platform: the OS trust store on Linux, macOS and Windows.
+"""Tests of pipssl.certs.store: the OS trust store on Linux, macOS and Windows.
 
 Every backend runs here on Linux: macOS's ``security`` and Windows'
 ``ssl.enum_certificates`` are replaced by recorded output, and every test passes its own
@@ -19,7 +19,15 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import pytest
 import trustme
 
-from pipssl._platform import MAX_FILE_BYTES, OsStore, StoreSource, linux, macos, os_store, windows
+from pipssl.certs.store import (
+    MAX_FILE_BYTES,
+    OsStore,
+    StoreSource,
+    linux,
+    macos,
+    os_store,
+    windows,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
@@ -313,7 +321,7 @@ def test_without_ssl_module_distro_bundle_is_used(
 def test_every_backend_imports_and_runs_without_ssl() -> None:
     code = (
         "import sys; sys.modules['ssl'] = None\n"
-        "from pipssl._platform import os_store, linux, macos, windows\n"
+        "from pipssl.certs.store import os_store, linux, macos, windows\n"
         "store = os_store(platform='win32', environ={})\n"
         "print(store.errors[0])\n"
         "print(linux.store({'SSL_CERT_FILE': ''}).errors[0])\n"

@@ -8,9 +8,9 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from pipssl._target import Target
 from pipssl.errors import UsageError
-from pipssl.repairing import bundle_path, choose_scope
+from pipssl.repairing.run import bundle_path, choose_scope
+from pipssl.target.facts import Target
 
 
 def target(prefix: str = "/venv", base: Optional[str] = None, platform: str = "linux") -> Target:

@@ -9,10 +9,10 @@ from typing import Any, Dict
 
 import pytest
 
-from pipssl import pipconfig
-from pipssl._target import inspect, parse_version
-from pipssl.diagnosis import urls_to_check
+from pipssl.diagnosis.run import urls_to_check
 from pipssl.errors import PipsslError
+from pipssl.target import pipconfig
+from pipssl.target.facts import inspect, parse_version
 
 ASK_PIP = (
     "import json, pip; from pip._internal.models.index import PyPI; "

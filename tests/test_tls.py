@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pipssl import tls
 from pipssl.errors import UsageError
+from pipssl.net import tls
 
 
 @pytest.mark.parametrize(

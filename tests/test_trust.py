@@ -6,9 +6,9 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from pipssl import pipconfig
-from pipssl._target import Target
-from pipssl.trust import pip_trust, uses_truststore
+from pipssl.target import pipconfig
+from pipssl.target.facts import Target
+from pipssl.target.trust import pip_trust, uses_truststore
 
 
 def target(python: str = "3.12.1", pip: Optional[str] = "24.2") -> Target:

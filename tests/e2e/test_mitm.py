@@ -24,7 +24,7 @@ from bed.pip import pip_download, url_host_for
 from mitm import CA_SUBJECT, Mitm
 from targets import run_pipssl
 
-from pipssl.cabundle import load_cafile
+from pipssl.certs.bundle import load_cafile
 
 FLAVOURS = ["legacy", "truststore"]
 VERIFY_FAILED = "CERTIFICATE_VERIFY_FAILED"

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Tuple
 
-from ._target import Target
-from .pipconfig import PipConfig, split_list
+from pipssl.target.facts import Target
+from pipssl.target.pipconfig import PipConfig, split_list
 
 TRUSTSTORE_PIP = (24, 2)
 #: pip 24.2 - 25.0 give truststore to direct connections only: behind a proxy they verify
@@ -35,7 +35,7 @@ class CaSource:
 
     Attributes:
         kind: ``cert`` (pip's option), ``env-bundle``, ``pip-certifi`` or ``os-store``.
-        path: the file (None for the OS store, which :mod:`pipssl._platform` reads).
+        path: the file (None for the OS store, which :mod:`pipssl.certs.store` reads).
         origin: where the setting came from, for humans.
     """
 

@@ -6,7 +6,7 @@ and the problems met.  Backends do their OS-specific imports (``ssl.enum_certifi
 ``subprocess`` for ``security``) inside functions, so that every backend imports and can be
 tested on any OS, and everything here imports with the ``ssl`` module missing.
 
-Parsing and de-duplication of the PEM text is left to ``pipssl.cabundle``.
+Parsing and de-duplication of the PEM text is left to ``pipssl.certs.bundle``.
 """
 
 from __future__ import annotations
@@ -74,14 +74,14 @@ def os_store(
     env: Mapping[str, str] = os.environ if environ is None else environ
     # Imported here so that the backends can import the dataclasses from this module.
     if name == "darwin":
-        from pipssl._platform import macos
+        from pipssl.certs.store import macos
 
         return macos.store(env)
     if name == "win32":
-        from pipssl._platform import windows
+        from pipssl.certs.store import windows
 
         return windows.store()
-    from pipssl._platform import linux
+    from pipssl.certs.store import linux
 
     return linux.store(env)
 

@@ -39,8 +39,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from .errors import PipsslError
-from .runpip import run_pip
+from pipssl.errors import PipsslError
+from pipssl.target.runpip import run_pip
 
 SCHEMA = 1
 MANIFEST = "manifest.json"
@@ -277,7 +277,7 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
     committed = root / BOOTSTRAP
     if committed.is_file():
         return committed.read_bytes()
-    from . import _embed
+    from pipssl import _embed
 
     try:
         return _embed.build(root)
@@ -289,7 +289,7 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
 
 
 def _zip_bundle(entries: Sequence[Tuple[str, bytes]]) -> bytes:
-    from ._embed import _entry
+    from pipssl._embed import _entry
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -356,8 +356,8 @@ def create(
         PipsslError: pip fails, a requirement has no wheel for a foreign target
             (``wheel-missing``), or the output cannot be written.
     """
-    from . import __version__
-    from ._embed import pipssl_wheel
+    from pipssl import __version__
+    from pipssl._embed import pipssl_wheel
 
     python = python or sys.executable
     env = dict(os.environ if environ is None else environ)
@@ -473,7 +473,7 @@ def _pins(wheels: Mapping[str, bytes]) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    from ._embed import _write as write
+    from pipssl._embed import _write as write
 
     try:
         write(path, data)

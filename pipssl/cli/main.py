@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
-from . import __version__
-from ._redact import redact
-from ._report import render_findings
-from .errors import PipsslError, UsageError
+from pipssl import __version__
+from pipssl._redact import redact
+from pipssl.diagnosis.report import render_findings
+from pipssl.errors import PipsslError, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -115,7 +115,7 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _clients(text: str) -> List[str]:
-    from .clients import CLIENTS
+    from pipssl.clients import CLIENTS
 
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in CLIENTS]
@@ -239,7 +239,7 @@ def _wheelhouse_parser(commands: Any) -> None:
 
 
 def _wheelhouse(args: argparse.Namespace) -> int:
-    from . import wheelhouse
+    from pipssl import wheelhouse
 
     if args.wheelhouse == "create":
         if bool(args.requirement) == bool(args.requirements):
@@ -285,7 +285,7 @@ def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .diagnosis import diagnose
+    from pipssl.diagnosis.run import diagnose
 
     report = diagnose(python=args.python, index_urls=args.index_url or None, timeout=args.timeout)
     _emit(args, report.to_dict(), report.to_text())
@@ -355,7 +355,7 @@ def _consent(args: argparse.Namespace, preview: Any, again: str) -> bool:
 
 
 def _repair(args: argparse.Namespace) -> int:
-    from .repairing import repair
+    from pipssl.repairing.run import repair
 
     kwargs = _repair_kwargs(args)
     kwargs["index_urls"] = args.index_url or None
@@ -373,7 +373,7 @@ def _repair(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from .repairing import undo
+    from pipssl.repairing.run import undo
 
     result = undo()
     _emit(
@@ -385,8 +385,15 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .repairing import client_env, repair
-    from .runpip import failed_on_tls, index_args, pip_argv, run_pip, scrubbed, tool_of
+    from pipssl.repairing.run import client_env, repair
+    from pipssl.target.runpip import (
+        failed_on_tls,
+        index_args,
+        pip_argv,
+        run_pip,
+        scrubbed,
+        tool_of,
+    )
 
     python = args.python or sys.executable
     pip_args = args.pip[1:] if args.pip[:1] == ["--"] else args.pip
@@ -444,7 +451,7 @@ def _tool_indexes(tool: str) -> List[str]:
     """The indexes a poetry project uses (its sources), for the diagnosis of a failure."""
     if tool != "poetry":
         return []
-    from .clients import poetry_source_urls
+    from pipssl.clients import poetry_source_urls
 
     return poetry_source_urls(os.environ, sys.platform, os.getcwd())
 

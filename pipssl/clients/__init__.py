@@ -3,7 +3,7 @@ read their CA settings, whether each would verify the index, and how to point ea
 pipssl's bundle.
 
 Each client has a small table of the places it reads, highest precedence first (as
-:data:`pipssl.pipconfig.OVERRIDE_ORDER` does for pip), and every value keeps where it came
+:data:`pipssl.target.pipconfig.OVERRIDE_ORDER` does for pip), and every value keeps where it came
 from.  The models follow these releases, read from their sources and checked against the
 real clients by ``tests/clients``:
 
@@ -27,7 +27,7 @@ real clients by ``tests/clients``:
 * requests: ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi of the target Python.
 
 Whether a client would verify is decided for real: :func:`check` probes the same index
-URLs ``doctor`` checks for pip with that client's CA material, through :mod:`pipssl.tls`.
+URLs ``doctor`` checks for pip with that client's CA material, through :mod:`pipssl.net.tls`.
 """
 
 from __future__ import annotations
@@ -38,11 +38,14 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from . import cabundle, clientconf, confedit, tls
-from ._report import Finding, TargetResult
-from ._target import Target
-from .checks import cafile_problem
-from .errors import ConfigError, PipsslError
+from pipssl.certs import bundle as cabundle
+from pipssl.clients import conf as clientconf
+from pipssl.diagnosis.checks import cafile_problem
+from pipssl.diagnosis.report import Finding, TargetResult
+from pipssl.errors import ConfigError, PipsslError
+from pipssl.net import tls
+from pipssl.repairing import confedit
+from pipssl.target.facts import Target
 
 CLIENTS = ("uv", "poetry", "conda", "requests")
 
@@ -890,7 +893,7 @@ def plan_client(
         return _plan_poetry(ctx, bundle, read, allow_insecure_fix)
     if client == "conda":
         return _plan_conda(ctx, bundle, read, allow_insecure_fix)
-    from .errors import UsageError
+    from pipssl.errors import UsageError
 
     raise UsageError(f"--for {client!r}: choose from {', '.join(CLIENTS)}")
 

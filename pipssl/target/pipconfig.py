@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from .errors import ConfigError
+from pipssl.errors import ConfigError
 
 GLOBAL = "global"
 USER = "user"

@@ -1,6 +1,6 @@
 """Turn a failed probe into findings: which of the known TLS failures this is.
 
-The peer's chain (read by :mod:`pipssl.tls`) is compared with what pip trusts and with
+The peer's chain (read by :mod:`pipssl.net.tls`) is compared with what pip trusts and with
 what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
 nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
 expired certificate.
@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Optional, Tuple
 
-from . import cabundle, tls
-from ._der import Certificate, parse_certificate
-from ._report import Finding
-from ._target import Target
-from .checks import check_clock
-from .errors import BundleError, CertificateError, PipsslError
-from .trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
+from pipssl.certs import bundle as cabundle
+from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.diagnosis.checks import check_clock
+from pipssl.diagnosis.report import Finding
+from pipssl.errors import BundleError, CertificateError, PipsslError
+from pipssl.net import tls
+from pipssl.target.facts import Target
+from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
 #: Names that interception products put in their roots' subjects (DESIGN.md §1).
 INTERCEPTION_PRODUCTS = (

@@ -8,9 +8,10 @@ indentation, line endings (``\\n``, ``\\r\\n`` or ``\\r``), a missing final newl
 leading UTF-8 byte order mark (``\\ufeff``; pip itself cannot read such a file, which is for
 the caller to report).
 
-Options are matched the way pip compares them (:func:`pipssl.pipconfig.normalize_key`), in the
-named section only: a value inherited from ``[DEFAULT]`` is never edited through another
-section. Every result is parsed again and compared with the original parse, so an edit that
+Options are matched the way pip compares them
+(:func:`pipssl.target.pipconfig.normalize_key`), in the named section only: a value
+inherited from ``[DEFAULT]`` is never edited through another section. Every result is
+parsed again and compared with the original parse, so an edit that
 would change anything but the one option raises instead of returning a wrong file.
 
 The functions work on text: the caller decodes the file without newline translation
@@ -25,8 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .errors import ConfigError
-from .pipconfig import describe_error, normalize_key
+from pipssl.errors import ConfigError
+from pipssl.target.pipconfig import describe_error, normalize_key
 
 _BOM = "\ufeff"
 _EOL = re.compile(r"\r\n|\r|\n")  # what universal newlines split on, nothing more

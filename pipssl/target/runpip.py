@@ -10,7 +10,7 @@ import os
 import subprocess
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import UsageError
+from pipssl.errors import UsageError
 
 #: Lines pip prints when TLS (or the CA material it was given) is the problem.
 TLS_MARKERS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any, List, Tuple
 
-from pipssl._platform import OsStore, StoreSource
+from pipssl.certs.store import OsStore, StoreSource
 
 #: Store names in the order they are read, with the names Windows shows for them.
 STORES: Tuple[Tuple[str, str], ...] = (

@@ -13,7 +13,7 @@ import os
 import re
 from typing import List, Mapping, NamedTuple, Optional, Set, Tuple
 
-from pipssl._platform import OsStore, StoreSource, read_pem_file
+from pipssl.certs.store import OsStore, StoreSource, read_pem_file
 
 #: Well-known CA bundle files; the first existing one is used.  Go's crypto/x509 keeps a
 #: similar list (https://go.dev/src/crypto/x509/root_linux.go).

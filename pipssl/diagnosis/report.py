@@ -10,8 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from . import codes
-from ._redact import redact
+from pipssl import codes
+from pipssl._redact import redact
 
 SCHEMA = 1
 

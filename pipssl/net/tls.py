@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
-from ._redact import redact
-from .errors import UsageError
+from pipssl._redact import redact
+from pipssl.errors import UsageError
 
 if TYPE_CHECKING:
     import ssl

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from .errors import ConfigError
+from pipssl.errors import ConfigError
 
 Path_ = Tuple[str, ...]
 

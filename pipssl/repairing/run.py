@@ -17,21 +17,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _platform, cabundle, clients, confedit, journal, pipconfig, tls
-from ._der import Certificate, parse_certificate
-from ._report import Finding, Report
-from ._target import Target, inspect
-from .checks import cafile_problem
-from .diagnosis import (
+from pipssl import clients, journal
+from pipssl.certs import bundle as cabundle
+from pipssl.certs import store as _platform
+from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.diagnosis.checks import cafile_problem
+from pipssl.diagnosis.report import Finding, Report
+from pipssl.diagnosis.run import (
     DEFAULT_TIMEOUT,
     config_args,
     diagnose_target,
     load_config,
     urls_to_check,
 )
-from .errors import BundleError, CertificateError, PipsslError, UsageError
-from .runpip import scrubbed
-from .trust import ENV_BUNDLES
+from pipssl.errors import BundleError, CertificateError, PipsslError, UsageError
+from pipssl.net import tls
+from pipssl.repairing import confedit
+from pipssl.target import pipconfig
+from pipssl.target.facts import Target, inspect
+from pipssl.target.runpip import scrubbed
+from pipssl.target.trust import ENV_BUNDLES
 
 SCOPES = ("auto", "user", "site", "global")
 BUNDLE_NAME = "ca-bundle.pem"

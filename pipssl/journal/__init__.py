@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple, Type, Union
 
 from pipssl import _faults
 from pipssl._redact import redact
-from pipssl.cabundle import leftover_temps, write_atomic
+from pipssl.certs.bundle import leftover_temps, write_atomic
 from pipssl.errors import PipsslError, write_failed
 
 __all__ = [

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .errors import PipsslError
+from pipssl.errors import PipsslError
 
 # Runs inside the target interpreter: stdlib only, and valid on every Python >= 3.8.
 _PROBE_SCRIPT = r"""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import List, Mapping, Sequence, Tuple
 
-from pipssl._platform import MAX_FILE_BYTES, OsStore, StoreSource
+from pipssl.certs.store import MAX_FILE_BYTES, OsStore, StoreSource
 
 #: Seconds one ``security`` run may take; a locked or network keychain can hang it.
 SECURITY_TIMEOUT = 10.0

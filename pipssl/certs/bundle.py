@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple, Union
 
 from pipssl import _faults
-from pipssl._der import Certificate, first_element, looks_like_private_key, parse_certificate
+from pipssl.certs.der import Certificate, first_element, looks_like_private_key, parse_certificate
 from pipssl.errors import BundleError, CertificateError, write_failed
 
 __all__ = [

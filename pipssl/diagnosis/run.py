@@ -1,9 +1,9 @@
 """``diagnose()``: gather the facts, run the checks, probe every index, classify.
 
 It finds the target interpreter, pip's configuration as that pip reads it, the CA
-material pip would use and the OS store; runs the local checks (:mod:`pipssl.checks`);
-reaches every index pip would contact (:mod:`pipssl.tls`); and explains each failure
-(:mod:`pipssl.classify`).  It changes nothing.
+material pip would use and the OS store; runs the local checks (:mod:`pipssl.diagnosis.checks`);
+reaches every index pip would contact (:mod:`pipssl.net.tls`); and explains each failure
+(:mod:`pipssl.diagnosis.classify`).  It changes nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from . import _platform, clients, pipconfig, tls
-from ._report import Finding, Report, TargetResult
-from ._target import Target, inspect
-from .checks import (
+from pipssl import clients
+from pipssl.certs import store as _platform
+from pipssl.diagnosis.checks import (
     cafile_problem,
     check_cafiles,
     check_certifi,
@@ -29,9 +28,13 @@ from .checks import (
     proxy_truststore_bug,
     python_kind,
 )
-from .classify import Stores, classify, load_stores
-from .errors import UsageError
-from .trust import PipTrust, drops_truststore_behind_proxy, pip_trust
+from pipssl.diagnosis.classify import Stores, classify, load_stores
+from pipssl.diagnosis.report import Finding, Report, TargetResult
+from pipssl.errors import UsageError
+from pipssl.net import tls
+from pipssl.target import pipconfig
+from pipssl.target.facts import Target, inspect
+from pipssl.target.trust import PipTrust, drops_truststore_behind_proxy, pip_trust
 
 DEFAULT_TIMEOUT = 5.0
 

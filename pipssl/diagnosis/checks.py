@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from . import cabundle, pipconfig
-from ._der import Certificate
-from ._report import Finding
-from ._target import Target
-from .errors import BundleError
-from .trust import ENV_BUNDLES, PipTrust
+from pipssl.certs import bundle as cabundle
+from pipssl.certs.der import Certificate
+from pipssl.diagnosis.report import Finding
+from pipssl.errors import BundleError
+from pipssl.target import pipconfig
+from pipssl.target.facts import Target
+from pipssl.target.trust import ENV_BUNDLES, PipTrust
 
 #: pip-known-bug: pip 24.2 with truststore fails on IP-address index hosts
 #: (pypa/pip#12906); measured here: 24.2 fails, 26.3 does not.

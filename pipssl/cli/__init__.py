@@ -1,0 +1,1 @@
+"""The command line (shared by ``pipssl``, ``python -m pipssl`` and get-pipssl.py)."""

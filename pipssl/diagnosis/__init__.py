@@ -1,0 +1,1 @@
+"""From facts to findings: local checks, probes, classification, the report."""

@@ -1,0 +1,1 @@
+"""Reaching an index: the TLS context, proxies, the probe."""

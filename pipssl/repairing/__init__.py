@@ -1,0 +1,1 @@
+"""Plan, consent, apply: pipssl's bundle, minimal config edits, verify, undo."""
