@@ -29,7 +29,7 @@ from targets import LEGACY_BASE, base_python, make_venv  # noqa: E402
 
 from pipssl.certs import bundle as cabundle  # noqa: E402
 from pipssl.certs import store as _platform  # noqa: E402
-from pipssl.repairing.run import build_bundle  # noqa: E402
+from pipssl.repairing.cas import build_bundle  # noqa: E402
 from pipssl.target.facts import inspect  # noqa: E402
 
 

@@ -8,34 +8,60 @@ all) and say exactly what to change; verification is never switched off.
     >>> report.ok, [f.code for f in report.findings]
     >>> result = pipssl.repair(ca_files=["corp-root.pem"], scope="user")
     >>> result.ok, result.actions, result.verification, result.findings
+    >>> pipssl.bundle_path()      # the CA bundle pipssl writes and points pip at
 
-Importing pipssl is cheap: nothing touches the network, spawns a process or parses a
-certificate until you call a function.
+The names in ``__all__`` (and :mod:`pipssl.wheelhouse`) are the API; every other module
+is internal and may change.  Importing pipssl is cheap: nothing is imported, run, read or
+parsed until you use a name.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pipssl.diagnosis.report import Finding, Report
 from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:
+    from pipssl.diagnosis.report import Finding, Report
     from pipssl.diagnosis.run import diagnose
-    from pipssl.repairing.run import repair, undo
+    from pipssl.repairing.api import bundle_path, repair, undo
+    from pipssl.repairing.result import RepairResult, UndoResult
 
 __version__ = "0.1.0"
-__all__ = ["Finding", "PipsslError", "Report", "diagnose", "repair", "undo"]
+__all__ = [
+    "Finding",
+    "PipsslError",
+    "RepairResult",
+    "Report",
+    "UndoResult",
+    "bundle_path",
+    "diagnose",
+    "repair",
+    "undo",
+]
+
+#: Where each lazily loaded name lives.
+_HOMES = {
+    "Finding": "pipssl.diagnosis.report",
+    "Report": "pipssl.diagnosis.report",
+    "diagnose": "pipssl.diagnosis.run",
+    "repair": "pipssl.repairing.api",
+    "undo": "pipssl.repairing.api",
+    "bundle_path": "pipssl.repairing.api",
+    "RepairResult": "pipssl.repairing.result",
+    "UndoResult": "pipssl.repairing.result",
+}
 
 
 def __getattr__(name: str) -> Any:
     # Loaded on first use, so `import pipssl` stays within its start-up budget.
-    if name == "diagnose":
-        from pipssl.diagnosis.run import diagnose
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pipssl' has no attribute {name!r}")
+    import importlib
 
-        return diagnose
-    if name in ("repair", "undo"):
-        from pipssl.repairing import run as module
+    return getattr(importlib.import_module(home), name)
 
-        return getattr(module, name)
-    raise AttributeError(f"module 'pipssl' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

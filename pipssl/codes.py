@@ -6,55 +6,93 @@ produced for real by the test bed.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, FrozenSet, NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 
-#: code -> (default severity, one-line title used in docs and text output)
-CODES: Dict[str, tuple[str, str]] = {
-    "ssl-module-missing": (ERROR, "Python was built without the ssl module"),
-    "ssl-module-broken": (ERROR, "the _ssl module exists but its OpenSSL library does not load"),
-    "openssl-too-old": (ERROR, "the linked OpenSSL cannot speak TLS 1.2"),
-    "tls-version-unsupported": (ERROR, "client and server share no TLS version"),
-    "cafile-missing": (ERROR, "a CA file pip is told to use does not exist"),
-    "cafile-unreadable": (ERROR, "a CA file pip is told to use cannot be read"),
-    "cafile-empty": (ERROR, "a CA file pip is told to use holds no certificate"),
-    "ca-not-a-certificate": (ERROR, "a CA file holds something that is not a certificate"),
-    "untrusted-issuer-in-system-store": (
+#: How a finding is answered: by a bundle of pipssl's own plus pip's ``cert`` (repair
+#: writes them), by the user alone (repair says exactly what to do), or by a repair step of
+#: its own (``env-shadows-config``: unset a variable; ``insecure-trusted-host``: removed with
+#: ``--remove-trusted-host``; the ``client-*`` codes: ``--for``) or not at all (information).
+BUNDLE = "bundle"
+USER = "user"
+OWN = "own"
+
+
+class Code(NamedTuple):
+    """A finding code's row: its default severity, the one-line title used in docs and
+    text output, and its remedy (``BUNDLE``, ``USER`` or ``OWN``)."""
+
+    severity: str
+    title: str
+    remedy: str
+
+
+CODES: Dict[str, Code] = {
+    "ssl-module-missing": Code(ERROR, "Python was built without the ssl module", USER),
+    "ssl-module-broken": Code(
+        ERROR, "the _ssl module exists but its OpenSSL library does not load", USER
+    ),
+    "openssl-too-old": Code(ERROR, "the linked OpenSSL cannot speak TLS 1.2", USER),
+    "tls-version-unsupported": Code(ERROR, "client and server share no TLS version", USER),
+    "cafile-missing": Code(ERROR, "a CA file pip is told to use does not exist", BUNDLE),
+    "cafile-unreadable": Code(ERROR, "a CA file pip is told to use cannot be read", BUNDLE),
+    "cafile-empty": Code(ERROR, "a CA file pip is told to use holds no certificate", BUNDLE),
+    "ca-not-a-certificate": Code(
+        ERROR, "a CA file holds something that is not a certificate", BUNDLE
+    ),
+    "untrusted-issuer-in-system-store": Code(
         ERROR,
         "the server's issuer is trusted by the OS but not by what pip uses",
+        BUNDLE,
     ),
-    "untrusted-issuer-unknown": (ERROR, "the server's issuer is trusted nowhere on this machine"),
-    "self-signed": (ERROR, "the server presents a self-signed certificate"),
-    "incomplete-chain": (ERROR, "the server does not send its intermediate certificate"),
-    "hostname-mismatch": (ERROR, "the certificate is for another host name"),
-    "cert-expired": (ERROR, "the server's certificate has expired"),
-    "cert-not-yet-valid": (ERROR, "the server's certificate is not valid yet"),
-    "clock-skew": (ERROR, "this machine's clock looks wrong"),
-    "proxy-auth-required": (ERROR, "the proxy asks for credentials (HTTP 407)"),
-    "proxy-unreachable": (ERROR, "the proxy cannot be reached"),
-    "dns-failure": (ERROR, "the host name does not resolve"),
-    "connection-refused": (ERROR, "nothing listens on the index's port"),
-    "timeout": (ERROR, "the connection timed out"),
-    "not-tls": (ERROR, "the port answers, but not with TLS"),
-    "proxy-scheme-mismatch": (ERROR, "an https:// proxy URL for a proxy that speaks plain HTTP"),
-    "client-cert-required": (ERROR, "the server demands a client certificate"),
-    "insecure-trusted-host": (WARNING, "trusted-host switches certificate checks off"),
-    "certifi-modified": (WARNING, "certifi's cacert.pem differs from what its wheel installed"),
-    "env-shadows-config": (WARNING, "an environment variable overrides pip's config file"),
-    "pip-missing": (ERROR, "this Python has no pip"),
-    "pip-too-old-for-truststore": (INFO, "this pip does not read the OS trust store"),
-    "pip-known-bug": (ERROR, "a known bug of this pip version, with its workaround"),
-    "client-cannot-verify": (
+    "untrusted-issuer-unknown": Code(
+        ERROR, "the server's issuer is trusted nowhere on this machine", BUNDLE
+    ),
+    "self-signed": Code(ERROR, "the server presents a self-signed certificate", USER),
+    "incomplete-chain": Code(ERROR, "the server does not send its intermediate certificate", USER),
+    "hostname-mismatch": Code(ERROR, "the certificate is for another host name", USER),
+    "cert-expired": Code(ERROR, "the server's certificate has expired", USER),
+    "cert-not-yet-valid": Code(ERROR, "the server's certificate is not valid yet", USER),
+    "clock-skew": Code(ERROR, "this machine's clock looks wrong", USER),
+    "proxy-auth-required": Code(ERROR, "the proxy asks for credentials (HTTP 407)", USER),
+    "proxy-unreachable": Code(ERROR, "the proxy cannot be reached", USER),
+    "dns-failure": Code(ERROR, "the host name does not resolve", USER),
+    "connection-refused": Code(ERROR, "nothing listens on the index's port", USER),
+    "timeout": Code(ERROR, "the connection timed out", USER),
+    "not-tls": Code(ERROR, "the port answers, but not with TLS", USER),
+    "proxy-scheme-mismatch": Code(
+        ERROR, "an https:// proxy URL for a proxy that speaks plain HTTP", USER
+    ),
+    "client-cert-required": Code(ERROR, "the server demands a client certificate", USER),
+    "insecure-trusted-host": Code(WARNING, "trusted-host switches certificate checks off", OWN),
+    "certifi-modified": Code(
+        WARNING, "certifi's cacert.pem differs from what its wheel installed", OWN
+    ),
+    "env-shadows-config": Code(
+        WARNING, "an environment variable overrides pip's config file", OWN
+    ),
+    "pip-missing": Code(ERROR, "this Python has no pip", USER),
+    "pip-too-old-for-truststore": Code(INFO, "this pip does not read the OS trust store", OWN),
+    "pip-known-bug": Code(ERROR, "a known bug of this pip version, with its workaround", USER),
+    "client-cannot-verify": Code(
         ERROR,
         "another installer here (uv, poetry, conda, requests) lacks the index's CA",
+        OWN,
     ),
-    "client-verify-disabled": (WARNING, "another installer here has certificate checks off"),
+    "client-verify-disabled": Code(
+        WARNING, "another installer here has certificate checks off", OWN
+    ),
 }
 
 
 def severity(code: str) -> str:
     """Return the default severity of ``code`` (KeyError for an unknown code)."""
-    return CODES[code][0]
+    return CODES[code].severity
+
+
+def with_remedy(remedy: str) -> FrozenSet[str]:
+    """The codes answered by ``remedy``."""
+    return frozenset(code for code, row in CODES.items() if row.remedy == remedy)

@@ -179,7 +179,7 @@ def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
 def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
     reference = _embed.pipssl_wheel(REPO / "pipssl")
     copy = tmp_path / "pipssl"
-    sources = sorted((REPO / "pipssl").rglob("*.py"), reverse=True) + [REPO / "pipssl/py.typed"]
+    sources = [*sorted((REPO / "pipssl").rglob("*.py"), reverse=True), REPO / "pipssl/py.typed"]
     for path in sources:  # created in another order, with other times and modes
         target = copy / path.relative_to(REPO / "pipssl")
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -208,7 +208,7 @@ def test_issuer_in_os_store_is_fine_for_truststore_pip(
     os_store(cert_world.path("intercept.pem"))
     index = make_index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs["truststore"]), index_urls=[index.url], timeout=5)
-    assert codes(report) == [] and report.pip["truststore"] is True
+    assert codes(report) == [] and report.pip.truststore is True
     done = pip_download(venvs["truststore"], index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode == 0, done.stderr
 
@@ -460,7 +460,7 @@ def test_env_vars_that_shadow_the_config(
     os.environ["PIP_CERT"] = other
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "PIP_CERT"
-    assert report.pip["sources"][0]["origin"] == "environment variable PIP_CERT"
+    assert report.pip.sources[0].origin == "environment variable PIP_CERT"
     os.environ["PIP_CERT"] = root  # the same value: nothing is really overridden
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert "env-shadows-config" not in codes(report)
@@ -468,7 +468,7 @@ def test_env_vars_that_shadow_the_config(
     os.environ["REQUESTS_CA_BUNDLE"] = other
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "REQUESTS_CA_BUNDLE"
-    assert report.pip["sources"][0]["origin"] == "environment variable REQUESTS_CA_BUNDLE"
+    assert report.pip.sources[0].origin == "environment variable REQUESTS_CA_BUNDLE"
 
 
 def test_pip_missing(
@@ -557,7 +557,7 @@ def test_python_without_working_ssl(
 )
 def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: str) -> None:
     from pipssl.diagnosis.checks import check_ssl, python_kind
-    from pipssl.target.facts import Target
+    from pipssl.target.facts import SslFacts, Target
 
     target = Target(
         base + "/bin/python",
@@ -565,7 +565,7 @@ def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: st
         base,
         base,
         "linux",
-        {"ok": False, "error": "No module named '_ssl'", "file": None},
+        SslFacts(ok=False, error="No module named '_ssl'"),
         None,
     )
     assert python_kind(target) == kind
@@ -575,7 +575,7 @@ def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: st
 
 def test_conda_python_is_recognised(tmp_path: Path) -> None:
     from pipssl.diagnosis.checks import check_ssl
-    from pipssl.target.facts import Target
+    from pipssl.target.facts import SslFacts, Target
 
     (tmp_path / "conda-meta").mkdir()
     target = Target(
@@ -584,11 +584,11 @@ def test_conda_python_is_recognised(tmp_path: Path) -> None:
         str(tmp_path),
         str(tmp_path),
         "linux",
-        {
-            "ok": False,
-            "error": "libssl.so.3: cannot open shared object file",
-            "file": str(tmp_path / "_ssl.so"),
-        },
+        SslFacts(
+            ok=False,
+            error="libssl.so.3: cannot open shared object file",
+            file=str(tmp_path / "_ssl.so"),
+        ),
         None,
     )
     (found,) = check_ssl(target)
@@ -598,24 +598,14 @@ def test_conda_python_is_recognised(tmp_path: Path) -> None:
 
 def test_openssl_too_old_check() -> None:
     from pipssl.diagnosis.checks import check_ssl
-    from pipssl.target.facts import Target
+    from pipssl.target.facts import SslFacts, Target
 
-    def target(info: Any) -> Target:
+    def target(info: SslFacts) -> Target:
         return Target("/x/python", "3.8.18", "/x", "/x", "linux", info, None)
 
-    old = {
-        "ok": True,
-        "openssl": "OpenSSL 0.9.8zh",
-        "openssl_info": [0, 9, 8, 33, 15],
-        "has_tls1_2": False,
-    }
+    old = SslFacts(True, "OpenSSL 0.9.8zh", (0, 9, 8, 33, 15), has_tls1_2=False)
     assert [f.code for f in check_ssl(target(old))] == ["openssl-too-old"]
-    new = {
-        "ok": True,
-        "openssl": "OpenSSL 3.0.19",
-        "openssl_info": [3, 0, 0, 19, 0],
-        "has_tls1_2": True,
-    }
+    new = SslFacts(True, "OpenSSL 3.0.19", (3, 0, 0, 19, 0), has_tls1_2=True)
     assert check_ssl(target(new)) == []
 
 

@@ -9,8 +9,8 @@ from typing import Any, Dict, Optional
 import pytest
 
 from pipssl.errors import UsageError
-from pipssl.repairing.run import bundle_path, choose_scope
-from pipssl.target.facts import Target
+from pipssl.repairing.location import bundle_path, choose_scope
+from pipssl.target.facts import PipFacts, SslFacts, Target
 
 
 def target(prefix: str = "/venv", base: Optional[str] = None, platform: str = "linux") -> Target:
@@ -20,8 +20,8 @@ def target(prefix: str = "/venv", base: Optional[str] = None, platform: str = "l
         prefix,
         base or prefix,
         platform,
-        {"ok": True},
-        {"version": "24.2"},
+        SslFacts(ok=True),
+        PipFacts("24.2", f"{prefix}/lib/site-packages/pip"),
     )
 
 

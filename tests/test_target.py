@@ -34,9 +34,9 @@ def test_default_index_comes_from_the_installed_pip(
         ).stdout
     )
     target = inspect(str(venvs[flavour]))
-    assert target.pip is not None and target.pip["version"] == version
-    assert target.pip["default_index"] == simple_url
-    assert Path(target.pip["certifi"]).is_file()
+    assert target.pip is not None and target.pip.version == version
+    assert target.pip.default_index == simple_url
+    assert Path(target.pip.certifi or "").is_file()
     assert target.prefix == str(venvs[flavour].parent.parent)
     import os
 
@@ -56,9 +56,9 @@ def test_default_index_comes_from_the_installed_pip(
 
 def test_clean_venv_matches_its_record(venvs: Dict[str, Path], isolated_env: Any) -> None:
     target = inspect(str(venvs["legacy"]))
-    (check,) = [c for c in target.record_checks if c["dist"] == "pip"]
-    assert check["expected"] == check["actual"]
-    assert target.ssl["ok"] is True and target.ssl["openssl"].startswith("OpenSSL")
+    (check,) = [c for c in target.record_checks if c.dist == "pip"]
+    assert check.expected == check.actual and not check.modified
+    assert target.ssl.ok is True and target.ssl.openssl.startswith("OpenSSL")
     assert target.pip_version == (23, 0, 1)
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import pytest
 
 from pipssl.target import pipconfig
-from pipssl.target.facts import Target
+from pipssl.target.facts import PipFacts, SslFacts, Target
 from pipssl.target.trust import pip_trust, uses_truststore
 
 
 def target(python: str = "3.12.1", pip: Optional[str] = "24.2") -> Target:
-    info: Optional[Dict[str, Any]] = None
+    info: Optional[PipFacts] = None
     if pip is not None:
-        info = {"version": pip, "certifi": "/venv/pip/_vendor/certifi/cacert.pem"}
-    return Target("/venv/bin/python", python, "/venv", "/base", "linux", {"ok": True}, info)
+        info = PipFacts(pip, "/venv/pip", certifi="/venv/pip/_vendor/certifi/cacert.pem")
+    return Target("/venv/bin/python", python, "/venv", "/base", "linux", SslFacts(ok=True), info)
 
 
 def config(isolated_env: Any, text: str = "") -> pipconfig.PipConfig:

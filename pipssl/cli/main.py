@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shlex
 import sys
@@ -34,15 +33,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _timeout(text: str) -> float:
+    from pipssl.diagnosis.run import validate_timeout
+
     try:
-        value = float(text)
+        return validate_timeout(float(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--timeout {text!r} is not a number") from None
-    if not value > 0 or math.isnan(value):
-        raise argparse.ArgumentTypeError(
-            f"--timeout must be a positive number of seconds, not {text}"
-        )
-    return value
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _common(parser: argparse.ArgumentParser, *, probes: bool = True) -> None:
@@ -315,7 +313,6 @@ def _repair_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         "remove_trusted_host": args.remove_trusted_host and args.yes,
         "python": args.python,
         "timeout": args.timeout,
-        "label": _again(args),
         "clients_for": list(dict.fromkeys(c for group in args.clients_for for c in group)),
     }
 
@@ -335,45 +332,60 @@ def _with_yes(command: str) -> str:
     return command + " --yes"
 
 
-def _consent(args: argparse.Namespace, preview: Any, again: str) -> bool:
-    """--yes, or a 'y' typed on a terminal; otherwise show the command to run."""
+def _consent(args: argparse.Namespace, plan: Any, again: str) -> bool:
+    """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run."""
+    from pipssl.repairing.apply import preview
+
     if args.yes:
         return True
-    if not preview.actions:
+    if not plan.actions:
         return False
-    if sys.stdin is not None and sys.stdin.isatty() and not getattr(args, "json", False):
-        _err(_plan_text(preview))
-        sys.stderr.write("Apply these changes? [y/N] ")
-        sys.stderr.flush()
-        return sys.stdin.readline().strip().lower() in ("y", "yes")
-    _emit(
-        args,
-        preview.to_dict(),
-        _plan_text(preview) + f"\nTo apply: {_with_yes(again)}",
-    )
+    if _interactive(args):
+        return _ask(_plan_text(preview(plan)) + "\nApply these changes? [y/N] ")
+    shown = preview(plan)
+    _emit(args, shown.to_dict(), _plan_text(shown) + f"\nTo apply: {_with_yes(again)}")
     return False
 
 
-def _repair(args: argparse.Namespace) -> int:
-    from pipssl.repairing.run import repair
+def _interactive(args: argparse.Namespace) -> bool:
+    return sys.stdin is not None and sys.stdin.isatty() and not getattr(args, "json", False)
 
-    kwargs = _repair_kwargs(args)
-    kwargs["index_urls"] = args.index_url or None
-    if args.dry_run or not args.yes:
-        preview = repair(dry_run=True, **kwargs)
-        if args.dry_run:
-            _emit(args, preview.to_dict(), _plan_text(preview))
-            return EXIT_OK if not preview.actions and not preview.findings else EXIT_PROBLEMS
-        again = _again(args)
-        if preview.actions and not _consent(args, preview, again):
-            return EXIT_PROBLEMS
-    result = repair(**kwargs)
+
+def _ask(question: str) -> bool:
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _confirm_again(agreed: Any, now: Any) -> bool:
+    """The files changed between consent and the lock: show what the new plan does
+    differently and ask again (only ever called on a terminal)."""
+    old = {(a.kind, a.path, a.after) for a in agreed.actions}
+    new = {(a.kind, a.path, a.after) for a in now.actions}
+    lines = ["\nThe files changed since you agreed; the plan is now different:"]
+    lines += [f"  - {kind:<20} {path}" for kind, path, _ in sorted(old - new)]
+    lines += [f"  + {kind:<20} {path}" for kind, path, _ in sorted(new - old)]
+    return _ask("\n".join(lines) + "\nApply the new plan? [y/N] ")
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from pipssl.repairing.api import prepare
+    from pipssl.repairing.apply import apply, preview
+
+    plan = prepare(index_urls=args.index_url or None, **_repair_kwargs(args))
+    if args.dry_run:
+        shown = preview(plan)
+        _emit(args, shown.to_dict(), _plan_text(shown))
+        return EXIT_OK if not shown.actions and not shown.findings else EXIT_PROBLEMS
+    if plan.actions and not _consent(args, plan, _again(args)):
+        return EXIT_PROBLEMS
+    result = apply(plan, label=_again(args), confirm=None if args.yes else _confirm_again)
     _emit(args, result.to_dict(), _plan_text(result))
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from pipssl.repairing.run import undo
+    from pipssl.repairing.api import undo
 
     result = undo()
     _emit(
@@ -385,7 +397,8 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipssl.repairing.run import client_env, repair
+    from pipssl.repairing.api import client_env, prepare
+    from pipssl.repairing.apply import apply, preview
     from pipssl.target.runpip import (
         failed_on_tls,
         index_args,
@@ -420,21 +433,20 @@ def _run(args: argparse.Namespace) -> int:
     if not failed_on_tls(code, output):
         return code
     _err(f"\npipssl: {tool} failed on TLS; diagnosing ...")
-    preview = repair(dry_run=True, **kwargs)
-    again = _again(args)
-    if not preview.actions and not preview.env_to_unset and not preview.env_to_set:
-        _err(_plan_text(preview))
+    plan = prepare(**kwargs)
+    if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
+        _err(_plan_text(preview(plan)))
         return code
-    if preview.actions:
-        if not _consent(args, preview, again):
+    if plan.actions:
+        if not _consent(args, plan, _again(args)):
             return code
-        result = repair(**kwargs)
+        result = apply(plan, label=_again(args), confirm=None if args.yes else _confirm_again)
         _err(_plan_text(result))
         if not result.changed:
             return code
         unset, to_set = result.env_to_unset, result.env_to_set
     else:
-        unset, to_set = preview.env_to_unset, preview.env_to_set
+        unset, to_set = plan.env_to_unset, plan.env_to_set
     retry = {**scrubbed(env, unset), **dict(to_set)}
     how = [f"without {', '.join(unset)}"] if unset else []
     how += [f"with {_assignments(dict(to_set))}"] if to_set else []

@@ -45,7 +45,7 @@ from pipssl.diagnosis.report import Finding, TargetResult
 from pipssl.errors import ConfigError, PipsslError
 from pipssl.net import tls
 from pipssl.repairing import confedit
-from pipssl.target.facts import Target
+from pipssl.target.facts import SslFacts, Target
 
 CLIENTS = ("uv", "poetry", "conda", "requests")
 
@@ -345,11 +345,9 @@ def _mozilla_roots(target: Target) -> str:
         return str(certifi.where())
     except ImportError:
         pass
-    for info in (target.certifi or {}, target.pip or {}):
-        path = info.get("where") or info.get("certifi")
-        if path:
-            return str(path)
-    return ""
+    if target.certifi is not None:
+        return target.certifi.where
+    return (target.pip.certifi if target.pip else None) or ""
 
 
 def _requests_default(
@@ -420,7 +418,9 @@ def poetry_sources(ctx: _Context) -> Tuple[List[Tuple[str, str, str]], Optional[
 
 def poetry_source_urls(environ: Mapping[str, str], platform: str, cwd: str) -> List[str]:
     """The URLs of the poetry sources a project in ``cwd`` uses (for ``pipssl run``)."""
-    ctx = _Context(environ, platform, cwd, Target("", "0", "", "", platform, {}, None))
+    ctx = _Context(
+        environ, platform, cwd, Target("", "0", "", "", platform, SslFacts(ok=False), None)
+    )
     return [url for _name, url, _where in poetry_sources(ctx)[0]]
 
 
@@ -647,11 +647,11 @@ def _conda(ctx: _Context) -> Optional[ClientTrust]:
 
 
 def _requests(ctx: _Context) -> Optional[ClientTrust]:
-    version = (ctx.target.modules or {}).get("requests")
+    version = ctx.target.module_version("requests")
     if version is None:
         return None
     seen: List[Setting] = []
-    certifi = (ctx.target.certifi or {}).get("where") or _mozilla_roots(ctx.target)
+    certifi = ctx.target.certifi.where if ctx.target.certifi else _mozilla_roots(ctx.target)
     files, origin = _requests_default(ctx.environ, str(certifi), seen)
     return ClientTrust(
         client="requests",

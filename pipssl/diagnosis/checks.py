@@ -77,9 +77,9 @@ def check_ssl(target: Target) -> List[Finding]:
     kind = python_kind(target)
     short = ".".join(target.version.split(".")[:2])
     fix = _SSL_FIXES[kind].format(version=target.version, short=short)
-    if not info.get("ok"):
-        error = str(info.get("error", ""))
-        if info.get("file"):
+    if not info.ok:
+        error = info.error
+        if info.file:
             missing = re.search(r"(lib[\w.+-]+\.(?:so|dylib|dll)[\w.]*)", error)
             library = missing.group(1) if missing else "its OpenSSL library"
             return [
@@ -87,7 +87,7 @@ def check_ssl(target: Target) -> List[Finding]:
                     "ssl-module-broken",
                     "python",
                     f"this Python's ssl module cannot load {library} ({kind} Python)",
-                    "{} exists, but importing it fails:\n{}".format(info["file"], error),
+                    f"{info.file} exists, but importing it fails:\n{error}",
                     "the OpenSSL this Python was built against is gone or moved; " + fix,
                 )
             ]
@@ -100,14 +100,14 @@ def check_ssl(target: Target) -> List[Finding]:
                 fix,
             )
         ]
-    version = tuple(info.get("openssl_info") or ())
-    if not info.get("has_tls1_2", True) or (version and version < (1, 0, 1)):
+    version = info.openssl_info
+    if not info.has_tls1_2 or (version and version < (1, 0, 1)):
         return [
             Finding.make(
                 "openssl-too-old",
                 "python",
                 "{} cannot speak TLS 1.2, which every index requires".format(
-                    info.get("openssl", "this OpenSSL")
+                    info.openssl or "this OpenSSL"
                 ),
                 "",
                 fix,
@@ -270,9 +270,9 @@ def check_certifi(target: Target) -> List[Finding]:
     """certifi-modified: cacert.pem differs from its wheel's RECORD."""
     findings = []
     for check in target.record_checks:
-        if check.get("error") or check.get("expected") == check.get("actual"):
+        if not check.modified:
             continue
-        dist = check["dist"]
+        dist = check.dist
         fix = (
             f"{target.executable} -m pip install --force-reinstall --no-deps {dist}"
             + "\n# put extra CAs in a bundle of your own (pip's cert setting), never in certifi"
@@ -280,11 +280,11 @@ def check_certifi(target: Target) -> List[Finding]:
         findings.append(
             Finding.make(
                 "certifi-modified",
-                check["path"],
+                check.path,
                 "{}'s cacert.pem was edited after install; the next upgrade undoes it".format(
                     "pip's vendored certifi" if dist == "pip" else "certifi"
                 ),
-                "RECORD sha256={}, file sha256={}".format(check["expected"], check["actual"]),
+                f"RECORD sha256={check.expected}, file sha256={check.actual}",
                 fix,
             )
         )
@@ -324,7 +324,7 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
                     url,
                     "pip {} stops with 'ValueError: check_hostname requires "
                     "server_hostname' for an index addressed by IP".format(
-                        target.pip["version"] if target.pip else ""
+                        target.pip.version if target.pip else ""
                     ),
                     "pip >= 24.2 with truststore; measured: 24.2 fails, 26.3 works "
                     "(pypa/pip#12906)",
@@ -337,7 +337,7 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
 
 def proxy_truststore_bug(target: Target, url: str) -> Finding:
     """pip-known-bug: pip 24.2 - 25.0 verify proxied connections with certifi only."""
-    version = target.pip["version"] if target.pip else "?"
+    version = target.pip.version if target.pip else "?"
     return Finding.make(
         "pip-known-bug",
         url,

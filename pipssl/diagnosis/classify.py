@@ -248,7 +248,7 @@ def classify(
                     "pip-too-old-for-truststore",
                     target.executable,
                     "pip {} on Python {} does not read the OS trust store".format(
-                        target.pip["version"] if target.pip else "?", target.version
+                        target.pip.version if target.pip else "?", target.version
                     ),
                     "the OS store is used by pip >= 24.2 on Python >= 3.10 (truststore)",
                     f"python >= 3.10: {target.executable} -m pip install --upgrade pip\n"

@@ -7,11 +7,15 @@ JSON output follows the contract in DESIGN.md §3 (``schema`` 1).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from pipssl import codes
 from pipssl._redact import redact
+
+if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap
+    from pipssl.target.pipconfig import ConfigFile
+    from pipssl.target.trust import CaSource
 
 SCHEMA = 1
 
@@ -69,6 +73,30 @@ class TargetResult:
 
 
 @dataclass(frozen=True)
+class PythonInfo:
+    """The interpreter diagnosed: path, ``X.Y.Z``, where it came from (``pyenv``, ``venv``,
+    ``conda``, ``python.org``, ``distro``, ``windows``, ``source``) and its OpenSSL (None
+    when its ssl module does not load)."""
+
+    executable: str
+    version: str
+    kind: str
+    ssl: Optional[str]
+
+
+@dataclass(frozen=True)
+class PipInfo:
+    """Its pip: version (None: no pip), whether it uses the OS store (truststore), what it
+    verifies with (in words, then each source with its origin), and its config files."""
+
+    version: Optional[str]
+    truststore: bool
+    trust: str
+    sources: Tuple[CaSource, ...] = ()
+    config_files: Tuple[ConfigFile, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of :func:`pipssl.diagnose`.
 
@@ -78,16 +106,14 @@ class Report:
         pip: facts about its pip (version, which CA material it uses and why).
         findings: what was found, most important first.
         targets: one result per probed index URL.
-        actions: what was changed (empty for a diagnosis).
         clients: the other installers found here, each with what it verifies with and
             its result per index (see :mod:`pipssl.clients`).
     """
 
-    python: Dict[str, Any]
-    pip: Dict[str, Any]
+    python: PythonInfo
+    pip: PipInfo
     findings: Tuple[Finding, ...] = ()
     targets: Tuple[TargetResult, ...] = ()
-    actions: Tuple[Dict[str, Any], ...] = field(default_factory=tuple)
     clients: Tuple[Dict[str, Any], ...] = ()
 
     @property
@@ -103,11 +129,11 @@ class Report:
         return {
             "schema": SCHEMA,
             "ok": self.ok,
-            "python": self.python,
-            "pip": self.pip,
+            "python": asdict(self.python),
+            "pip": asdict(self.pip),
             "findings": [asdict(f) for f in self.findings],
             "targets": [asdict(t) for t in self.targets],
-            "actions": list(self.actions),
+            "actions": [],  # the contract's field: a diagnosis changes nothing
             "clients": list(self.clients),
         }
 
@@ -118,13 +144,9 @@ class Report:
         """Human text in the style of pip's own messages."""
         lines: List[str] = []
         py = self.python
-        lines.append(
-            "python {} ({}), pip {}".format(
-                py.get("version", "?"), py.get("executable", "?"), self.pip.get("version") or "-"
-            )
-        )
-        if self.pip.get("trust"):
-            lines.append("pip verifies with: {}".format(self.pip["trust"]))
+        lines.append(f"python {py.version} ({py.executable}), pip {self.pip.version or '-'}")
+        if self.pip.trust:
+            lines.append(f"pip verifies with: {self.pip.trust}")
         for t in self.targets:
             state = "ok" if t.ok else f"FAILED at {t.stage}"
             lines.append(f"  {t.url}: {state} ({t.elapsed * 1000:.0f} ms)")

@@ -1,65 +1,106 @@
 """``diagnose()``: gather the facts, run the checks, probe every index, classify.
 
 It finds the target interpreter, pip's configuration as that pip reads it, the CA
-material pip would use and the OS store; runs the local checks (:mod:`pipssl.diagnosis.checks`);
-reaches every index pip would contact (:mod:`pipssl.net.tls`); and explains each failure
-(:mod:`pipssl.diagnosis.classify`).  It changes nothing.
+material pip would use and the OS store; runs the local checks
+(:mod:`pipssl.diagnosis.checks`); reaches every index pip would contact
+(:mod:`pipssl.net.tls`); and explains each failure (:mod:`pipssl.diagnosis.classify`).
+The result is one frozen :class:`Diagnosis`, which ``repair`` plans from; the
+:class:`~pipssl.Report` users see is rendered from it.  It changes nothing.
+
+Only light modules are imported up here: :func:`diagnose` starts the target interpreter
+first and imports the rest while that child runs (about 100 ms on Python 3.13).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl import clients
-from pipssl.certs import store as _platform
-from pipssl.diagnosis.checks import (
-    cafile_problem,
-    check_cafiles,
-    check_certifi,
-    check_clock,
-    check_env_shadows,
-    check_known_bugs,
-    check_pip,
-    check_ssl,
-    check_trusted_host,
-    proxy_truststore_bug,
-    python_kind,
-)
-from pipssl.diagnosis.classify import Stores, classify, load_stores
-from pipssl.diagnosis.report import Finding, Report, TargetResult
 from pipssl.errors import UsageError
-from pipssl.net import tls
-from pipssl.target import pipconfig
-from pipssl.target.facts import Target, inspect
-from pipssl.target.trust import PipTrust, drops_truststore_behind_proxy, pip_trust
+from pipssl.target import facts
+from pipssl.target.facts import Target
+
+if TYPE_CHECKING:
+    from pipssl.diagnosis.report import Finding, Report
+    from pipssl.net.tls import ProbeResult
+    from pipssl.target.pipconfig import PipConfig
+    from pipssl.target.trust import PipTrust
 
 DEFAULT_TIMEOUT = 5.0
 
 
-def config_args(target: Target) -> Dict[str, Any]:
-    """What pip's config model needs to know about the interpreter pip runs in."""
-    return {
-        "platform": target.platform,
-        "prefix": target.prefix,
-        "base_prefix": target.base_prefix,
-        "pip_version": target.pip_version,
-    }
+@dataclass(frozen=True)
+class Diagnosis:
+    """Everything one diagnosis learned, computed once; repair plans from it.
+
+    Attributes:
+        target: the interpreter pip runs in.
+        environ: the environment pip was diagnosed with (name, value), sorted.
+        config: pip's configuration as that pip reads it, every value with its provenance.
+        urls: the https indexes pip would contact.
+        trust: what pip verifies with, and why.
+        probes: one result per URL probed, with the chain the server presented.
+        report: what the user sees (findings, per-index results, the clients).
+        now: the time certificates were judged against.
+        index_urls: the URLs asked for instead of the configured ones (None: configured).
+        timeout: seconds allowed per probe.
+        cwd: the project directory uv and poetry read their settings from.
+    """
+
+    target: Target
+    environ: Tuple[Tuple[str, str], ...]
+    config: PipConfig
+    urls: Tuple[str, ...]
+    trust: PipTrust
+    probes: Tuple[ProbeResult, ...]
+    report: Report
+    now: datetime
+    index_urls: Optional[Tuple[str, ...]] = None
+    timeout: float = DEFAULT_TIMEOUT
+    cwd: Optional[str] = None
+
+    @property
+    def env(self) -> Dict[str, str]:
+        """The environment, as a new dict."""
+        return dict(self.environ)
+
+    def chains(self) -> Iterable[bytes]:
+        """Every certificate (DER) the indexes presented, leaf first per index."""
+        for probe in self.probes:
+            yield from probe.chain
 
 
-def load_config(target: Target, env: Mapping[str, str]) -> pipconfig.PipConfig:
+def validate_timeout(timeout: float) -> float:
+    """The one check of a timeout: a positive, finite number of seconds.
+
+    Raises:
+        UsageError: anything else (the CLI's argparse type calls this too).
+    """
+    if not 0 < timeout < float("inf"):  # NaN fails both comparisons
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    return timeout
+
+
+def load_config(target: Target, env: Mapping[str, str]) -> PipConfig:
     """pip's configuration as the target's pip reads it, from the files on disk now."""
-    return pipconfig.load(env, **config_args(target))
+    from pipssl.target import pipconfig
+
+    return pipconfig.load(env, **target.config_args())
 
 
 def urls_to_check(
-    target: Target, config: pipconfig.PipConfig, explicit: Optional[Sequence[str]] = None
+    target: Target, config: PipConfig, explicit: Optional[Sequence[str]] = None
 ) -> List[str]:
     """The https URLs pip would contact: index-url (or pip's default index and its file
     host, both read from the installed pip), then extra-index-url.  ``explicit`` (even
     empty) replaces them."""
+    from urllib.parse import urlsplit
+
+    from pipssl.net import tls
+    from pipssl.target import pipconfig
+
     urls: List[str] = []
     if explicit is not None:
         urls.extend(explicit)
@@ -67,10 +108,10 @@ def urls_to_check(
         value = config.get("index-url")
         if value is not None:
             urls.append(value.value.strip())
-        elif target.pip and target.pip.get("default_index"):
-            urls.append(target.pip["default_index"])
-            if target.pip.get("file_host"):
-                urls.append("https://{}/".format(target.pip["file_host"]))
+        elif target.pip and target.pip.default_index:
+            urls.append(target.pip.default_index)
+            if target.pip.file_host:
+                urls.append(f"https://{target.pip.file_host}/")
         extra = config.get("extra-index-url")  # pip takes the winning value only
         if extra is not None:
             urls.extend(pipconfig.split_list(extra.value))
@@ -108,11 +149,30 @@ def diagnose(
         PipsslError: bad input: a malformed pip config file, an index URL without
             scheme, a non-positive timeout, a ``cert`` that is a directory.
     """
-    if not timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    return examine(
+        python=python, index_urls=index_urls, timeout=timeout, environ=environ, now=now
+    ).report
+
+
+def examine(
+    *,
+    python: Optional[str] = None,
+    index_urls: Optional[Sequence[str]] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    environ: Optional[Mapping[str, str]] = None,
+    now: Optional[datetime] = None,
+    cwd: Optional[str] = None,
+) -> Diagnosis:
+    """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input)."""
+    validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
+    inspection = facts.start(python, env=env)
+    # While the child runs: the imports and the OS store, which need no target facts.
+    from pipssl.certs import store
+
+    store.os_store(environ=env)
     return diagnose_target(
-        inspect(python, env=env), env, index_urls=index_urls, timeout=timeout, now=now
+        inspection.result(), env, index_urls=index_urls, timeout=timeout, now=now, cwd=cwd
     )
 
 
@@ -124,30 +184,38 @@ def diagnose_target(
     timeout: float = DEFAULT_TIMEOUT,
     now: Optional[datetime] = None,
     cwd: Optional[str] = None,
-) -> Report:
-    """:func:`diagnose` for an interpreter already inspected (repair diagnoses the same
-    one before and after its changes; pip's config is read from disk each time).
-    ``cwd`` is the project directory uv and poetry read their settings from."""
+) -> Diagnosis:
+    """:func:`examine` for an interpreter already inspected (repair verifies the same one
+    after its changes; pip's config is read from disk each time).  ``cwd`` is the project
+    directory uv and poetry read their settings from."""
+    from pipssl import clients
+    from pipssl.certs import store
+    from pipssl.diagnosis import checks
+    from pipssl.diagnosis.classify import Stores, classify, load_stores
+    from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
+    from pipssl.net import tls
+    from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
+
     now = now or datetime.now(timezone.utc)
     config = load_config(target, env)
     urls = urls_to_check(target, config, index_urls)
     findings: List[Finding] = []
-    findings += check_ssl(target)
-    findings += check_pip(target)
-    findings += check_cafiles(config, env)
-    findings += check_env_shadows(config, env)
-    findings += check_trusted_host(config)
-    findings += check_certifi(target)
+    findings += checks.check_ssl(target)
+    findings += checks.check_pip(target)
+    findings += checks.check_cafiles(config, env)
+    findings += checks.check_env_shadows(config, env)
+    findings += checks.check_trusted_host(config)
+    findings += checks.check_certifi(target)
     trust = pip_trust(target, config, env)
-    findings += check_known_bugs(target, trust, urls)
-    broken = tuple(s.path for s in trust.sources if s.path and cafile_problem(s.path))
+    findings += checks.check_known_bugs(target, trust, urls)
+    broken = tuple(s.path for s in trust.sources if s.path and checks.cafile_problem(s.path))
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
-    os_store = _platform.os_store(environ=env)
+    os_store = store.os_store(environ=env)
     stores = load_stores(probe_trust, os_store.pem)
-    findings += check_clock(stores.pip, now)
+    findings += checks.check_clock(stores.pip, now)
     results: List[TargetResult] = []
-    can_probe = bool(target.ssl.get("ok")) and target.pip is not None and _have_ssl()
-    if can_probe:
+    probes: List[ProbeResult] = []
+    if target.ssl.ok and target.pip is not None and _have_ssl():
         proxy_value = config.get("proxy")
         behind_proxy: Optional[Tuple[PipTrust, Stores]] = None
         for url in urls:
@@ -166,9 +234,10 @@ def diagnose_target(
             result = tls.probe(
                 url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
             )
+            probes.append(result)
             findings += classify(result, url_stores, target, now, timeout)
             if url_trust is not probe_trust and result.failure == "verify-failed":
-                findings.append(proxy_truststore_bug(target, url))
+                findings.append(checks.proxy_truststore_bug(target, url))
             label = url_trust.describe()
             if broken:
                 label += " (if the broken CA setting were removed)"
@@ -182,7 +251,7 @@ def diagnose_target(
                     error=result.error,
                 )
             )
-    client_reports: List[Dict[str, Any]] = []
+    client_reports: Sequence[Any] = ()
     if _have_ssl():
         client_reports, found = clients.check(
             clients.detect(target, env, cwd=cwd),
@@ -192,38 +261,42 @@ def diagnose_target(
             timeout=timeout,
         )
         findings += found
-    return Report(
-        python={
-            "executable": target.executable,
-            "version": target.version,
-            "kind": python_kind(target),
-            "ssl": target.ssl.get("openssl") if target.ssl.get("ok") else None,
-        },
-        pip={
-            "version": target.pip.get("version") if target.pip else None,
-            "truststore": trust.truststore,
-            "trust": trust.describe() if target.pip else "",
-            "sources": [
-                {"kind": s.kind, "path": s.path, "origin": s.origin} for s in trust.sources
-            ],
-            "config_files": [
-                {
-                    "kind": f.kind,
-                    "path": f.path,
-                    "exists": f.exists,
-                    "loaded": f.loaded,
-                    "note": f.note,
-                }
-                for f in config.files
-            ],
-        },
+    report = Report(
+        python=PythonInfo(
+            target.executable,
+            target.version,
+            checks.python_kind(target),
+            target.ssl.openssl if target.ssl.ok else None,
+        ),
+        pip=PipInfo(
+            target.pip.version if target.pip else None,
+            trust.truststore,
+            trust.describe() if target.pip else "",
+            trust.sources,
+            config.files,
+        ),
         findings=tuple(_ordered(findings)),
         targets=tuple(results),
         clients=tuple(client_reports),
     )
+    return Diagnosis(
+        target,
+        tuple(sorted(env.items())),
+        config,
+        tuple(urls),
+        trust,
+        tuple(probes),
+        report,
+        now,
+        None if index_urls is None else tuple(index_urls),
+        timeout,
+        cwd,
+    )
 
 
 def _have_ssl() -> bool:
+    from pipssl.net import tls
+
     try:
         tls.ssl_module()
     except ImportError:

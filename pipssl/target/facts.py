@@ -3,7 +3,8 @@
 pipssl may run in one Python and diagnose another (``--python``), and even when it
 diagnoses itself the answers must come from the interpreter pip will run in: its pip
 version, its vendored certifi, whether *its* ssl module loads.  One subprocess gathers
-everything, so ``doctor`` pays for one interpreter start.
+everything, so ``doctor`` pays for one interpreter start; :func:`start` launches it so the
+caller can do its local work while the child runs.
 """
 
 from __future__ import annotations
@@ -12,26 +13,41 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from pipssl.errors import PipsslError
 
-# Runs inside the target interpreter: stdlib only, and valid on every Python >= 3.8.
+# Runs inside the target interpreter: stdlib only, valid on every Python >= 3.8, and quick:
+# it reads pip's files instead of importing pip (importing pip._internal and pip's certifi
+# costs ~100 ms on Python 3.13, most of a doctor budget).
 _PROBE_SCRIPT = r"""
-import base64, hashlib, json, os, sys
-out = {
-    "executable": sys.executable,
-    "version": "%d.%d.%d" % sys.version_info[:3],
-    "prefix": sys.prefix,
-    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-    "platform": sys.platform,
-}
+import binascii, hashlib, json, os, sys
+import importlib.util as iu
+out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
+       "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+       "platform": sys.platform}
+def spec_dir(name):
+    try:
+        spec = iu.find_spec(name)
+    except Exception:
+        return None
+    origin = spec and spec.origin
+    return os.path.dirname(origin) if origin and origin.endswith("__init__.py") else None
+def version_in(path):
+    # `__version__ = "X"` as pip, certifi and requests spell it.
+    try:
+        with open(path) as fh:
+            for line in fh:
+                if line.startswith("__version__"):
+                    return line.split("=", 1)[1].strip().strip("\"'")
+    except (OSError, ValueError):
+        pass
+    return None
 try:
-    import importlib.util
-    spec = importlib.util.find_spec("_ssl")
-    ssl_file = spec.origin if spec is not None else None
-except Exception as exc:
+    ssl_spec = iu.find_spec("_ssl")
+    ssl_file = ssl_spec.origin if ssl_spec is not None else None
+except Exception:
     ssl_file = None
 ssl_info = {"file": ssl_file}
 try:
@@ -42,70 +58,148 @@ try:
 except ImportError as exc:
     ssl_info.update(ok=False, error=str(exc))
 out["ssl"] = ssl_info
-
-def record_check(dist_name, rel_suffix):
-    # Compare a file with the hash its wheel's RECORD promised.
+def record_check(pkg_dir, dist, rel):
+    # Compare a file with the hash its wheel's RECORD promised (read from the dist-info).
+    site = os.path.dirname(pkg_dir)
     try:
-        from importlib import metadata
-        dist = metadata.distribution(dist_name)
-    except Exception:
+        infos = sorted(n for n in os.listdir(site)
+                       if n.lower().startswith(dist + "-") and n.endswith(".dist-info"))
+    except OSError:
         return None
-    for f in dist.files or ():
-        if str(f).replace("\\", "/").endswith(rel_suffix) and f.hash is not None:
-            path = str(f.locate())
-            try:
-                with open(path, "rb") as fh:
-                    digest = hashlib.new(f.hash.mode, fh.read()).digest()
-            except OSError as exc:
-                return {"dist": dist_name, "path": path, "error": str(exc)}
-            actual = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-            return {"dist": dist_name, "path": path, "expected": f.hash.value, "actual": actual}
+    for info in infos:
+        try:
+            with open(os.path.join(site, info, "RECORD")) as fh:
+                rows = [line.rsplit(",", 2) for line in fh]
+        except OSError:
+            continue
+        for row in rows:
+            if len(row) == 3 and row[0].replace("\\", "/") == rel and "=" in row[1]:
+                mode, expected = row[1].split("=", 1)
+                path = os.path.join(site, *rel.split("/"))
+                try:
+                    with open(path, "rb") as fh:
+                        digest = hashlib.new(mode, fh.read()).digest()
+                except (OSError, ValueError) as exc:
+                    return {"dist": dist, "path": path, "error": str(exc)}
+                actual = binascii.b2a_base64(digest).decode().strip().rstrip("=")
+                actual = actual.replace("+", "-").replace("/", "_")
+                return {"dist": dist, "path": path, "expected": expected, "actual": actual}
     return None
-
+checks = []
+pip_dir = spec_dir("pip")
 pip_info = None
-try:
-    import pip
-    pip_info = {"version": pip.__version__, "location": os.path.dirname(pip.__file__)}
+if pip_dir:
+    pip_info = {"version": version_in(os.path.join(pip_dir, "__init__.py")), "location": pip_dir}
     try:
-        # pip offers no public way to ask for its default index; this private model is
-        # where every pip since 10 keeps it (tested in tests/test_target.py).
-        from pip._internal.models.index import PyPI
-        pip_info["default_index"] = PyPI.simple_url
-        pip_info["file_host"] = PyPI.file_storage_domain
+        # pip offers no public way to ask for its default index; this private model is where
+        # every pip since 10 keeps it (tests/test_target.py asks the real pip). Loaded alone,
+        # by path, so pip._internal's start-up is not paid; imported as usual if that fails.
+        path = os.path.join(pip_dir, "_internal", "models", "index.py")
+        spec = iu.spec_from_file_location("_pipssl_pip_index", path)
+        module = iu.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            from pip._internal.models import index as module
+        pip_info["default_index"] = module.PyPI.simple_url
+        pip_info["file_host"] = module.PyPI.file_storage_domain
     except Exception as exc:
         pip_info["default_index_error"] = str(exc)
-    try:
-        from pip._vendor import certifi as pip_certifi
-        pip_info["certifi"] = pip_certifi.where()
-        pip_info["certifi_version"] = getattr(pip_certifi, "__version__", None)
-    except Exception as exc:
-        pip_info["certifi_error"] = str(exc)
-except Exception as exc:
-    pip_info = None
-    if not isinstance(exc, ImportError):
-        pip_info = {"error": "%s: %s" % (type(exc).__name__, exc)}
+    vendored = os.path.join(pip_dir, "_vendor", "certifi")
+    if os.path.isfile(os.path.join(vendored, "cacert.pem")):
+        # what pip._vendor.certifi.where() returns for an installed (unzipped) pip
+        pip_info["certifi"] = os.path.join(vendored, "cacert.pem")
+        pip_info["certifi_version"] = version_in(os.path.join(vendored, "__init__.py"))
+    checks.append(record_check(pip_dir, "pip", "pip/_vendor/certifi/cacert.pem"))
 out["pip"] = pip_info
-try:
-    import certifi
-    out["certifi"] = {"where": certifi.where(), "version": certifi.__version__}
-except Exception:
-    out["certifi"] = None
-modules = {}
-for name in ("requests",):
+out["certifi"] = None
+certifi_dir = spec_dir("certifi")
+if certifi_dir:
     try:
-        from importlib import metadata as _md
-        if importlib.util.find_spec(name) is not None:
-            modules[name] = _md.version(name)
+        # imported, not read: a distribution may patch where() to its own bundle
+        import certifi
+        out["certifi"] = {"where": certifi.where(), "version": certifi.__version__}
     except Exception:
         pass
+    checks.append(record_check(certifi_dir, "certifi", "certifi/cacert.pem"))
+modules = {}
+requests_dir = spec_dir("requests")
+if requests_dir:
+    version = version_in(os.path.join(requests_dir, "__version__.py"))
+    if version:
+        modules["requests"] = version
 out["modules"] = modules
-out["record_checks"] = [c for c in (record_check("pip", "_vendor/certifi/cacert.pem"),
-                                    record_check("certifi", "certifi/cacert.pem")) if c]
+out["record_checks"] = [c for c in checks if c]
 sys.stdout.write(json.dumps(out))
 """
 
 
 _PROBE_KEYS = ("executable", "version", "prefix", "base_prefix", "platform", "ssl", "pip")
+
+
+@dataclass(frozen=True)
+class SslFacts:
+    """Whether the target's ``ssl`` module loads, and with which OpenSSL.
+
+    Attributes:
+        ok: ``import ssl`` works there.
+        openssl: ``ssl.OPENSSL_VERSION`` (empty when not ok).
+        openssl_info: ``ssl.OPENSSL_VERSION_INFO``.
+        has_tls1_2: the OpenSSL can speak TLS 1.2.
+        error: why ``import ssl`` failed.
+        file: the ``_ssl`` extension module's path, when one exists (a broken one vs none).
+    """
+
+    ok: bool
+    openssl: str = ""
+    openssl_info: Tuple[int, ...] = ()
+    has_tls1_2: bool = True
+    error: str = ""
+    file: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PipFacts:
+    """The target's pip, read from its files.
+
+    Attributes:
+        version: ``pip.__version__``.
+        location: the ``pip`` package directory.
+        default_index / file_host: pip's default index URL and the host its files come
+            from (None when pip's model could not be read: ``default_index_error`` says why).
+        certifi / certifi_version: pip's vendored ``cacert.pem`` and its certifi version.
+    """
+
+    version: str
+    location: str
+    default_index: Optional[str] = None
+    file_host: Optional[str] = None
+    default_index_error: str = ""
+    certifi: Optional[str] = None
+    certifi_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CertifiFacts:
+    """The standalone certifi of the target (requests and poetry read it)."""
+
+    where: str
+    version: str
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """A ``cacert.pem`` compared with the hash its wheel's RECORD promised."""
+
+    dist: str
+    path: str
+    expected: Optional[str] = None
+    actual: Optional[str] = None
+    error: str = ""
+
+    @property
+    def modified(self) -> bool:
+        return not self.error and self.expected != self.actual
 
 
 @dataclass(frozen=True)
@@ -115,9 +209,11 @@ class Target:
     Attributes:
         executable: path of the interpreter.
         version: ``X.Y.Z``.
-        prefix: its ``sys.prefix`` (where pip's site config lives).
-        ssl: ``{"ok": bool, "openssl": str, "error": str, "file": str, ...}``.
-        pip: ``None`` when pip is missing, else version, default index, certifi path.
+        prefix / base_prefix: its ``sys.prefix`` and ``sys.base_prefix`` (a venv when they
+            differ; where pip's site config lives).
+        platform: ``sys.platform``.
+        ssl: whether its ssl module loads.
+        pip: None when pip is missing.
         certifi: the standalone certifi, if installed there.
         record_checks: cacert.pem files compared with their wheel's RECORD.
         modules: other HTTP clients importable there, with their versions (``requests``).
@@ -128,24 +224,36 @@ class Target:
     prefix: str
     base_prefix: str
     platform: str
-    ssl: Dict[str, Any]
-    pip: Optional[Dict[str, Any]]
-    certifi: Optional[Dict[str, Any]] = None
-    record_checks: List[Dict[str, Any]] = field(default_factory=list)
-    modules: Dict[str, str] = field(default_factory=dict)
+    ssl: SslFacts
+    pip: Optional[PipFacts]
+    certifi: Optional[CertifiFacts] = None
+    record_checks: Tuple[RecordCheck, ...] = ()
+    modules: Tuple[Tuple[str, str], ...] = ()
 
     @property
-    def version_info(self) -> tuple[int, ...]:
+    def version_info(self) -> Tuple[int, ...]:
         return tuple(int(p) for p in self.version.split("."))
 
     @property
-    def pip_version(self) -> Optional[tuple[int, ...]]:
-        if not self.pip or "version" not in self.pip:
-            return None
-        return parse_version(self.pip["version"])
+    def pip_version(self) -> Optional[Tuple[int, ...]]:
+        return parse_version(self.pip.version) if self.pip else None
+
+    def config_args(self) -> Dict[str, Any]:
+        """What pip's config model (:func:`pipssl.target.pipconfig.load`) needs to know
+        about the interpreter pip runs in."""
+        return {
+            "platform": self.platform,
+            "prefix": self.prefix,
+            "base_prefix": self.base_prefix,
+            "pip_version": self.pip_version,
+        }
+
+    def module_version(self, name: str) -> Optional[str]:
+        """The version of ``name`` (e.g. ``requests``) installed there, or None."""
+        return dict(self.modules).get(name)
 
 
-def parse_version(text: str) -> tuple[int, ...]:
+def parse_version(text: str) -> Tuple[int, ...]:
     """``"24.2"`` -> ``(24, 2)``; pre-release tails are dropped (``"25.0b1"`` -> (25, 0))."""
     parts: List[int] = []
     for piece in text.split("."):
@@ -162,8 +270,67 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+class Inspection:
+    """A target interpreter being inspected: started by :func:`start`, read by
+    :meth:`result` (which may be called again and returns the same :class:`Target`)."""
+
+    def __init__(self, exe: str, env: Mapping[str, str], timeout: float) -> None:
+        self._exe, self._timeout = exe, timeout
+        self._target: Optional[Target] = None
+        try:
+            self._proc: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
+                [exe, "-c", _PROBE_SCRIPT],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=dict(env),
+            )
+            self._error: Optional[PipsslError] = None
+        except FileNotFoundError:
+            self._proc = None
+            self._error = PipsslError(
+                f"--python {exe}: no such interpreter", reference="python-not-found"
+            )
+        except OSError as exc:
+            self._proc = None
+            self._error = _not_runnable(exe, exc)
+
+    def result(self) -> Target:
+        """The facts, once the child answered.
+
+        Raises:
+            PipsslError: the interpreter cannot be run or gives no answer.
+        """
+        if self._target is not None:
+            return self._target
+        if self._proc is None:
+            assert self._error is not None
+            raise self._error
+        try:
+            stdout, stderr = self._proc.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired as exc:
+            self._proc.kill()
+            self._proc.communicate()
+            raise _not_runnable(self._exe, exc) from None
+        self._target = _parse(self._exe, stdout, stderr, self._proc.returncode)
+        return self._target
+
+
+def start(
+    python: Optional[str] = None, *, env: Optional[Mapping[str, str]] = None, timeout: float = 30.0
+) -> Inspection:
+    """Start inspecting ``python`` (default: this interpreter) in the background.
+
+    Args:
+        python: path of the interpreter pip runs in.
+        env: environment for the child (default: ours).
+        timeout: seconds before giving up on the child.
+    """
+    return Inspection(python or sys.executable, os.environ if env is None else env, timeout)
+
+
 def inspect(
-    python: Optional[str] = None, *, env: Optional[Dict[str, str]] = None, timeout: float = 30.0
+    python: Optional[str] = None, *, env: Optional[Mapping[str, str]] = None, timeout: float = 30.0
 ) -> Target:
     """Run ``python`` (default: this interpreter) and read its facts.
 
@@ -178,45 +345,60 @@ def inspect(
     Raises:
         PipsslError: the interpreter cannot be run or gives no answer.
     """
-    exe = python or sys.executable
+    return start(python, env=env, timeout=timeout).result()
+
+
+def _not_runnable(exe: str, exc: BaseException) -> PipsslError:
+    return PipsslError(f"--python {exe}: cannot run it ({exc})", reference="python-not-runnable")
+
+
+def _parse(exe: str, stdout: bytes, stderr: bytes, returncode: int) -> Target:
     try:
-        proc = subprocess.run(
-            [exe, "-c", _PROBE_SCRIPT],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            env=dict(os.environ if env is None else env),
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise PipsslError(
-            f"--python {exe}: no such interpreter", reference="python-not-found"
-        ) from None
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PipsslError(
-            f"--python {exe}: cannot run it ({exc})", reference="python-not-runnable"
-        ) from None
-    try:
-        data = json.loads(proc.stdout.decode("utf-8", "replace"))
+        data = json.loads(stdout.decode("utf-8", "replace"))
     except ValueError:
         data = None
     # Any program can print JSON; only our probe prints an object with these keys.
     if not isinstance(data, dict) or not all(key in data for key in _PROBE_KEYS):
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
         raise PipsslError(
-            f"--python {exe}: it did not answer ({tail[0] if tail else proc.returncode})",
+            f"--python {exe}: it did not answer ({tail[0] if tail else returncode})",
             reference="python-not-runnable",
             hint="give the path of a Python interpreter, e.g. the venv's bin/python",
         )
+    ssl: Dict[str, Any] = data["ssl"]
+    pip: Optional[Dict[str, Any]] = data["pip"]
+    certifi: Optional[Dict[str, Any]] = data.get("certifi")
     return Target(
         executable=data["executable"] or exe,
         version=data["version"],
         prefix=data["prefix"],
         base_prefix=data["base_prefix"],
         platform=data["platform"],
-        ssl=data["ssl"],
-        pip=data["pip"],
-        certifi=data.get("certifi"),
-        record_checks=list(data.get("record_checks") or []),
-        modules=dict(data.get("modules") or {}),
+        ssl=SslFacts(
+            ok=bool(ssl.get("ok")),
+            openssl=ssl.get("openssl") or "",
+            openssl_info=tuple(ssl.get("openssl_info") or ()),
+            has_tls1_2=bool(ssl.get("has_tls1_2", True)),
+            error=ssl.get("error") or "",
+            file=ssl.get("file"),
+        ),
+        pip=None
+        if pip is None
+        else PipFacts(
+            version=pip.get("version") or "0",
+            location=pip.get("location") or "",
+            default_index=pip.get("default_index"),
+            file_host=pip.get("file_host"),
+            default_index_error=pip.get("default_index_error") or "",
+            certifi=pip.get("certifi"),
+            certifi_version=pip.get("certifi_version"),
+        ),
+        certifi=CertifiFacts(certifi["where"], certifi["version"]) if certifi else None,
+        record_checks=tuple(
+            RecordCheck(
+                c["dist"], c["path"], c.get("expected"), c.get("actual"), c.get("error") or ""
+            )
+            for c in data.get("record_checks") or ()
+        ),
+        modules=tuple(sorted((data.get("modules") or {}).items())),
     )

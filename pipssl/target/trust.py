@@ -153,7 +153,7 @@ def pip_trust(
         ignored.append(
             (cert, f"requests lets {env_bundle.origin.split()[-1]} override pip's cert")
         )
-    certifi_path = target.pip.get("certifi")
+    certifi_path = target.pip.certifi
     pip_certifi = (
         CaSource("pip-certifi", certifi_path, "pip's vendored certifi") if certifi_path else None
     )

@@ -1,0 +1,152 @@
+"""Apply a plan the user agreed to: under the lock, check that the files it was computed
+from are unchanged (or plan again and ask again), write through the journal, verify with
+the same probes as the diagnosis, and roll everything back when an index still fails.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from pipssl import journal
+from pipssl.diagnosis.run import diagnose_target, load_config
+from pipssl.repairing import outcome
+from pipssl.repairing.plan import plan_repair, stale_inputs
+from pipssl.repairing.result import Plan, RepairResult
+from pipssl.target.runpip import scrubbed
+
+#: Shown a plan made again under the lock that differs from the one agreed to; returns
+#: whether to apply the new one.  None: apply it (the caller consented to the policy, as
+#: ``--yes`` does, not to one list of changes).
+Confirm = Callable[[Plan, Plan], bool]
+
+CHANGED_SINCE = "not applied: the files changed since you agreed to the plan; nothing was changed"
+
+
+def preview(plan: Plan, message: str = "dry run: nothing was changed") -> RepairResult:
+    """What applying ``plan`` would change, as a result that changed nothing."""
+    assert plan.diagnosis is not None
+    return RepairResult(
+        False,
+        False,
+        plan.actions,
+        None,
+        outcome.left_to_do(plan, plan.diagnosis.report),
+        plan.env_to_unset,
+        False,
+        message,
+        env_to_set=plan.env_to_set,
+    )
+
+
+def apply(
+    plan: Plan,
+    *,
+    label: str = "pipssl repair",
+    lock_timeout: float = 30.0,
+    confirm: Optional[Confirm] = None,
+) -> RepairResult:
+    """Make the changes of ``plan`` and keep them only if pip (and each client asked for)
+    then verifies every index.
+
+    Args:
+        plan: from :func:`~pipssl.repairing.plan.plan_repair`.
+        label: what the journal calls this repair (``undo`` shows it).
+        lock_timeout: seconds to wait for another repair to finish.
+        confirm: asked when the plan had to be made again (see :data:`Confirm`).
+
+    Returns:
+        A :class:`RepairResult`.
+
+    Raises:
+        PipsslError: a file that cannot be written, or another repair holding the lock.
+    """
+    diagnosis = plan.diagnosis
+    assert diagnosis is not None, "a plan from plan_repair() carries its diagnosis"
+    env, target = diagnosis.env, diagnosis.target
+    before = diagnosis.report
+    state = journal.state_dir(env)
+    # Nothing to write and nobody else writing: done.  But a repair killed half-way, or
+    # one that committed while this one was diagnosing, means the verdict may be stale:
+    # decide again under the lock.
+    if not plan.actions and not journal.busy_since(state, diagnosis.now):
+        ok = outcome.done(plan, before)
+        message = (
+            outcome.ALREADY if ok else outcome.SET_ENV if plan.env_to_set else outcome.NOTHING_SAFE
+        )
+        return RepairResult(
+            ok,
+            False,
+            plan.actions,
+            before,
+            outcome.left_to_do(plan, before),
+            plan.env_to_unset,
+            False,
+            message,
+            env_to_set=plan.env_to_set,
+        )
+    with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
+        # Another repair (or the user) may have changed the files since the plan was made:
+        # plan again from the files as they are now, so that work is kept, and ask again
+        # when the changes differ from those agreed to.
+        if stale_inputs(plan) or journal.busy_since(state, diagnosis.now):
+            again = plan_repair(diagnosis, plan.options, config=load_config(target, env))
+            if confirm is not None and not again.same_changes(plan) and not confirm(plan, again):
+                return preview(again, CHANGED_SINCE)
+            plan = again
+        # verify with the environment pip will have once the user unsets what overrides it
+        # ... and sets what the clients read their bundle from
+        verify_env = {**scrubbed(env, plan.env_to_unset), **dict(plan.env_to_set)}
+        for action in plan.actions:
+            data = plan.contents[action.path]
+            if data is None:
+                tx.remove(action.path)
+            else:
+                tx.write(action.path, data, mode=0o644 if action.kind == "write-bundle" else None)
+        after = diagnose_target(
+            target,
+            verify_env,
+            index_urls=diagnosis.index_urls,
+            timeout=diagnosis.timeout,
+            cwd=diagnosis.cwd,
+        ).report
+        failing = outcome.tls_failures(after, plan.clients)
+        if failing and plan.actions:
+            tx.rollback()
+            return RepairResult(
+                False,
+                False,
+                plan.actions,
+                after,
+                outcome.left_to_do(plan, after),
+                plan.env_to_unset,
+                True,
+                "rolled back: still cannot verify " + ", ".join(failing),
+                env_to_set=plan.env_to_set,
+            )
+        record = tx.commit()
+    ok = outcome.done(plan, after)
+    message = (
+        ("repaired: pip verifies every index" if record.changes else outcome.ALREADY)
+        if ok
+        else (
+            "repaired the config; unset the variables listed to finish"
+            if plan.env_to_unset and not plan.env_to_set
+            else outcome.SET_ENV
+            if plan.env_to_set
+            else "repaired what is safe; some problems need you"
+            if record.changes
+            else outcome.NOTHING_SAFE
+        )
+    )
+    return RepairResult(
+        ok,
+        bool(record.changes),
+        plan.actions,
+        after,
+        outcome.left_to_do(plan, after),
+        plan.env_to_unset,
+        False,
+        message,
+        record.id if record.changes else None,
+        plan.env_to_set,
+    )

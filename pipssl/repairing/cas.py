@@ -1,0 +1,162 @@
+"""What goes in pipssl's bundle: certifi's roots, the OS store's, and the CAs the user
+named (``--ca FILE``) or confirmed by fingerprint (``--accept-ca SHA256``).
+
+A CA is added only if the user named its file, it is in the OS store, or the user confirmed
+the SHA-256 of a certificate an index presented: never on first use.  It must be a CA
+(basic constraints) and valid now; private keys in a file are refused.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Tuple
+
+from pipssl.certs import bundle as cabundle
+from pipssl.certs import store as _platform
+from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.errors import BundleError, CertificateError, PipsslError, UsageError
+from pipssl.target.facts import Target
+
+if TYPE_CHECKING:
+    from pipssl.diagnosis.run import Diagnosis
+
+#: A CA and where the user's consent for it came from (shown in the bundle's comments).
+NamedCa = Tuple[Certificate, str]
+
+BUNDLE_HEADER = (
+    "# pipssl CA bundle: certifi's roots, the OS trust store's roots and the CAs the\n"
+    "# user named or confirmed. Rebuilt by `pipssl repair`; do not edit by hand.\n"
+)
+
+
+def named_cas(paths: Sequence[str], now: datetime) -> List[NamedCa]:
+    """CAs from files the user named: each must be a CA, valid now; keys are refused.
+
+    Raises:
+        UsageError: a file that cannot be read, holds a key, or a certificate that is not
+            a CA valid now.
+    """
+    out: List[NamedCa] = []
+    for path in paths:
+        try:
+            certs = cabundle.load_cafile(path)
+        except BundleError as exc:
+            raise UsageError(f"--ca {path}: {exc}", hint=exc.hint) from None
+        for cert in certs:
+            _require_ca(cert, f"--ca {path}", now)
+            out.append((cert, f"named by the user: {os.path.abspath(path)}"))
+    return out
+
+
+def accepted_cas(fingerprints: Sequence[str], diagnosis: Diagnosis) -> List[NamedCa]:
+    """CAs the indexes presented (in ``diagnosis``'s probes) whose SHA-256 the user
+    confirmed.  An index that verified presented no chain to the diagnosis; those are
+    asked once more, without pip's trust, so a CA can be confirmed for them too.
+
+    Raises:
+        UsageError: a malformed fingerprint, one no index presented, or not a CA.
+    """
+    wanted = [normal_fingerprint(f) for f in fingerprints]
+    if not wanted:
+        return []
+    seen = _presented(diagnosis.chains())
+    if any(f not in seen for f in wanted):
+        seen.update(_presented(_probe_again(diagnosis)))
+    out = []
+    for fingerprint in wanted:
+        if fingerprint not in seen:
+            raise UsageError(
+                f"--accept-ca {fingerprint}: no index presented a certificate with that "
+                "SHA-256 (run `pipssl doctor` to see the fingerprints)"
+            )
+        _require_ca(seen[fingerprint], f"--accept-ca {fingerprint}", diagnosis.now)
+        out.append((seen[fingerprint], f"confirmed by SHA-256 {fingerprint}"))
+    return out
+
+
+def normal_fingerprint(text: str) -> str:
+    """``ab:cd...`` / ``ABCD...`` -> ``AB:CD:...`` (the form doctor prints).
+
+    Raises:
+        UsageError: not 64 hex digits.
+    """
+    hexdigits = "".join(ch for ch in text if ch not in ": ").upper()
+    if len(hexdigits) != 64 or any(ch not in "0123456789ABCDEF" for ch in hexdigits):
+        raise UsageError(f"--accept-ca {text!r} is not a SHA-256 fingerprint (64 hex digits)")
+    return ":".join(hexdigits[i : i + 2] for i in range(0, 64, 2))
+
+
+def build_bundle(target: Target, environ: Mapping[str, str], extra: Sequence[NamedCa]) -> bytes:
+    """certifi + OS store + ``extra``, deduplicated, each with a comment naming its source.
+
+    Rebuilt from scratch each time (never appended to), so the same inputs give the same
+    bytes and a second repair changes nothing.
+    """
+    roots, label = _certifi_roots(target)
+    entries = [cabundle.BundleEntry(c, label) for c in roots]
+    store = _platform.os_store(environ=environ)
+    try:
+        os_certs = cabundle.read_pem(store.pem, source="OS trust store") if store.pem else []
+    except PipsslError:
+        os_certs = []
+    entries += [
+        cabundle.BundleEntry(c, "OS trust store") for c in os_certs if c.is_ca is not False
+    ]
+    entries += [cabundle.BundleEntry(c, source) for c, source in extra]
+    return (BUNDLE_HEADER + cabundle.render_bundle(entries)).encode("ascii")
+
+
+def _certifi_roots(target: Target) -> Tuple[List[Certificate], str]:
+    """certifi's roots: the installed certifi (or the one carried by the bootstrap);
+    failing that, the target pip's vendored copy."""
+    try:
+        import certifi
+
+        path, label = certifi.where(), f"certifi {getattr(certifi, '__version__', '')}"
+    except ImportError:
+        path = (target.pip.certifi if target.pip else None) or ""
+        label = "pip's vendored certifi"
+    if not path:
+        return [], label
+    return cabundle.load_cafile(path), label.strip()
+
+
+def _require_ca(cert: Certificate, where: str, now: datetime) -> None:
+    if cert.is_ca is not True:
+        raise UsageError(
+            f"{where}: {cert.subject} is not a CA certificate (basic constraints)",
+            hint="give the CA that issued the server's certificate, not the server's own",
+        )
+    if not cert.is_valid_at(now):
+        raise UsageError(
+            f"{where}: {cert.subject} is not valid now "
+            f"({cert.not_before.date()} to {cert.not_after.date()})"
+        )
+
+
+def _presented(chain: Iterable[bytes]) -> Dict[str, Certificate]:
+    seen: Dict[str, Certificate] = {}
+    for der in chain:
+        try:
+            cert = parse_certificate(der)
+        except CertificateError:
+            continue
+        seen.setdefault(cert.sha256, cert)
+    return seen
+
+
+def _probe_again(diagnosis: Diagnosis) -> List[bytes]:
+    """The chains of the indexes that verified for pip, probed with no trust at all."""
+    from pipssl.net import tls
+
+    proxy_value = diagnosis.config.get("proxy")
+    out: List[bytes] = []
+    for probe in diagnosis.probes:
+        if probe.chain:
+            continue
+        proxy = tls.select_proxy(
+            probe.url, diagnosis.env, proxy_value.value if proxy_value else None
+        )
+        out += tls.probe(probe.url, proxy=proxy, timeout=diagnosis.timeout).chain
+    return out

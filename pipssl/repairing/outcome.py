@@ -1,0 +1,113 @@
+"""The verdict of a repair: what still fails, whether it is done, what is left to the user.
+
+Each is decided here once, from the plan and the diagnosis made after it (or before it,
+for a preview): the CLI and the library print and return what these say.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+from pipssl import clients
+from pipssl.diagnosis.report import Finding, Report
+from pipssl.repairing.result import Plan
+from pipssl.target.trust import ENV_BUNDLES
+
+
+def tls_failures(report: Report, clients_for: Sequence[str] = ()) -> List[str]:
+    """Indexes pip (and each client asked for) still cannot reach over TLS."""
+    failing = [t.url for t in report.targets if not t.ok and t.stage != "http"]
+    for client in report.clients:
+        if client["client"] in clients_for:
+            failing += [
+                "{} ({})".format(t["url"], client["label"])
+                for t in client["targets"]
+                if not t["ok"] and t["stage"] != "http"
+            ]
+    return failing
+
+
+ALREADY = "nothing to change: pip already verifies"
+NOTHING_SAFE = "nothing pipssl can change safely; see what is left to do"
+#: Which of the clients read pipssl's bundle from each variable repair asks to set.
+_READERS = {"SSL_CERT_FILE": ("uv",), "REQUESTS_CA_BUNDLE": ("requests", "poetry")}
+SET_ENV = "set (and unset) the variables listed to finish: a program cannot change your shell"
+
+
+def done(the_plan: Plan, report: Report) -> bool:
+    """pip verifies every index, with nothing left for the user (an env var to unset, a
+    trusted-host that still switches checks off, a problem only they can fix)."""
+    return (
+        _ok_for(report, the_plan.clients)
+        and not tls_failures(report, the_plan.clients)
+        and not the_plan.env_to_unset
+        and not the_plan.env_to_set
+        and not _pending(the_plan, report)
+        and not any(f.code == "insecure-trusted-host" for f in report.findings)
+    )
+
+
+def _client_of(finding: Finding) -> Optional[str]:
+    """The installer a client finding is about (its target is ``uv``, ``poetry source X``)."""
+    if finding.code.startswith("client-"):
+        return finding.target.split()[0]
+    return None
+
+
+def _ok_for(report: Report, clients_for: Sequence[str]) -> bool:
+    """No error, but those about installers the repair was not asked to fix."""
+    return not any(
+        f.severity == "error" and _client_of(f) in (None, *clients_for) for f in report.findings
+    )
+
+
+def _pending(the_plan: Plan, report: Report) -> List[Finding]:
+    """The plan's manual findings that ``report`` still shows (a repair may answer some
+    of them: a pip bug worked around by a bundle, say).  A winning ``cert`` elsewhere is
+    pending whatever the report says."""
+    still = {(f.code, f.target) for f in report.findings}
+    return [
+        f for f in the_plan.manual if (f.code, f.target) in still or f.code == "env-shadows-config"
+    ]
+
+
+def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
+    out = _pending(the_plan, report)
+    for name in the_plan.env_to_unset:
+        what = "pip's config" if name.startswith("PIP_") or name in ENV_BUNDLES else "it"
+        out.append(
+            Finding.make(
+                "env-shadows-config",
+                name,
+                f"{name} overrides {what}; a program cannot unset it in your shell",
+                "unset it in the shell (and in any profile file that sets it)",
+                f"unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell",
+            )
+        )
+    for name, value in the_plan.env_to_set:
+        readers = [c for c in the_plan.clients if c in _READERS.get(name, ())]
+        out.append(
+            Finding.make(
+                "client-cannot-verify",
+                " ".join(readers) or name,
+                f"{' and '.join(readers)} read(s) pipssl's bundle from {name} only; a program "
+                "cannot set it in your shell",
+                "set it in the shell (and in your profile file), or run the tool through "
+                f"pipssl run -- {readers[0] if readers else 'TOOL'} ...",
+                clients.shell_lines(name, value),
+            )
+        )
+    seen = {(f.code, f.target) for f in out}
+    # What the planned actions answer is not left for the user (this matters for the
+    # plan shown before applying; after it, the report no longer has those findings).
+    answered = {code for action in the_plan.actions for code in action.answers}
+    out += [
+        f
+        for f in report.findings
+        if (f.severity == "error" or f.code == "insecure-trusted-host")
+        and (f.code, f.target) not in seen
+        and f.code not in answered
+        # the installers asked for are answered by the plan's edits and variables
+        and not (f.code == "client-cannot-verify" and _client_of(f) in the_plan.clients)
+    ]
+    return tuple(out)

@@ -1,0 +1,237 @@
+"""From a diagnosis to the list of changes that would fix it safely: a pure function of the
+diagnosis, the options and the files as they are (every file read is recorded, with its
+SHA-256, in the plan's ``inputs``).
+
+The actions, in order: write pipssl's bundle, set ``cert`` in the config file of the scope,
+remove a broken ``cert`` that would win over it, edit the ``--for`` clients' files, remove
+``trusted-host`` (only when asked).  Findings no client-side change can fix, and
+environment variables that override the config, are left for the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from pipssl import clients, codes
+from pipssl.diagnosis.checks import cafile_problem
+from pipssl.diagnosis.report import Finding
+from pipssl.errors import PipsslError
+from pipssl.repairing import confedit
+from pipssl.repairing.cas import build_bundle
+from pipssl.repairing.location import bundle_path, choose_scope
+from pipssl.repairing.result import Action, Options, Plan
+from pipssl.target import pipconfig
+from pipssl.target.trust import ENV_BUNDLES
+
+if TYPE_CHECKING:
+    from pipssl.diagnosis.run import Diagnosis
+
+#: Findings a new bundle + ``cert`` can answer, and those only the user can.
+FIXABLE = codes.with_remedy(codes.BUNDLE)
+MANUAL = codes.with_remedy(codes.USER)
+
+
+def sha256(data: Optional[bytes]) -> Optional[str]:
+    """The digest actions and plans carry (None: no such file)."""
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def read(path: str) -> Optional[bytes]:
+    """A file's bytes, or None when it does not exist.
+
+    Raises:
+        PipsslError: ``read-failed`` when it exists but cannot be read.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
+
+
+def plan_repair(
+    diagnosis: Diagnosis, options: Options, *, config: Optional[pipconfig.PipConfig] = None
+) -> Plan:
+    """Turn ``diagnosis`` into the changes that would fix it safely.
+
+    Args:
+        diagnosis: what is wrong (its findings, target, environment and pip config).
+        options: what the user asked for.
+        config: pip's config as it is now, when it may differ from the diagnosis' (a
+            plan made again under the lock).
+
+    Returns:
+        A :class:`Plan`; nothing is written.
+
+    Raises:
+        PipsslError: a bad scope, a config file that cannot be read or edited safely.
+    """
+    target, environ = diagnosis.target, diagnosis.env
+    config = config or diagnosis.config
+    findings = diagnosis.report.findings
+    kind, config_file = choose_scope(options.scope, target, environ)
+    fixable = {f.code for f in findings} & FIXABLE
+    if not options.extra_cas:
+        # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
+        fixable.discard("untrusted-issuer-unknown")
+    bundle = bundle_path("user" if kind == "env" else kind, target, environ)
+    manual = [f for f in findings if f.code in MANUAL]
+    answers = tuple(sorted(fixable))
+    actions: List[Action] = []
+    contents: Dict[str, Optional[bytes]] = {}
+    # pip's config files shape the plan even where nothing is edited (which value wins)
+    inputs: Dict[str, Optional[str]] = {f.path: fingerprint(f.path) for f in config.files}
+    env_to_unset: List[str] = []
+
+    def planned(path: str) -> Optional[bytes]:
+        """The file as the plan leaves it so far (several actions may edit one file)."""
+        if path in contents:
+            return contents[path]
+        data = read(path)
+        inputs[path] = sha256(data)
+        return data
+
+    def change(
+        kind_: str,
+        path: str,
+        scope_: str,
+        new: Optional[bytes],
+        detail: str,
+        answers_: Tuple[str, ...] = answers,
+    ) -> None:
+        old = planned(path)
+        if old == new:
+            return
+        contents[path] = new
+        actions.append(Action(kind_, path, scope_, answers_, sha256(old), sha256(new), detail))
+
+    wanted = bool(answers) or bool(options.extra_cas)
+    cert = config.get("cert")
+    if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
+        wanted = True  # keep our own bundle up to date once it is in use
+    if wanted or options.clients_for:
+        change(
+            "write-bundle",
+            bundle,
+            kind,
+            build_bundle(target, environ, options.extra_cas),
+            f"pipssl's CA bundle ({len(options.extra_cas)} named CA(s) + certifi + OS store)",
+            answers if wanted else (),  # only the clients asked for it
+        )
+    if wanted:
+        text = confedit.decoded(config_file, planned(config_file))
+        edited = confedit.set_value(text, "global", "cert", bundle)
+        change(
+            "set-cert", config_file, kind, edited.encode("utf-8"), f"cert = {bundle} in [global]"
+        )
+        # A cert elsewhere that pip would prefer over ours: fix it if it is broken,
+        # report it otherwise; an environment variable can only be reported.
+        ours = _precedence(kind)
+        for value in config.get_all("cert"):
+            if value.kind == "env-var":
+                env_to_unset.append(value.name)
+                continue
+            wins = _precedence(value.kind) > ours or (
+                value.kind == kind and value.section not in (None, "global")
+            )
+            if not wins or value.file is None:
+                continue
+            if cafile_problem(value.value.strip()) is not None:
+                path = value.file
+                text = confedit.decoded(path, planned(path))
+                new = confedit.remove_value(text, _section(value), value.name)
+                change(
+                    "remove-cert",
+                    path,
+                    value.kind,
+                    new.encode("utf-8"),
+                    f"remove broken {value.where()}",
+                )
+            else:
+                manual.append(
+                    Finding.make(
+                        "env-shadows-config",
+                        value.where(),
+                        f"{value.where()} names another CA file and wins over pipssl's",
+                        f"cert = {value.value}",
+                        f"run repair with --scope {value.kind}, or remove that line",
+                    )
+                )
+    env_to_set: List[Tuple[str, str]] = []
+    for client in options.clients_for:
+        client_plan = clients.plan_client(
+            client,
+            bundle,
+            target,
+            environ,
+            read=planned,
+            cwd=diagnosis.cwd,
+            allow_insecure_fix=options.remove_trusted_host,
+        )
+        for path, data, kind_, detail in client_plan.edits:
+            change(kind_, path, client, data, detail, ())
+        env_to_set += client_plan.env_to_set
+        env_to_unset += client_plan.env_to_unset
+        manual += client_plan.manual
+    for name in ENV_BUNDLES:
+        if environ.get(name) and environ[name] != bundle:
+            env_to_unset.append(name)
+    if options.remove_trusted_host:
+        for value in config.get_all("trusted-host"):
+            if value.file is None or value.kind == "env-var":
+                env_to_unset.append(value.name)
+                continue
+            path = value.file
+            text = confedit.decoded(path, planned(path))
+            for host in pipconfig.split_list(value.value):
+                text = confedit.remove_list_item(text, _section(value), value.name, host)
+            change(
+                "remove-trusted-host",
+                path,
+                value.kind,
+                text.encode("utf-8"),
+                f"remove trusted-host from {value.where()}",
+            )
+    return Plan(
+        kind,
+        bundle,
+        config_file,
+        tuple(actions),
+        tuple(manual),
+        tuple(n for n in dict.fromkeys(env_to_unset) if n not in dict(env_to_set)),
+        contents,
+        tuple(dict(env_to_set).items()),
+        tuple(options.clients_for),
+        tuple(sorted(inputs.items())),
+        options,
+        diagnosis,
+    )
+
+
+def fingerprint(path: str) -> Optional[str]:
+    """What a plan remembers of a file: the SHA-256 of its bytes, None when it does not
+    exist, and why not when it cannot be read (a directory, no permission)."""
+    try:
+        return sha256(read(path))
+    except PipsslError:
+        return "unreadable"
+
+
+def stale_inputs(plan: Plan) -> List[str]:
+    """The files ``plan`` was computed from that hold other bytes now."""
+    return [path for path, digest in plan.inputs if fingerprint(path) != digest]
+
+
+def _section(value: pipconfig.Value) -> str:
+    """The section to edit for ``value``: [DEFAULT] when the value is inherited from it."""
+    if value.from_default:
+        return "DEFAULT"
+    return value.section or "global"
+
+
+def _precedence(kind: str) -> int:
+    return pipconfig.OVERRIDE_ORDER.index(kind)

@@ -1,0 +1,173 @@
+"""The data a repair passes along: the actions of a plan, the plan, and the results.
+
+A :class:`Plan` is what the user consents to: it carries the SHA-256 of every file it was
+computed from, so applying it can tell whether the world changed since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
+
+from pipssl.diagnosis.report import Finding, Report
+from pipssl.repairing.cas import NamedCa
+
+if TYPE_CHECKING:
+    from pipssl.diagnosis.run import Diagnosis
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change a repair makes.
+
+    Attributes:
+        kind: ``write-bundle``, ``set-cert``, ``remove-cert`` or ``remove-trusted-host``
+            (and, for ``--for`` clients, their config edits).
+        path: the file changed.
+        scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file), or the
+            client whose file it is.
+        answers: the finding codes it answers.
+        before / after: SHA-256 of the file's bytes (None: no such file).
+        detail: one line for humans.
+    """
+
+    kind: str
+    path: str
+    scope: str
+    answers: Tuple[str, ...]
+    before: Optional[str]
+    after: Optional[str]
+    detail: str
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "scope": self.scope,
+            "answers": list(self.answers),
+            "before": self.before,
+            "after": self.after,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked a repair for (the same options plan it again under the lock).
+
+    Attributes:
+        scope: ``auto``, ``user``, ``site`` or ``global``.
+        extra_cas: CAs the user named or confirmed, with where the consent came from.
+        remove_trusted_host: also remove ``trusted-host`` (``--yes --remove-trusted-host``).
+        clients_for: other installers to point at the same bundle.
+    """
+
+    scope: str = "auto"
+    extra_cas: Tuple[NamedCa, ...] = ()
+    remove_trusted_host: bool = False
+    clients_for: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a repair would change, what it leaves to the user, and what it was made from.
+
+    Attributes:
+        scope: the config kind edited (``user``, ``site``, ``global``, ``env``).
+        bundle: pipssl's bundle for that scope.
+        config_file: the pip config file edited.
+        actions: the changes, in order.
+        manual: findings only the user can answer.
+        env_to_unset / env_to_set: variables the user must change in their shell.
+        contents: each changed file's new bytes (None: remove it).
+        clients: the other installers asked for.
+        inputs: every file the plan was computed from, with the SHA-256 of its bytes then
+            (None: it did not exist); applying re-checks them under the lock.
+        options: what the user asked for.
+        diagnosis: the diagnosis it answers.
+    """
+
+    scope: str
+    bundle: str
+    config_file: str
+    actions: Tuple[Action, ...]
+    manual: Tuple[Finding, ...]
+    env_to_unset: Tuple[str, ...]
+    contents: Dict[str, Optional[bytes]] = field(default_factory=dict, repr=False)
+    env_to_set: Tuple[Tuple[str, str], ...] = ()
+    clients: Tuple[str, ...] = ()
+    inputs: Tuple[Tuple[str, Optional[str]], ...] = ()
+    options: Options = Options()
+    diagnosis: Optional[Diagnosis] = field(default=None, repr=False, compare=False)
+
+    def same_changes(self, other: Plan) -> bool:
+        """Whether ``other`` writes exactly what this plan writes (consent carries over)."""
+        return [(a.kind, a.path, a.after) for a in self.actions] == [
+            (a.kind, a.path, a.after) for a in other.actions
+        ] and (self.env_to_unset, self.env_to_set) == (other.env_to_unset, other.env_to_set)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """The outcome of :func:`pipssl.repair`.
+
+    Attributes:
+        ok: pip verifies every index now (or would, once ``env_to_unset`` are unset),
+            and nothing was left for the user to do.
+        changed: files were written (False for a dry run or a no-op).
+        actions: the planned (dry run) or applied changes.
+        verification: the diagnosis made after applying (None for a dry run).
+        findings: what remains to be done by hand, with the exact commands.
+        env_to_unset: variables that override pipssl's fix; unset them in your shell.
+        rolled_back: the changes did not verify and were undone.
+        message: one line summing it up.
+        record: the journal record of the change (``undo`` restores it), when changed.
+        env_to_set: variables the clients asked for read pipssl's bundle from.
+    """
+
+    ok: bool
+    changed: bool
+    actions: Tuple[Action, ...]
+    verification: Optional[Report]
+    findings: Tuple[Finding, ...]
+    env_to_unset: Tuple[str, ...]
+    rolled_back: bool
+    message: str
+    record: Optional[str] = None
+    env_to_set: Tuple[Tuple[str, str], ...] = ()
+
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready data (schema 1)."""
+        return {
+            "schema": 1,
+            "ok": self.ok,
+            "changed": self.changed,
+            "rolled_back": self.rolled_back,
+            "message": self.message,
+            "record": self.record,
+            "actions": [a.to_dict() for a in self.actions],
+            "findings": [asdict(f) for f in self.findings],
+            "env_to_unset": list(self.env_to_unset),
+            "env_to_set": dict(self.env_to_set),
+            "verification": self.verification.to_dict() if self.verification else None,
+        }
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What :func:`pipssl.undo` restored: the journal record, its label (the command that
+    made it), and the files put back."""
+
+    record: str
+    label: str
+    paths: Tuple[str, ...]
+
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready data (schema 1)."""
+        return {
+            "schema": 1,
+            "ok": True,
+            "record": self.record,
+            "label": self.label,
+            "restored": list(self.paths),
+        }
