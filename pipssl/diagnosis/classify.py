@@ -1,6 +1,6 @@
 """Turn a failed probe into findings: which of the known TLS failures this is.
 
-The peer's chain (read by :mod:`pipssl.net.tls`) is compared with what pip trusts and with
+The peer's chain (read by :mod:`pipssl.net.probe`) is compared with what pip trusts and with
 what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
 nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
 expired certificate.
@@ -17,7 +17,7 @@ from pipssl.certs.der import Certificate, parse_certificate
 from pipssl.diagnosis.checks import check_clock
 from pipssl.diagnosis.report import Finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
-from pipssl.net import tls
+from pipssl.net.probe import ProbeResult
 from pipssl.target.facts import Target
 from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
@@ -132,7 +132,7 @@ def _trust_fix(cert: Certificate) -> str:
 
 
 def classify(
-    result: tls.ProbeResult, stores: Stores, target: Target, now: datetime, timeout: float
+    result: ProbeResult, stores: Stores, target: Target, now: datetime, timeout: float
 ) -> List[Finding]:
     """Turn a failed probe into findings (empty when the probe succeeded)."""
     url = result.url
@@ -340,7 +340,7 @@ _TRANSPORT = {
 }
 
 
-def _transport_finding(result: tls.ProbeResult) -> Finding:
+def _transport_finding(result: ProbeResult) -> Finding:
     code = result.failure if result.failure in _TRANSPORT else "tls-error"
     summary, fix = _TRANSPORT[code]
     proxy = result.proxy or ""

@@ -31,7 +31,10 @@ from pipssl.diagnosis.checks import (
 from pipssl.diagnosis.classify import Stores, classify, load_stores
 from pipssl.diagnosis.report import Finding, Report, TargetResult
 from pipssl.errors import UsageError
-from pipssl.net import tls
+from pipssl.net.connect import split_url
+from pipssl.net.context import ssl_module
+from pipssl.net.probe import probe
+from pipssl.net.proxy import select_proxy
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target, inspect
 from pipssl.target.trust import PipTrust, drops_truststore_behind_proxy, pip_trust
@@ -77,7 +80,7 @@ def urls_to_check(
     seen: List[str] = []
     for url in urls:
         if explicit:
-            tls.split_url(url)  # raises UsageError with the option named
+            split_url(url)  # raises UsageError with the option named
         if urlsplit(url).scheme == "https" and url not in seen:
             seen.append(url)
     return seen
@@ -151,7 +154,7 @@ def diagnose_target(
         proxy_value = config.get("proxy")
         behind_proxy: Optional[Tuple[PipTrust, Stores]] = None
         for url in urls:
-            proxy = tls.select_proxy(url, env, proxy_value.value if proxy_value else None)
+            proxy = select_proxy(url, env, proxy_value.value if proxy_value else None)
             url_trust, url_stores = probe_trust, stores
             if (
                 proxy is not None
@@ -163,7 +166,7 @@ def diagnose_target(
                     behind_proxy = (proxied, load_stores(proxied, os_store.pem))
                 url_trust, url_stores = behind_proxy
             cadata = os_store.pem if url_trust.truststore else None
-            result = tls.probe(
+            result = probe(
                 url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
             )
             findings += classify(result, url_stores, target, now, timeout)
@@ -225,7 +228,7 @@ def diagnose_target(
 
 def _have_ssl() -> bool:
     try:
-        tls.ssl_module()
+        ssl_module()
     except ImportError:
         return False
     return True

@@ -31,7 +31,8 @@ from pipssl.diagnosis.run import (
     urls_to_check,
 )
 from pipssl.errors import BundleError, CertificateError, PipsslError, UsageError
-from pipssl.net import tls
+from pipssl.net.probe import probe
+from pipssl.net.proxy import select_proxy
 from pipssl.repairing import confedit
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target, inspect
@@ -338,8 +339,8 @@ def _accepted_cas(
     seen: Dict[str, Certificate] = {}
     proxy_value = config.get("proxy")
     for url in urls:
-        proxy = tls.select_proxy(url, environ, proxy_value.value if proxy_value else None)
-        result = tls.probe(url, proxy=proxy, timeout=timeout)
+        proxy = select_proxy(url, environ, proxy_value.value if proxy_value else None)
+        result = probe(url, proxy=proxy, timeout=timeout)
         for der in result.chain:
             try:
                 cert = parse_certificate(der)
