@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 
 from pipssl.errors import UsageError
-from pipssl.net import tls
+from pipssl.net import wire
+from pipssl.net.connect import split_url
+from pipssl.net.probe import probe
+from pipssl.net.proxy import Proxy, select_proxy
 
 
 @pytest.mark.parametrize(
@@ -25,7 +28,7 @@ from pipssl.net import tls
     ],
 )
 def test_select_proxy(environ: Any, pip_proxy: Any, expected: Any) -> None:
-    got = tls.select_proxy("https://127.0.0.1:8443/simple/", environ, pip_proxy)
+    got = select_proxy("https://127.0.0.1:8443/simple/", environ, pip_proxy)
     if expected is None:
         assert got is None
     else:
@@ -34,25 +37,25 @@ def test_select_proxy(environ: Any, pip_proxy: Any, expected: Any) -> None:
 
 def test_no_proxy_suffix_matching() -> None:
     env = {"HTTPS_PROXY": "http://e:1", "NO_PROXY": ".corp.invalid, other.invalid"}
-    assert tls.select_proxy("https://pkgs.corp.invalid/simple/", env) is None
-    assert tls.select_proxy("https://other.invalid/", env) is None
-    assert tls.select_proxy("https://notother.invalid/", env) is not None
+    assert select_proxy("https://pkgs.corp.invalid/simple/", env) is None
+    assert select_proxy("https://other.invalid/", env) is None
+    assert select_proxy("https://notother.invalid/", env) is not None
 
 
 def test_proxy_display_is_redacted() -> None:
-    proxy = tls.Proxy("http://u:pw@127.0.0.1:3128", "environment variable HTTPS_PROXY")
+    proxy = Proxy("http://u:pw@127.0.0.1:3128", "environment variable HTTPS_PROXY")
     assert proxy.display == "http://u:****@127.0.0.1:3128"
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1/simple", "file:///x", "https://", "https://h:0x/"])
 def test_split_url_refuses_what_is_not_an_index_url(url: str) -> None:
     with pytest.raises(UsageError):
-        tls.split_url(url)
+        split_url(url)
 
 
 def test_probe_refuses_non_positive_timeout() -> None:
     with pytest.raises(UsageError):
-        tls.probe("https://127.0.0.1:9/", timeout=0)
+        probe("https://127.0.0.1:9/", timeout=0)
 
 
 def test_tap_reads_certificates_and_request_from_records() -> None:
@@ -63,16 +66,16 @@ def test_tap_reads_certificates_and_request_from_records() -> None:
     request = b"\x0d\x00\x00\x00"
     handshake = certificate + request
     record = b"\x16\x03\x03" + len(handshake).to_bytes(2, "big") + handshake
-    tap = tls._Tap()
+    tap = wire.Tap()
     for i in range(0, len(record), 3):  # fed in small pieces, as TCP may deliver it
         tap.feed(record[i : i + 3])
     assert tap.chain == [cert_a, cert_b] and tap.certificate_request
-    assert tls.looks_like_tls(tap.first)
-    assert not tls.looks_like_tls(b"HTTP/1.0 400")
+    assert wire.looks_like_tls(tap.first)
+    assert not wire.looks_like_tls(b"HTTP/1.0 400")
 
 
 def test_tap_ignores_truncated_and_lying_lengths() -> None:
-    tap = tls._Tap()
+    tap = wire.Tap()
     bogus = b"\x0b\x00\x00\x08\xff\xff\xff\x00\x00\x01\x00\x00"
     tap.feed(b"\x16\x03\x03" + len(bogus).to_bytes(2, "big") + bogus)
     assert tap.chain == []

@@ -27,7 +27,7 @@ real clients by ``tests/clients``:
 * requests: ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi of the target Python.
 
 Whether a client would verify is decided for real: :func:`check` probes the same index
-URLs ``doctor`` checks for pip with that client's CA material, through :mod:`pipssl.net.tls`.
+URLs ``doctor`` checks for pip with that client's CA material, through :mod:`pipssl.net.probe`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from pipssl.clients import conf as clientconf
 from pipssl.diagnosis.checks import cafile_problem
 from pipssl.diagnosis.report import Finding, TargetResult
 from pipssl.errors import ConfigError, PipsslError
-from pipssl.net import tls
+from pipssl.net.probe import ProbeResult, probe
+from pipssl.net.proxy import select_proxy
 from pipssl.repairing import confedit
 from pipssl.target.facts import SslFacts, Target
 
@@ -755,7 +756,7 @@ def check(
     """
     reports: List[Dict[str, Any]] = []
     findings: List[Finding] = []
-    done: Dict[Tuple[Any, ...], tls.ProbeResult] = {}
+    done: Dict[Tuple[Any, ...], ProbeResult] = {}
     # A poetry source covers its own host; its "default" entry covers the others.
     covered = {(t.client, t.netloc) for t in trusts if t.netloc is not None}
     for trust in trusts:
@@ -771,10 +772,8 @@ def check(
                 continue
             key = (url, tuple(files), cadata)
             if key not in done:
-                proxy = tls.select_proxy(url, environ)
-                done[key] = tls.probe(
-                    url, proxy=proxy, cafiles=files, cadata=cadata, timeout=timeout
-                )
+                proxy = select_proxy(url, environ)
+                done[key] = probe(url, proxy=proxy, cafiles=files, cadata=cadata, timeout=timeout)
             result = done[key]
             results.append(
                 TargetResult(
@@ -804,7 +803,7 @@ def check(
     return reports, findings
 
 
-def _cannot_verify(trust: ClientTrust, result: tls.ProbeResult, problem: str) -> Finding:
+def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Finding:
     detail = f"{trust.label} verifies with {trust.describe()}\n{result.verify_message}"
     if problem:
         detail += f"\nunusable: {problem} (so it trusts none of it)"

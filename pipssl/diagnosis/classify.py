@@ -1,6 +1,6 @@
 """Turn a failed probe into findings: which of the known TLS failures this is.
 
-The peer's chain (read by :mod:`pipssl.net.tls`) is compared with what pip trusts and with
+The peer's chain (read by :mod:`pipssl.net.probe`) is compared with what pip trusts and with
 what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
 nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
 expired certificate.
@@ -17,7 +17,14 @@ from pipssl.certs.der import Certificate, parse_certificate
 from pipssl.diagnosis.checks import check_clock
 from pipssl.diagnosis.report import Finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
-from pipssl.net import tls
+from pipssl.net.probe import ProbeResult
+from pipssl.net.verify_codes import (
+    X509_V_ERR_CERT_HAS_EXPIRED,
+    X509_V_ERR_CERT_NOT_YET_VALID,
+    X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+    X509_V_ERR_HOSTNAME_MISMATCH,
+    X509_V_ERR_IP_ADDRESS_MISMATCH,
+)
 from pipssl.target.facts import Target
 from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
@@ -132,7 +139,7 @@ def _trust_fix(cert: Certificate) -> str:
 
 
 def classify(
-    result: tls.ProbeResult, stores: Stores, target: Target, now: datetime, timeout: float
+    result: ProbeResult, stores: Stores, target: Target, now: datetime, timeout: float
 ) -> List[Finding]:
     """Turn a failed probe into findings (empty when the probe succeeded)."""
     url = result.url
@@ -150,13 +157,13 @@ def classify(
     message = result.verify_message
     leaf = chain[0] if chain else None
     where = f"OpenSSL: {message} (code {code})"
-    if code in (9, 10):
+    if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
         dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
         # clock-skew itself is reported once, by diagnose(); here it only changes the advice
         skew = bool(check_clock(stores.pip, now))
         findings: List[Finding] = []
-        if code == 10:
+        if code == X509_V_ERR_CERT_HAS_EXPIRED:
             findings.append(
                 Finding.make(
                     "cert-expired",
@@ -184,7 +191,7 @@ def classify(
                 )
             )
         return findings
-    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+    if code in (X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH):
         names = ", ".join(leaf.san_dns + leaf.san_ip) if leaf else "?"
         return [
             Finding.make(
@@ -196,7 +203,9 @@ def classify(
                 " never turn checking off",
             )
         ]
-    if code == 18 or (leaf is not None and len(chain) == 1 and leaf.self_issued):
+    if code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT or (
+        leaf is not None and len(chain) == 1 and leaf.self_issued
+    ):
         return [
             Finding.make(
                 "self-signed",
@@ -340,7 +349,7 @@ _TRANSPORT = {
 }
 
 
-def _transport_finding(result: tls.ProbeResult) -> Finding:
+def _transport_finding(result: ProbeResult) -> Finding:
     code = result.failure if result.failure in _TRANSPORT else "tls-error"
     summary, fix = _TRANSPORT[code]
     proxy = result.proxy or ""

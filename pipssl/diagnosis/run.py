@@ -3,7 +3,7 @@
 It finds the target interpreter, pip's configuration as that pip reads it, the CA
 material pip would use and the OS store; runs the local checks
 (:mod:`pipssl.diagnosis.checks`); reaches every index pip would contact
-(:mod:`pipssl.net.tls`); and explains each failure (:mod:`pipssl.diagnosis.classify`).
+(:mod:`pipssl.net.probe`); and explains each failure (:mod:`pipssl.diagnosis.classify`).
 The result is one frozen :class:`Diagnosis`, which ``repair`` plans from; the
 :class:`~pipssl.Report` users see is rendered from it.  It changes nothing.
 
@@ -24,7 +24,7 @@ from pipssl.target.facts import Target
 
 if TYPE_CHECKING:
     from pipssl.diagnosis.report import Finding, Report
-    from pipssl.net.tls import ProbeResult
+    from pipssl.net.probe import ProbeResult
     from pipssl.target.pipconfig import PipConfig
     from pipssl.target.trust import PipTrust
 
@@ -98,7 +98,7 @@ def urls_to_check(
     empty) replaces them."""
     from urllib.parse import urlsplit
 
-    from pipssl.net import tls
+    from pipssl.net.connect import split_url
     from pipssl.target import pipconfig
 
     urls: List[str] = []
@@ -118,7 +118,7 @@ def urls_to_check(
     seen: List[str] = []
     for url in urls:
         if explicit:
-            tls.split_url(url)  # raises UsageError with the option named
+            split_url(url)  # raises UsageError with the option named
         if urlsplit(url).scheme == "https" and url not in seen:
             seen.append(url)
     return seen
@@ -193,7 +193,8 @@ def diagnose_target(
     from pipssl.diagnosis import checks
     from pipssl.diagnosis.classify import Stores, classify, load_stores
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
-    from pipssl.net import tls
+    from pipssl.net.probe import probe
+    from pipssl.net.proxy import select_proxy
     from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
 
     now = now or datetime.now(timezone.utc)
@@ -219,7 +220,7 @@ def diagnose_target(
         proxy_value = config.get("proxy")
         behind_proxy: Optional[Tuple[PipTrust, Stores]] = None
         for url in urls:
-            proxy = tls.select_proxy(url, env, proxy_value.value if proxy_value else None)
+            proxy = select_proxy(url, env, proxy_value.value if proxy_value else None)
             url_trust, url_stores = probe_trust, stores
             if (
                 proxy is not None
@@ -231,7 +232,7 @@ def diagnose_target(
                     behind_proxy = (proxied, load_stores(proxied, os_store.pem))
                 url_trust, url_stores = behind_proxy
             cadata = os_store.pem if url_trust.truststore else None
-            result = tls.probe(
+            result = probe(
                 url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
             )
             probes.append(result)
@@ -295,10 +296,10 @@ def diagnose_target(
 
 
 def _have_ssl() -> bool:
-    from pipssl.net import tls
+    from pipssl.net.context import ssl_module
 
     try:
-        tls.ssl_module()
+        ssl_module()
     except ImportError:
         return False
     return True

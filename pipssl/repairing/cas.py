@@ -148,15 +148,14 @@ def _presented(chain: Iterable[bytes]) -> Dict[str, Certificate]:
 
 def _probe_again(diagnosis: Diagnosis) -> List[bytes]:
     """The chains of the indexes that verified for pip, probed with no trust at all."""
-    from pipssl.net import tls
+    from pipssl.net.probe import probe
+    from pipssl.net.proxy import select_proxy
 
     proxy_value = diagnosis.config.get("proxy")
     out: List[bytes] = []
-    for probe in diagnosis.probes:
-        if probe.chain:
+    for seen in diagnosis.probes:
+        if seen.chain:
             continue
-        proxy = tls.select_proxy(
-            probe.url, diagnosis.env, proxy_value.value if proxy_value else None
-        )
-        out += tls.probe(probe.url, proxy=proxy, timeout=diagnosis.timeout).chain
+        proxy = select_proxy(seen.url, diagnosis.env, proxy_value.value if proxy_value else None)
+        out += probe(seen.url, proxy=proxy, timeout=diagnosis.timeout).chain
     return out

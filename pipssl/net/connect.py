@@ -1,0 +1,94 @@
+"""The first stages of reaching an index: its URL, the time budget, DNS and TCP.
+
+Everything above (the proxy tunnel, the TLS handshake, the probe) builds on these: a
+:class:`Deadline` shared by every stage, and :class:`Failure`, which a stage raises to
+say where and why it stopped.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any, Optional, Tuple
+from urllib.parse import urlsplit
+
+from pipssl._redact import redact
+from pipssl.errors import UsageError
+
+HTTPS_PORT = 443
+
+
+def split_url(url: str) -> Tuple[str, str, int, str]:
+    """Return (scheme, host, port, path) of an index URL.
+
+    Raises:
+        UsageError: the URL has no ``http``/``https`` scheme or no host.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"index URL {redact(url)!r} is not an http(s) URL with a host name",
+            hint="give a full URL such as https://host.example/simple/",
+        )
+    try:
+        port = parts.port or (HTTPS_PORT if parts.scheme == "https" else 80)
+    except ValueError:
+        raise UsageError(f"index URL {redact(url)!r} has an invalid port") from None
+    return parts.scheme, parts.hostname, port, parts.path or "/"
+
+
+class Deadline:
+    """One time budget for every stage of a probe; ``left()`` raises once it is spent."""
+
+    def __init__(self, timeout: float) -> None:
+        self.end = time.monotonic() + timeout
+
+    def left(self) -> float:
+        remaining = self.end - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("timed out")
+        return remaining
+
+
+class Failure(Exception):
+    """A stage stopped: where, a short kind, the error, and more ``ProbeResult`` fields."""
+
+    def __init__(self, stage: str, failure: str, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.stage, self.failure, self.error, self.extra = stage, failure, error, extra
+
+
+def connect(host: str, port: int, deadline: Deadline, stage: str) -> socket.socket:
+    """DNS then TCP, like urllib3: try each address in turn."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        kind = "proxy-unreachable" if stage == "proxy" else "dns-failure"
+        raise Failure(
+            "dns" if stage != "proxy" else stage, kind, f"{host}: {exc.strerror}"
+        ) from None
+    except UnicodeError as exc:
+        raise Failure("dns", "dns-failure", f"{host}: {exc}") from None
+    last: Optional[BaseException] = None
+    for family, socktype, proto, _name, addr in infos:
+        sock = socket.socket(family, socktype, proto)
+        try:
+            sock.settimeout(deadline.left())
+            sock.connect(addr)
+            return sock
+        except (OSError, socket.timeout) as exc:
+            sock.close()
+            last = exc
+            if isinstance(exc, socket.timeout):
+                break
+    if isinstance(last, socket.timeout):
+        raise Failure(
+            stage,
+            "proxy-unreachable" if stage == "proxy" else "timeout",
+            f"{host}:{port}: timed out",
+        )
+    if isinstance(last, ConnectionRefusedError):
+        kind = "proxy-unreachable" if stage == "proxy" else "connection-refused"
+        raise Failure(stage, kind, f"{host}:{port}: connection refused")
+    kind = "proxy-unreachable" if stage == "proxy" else "connection-refused"
+    raise Failure(stage, kind, f"{host}:{port}: {last}")

@@ -1,0 +1,71 @@
+"""The TLS context every pipssl connection uses: the only place TLS defaults are set.
+
+Each option carries the reason it is set (or not), the way urllib3's ``util/ssl_.py``
+does: a diagnosis is only worth something when our handshake accepts exactly what pip's
+would, no more and no less.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+if TYPE_CHECKING:
+    import ssl
+
+
+def ssl_module() -> Any:
+    """Import ``ssl`` late: pipssl must import (and diagnose) where it is missing."""
+    import ssl
+
+    return ssl
+
+
+def make_context(
+    cafiles: Sequence[str] = (),
+    cadata: Optional[str] = None,
+    *,
+    verify: bool = True,
+    maximum_version: Optional[str] = None,
+) -> ssl.SSLContext:
+    """Build the client TLS context every pipssl connection uses.
+
+    Args:
+        cafiles: PEM files to trust (pip's ``cert``, a bundle, certifi).
+        cadata: PEM text to trust as well (e.g. the OS store's roots).
+        verify: False only for the classification handshake, which reads the peer's
+            chain and never carries data.
+        maximum_version: ``"TLSv1_2"`` to force the chain into the clear.
+
+    Returns:
+        An ``ssl.SSLContext`` with pip's defaults: TLS >= 1.2, CERT_REQUIRED and
+        host name checking (when ``verify``), no system defaults loaded implicitly.
+
+    Raises:
+        ImportError: there is no usable ssl module.
+        OSError / ssl.SSLError: a CA file cannot be loaded.
+    """
+    mod = ssl_module()
+    # PROTOCOL_TLS_CLIENT: the client side, highest version both ends know; it starts with
+    # CERT_REQUIRED and check_hostname on, as urllib3 (inside pip) verifies. Unlike
+    # ssl.create_default_context() it loads no CA on its own (see below).
+    ctx: ssl.SSLContext = mod.SSLContext(mod.PROTOCOL_TLS_CLIENT)
+    # pip (urllib3) refuses anything older than TLS 1.2; so do we.
+    ctx.minimum_version = mod.TLSVersion.TLSv1_2
+    if maximum_version:
+        # Only the unverified chain-reading handshake caps the version: in TLS 1.2 the
+        # server's Certificate message travels in clear, so the tap can read it.
+        ctx.maximum_version = getattr(mod.TLSVersion, maximum_version)
+    if not verify:
+        # check_hostname must go first: ssl refuses CERT_NONE while it is on. Such a
+        # context only reads the peer's chain; no request is ever sent on it.
+        ctx.check_hostname = False
+        ctx.verify_mode = mod.CERT_NONE
+        return ctx
+    # Exactly the CA material pip would use, and no load_default_certs(): the OS defaults
+    # would make us trust what pip does not and hide the very failure we diagnose.
+    for path in cafiles:
+        ctx.load_verify_locations(cafile=path)
+    if cadata:
+        # The OS store's roots, for pips that verify with truststore as well.
+        ctx.load_verify_locations(cadata=cadata)
+    return ctx

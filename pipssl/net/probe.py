@@ -1,0 +1,336 @@
+"""Reach an index the way pip would, and say exactly where and why it fails.
+
+``probe`` walks the stages pip walks (DNS, TCP or proxy CONNECT, TLS handshake verified
+with pip's CA material, one HTTP request) and stops at the first failure. When
+verification fails it reads the chain the server sent (:func:`pipssl.net.wire.read_chain`)
+for the classifier.
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit
+
+from pipssl._redact import redact
+from pipssl.errors import UsageError
+from pipssl.net import wire
+from pipssl.net.connect import HTTPS_PORT, Deadline, Failure, connect, split_url
+from pipssl.net.context import make_context, ssl_module
+from pipssl.net.proxy import Proxy
+
+if TYPE_CHECKING:
+    import ssl
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What happened when we reached ``url``.
+
+    Attributes:
+        stage: where it stopped: ``dns``, ``proxy``, ``connect``, ``tls``, ``http``, or
+            ``done`` on success.
+        failure: a short kind (``dns-failure``, ``connection-refused``, ``timeout``,
+            ``proxy-unreachable``, ``proxy-auth-required``, ``proxy-scheme-mismatch``,
+            ``proxy-refused``, ``not-tls``, ``tls-version-unsupported``,
+            ``client-cert-required``, ``verify-failed``, ``tls-error``, ``http-error``),
+            empty on success.
+        verify_code / verify_message: OpenSSL's verdict when verification failed.
+        chain: DER certificates the server sent, leaf first (read after a failure).
+    """
+
+    url: str
+    host: str
+    port: int
+    stage: str
+    ok: bool
+    elapsed: float
+    failure: str = ""
+    error: str = ""
+    proxy: Optional[str] = None
+    verify_code: Optional[int] = None
+    verify_message: str = ""
+    chain: Tuple[bytes, ...] = ()
+    client_cert_requested: bool = False
+    tls_version: str = ""
+    http_status: Optional[int] = None
+    first_bytes: bytes = field(default=b"", repr=False)
+
+
+def _speaks_http(host: str, port: int, deadline: Deadline) -> bool:
+    """Does this proxy answer a plain-text request?  Confirms an https:// proxy URL
+    that should say http:// before we tell the user to change it."""
+    try:
+        sock = connect(host, port, deadline, "proxy")
+    except Failure:
+        return False
+    try:
+        sock.settimeout(deadline.left())
+        sock.sendall(b"OPTIONS * HTTP/1.1\r\nHost: pipssl\r\n\r\n")
+        return wire.recv(sock, deadline).startswith(b"HTTP/")
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def _tunnel(
+    host: str,
+    port: int,
+    proxy: Proxy,
+    deadline: Deadline,
+    cafiles: Sequence[str],
+    cadata: Optional[str],
+) -> Any:
+    """Open a CONNECT tunnel through ``proxy`` and return a socket-like transport."""
+    parts = urlsplit(proxy.url if "://" in proxy.url else "http://" + proxy.url)
+    phost = parts.hostname or ""
+    pport = parts.port or (HTTPS_PORT if parts.scheme == "https" else 8080)
+    sock: Any = connect(phost, pport, deadline, "proxy")
+    if parts.scheme == "https":
+        tap = wire.Tap()
+        # A plain proxy may just wait for the end of an HTTP request that never comes:
+        # keep half the budget to check whether it speaks plain HTTP instead.
+        tls_deadline = Deadline(deadline.left() / 2)
+        try:
+            obj = wire.handshake(sock, make_context(cafiles, cadata), phost, tls_deadline, tap)
+        except (OSError, ValueError) as exc:
+            sock.close()
+            if (tap.first and not wire.looks_like_tls(tap.first)) or _speaks_http(
+                phost, pport, deadline
+            ):
+                raise Failure(
+                    "proxy",
+                    "proxy-scheme-mismatch",
+                    f"TLS to the proxy {proxy.display} failed ({exc}), but it answers plain HTTP",
+                ) from None
+            raise Failure(
+                "proxy", "proxy-unreachable", f"TLS to the proxy failed: {exc}"
+            ) from None
+        sock = wire.TlsTransport(sock, obj, deadline)
+    request = "CONNECT {h}:{p} HTTP/1.1\r\nHost: {h}:{p}\r\nUser-Agent: pipssl\r\n".format(
+        h=host if ":" not in host else f"[{host}]", p=port
+    )
+    if parts.username is not None:
+        token = "{}:{}".format(unquote(parts.username), unquote(parts.password or ""))
+        request += "Proxy-Authorization: Basic {}\r\n".format(
+            base64.b64encode(token.encode("utf-8")).decode("ascii")
+        )
+    sock.sendall((request + "\r\n").encode("latin-1"))
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 65536:
+        chunk = wire.recv(sock, deadline)
+        if not chunk:
+            break
+        head += chunk
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    bits = status_line.split(" ", 2)
+    status = int(bits[1]) if len(bits) >= 2 and bits[1].isdigit() else 0
+    if status == 200:
+        return sock
+    sock.close()
+    if status == 407:
+        raise Failure(
+            "proxy",
+            "proxy-auth-required",
+            f"the proxy {proxy.display} answered {status_line}",
+            http_status=status,
+        )
+    if status == 0:
+        raise Failure(
+            "proxy",
+            "proxy-unreachable",
+            f"the proxy {proxy.display} gave no HTTP answer to CONNECT",
+        )
+    raise Failure(
+        "proxy",
+        "proxy-refused",
+        f"the proxy {proxy.display} answered {status_line}",
+        http_status=status,
+    )
+
+
+def _tls_failure(exc: BaseException, tap: wire.Tap) -> Failure:
+    """Sort a failed verified handshake into the kinds :mod:`diagnose` understands."""
+    ssl = ssl_module()
+    text = str(exc)
+    upper = text.upper()
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return Failure(
+            "tls",
+            "verify-failed",
+            text,
+            verify_code=exc.verify_code,
+            verify_message=exc.verify_message or "",
+        )
+    if tap.first and not wire.looks_like_tls(tap.first):
+        return Failure(
+            "tls",
+            "not-tls",
+            f"the server answered with plain text ({tap.first[:12]!r})",
+            first_bytes=tap.first,
+        )
+    if any(
+        s in upper
+        for s in (
+            "WRONG_VERSION_NUMBER",
+            "RECORD_LAYER_FAILURE",
+            "HTTP_REQUEST",
+            "PACKET_LENGTH_TOO_LONG",
+            "UNKNOWN_PROTOCOL",
+        )
+    ):
+        return Failure("tls", "not-tls", text, first_bytes=tap.first)
+    if (
+        "CERTIFICATE_REQUIRED" in upper
+        or "CERTIFICATE REQUIRED" in upper
+        or (tap.certificate_request and "HANDSHAKE_FAILURE" in upper)
+    ):
+        return Failure("tls", "client-cert-required", text)
+    if any(
+        s in upper
+        for s in (
+            "UNSUPPORTED_PROTOCOL",
+            "PROTOCOL_VERSION",
+            "NO_PROTOCOLS",
+            "VERSION_TOO_LOW",
+            "VERSION_TOO_HIGH",
+        )
+    ):
+        return Failure("tls", "tls-version-unsupported", text)
+    if isinstance(exc, socket.timeout):
+        return Failure("tls", "timeout", "TLS handshake timed out")
+    return Failure("tls", "tls-error", text)
+
+
+def _http_status(
+    transport: Any, obj: ssl.SSLObject, host: str, port: int, path: str, deadline: Deadline
+) -> int:
+    """One GET of the index page, as pip's first request; returns the status code."""
+    hostport = host if port == HTTPS_PORT else f"{host}:{port}"
+    if ":" in host:
+        hostport = f"[{host}]" if port == HTTPS_PORT else f"[{host}]:{port}"
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: pipssl\r\nAccept: text/html\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    obj.write(request.encode("latin-1"))
+    wire.flush(transport, obj._outgoing, deadline)  # type: ignore[attr-defined]
+    head = b""
+    while b"\r\n" not in head and len(head) < 8192:
+        chunk = wire.read(transport, obj, deadline, 8192)
+        if not chunk:
+            break
+        head += chunk
+    bits = head.split(b"\r\n", 1)[0].split(b" ")
+    return int(bits[1]) if len(bits) >= 2 and bits[1].isdigit() else 0
+
+
+def probe(
+    url: str,
+    *,
+    proxy: Optional[Proxy] = None,
+    cafiles: Sequence[str] = (),
+    cadata: Optional[str] = None,
+    timeout: float = 5.0,
+) -> ProbeResult:
+    """Reach ``url`` as pip would and report the first stage that fails.
+
+    Args:
+        url: an index URL (``https://host[:port]/simple/``); credentials are used for
+            nothing and never shown.
+        proxy: the proxy pip would use (see :func:`select_proxy`), or None.
+        cafiles: the CA files pip would trust.
+        cadata: PEM text pip would trust as well (the OS store, for pips that use it).
+        timeout: overall budget in seconds for the whole probe.
+
+    Returns:
+        A :class:`ProbeResult`; never raises for network or TLS failures.
+
+    Raises:
+        UsageError: ``url`` is not an http(s) URL, or ``timeout`` is not positive.
+        ImportError: no usable ssl module (the caller reports that instead).
+        OSError / ssl.SSLError: a CA file cannot be loaded.
+    """
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    scheme, host, port, path = split_url(url)
+    start = time.monotonic()
+    deadline = Deadline(timeout)
+    shown_proxy = proxy.display if proxy else None
+    ctx = make_context(cafiles, cadata) if scheme == "https" else None
+
+    def open_transport() -> Any:
+        if proxy is not None:
+            return _tunnel(host, port, proxy, deadline, cafiles, cadata)
+        return connect(host, port, deadline, "connect")
+
+    def result(stage: str, ok: bool, **kw: Any) -> ProbeResult:
+        return ProbeResult(
+            url=redact(url),
+            host=host,
+            port=port,
+            stage=stage,
+            ok=ok,
+            elapsed=time.monotonic() - start,
+            proxy=shown_proxy,
+            **kw,
+        )
+
+    transport = None
+    try:
+        transport = open_transport()
+        if ctx is None:
+            return result("done", True)
+        tap = wire.Tap()
+        try:
+            obj = wire.handshake(transport, ctx, host, deadline, tap)
+        except (OSError, ValueError) as exc:
+            failure = _tls_failure(exc, tap)
+            transport.close()
+            transport = None
+            if failure.failure in ("verify-failed", "tls-error", "tls-version-unsupported"):
+                chain, requested = wire.read_chain(open_transport, host, deadline)
+                failure.extra.setdefault("chain", chain)
+                failure.extra["client_cert_requested"] = requested or tap.certificate_request
+                if requested and failure.failure == "tls-error":
+                    failure.failure = "client-cert-required"
+            raise failure from None
+        version = obj.version() or ""
+        try:
+            status = _http_status(transport, obj, host, port, path, deadline)
+            problem = "" if 0 < status < 400 else f"HTTP status {status}"
+        except (OSError, ValueError) as exc:
+            status, problem = 0, f"after the handshake: {exc}"
+        if problem:
+            upper = problem.upper()
+            transport.close()
+            transport = None
+            # In TLS 1.3 a server that wants a client certificate fails us only after our
+            # handshake is done, and its alert may be lost to a reset; a TLS 1.2 handshake
+            # shows its CertificateRequest in clear.
+            if status == 0 and (
+                "CERTIFICATE_REQUIRED" in upper
+                or "CERTIFICATE REQUIRED" in upper
+                or wire.read_chain(open_transport, host, deadline)[1]
+            ):
+                raise Failure("tls", "client-cert-required", problem)
+            return result(
+                "http",
+                False,
+                failure="http-error",
+                tls_version=version,
+                http_status=status,
+                error=problem,
+            )
+        return result("done", True, tls_version=version, http_status=status)
+    except Failure as exc:
+        return result(exc.stage, False, failure=exc.failure, error=redact(exc.error), **exc.extra)
+    except socket.timeout:
+        return result("connect", False, failure="timeout", error=f"timed out after {timeout} s")
+    finally:
+        if transport is not None:
+            transport.close()

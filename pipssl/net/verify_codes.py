@@ -1,0 +1,29 @@
+"""OpenSSL's certificate verify codes, by the names OpenSSL gives them.
+
+``ssl.SSLCertVerificationError.verify_code`` is OpenSSL's ``X509_V_ERR_*`` number, and
+Python's ``ssl`` module names none of them. The values are OpenSSL's, from
+include/openssl/x509_vfy.h (generated from x509_vfy.h.in):
+https://github.com/openssl/openssl/blob/master/include/openssl/x509_vfy.h.in
+The numbers are part of OpenSSL's public API: they do not change between releases.
+"""
+
+from __future__ import annotations
+
+#: The issuer of a certificate in the chain is not among the trusted ones.
+X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT = 2
+#: A certificate's notBefore is later than now.
+X509_V_ERR_CERT_NOT_YET_VALID = 9
+#: A certificate's notAfter is earlier than now.
+X509_V_ERR_CERT_HAS_EXPIRED = 10
+#: The chain is the leaf alone, and the leaf is self-signed.
+X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18
+#: The chain ends in a self-signed root that is not trusted.
+X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN = 19
+#: The issuer of the top certificate sent is not among the trusted ones.
+X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20
+#: The leaf came alone and its issuer is not among the trusted ones.
+X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21
+#: The certificate does not name the host name asked for (check_hostname).
+X509_V_ERR_HOSTNAME_MISMATCH = 62
+#: The certificate does not name the IP address asked for (check_hostname).
+X509_V_ERR_IP_ADDRESS_MISMATCH = 64
