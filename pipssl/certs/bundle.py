@@ -8,6 +8,7 @@ carry the finding code as ``reference`` so ``diagnose`` can report them directly
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import secrets
@@ -114,6 +115,14 @@ def read_pem(data: Union[bytes, str], *, source: str = "<data>") -> List[Certifi
     for bom in ("\ufeff", "\xef\xbb\xbf"):  # as text, and as bytes read as latin-1
         if text.startswith(bom):
             text = text[len(bom) :]
+    return list(_parse_pem(text, source))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_pem(text: str, source: str) -> Tuple[Certificate, ...]:
+    """:func:`read_pem`'s work, once per text: a diagnosis meets certifi's and the OS
+    store's roots several times (pip's trust, the clients', the bundle), and parsing them
+    is most of its time.  Certificates are frozen, so the same ones can be handed out."""
     _refuse_private_keys(text, source)
     certs: List[Certificate] = []
     number = 0
@@ -136,7 +145,7 @@ def read_pem(data: Union[bytes, str], *, source: str = "<data>") -> List[Certifi
             certs.append(parse_certificate(der))
         except CertificateError as exc:
             raise _not_a_certificate(source, f"certificate block {number}: {exc}") from None
-    return certs
+    return tuple(certs)
 
 
 def load_cafile(path: Union[str, os.PathLike[str]]) -> List[Certificate]:

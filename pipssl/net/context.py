@@ -7,7 +7,8 @@ would, no more and no less.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+import os
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     import ssl
@@ -27,7 +28,10 @@ def make_context(
     verify: bool = True,
     maximum_version: Optional[str] = None,
 ) -> ssl.SSLContext:
-    """Build the client TLS context every pipssl connection uses.
+    """The client TLS context every pipssl connection uses, built once per trust set: each
+    index of a diagnosis (pip's default index and its file host, say) and each client that
+    trusts the same material shares one, since loading a bundle into OpenSSL 3 costs
+    tens of milliseconds.  A CA file that changed on disk gives a new context.
 
     Args:
         cafiles: PEM files to trust (pip's ``cert``, a bundle, certifi).
@@ -44,6 +48,31 @@ def make_context(
         ImportError: there is no usable ssl module.
         OSError / ssl.SSLError: a CA file cannot be loaded.
     """
+    key = (_stamped(cafiles), cadata, verify, maximum_version)
+    ctx = _BUILT.get(key)
+    if ctx is None:
+        ctx = _BUILT[key] = _build(cafiles, cadata, verify, maximum_version)
+    return ctx
+
+
+_BUILT: Dict[Tuple[object, ...], ssl.SSLContext] = {}
+
+
+def _stamped(cafiles: Sequence[str]) -> Tuple[Tuple[str, object], ...]:
+    out: List[Tuple[str, object]] = []
+    for path in cafiles:
+        try:
+            info = os.stat(path)
+        except OSError:
+            out.append((path, None))  # loading it raises, as it should, every time
+            continue
+        out.append((path, (info.st_size, info.st_mtime_ns, info.st_ino)))
+    return tuple(out)
+
+
+def _build(
+    cafiles: Sequence[str], cadata: Optional[str], verify: bool, maximum_version: Optional[str]
+) -> ssl.SSLContext:
     mod = ssl_module()
     # PROTOCOL_TLS_CLIENT: the client side, highest version both ends know; it starts with
     # CERT_REQUIRED and check_hostname on, as urllib3 (inside pip) verifies. Unlike

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List, Mapping, NamedTuple, Optional, Set, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from pipssl.certs.store import OsStore, StoreSource, read_pem_file
 
@@ -90,7 +90,39 @@ def store(environ: Mapping[str, str]) -> OsStore:
                 if os.path.isfile(candidate):
                     sources.append(StoreSource("file", candidate, origin))
                     break
-    return _read_sources(sources)
+    key = tuple(sources)
+    stamp = _stamp(sources)
+    cached = _READ.get(key)
+    if cached is None or cached[0] != stamp:
+        cached = _READ[key] = (stamp, _read_sources(sources))
+    return cached[1]
+
+
+#: The store as last read, per list of sources, with the stamp it was read at: a repair
+#: reads it to diagnose, to build the bundle and to verify, and a directory such as
+#: /etc/ssl/certs holds hundreds of files.
+_READ: Dict[Tuple[StoreSource, ...], Tuple[Tuple[object, ...], OsStore]] = {}
+
+
+def _stamp(sources: List[StoreSource]) -> Tuple[object, ...]:
+    """What changes when the store's files do: each source's and each directory entry's
+    size, modification time and inode (a replaced file, an added or removed one)."""
+    out: List[object] = []
+    for source in sources:
+        paths = [source.location]
+        if source.kind == "dir" and source.location:
+            try:
+                paths += sorted(e.path for e in os.scandir(source.location))
+            except OSError:
+                pass
+        for path in paths:
+            try:
+                info = os.stat(path)
+            except OSError:
+                out.append((path, None))
+                continue
+            out.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
+    return tuple(out)
 
 
 def _read_sources(sources: List[StoreSource]) -> OsStore:
