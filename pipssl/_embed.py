@@ -51,11 +51,13 @@ def _entry(name: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
-def _zip(entries: Sequence[Tuple[str, bytes]], compress: int) -> bytes:
+def _zip(entries: Sequence[Tuple[str, bytes]], compress: int, *, only: str = "") -> bytes:
+    """A reproducible zip; ``only``: compress just the entries whose name starts so."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in entries:
-            archive.writestr(_entry(name, compress), data, compresslevel=9)
+            method = compress if name.startswith(only) else zipfile.ZIP_STORED
+            archive.writestr(_entry(name, method), data, compresslevel=9)
     return buffer.getvalue()
 
 
@@ -98,11 +100,13 @@ def _version(package_dir: Path) -> str:
     return match.group(1)
 
 
-def pipssl_wheel(package_dir: Path) -> Tuple[str, bytes]:
+def pipssl_wheel(package_dir: Path, *, compress: int = zipfile.ZIP_DEFLATED) -> Tuple[str, bytes]:
     """Build pipssl's wheel from its sources, deterministically.
 
     Args:
         package_dir: the ``pipssl`` directory.
+        compress: how its members are stored (``get-pipssl.py`` compresses the whole
+            wheel instead).
 
     Returns:
         The wheel's file name and its bytes.
@@ -134,7 +138,7 @@ def pipssl_wheel(package_dir: Path) -> Tuple[str, bytes]:
     ]
     record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in entries)
     entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
-    return f"pipssl-{version}-py3-none-any.whl", _zip(entries, zipfile.ZIP_DEFLATED)
+    return f"pipssl-{version}-py3-none-any.whl", _zip(entries, compress)
 
 
 def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
@@ -186,10 +190,13 @@ def payload(root: Path) -> bytes:
         root: the checkout (holding ``pipssl/`` and ``bootstrap/``).
 
     Returns:
-        The zip's bytes; the wheels are stored, not compressed again.
+        The zip's bytes.  The upstream wheels are stored as they are (their bytes are
+        pinned); pipssl's own is built uncompressed and deflated as one stream here, which
+        compresses its modules together: about 20 KB less than a deflated wheel.
     """
-    wheels = [pipssl_wheel(root / "pipssl"), *vendored_wheels(root / "bootstrap")]
-    return _zip(sorted(wheels), zipfile.ZIP_STORED)
+    own = pipssl_wheel(root / "pipssl", compress=zipfile.ZIP_STORED)
+    wheels = [own, *vendored_wheels(root / "bootstrap")]
+    return _zip(sorted(wheels), zipfile.ZIP_DEFLATED, only=own[0])
 
 
 def _base85_lines(data: bytes) -> List[str]:
