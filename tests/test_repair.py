@@ -504,3 +504,143 @@ def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
     assert hashlib.sha256(vendored.read_bytes()).hexdigest() == certifi_before
     assert run_pipssl("undo").returncode == 0
     assert "old-corp" in site.read_text()
+
+
+# --- consent: the plan the user agreed to is the plan applied -----------------------------
+
+
+def _edit_user_conf(isolated_env: Any, text: str) -> Path:
+    """A hand edit of the user's pip.conf between consent and apply."""
+    path = isolated_env.pip_conf_path("user")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_apply_checks_the_files_the_plan_was_made_from(
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+    isolated_env: Any,
+) -> None:
+    from pipssl.repairing.api import prepare
+    from pipssl.repairing.apply import CHANGED_SINCE, apply
+    from pipssl.repairing.plan import stale_inputs
+
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    ca = str(cert_world.path("intercept.pem"))
+
+    def plan() -> Any:
+        return prepare(ca_files=[ca], scope="user", python=str(python), index_urls=[index.url])
+
+    agreed = plan()
+    assert [a.kind for a in agreed.actions] == ["write-bundle", "set-cert"]
+    assert not stale_inputs(agreed)
+    conf = _edit_user_conf(isolated_env, "[global]\ntimeout = 30\n")
+    assert stale_inputs(agreed) == [str(conf)]
+    shown: List[Any] = []
+
+    def refuse(old: Any, new: Any) -> bool:
+        shown.append((old, new))
+        return False
+
+    refused = apply(agreed, confirm=refuse)
+    assert (refused.changed, refused.message) == (False, CHANGED_SINCE)
+    ((old, new),) = shown
+    assert old is agreed and not new.same_changes(agreed)
+    assert conf.read_text() == "[global]\ntimeout = 30\n"  # the user's edit, untouched
+    assert (
+        not Path(agreed.bundle).exists()
+        and journal.last_record(journal.state_dir(os.environ)) is None
+    )
+    assert not pip_works(python, index.url, tmp_path / "dl")
+    # agreeing to the new plan applies it, keeping the user's line
+    done = apply(agreed, confirm=lambda old, new: True)
+    assert done.ok and done.changed
+    assert "timeout = 30" in conf.read_text() and "cert = " in conf.read_text()
+    assert pip_works(python, index.url, tmp_path / "dl")
+    # a plan whose files did not change is applied as agreed, with no question asked
+    assert run_pipssl("undo").returncode == 0
+    again = plan()
+    assert apply(again, confirm=refuse).changed and len(shown) == 1
+
+
+def _terminal(argv: List[str], env: Dict[str, str], answers: List[Any]) -> Any:
+    """Run ``argv`` on a pseudo-terminal (stdin, stdout, stderr: a real TTY, as when a
+    user types the command); each answer is (prompt to wait for, callback, text to type).
+    Returns (exit code, everything the terminal showed)."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec the command on the terminal
+        os.execvpe(argv[0], argv, env)
+    shown = b""
+    deadline = time.monotonic() + 120
+    pending = list(answers)
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break  # the child closed the terminal
+                if not chunk:
+                    break
+                shown += chunk
+            if pending and pending[0][0].encode() in shown:
+                _prompt, before, typed = pending.pop(0)
+                before()
+                os.write(fd, typed.encode())
+    finally:
+        _done, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
+
+
+def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
+    venvs: Dict[str, Path],
+    world: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+    isolated_env: Any,
+) -> None:
+    python = venvs["legacy"]
+    index = index_for(make_index, "intercepted", python)
+    argv = [
+        sys.executable, "-m", "pipssl", "repair", "--scope", "user",
+        "--ca", str(cert_world.path("intercept.pem")),
+        "--python", str(python), "--index-url", index.url,
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=pipssl_path())
+    edit = "[global]\ntimeout = 30\n"
+
+    def hand_edit() -> None:
+        _edit_user_conf(isolated_env, edit)
+
+    code, shown = _terminal(
+        argv,
+        env,
+        [
+            ("Apply these changes? [y/N]", hand_edit, "y\n"),
+            ("Apply the new plan? [y/N]", lambda: None, "n\n"),
+        ],
+    )
+    assert code == 1, shown
+    assert "The files changed since you agreed" in shown and "not applied" in shown
+    assert isolated_env.pip_conf_path("user").read_text() == edit
+    assert not pip_works(python, index.url, tmp_path / "dl")
+    # agreed, nothing changed meanwhile: diagnosed once (a failed handshake and the one
+    # that reads the chain), verified once
+    del index.connections[:]
+    code, shown = _terminal(argv, env, [("Apply these changes? [y/N]", lambda: None, "y\n")])
+    assert code == 0, shown
+    assert "repaired: pip verifies every index" in shown
+    assert len(index.connections) == 3, index.connections
+    assert pip_works(python, index.url, tmp_path / "dl")

@@ -176,6 +176,7 @@ class _IndexHTTPServer(http.server.ThreadingHTTPServer):
         self.context = context
         self.requests: List[str] = []
         self.handshake_errors: List[str] = []
+        self.connections: List[Tuple[str, int]] = []  # every client that connected
         super().__init__(address, _IndexHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -185,6 +186,7 @@ class _IndexHTTPServer(http.server.ThreadingHTTPServer):
         # The handshake runs here, in the per-connection thread, so a client that fails or
         # stalls it costs one thread and a log line, never the accept loop.
         request.settimeout(_IO_TIMEOUT)
+        self.connections.append(client_address[:2])
         if self.context is None:
             super().finish_request(request, client_address)
             return
@@ -200,7 +202,8 @@ class _IndexHTTPServer(http.server.ThreadingHTTPServer):
 
 
 class IndexServer:
-    """A running index: ``url`` (ends in /simple/), ``host``, ``port``, ``requests``."""
+    """A running index: ``url`` (ends in /simple/), ``host``, ``port``, ``requests``,
+    ``connections`` (one entry per client connection, before any handshake)."""
 
     def __init__(self, server: _IndexHTTPServer, url_host: str) -> None:
         self._server = server
@@ -210,6 +213,7 @@ class IndexServer:
         self.url = self.base_url + "/simple/"
         self.requests = server.requests
         self.handshake_errors = server.handshake_errors
+        self.connections = server.connections
 
     def wait_handshake_errors(self, count: int = 1, timeout: float = 5.0) -> List[str]:
         """Wait until the server logged ``count`` failed handshakes (the client may see its
