@@ -14,13 +14,22 @@ changes, and :mod:`~pipssl.clients.toml` / :mod:`~pipssl.clients.condarc` the fi
 from __future__ import annotations
 
 from pipssl.clients.check import check, detect
-from pipssl.clients.model import CLIENTS, ClientPlan, ClientTrust, Setting
+from pipssl.clients.model import (
+    CLIENTS,
+    ClientPlan,
+    ClientReport,
+    ClientTarget,
+    ClientTrust,
+    Setting,
+)
 from pipssl.clients.plan import plan_client, shell_lines
 from pipssl.clients.poetry import poetry_source_urls
 
 __all__ = [
     "CLIENTS",
     "ClientPlan",
+    "ClientReport",
+    "ClientTarget",
     "ClientTrust",
     "Setting",
     "check",

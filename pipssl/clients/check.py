@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
 from pipssl.clients import conda, poetry, requests_, uv
-from pipssl.clients.model import CLIENTS, ClientTrust, Context
+from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
 from pipssl.diagnosis.checks import cafile_problem
-from pipssl.diagnosis.report import Finding, TargetResult
+from pipssl.diagnosis.report import Finding
 from pipssl.errors import PipsslError
 from pipssl.net import tls
 from pipssl.target.facts import Target
@@ -93,7 +93,7 @@ def check(
     *,
     os_store_pem: str,
     timeout: float,
-) -> Tuple[List[Dict[str, Any]], List[Finding]]:
+) -> Tuple[List[ClientReport], List[Finding]]:
     """Probe each index with each client's CA material.
 
     Args:
@@ -104,17 +104,17 @@ def check(
         timeout: seconds per probe.
 
     Returns:
-        (one JSON-ready dict per client, findings): ``client-cannot-verify`` for a client
+        (one :class:`ClientReport` per client, findings): ``client-cannot-verify`` for a client
         whose roots lack the index's issuer, ``client-verify-disabled`` for a client that
         does not verify at all.
     """
-    reports: List[Dict[str, Any]] = []
+    reports: List[ClientReport] = []
     findings: List[Finding] = []
     done: Dict[Tuple[Any, ...], tls.ProbeResult] = {}
     # A poetry source covers its own host; its "default" entry covers the others.
     covered = {(t.client, t.netloc) for t in trusts if t.netloc is not None}
     for trust in trusts:
-        results: List[TargetResult] = []
+        results: List[ClientTarget] = []
         files, cadata, problem = _cadata(trust, os_store_pem)
         for url in urls:
             host, netloc = urlsplit(url).hostname or "", urlsplit(url).netloc
@@ -131,30 +131,22 @@ def check(
                     url, proxy=proxy, cafiles=files, cadata=cadata, timeout=timeout
                 )
             result = done[key]
-            results.append(
-                TargetResult(
-                    result.url, result.ok, result.stage, result.elapsed, error=result.error
-                )
-            )
+            results.append(ClientTarget(result.url, result.ok, result.stage, result.error))
             if result.failure == "verify-failed" and result.verify_code in ISSUER_CODES:
                 findings.append(_cannot_verify(trust, result, problem))
         if not trust.verify or trust.insecure_hosts:
             findings.append(_verify_off(trust))
         reports.append(
-            {
-                "client": trust.client,
-                "label": trust.label,
-                "found": trust.found,
-                "verify": trust.verify,
-                "trust": trust.describe(),
-                "settings": [
-                    {"name": s.name, "value": s.value, "where": s.where} for s in trust.settings
-                ],
-                "insecure_hosts": list(trust.insecure_hosts),
-                "targets": [
-                    {"url": t.url, "ok": t.ok, "stage": t.stage, "error": t.error} for t in results
-                ],
-            }
+            ClientReport(
+                trust.client,
+                trust.label,
+                trust.found,
+                trust.verify,
+                trust.describe(),
+                trust.settings,
+                trust.insecure_hosts,
+                tuple(results),
+            )
         )
     return reports, findings
 

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._redact import redact
 from pipssl.clients.toml import read_toml
 from pipssl.diagnosis.report import Finding
 from pipssl.errors import ConfigError, PipsslError
@@ -102,6 +103,66 @@ class ClientPlan:
     env_to_set: Tuple[Tuple[str, str], ...] = ()
     env_to_unset: Tuple[str, ...] = ()
     manual: Tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientTarget:
+    """The outcome of probing one index URL with a client's CA material."""
+
+    url: str
+    ok: bool
+    stage: str
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        # As TargetResult does: no path out of pipssl carries a URL's password.
+        for name in ("url", "error"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready data (DESIGN.md §3, a report's ``clients[].targets``)."""
+        return {"url": self.url, "ok": self.ok, "stage": self.stage, "error": self.error}
+
+
+@dataclass(frozen=True)
+class ClientReport:
+    """What :func:`pipssl.clients.check` found for one client: what it verifies with, and
+    its result per index (a report's ``clients``).
+
+    Attributes:
+        client: ``uv``, ``poetry``, ``conda`` or ``requests``.
+        label: the client, with the poetry source it is about (``poetry source corp``).
+        found: why pipssl thinks the client is here.
+        verify: False when the client does not verify certificates at all.
+        trust: :meth:`ClientTrust.describe`: what it verifies with, for humans.
+        settings: every CA setting seen, highest precedence first.
+        insecure_hosts: hosts it does not verify.
+        targets: one result per index probed.
+    """
+
+    client: str
+    label: str
+    found: str
+    verify: bool
+    trust: str
+    settings: Tuple[Setting, ...] = ()
+    insecure_hosts: Tuple[str, ...] = ()
+    targets: Tuple[ClientTarget, ...] = ()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready data (DESIGN.md §3, one of a report's ``clients``)."""
+        return {
+            "client": self.client,
+            "label": self.label,
+            "found": self.found,
+            "verify": self.verify,
+            "trust": self.trust,
+            "settings": [
+                {"name": s.name, "value": s.value, "where": s.where} for s in self.settings
+            ],
+            "insecure_hosts": list(self.insecure_hosts),
+            "targets": [t.to_dict() for t in self.targets],
+        }
 
 
 @dataclass

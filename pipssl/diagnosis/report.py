@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from pipssl import codes
 from pipssl._redact import redact
+
+if TYPE_CHECKING:  # pipssl.clients imports this module: a runtime import would be a cycle
+    from pipssl.clients.model import ClientReport
 
 SCHEMA = 1
 
@@ -88,7 +91,7 @@ class Report:
     findings: Tuple[Finding, ...] = ()
     targets: Tuple[TargetResult, ...] = ()
     actions: Tuple[Dict[str, Any], ...] = field(default_factory=tuple)
-    clients: Tuple[Dict[str, Any], ...] = ()
+    clients: Tuple[ClientReport, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -108,7 +111,7 @@ class Report:
             "findings": [asdict(f) for f in self.findings],
             "targets": [asdict(t) for t in self.targets],
             "actions": list(self.actions),
-            "clients": list(self.clients),
+            "clients": [c.to_dict() for c in self.clients],
         }
 
     def to_json(self) -> str:
@@ -129,10 +132,10 @@ class Report:
             state = "ok" if t.ok else f"FAILED at {t.stage}"
             lines.append(f"  {t.url}: {state} ({t.elapsed * 1000:.0f} ms)")
         for client in self.clients:
-            lines.append("{} verifies with: {}".format(client["label"], client["trust"]))
-            for t in client["targets"]:
-                state = "ok" if t["ok"] else "FAILED at {}".format(t["stage"])
-                lines.append("  {}: {}".format(t["url"], state))
+            lines.append(f"{client.label} verifies with: {client.trust}")
+            for c in client.targets:
+                state = "ok" if c.ok else f"FAILED at {c.stage}"
+                lines.append(f"  {c.url}: {state}")
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")
             return "\n".join(lines)

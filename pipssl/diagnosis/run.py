@@ -182,7 +182,7 @@ def diagnose_target(
                     error=result.error,
                 )
             )
-    client_reports: List[Dict[str, Any]] = []
+    client_reports: List[clients.ClientReport] = []
     if _have_ssl():
         client_reports, found = clients.check(
             clients.detect(target, env, cwd=cwd),
