@@ -75,9 +75,9 @@ def plan_client(
     raise UsageError(f"--for {client!r}: choose from {', '.join(CLIENTS)}")
 
 
-def _blocked(client: str, setting: Setting, why: str, fix: str) -> Finding:
+def _blocked(code: str, client: str, setting: Setting, why: str, fix: str) -> Finding:
     return Finding.make(
-        "client-verify-disabled" if "OFF" in why else "client-cannot-verify",
+        code,
         client,
         f"{setting.name} ({setting.where}) {why}",
         f"{setting.name} = {setting.value}",
@@ -101,12 +101,14 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
         settings = source_settings(ctx, project_dir, name)
         winner = settings[0] if settings else None
         label = f"poetry source {name}"
+        ours = f"certificates.{name}.cert"  # the key this plan writes in config.toml
         if winner is not None and winner.file is None:
             unset.append(winner.name)  # the variable hides config.toml: unset it, set ours
-        elif winner is not None and (winner.file != path or winner.name.endswith(".verify")):
+        elif winner is not None and (winner.file != path or winner.name != ours):
             off = winner.value.strip().lower() == "false"
             manual.append(
                 _blocked(
+                    "client-verify-disabled" if off else "client-cannot-verify",
                     label,
                     winner,
                     "wins over config.toml's cert" + (": verification OFF" if off else ""),
@@ -120,6 +122,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
             if not insecure_ok:
                 manual.append(
                     _blocked(
+                        "client-verify-disabled",
                         label,
                         winner,
                         "switches verification OFF",
@@ -130,6 +133,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
         elif winner is not None and cafile_problem(winner.value) is None:
             manual.append(
                 _blocked(
+                    "client-cannot-verify",
                     label,
                     winner,
                     "names another CA file",
@@ -158,6 +162,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
         if setting.file is not None and setting.file in later and setting.value != bundle:
             manual.append(
                 _blocked(
+                    "client-cannot-verify",
                     "conda",
                     setting,
                     f"wins over {path}",
@@ -170,6 +175,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
         setting = Setting("ssl_verify", "false", f"conda config {path}", path)
         manual.append(
             _blocked(
+                "client-verify-disabled",
                 "conda",
                 setting,
                 "switches verification OFF",

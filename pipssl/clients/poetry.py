@@ -117,7 +117,8 @@ def source_settings(ctx: Context, project_dir: Optional[str], name: str) -> List
         if not path:
             continue
         key = pattern.format(name=name)
-        value = toml_get(read_toml_file(path) or {}, "certificates", name, key.rsplit(".")[-1])
+        field = pattern.rsplit(".", 1)[1]  # the table's own word: verify or cert
+        value = toml_get(read_toml_file(path) or {}, "certificates", name, field)
         if value is not None:
             label = "project" if kind == "local" else "user"
             out.append(Setting(key, as_text(value), f"poetry {label} config {path}", path))
