@@ -18,7 +18,8 @@ import pytest
 from bed.pip import url_host_for
 from targets import pipssl_path
 
-from pipssl.clients import conf as clientconf
+from pipssl.clients.condarc import read_condarc, set_condarc_key
+from pipssl.clients.toml import read_toml, set_toml_string
 from pipssl.errors import ConfigError
 
 # --- the TOML reader and editor ------------------------------------------------------------
@@ -58,24 +59,24 @@ def _same(ours: Any, theirs: Any) -> bool:
 @pytest.mark.parametrize("text", TOML_SAMPLES)
 def test_toml_reader_agrees_with_tomllib(text: str) -> None:
     tomllib = pytest.importorskip("tomllib")
-    assert _same(clientconf.read_toml(text).data, tomllib.loads(text))
+    assert _same(read_toml(text).data, tomllib.loads(text))
 
 
 @pytest.mark.parametrize("text", TOML_SAMPLES)
 def test_toml_set_adds_one_table_and_keeps_every_byte(text: str) -> None:
-    new = clientconf.set_toml_string(text, ("certificates", "my.src"), "cert", 'C:\\a "b"', "f")
+    new = set_toml_string(text, ("certificates", "my.src"), "cert", 'C:\\a "b"', "f")
     assert new.startswith(text)
-    data = clientconf.read_toml(new).data
+    data = read_toml(new).data
     assert data["certificates"]["my.src"]["cert"] == 'C:\\a "b"'
     assert "\r\n[certificates" in new or "\r" not in text
 
 
 def test_toml_set_replaces_in_place() -> None:
     text = '# mine\n[certificates.corp]  # keep\ncert = "/old.pem"   # why\nclient-cert = "c"\n'
-    new = clientconf.set_toml_string(text, ("certificates", "corp"), "cert", "/new.pem", "f")
+    new = set_toml_string(text, ("certificates", "corp"), "cert", "/new.pem", "f")
     assert new == text.replace("/old.pem", "/new.pem")
     text = "[certificates.corp]\nclient-cert = 'c'\n\n[other]\nx = 1\n"
-    new = clientconf.set_toml_string(text, ("certificates", "corp"), "cert", "/n.pem", "f")
+    new = set_toml_string(text, ("certificates", "corp"), "cert", "/n.pem", "f")
     assert new == text.replace("[certificates.corp]\n", '[certificates.corp]\ncert = "/n.pem"\n')
 
 
@@ -93,7 +94,7 @@ def test_toml_set_replaces_in_place() -> None:
 )
 def test_toml_set_refuses_what_it_cannot_edit_safely(text: str) -> None:
     with pytest.raises(ConfigError, match="f"):
-        clientconf.set_toml_string(text, ("certificates", "corp"), "cert", "/n.pem", "f")
+        set_toml_string(text, ("certificates", "corp"), "cert", "/n.pem", "f")
 
 
 # --- the .condarc reader and editor ----------------------------------------------------------
@@ -115,13 +116,13 @@ def test_toml_set_refuses_what_it_cannot_edit_safely(text: str) -> None:
     ],
 )
 def test_condarc_set_is_a_minimal_edit(text: str, expected: str) -> None:
-    assert clientconf.set_condarc_key(text, "ssl_verify", "/b.pem", "f") == expected
+    assert set_condarc_key(text, "ssl_verify", "/b.pem", "f") == expected
     yaml = pytest.importorskip("yaml")
     assert yaml.safe_load(expected)["ssl_verify"] == "/b.pem"
 
 
 def test_condarc_reads_booleans_quotes_and_final() -> None:
-    read = clientconf.read_condarc
+    read = read_condarc
     assert read("ssl_verify: False\n", "f", ("ssl_verify",))["ssl_verify"].value is False
     assert read("ssl_verify: no\n", "f", ("ssl_verify",))["ssl_verify"].value is False
     assert read("ssl_verify: 'it''s'\n", "f", ("ssl_verify",))["ssl_verify"].value == "it's"
@@ -144,7 +145,7 @@ def test_condarc_reads_booleans_quotes_and_final() -> None:
 )
 def test_condarc_refuses_what_it_cannot_read_safely(text: str) -> None:
     with pytest.raises(ConfigError):
-        clientconf.set_condarc_key(text, "ssl_verify", "/b.pem", "f")
+        set_condarc_key(text, "ssl_verify", "/b.pem", "f")
 
 
 # --- doctor and repair against a loopback index -------------------------------------------

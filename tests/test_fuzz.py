@@ -11,11 +11,11 @@ editors that write other clients' settings.
 * the config editor (``pipssl.repairing.confedit``) on arbitrary text, where tests/test_confedit.py
   covers generated valid files: only ``ConfigError`` for text it refuses, every unrelated line
   kept byte for byte, idempotence, the parse pip gets afterwards;
-* the TOML reader and editor (``pipssl.clients.conf``, poetry's ``config.toml``): generated
+* the TOML reader and editor (``pipssl.clients.toml``, poetry's ``config.toml``): generated
   config files and any text, against tomllib (Python >= 3.11, or tomli if installed): what
   the reader accepts tomllib reads the same, and setting ``certificates.<source>.cert``
   changes that value only, every other line byte for byte, and a second edit nothing;
-* the ``.condarc`` reader and editor (``pipssl.clients.conf``), against PyYAML (in tox's
+* the ``.condarc`` reader and editor (``pipssl.clients.condarc``), against PyYAML (in tox's
   deps): setting ``ssl_verify`` changes that key only, in place or as a new last line.
 
 Every property only lets pipssl's own errors through. The DER properties call the parser
@@ -67,7 +67,8 @@ from pipssl.certs.der import (
     looks_like_private_key,
     parse_certificate,
 )
-from pipssl.clients.conf import read_condarc, read_toml, set_condarc_key, set_toml_string, toml_get
+from pipssl.clients.condarc import read_condarc, set_condarc_key
+from pipssl.clients.toml import read_toml, set_toml_string, toml_get
 from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError
 from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
 from pipssl.target.pipconfig import normalize_key

@@ -28,7 +28,7 @@ from pipssl.net.verify_codes import (
 from pipssl.target.facts import Target
 from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
-#: Names that interception products put in their roots' subjects (DESIGN.md §1).
+#: Names that interception products put in their roots' subjects.
 INTERCEPTION_PRODUCTS = (
     "Zscaler",
     "Netskope",

@@ -1,7 +1,7 @@
 """What a diagnosis returns: findings and a report, as frozen data, and their renderings.
 
 Text output imitates pip's own: short, one block per finding, the fix as a command.
-JSON output follows the contract in DESIGN.md §3 (``schema`` 1).
+JSON output follows the contract the README documents (``schema`` 1).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 from pipssl import codes
 from pipssl._redact import redact
 
-if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap
+if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients imports this)
+    from pipssl.clients.model import ClientReport
     from pipssl.target.pipconfig import ConfigFile
     from pipssl.target.trust import CaSource
 
@@ -114,7 +115,7 @@ class Report:
     pip: PipInfo
     findings: Tuple[Finding, ...] = ()
     targets: Tuple[TargetResult, ...] = ()
-    clients: Tuple[Dict[str, Any], ...] = ()
+    clients: Tuple[ClientReport, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -125,7 +126,7 @@ class Report:
         return [f.code for f in self.findings]
 
     def to_dict(self) -> Dict[str, Any]:
-        """The report as JSON-ready data (DESIGN.md §3, schema 1)."""
+        """The report as JSON-ready data (schema 1)."""
         return {
             "schema": SCHEMA,
             "ok": self.ok,
@@ -134,7 +135,7 @@ class Report:
             "findings": [asdict(f) for f in self.findings],
             "targets": [asdict(t) for t in self.targets],
             "actions": [],  # the contract's field: a diagnosis changes nothing
-            "clients": list(self.clients),
+            "clients": [c.to_dict() for c in self.clients],
         }
 
     def to_json(self) -> str:
@@ -151,10 +152,10 @@ class Report:
             state = "ok" if t.ok else f"FAILED at {t.stage}"
             lines.append(f"  {t.url}: {state} ({t.elapsed * 1000:.0f} ms)")
         for client in self.clients:
-            lines.append("{} verifies with: {}".format(client["label"], client["trust"]))
-            for t in client["targets"]:
-                state = "ok" if t["ok"] else "FAILED at {}".format(t["stage"])
-                lines.append("  {}: {}".format(t["url"], state))
+            lines.append(f"{client.label} verifies with: {client.trust}")
+            for c in client.targets:
+                state = "ok" if c.ok else f"FAILED at {c.stage}"
+                lines.append(f"  {c.url}: {state}")
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")
             return "\n".join(lines)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl.errors import UsageError
 from pipssl.target import facts
@@ -252,7 +252,7 @@ def diagnose_target(
                     error=result.error,
                 )
             )
-    client_reports: Sequence[Any] = ()
+    client_reports: List[clients.ClientReport] = []
     if _have_ssl():
         client_reports, found = clients.check(
             clients.detect(target, env, cwd=cwd),

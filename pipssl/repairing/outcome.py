@@ -18,11 +18,11 @@ def tls_failures(report: Report, clients_for: Sequence[str] = ()) -> List[str]:
     """Indexes pip (and each client asked for) still cannot reach over TLS."""
     failing = [t.url for t in report.targets if not t.ok and t.stage != "http"]
     for client in report.clients:
-        if client["client"] in clients_for:
+        if client.client in clients_for:
             failing += [
-                "{} ({})".format(t["url"], client["label"])
-                for t in client["targets"]
-                if not t["ok"] and t["stage"] != "http"
+                f"{t.url} ({client.label})"
+                for t in client.targets
+                if not t.ok and t.stage != "http"
             ]
     return failing
 

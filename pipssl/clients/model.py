@@ -1,0 +1,247 @@
+"""What the client modules share: the value/provenance dataclasses, the context a
+client's settings are read in, and the file readers every precedence table starts from.
+
+Each client module (:mod:`~pipssl.clients.uv`, :mod:`~pipssl.clients.poetry`,
+:mod:`~pipssl.clients.conda`, :mod:`~pipssl.clients.requests_`) turns a :class:`Context`
+into a :class:`ClientTrust`: what that client verifies with, every :class:`Setting` it
+saw (highest precedence first) and where each comes from.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from pipssl._redact import redact
+from pipssl.clients.toml import read_toml
+from pipssl.diagnosis.report import Finding
+from pipssl.errors import ConfigError, PipsslError
+from pipssl.target.facts import Target
+
+CLIENTS = ("uv", "poetry", "conda", "requests")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One CA-related setting of a client, and where it is made.
+
+    Attributes:
+        name: the setting (``SSL_CERT_FILE``, ``system-certs``,
+            ``certificates.corp.cert``, ``ssl_verify``).
+        value: its value, as text (``true``/``false`` for booleans).
+        where: provenance for humans (``environment variable X``, ``uv config FILE``).
+        file: the file that sets it, if any.
+    """
+
+    name: str
+    value: str
+    where: str
+    file: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ClientTrust:
+    """What one client verifies an index with, and why.
+
+    Attributes:
+        client: ``uv``, ``poetry``, ``conda`` or ``requests``.
+        label: the client, with the poetry source it is about (``poetry source corp``).
+        found: why pipssl thinks the client is here.
+        verify: False when the client does not verify certificates at all.
+        cafiles: CA files it loads (none: only the OS store or its defaults).
+        cadirs: CA directories it loads every file of (uv's ``SSL_CERT_DIR``).
+        os_store: it verifies with the OS trust store.
+        origin: the setting that decided, or the default, for humans.
+        settings: every CA setting seen, highest precedence first.
+        insecure_hosts: hosts it does not verify (uv's ``allow-insecure-host``).
+        netloc: the source's host[:port], for a poetry source (None: any index).
+        source: a poetry source's name.
+    """
+
+    client: str
+    label: str
+    found: str
+    verify: bool
+    cafiles: Tuple[str, ...]
+    os_store: bool
+    origin: str
+    settings: Tuple[Setting, ...] = ()
+    cadirs: Tuple[str, ...] = ()
+    insecure_hosts: Tuple[str, ...] = ()
+    netloc: Optional[str] = None
+    source: Optional[str] = None
+    builtin: bool = False  # cafiles stand for the client's own default roots
+
+    def describe(self) -> str:
+        """One line: what it verifies with, and where that comes from."""
+        if not self.verify:
+            return f"nothing: verification is OFF ({self.origin})"
+        if self.builtin:
+            return self.origin
+        parts = [f"the OS trust store ({self.origin})"] if self.os_store else []
+        if self.cafiles or self.cadirs:
+            parts.append(" ".join([*self.cafiles, *self.cadirs]) + f" ({self.origin})")
+        if not parts:
+            parts.append(self.origin)
+        return " + ".join(parts)
+
+
+@dataclass(frozen=True)
+class ClientPlan:
+    """What pointing one client at pipssl's bundle takes.
+
+    Attributes:
+        edits: (path, new bytes, kind, detail) for config files to change.
+        env_to_set: variables the client must see (printed per shell; ``run`` sets them).
+        env_to_unset: variables that override the change.
+        manual: findings the user must act on.
+    """
+
+    edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
+    env_to_set: Tuple[Tuple[str, str], ...] = ()
+    env_to_unset: Tuple[str, ...] = ()
+    manual: Tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientTarget:
+    """The outcome of probing one index URL with a client's CA material."""
+
+    url: str
+    ok: bool
+    stage: str
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        # As TargetResult does: no path out of pipssl carries a URL's password.
+        for name in ("url", "error"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready data (schema 1: one of a report's ``clients[].targets``)."""
+        return {"url": self.url, "ok": self.ok, "stage": self.stage, "error": self.error}
+
+
+@dataclass(frozen=True)
+class ClientReport:
+    """What :func:`pipssl.clients.check` found for one client: what it verifies with, and
+    its result per index (a report's ``clients``).
+
+    Attributes:
+        client: ``uv``, ``poetry``, ``conda`` or ``requests``.
+        label: the client, with the poetry source it is about (``poetry source corp``).
+        found: why pipssl thinks the client is here.
+        verify: False when the client does not verify certificates at all.
+        trust: :meth:`ClientTrust.describe`: what it verifies with, for humans.
+        settings: every CA setting seen, highest precedence first.
+        insecure_hosts: hosts it does not verify.
+        targets: one result per index probed.
+    """
+
+    client: str
+    label: str
+    found: str
+    verify: bool
+    trust: str
+    settings: Tuple[Setting, ...] = ()
+    insecure_hosts: Tuple[str, ...] = ()
+    targets: Tuple[ClientTarget, ...] = ()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready data (schema 1: one of a report's ``clients``)."""
+        return {
+            "client": self.client,
+            "label": self.label,
+            "found": self.found,
+            "verify": self.verify,
+            "trust": self.trust,
+            "settings": [
+                {"name": s.name, "value": s.value, "where": s.where} for s in self.settings
+            ],
+            "insecure_hosts": list(self.insecure_hosts),
+            "targets": [t.to_dict() for t in self.targets],
+        }
+
+
+@dataclass
+class Context:
+    """What a client's settings are read in: its environment, platform, project
+    directory and the interpreter diagnosed."""
+
+    environ: Mapping[str, str]
+    platform: str
+    cwd: str
+    target: Target
+    home: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.home = self.environ.get("HOME") or self.environ.get("USERPROFILE") or ""
+
+    def which(self, name: str) -> Optional[str]:
+        return shutil.which(name, path=self.environ.get("PATH", os.defpath))
+
+
+# --- reading files ---------------------------------------------------------------------
+
+
+def read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        return None
+    except OSError as exc:
+        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8; pipssl will not read it") from None
+
+
+def read_toml_file(path: str) -> Optional[Dict[str, Any]]:
+    text = read_text(path)
+    return None if text is None else read_toml(text, path).data
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def project_file(cwd: str, names: Sequence[str], want: Any) -> Optional[Tuple[str, Any]]:
+    """The nearest ``names`` file from ``cwd`` up for which ``want(data)`` is not None."""
+    here = os.path.abspath(cwd)
+    while True:
+        for name in names:
+            path = os.path.join(here, name)
+            if os.path.isfile(path):
+                found = want(name, read_toml_file(path) or {})
+                if found is not None:
+                    return path, found
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def env_setting(env: Mapping[str, str], name: str) -> List[Setting]:
+    return [Setting(name, env[name], f"environment variable {name}")] if env.get(name) else []
+
+
+def mozilla_roots(target: Target) -> str:
+    """A certifi bundle: pipssl's own, else the target's, else its pip's vendored one."""
+    try:
+        import certifi
+
+        return str(certifi.where())
+    except ImportError:
+        pass
+    if target.certifi is not None:
+        return target.certifi.where
+    return (target.pip.certifi if target.pip else None) or ""

@@ -1,0 +1,195 @@
+"""What pointing a client at pipssl's bundle takes (:func:`plan_client`): a variable to
+set for the clients that read only one (uv, requests), a minimal edit of poetry's
+``config.toml`` or of the user's ``.condarc`` otherwise; never a setting that turns
+verification off.  :func:`shell_lines` prints a variable for sh and PowerShell.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, List, Mapping, Optional, Tuple
+
+from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
+from pipssl.clients.condarc import read_condarc, set_condarc_key
+from pipssl.clients.model import CLIENTS, ClientPlan, Context, Setting
+from pipssl.clients.poetry import poetry_config_dir, poetry_sources, source_settings
+from pipssl.clients.toml import set_toml_string
+from pipssl.diagnosis.checks import cafile_problem
+from pipssl.diagnosis.report import Finding
+from pipssl.repairing import confedit
+from pipssl.target.facts import Target
+
+#: The environment variable each env-only client reads its bundle from.
+ENV_FOR = {"uv": "SSL_CERT_FILE", "requests": "REQUESTS_CA_BUNDLE"}
+
+
+def shell_lines(name: str, value: str) -> str:
+    """The lines that set ``name`` in sh and in PowerShell."""
+    quoted = "'" + value.replace("'", "'\\''") + "'"
+    ps = "'" + value.replace("'", "''") + "'"
+    return f"export {name}={quoted}   # sh, bash, zsh\n$env:{name} = {ps}   # PowerShell"
+
+
+def plan_client(
+    client: str,
+    bundle: str,
+    target: Target,
+    environ: Mapping[str, str],
+    *,
+    read: Any,
+    cwd: Optional[str] = None,
+    allow_insecure_fix: bool = False,
+) -> ClientPlan:
+    """What pointing ``client`` at ``bundle`` takes; never a setting that turns
+    verification off, and ``ssl_verify: false`` / ``cert = false`` are replaced only with
+    ``allow_insecure_fix`` (the user's consent, as for pip's trusted-host).
+
+    Args:
+        client: one of :data:`CLIENTS`.
+        bundle: pipssl's bundle.
+        target: the interpreter diagnosed (its platform).
+        environ: the environment.
+        read: ``read(path) -> Optional[bytes]``: a file as the plan leaves it so far.
+        cwd: the project directory (default: the current one).
+        allow_insecure_fix: replace a setting that switches verification off.
+
+    Returns:
+        A :class:`ClientPlan`.
+
+    Raises:
+        ConfigError: a file cannot be edited safely (it is named).
+        UsageError: an unknown client.
+    """
+    ctx = Context(environ, target.platform, cwd or os.getcwd(), target)
+    if client in ENV_FOR:
+        name = ENV_FOR[client]
+        if environ.get(name) == bundle:
+            return ClientPlan()
+        return ClientPlan(env_to_set=((name, bundle),))
+    if client == "poetry":
+        return _plan_poetry(ctx, bundle, read, allow_insecure_fix)
+    if client == "conda":
+        return _plan_conda(ctx, bundle, read, allow_insecure_fix)
+    from pipssl.errors import UsageError
+
+    raise UsageError(f"--for {client!r}: choose from {', '.join(CLIENTS)}")
+
+
+def _blocked(code: str, client: str, setting: Setting, why: str, fix: str) -> Finding:
+    return Finding.make(
+        code,
+        client,
+        f"{setting.name} ({setting.where}) {why}",
+        f"{setting.name} = {setting.value}",
+        fix,
+    )
+
+
+def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> ClientPlan:
+    sources, project_dir = poetry_sources(ctx)
+    if not sources:
+        # Indexes no source names (the default one) use requests' own variable.
+        if ctx.environ.get("REQUESTS_CA_BUNDLE") == bundle:
+            return ClientPlan()
+        return ClientPlan(env_to_set=(("REQUESTS_CA_BUNDLE", bundle),))
+    path = os.path.join(poetry_config_dir(ctx.environ, ctx.platform), "config.toml")
+    text = confedit.decoded(path, read(path))
+    unset: List[str] = []
+    manual: List[Finding] = []
+    changed: List[str] = []
+    for name, _url, _where in sources:
+        settings = source_settings(ctx, project_dir, name)
+        winner = settings[0] if settings else None
+        label = f"poetry source {name}"
+        ours = f"certificates.{name}.cert"  # the key this plan writes in config.toml
+        if winner is not None and winner.file is None:
+            unset.append(winner.name)  # the variable hides config.toml: unset it, set ours
+        elif winner is not None and (winner.file != path or winner.name != ours):
+            off = winner.value.strip().lower() == "false"
+            manual.append(
+                _blocked(
+                    "client-verify-disabled" if off else "client-cannot-verify",
+                    label,
+                    winner,
+                    "wins over config.toml's cert" + (": verification OFF" if off else ""),
+                    f"remove {winner.name} from {winner.file}, then: pipssl repair --for poetry",
+                )
+            )
+            continue
+        elif winner is not None and winner.value == bundle:
+            continue
+        elif winner is not None and winner.value.strip().lower() == "false":
+            if not insecure_ok:
+                manual.append(
+                    _blocked(
+                        "client-verify-disabled",
+                        label,
+                        winner,
+                        "switches verification OFF",
+                        "pipssl repair --for poetry --yes --remove-trusted-host",
+                    )
+                )
+                continue
+        elif winner is not None and cafile_problem(winner.value) is None:
+            manual.append(
+                _blocked(
+                    "client-cannot-verify",
+                    label,
+                    winner,
+                    "names another CA file",
+                    f"remove it from {path} to let pipssl's bundle in",
+                )
+            )
+            continue
+        text = set_toml_string(text, ("certificates", name), "cert", bundle, path)
+        changed.append(name)
+    edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
+    if changed:
+        detail = "; ".join(f"certificates.{n}.cert = {bundle}" for n in changed)
+        edits = ((path, text.encode("utf-8"), "set-poetry-cert", f"poetry: {detail}"),)
+    return ClientPlan(edits=edits, env_to_unset=tuple(unset), manual=tuple(manual))
+
+
+def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> ClientPlan:
+    env = ctx.environ
+    path = conda_user_rc(env)
+    unset = [n for n in ("CONDA_SSL_VERIFY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+             if env.get(n) and env[n] != bundle]  # fmt: skip
+    manual: List[Finding] = []
+    mine = os.path.normpath(path)
+    later = [p for p in condarc_files(env, ctx.platform, after=path) if p != mine]
+    for setting in ssl_verify_settings(env, ctx.platform):
+        if setting.file is not None and setting.file in later and setting.value != bundle:
+            manual.append(
+                _blocked(
+                    "client-cannot-verify",
+                    "conda",
+                    setting,
+                    f"wins over {path}",
+                    f"remove ssl_verify from {setting.file}, then run pipssl repair --for conda",
+                )
+            )
+    text = confedit.decoded(path, read(path))
+    spot = read_condarc(text, path, ("ssl_verify",)).get("ssl_verify")
+    if spot is not None and spot.value is False and not insecure_ok:
+        setting = Setting("ssl_verify", "false", f"conda config {path}", path)
+        manual.append(
+            _blocked(
+                "client-verify-disabled",
+                "conda",
+                setting,
+                "switches verification OFF",
+                "pipssl repair --for conda --yes --remove-trusted-host",
+            )
+        )
+        return ClientPlan(env_to_unset=tuple(unset), manual=tuple(manual))
+    if spot is not None and spot.value == bundle:
+        return ClientPlan(env_to_unset=tuple(unset), manual=tuple(manual))
+    new = set_condarc_key(text, "ssl_verify", bundle, path)
+    return ClientPlan(
+        edits=(
+            (path, new.encode("utf-8"), "set-conda-ssl-verify", f"conda: ssl_verify: {bundle}"),
+        ),
+        env_to_unset=tuple(unset),
+        manual=tuple(manual),
+    )

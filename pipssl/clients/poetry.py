@@ -1,0 +1,170 @@
+"""poetry's CA settings, as poetry 2.x reads them (from its sources; checked against the
+real client by ``tests/clients``).
+
+Per source, ``certificates.<source>.verify`` then ``.cert`` (a path, or ``false`` for no
+verification), from ``POETRY_CERTIFICATES_<SOURCE>_*`` over the project's ``poetry.toml``
+over ``config.toml``; without one, requests' own default (``REQUESTS_CA_BUNDLE``,
+``CURL_CA_BUNDLE``, certifi).  Sources: the project's ``[[tool.poetry.source]]`` and
+``repositories.<name>.url``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+from pipssl.clients.model import (
+    ClientTrust,
+    Context,
+    Setting,
+    as_text,
+    env_setting,
+    mozilla_roots,
+    project_file,
+    read_toml_file,
+)
+from pipssl.clients.requests_ import requests_default
+from pipssl.clients.toml import toml_get
+from pipssl.target.facts import SslFacts, Target
+
+#: poetry, for one source: ``verify`` is read before ``cert``; each from the environment,
+#: then the project's poetry.toml, then config.toml; then requests' own variables.
+POETRY_ORDER = (
+    ("env", "POETRY_CERTIFICATES_{NAME}_VERIFY"),
+    ("local", "certificates.{name}.verify"),
+    ("config", "certificates.{name}.verify"),
+    ("env", "POETRY_CERTIFICATES_{NAME}_CERT"),
+    ("local", "certificates.{name}.cert"),
+    ("config", "certificates.{name}.cert"),
+    ("env", "REQUESTS_CA_BUNDLE"),
+    ("env", "CURL_CA_BUNDLE"),
+)
+
+
+def poetry_config_dir(environ: Mapping[str, str], platform: str) -> str:
+    """poetry's ``CONFIG_DIR``: ``POETRY_CONFIG_DIR``, else platformdirs' user config dir
+    (roaming) for ``pypoetry``."""
+    if environ.get("POETRY_CONFIG_DIR"):
+        return environ["POETRY_CONFIG_DIR"]
+    home = environ.get("HOME") or environ.get("USERPROFILE") or ""
+    if platform == "win32":
+        base = environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+    elif platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support")
+    else:
+        base = environ.get("XDG_CONFIG_HOME", "").strip() or os.path.join(home, ".config")
+    return os.path.join(base, "pypoetry")
+
+
+def _env_name(name: str) -> str:
+    return name.upper().replace("-", "_").replace(".", "_")
+
+
+def poetry_sources(ctx: Context) -> Tuple[List[Tuple[str, str, str]], Optional[str]]:
+    """([(name, url, where)], project dir): the project's sources and configured
+    repositories, in poetry's order."""
+    sources: List[Tuple[str, str, str]] = []
+    project = project_file(
+        ctx.cwd,
+        ("pyproject.toml",),
+        lambda _name, data: toml_get(data, "tool", "poetry"),
+    )
+    project_dir = os.path.dirname(project[0]) if project else None
+    if project is not None:
+        for item in project[1].get("source") or []:
+            if isinstance(item, dict) and item.get("name") and item.get("url"):
+                sources.append((str(item["name"]), str(item["url"]), f"source in {project[0]}"))
+    config_dir = poetry_config_dir(ctx.environ, ctx.platform)
+    for path in (
+        os.path.join(config_dir, "config.toml"),
+        *([os.path.join(project_dir, "poetry.toml")] if project_dir else []),
+    ):
+        repos = toml_get(read_toml_file(path) or {}, "repositories") or {}
+        for name, table in repos.items() if isinstance(repos, dict) else ():
+            if isinstance(table, dict) and table.get("url"):
+                sources.append((name, str(table["url"]), f"repositories.{name} in {path}"))
+    for key, value in ctx.environ.items():
+        if key.startswith("POETRY_REPOSITORIES_") and key.endswith("_URL") and value:
+            name = key[len("POETRY_REPOSITORIES_") : -len("_URL")].lower()
+            sources.append((name, value, f"environment variable {key}"))
+    unique: Dict[str, Tuple[str, str, str]] = {}
+    for source in sources:
+        unique.setdefault(source[0], source)
+    return list(unique.values()), project_dir
+
+
+def poetry_source_urls(environ: Mapping[str, str], platform: str, cwd: str) -> List[str]:
+    """The URLs of the poetry sources a project in ``cwd`` uses (for ``pipssl run``)."""
+    ctx = Context(
+        environ, platform, cwd, Target("", "0", "", "", platform, SslFacts(ok=False), None)
+    )
+    return [url for _name, url, _where in poetry_sources(ctx)[0]]
+
+
+def source_settings(ctx: Context, project_dir: Optional[str], name: str) -> List[Setting]:
+    """Every definition of ``certificates.<name>.verify/cert``, in POETRY_ORDER."""
+    config_dir = poetry_config_dir(ctx.environ, ctx.platform)
+    files = {
+        "config": os.path.join(config_dir, "config.toml"),
+        "local": os.path.join(project_dir, "poetry.toml") if project_dir else "",
+    }
+    out: List[Setting] = []
+    for kind, pattern in POETRY_ORDER[:6]:
+        if kind == "env":
+            var = pattern.format(NAME=_env_name(name))
+            out += env_setting(ctx.environ, var)
+            continue
+        path = files[kind]
+        if not path:
+            continue
+        key = pattern.format(name=name)
+        field = pattern.rsplit(".", 1)[1]  # the table's own word: verify or cert
+        value = toml_get(read_toml_file(path) or {}, "certificates", name, field)
+        if value is not None:
+            label = "project" if kind == "local" else "user"
+            out.append(Setting(key, as_text(value), f"poetry {label} config {path}", path))
+    return out
+
+
+def trusts(ctx: Context) -> List[ClientTrust]:
+    """What poetry verifies with: one per source, and one for the indexes no source
+    names; none when poetry is neither on PATH nor configured."""
+    exe = ctx.which("poetry")
+    config = os.path.join(poetry_config_dir(ctx.environ, ctx.platform), "config.toml")
+    if exe is None and not os.path.isfile(config):
+        return []
+    found = f"poetry on PATH ({exe})" if exe else f"poetry config {config}"
+    sources, project_dir = poetry_sources(ctx)
+    certifi = mozilla_roots(ctx.target)
+    out: List[ClientTrust] = []
+    for name, url, _where in [*sources, ("", "", "")]:
+        seen = source_settings(ctx, project_dir, name) if name else []
+        label = f"poetry source {name}" if name else "poetry"
+        common: Dict[str, Any] = {
+            "client": "poetry",
+            "label": label,
+            "found": found,
+            "os_store": False,
+            "netloc": urlsplit(url).netloc if url else None,
+            "source": name or None,
+        }
+        win = seen[0] if seen else None
+        flag = win.value.strip().lower() if win is not None and win.file else ""
+        if win is not None and flag != "true":
+            off = flag == "false"
+            out.append(
+                ClientTrust(
+                    **common,
+                    verify=not off,
+                    cafiles=() if off else (win.value,),
+                    origin=f"{win.name} = {win.value}, {win.where}",
+                    settings=tuple(seen),
+                )
+            )
+            continue
+        files, origin = requests_default(ctx.environ, certifi, seen)
+        out.append(
+            ClientTrust(**common, verify=True, cafiles=files, origin=origin, settings=tuple(seen))
+        )
+    return out

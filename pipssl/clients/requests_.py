@@ -1,0 +1,44 @@
+"""requests' CA settings: ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi of the
+target Python.  poetry and conda fall back to this choice (both fetch through requests).
+
+(Named ``requests_`` so that it never stands in for the real package.)
+"""
+
+from __future__ import annotations
+
+from typing import List, Mapping, Optional, Tuple
+
+from pipssl.clients.model import ClientTrust, Context, Setting, mozilla_roots
+
+REQUESTS_ORDER = (("env", "REQUESTS_CA_BUNDLE"), ("env", "CURL_CA_BUNDLE"))
+
+
+def requests_default(
+    env: Mapping[str, str], certifi: str, seen: List[Setting]
+) -> Tuple[Tuple[str, ...], str]:
+    """requests' own choice when nothing else is set: its variables, else certifi."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if env.get(name):
+            seen.append(Setting(name, env[name], f"environment variable {name}"))
+            return (env[name],), f"environment variable {name}"
+    return (certifi,), f"certifi, requests' default ({certifi})"
+
+
+def trust(ctx: Context) -> Optional[ClientTrust]:
+    """What requests verifies with, or None when the target Python cannot import it."""
+    version = ctx.target.module_version("requests")
+    if version is None:
+        return None
+    seen: List[Setting] = []
+    certifi = ctx.target.certifi.where if ctx.target.certifi else mozilla_roots(ctx.target)
+    files, origin = requests_default(ctx.environ, str(certifi), seen)
+    return ClientTrust(
+        client="requests",
+        label="requests",
+        found=f"requests {version} importable by {ctx.target.executable}",
+        verify=True,
+        cafiles=files,
+        os_store=False,
+        origin=origin,
+        settings=tuple(seen),
+    )
