@@ -393,10 +393,12 @@ def create(
                 base, [*index, "--only-binary", ":all:", *tools], targets, dest, env, progress
             )
         wheels = {p.name: p.read_bytes() for p in dest.iterdir() if p.name.endswith(".whl")}
+    # The pipssl package directory (this file lives one level below it) and its checkout.
+    package = Path(__file__).resolve().parent.parent
     if "pipssl" not in {_wheel_parts(n)[0] for n in wheels}:
-        name, data = pipssl_wheel(Path(__file__).resolve().parent)
+        name, data = pipssl_wheel(package)
         wheels[name] = data
-    root = Path(__file__).resolve().parent.parent
+    root = package.parent
     entries = [(WHEELS + name, data) for name, data in wheels.items()]
     bootstrap = _bootstrap(bootstrap_file, root, warnings)
     if bootstrap is not None:
