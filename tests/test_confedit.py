@@ -23,7 +23,7 @@ from pipssl.errors import ConfigError
 from pipssl.repairing import confedit
 from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
 from pipssl.target import pipconfig
-from pipssl.target.pipconfig import normalize_key
+from pipssl.target.pipparse import normalize_key
 
 Snapshot = List[Tuple[str, List[Tuple[str, str]]]]
 

@@ -71,7 +71,7 @@ from pipssl.clients.condarc import read_condarc, set_condarc_key
 from pipssl.clients.toml import read_toml, set_toml_string, toml_get
 from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError
 from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
-from pipssl.target.pipconfig import normalize_key
+from pipssl.target.pipparse import normalize_key
 
 EXAMPLES = int(os.environ.get("PIPSSL_FUZZ_EXAMPLES") or 300)
 settings.register_profile(

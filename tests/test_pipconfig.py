@@ -28,20 +28,17 @@ from pipssl.errors import ConfigError
 from pipssl.target import pipconfig
 from pipssl.target.facts import parse_version
 from pipssl.target.pipconfig import (
-    ENV,
     ENV_VAR,
-    GLOBAL,
     OVERRIDE_ORDER,
-    SITE,
-    USER,
     ConfigFile,
     PipConfig,
     Value,
     config_files,
     load,
-    normalize_key,
     split_list,
 )
+from pipssl.target.pipfiles import ENV, GLOBAL, SITE, USER
+from pipssl.target.pipparse import normalize_key
 
 # ---------------------------------------------------------------------------------------------
 # The shared ``isolated_env`` plus a site config: a fake ``sys.prefix`` for the inspected Python.

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 from pipssl.errors import ConfigError
-from pipssl.target.pipconfig import describe_error, normalize_key
+from pipssl.target.pipparse import describe_error, normalize_key
 
 _BOM = "\ufeff"
 _EOL = re.compile(r"\r\n|\r|\n")  # what universal newlines split on, nothing more

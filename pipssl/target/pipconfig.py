@@ -1,12 +1,20 @@
 """pip's configuration, read the way pip reads it, with the provenance of every value.
 
-A model of pip's own rules (``pip/_internal/configuration.py``, ``utils/appdirs.py``, the
-vendored platformdirs and ``cli/parser.py`` in pip 23.0 ... 26.3), written as data so that pip
-need not be importable:
+A model of pip's own rules (``pip/_internal/configuration.py`` and ``cli/parser.py`` in pip
+23.0 ... 26.3), written as data so that pip need not be importable.  Terms, as in pip:
 
-* config files by kind, in ``OVERRIDE_ORDER``; the location of each file per platform is
-  computed from an explicit environment, platform string, interpreter prefix and pip release,
-  so that another interpreter (or another OS, or another pip) can be described;
+* kind: where a definition comes from, pip's "variant": the file kinds global, user, site
+  and env (the file ``PIP_CONFIG_FILE`` names; see :mod:`pipssl.target.pipfiles` for where
+  each kind's files are), then env-var for ``PIP_*`` variables; ``OVERRIDE_ORDER`` lists
+  them lowest precedence first;
+* file: a path pip looks for (:class:`ConfigFile`), read or not and why;
+* section: ``[global]``, ``[<command>]``, and the slot pip files ``PIP_*`` variables under;
+* name and key: an option as written (configparser lower-cases it) or the variable's
+  name, and the same option as pip compares it (:func:`normalize_key`);
+* value: one definition of an option (:class:`Value`), with its kind, file and section.
+
+The rules:
+
 * ``PIP_CONFIG_FILE``: ``os.devnull`` means "no file at all"; an existing file hides the
   user files; ``--isolated`` hides the user files and the ``PIP_*`` variables;
 * a command sees ``[global]`` then ``[<command>]`` then the ``PIP_*`` variables, each the
@@ -22,26 +30,17 @@ can show every place a setting is made.
 
 from __future__ import annotations
 
-import configparser
-import io
 import locale
-import ntpath
 import os
-import posixpath
-import re
-import sys
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from pipssl.errors import ConfigError
+from pipssl.target.pipfiles import ENV, FILE_KINDS, GLOBAL, NEWEST, SITE, USER, Host
+from pipssl.target.pipparse import normalize_key, parse
 
-GLOBAL = "global"
-USER = "user"
-SITE = "site"
-ENV = "env"
 ENV_VAR = "env-var"
 OVERRIDE_ORDER = (GLOBAL, USER, SITE, ENV, ENV_VAR)
-FILE_KINDS = (GLOBAL, USER, SITE, ENV)
 
 # pip ignores PIP_VERSION and PIP_HELP; PIP_CONFIG_FILE names a file, it is not an option.
 _ENV_NAMES_IGNORED = ("version", "help", "config_file")
@@ -55,18 +54,10 @@ _KIND_LABELS = {
     ENV: "PIP_CONFIG_FILE config",
 }
 
-
-def normalize_key(name: str) -> str:
-    """Spell an option name the way pip compares it.
-
-    Args:
-        name: ``index_url``, ``INDEX-URL``, ``--index-url`` ...
-
-    Returns:
-        ``index-url``: lower case, ``_`` replaced by ``-``, a leading ``--`` removed.
-    """
-    key = name.lower().replace("_", "-")
-    return key[2:] if key.startswith("--") else key
+# pip releases whose handling of values changed, from pip's source history.
+_PIP_PER_FILE_VALUES = (25, 2)  # https://github.com/pypa/pip/pull/12201
+_PIP_EMPTY_HIDES_AGAIN = (26, 0)  # https://github.com/pypa/pip/pull/13703
+_PIP_NORMALIZES_ON_PARSE = (26, 3)
 
 
 def split_list(value: str) -> List[str]:
@@ -157,7 +148,7 @@ class PipConfig:
         return None
 
     def _winner(self, group: List[Value]) -> Optional[Value]:
-        version = _NEWEST if self.pip_version is None else self.pip_version
+        version = NEWEST if self.pip_version is None else self.pip_version
         if _PIP_PER_FILE_VALUES <= version < _PIP_EMPTY_HIDES_AGAIN:
             # pip 25.2 and 25.3 drop empty values file by file, so an empty value does not
             # hide the one of a lower file.
@@ -211,179 +202,6 @@ def _pip_section(value: Value) -> Optional[str]:
     return _ENV_SECTION if value.kind == ENV_VAR else value.section
 
 
-# pip releases whose configuration handling changed, from pip's source history. pip vendors
-# platformdirs, so a platformdirs change reaches pip users in the pip release that vendors it.
-_PIP_PLATFORMDIRS_4 = (24, 1)  # XDG_CONFIG_DIRS entries no longer "~"-expanded; Homebrew dirs
-_PIP_SPLITS_MACOS_SITE_DIRS = (25, 1)  # https://github.com/pypa/pip/issues/12903
-_PIP_PER_FILE_VALUES = (25, 2)  # https://github.com/pypa/pip/pull/12201
-_PIP_HOMEBREW_OPT_PYTHON = (25, 3)  # platformdirs 4.5: any "<prefix>/opt/python*" install
-_PIP_EMPTY_HIDES_AGAIN = (26, 0)  # https://github.com/pypa/pip/pull/13703
-_PIP_XDG_EVERYWHERE = (26, 2)  # platformdirs 4.10: XDG_* on macOS, WIN_PD_OVERRIDE_*, stripping
-_PIP_XDG_ABSOLUTE = (26, 3)  # platformdirs 4.12: only absolute XDG paths, empty HOME unset
-_PIP_HOMEBREW_BASE_PREFIX = (26, 3)  # platformdirs 4.12
-_PIP_NORMALIZES_ON_PARSE = (26, 3)
-_NEWEST = (10**6,)
-# platformdirs >= 4.12 spots a Homebrew Python by its framework build, which a venv keeps as
-# sys.base_prefix.
-_HOMEBREW_PYTHON = re.compile(
-    r"(?P<prefix>.+)/opt/python[^/]*/Frameworks/Python\.framework/Versions/[^/]+"
-)
-
-
-class _Host:
-    """The platform pip would run on: path flavour, environment, prefixes, pip release."""
-
-    def __init__(
-        self,
-        environ: Optional[Mapping[str, str]],
-        platform: Optional[str],
-        prefix: Optional[str],
-        base_prefix: Optional[str],
-        pip_version: Optional[Tuple[int, ...]],
-    ) -> None:
-        self.platform = sys.platform if platform is None else platform
-        # pip's WINDOWS flag; Python's os.path is ntpath on exactly these platforms.
-        self.windows = self.platform.startswith("win")
-        self.path = ntpath if self.windows else posixpath
-        source = os.environ if environ is None else environ
-        # Windows environment names are case-insensitive and os.environ upper-cases them.
-        self.env = {(k.upper() if self.windows else k): v for k, v in source.items()}
-        self.prefix = sys.prefix if prefix is None else prefix
-        if base_prefix is None:
-            base_prefix = sys.base_prefix if prefix is None else prefix
-        self.base_prefix = base_prefix
-        self.pip = _NEWEST if pip_version is None else tuple(pip_version)
-        self.basename = "pip.ini" if self.windows else "pip.conf"
-        self.devnull = "nul" if self.windows else "/dev/null"
-
-    def expanduser(self, path: str, empty_home_unset: bool = False) -> str:
-        """``os.path.expanduser`` of a ``~`` or ``~/...`` path, for this host's environment.
-
-        ``empty_home_unset``: platformdirs >= 4.12 falls back to the password database for an
-        empty ``HOME`` where ``os.path.expanduser`` would give ``/``.
-        """
-        env = self.env
-        if not (path == "~" or path.startswith(("~/", "~\\"))):
-            return path
-        if self.windows:
-            if "USERPROFILE" in env:
-                home = env["USERPROFILE"]
-            elif "HOMEPATH" in env:
-                home = ntpath.join(env.get("HOMEDRIVE", ""), env["HOMEPATH"])
-            else:
-                return path
-            return home + path[1:]
-        if "HOME" in env and not (empty_home_unset and not env["HOME"]):
-            home = env["HOME"]
-        else:
-            try:
-                import pwd  # POSIX only
-
-                home = pwd.getpwuid(os.getuid()).pw_dir
-            except (ImportError, KeyError, AttributeError):
-                return path
-        return (home.rstrip("/") + path[1:]) or "/"
-
-    def xdg_dir(self, name: str) -> Optional[str]:
-        """A single-path XDG variable as this pip's platformdirs reads it; None if unset."""
-        raw = self.env.get(name, "")
-        if self.pip >= _PIP_XDG_ABSOLUTE:
-            return raw.strip() if posixpath.isabs(raw.strip()) else None
-        if self.pip >= _PIP_XDG_EVERYWHERE:
-            return raw.strip() or None
-        return raw if raw.strip() else None  # older ones keep the blanks around a value
-
-    def xdg_dirs(self, name: str) -> Optional[List[str]]:
-        """A path-list XDG variable as this pip's platformdirs reads it; None if unset."""
-        raw = self.env.get(name, "")
-        if self.pip >= _PIP_XDG_ABSOLUTE:
-            dirs = [d.strip() for d in raw.split(":") if posixpath.isabs(d.strip())]
-            return dirs or None
-        if not raw.strip():
-            return None
-        if self.pip >= _PIP_XDG_EVERYWHERE:
-            return [d for d in raw.strip().split(":") if d.strip()]  # [] for " : "
-        if self.pip < _PIP_PLATFORMDIRS_4:
-            return [self.expanduser(d) for d in raw.split(":")]
-        return raw.split(":")  # empty entries too: they give a relative "pip" directory
-
-    def win_folder(self, override: str, fallback: str) -> str:
-        """A shell folder the way platformdirs asks Windows for it, from the environment.
-
-        pip asks the shell (CSIDL/KNOWNFOLDERID); the variables hold the same paths.
-        """
-        value = self.env.get(f"WIN_PD_OVERRIDE_{override}", "").strip()
-        if self.pip >= _PIP_XDG_ABSOLUTE:
-            drive, tail = ntpath.splitdrive(value)
-            qualified = drive.startswith(("\\", "/")) or (
-                bool(drive) and tail.startswith(("\\", "/"))
-            )
-            if qualified:
-                return ntpath.normpath(value)
-        elif self.pip >= _PIP_XDG_EVERYWHERE and value:
-            return ntpath.normpath(value)
-        return ntpath.normpath(fallback)
-
-    def homebrew_prefix(self) -> Optional[str]:
-        if self.pip >= _PIP_HOMEBREW_BASE_PREFIX:
-            match = _HOMEBREW_PYTHON.fullmatch(self.base_prefix)
-            return match.group("prefix") if match else None
-        if self.pip >= _PIP_HOMEBREW_OPT_PYTHON:
-            return self.prefix.split("/opt/python")[0] if "/opt/python" in self.prefix else None
-        if self.pip >= _PIP_PLATFORMDIRS_4 and self.prefix.startswith("/opt/homebrew"):
-            return "/opt/homebrew"
-        return None
-
-    def global_dirs(self) -> List[str]:
-        if self.windows:
-            data = self.env.get("PROGRAMDATA") or self.env.get("ALLUSERSPROFILE")
-            return [
-                ntpath.join(self.win_folder("COMMON_APPDATA", data or "C:\\ProgramData"), "pip")
-            ]
-        # pip splits platformdirs' ":"-joined answer, and 26.2's answer for a list of blank
-        # entries is "", which splits into one empty directory name.
-        if self.platform == "darwin":
-            xdg = self.xdg_dirs("XDG_DATA_DIRS") if self.pip >= _PIP_XDG_EVERYWHERE else None
-            if xdg is not None:
-                return [posixpath.join(d, "pip") for d in xdg] or [""]
-            brew = self.homebrew_prefix()
-            dirs = [] if brew is None else [f"{brew}/share/pip"]
-            dirs.append("/Library/Application Support/pip")
-            # Older pips took the ":"-joined answer for one directory.
-            return dirs if self.pip >= _PIP_SPLITS_MACOS_SITE_DIRS else [":".join(dirs)]
-        xdg = self.xdg_dirs("XDG_CONFIG_DIRS")
-        dirs = [posixpath.join(d, "pip") for d in (["/etc/xdg"] if xdg is None else xdg)]
-        return (dirs or [""]) + ["/etc"]
-
-    def user_dir(self) -> str:
-        strict_home = self.pip >= _PIP_XDG_ABSOLUTE
-        if self.windows:
-            appdata = self.env.get("APPDATA") or ntpath.join(
-                self.expanduser("~"), "AppData", "Roaming"
-            )
-            return ntpath.join(self.win_folder("APPDATA", appdata), "pip")
-        if self.platform == "darwin":
-            # pip's appdirs: the user data dir if it exists, else ~/.config/pip.
-            data_home = self.xdg_dir("XDG_DATA_HOME") if self.pip >= _PIP_XDG_EVERYWHERE else None
-            if data_home is None:
-                data_home = self.expanduser("~/Library/Application Support", strict_home)
-            library = posixpath.join(data_home, "pip")
-            return library if os.path.isdir(library) else self.expanduser("~/.config/pip")
-        config_home = self.xdg_dir("XDG_CONFIG_HOME")
-        if config_home is None:
-            config_home = self.expanduser("~/.config", strict_home)
-        return posixpath.join(config_home, "pip")
-
-    def candidates(self) -> Dict[str, List[str]]:
-        join = self.path.join
-        legacy = join(self.expanduser("~"), "pip" if self.windows else ".pip", self.basename)
-        return {
-            GLOBAL: [join(d, self.basename) for d in self.global_dirs()],
-            USER: [legacy, join(self.user_dir(), self.basename)],
-            SITE: [join(self.prefix, self.basename)],
-        }
-
-
 def config_files(
     environ: Optional[Mapping[str, str]] = None,
     *,
@@ -409,7 +227,7 @@ def config_files(
         The user list is empty when pip skips user files (``--isolated`` or an existing
         ``PIP_CONFIG_FILE``); env holds ``PIP_CONFIG_FILE`` if it is set.
     """
-    host = _Host(environ, platform, prefix, base_prefix, pip_version)
+    host = Host(environ, platform, prefix, base_prefix, pip_version)
     candidates = host.candidates()
     env_file = host.env.get("PIP_CONFIG_FILE")
     return [
@@ -463,7 +281,7 @@ def load(
         ConfigError: a file pip reads does not decode or parse, so pip would refuse to run;
             with ``strict``, also an existing file that cannot be opened.
     """
-    host = _Host(environ, platform, prefix, base_prefix, pip_version)
+    host = Host(environ, platform, prefix, base_prefix, pip_version)
     enc = encoding or locale.getpreferredencoding(False)
     candidates = host.candidates()
     env_file = host.env.get("PIP_CONFIG_FILE")
@@ -510,22 +328,10 @@ def _env_values(env: Mapping[str, str]) -> List[Value]:
     return values
 
 
-class _NormalizingParser(configparser.RawConfigParser):
-    """pip >= 26.3's parser: option names are normalised as they are read."""
-
-    def optionxform(self, optionstr: str) -> str:
-        return normalize_key(optionstr)
-
-
 def _read_file(
     kind: str, path: str, encoding: str, strict: bool, normalize: bool
 ) -> Tuple[List[Value], str]:
-    """Parse one file like pip's ``Configuration._construct_parser``; return values, note.
-
-    ``normalize``: pip >= 26.3 normalises option names while parsing, so ``index_url`` and
-    ``index-url`` in one section are a duplicate it refuses. The values are still read with
-    plain names, which keeps each option's spelling for :meth:`Value.where`.
-    """
+    """Read one file's values like pip; return them and a note on why it was not read."""
     try:
         with open(path, "rb") as stream:
             data = stream.read()
@@ -538,72 +344,7 @@ def _read_file(
                 hint="pip ignores it silently; remove it or make it a readable file",
             ) from None
         return [], f"not read: it {problem}; pip ignores it silently"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"pip configuration file {path}, line {line}: not valid {encoding} text",
-            hint=f"pip reads config files as {encoding}; re-save the file in that encoding",
-        ) from None
-    parser = configparser.RawConfigParser()
-    try:
-        if normalize:
-            _parse(_NormalizingParser(), text, path)
-        _parse(parser, text, path)
-    except configparser.Error as exc:
-        hint = "pip refuses to run with this file too; fix that line or remove the file"
-        if text.startswith("\ufeff"):
-            hint = "the file starts with a byte order mark, which pip cannot read; save it without"
-        elif isinstance(exc, configparser.DuplicateOptionError) and _parses(text, path):
-            hint = (
-                "pip >= 26.3 takes spellings that differ only in case, '_' or a leading '--'"
-                " for the same option and refuses to run; keep one of them"
-            )
-        raise ConfigError(
-            f"pip configuration file {path}{describe_error(exc, text)}", hint=hint
-        ) from None
-
-    items = [(s, name, v) for s in parser.sections() for name, v in parser.items(s)]
-    # remove_option() reports whether the section itself sets the option; False means
-    # configparser copied it from [DEFAULT]. Done after reading all items on purpose.
-    own = [parser.remove_option(s, name) for s, name, _ in items]
-    values = [
-        Value(normalize_key(name), v, kind, path, s, name, not is_own)
-        for (s, name, v), is_own in zip(items, own)
-    ]
-    return values, ""
-
-
-def _parse(parser: configparser.RawConfigParser, text: str, path: str) -> None:
-    # newline=None: universal newlines, as configparser.read() gets from open().
-    parser.read_file(io.StringIO(text, newline=None), source=path)
-
-
-def _parses(text: str, path: str) -> bool:
-    """Whether a parser with plain option names (pip < 26.3) accepts the text."""
-    try:
-        _parse(configparser.RawConfigParser(), text, path)
-    except configparser.Error:
-        return False
-    return True
-
-
-def describe_error(exc: configparser.Error, text: str) -> str:
-    """One line for a configparser error: ``, line N: what``."""
-    lines = io.StringIO(text, newline=None).readlines()  # numbered as configparser counts
-
-    def quoted(lineno: int) -> str:
-        # Quoted from the text: ParsingError.errors holds repr() before 3.13, raw lines after.
-        return repr(lines[lineno - 1].strip()) if 0 < lineno <= len(lines) else "?"
-
-    if isinstance(exc, configparser.MissingSectionHeaderError):
-        return f", line {exc.lineno}: a setting before any [section] header, {quoted(exc.lineno)}"
-    if isinstance(exc, configparser.DuplicateSectionError):
-        return f", line {exc.lineno}: section [{exc.section}] appears twice"
-    if isinstance(exc, configparser.DuplicateOptionError):
-        return f", line {exc.lineno}: {exc.option!r} appears twice in [{exc.section}]"
-    if isinstance(exc, configparser.ParsingError) and exc.errors:
-        lineno = exc.errors[0][0]
-        return f", line {lineno}: cannot parse {quoted(lineno)}"
-    return ": " + " ".join(str(exc).split())
+    return [
+        Value(normalize_key(name), value, kind, path, section, name, inherited)
+        for section, name, value, inherited in parse(path, data, encoding, normalize)
+    ], ""

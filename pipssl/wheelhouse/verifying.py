@@ -1,0 +1,257 @@
+"""``verify``: check a bundle with no network, on a Python that may lack ``ssl``.
+
+Every entry is checked against the manifest as it streams out of the zip (names, sizes,
+sha256), then each project's wheels against the tags the target interpreter supports, as
+``packaging.tags`` computes them there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from pipssl.wheelhouse.manifest import (
+    MANIFEST,
+    REQUIREMENTS,
+    SCHEMA,
+    WHEELS,
+    check_manifest,
+    error,
+    run,
+    unsafe,
+)
+
+_SHOWN_TAGS = 5
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Incompatible:
+    """A project none of whose wheels in the bundle installs on the target interpreter."""
+
+    name: str
+    files: List[str]
+    tags: List[str]
+
+
+@dataclass
+class VerifyResult:
+    """Hashes and sizes all match (else ``verify`` raised); ``incompatible`` may be empty."""
+
+    bundle: str
+    files: int
+    wheels: List[str]
+    python: str
+    incompatible: List[Incompatible]
+    supported_tags: List[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.incompatible
+
+    def to_dict(self) -> Dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return {"schema": SCHEMA, **data}
+
+
+def _open(bundle: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(bundle)
+    except FileNotFoundError:
+        raise error(f"{bundle} does not exist", "bundle-missing") from None
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise error(
+            f"{bundle} is not a readable zip ({exc}); it may be truncated",
+            "bundle-damaged",
+            hint="copy the bundle again and compare its sha256 with the one create printed",
+        ) from None
+
+
+def _entries(bundle: Path, archive: zipfile.ZipFile) -> Dict[str, zipfile.ZipInfo]:
+    """Every entry by name, refusing unsafe names, links and duplicates."""
+    entries: Dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        problem = unsafe(info)
+        if problem is None and info.filename in entries:
+            problem = "in the zip twice"
+        if problem is not None:
+            raise error(
+                f"{bundle}: entry {info.filename!r} is {problem}; refusing the bundle",
+                "bundle-unsafe",
+            )
+        entries[info.filename] = info
+    return entries
+
+
+def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[str, Any], str]:
+    """The manifest and the pins, after checking every entry against the manifest.
+
+    Files are hashed as they stream out of the zip; with ``extract_to`` the wheels are
+    written there in the same pass, so pip only ever sees bytes that were checked.
+    """
+    damaged = "bundle-damaged"
+    with _open(bundle) as archive:
+        entries = _entries(bundle, archive)
+        manifest = check_manifest(bundle, archive, entries.pop(MANIFEST, None))
+        files: Dict[str, Tuple[str, int]] = manifest.pop("_files")
+        missing = sorted(set(files) - set(entries))
+        if missing:
+            raise error(
+                f"{bundle}: {', '.join(missing)} listed in {MANIFEST} but missing", damaged
+            )
+        extra = sorted(set(entries) - set(files))
+        if extra:
+            raise error(f"{bundle}: {', '.join(extra)} not listed in {MANIFEST}", damaged)
+        pins = b""
+        for path, (digest, size) in sorted(files.items()):
+            sink = None
+            if extract_to is not None and path.startswith(WHEELS):
+                sink = (extract_to / path[len(WHEELS) :]).open("wb")
+            try:
+                data = _hash_entry(archive, entries[path], size, sink)
+            except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+                raise error(f"{bundle} is damaged ({exc}); it may be truncated", damaged) from None
+            finally:
+                if sink is not None:
+                    sink.close()
+            if data is None or data[0] != digest:
+                raise error(
+                    f"{bundle}: {path} does not match its sha256 and size in {MANIFEST}",
+                    damaged,
+                    hint="the bundle was changed after create; get an intact copy",
+                )
+            if path == REQUIREMENTS:
+                pins = data[1]
+    try:
+        return manifest, pins.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{bundle}: {REQUIREMENTS} is not UTF-8", damaged) from None
+
+
+def _hash_entry(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sink: Optional[Any]
+) -> Optional[Tuple[str, bytes]]:
+    """(sha256, the bytes when small) of one entry, None when its size is not ``size``."""
+    if info.file_size != size:
+        return None
+    digest = hashlib.sha256()
+    small = b""
+    read = 0
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            read += len(chunk)
+            if read > size:
+                return None
+            digest.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
+            elif info.filename == REQUIREMENTS:
+                small += chunk
+    return (digest.hexdigest(), small) if read == size else None
+
+
+# The target's own packaging, else its pip's copy, else ours (which may need a newer Python).
+_TAGS_SCRIPT = r"""
+import json, sys
+try:
+    from packaging import tags
+except Exception:
+    try:
+        from pip._vendor.packaging import tags
+    except Exception:
+        sys.path.append(sys.argv[1])
+        from packaging import tags
+print(json.dumps([str(t) for t in tags.sys_tags()]))
+"""
+
+
+def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
+    """``packaging.tags.sys_tags()`` of the target, most preferred first."""
+    import packaging
+    from packaging import tags
+
+    if python is None:
+        return [str(t) for t in tags.sys_tags()]
+    with tempfile.TemporaryDirectory(prefix="pipssl-tags-") as tmp:
+        # Only packaging goes on the target's path: not the site-packages it came from.
+        shutil.copytree(
+            str(Path(packaging.__file__).parent),
+            str(Path(tmp) / "packaging"),
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        code, out = run([python, "-c", _TAGS_SCRIPT, tmp], env, None)
+    try:
+        found = json.loads(out.strip().splitlines()[-1]) if code == 0 else None
+    except (ValueError, IndexError):
+        found = None
+    if not isinstance(found, list):
+        raise error(
+            f"cannot read the wheel tags {python} supports: {out.strip()[-200:]}", "python-failed"
+        )
+    return [str(t) for t in found]
+
+
+def verify(
+    bundle: Path, *, python: Optional[str] = None, environ: Optional[Mapping[str, str]] = None
+) -> VerifyResult:
+    """Check a bundle without any network: entries, hashes, sizes, manifest, wheel tags.
+
+    Args:
+        bundle: the zip made by ``create``.
+        python: the interpreter to check the wheels against (default: this one).
+        environ: the environment for running ``python`` (default ``os.environ``).
+
+    Returns:
+        The counts, and the projects with no wheel for that interpreter (with its tags).
+
+    Raises:
+        PipsslError: ``bundle-unsafe`` (absolute, ``..``, symlink or duplicate entries),
+            ``bundle-damaged`` (corrupt or truncated zip, a file changed, missing or not
+            listed), ``bundle-missing``.
+    """
+    manifest, _pins = read_bundle(bundle)
+    env = dict(os.environ if environ is None else environ)
+    supported = _supported_tags(python, env)
+    allowed = set(supported)
+    by_project: Dict[str, List[Dict[str, Any]]] = {}
+    for wheel in manifest.get("wheels", []):
+        by_project.setdefault(str(wheel["name"]), []).append(wheel)
+    incompatible = []
+    for name, wheels in sorted(by_project.items()):
+        if not any(allowed.intersection(w["tags"]) for w in wheels):
+            incompatible.append(
+                Incompatible(
+                    name=name,
+                    files=[Path(w["path"]).name for w in wheels],
+                    tags=sorted({t for w in wheels for t in w["tags"]}),
+                )
+            )
+    return VerifyResult(
+        bundle=str(bundle),
+        files=len(manifest["files"]),
+        wheels=sorted(Path(w["path"]).name for w in manifest.get("wheels", [])),
+        python=python or sys.executable,
+        incompatible=incompatible,
+        supported_tags=supported[:_SHOWN_TAGS],
+    )
+
+
+def incompatible_message(result: VerifyResult) -> str:
+    """One line naming the wheels that do not install on the target, and what it needs."""
+    listed = "; ".join(f"{i.name} ({', '.join(i.tags)})" for i in result.incompatible)
+    return (
+        f"{result.bundle}: no wheel installs on {result.python} for {listed}; "
+        f"it needs one of {', '.join(result.supported_tags)}, ..."
+    )
