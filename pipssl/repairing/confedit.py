@@ -9,7 +9,7 @@ leading UTF-8 byte order mark (``\\ufeff``; pip itself cannot read such a file, 
 the caller to report).
 
 Options are matched the way pip compares them
-(:func:`pipssl.target.pipconfig.normalize_key`), in the named section only: a value
+(:func:`pipssl.target.pipparse.normalize_key`), in the named section only: a value
 inherited from ``[DEFAULT]`` is never edited through another section. Every result is
 parsed again and compared with the original parse, so an edit that
 would change anything but the one option raises instead of returning a wrong file.
