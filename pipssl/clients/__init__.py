@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
+from pipssl._files import read_optional
 from pipssl.certs import bundle as cabundle
 from pipssl.clients import conf as clientconf
 from pipssl.diagnosis.checks import cafile_problem
@@ -186,15 +187,9 @@ class _Context:
 
 
 def _read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
+    data = read_optional(path, directory_is_missing=True)
+    if data is None:
         return None
-    except IsADirectoryError:
-        return None
-    except OSError as exc:
-        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

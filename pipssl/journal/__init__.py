@@ -33,8 +33,8 @@ from types import TracebackType
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple, Type, Union
 
 from pipssl import _faults
+from pipssl._files import leftover_temps, write_atomic
 from pipssl._redact import redact
-from pipssl.certs.bundle import leftover_temps, write_atomic
 from pipssl.errors import PipsslError, write_failed
 
 __all__ = [

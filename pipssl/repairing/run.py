@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import clients, journal
+from pipssl._files import read_optional
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store as _platform
 from pipssl.certs.der import Certificate, parse_certificate
@@ -393,16 +394,6 @@ def _sha256(data: Optional[bytes]) -> Optional[str]:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def _read(path: str) -> Optional[bytes]:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
-
-
 def plan(
     report: Report,
     target: Target,
@@ -432,7 +423,7 @@ def plan(
 
     def planned(path: str) -> Optional[bytes]:
         """The file as the plan leaves it so far (several actions may edit one file)."""
-        return contents[path] if path in contents else _read(path)
+        return contents[path] if path in contents else read_optional(path)
 
     def change(
         kind_: str,
@@ -889,4 +880,6 @@ def client_env(
     bundle = bundle_path("user" if kind == "env" else kind, target, env)
     if not os.path.isfile(bundle):
         return {}
-    return dict(clients.plan_client(client, bundle, target, env, read=_read, cwd=cwd).env_to_set)
+    return dict(
+        clients.plan_client(client, bundle, target, env, read=read_optional, cwd=cwd).env_to_set
+    )
