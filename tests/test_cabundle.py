@@ -27,7 +27,7 @@ from pipssl.certs.bundle import (
     render_bundle,
     to_pem,
 )
-from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, PipsslError
 
 try:

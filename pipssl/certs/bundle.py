@@ -14,7 +14,8 @@ import stat
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple, Union
 
-from pipssl.certs.der import Certificate, first_element, looks_like_private_key, parse_certificate
+from pipssl.certs.der import first_element, looks_like_private_key
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
 
 __all__ = [

@@ -21,7 +21,7 @@ from pipssl import clients, journal
 from pipssl._files import read_optional
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store as _platform
-from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.checks import cafile_problem
 from pipssl.diagnosis.report import Finding, Report
 from pipssl.diagnosis.run import (
