@@ -19,14 +19,13 @@ import argparse
 import base64
 import hashlib
 import io
-import os
 import re
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from pipssl._files import write_atomic
 from pipssl.errors import PipsslError
 
 SENTINEL = "PAYLOAD_SHA256 = PAYLOAD = ''  # <- python -m pipssl._embed puts the payload here"
@@ -250,17 +249,9 @@ def build(root: Path) -> bytes:
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        handle, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=str(path.parent))
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except OSError:
-            os.unlink(temporary)
-            raise
-    except OSError as exc:
-        raise _error(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_atomic(path, data, 0o644)
+    except PipsslError as exc:
+        raise _error(exc.message) from None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

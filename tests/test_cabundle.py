@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from pipssl._files import write_atomic
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import (
     BundleEntry,
@@ -25,9 +26,8 @@ from pipssl.certs.bundle import (
     read_pem,
     render_bundle,
     to_pem,
-    write_atomic,
 )
-from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, PipsslError
 
 try:

@@ -26,14 +26,8 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipssl.certs.der import (
-    Certificate,
-    Name,
-    fingerprint,
-    first_element,
-    looks_like_private_key,
-    parse_certificate,
-)
+from pipssl.certs.der import Name, fingerprint, first_element, looks_like_private_key
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import CertificateError
 
 UTC = dt.timezone.utc
@@ -649,7 +643,7 @@ def test_imports_without_ssl_hashlib_openssl_or_third_parties(world: Dict[str, b
         f"sys.path.insert(0, {str(REPO)!r})\n"
         "for blocked in ('ssl', '_ssl', '_hashlib', 'cryptography', 'certifi'):\n"
         "    sys.modules[blocked] = None\n"
-        "from pipssl.certs.der import parse_certificate\n"
+        "from pipssl.certs.x509 import parse_certificate\n"
         "import pipssl.certs.bundle\n"
         "cert = parse_certificate(bytes.fromhex(sys.argv[1]))\n"
         "print(cert.subject.common_name, cert.sha256)\n"

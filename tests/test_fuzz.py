@@ -58,15 +58,10 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from test_der import header, oid, seq, tlv
 
-from pipssl.certs import der as _der
+from pipssl.certs import x509 as _der
 from pipssl.certs.bundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
-from pipssl.certs.der import (
-    Certificate,
-    fingerprint,
-    first_element,
-    looks_like_private_key,
-    parse_certificate,
-)
+from pipssl.certs.der import fingerprint, first_element, looks_like_private_key
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.clients.condarc import read_condarc, set_condarc_key
 from pipssl.clients.toml import read_toml, set_toml_string, toml_get
 from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError

@@ -1,4 +1,4 @@
-"""Read, check, merge and write PEM CA bundles, with the standard library alone.
+"""Read, check, merge and render PEM CA bundles, with the standard library alone.
 
 A CA file is what pip hands to OpenSSL, so reading follows OpenSSL's rules where it
 matters: armour lines must start a line, text around blocks is ignored.  Errors
@@ -11,24 +11,21 @@ import base64
 import functools
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple, Union
 
-from pipssl import _faults
-from pipssl.certs.der import Certificate, first_element, looks_like_private_key, parse_certificate
-from pipssl.errors import BundleError, CertificateError, write_failed
+from pipssl.certs.der import first_element, looks_like_private_key
+from pipssl.certs.x509 import Certificate, parse_certificate
+from pipssl.errors import BundleError, CertificateError
 
 __all__ = [
     "BundleEntry",
     "dedupe",
-    "leftover_temps",
     "load_cafile",
     "read_pem",
     "render_bundle",
     "to_pem",
-    "write_atomic",
 ]
 
 MAX_CAFILE_SIZE = 20 * 1024 * 1024
@@ -39,8 +36,6 @@ _BEGIN = re.compile(r"^-----BEGIN ([A-Z0-9 ]+)-----[ \t\r]*$", re.MULTILINE)
 # A key is looked for anywhere, not just at line starts: refusing too much is safe.
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _WHITESPACE = re.compile(r"\s+")
-# Marks write_atomic's temporary files, so recovery after a crash can find its own.
-_TEMP_TAG = "pipssl-"
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
@@ -302,78 +297,3 @@ def render_bundle(entries: Iterable[BundleEntry]) -> str:
             f"# sha256: {cert.sha256}\n{to_pem(cert)}\n"
         )
     return "".join(parts)
-
-
-def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` so readers see the old file or the new one, never half.
-
-    The temporary file lives in the same directory (``os.replace`` is atomic only within
-    one file system) and is created with ``mode`` from the start, so the content is
-    never readable with looser permissions.
-
-    Args:
-        path: the file to create or replace.
-        data: its new content.
-        mode: permission bits of the result (applied exactly, whatever the umask).
-
-    Raises:
-        PipsslError: ``write-failed`` when the file cannot be written; no temporary
-            file is left behind.
-    """
-    target = os.path.abspath(os.fspath(path))
-    directory, base = os.path.split(target)
-    temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(temp, flags, mode)
-    except OSError as exc:
-        raise write_failed("write", target, exc) from None
-    try:
-        try:
-            if hasattr(os, "fchmod"):  # the umask must not loosen or tighten the result
-                os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _faults.point(f"{base}: temporary file written")
-        os.replace(temp, target)
-    except OSError as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise write_failed("write", target, exc) from None
-    _fsync_directory(directory)
-    _faults.point(f"{base}: replaced")
-
-
-def leftover_temps(path: Union[str, os.PathLike[str]]) -> List[str]:
-    """Temporary files :func:`write_atomic` left beside ``path`` when killed mid-write.
-
-    Only names of the form it creates (``.<name>.pipssl-<12 hex>.tmp``) are returned, so
-    recovery never removes a file pipssl did not make.
-    """
-    directory, base = os.path.split(os.path.abspath(os.fspath(path)))
-    pattern = re.compile(re.escape(f".{base}.{_TEMP_TAG}") + r"[0-9a-f]{12}\.tmp")
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    return sorted(os.path.join(directory, n) for n in names if pattern.fullmatch(n))
-
-
-def _fsync_directory(directory: str) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open directories.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -14,10 +14,11 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._files import read_optional
 from pipssl._redact import redact
 from pipssl.clients.toml import read_toml
 from pipssl.diagnosis.report import Finding
-from pipssl.errors import ConfigError, PipsslError
+from pipssl.errors import ConfigError
 from pipssl.target.facts import Target
 
 CLIENTS = ("uv", "poetry", "conda", "requests")
@@ -187,16 +188,9 @@ class Context:
 
 
 def read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-
-    except FileNotFoundError:
+    data = read_optional(path, directory_is_missing=True)
+    if data is None:
         return None
-    except IsADirectoryError:
-        return None
-    except OSError as exc:
-        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

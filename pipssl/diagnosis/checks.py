@@ -13,7 +13,7 @@ from typing import List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
-from pipssl.certs.der import Certificate
+from pipssl.certs.x509 import Certificate
 from pipssl.diagnosis.report import Finding
 from pipssl.errors import BundleError
 from pipssl.target import pipconfig

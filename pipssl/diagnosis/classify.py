@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import List, Optional, Tuple
 
 from pipssl.certs import bundle as cabundle
-from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.checks import check_clock
 from pipssl.diagnosis.report import Finding
 from pipssl.errors import BundleError, CertificateError, PipsslError

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store as _platform
-from pipssl.certs.der import Certificate, parse_certificate
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError, PipsslError, UsageError
 from pipssl.target.facts import Target
 

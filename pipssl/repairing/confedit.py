@@ -20,48 +20,15 @@ The functions work on text: the caller decodes the file without newline translat
 
 from __future__ import annotations
 
-import configparser
-import io
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from pipssl.errors import ConfigError
-from pipssl.target.pipparse import describe_error, normalize_key
+from pipssl.repairing.confedit_check import COMMENT, EOL, SECTCRE, Document, Line, indent_of
+from pipssl.target.pipparse import normalize_key
 
-_BOM = "\ufeff"
-_EOL = re.compile(r"\r\n|\r|\n")  # what universal newlines split on, nothing more
-_COMMENT = ("#", ";")  # RawConfigParser's comment_prefixes; it has no inline comments
-_SECTCRE = configparser.RawConfigParser.SECTCRE  # differs between Python releases
-_OPTCRE = configparser.RawConfigParser.OPTCRE
 _KEY = re.compile(r"[a-z0-9][a-z0-9.-]*")  # a pip option name, once normalised
 _BLANKS = re.compile(r"(\s+)")  # the same characters as str.split() splits on
-_DEFAULT = configparser.DEFAULTSECT
-
-Line = Tuple[str, str]  # (content, line ending); the ending is "" only for an unended last line
-Snapshot = List[Tuple[str, List[Tuple[str, str]]]]  # [DEFAULT] first, then sections, in order
-
-
-@dataclass
-class _Option:
-    section: str
-    name: str  # as written
-    lines: List[int]  # the option line, then its continuation lines
-    span: Tuple[int, int]  # where the value sits in the option line
-    gap: str  # what separates the name from the delimiter: reused when an empty value is set
-    pieces: List[str] = field(default_factory=list)  # the value, as configparser collects it
-
-    @property
-    def value(self) -> str:
-        return "\n".join(self.pieces).rstrip()
-
-
-@dataclass
-class _Block:
-    section: str
-    header: int
-    last: int  # the last line that is neither blank nor a comment
-    options: List[_Option] = field(default_factory=list)
 
 
 def decoded(path: str, data: Optional[bytes]) -> str:
@@ -105,9 +72,9 @@ def set_value(
             ``[section]`` (pip >= 26.3 refuses that).
     """
     nkey = _check_names(section, key)
-    if not value or value != value.strip() or _EOL.search(value):
+    if not value or value != value.strip() or EOL.search(value):
         raise ValueError(f"cannot write {value!r}: a value must be one non-blank line")
-    doc = _Document(text, source)
+    doc = Document(text, source)
     found = doc.find(section, nkey, single=True)
     lines = list(doc.lines)
     if found:
@@ -127,10 +94,10 @@ def set_value(
         if blocks:
             index = doc.blocks.index(blocks[-1])
             if blocks[-1].options:
-                indent = _indent(lines[blocks[-1].options[-1].lines[0]][0])
+                indent = indent_of(lines[blocks[-1].options[-1].lines[0]][0])
             elif index + 1 < len(doc.blocks):
                 # A deeper indent than the next header's would make that header a value line.
-                indent = _indent(lines[doc.blocks[index + 1].header][0])
+                indent = indent_of(lines[doc.blocks[index + 1].header][0])
             else:
                 indent = ""
             lines.insert(blocks[-1].last + 1, (f"{indent}{nkey} = {value}", doc.eol))
@@ -161,7 +128,7 @@ def remove_value(text: str, section: str, key: str, *, source: str = "pip config
         ConfigError: the text does not parse.
     """
     nkey = _check_names(section, key)
-    doc = _Document(text, source)
+    doc = Document(text, source)
     found = doc.find(section, nkey)
     if not found:
         return text
@@ -196,7 +163,7 @@ def remove_list_item(
     nkey = _check_names(section, key)
     if item.split() != [item]:
         raise ValueError(f"cannot remove {item!r}: an item is one word")
-    doc = _Document(text, source)
+    doc = Document(text, source)
     found = doc.find(section, nkey, single=True)
     items = found[0].value.split() if found else []
     if item not in items:
@@ -213,7 +180,7 @@ def remove_list_item(
         words = _drop_word(content[start:end], item)
         if words == content[start:end]:
             continue
-        if i != option.lines[0] and words.startswith(_COMMENT):
+        if i != option.lines[0] and words.startswith(COMMENT):
             raise ConfigError(
                 f"{source}: removing {item!r} from [{section}] {nkey} would turn the rest of"
                 f" line {i + 1}, {words!r}, into a comment",
@@ -250,77 +217,17 @@ def get_values(
         ConfigError: the text does not parse.
     """
     nkey = _check_names(section, key)
-    return [option.value for option in _Document(text, source).find(section, nkey)]
-
-
-class _Document:
-    """A parsed text: its lines, where each section and option sits, and the parse."""
-
-    def __init__(self, text: str, source: str) -> None:
-        self.source = source
-        self.bom = _BOM if text.startswith(_BOM) else ""
-        body = text[len(self.bom) :]
-        self.lines = _split(body)
-        self.unended = bool(self.lines) and not self.lines[-1][1]
-        first = _EOL.search(body)
-        self.eol = first.group() if first else "\n"
-        self.before = _parse(body, source)
-        self.blocks = _scan(self.lines, source)
-        if _scanned(self.blocks) != self.before:
-            raise self._unsafe("this Python's configparser reads it differently")
-
-    def find(self, section: str, nkey: str, single: bool = False) -> List[_Option]:
-        found = [
-            option
-            for block in self.blocks
-            if block.section == section
-            for option in block.options
-            if normalize_key(option.name) == nkey
-        ]
-        if single and len(found) > 1:
-            where = " and ".join(f"{o.name!r} (line {o.lines[0] + 1})" for o in found)
-            raise ConfigError(
-                f"{self.source}: [{section}] sets {nkey!r} more than once, as {where}",
-                hint="pip >= 26.3 refuses such a file; delete all but one of them",
-            )
-        return found
-
-    def finish(
-        self,
-        lines: List[Line],
-        section: str,
-        nkey: str,
-        check: Callable[[List[Tuple[str, str]]], bool],
-    ) -> str:
-        """Join the lines, then prove that only ``nkey`` in ``section`` changed."""
-        lines = [(content, ending or self.eol) for content, ending in lines]
-        if lines and self.unended and lines[-1][0]:  # an empty last line needs its ending
-            lines[-1] = (lines[-1][0], "")
-        body = "".join(content + ending for content, ending in lines)
-        after = _parse(body, self.source)
-        before = self.before
-        if section not in [name for name, _ in before]:
-            before = [*before, (section, [])]
-        own = [(n, v) for s, opts in after if s == section for n, v in opts if _is(n, nkey)]
-        if _others(after, section, nkey) != _others(before, section, nkey) or not check(own):
-            raise self._unsafe(f"editing [{section}] {nkey} would change other settings")
-        return self.bom + body
-
-    def _unsafe(self, why: str) -> ConfigError:
-        return ConfigError(
-            f"{self.source}: cannot be edited safely: {why}",
-            hint="edit the file by hand, and please report this as a pipssl bug",
-        )
+    return [option.value for option in Document(text, source).find(section, nkey)]
 
 
 def _check_names(section: str, key: str) -> str:
-    header = _SECTCRE.match(f"[{section}]")
+    header = SECTCRE.match(f"[{section}]")
     if (
         header is None
         or header.group("header") != section
         or section != section.strip()
         or "]" in section  # Python < 3.10 ends the header at the first "]"
-        or _EOL.search(section)
+        or EOL.search(section)
     ):
         raise ValueError(f"cannot write a section named {section!r}")
     nkey = normalize_key(key)
@@ -329,28 +236,13 @@ def _check_names(section: str, key: str) -> str:
     return nkey
 
 
-def _split(body: str) -> List[Line]:
-    lines = []
-    start = 0
-    for match in _EOL.finditer(body):
-        lines.append((body[start : match.start()], match.group()))
-        start = match.end()
-    if start < len(body):
-        lines.append((body[start:], ""))
-    return lines
-
-
 def _without(lines: List[Line], drop: List[int]) -> List[Line]:
     gone = set(drop)
     return [line for i, line in enumerate(lines) if i not in gone]
 
 
-def _indent(content: str) -> str:
-    return content[: len(content) - len(content.lstrip())]
-
-
 def _span(content: str) -> Tuple[int, int]:
-    return len(_indent(content)), len(content.rstrip())
+    return len(indent_of(content)), len(content.rstrip())
 
 
 def _drop_word(words: str, item: str) -> str:
@@ -362,82 +254,3 @@ def _drop_word(words: str, item: str) -> str:
         if word and word != item:
             kept += (parts[i - 1] if kept else "") + word
     return kept
-
-
-def _scan(lines: List[Line], source: str) -> List[_Block]:
-    """Find sections and options as ``RawConfigParser._read`` does (Python 3.8 ... 3.13)."""
-    blocks: List[_Block] = []
-    option: Optional[_Option] = None
-    indent_level = 0
-    for i, (content, _) in enumerate(lines):
-        clean = content.strip()
-        if clean.startswith(_COMMENT):
-            continue
-        if not clean:
-            if option is not None:
-                option.pieces.append("")  # configparser keeps it; rstrip() drops it at the end
-            continue
-        indent = len(_indent(content))
-        if option is not None and indent > indent_level:
-            option.lines.append(i)
-            option.pieces.append(clean)
-            blocks[-1].last = i
-            continue
-        indent_level = indent
-        header = _SECTCRE.match(clean)
-        if header:
-            blocks.append(_Block(header.group("header"), i, i))
-            option = None
-            continue
-        match = _OPTCRE.match(clean)
-        if match is None or not blocks:  # configparser took it: this Python's differs
-            raise ConfigError(
-                f"{source}, line {i + 1}: cannot be edited safely: not read as expected",
-                hint="edit the file by hand, and please report this as a pipssl bug",
-            )
-        name = match.group("option").rstrip()
-        span = (indent + match.start("value"), indent + match.end("value"))
-        gap = clean[match.end("option") : match.start("vi")]
-        option = _Option(blocks[-1].section, name, [i], span, gap, [match.group("value")])
-        blocks[-1].options.append(option)
-        blocks[-1].last = i
-    return blocks
-
-
-def _scanned(blocks: List[_Block]) -> Snapshot:
-    sections: Dict[str, List[Tuple[str, str]]] = {_DEFAULT: []}
-    for block in blocks:
-        options = sections.setdefault(block.section, [])
-        options.extend((option.name.lower(), option.value) for option in block.options)
-    return list(sections.items())
-
-
-def _parse(body: str, source: str) -> Snapshot:
-    """Parse like pip and list each section's own options (``[DEFAULT]``'s first)."""
-    parser = configparser.RawConfigParser()
-    try:
-        # newline=None: universal newlines, as pip's open() gives configparser.
-        parser.read_file(io.StringIO(body, newline=None), source=source)
-    except configparser.Error as exc:
-        raise ConfigError(
-            f"{source}{describe_error(exc, body)}",
-            hint="pip refuses this file too; fix that line by hand first",
-        ) from None
-    snapshot: Snapshot = [(_DEFAULT, list(parser.defaults().items()))]
-    for section in parser.sections():
-        values = [(name, parser.get(section, name)) for name in parser.options(section)]
-        # remove_option() is True only for the section's own options, not [DEFAULT]'s.
-        own = [(name, value) for name, value in values if parser.remove_option(section, name)]
-        snapshot.append((section, own))
-    return snapshot
-
-
-def _others(snapshot: Snapshot, section: str, nkey: str) -> Snapshot:
-    return [
-        (s, [(n, v) for n, v in options if s != section or not _is(n, nkey)])
-        for s, options in snapshot
-    ]
-
-
-def _is(name: str, nkey: str) -> bool:
-    return normalize_key(name) == nkey

@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from pipssl import clients, codes
+from pipssl._files import read_optional
 from pipssl.diagnosis.checks import cafile_problem
 from pipssl.diagnosis.report import Finding
 from pipssl.errors import PipsslError
@@ -38,19 +39,8 @@ def sha256(data: Optional[bytes]) -> Optional[str]:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def read(path: str) -> Optional[bytes]:
-    """A file's bytes, or None when it does not exist.
-
-    Raises:
-        PipsslError: ``read-failed`` when it exists but cannot be read.
-    """
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
+#: A file's bytes, None when it does not exist; ``read-failed`` when it cannot be read.
+read = read_optional
 
 
 def plan_repair(

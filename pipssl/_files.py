@@ -1,0 +1,120 @@
+"""Reading and atomically replacing files: the one place pipssl does either.
+
+Every file pipssl writes (a CA bundle, a pip or client config file, its journal, a restored
+backup, the bootstrap script) goes through :func:`write_atomic`, so a reader, or a process
+killed mid-write, only ever sees the old file or the new one.  Recovery after a crash finds
+the temporary files such a kill leaves with :func:`leftover_temps`, by their exact name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from typing import List, Optional, Union
+
+from pipssl import _faults
+from pipssl.errors import PipsslError, write_failed
+
+__all__ = ["leftover_temps", "read_optional", "write_atomic"]
+
+# Marks write_atomic's temporary files, so recovery after a crash can find its own.
+_TEMP_TAG = "pipssl-"
+
+
+def read_optional(path: str, *, directory_is_missing: bool = False) -> Optional[bytes]:
+    """Return the content of ``path``, or None when there is no such file.
+
+    Args:
+        path: the file to read.
+        directory_is_missing: a directory at ``path`` counts as no file, rather than as
+            a file that cannot be read.
+
+    Raises:
+        PipsslError: ``read-failed`` when the file exists but cannot be read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if directory_is_missing and isinstance(exc, IsADirectoryError):
+            return None
+        raise PipsslError(f"cannot read {path}: {exc.strerror}", reference="read-failed") from None
+
+
+def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` so readers see the old file or the new one, never half.
+
+    The temporary file lives in the same directory (``os.replace`` is atomic only within
+    one file system) and is created with ``mode`` from the start, so the content is
+    never readable with looser permissions.  The file is fsync'd before the rename and
+    its directory after it, so the new content survives a power cut once this returns.
+
+    Args:
+        path: the file to create or replace.
+        data: its new content.
+        mode: permission bits of the result (applied exactly, whatever the umask).
+
+    Raises:
+        PipsslError: ``write-failed`` when the file cannot be written; no temporary
+            file is left behind.
+    """
+    target = os.path.abspath(os.fspath(path))
+    directory, base = os.path.split(target)
+    temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(temp, flags, mode)
+    except OSError as exc:
+        raise write_failed("write", target, exc) from None
+    try:
+        try:
+            if hasattr(os, "fchmod"):  # the umask must not loosen or tighten the result
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _faults.point(f"{base}: temporary file written")
+        os.replace(temp, target)
+    except OSError as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise write_failed("write", target, exc) from None
+    _fsync_directory(directory)
+    _faults.point(f"{base}: replaced")
+
+
+def leftover_temps(path: Union[str, os.PathLike[str]]) -> List[str]:
+    """Temporary files :func:`write_atomic` left beside ``path`` when killed mid-write.
+
+    Only names of the form it creates (``.<name>.pipssl-<12 hex>.tmp``) are returned, so
+    recovery never removes a file pipssl did not make.
+    """
+    directory, base = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(re.escape(f".{base}.{_TEMP_TAG}") + r"[0-9a-f]{12}\.tmp")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if pattern.fullmatch(n))
+
+
+def _fsync_directory(directory: str) -> None:
+    # Makes the rename itself durable on POSIX; Windows cannot open directories.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,72 @@
+"""Reading, hashing and removing the files a transaction touches.
+
+Transactions, recovery and undo all decide from digests alone whether a file is as
+before, as pipssl wrote it, or edited by someone since; they read it the same way here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+from typing import Optional, Tuple
+
+from pipssl.errors import PipsslError, write_failed
+
+# Mode of a file pipssl creates, or puts back when the journal knows no mode for it.
+NEW_FILE = 0o644
+
+
+def read_regular(path: str) -> Optional[Tuple[bytes, int]]:
+    """Return the content and permission bits of a regular file, or None if missing."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise write_failed("read", path, exc) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise PipsslError(
+            f"{path} is not a regular file; pipssl only replaces regular files",
+            reference="not-a-regular-file",
+            hint="Move it out of the way and run again.",
+        )
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(), stat.S_IMODE(info.st_mode)
+    except OSError as exc:
+        raise write_failed("read", path, exc) from None
+
+
+def digest_of(path: str) -> Optional[str]:
+    """Digest of the regular file at ``path``, None when there is none."""
+    current = read_regular(path)
+    return None if current is None else sha256(current[0])
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def unlink_missing_ok(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise write_failed("remove", path, exc) from None
+
+
+def unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def rmdir_quietly(path: Path) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass

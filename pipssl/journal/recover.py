@@ -1,0 +1,239 @@
+"""Rolling back what a killed process left pending, and undoing the newest repair.
+
+Both put backups back only when every file still holds what pipssl wrote (or what it
+held before): anything else means someone edited it since, and overwriting their work
+would be worse than doing nothing.  Every file is checked before any is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Optional, Set, Tuple
+
+from pipssl import _faults
+from pipssl._files import leftover_temps, write_atomic
+from pipssl.errors import PipsslError, write_failed
+from pipssl.journal.fileops import (
+    NEW_FILE,
+    digest_of,
+    read_regular,
+    sha256,
+    unlink_missing_ok,
+    unlink_quietly,
+)
+from pipssl.journal.records import RECORD_ID, Change, Record, read_journal, stamp, write_journal
+from pipssl.journal.state import BACKUPS_NAME, JOURNAL_NAME, Lock, private_dir
+
+__all__ = ["busy_since", "last_record", "recover", "undo_last"]
+
+
+def recover(state: Path) -> Tuple[Record, ...]:
+    """Roll back every transaction a killed process left pending, and tidy up after it.
+
+    The caller holds the state lock.  For each file a pending record names: content
+    still as before is left alone; content pipssl wrote is replaced by the backup;
+    anything else means a person edited it since, and nothing is touched.  Backup
+    directories no record refers to, and temporary files of killed atomic writes, go.
+
+    Args:
+        state: pipssl's state directory.
+
+    Returns:
+        The records that were rolled back (usually none).
+
+    Raises:
+        PipsslError: ``changed-since``, ``backup-damaged``, ``journal-corrupt``,
+            ``write-failed``.
+    """
+    state = Path(state)
+    if not os.path.isdir(state):
+        return ()
+    records = read_journal(state)
+    pending = [r for r in records if r.pending]
+    for record in pending:
+        # Check every file first, as undo does: all of them are put back, or none.
+        todo = []
+        for change in reversed(record.changes):
+            current = digest_of(change.path)
+            if current == change.before_sha256:
+                continue
+            if current != change.after_sha256 and current not in change.written:
+                raise PipsslError(
+                    f"a pipssl repair or undo was interrupted while changing {change.path},"
+                    " and the file was edited since; pipssl will not overwrite it",
+                    reference="changed-since",
+                    hint=f"Compare it with the backup {change.backup} and fix it by hand,"
+                    f" then move {state / JOURNAL_NAME} away.",
+                )
+            todo.append((change, backup_bytes(change)))
+        for change, old in todo:
+            restore(change, old)
+            _faults.point(f"{os.path.basename(change.path)}: restored by recovery")
+        for change in record.changes:
+            for temp in leftover_temps(change.path):
+                unlink_quietly(temp)
+        records = [r for r in records if r.id != record.id]
+        write_journal(state, records)
+        shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
+    _sweep(state, {r.id for r in records})
+    return tuple(pending)
+
+
+def _sweep(state: Path, live: Set[str]) -> None:
+    """Remove backup directories of transactions that never wrote a record (killed
+    while backing up), and the journal's own leftover temporary files."""
+    try:
+        names = os.listdir(state / BACKUPS_NAME)
+    except OSError:
+        names = []
+    for name in names:
+        if RECORD_ID.fullmatch(name) and name not in live:
+            shutil.rmtree(state / BACKUPS_NAME / name, ignore_errors=True)
+    for temp in leftover_temps(state / JOURNAL_NAME):
+        unlink_quietly(temp)
+
+
+def last_record(state: Path) -> Optional[Record]:
+    """Return the newest record ``undo`` would act on, or None when there is none.
+
+    Args:
+        state: pipssl's state directory.
+
+    Returns:
+        The newest journal record, or None.
+
+    Raises:
+        PipsslError: ``unsafe-state-dir`` or ``journal-corrupt``.
+    """
+    state = Path(state)
+    if not os.path.lexists(state):
+        return None
+    private_dir(state)
+    records = read_journal(state)
+    return records[-1] if records else None
+
+
+def busy_since(state: Path, started: datetime) -> bool:
+    """Whether another pipssl run changed things since ``started``, or is changing them.
+
+    True when the newest record is pending (a transaction running now, or one that was
+    killed) or was committed after ``started``; a repair then plans again under the lock
+    instead of trusting what it saw before.
+
+    Raises:
+        PipsslError: ``unsafe-state-dir`` or ``journal-corrupt``.
+    """
+    last = last_record(state)
+    return last is not None and (last.pending or last.id >= stamp(started))
+
+
+def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
+    """Restore every file the newest record changed, all or nothing, and drop the record.
+
+    Every file is checked before any is touched: each must still hold exactly what
+    pipssl wrote (or still be absent if pipssl removed it), and each backup must be
+    intact.  A second call then undoes the record before, and so on.  A repair that was
+    killed before it committed, or an undo killed half-way, is finished first (see
+    :func:`recover`).
+
+    Args:
+        state: pipssl's state directory.
+        timeout: seconds to wait for a concurrent repair to finish.
+
+    Returns:
+        The record that was undone (``pending`` when it was an interrupted repair).
+
+    Raises:
+        PipsslError: ``nothing-to-undo``; ``changed-since`` naming the file modified
+            since (nothing is restored then); ``backup-damaged``; ``locked``;
+            ``unsafe-state-dir``; ``journal-corrupt``; ``write-failed``.
+    """
+    state = Path(state)
+    with Lock(state, timeout=timeout):
+        interrupted = recover(state)
+        if interrupted:
+            return interrupted[-1]
+        records = read_journal(state)
+        if not records:
+            raise PipsslError(
+                "nothing to undo: the pipssl journal has no repair left",
+                reference="nothing-to-undo",
+            )
+        record = records[-1]
+        for change in record.changes:
+            _current_for_undo(change)
+            backup_bytes(change)
+        # From here on the undo is a pending record like an interrupted repair's: if this
+        # process dies half-way, the next pipssl run finishes putting the files back.
+        records[-1] = replace(record, pending=True)
+        write_journal(state, records)
+        _faults.point("journal: undo started")
+        recover(state)
+    return record
+
+
+def _current_for_undo(change: Change) -> Optional[Tuple[bytes, int]]:
+    try:
+        info = os.lstat(change.path)
+    except FileNotFoundError:
+        if change.after_sha256 is None:
+            return None
+        raise _changed_since(change.path, "it was removed") from None
+    except OSError as exc:
+        raise write_failed("read", change.path, exc) from None
+    if change.after_sha256 is None:
+        raise _changed_since(change.path, "it was created again")
+    if not stat.S_ISREG(info.st_mode):
+        raise _changed_since(change.path, "it is no longer a regular file")
+    current = read_regular(change.path)
+    if current is None or sha256(current[0]) != change.after_sha256:
+        raise _changed_since(change.path, "its content changed")
+    return current
+
+
+def _changed_since(path: str, why: str) -> PipsslError:
+    return PipsslError(
+        f"{path} was changed since pipssl's last repair ({why}); nothing was restored",
+        reference="changed-since",
+        hint="Undo your own edit of that file first, or fix the files by hand.",
+    )
+
+
+def backup_bytes(change: Change) -> Optional[bytes]:
+    """The old content of ``change.path``, from its backup; None when there was no file.
+
+    Raises:
+        PipsslError: ``backup-damaged`` when the backup is missing or does not hold what
+            the journal says.
+    """
+    if change.before_sha256 is None:
+        return None
+    problem = "is missing"
+    if change.backup is not None:
+        try:
+            with open(change.backup, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            pass
+        else:
+            if sha256(data) == change.before_sha256:
+                return data
+            problem = "does not match the journal"
+    raise PipsslError(
+        f"the backup of {change.path} ({change.backup}) {problem}; nothing was restored",
+        reference="backup-damaged",
+        hint="Restore the file by hand; pipssl's backups are in its state directory.",
+    )
+
+
+def restore(change: Change, old: Optional[bytes]) -> None:
+    """Put ``change.path`` back as it was: ``old`` with its old mode, or no file at all."""
+    if old is None:
+        unlink_missing_ok(change.path)
+    else:
+        write_atomic(change.path, old, NEW_FILE if change.mode is None else change.mode)
