@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:
-    from pipssl.diagnosis.report import Finding, Report
+    from pipssl.diagnosis.report import Report
     from pipssl.diagnosis.run import diagnose
+    from pipssl.findings import Finding
     from pipssl.repairing.api import bundle_path, repair, undo
     from pipssl.repairing.result import RepairResult, UndoResult
 
@@ -42,7 +43,7 @@ __all__ = [
 
 #: Where each lazily loaded name lives.
 _HOMES = {
-    "Finding": "pipssl.diagnosis.report",
+    "Finding": "pipssl.findings",
     "Report": "pipssl.diagnosis.report",
     "diagnose": "pipssl.diagnosis.run",
     "repair": "pipssl.repairing.api",

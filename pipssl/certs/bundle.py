@@ -297,3 +297,23 @@ def render_bundle(entries: Iterable[BundleEntry]) -> str:
             f"# sha256: {cert.sha256}\n{to_pem(cert)}\n"
         )
     return "".join(parts)
+
+
+def cafile_problem(path: str) -> Optional[BundleError]:
+    """Why pip could not use ``path`` as its CA file, or None when it can."""
+    try:
+        load_cafile(path)
+        with open(path, "rb") as fh:
+            pem = b"-----BEGIN CERTIFICATE-----" in fh.read()
+    except BundleError as exc:
+        return exc
+    except OSError as exc:
+        return BundleError(f"{path}: {exc.strerror}", reference="cafile-unreadable")
+    if not pem:
+        # OpenSSL (and so pip) only loads PEM from a CA file.
+        return BundleError(
+            f"{path} holds a DER certificate; pip needs PEM "
+            "(openssl x509 -inform der -in FILE -out FILE.pem)",
+            reference="ca-not-a-certificate",
+        )
+    return None

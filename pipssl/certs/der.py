@@ -190,6 +190,24 @@ def only(data: bytes, start: int, end: int, tag: int, what: str) -> Tuple[int, i
 
 
 def read_oid(data: bytes, start: int, end: int) -> str:
+    raw = data[start:end]
+    known = _OIDS.get(raw)
+    if known is not None:
+        return known
+    text = _decode_oid(data, start, end)
+    if len(_OIDS) < _MAX_OIDS:
+        _OIDS[raw] = text
+    return text
+
+
+#: OIDs decoded so far, by their bytes: a few dozen (attribute types, extensions) make up
+#: almost every OID of hundreds of roots, and decoding them was a fifth of a bundle's parse.
+#: Bounded, so fuzzed input cannot grow it without end.
+_OIDS: Dict[bytes, str] = {}
+_MAX_OIDS = 1024
+
+
+def _decode_oid(data: bytes, start: int, end: int) -> str:
     if start == end or data[end - 1] & 0x80:
         raise error("malformed object identifier")
     arcs: List[int] = []

@@ -11,14 +11,15 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
+from pipssl.certs.bundle import cafile_problem
 from pipssl.clients import conda, poetry, requests_, uv
 from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
-from pipssl.diagnosis.checks import cafile_problem
-from pipssl.diagnosis.report import Finding
 from pipssl.errors import PipsslError
+from pipssl.findings import Finding
 from pipssl.net import verify_codes as V
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import select_proxy
+from pipssl.shell import unset_lines
 from pipssl.target.facts import Target
 
 #: OpenSSL's verify codes for "the issuer is not among the roots": a bundle fixes these.
@@ -183,10 +184,7 @@ def _verify_off(trust: ClientTrust) -> Finding:
             s for s in trust.settings if s.value.strip().lower() in ("false", "no", "off", "0")
         )
     fix = (
-        f"remove {setting.name} from {setting.file}"
-        if setting.file
-        else f"unset {setting.name}            # sh, bash, zsh\n"
-        f"Remove-Item Env:{setting.name}   # PowerShell"
+        f"remove {setting.name} from {setting.file}" if setting.file else unset_lines(setting.name)
     )
     return Finding.make(
         "client-verify-disabled",

@@ -17,7 +17,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from pipssl._files import read_optional
 from pipssl._redact import redact
 from pipssl.clients.toml import read_toml
-from pipssl.diagnosis.report import Finding
 from pipssl.errors import ConfigError
 from pipssl.target.facts import Target
 
@@ -87,23 +86,6 @@ class ClientTrust:
         if not parts:
             parts.append(self.origin)
         return " + ".join(parts)
-
-
-@dataclass(frozen=True)
-class ClientPlan:
-    """What pointing one client at pipssl's bundle takes.
-
-    Attributes:
-        edits: (path, new bytes, kind, detail) for config files to change.
-        env_to_set: variables the client must see (printed per shell; ``run`` sets them).
-        env_to_unset: variables that override the change.
-        manual: findings the user must act on.
-    """
-
-    edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
-    env_to_set: Tuple[Tuple[str, str], ...] = ()
-    env_to_unset: Tuple[str, ...] = ()
-    manual: Tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate
-from pipssl.diagnosis.report import Finding
 from pipssl.errors import BundleError
+from pipssl.findings import Finding
+from pipssl.shell import unset_lines
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
@@ -23,7 +24,6 @@ from pipssl.target.trust import ENV_BUNDLES, PipTrust
 #: pip-known-bug: pip 24.2 with truststore fails on IP-address index hosts
 #: (pypa/pip#12906); measured here: 24.2 fails, 26.3 does not.
 IP_HOST_BUG = ((24, 2), (26, 3))
-_SHELL_UNSET = "unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell"
 
 
 def python_kind(target: Target) -> str:
@@ -132,26 +132,6 @@ def check_pip(target: Target) -> List[Finding]:
     ]
 
 
-def cafile_problem(path: str) -> Optional[BundleError]:
-    """Why pip could not use ``path`` as its CA file, or None when it can."""
-    try:
-        cabundle.load_cafile(path)
-        with open(path, "rb") as fh:
-            pem = b"-----BEGIN CERTIFICATE-----" in fh.read()
-    except BundleError as exc:
-        return exc
-    except OSError as exc:
-        return BundleError(f"{path}: {exc.strerror}", reference="cafile-unreadable")
-    if not pem:
-        # OpenSSL (and so pip) only loads PEM from a CA file.
-        return BundleError(
-            f"{path} holds a DER certificate; pip needs PEM "
-            "(openssl x509 -inform der -in FILE -out FILE.pem)",
-            reference="ca-not-a-certificate",
-        )
-    return None
-
-
 def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> List[Finding]:
     """cafile-missing / -unreadable / -empty, ca-not-a-certificate, for every CA setting.
 
@@ -168,7 +148,7 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
             settings.append((environ[name], "environment variable " + name, "error"))
     findings = []
     for path, where, severity in settings:
-        problem = cafile_problem(path)
+        problem = cabundle.cafile_problem(path)
         if problem is None:
             continue
         if problem.reference == "cafile-is-directory":
@@ -196,7 +176,7 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
 def _unset_fix(where: str) -> str:
     """The exact way to remove a setting, from its provenance text."""
     if where.startswith("environment variable "):
-        return _SHELL_UNSET.format(name=where.rsplit(maxsplit=1)[-1])
+        return unset_lines(where.rsplit(maxsplit=1)[-1])
     match = re.match(r"(\w+) config (.+) \[(.+)\] (\S+)$", where)
     if match:
         kind, _path, section, key = match.groups()
@@ -230,7 +210,7 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
                 env.name,
                 f"{env.name} overrides {key} from pip's config",
                 f"{env.name} = {env.value}\nignored: {hidden.value} ({hidden.where()})",
-                _SHELL_UNSET.format(name=env.name),
+                unset_lines(env.name),
             )
         )
     cert = config.get("cert")
@@ -242,7 +222,7 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
                     name,
                     f"{name} overrides pip's cert setting (requests gives it precedence)",
                     f"{name} = {environ[name]}\nignored: cert = {cert.value} ({cert.where()})",
-                    _SHELL_UNSET.format(name=name),
+                    unset_lines(name),
                 )
             )
             break

@@ -15,8 +15,8 @@ from typing import List, Optional, Tuple
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.checks import check_clock
-from pipssl.diagnosis.report import Finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
+from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult
 from pipssl.net.verify_codes import (
     X509_V_ERR_CERT_HAS_EXPIRED,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from pipssl import codes
 from pipssl._redact import redact
+from pipssl.findings import Finding, render_findings
 
 if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients imports this)
     from pipssl.clients.model import ClientReport
@@ -19,41 +20,6 @@ if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients i
     from pipssl.target.trust import CaSource
 
 SCHEMA = 1
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing found wrong (or worth knowing) about this machine's TLS setup.
-
-    Attributes:
-        code: stable kebab-case code from :mod:`pipssl.codes`.
-        severity: ``error``, ``warning`` or ``info``.
-        target: what it is about: a URL, a file, an environment variable, ``python``.
-        summary: one line for a human.
-        detail: what was observed, with where it came from.
-        fix: what to do, as a command to copy where there is one.
-    """
-
-    code: str
-    severity: str
-    target: str
-    summary: str
-    detail: str = ""
-    fix: str = ""
-
-    def __post_init__(self) -> None:
-        if self.code not in codes.CODES:
-            raise ValueError(f"unknown finding code: {self.code}")
-        # Redact at construction, so no path out of pipssl can carry a password.
-        for name in ("target", "summary", "detail", "fix"):
-            object.__setattr__(self, name, redact(getattr(self, name)))
-
-    @classmethod
-    def make(
-        cls, code: str, target: str, summary: str, detail: str = "", fix: str = ""
-    ) -> Finding:
-        """Build a finding with the code's default severity."""
-        return cls(code, codes.severity(code), target, summary, detail, fix)
 
 
 @dataclass(frozen=True)
@@ -161,19 +127,3 @@ class Report:
             return "\n".join(lines)
         lines.append(render_findings(self.findings))
         return "\n".join(lines)
-
-
-def render_findings(findings: Sequence[Finding]) -> str:
-    """One block per finding, pip-style, the fix as commands to copy."""
-    lines: List[str] = []
-    for f in findings:
-        lines.append("")
-        lines.append(f"{f.severity.upper()}: {f.summary} [{f.code}]")
-        lines.append(f"  target: {f.target}")
-        for row in f.detail.splitlines():
-            lines.append(f"  {row}")
-        if f.fix:
-            lines.append("  fix:")
-            for row in f.fix.splitlines():
-                lines.append(f"    {row}")
-    return "\n".join(lines)

@@ -23,7 +23,8 @@ from pipssl.target import facts
 from pipssl.target.facts import Target
 
 if TYPE_CHECKING:
-    from pipssl.diagnosis.report import Finding, Report
+    from pipssl.diagnosis.report import Report
+    from pipssl.findings import Finding
     from pipssl.net.probe import ProbeResult
     from pipssl.target.pipconfig import PipConfig
     from pipssl.target.trust import PipTrust
@@ -190,6 +191,7 @@ def diagnose_target(
     directory uv and poetry read their settings from."""
     from pipssl import clients
     from pipssl.certs import store
+    from pipssl.certs.bundle import cafile_problem
     from pipssl.diagnosis import checks
     from pipssl.diagnosis.classify import Stores, classify, load_stores
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
@@ -209,7 +211,7 @@ def diagnose_target(
     findings += checks.check_certifi(target)
     trust = pip_trust(target, config, env)
     findings += checks.check_known_bugs(target, trust, urls)
-    broken = tuple(s.path for s in trust.sources if s.path and checks.cafile_problem(s.path))
+    broken = tuple(s.path for s in trust.sources if s.path and cafile_problem(s.path))
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
     os_store = store.os_store(environ=env)
     stores = load_stores(probe_trust, os_store.pem)

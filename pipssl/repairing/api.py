@@ -17,12 +17,13 @@ import os
 from datetime import datetime, timezone
 from typing import Dict, Mapping, Optional, Sequence
 
-from pipssl import clients, journal
+from pipssl import journal
 from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
 from pipssl.errors import PipsslError
 from pipssl.repairing import location
 from pipssl.repairing.apply import apply, preview
 from pipssl.repairing.cas import accepted_cas, named_cas
+from pipssl.repairing.clients import plan_client
 from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import Options, Plan, RepairResult, UndoResult
 from pipssl.target.facts import inspect
@@ -200,4 +201,4 @@ def client_env(
     bundle = location.bundle_path("user" if kind == "env" else kind, target, env)
     if not os.path.isfile(bundle):
         return {}
-    return dict(clients.plan_client(client, bundle, target, env, read=read, cwd=cwd).env_to_set)
+    return dict(plan_client(client, bundle, target, env, read=read, cwd=cwd).env_to_set)

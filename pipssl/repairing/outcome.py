@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
-from pipssl import clients
-from pipssl.diagnosis.report import Finding, Report
+from pipssl.diagnosis.report import Report
+from pipssl.findings import Finding
 from pipssl.repairing.result import Plan
+from pipssl.shell import set_lines, unset_lines
 from pipssl.target.trust import ENV_BUNDLES
 
 
@@ -81,7 +82,7 @@ def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
                 name,
                 f"{name} overrides {what}; a program cannot unset it in your shell",
                 "unset it in the shell (and in any profile file that sets it)",
-                f"unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell",
+                unset_lines(name),
             )
         )
     for name, value in the_plan.env_to_set:
@@ -94,7 +95,7 @@ def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
                 "cannot set it in your shell",
                 "set it in the shell (and in your profile file), or run the tool through "
                 f"pipssl run -- {readers[0] if readers else 'TOOL'} ...",
-                clients.shell_lines(name, value),
+                set_lines(name, value),
             )
         )
     seen = {(f.code, f.target) for f in out}

@@ -14,13 +14,14 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from pipssl import clients, codes
+from pipssl import codes
 from pipssl._files import read_optional
-from pipssl.diagnosis.checks import cafile_problem
-from pipssl.diagnosis.report import Finding
+from pipssl.certs.bundle import cafile_problem
 from pipssl.errors import PipsslError
+from pipssl.findings import Finding
 from pipssl.repairing import confedit
 from pipssl.repairing.cas import build_bundle
+from pipssl.repairing.clients import plan_client
 from pipssl.repairing.location import bundle_path, choose_scope
 from pipssl.repairing.result import Action, Options, Plan
 from pipssl.target import pipconfig
@@ -153,7 +154,7 @@ def plan_repair(
                 )
     env_to_set: List[Tuple[str, str]] = []
     for client in options.clients_for:
-        client_plan = clients.plan_client(
+        client_plan = plan_client(
             client,
             bundle,
             target,

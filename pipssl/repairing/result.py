@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
-from pipssl.diagnosis.report import Finding, Report
+from pipssl.diagnosis.report import Report
+from pipssl.findings import Finding
 from pipssl.repairing.cas import NamedCa
 
 if TYPE_CHECKING:

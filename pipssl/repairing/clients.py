@@ -1,33 +1,45 @@
 """What pointing a client at pipssl's bundle takes (:func:`plan_client`): a variable to
 set for the clients that read only one (uv, requests), a minimal edit of poetry's
 ``config.toml`` or of the user's ``.condarc`` otherwise; never a setting that turns
-verification off.  :func:`shell_lines` prints a variable for sh and PowerShell.
+verification off.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Tuple
 
+from pipssl.certs.bundle import cafile_problem
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
 from pipssl.clients.condarc import read_condarc, set_condarc_key
-from pipssl.clients.model import CLIENTS, ClientPlan, Context, Setting
+from pipssl.clients.model import CLIENTS, Context, Setting
 from pipssl.clients.poetry import poetry_config_dir, poetry_sources, source_settings
 from pipssl.clients.toml import set_toml_string
-from pipssl.diagnosis.checks import cafile_problem
-from pipssl.diagnosis.report import Finding
+from pipssl.findings import Finding
 from pipssl.repairing import confedit
 from pipssl.target.facts import Target
 
+
+@dataclass(frozen=True)
+class ClientPlan:
+    """What pointing one client at pipssl's bundle takes.
+
+    Attributes:
+        edits: (path, new bytes, kind, detail) for config files to change.
+        env_to_set: variables the client must see (printed per shell; ``run`` sets them).
+        env_to_unset: variables that override the change.
+        manual: findings the user must act on.
+    """
+
+    edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
+    env_to_set: Tuple[Tuple[str, str], ...] = ()
+    env_to_unset: Tuple[str, ...] = ()
+    manual: Tuple[Finding, ...] = ()
+
+
 #: The environment variable each env-only client reads its bundle from.
 ENV_FOR = {"uv": "SSL_CERT_FILE", "requests": "REQUESTS_CA_BUNDLE"}
-
-
-def shell_lines(name: str, value: str) -> str:
-    """The lines that set ``name`` in sh and in PowerShell."""
-    quoted = "'" + value.replace("'", "'\\''") + "'"
-    ps = "'" + value.replace("'", "''") + "'"
-    return f"export {name}={quoted}   # sh, bash, zsh\n$env:{name} = {ps}   # PowerShell"
 
 
 def plan_client(

@@ -1,0 +1,231 @@
+"""The command line's grammar: every command, option and help text, and the checks of
+option values that argparse can make (a timeout, a list of clients).
+
+Errors keep pipssl's one-line shape (``pipssl: error: ...`` and a hint), so one pattern
+matches every refusal, from argparse or from pipssl.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, List, NoReturn
+
+from pipssl import __version__
+from pipssl._redact import redact
+from pipssl.errors import UsageError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # The same first line as every other pipssl error, so one pattern matches them all;
+        # the usage would push it down, so point at --help instead.
+        self.exit(
+            EXIT_USAGE, f"pipssl: error: {redact(message)}\nhint: see `{self.prog} --help`\n"
+        )
+
+
+def _timeout(text: str) -> float:
+    from pipssl.diagnosis.run import validate_timeout
+
+    try:
+        return validate_timeout(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--timeout {text!r} is not a number") from None
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _common(parser: argparse.ArgumentParser, *, probes: bool = True) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON object on stdout (schema 1)",
+    )
+    parser.add_argument(
+        "--python", metavar="PATH", help="the interpreter whose pip to work on (default: this one)"
+    )
+    if probes:
+        parser.add_argument(
+            "--index-url",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="check this index instead of the configured ones (repeatable)",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=_timeout,
+            default=5.0,
+            metavar="S",
+            help="seconds allowed per index (default 5)",
+        )
+
+
+def _repair_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", action="store_true", help="apply without asking (needed when not on a terminal)"
+    )
+    parser.add_argument(
+        "--ca",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="trust this CA certificate (PEM); repeatable",
+    )
+    parser.add_argument(
+        "--accept-ca",
+        action="append",
+        default=[],
+        metavar="SHA256",
+        help="trust the CA with this SHA-256, as doctor shows it; repeatable",
+    )
+    parser.add_argument(
+        "--scope",
+        choices=("auto", "user", "site", "global"),
+        default="auto",
+        help="which pip config to change (auto: the venv's inside a venv, else the user's)",
+    )
+    parser.add_argument(
+        "--remove-trusted-host",
+        action="store_true",
+        help="with --yes: also remove trusted-host entries once pip verifies (and, with "
+        "--for, replace conda's ssl_verify: false or poetry's cert = false)",
+    )
+    parser.add_argument(
+        "--for",
+        dest="clients_for",
+        action="append",
+        default=[],
+        type=_clients,
+        metavar="TOOLS",
+        help="also point these installers at pipssl's bundle: uv, poetry, conda, requests "
+        "(comma-separated; repeatable)",
+    )
+
+
+def _clients(text: str) -> List[str]:
+    from pipssl.clients import CLIENTS
+
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in CLIENTS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(
+            f"--for {text!r}: choose from {', '.join(CLIENTS)} (comma-separated)"
+        )
+    return names
+
+
+def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description="Diagnose why pip cannot verify TLS, and fix it without turning "
+        "verification off.",
+    )
+    parser.add_argument("--version", action="version", version="pipssl " + __version__)
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout (schema 1)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    doctor = commands.add_parser(
+        "doctor",
+        help="diagnose; changes nothing (the default)",
+        description="Check this Python's ssl module, pip's CA settings and every index pip "
+        "would contact. Exit 0 when healthy, 1 when problems were found, 2 on bad input.",
+    )
+    _common(doctor)
+    repair = commands.add_parser(
+        "repair",
+        help="fix what is safe to fix, then verify",
+        description="Write pipssl's own CA bundle (certifi + OS store + the CAs you name) "
+        "and point pip's cert at it (and, with --for, uv, poetry, conda or requests: "
+        "poetry's certificates.<source>.cert, conda's ssl_verify, or the variable printed "
+        "for uv and requests); verify; roll back if it still fails. Never turns "
+        "verification off. Exit 0 when pip verifies, 1 when something is left to do.",
+    )
+    _common(repair)
+    _repair_options(repair)
+    repair.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    undo = commands.add_parser(
+        "undo",
+        help="revert the last repair",
+        description="Restore exactly what the last repair changed.",
+    )
+    undo.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON object on stdout (schema 1)",
+    )
+    run = commands.add_parser(
+        "run",
+        help="run pip (or uv, poetry, conda); on a TLS failure diagnose, repair if "
+        "allowed, retry once",
+        description="Run `pip ARGS` with this interpreter, or `uv ARGS`, `poetry ARGS`, "
+        "`conda ARGS` with the variables that point them at pipssl's bundle. If it fails "
+        "on TLS: diagnose, repair (asking first, or with --yes; for uv, poetry and conda "
+        "as with --for), and retry once with the variables that override the config "
+        "removed and those the tool needs set.",
+    )
+    run.add_argument(
+        "--python", metavar="PATH", help="the interpreter whose pip to run (default: this one)"
+    )
+    run.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=5.0,
+        metavar="S",
+        help="seconds allowed per index while diagnosing (default 5)",
+    )
+    _repair_options(run)
+    run.add_argument(
+        "pip",
+        nargs=argparse.REMAINDER,
+        metavar="-- pip ARGS",
+        help="the pip (or uv, poetry, conda) command line",
+    )
+    _wheelhouse_parser(commands)
+    return parser
+
+
+def _wheelhouse_parser(commands: Any) -> None:
+    wheelhouse = commands.add_parser(
+        "wheelhouse",
+        help="carry a verified set of wheels to a machine with no network",
+        description="create a bundle on a connected machine; verify and install it offline.",
+    )
+    actions = wheelhouse.add_subparsers(dest="wheelhouse", metavar="ACTION")
+    actions.required = True
+    create = actions.add_parser(
+        "create",
+        help="download wheels (real pip) into one bundle zip",
+        description="Download the requirements' wheels, pip, certifi, packaging and pipssl "
+        "into one zip with hash pins and a manifest. Exit 0 written, 2 on any error.",
+    )
+    create.add_argument("requirement", nargs="*", help="requirements (as for pip install)")
+    create.add_argument("-r", "--requirements", type=Path, metavar="FILE", help="a file")
+    create.add_argument("-o", "--output", type=Path, required=True, metavar="ZIP")
+    create.add_argument("--python-version", action="append", default=[], metavar="X.Y")
+    create.add_argument("--platform", action="append", default=[], metavar="TAG")
+    create.add_argument("--index-url", metavar="URL", help="default: pip's configuration")
+    create.add_argument(
+        "--bootstrap",
+        type=Path,
+        metavar="FILE",
+        help="the get-pipssl.py to carry (default: the running one, or the checkout's)",
+    )
+    _common(create, probes=False)
+    for name, text in (
+        ("verify", "check every file's hash and whether the wheels install here; offline"),
+        ("install", "verify, then pip install from the bundle with no index"),
+    ):
+        action = actions.add_parser(
+            name, help=text, description=text + ". Exit 0 done, 2 refused or failed."
+        )
+        action.add_argument("bundle", type=Path, metavar="ZIP")
+        if name == "install":
+            action.add_argument("only", nargs="*", metavar="REQ", help="default: all")
+        _common(action, probes=False)

@@ -1,0 +1,66 @@
+"""A finding: one thing found wrong (or worth knowing) about a machine's TLS setup, and
+how findings read for people.
+
+Every layer makes findings (the local checks, the classifier, the clients' checks, the
+planner), so they live down here with the codes they carry.  Text imitates pip's own:
+short, one block per finding, the fix as a command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Sequence
+
+from pipssl import codes
+from pipssl._redact import redact
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing found wrong (or worth knowing) about this machine's TLS setup.
+
+    Attributes:
+        code: stable kebab-case code from :mod:`pipssl.codes`.
+        severity: ``error``, ``warning`` or ``info``.
+        target: what it is about: a URL, a file, an environment variable, ``python``.
+        summary: one line for a human.
+        detail: what was observed, with where it came from.
+        fix: what to do, as a command to copy where there is one.
+    """
+
+    code: str
+    severity: str
+    target: str
+    summary: str
+    detail: str = ""
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in codes.CODES:
+            raise ValueError(f"unknown finding code: {self.code}")
+        # Redact at construction, so no path out of pipssl can carry a password.
+        for name in ("target", "summary", "detail", "fix"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
+
+    @classmethod
+    def make(
+        cls, code: str, target: str, summary: str, detail: str = "", fix: str = ""
+    ) -> Finding:
+        """Build a finding with the code's default severity."""
+        return cls(code, codes.severity(code), target, summary, detail, fix)
+
+
+def render_findings(findings: Sequence[Finding]) -> str:
+    """One block per finding, pip-style, the fix as commands to copy."""
+    lines: List[str] = []
+    for f in findings:
+        lines.append("")
+        lines.append(f"{f.severity.upper()}: {f.summary} [{f.code}]")
+        lines.append(f"  target: {f.target}")
+        for row in f.detail.splitlines():
+            lines.append(f"  {row}")
+        if f.fix:
+            lines.append("  fix:")
+            for row in f.fix.splitlines():
+                lines.append(f"    {row}")
+    return "\n".join(lines)
