@@ -2,7 +2,8 @@
 
 Every test may take ``isolated_env`` to get an environment in which the machine's own pip
 configuration, CA variables and proxies cannot change its result; a session guard fails
-the run if any real pip config file changed.
+the run if any real pip config file changed.  ``pip_world`` builds the usual repair world
+on top of it (the OS store, the user scope, pip's files: ``bed.world.World``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bed.isolation import (  # noqa: E402
 )
 from bed.nossl import NosslUnavailable, make_nossl_python  # noqa: E402
 from bed.pip import find_pythons  # noqa: E402
+from bed.world import World  # noqa: E402
 from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv  # noqa: E402
 
 
@@ -105,6 +107,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Is
 def cert_world(tmp_path_factory: pytest.TempPathFactory) -> CertWorld:
     """All test certificates of the session (see ``bed.certs.CertWorld``)."""
     return CertWorld(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def pip_world(isolated_env: IsolatedEnv, tmp_path: Path, cert_world: CertWorld) -> World:
+    """The world pip sees, built step by step (see ``bed.world.World``): ``os_store(*names)``
+    (certifi + those CAs at ``tmp_path/os-store.pem``, an empty ``os-certs`` dir),
+    ``user_scope()`` (no PIP_CONFIG_FILE), ``pip_conf(kind, text)``."""
+    return World(isolated_env, tmp_path, cert_world)
 
 
 @pytest.fixture(scope="session")
