@@ -4,6 +4,18 @@ Every test may take ``isolated_env`` to get an environment in which the machine'
 configuration, CA variables and proxies cannot change its result; a session guard fails
 the run if any real pip config file changed.  ``pip_world`` builds the usual repair world
 on top of it (the OS store, the user scope, pip's files: ``bed.world.World``).
+
+Markers (declared in pyproject.toml):
+
+* ``once``: what the test checks does not vary with the Python that runs pytest: the
+  parsers and editors (der, bundle, confedit, fuzz, pipconfig's model), the journal, the
+  bed itself, get-pipssl.py (it runs every Python itself), and the error and fault paths
+  of bad_input, faults and wheelhouse (against fixed 3.8 / 3.13 venvs).  tox runs the whole
+  suite on py312 and only ``-m "not once"`` on the other Pythons.  doctor, repair, cli,
+  target, trust, tls, platform, package, scopes, plan, clients and pipconfig_pips stay
+  unmarked: pipssl itself must work on every Python from 3.8 to 3.13.
+* ``slow``: more than about 3 s each (``pytest --durations=50``); ``pytest -m "not slow"``
+  is the fast inner loop, ``pytest -m "not slow and not once"`` an even faster one.
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from targets import run_pipssl
 
+pytestmark = pytest.mark.once
+
 SECRET = "s3cret-Pa55"
 BIG_FILE = 50 * 1024 * 1024
 DAY = datetime.timedelta(days=1)

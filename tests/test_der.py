@@ -36,6 +36,8 @@ from pipssl.certs.der import (
 )
 from pipssl.errors import CertificateError
 
+pytestmark = pytest.mark.once
+
 UTC = dt.timezone.utc
 REPO = Path(__file__).resolve().parent.parent
 KEY = ec.generate_private_key(ec.SECP256R1())

@@ -70,6 +70,7 @@ def repair_args(python: Path, url: str, *extra: str) -> List[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_unknown_intercepting_ca_given_with_ca(
     flavour: str,
@@ -125,6 +126,7 @@ def test_os_store_ca_reaches_a_legacy_pip(
     assert not pip_works(python, index.url, dl)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_accept_ca_by_the_fingerprint_doctor_showed(
     flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
@@ -148,6 +150,7 @@ def test_accept_ca_by_the_fingerprint_doctor_showed(
     assert not pip_works(python, index.url, tmp_path / "dl")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_stale_cert_in_user_config(
     flavour: str,
@@ -179,6 +182,7 @@ def test_stale_cert_in_user_config(
     assert not pip_works(python, index.url, tmp_path / "dl")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
     flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
@@ -275,6 +279,7 @@ def test_dry_run_changes_nothing(
     assert tree_hash(isolated_env.root) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["expired", "wrong-host", "self-signed"])
 def test_bad_servers_stay_bad_whatever_pipssl_is_told(
     kind: str,
@@ -378,6 +383,7 @@ def test_trusted_host_removed_only_with_consent_and_once_verified(
     assert "mirror.invalid" in user.read_text()
 
 
+@pytest.mark.slow
 def test_scope_auto_in_a_venv_writes_the_site_config(
     world: World, make_index: Any, cert_world: Any, tmp_path: Path
 ) -> None:
@@ -468,6 +474,7 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
     assert result.ok and result.changed
 
 
+@pytest.mark.slow
 def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
     world: World, make_index: Any, isolated_env: Any, cert_world: Any, tmp_path: Path
 ) -> None:
