@@ -2,7 +2,20 @@
 
 Every test may take ``isolated_env`` to get an environment in which the machine's own pip
 configuration, CA variables and proxies cannot change its result; a session guard fails
-the run if any real pip config file changed.
+the run if any real pip config file changed.  ``pip_world`` builds the usual repair world
+on top of it (the OS store, the user scope, pip's files: ``bed.world.World``).
+
+Markers (declared in pyproject.toml):
+
+* ``once``: what the test checks does not vary with the Python that runs pytest: the
+  parsers and editors (der, bundle, confedit, fuzz, pipconfig's model), the journal, the
+  bed itself, get-pipssl.py (it runs every Python itself), and the error and fault paths
+  of bad_input, faults and wheelhouse (against fixed 3.8 / 3.13 venvs).  tox runs the whole
+  suite on py312 and only ``-m "not once"`` on the other Pythons.  doctor, repair, cli,
+  target, trust, tls, platform, package, scopes, plan, clients and pipconfig_pips stay
+  unmarked: pipssl itself must work on every Python from 3.8 to 3.13.
+* ``slow``: more than about 3 s each (``pytest --durations=50``); ``pytest -m "not slow"``
+  is the fast inner loop, ``pytest -m "not slow and not once"`` an even faster one.
 """
 
 from __future__ import annotations
@@ -39,6 +52,7 @@ from bed.isolation import (  # noqa: E402
 )
 from bed.nossl import NosslUnavailable, make_nossl_python  # noqa: E402
 from bed.pip import find_pythons  # noqa: E402
+from bed.world import World  # noqa: E402
 from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv  # noqa: E402
 
 
@@ -105,6 +119,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Is
 def cert_world(tmp_path_factory: pytest.TempPathFactory) -> CertWorld:
     """All test certificates of the session (see ``bed.certs.CertWorld``)."""
     return CertWorld(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def pip_world(isolated_env: IsolatedEnv, tmp_path: Path, cert_world: CertWorld) -> World:
+    """The world pip sees, built step by step (see ``bed.world.World``): ``os_store(*names)``
+    (certifi + those CAs at ``tmp_path/os-store.pem``, an empty ``os-certs`` dir),
+    ``user_scope()`` (no PIP_CONFIG_FILE), ``pip_conf(kind, text)``."""
+    return World(isolated_env, tmp_path, cert_world)
 
 
 @pytest.fixture(scope="session")

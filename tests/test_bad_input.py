@@ -29,11 +29,14 @@ import pytest
 from bed.certs import CertWorld
 from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
+from bed.world import World
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from targets import run_pipssl
+
+pytestmark = pytest.mark.once
 
 SECRET = "s3cret-Pa55"
 BIG_FILE = 50 * 1024 * 1024
@@ -177,16 +180,10 @@ def case(
     venvs: Dict[str, Path],
     make_index: Any,
     cert_world: CertWorld,
+    pip_world: World,
 ) -> Case:
     """User scope (no PIP_CONFIG_FILE); the OS store is certifi alone."""
-    import certifi
-
-    os.environ.pop("PIP_CONFIG_FILE")
-    store = tmp_path / "os-store.pem"
-    store.write_bytes(Path(certifi.where()).read_bytes())
-    (tmp_path / "os-certs").mkdir()
-    os.environ["SSL_CERT_FILE"] = str(store)
-    os.environ["SSL_CERT_DIR"] = str(tmp_path / "os-certs")
+    pip_world.user_scope().os_store()
     python = venvs["legacy"]
     index = make_index("intercepted", url_host=url_host_for(python))
     return Case(tmp_path, isolated_env, python, index.url, cert_world)

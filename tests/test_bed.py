@@ -34,6 +34,8 @@ from bed.pip import pip_download, pip_version, reference_pythons, url_host_for
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
+pytestmark = pytest.mark.once
+
 WHEEL = "pipssl_probe_pkg-1.0-py3-none-any.whl"
 
 # --- isolation -----------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from targets import LEGACY_BASE, base_python, make_venv
 from pipssl import _embed
 from pipssl.errors import PipsslError
 
+pytestmark = pytest.mark.once
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "get-pipssl.py"
 PYTHONS = {k: v for k, v in find_pythons().items() if k != "sys"}
@@ -397,6 +399,7 @@ def installed(python: Path, code: str) -> str:
     return proc.stdout.strip()
 
 
+@pytest.mark.slow
 def test_install_into_a_fresh_venv_offline(
     run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
 ) -> None:
@@ -422,6 +425,7 @@ def test_install_into_a_fresh_venv_offline(
     assert run(python, "install", script=script).returncode == 0
 
 
+@pytest.mark.slow
 def test_install_on_a_python_without_ssl_or_pip(
     run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
 ) -> None:

@@ -30,6 +30,8 @@ from pipssl.certs.bundle import (
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, PipsslError
 
+pytestmark = pytest.mark.once
+
 try:
     import ssl
 except ImportError:  # pragma: no cover - the no-ssl case is tested in a subprocess elsewhere

@@ -196,6 +196,7 @@ def home(isolated_env: Any) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_conda_reads_ssl_verify_along_its_search_path(
     venvs: Dict[str, Path], home: Path, make_index: Any, cert_world: Any, tmp_path: Path
 ) -> None:
@@ -244,6 +245,7 @@ def test_requests_variable_wins_over_condas_ssl_verify(
     assert "REQUESTS_CA_BUNDLE" in client(data, "conda")["trust"]
 
 
+@pytest.mark.slow
 def test_repair_for_conda_edits_one_line_and_undo_restores_it(
     venvs: Dict[str, Path], home: Path, make_index: Any, cert_world: Any
 ) -> None:

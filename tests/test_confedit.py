@@ -25,6 +25,8 @@ from pipssl.repairing.confedit import get_values, remove_list_item, remove_value
 from pipssl.target import pipconfig
 from pipssl.target.pipparse import normalize_key
 
+pytestmark = pytest.mark.once
+
 Snapshot = List[Tuple[str, List[Tuple[str, str]]]]
 
 
@@ -725,6 +727,7 @@ def test_generator_makes_valid_files() -> None:
     check()
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(edits(), new_values)
 def test_set_value_properties(edit: Edit, value: str) -> None:
@@ -760,6 +763,7 @@ def test_set_value_properties(edit: Edit, value: str) -> None:
         assert remove_value(result, section, key) == text
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(edits())
 def test_remove_value_properties(edit: Edit) -> None:
@@ -772,6 +776,7 @@ def test_remove_value_properties(edit: Edit) -> None:
     assert remove_value(result, section, key) == result
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(edits(), st.data())
 def test_remove_list_item_properties(edit: Edit, data: st.DataObject) -> None:

@@ -30,6 +30,8 @@ from pipssl.certs.der import Name, fingerprint, first_element, looks_like_privat
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import CertificateError
 
+pytestmark = pytest.mark.once
+
 UTC = dt.timezone.utc
 REPO = Path(__file__).resolve().parent.parent
 KEY = ec.generate_private_key(ec.SECP256R1())

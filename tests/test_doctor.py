@@ -480,6 +480,7 @@ def test_pip_missing(
     assert "pip-missing" not in codes(diagnose(python=str(venvs["legacy"]), index_urls=[]))
 
 
+@pytest.mark.slow
 def test_certifi_modified(
     isolated_env: Any, os_store: Any, tmp_path: Path, cert_world: Any
 ) -> None:
@@ -630,6 +631,7 @@ def test_pip_proxy_option_is_used_and_env_proxy_wins(
     assert codes(report) == ["proxy-unreachable"] and len(proxy.log) == 1
 
 
+@pytest.mark.slow
 def test_pip_24_2_drops_the_os_store_behind_a_proxy(
     venvs: Dict[str, Path],
     isolated_env: Any,

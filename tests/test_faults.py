@@ -29,6 +29,8 @@ from test_repair import index_for, pip_works, repair_args, world
 from pipssl import journal
 from pipssl.certs import bundle as cabundle
 
+pytestmark = pytest.mark.once
+
 __all__ = ["world"]  # the fixture, re-used from test_repair
 
 POSIX = os.name == "posix"
@@ -173,6 +175,7 @@ def kill_each_step(
     raise AssertionError("the run never finished")
 
 
+@pytest.mark.slow
 def test_kill_repair_at_every_step(fault_world: World, tmp_path: Path) -> None:
     w = fault_world
     before = snapshot(w)
@@ -211,6 +214,7 @@ def test_kill_repair_at_every_step(fault_world: World, tmp_path: Path) -> None:
     print(f"repair: killed at {len(points)} points: {points}")
 
 
+@pytest.mark.slow
 def test_kill_undo_at_every_step(fault_world: World, tmp_path: Path) -> None:
     w = fault_world
     before = snapshot(w)
@@ -240,6 +244,7 @@ def test_kill_undo_at_every_step(fault_world: World, tmp_path: Path) -> None:
     print(f"undo: killed at {len(points)} points: {points}")
 
 
+@pytest.mark.slow
 def test_kill_rollback_at_every_step(
     fault_world: World, make_index: Any, cert_world: Any, tmp_path: Path
 ) -> None:
@@ -279,6 +284,7 @@ def mode(path: Path) -> str:
     return oct(stat.S_IMODE(path.stat().st_mode))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not POSIX, reason="permission bits")
 @pytest.mark.parametrize("umask", ["000", "077"])
 def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) -> None:
@@ -318,6 +324,7 @@ def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) ->
     assert mode(w.state / "journal.json") == "0o600"
 
 
+@pytest.mark.slow
 def test_ten_repairs_at_once(fault_world: World, tmp_path: Path) -> None:
     """Ten processes start together: one writes, the others wait for the lock and find
     nothing left to change.  One journal record, one bundle, pip works, undo is exact."""

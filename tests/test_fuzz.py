@@ -68,6 +68,8 @@ from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslErro
 from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
 from pipssl.target.pipparse import normalize_key
 
+pytestmark = pytest.mark.once
+
 EXAMPLES = int(os.environ.get("PIPSSL_FUZZ_EXAMPLES") or 300)
 settings.register_profile(
     "pipssl-fuzz",
@@ -564,6 +566,7 @@ def test_der_tree_round_trip() -> None:
         assert mutate_tree(der, [("bytes", 0, 0, b""), ("bytes", 0, 0, b"")]) == der
 
 
+@pytest.mark.slow
 def test_der_every_length_field_lies() -> None:
     """Exhaustive: each element of each corpus certificate, each lying length, alone."""
     made, _ = corpus()
@@ -625,6 +628,7 @@ def test_der_regressions_by_hand() -> None:
     assert len(str(info.value)) < 120
 
 
+@pytest.mark.slow
 def test_der_one_megabyte_inputs_are_fast() -> None:
     """Linear time on 1 MB shapes that a quadratic step would turn into minutes."""
     leaf = corpus()[0][4]
@@ -1281,6 +1285,7 @@ def refused(call: Callable[[], str], before: Optional[Snapshot]) -> Optional[str
         return None
 
 
+@pytest.mark.slow
 @FUZZ
 @given(conf_edits(), st.sampled_from(VALUES))
 def test_confedit_set_value_on_any_text(edit: Edit, value: str) -> None:
@@ -1312,6 +1317,7 @@ def test_confedit_set_value_on_any_text(edit: Edit, value: str) -> None:
     check_lines_kept(text, result, nkey, added)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(conf_edits())
 # identical lines with different endings: the check must pair the right ones
@@ -1337,6 +1343,7 @@ def test_confedit_remove_value_on_any_text(edit: Edit) -> None:
     check_lines_kept(text, result, nkey, lambda lines: False)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(conf_edits())
 def test_confedit_remove_list_item_on_any_text(edit: Edit) -> None:
@@ -1421,6 +1428,7 @@ def test_confedit_lone_cr_next_to_an_empty_line() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_confedit_large_file_is_fast() -> None:
     """A 340 KB file (30,000 lines; pip's own configparser takes 0.1 s to read it)."""
     sections = "".join(

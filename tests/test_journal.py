@@ -26,6 +26,8 @@ from pipssl.journal import (
     undo_last,
 )
 
+pytestmark = pytest.mark.once
+
 REPO = Path(__file__).resolve().parents[1]
 POSIX = os.name == "posix"
 posix_only = pytest.mark.skipif(not POSIX, reason="POSIX permission bits")

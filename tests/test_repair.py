@@ -10,10 +10,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
 from bed.pip import pip_download, url_host_for
+from bed.world import World
 from targets import pipssl_path, run_pipssl
 
 import pipssl
@@ -42,28 +43,12 @@ def pip_conf_texts(isolated_env: Any, *extra: Path) -> str:
 
 
 @pytest.fixture
-def world(isolated_env: Any, tmp_path: Path, cert_world: Any) -> Callable[..., Path]:
+def world(pip_world: World, tmp_path: Path) -> World:
     """A user-scope world: user config files read (no PIP_CONFIG_FILE), the OS store
-    is certifi + what the test adds (SSL_CERT_FILE, empty SSL_CERT_DIR)."""
-    import certifi
-
-    os.environ.pop("PIP_CONFIG_FILE")
-    store = tmp_path / "os-store.pem"
-    certs = tmp_path / "os-certs"
-    certs.mkdir()
-    os.environ["SSL_CERT_FILE"] = str(store)
-    os.environ["SSL_CERT_DIR"] = str(certs)
-
-    def set_os_store(*names: str) -> Path:
-        data = Path(certifi.where()).read_bytes()
-        for name in names:
-            data += b"\n" + cert_world.path(name).read_bytes()
-        store.write_bytes(data)
-        return store
-
-    set_os_store()
+    is certifi + what the test adds (``world.os_store(*names)``)."""
+    pip_world.user_scope().os_store()
     (tmp_path / "dl").mkdir()
-    return set_os_store
+    return pip_world
 
 
 def index_for(make_index: Any, kind: str, python: Path) -> Any:
@@ -85,11 +70,12 @@ def repair_args(python: Path, url: str, *extra: str) -> List[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_unknown_intercepting_ca_given_with_ca(
     flavour: str,
     venvs: Dict[str, Path],
-    world: Any,
+    world: World,
     make_index: Any,
     cert_world: Any,
     tmp_path: Path,
@@ -126,10 +112,10 @@ def test_unknown_intercepting_ca_given_with_ca(
 
 
 def test_os_store_ca_reaches_a_legacy_pip(
-    venvs: Dict[str, Path], world: Any, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    world("intercept.pem")
+    world.os_store("intercept.pem")
     index = index_for(make_index, "intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
@@ -140,9 +126,10 @@ def test_os_store_ca_reaches_a_legacy_pip(
     assert not pip_works(python, index.url, dl)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_accept_ca_by_the_fingerprint_doctor_showed(
-    flavour: str, venvs: Dict[str, Path], world: Any, make_index: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     index = index_for(make_index, "intercepted", python)
@@ -163,17 +150,19 @@ def test_accept_ca_by_the_fingerprint_doctor_showed(
     assert not pip_works(python, index.url, tmp_path / "dl")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_stale_cert_in_user_config(
     flavour: str,
     venvs: Dict[str, Path],
-    world: Any,
+    world: World,
     make_index: Any,
     isolated_env: Any,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
-    world("root.pem")  # the index's root is in the OS store; only the stale cert breaks pip
+    # the index's root is in the OS store; only the stale cert breaks pip
+    world.os_store("root.pem")
     index = index_for(make_index, "good", python)
     user = isolated_env.write_pip_conf(
         "# my settings\n[global]\ntimeout = 30\ncert = /gone/corp.pem\n\n"
@@ -193,12 +182,13 @@ def test_stale_cert_in_user_config(
     assert not pip_works(python, index.url, tmp_path / "dl")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
-    flavour: str, venvs: Dict[str, Path], world: Any, make_index: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
-    world("root.pem")
+    world.os_store("root.pem")
     index = index_for(make_index, "good", python)
     os.environ["PIP_CERT"] = str(tmp_path / "missing.pem")
     dest = tmp_path / "dl" / "run"
@@ -232,7 +222,7 @@ def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
 
 def test_healthy_world_is_a_no_op(
     venvs: Dict[str, Path],
-    world: Any,
+    world: World,
     make_index: Any,
     isolated_env: Any,
     cert_world: Any,
@@ -251,7 +241,7 @@ def test_healthy_world_is_a_no_op(
 
 
 def test_dry_run_changes_nothing(
-    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
 ) -> None:
     python = venvs["legacy"]
     index = index_for(make_index, "intercepted", python)
@@ -289,18 +279,19 @@ def test_dry_run_changes_nothing(
     assert tree_hash(isolated_env.root) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["expired", "wrong-host", "self-signed"])
 def test_bad_servers_stay_bad_whatever_pipssl_is_told(
     kind: str,
     venvs: Dict[str, Path],
-    world: Any,
+    world: World,
     make_index: Any,
     isolated_env: Any,
     cert_world: Any,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
-    world("root.pem")
+    world.os_store("root.pem")
     index = index_for(make_index, kind, python)
     for extra in ([], ["--ca", str(cert_world.path("intercept.pem"))]):
         proc = run_pipssl(*repair_args(python, index.url, *extra))
@@ -318,7 +309,7 @@ def test_bad_servers_stay_bad_whatever_pipssl_is_told(
 
 
 def test_failed_verification_is_rolled_back(
-    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
 ) -> None:
     python = venvs["legacy"]
     index = index_for(make_index, "wrong-host", python)
@@ -342,7 +333,7 @@ def test_failed_verification_is_rolled_back(
 
 def test_private_key_and_non_ca_are_refused(
     venvs: Dict[str, Path],
-    world: Any,
+    world: World,
     make_index: Any,
     isolated_env: Any,
     cert_world: Any,
@@ -369,7 +360,7 @@ def test_private_key_and_non_ca_are_refused(
 
 def test_trusted_host_removed_only_with_consent_and_once_verified(
     venvs: Dict[str, Path],
-    world: Any,
+    world: World,
     make_index: Any,
     isolated_env: Any,
     cert_world: Any,
@@ -392,8 +383,9 @@ def test_trusted_host_removed_only_with_consent_and_once_verified(
     assert "mirror.invalid" in user.read_text()
 
 
+@pytest.mark.slow
 def test_scope_auto_in_a_venv_writes_the_site_config(
-    world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    world: World, make_index: Any, cert_world: Any, tmp_path: Path
 ) -> None:
     from targets import LEGACY_BASE, base_python, make_venv
 
@@ -421,7 +413,7 @@ def test_scope_auto_in_a_venv_writes_the_site_config(
 
 
 def test_undo_refuses_when_a_file_changed_since(
-    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
 ) -> None:
     python = venvs["legacy"]
     index = index_for(make_index, "intercepted", python)
@@ -436,7 +428,7 @@ def test_undo_refuses_when_a_file_changed_since(
 
 
 def test_a_second_repair_waits_for_the_lock_then_says_so(
-    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
 ) -> None:
     python = venvs["legacy"]
     index = index_for(make_index, "intercepted", python)
@@ -482,8 +474,9 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
     assert result.ok and result.changed
 
 
+@pytest.mark.slow
 def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
-    world: Any, make_index: Any, isolated_env: Any, cert_world: Any, tmp_path: Path
+    world: World, make_index: Any, isolated_env: Any, cert_world: Any, tmp_path: Path
 ) -> None:
     from targets import LEGACY_BASE, base_python, make_venv
 

@@ -30,6 +30,8 @@ from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 from pipssl import wheelhouse
 from pipssl.errors import PipsslError
 
+pytestmark = pytest.mark.once
+
 REPO = Path(__file__).resolve().parent.parent
 LINUX = "py3-none-manylinux2014_x86_64"
 TREE = {
@@ -239,6 +241,7 @@ def test_verify_passes_and_cli_reports_json(world: World, bundle: Path) -> None:
     assert json.loads(done.stdout)["ok"] is True
 
 
+@pytest.mark.slow
 def test_install_into_fresh_venv_with_no_network(world: World, bundle: Path) -> None:
     python = make_venv(base_python(LEGACY_BASE), world.root / "fresh")
     env = world.offline_env()
@@ -249,6 +252,7 @@ def test_install_into_fresh_venv_with_no_network(world: World, bundle: Path) -> 
     assert not installed & {"pipssl", "certifi", "packaging"}  # carried, not installed
 
 
+@pytest.mark.slow
 def test_install_a_subset_takes_only_its_dependencies(world: World, bundle: Path) -> None:
     python = make_venv(base_python(LEGACY_BASE), world.root / "subset")
     env = world.offline_env()
@@ -261,6 +265,7 @@ def test_install_a_subset_takes_only_its_dependencies(world: World, bundle: Path
     assert caught.value.reference == "not-in-bundle"
 
 
+@pytest.mark.slow
 def test_install_on_a_python_without_ssl(world: World, bundle: Path) -> None:
     # Our own copy: ensurepip and the install change it, so not the session's shared one.
     try:
@@ -286,6 +291,7 @@ def test_foreign_target_without_a_wheel_names_the_package(world: World) -> None:
     assert caught.value.reference == "wheel-missing"
 
 
+@pytest.mark.slow
 def test_sdist_only_requirement_is_built_here_and_refused_for_another_target(
     world: World,
 ) -> None:
@@ -388,6 +394,7 @@ def test_damaged_or_unsafe_bundles_are_refused_and_nothing_installed(
     assert pip_list(target_venv, env) == before
 
 
+@pytest.mark.slow
 def test_bundle_for_another_platform_is_refused(world: World, target_venv: Path) -> None:
     path = world.create("win.zip", platforms=["win_amd64"], python_versions=["3.8"])
     env = world.offline_env()
@@ -404,6 +411,7 @@ def test_bundle_for_another_platform_is_refused(world: World, target_venv: Path)
     assert pip_list(target_venv, env) == before
 
 
+@pytest.mark.slow
 def test_bundle_for_another_python_is_refused(world: World, target_venv: Path) -> None:
     path = world.create("py313.zip", reqs=["kappa"], python_versions=["3.13"])
     env = world.offline_env()

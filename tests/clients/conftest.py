@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Dict, Iterator
 
 import pytest
 from bed.index import closed_port
+from bed.world import World
 
 TOOL_ENV = {
     "UV_PYTHON_DOWNLOADS": "never",
@@ -30,18 +31,11 @@ TOOL_ENV = {
 
 
 @pytest.fixture
-def tools_env(isolated_env: Any, tmp_path: Path, cert_world: Any) -> Iterator[Dict[str, str]]:
+def tools_env(pip_world: World, tmp_path: Path) -> Iterator[Dict[str, str]]:
     """The test's scrubbed environment for a user-scope repair, with the clients' dirs in
     it, their caches in tmp, a dead proxy for anything but loopback, and an "OS store"
     (SSL_CERT_FILE) of certifi's roots only: the intercepting CA is trusted nowhere."""
-    import certifi
-
-    os.environ.pop("PIP_CONFIG_FILE")
-    store = tmp_path / "os-store.pem"
-    store.write_bytes(Path(certifi.where()).read_bytes())
-    (tmp_path / "os-certs").mkdir()
-    os.environ["SSL_CERT_FILE"] = str(store)
-    os.environ["SSL_CERT_DIR"] = str(tmp_path / "os-certs")
+    pip_world.user_scope().os_store()
     os.environ["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
     os.environ["POETRY_CACHE_DIR"] = str(tmp_path / "poetry-cache")
     os.environ.update(TOOL_ENV)
