@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from pipssl.certs.der import first_element, looks_like_private_key
 from pipssl.certs.x509 import Certificate, parse_certificate
@@ -137,10 +137,25 @@ def _parse_pem(text: str, source: str) -> Tuple[Certificate, ...]:
             if label == "TRUSTED CERTIFICATE":
                 # OpenSSL appends its trust settings after the certificate itself.
                 der = first_element(der)
-            certs.append(parse_certificate(der))
+            certs.append(_certificate(der))
         except CertificateError as exc:
             raise _not_a_certificate(source, f"certificate block {number}: {exc}") from None
     return tuple(certs)
+
+
+def _certificate(der: bytes) -> Certificate:
+    """:func:`parse_certificate`, once per certificate: the same roots come in certifi,
+    pip's copy of it, the distribution's bundle and the OS store's directory."""
+    cert = _PARSED.get(der)
+    if cert is None:
+        cert = parse_certificate(der)
+        if len(_PARSED) < _MAX_PARSED:
+            _PARSED[der] = cert
+    return cert
+
+
+_PARSED: Dict[bytes, Certificate] = {}
+_MAX_PARSED = 4096  # far above any real store; fuzzed input cannot grow it without end
 
 
 def load_cafile(path: Union[str, os.PathLike[str]]) -> List[Certificate]:

@@ -79,6 +79,10 @@ class Stores:
         return None
 
 
+#: How the OS store's certificates are named in errors (and in the parse cache's key).
+OS_STORE = "OS trust store"
+
+
 def _parse_all(pem: str, source: str) -> List[Certificate]:
     try:
         return cabundle.read_pem(pem, source=source)
@@ -93,7 +97,7 @@ def load_stores(trust: PipTrust, os_pem: str) -> Stores:
             pip_certs.extend(cabundle.load_cafile(path))
         except BundleError:
             continue
-    os_certs = _parse_all(os_pem, "OS trust store")
+    os_certs = _parse_all(os_pem, OS_STORE)
     if trust.truststore:
         pip_certs.extend(os_certs)
     return Stores(tuple(pip_certs), tuple(os_certs), trust.truststore)

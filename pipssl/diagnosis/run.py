@@ -168,13 +168,31 @@ def examine(
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     inspection = facts.start(python, env=env)
-    # While the child runs: the imports and the OS store, which need no target facts.
-    from pipssl.certs import store
-
-    store.os_store(environ=env)
+    _meanwhile(env)
     return diagnose_target(
         inspection.result(), env, index_urls=index_urls, timeout=timeout, now=now, cwd=cwd
     )
+
+
+def _meanwhile(env: Mapping[str, str]) -> None:
+    """While the target interpreter answers (on the other core, if there is one): what
+    needs no facts about it.  Imports of the modules the diagnosis uses, and the OS store
+    read and parsed into the caches the diagnosis then finds filled."""
+    from pipssl import clients  # noqa: F401
+    from pipssl.certs import bundle, store
+    from pipssl.diagnosis import checks, classify  # noqa: F401
+    from pipssl.errors import PipsslError
+    from pipssl.net import context, probe  # noqa: F401
+
+    try:
+        context.ssl_module()
+    except ImportError:
+        return  # nothing will be probed; the store is read when it is needed
+    pem = store.os_store(environ=env).pem
+    try:
+        bundle.read_pem(pem, source=classify.OS_STORE)
+    except PipsslError:
+        pass  # the diagnosis reports it
 
 
 def diagnose_target(

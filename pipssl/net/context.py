@@ -96,5 +96,25 @@ def _build(
         ctx.load_verify_locations(cafile=path)
     if cadata:
         # The OS store's roots, for pips that verify with truststore as well.
-        ctx.load_verify_locations(cadata=cadata)
+        ctx.load_verify_locations(cadata=_not_loaded(cadata, cafiles))
     return ctx
+
+
+def _not_loaded(cadata: str, cafiles: Sequence[str]) -> Any:
+    """``cadata`` without the certificates the CA files already hold, as DER.
+
+    OpenSSL 3 takes about 0.2 ms per certificate it loads, and the OS store repeats most
+    of what certifi and a distribution bundle hold (its bundle file and its directory
+    twice over): the same trust, loaded once.  The text as it is when it cannot be read.
+    """
+    from pipssl.certs import bundle
+    from pipssl.errors import PipsslError
+
+    try:
+        loaded = {c.der for path in cafiles for c in bundle.load_cafile(path)}
+        certs = bundle.read_pem(cadata, source="OS trust store")
+    except PipsslError:
+        return cadata
+    unique = {c.der: None for c in certs if c.der not in loaded}
+    # An empty cadata is an error for OpenSSL; one certificate already loaded is not.
+    return b"".join(unique) or (certs[0].der if certs else cadata)
