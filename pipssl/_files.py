@@ -21,6 +21,11 @@ __all__ = ["leftover_temps", "read_optional", "write_atomic"]
 # Marks write_atomic's temporary files, so recovery after a crash can find its own.
 _TEMP_TAG = "pipssl-"
 
+#: The largest certificate file (or OS store listing) pipssl reads: a bundle of every
+#: public root is about 250 KB; a file 80 times that is not a CA file, and reading it
+#: whole could exhaust memory.
+MAX_CA_BYTES = 20 * 1024 * 1024
+
 
 def read_optional(path: str, *, directory_is_missing: bool = False) -> Optional[bytes]:
     """Return the content of ``path``, or None when there is no such file.

@@ -7,7 +7,45 @@ exits 2; nothing else in pipssl turns an error into output.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional
+
+#: Every ``reference`` an error can carry, with what it means (they are API, like the
+#: finding codes; the README lists them and a test keeps the two and the code in step).
+#: A CA file's errors carry the finding code of the same name instead.
+REFERENCES: Dict[str, str] = {
+    "pipssl-error": "an error of no more specific kind",
+    "usage-error": "a command-line option or argument is invalid",
+    "config-error": "a pip (or client) config file cannot be read the way its tool reads it",
+    "read-failed": "a file pipssl must read exists but cannot be read",
+    "write-failed": "a file pipssl must write, back up or remove cannot be",
+    "not-a-regular-file": "a path pipssl must read or replace is a directory, link or device",
+    "python-not-found": "the interpreter given with --python does not exist",
+    "python-not-runnable": "the interpreter given with --python cannot be run or does not answer",
+    "cafile-is-directory": "a CA file setting names a directory",
+    "private-key-in-file": "a file given as a CA holds a private key (never echoed)",
+    "unsafe-bundle-path": "a link or another kind of file stands where pipssl's bundle goes",
+    "unsafe-state-dir": "pipssl's state directory is a link, or writable by others",
+    "no-state-dir": "no home directory for pipssl's state or bundle (HOME is not set)",
+    "journal-corrupt": "pipssl's journal cannot be read",
+    "backup-damaged": "a backup does not hold what the journal says it holds",
+    "changed-since": "a file changed since pipssl wrote it; undo would lose that change",
+    "nothing-to-undo": "the journal holds no repair to undo",
+    "locked": "another pipssl run holds the lock",
+    "transaction-closed": "internal: a journal transaction was used after it ended",
+    "internal": "internal: a state pipssl's own checks should have made impossible",
+    "bundle-missing": "a wheelhouse bundle does not exist",
+    "bundle-damaged": "a wheelhouse bundle does not match its manifest (hash, size, files)",
+    "bundle-unsafe": "a wheelhouse bundle holds a name that would escape its directory",
+    "pip-failed": "pip, run by pipssl, failed (its last line is shown)",
+    "bootstrap-build": "get-pipssl.py cannot be built from the tree",
+}
+
+
+def known(reference: str) -> bool:
+    """Whether ``reference`` is in the catalogue (or is a finding code, for CA files)."""
+    from pipssl import codes
+
+    return reference in REFERENCES or reference in codes.CODES
 
 
 class PipsslError(Exception):
@@ -28,6 +66,8 @@ class PipsslError(Exception):
         self.message = message
         if reference is not None:
             self.reference = reference
+        if not known(self.reference):
+            raise ValueError(f"unknown error reference: {self.reference}")
         self.hint = hint
 
     def __str__(self) -> str:

@@ -8,8 +8,8 @@ short, one block per finding, the fix as a command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Sequence
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
 
 from pipssl import codes
 from pipssl._redact import redact
@@ -26,6 +26,8 @@ class Finding:
         summary: one line for a human.
         detail: what was observed, with where it came from.
         fix: what to do, as a command to copy where there is one.
+        client: the installer a ``client-*`` finding is about (``uv``, ``poetry``, ...),
+            for repair to tell whose it is; not part of the JSON.
     """
 
     code: str
@@ -34,6 +36,7 @@ class Finding:
     summary: str
     detail: str = ""
     fix: str = ""
+    client: Optional[str] = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.code not in codes.CODES:
@@ -44,10 +47,28 @@ class Finding:
 
     @classmethod
     def make(
-        cls, code: str, target: str, summary: str, detail: str = "", fix: str = ""
+        cls,
+        code: str,
+        target: str,
+        summary: str,
+        detail: str = "",
+        fix: str = "",
+        *,
+        client: Optional[str] = None,
     ) -> Finding:
         """Build a finding with the code's default severity."""
-        return cls(code, codes.severity(code), target, summary, detail, fix)
+        return cls(code, codes.severity(code), target, summary, detail, fix, client)
+
+    def to_dict(self) -> Dict[str, str]:
+        """JSON-ready data: the contract's six fields."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "target": self.target,
+            "summary": self.summary,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
 
 
 def render_findings(findings: Sequence[Finding]) -> str:

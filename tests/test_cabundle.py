@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from pipssl._files import write_atomic
+from pipssl._files import MAX_CA_BYTES, write_atomic
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import (
     BundleEntry,
@@ -255,7 +255,7 @@ def test_load_cafile_unreadable(pems: Dict[str, bytes], tmp_path: Path) -> None:
 
     big = tmp_path / "big.pem"
     with open(big, "wb") as handle:
-        handle.truncate(cabundle.MAX_CAFILE_SIZE + 1)  # sparse: costs no disk space
+        handle.truncate(MAX_CA_BYTES + 1)  # sparse: costs no disk space
     error = expect_error("cafile-unreadable", lambda: load_cafile(big))
     assert "too large" in str(error)
 

@@ -11,6 +11,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
 from targets import pipssl_path
 
 import pipssl
@@ -116,3 +117,25 @@ def test_every_code_is_asserted_by_a_test() -> None:
     tests = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").glob("test_*.py"))
     missing = [c for c in codes.CODES if f'"{c}"' not in tests]
     assert missing == []
+
+
+def test_every_error_reference_is_catalogued_documented_and_used() -> None:
+    from pipssl.errors import REFERENCES
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "pipssl").rglob("*.py"))
+    used = set(re.findall(r'reference(?:=| = )"([a-z0-9-]+)"', source))
+    # the wheelhouse passes its references to one error helper
+    used |= set(re.findall(r'\berror\([^()]*?"([a-z0-9]+-[a-z0-9-]+)"', source, re.S))
+    assert used - set(REFERENCES) - set(codes.CODES) == set()
+    assert set(REFERENCES) - used == set(), "catalogued but never raised"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Error references", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"^- `([a-z0-9-]+)`: ", section, re.MULTILINE)) == set(REFERENCES)
+
+
+def test_an_unknown_error_reference_is_a_bug() -> None:
+    from pipssl.errors import PipsslError
+
+    with pytest.raises(ValueError, match="unknown error reference"):
+        PipsslError("x", reference="no-such-reference")
+    assert PipsslError("x", reference="cafile-missing").reference == "cafile-missing"

@@ -19,8 +19,8 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import pytest
 import trustme
 
+from pipssl._files import MAX_CA_BYTES
 from pipssl.certs.store import (
-    MAX_FILE_BYTES,
     OsStore,
     StoreSource,
     linux,
@@ -218,7 +218,7 @@ def test_problem_files_become_error_lines(
     write(certs / "aaaaaaaa.0", pems[0])
     (certs / "bbbbbbbb.0").symlink_to(tmp_path / "gone.pem")  # dangling
     with open(certs / "cccccccc.0", "wb") as handle:  # sparse: no disk used
-        handle.truncate(MAX_FILE_BYTES + 1)
+        handle.truncate(MAX_CA_BYTES + 1)
     (certs / "dddddddd.0").write_bytes(ssl.PEM_cert_to_DER_cert(pems[1]))  # DER, not PEM
     (certs / "eeeeeeee.pem").mkdir()
     locked = write(certs / "ffffffff.0", pems[2])
@@ -481,7 +481,7 @@ def test_macos_other_os_errors_and_huge_output(
     calls: List[Tuple[List[str], float]] = []
     outputs = {
         SYSTEM_ROOTS: PermissionError(13, "Permission denied", "security"),
-        SYSTEM: "x" * (MAX_FILE_BYTES + 1),
+        SYSTEM: "x" * (MAX_CA_BYTES + 1),
     }
     monkeypatch.setattr(macos, "run_security", recorded_runner(outputs, calls))
 
@@ -490,7 +490,7 @@ def test_macos_other_os_errors_and_huge_output(
     assert store.pem == ""
     assert store.errors == (
         f"{SYSTEM_ROOTS}: cannot run `security`: Permission denied",
-        f"{SYSTEM}: more than {MAX_FILE_BYTES} bytes of output, skipped",
+        f"{SYSTEM}: more than {MAX_CA_BYTES} bytes of output, skipped",
     )
 
 

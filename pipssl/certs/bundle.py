@@ -15,6 +15,7 @@ import stat
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
+from pipssl._files import MAX_CA_BYTES
 from pipssl.certs.der import first_element, looks_like_private_key
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
@@ -28,7 +29,6 @@ __all__ = [
     "to_pem",
 ]
 
-MAX_CAFILE_SIZE = 20 * 1024 * 1024
 
 _CERT_LABELS = ("CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE")
 # OpenSSL only honours armour at the start of a line (crypto/pem/pem_lib.c).
@@ -227,10 +227,10 @@ def _read_limited(name: str) -> bytes:
             raise BundleError(
                 f"CA file {name} is not a regular file", reference="cafile-unreadable"
             )
-        if info.st_size > MAX_CAFILE_SIZE:
+        if info.st_size > MAX_CA_BYTES:
             raise _too_large(name)  # refused by its size: a huge file is never read
         with open(name, "rb") as handle:
-            data = handle.read(MAX_CAFILE_SIZE + 1)
+            data = handle.read(MAX_CA_BYTES + 1)
     except (FileNotFoundError, NotADirectoryError):
         raise BundleError(
             f"CA file {name} does not exist",
@@ -243,7 +243,7 @@ def _read_limited(name: str) -> bytes:
             reference="cafile-unreadable",
             hint="Check the file's permissions.",
         ) from None
-    if len(data) > MAX_CAFILE_SIZE:  # grew since stat()
+    if len(data) > MAX_CA_BYTES:  # grew since stat()
         raise _too_large(name)
     return data
 

@@ -169,6 +169,7 @@ def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Fin
         f"{trust.label} would not verify {result.url}",
         detail,
         f"pipssl repair --for {trust.client}",
+        client=trust.client,
     )
 
 
@@ -192,4 +193,5 @@ def _verify_off(trust: ClientTrust) -> Finding:
         what,
         f"{setting.name} = {setting.value} ({setting.where})",
         fix + f"\n# then, if it still fails: pipssl repair --for {trust.client}",
+        client=trust.client,
     )

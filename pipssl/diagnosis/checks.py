@@ -138,16 +138,17 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
     Raises:
         BundleError: a ``cert`` setting names a directory (pip cannot use it as a file).
     """
-    settings: List[Tuple[str, str, str]] = []  # (path, where, severity)
+    settings: List[Tuple[str, str, str, str]] = []  # (path, where, severity, how to unset)
     effective = config.get("cert")
     for value in config.get_all("cert"):
         severity = "error" if value == effective else "warning"
-        settings.append((value.value.strip(), value.where(), severity))
+        settings.append((value.value.strip(), value.where(), severity, _unset_fix(value)))
     for name in (*ENV_BUNDLES, "SSL_CERT_FILE"):
         if environ.get(name):
-            settings.append((environ[name], "environment variable " + name, "error"))
+            where = "environment variable " + name
+            settings.append((environ[name], where, "error", unset_lines(name)))
     findings = []
-    for path, where, severity in settings:
+    for path, where, severity, unset in settings:
         problem = cabundle.cafile_problem(path)
         if problem is None:
             continue
@@ -161,10 +162,7 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
             code = "ca-not-a-certificate"
         else:
             code = problem.reference
-        fix = (
-            _unset_fix(where)
-            + "\n# or point it at a working bundle of pipssl's own:\npipssl repair"
-        )
+        fix = unset + "\n# or point it at a working bundle of pipssl's own:\npipssl repair"
         findings.append(
             Finding(
                 code, severity, path, f"{where} names a CA file pip cannot use", str(problem), fix
@@ -173,18 +171,15 @@ def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> Li
     return findings
 
 
-def _unset_fix(where: str) -> str:
-    """The exact way to remove a setting, from its provenance text."""
-    if where.startswith("environment variable "):
-        return unset_lines(where.rsplit(maxsplit=1)[-1])
-    match = re.match(r"(\w+) config (.+) \[(.+)\] (\S+)$", where)
-    if match:
-        kind, _path, section, key = match.groups()
-        flag = {"user": "--user", "global": "--global", "site": "--site"}.get(kind)
-        if flag:
-            return f"python -m pip config {flag} unset {section}.{key}"
-        return f"remove the line '{key}' from [{section}] in {_path}"
-    return f"remove the setting ({where})"
+def _unset_fix(value: pipconfig.Value) -> str:
+    """The exact way to remove the setting ``value``, from where it was made."""
+    if value.kind == pipconfig.ENV_VAR:
+        return unset_lines(value.name)
+    section = "DEFAULT" if value.from_default else value.section
+    flag = {"user": "--user", "global": "--global", "site": "--site"}.get(value.kind)
+    if flag:
+        return f"python -m pip config {flag} unset {section}.{value.name}"
+    return f"remove the line '{value.name}' from [{section}] in {value.file}"
 
 
 _TLS_KEYS = ("cert", "client-cert", "index-url", "extra-index-url", "trusted-host", "proxy")
@@ -240,7 +235,7 @@ def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
                     host,
                     f"pip does not check certificates for {host}",
                     f"set by {value.where()}",
-                    _unset_fix(value.where()),
+                    _unset_fix(value),
                 )
             )
     return findings

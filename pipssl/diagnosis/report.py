@@ -98,7 +98,7 @@ class Report:
             "ok": self.ok,
             "python": asdict(self.python),
             "pip": asdict(self.pip),
-            "findings": [asdict(f) for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "targets": [asdict(t) for t in self.targets],
             "actions": [],  # the contract's field: a diagnosis changes nothing
             "clients": [c.to_dict() for c in self.clients],

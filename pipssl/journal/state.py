@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Mapping, Optional, Type
 
+from pipssl import _dirs
 from pipssl.errors import PipsslError
 
 __all__ = ["Lock", "private_dir", "state_dir"]
@@ -46,34 +47,8 @@ def state_dir(environ: Mapping[str, str], *, platform: Optional[str] = None) -> 
     Raises:
         PipsslError: ``no-state-dir`` when the environment names no home directory.
     """
-    platform = sys.platform if platform is None else platform
-    if platform == "win32":
-        local = environ.get("LOCALAPPDATA")
-        if local:
-            return Path(local) / "pipssl" / "state"
-        profile = environ.get("USERPROFILE")
-        if profile:
-            return Path(profile) / "AppData" / "Local" / "pipssl" / "state"
-        raise _no_home("neither LOCALAPPDATA nor USERPROFILE is set")
-    home = environ.get("HOME")
-    if platform == "darwin":
-        if home:
-            return Path(home) / "Library" / "Application Support" / "pipssl" / "state"
-        raise _no_home("HOME is not set")
-    xdg = environ.get("XDG_STATE_HOME", "")
-    # The XDG spec says relative paths there are invalid and must be ignored.
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "pipssl"
-    if home:
-        return Path(home) / ".local" / "state" / "pipssl"
-    raise _no_home("HOME is not set")
-
-
-def _no_home(why: str) -> PipsslError:
-    return PipsslError(
-        f"cannot find pipssl's state directory: {why}",
-        reference="no-state-dir",
-        hint="Set HOME (or XDG_STATE_HOME) to your home directory and run again.",
+    return Path(
+        _dirs.user_dir(_dirs.STATE, sys.platform if platform is None else platform, environ)
     )
 
 

@@ -94,6 +94,7 @@ def _blocked(code: str, client: str, setting: Setting, why: str, fix: str) -> Fi
         f"{setting.name} ({setting.where}) {why}",
         f"{setting.name} = {setting.value}",
         fix,
+        client=client,
     )
 
 

@@ -11,6 +11,7 @@ import os
 import stat
 from typing import Callable, Mapping, Tuple
 
+from pipssl import _dirs
 from pipssl.errors import PipsslError, UsageError
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
@@ -63,16 +64,7 @@ def _bundle_location(scope: str, target: Target, environ: Mapping[str, str]) -> 
         if platform == "darwin":
             return os.path.join("/Library/Application Support/pipssl", BUNDLE_NAME)
         return os.path.join("/etc/pipssl", BUNDLE_NAME)
-    home = environ.get("HOME") or environ.get("USERPROFILE") or ""
-    if platform == "win32":
-        base = environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(base, "pipssl", BUNDLE_NAME)
-    if platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", "pipssl", BUNDLE_NAME)
-    data = environ.get("XDG_DATA_HOME", "")
-    if not os.path.isabs(data):
-        data = os.path.join(home, ".local", "share")
-    return os.path.join(data, "pipssl", BUNDLE_NAME)
+    return os.path.join(_dirs.user_dir(_dirs.DATA, platform, environ), BUNDLE_NAME)
 
 
 def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tuple[str, str]:

@@ -6,7 +6,7 @@ for a preview): the CLI and the library print and return what these say.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from pipssl.diagnosis.report import Report
 from pipssl.findings import Finding
@@ -48,17 +48,10 @@ def done(the_plan: Plan, report: Report) -> bool:
     )
 
 
-def _client_of(finding: Finding) -> Optional[str]:
-    """The installer a client finding is about (its target is ``uv``, ``poetry source X``)."""
-    if finding.code.startswith("client-"):
-        return finding.target.split()[0]
-    return None
-
-
 def _ok_for(report: Report, clients_for: Sequence[str]) -> bool:
     """No error, but those about installers the repair was not asked to fix."""
     return not any(
-        f.severity == "error" and _client_of(f) in (None, *clients_for) for f in report.findings
+        f.severity == "error" and f.client in (None, *clients_for) for f in report.findings
     )
 
 
@@ -96,6 +89,7 @@ def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
                 "set it in the shell (and in your profile file), or run the tool through "
                 f"pipssl run -- {readers[0] if readers else 'TOOL'} ...",
                 set_lines(name, value),
+                client=readers[0] if readers else None,
             )
         )
     seen = {(f.code, f.target) for f in out}
@@ -109,6 +103,6 @@ def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
         and (f.code, f.target) not in seen
         and f.code not in answered
         # the installers asked for are answered by the plan's edits and variables
-        and not (f.code == "client-cannot-verify" and _client_of(f) in the_plan.clients)
+        and not (f.code == "client-cannot-verify" and f.client in the_plan.clients)
     ]
     return tuple(out)

@@ -6,7 +6,7 @@ computed from, so applying it can tell whether the world changed since.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 from pipssl.diagnosis.report import Report
@@ -147,7 +147,7 @@ class RepairResult:
             "message": self.message,
             "record": self.record,
             "actions": [a.to_dict() for a in self.actions],
-            "findings": [asdict(f) for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "env_to_unset": list(self.env_to_unset),
             "env_to_set": dict(self.env_to_set),
             "verification": self.verification.to_dict() if self.verification else None,

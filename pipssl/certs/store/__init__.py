@@ -17,11 +17,12 @@ import sys
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Set, Tuple
 
-__all__ = ["MAX_FILE_BYTES", "OsStore", "StoreSource", "os_store", "read_pem_file"]
+from pipssl._files import MAX_CA_BYTES
+
+__all__ = ["OsStore", "StoreSource", "os_store", "read_pem_file"]
 
 #: Files larger than this are skipped: no CA bundle comes near it, and an env var pointing
 #: at a huge file or a device must not make pipssl read without end.
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,9 @@ def read_pem_file(path: str, errors: List[str], seen: Optional[Set[str]] = None)
     if not stat.S_ISREG(info.st_mode):
         errors.append(f"{path}: not a regular file, skipped")
         return None
-    if info.st_size > MAX_FILE_BYTES:
+    if info.st_size > MAX_CA_BYTES:
         errors.append(
-            f"{path}: {info.st_size} bytes, larger than the {MAX_FILE_BYTES} byte limit, skipped"
+            f"{path}: {info.st_size} bytes, larger than the {MAX_CA_BYTES} byte limit, skipped"
         )
         return None
     # The same file by its device and inode: cheaper than realpath, and the same answer.
@@ -122,12 +123,12 @@ def read_pem_file(path: str, errors: List[str], seen: Optional[Set[str]] = None)
         seen.add(real)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(MAX_CA_BYTES + 1)
     except OSError as exc:
         errors.append(f"{path}: cannot read: {exc.strerror or exc}")
         return None
-    if len(data) > MAX_FILE_BYTES:
-        errors.append(f"{path}: grew past the {MAX_FILE_BYTES} byte limit, skipped")
+    if len(data) > MAX_CA_BYTES:
+        errors.append(f"{path}: grew past the {MAX_CA_BYTES} byte limit, skipped")
         return None
     # Bundles such as Fedora's carry UTF-8 labels between certificates; PEM itself is ASCII.
     text = data.decode("utf-8", "replace")

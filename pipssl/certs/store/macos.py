@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import List, Mapping, Sequence, Tuple
 
-from pipssl.certs.store import MAX_FILE_BYTES, OsStore, StoreSource
+from pipssl._files import MAX_CA_BYTES
+from pipssl.certs.store import OsStore, StoreSource
 
 #: Seconds one ``security`` run may take; a locked or network keychain can hang it.
 SECURITY_TIMEOUT = 10.0
@@ -107,8 +108,8 @@ def store(environ: Mapping[str, str]) -> OsStore:
             detail = err.strip().splitlines()[-1] if err.strip() else "no message"
             errors.append(f"{path}: `security` exited with {status}: {detail}")
             continue
-        if len(out) > MAX_FILE_BYTES:
-            errors.append(f"{path}: more than {MAX_FILE_BYTES} bytes of output, skipped")
+        if len(out) > MAX_CA_BYTES:
+            errors.append(f"{path}: more than {MAX_CA_BYTES} bytes of output, skipped")
             continue
         if out.strip():
             chunks.append(out if out.endswith("\n") else out + "\n")
