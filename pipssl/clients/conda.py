@@ -22,14 +22,6 @@ from pipssl.clients.model import (
     read_text,
 )
 
-#: conda: requests' variables win over the session's ``ssl_verify``.
-CONDA_ORDER = (
-    ("env", "REQUESTS_CA_BUNDLE"),
-    ("env", "CURL_CA_BUNDLE"),
-    ("env", "CONDA_SSL_VERIFY"),
-    ("condarc", "ssl_verify"),
-)
-
 
 def _conda_search(environ: Mapping[str, str], platform: str) -> List[str]:
     """conda's SEARCH_PATH, expanded (entries whose variable is unset are left out)."""

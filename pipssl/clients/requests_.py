@@ -10,8 +10,6 @@ from typing import List, Mapping, Optional, Tuple
 
 from pipssl.clients.model import ClientTrust, Context, Setting, mozilla_roots
 
-REQUESTS_ORDER = (("env", "REQUESTS_CA_BUNDLE"), ("env", "CURL_CA_BUNDLE"))
-
 
 def requests_default(
     env: Mapping[str, str], certifi: str, seen: List[Setting]

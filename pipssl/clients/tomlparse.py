@@ -55,7 +55,6 @@ class TomlParser:
         self.name = name
         self.scalars: List[TomlScalar] = []
         self.headers: Dict[Path_, Tuple[int, bool]] = {}
-        self.arrays: Dict[Path_, int] = {}
         # TOML defines each table once: by a header, or by the dotted keys of one table,
         # and an inline table or array is closed.  Without these sets the reader accepted
         # [a.b] then [a] b.c = 1, and [a] b.c = 1 then [a.b], which the clients refuse

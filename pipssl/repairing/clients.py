@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl.certs.bundle import cafile_problem
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
@@ -38,8 +38,20 @@ class ClientPlan:
     manual: Tuple[Finding, ...] = ()
 
 
-#: The environment variable each env-only client reads its bundle from.
-ENV_FOR = {"uv": "SSL_CERT_FILE", "requests": "REQUESTS_CA_BUNDLE"}
+#: The variable each client reads pipssl's bundle from when no file of its can name it:
+#: uv and requests always (they have no such setting), poetry for indexes no source names.
+BUNDLE_VARIABLE = {
+    "uv": "SSL_CERT_FILE",
+    "requests": "REQUESTS_CA_BUNDLE",
+    "poetry": "REQUESTS_CA_BUNDLE",
+}
+#: The clients that read nothing but that variable.
+ENV_ONLY = ("uv", "requests")
+
+
+def readers_of(name: str, clients: Sequence[str]) -> List[str]:
+    """Those of ``clients`` that read pipssl's bundle from the variable ``name``."""
+    return [c for c in clients if BUNDLE_VARIABLE.get(c) == name]
 
 
 def plan_client(
@@ -73,8 +85,8 @@ def plan_client(
         UsageError: an unknown client.
     """
     ctx = Context(environ, target.platform, cwd or os.getcwd(), target)
-    if client in ENV_FOR:
-        name = ENV_FOR[client]
+    if client in ENV_ONLY:
+        name = BUNDLE_VARIABLE[client]
         if environ.get(name) == bundle:
             return ClientPlan()
         return ClientPlan(env_to_set=((name, bundle),))
@@ -104,7 +116,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
         # Indexes no source names (the default one) use requests' own variable.
         if ctx.environ.get("REQUESTS_CA_BUNDLE") == bundle:
             return ClientPlan()
-        return ClientPlan(env_to_set=(("REQUESTS_CA_BUNDLE", bundle),))
+        return ClientPlan(env_to_set=((BUNDLE_VARIABLE["poetry"], bundle),))
     path = os.path.join(poetry_config_dir(ctx.environ, ctx.platform), "config.toml")
     text = confedit.decoded(path, read(path))
     unset: List[str] = []

@@ -10,6 +10,7 @@ from typing import List, Sequence, Tuple
 
 from pipssl.diagnosis.report import Report
 from pipssl.findings import Finding
+from pipssl.repairing.clients import readers_of
 from pipssl.repairing.result import Plan
 from pipssl.shell import set_lines, unset_lines
 from pipssl.target.trust import ENV_BUNDLES
@@ -30,8 +31,6 @@ def tls_failures(report: Report, clients_for: Sequence[str] = ()) -> List[str]:
 
 ALREADY = "nothing to change: pip already verifies"
 NOTHING_SAFE = "nothing pipssl can change safely; see what is left to do"
-#: Which of the clients read pipssl's bundle from each variable repair asks to set.
-_READERS = {"SSL_CERT_FILE": ("uv",), "REQUESTS_CA_BUNDLE": ("requests", "poetry")}
 SET_ENV = "set (and unset) the variables listed to finish: a program cannot change your shell"
 
 
@@ -79,7 +78,7 @@ def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
             )
         )
     for name, value in the_plan.env_to_set:
-        readers = [c for c in the_plan.clients if c in _READERS.get(name, ())]
+        readers = readers_of(name, the_plan.clients)
         out.append(
             Finding.make(
                 "client-cannot-verify",
