@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from typing import List, Optional, Union
 
 from pipssl import _faults
@@ -68,7 +67,7 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
     """
     target = os.path.abspath(os.fspath(path))
     directory, base = os.path.split(target)
-    temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{secrets.token_hex(6)}.tmp")
+    temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{os.urandom(6).hex()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(temp, flags, mode)

@@ -8,7 +8,6 @@ matches every refusal, from argparse or from pipssl.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, List, NoReturn
 
 from pipssl import __version__
@@ -16,6 +15,13 @@ from pipssl._redact import redact
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
+
+
+def _path(text: str) -> Any:
+    """A path argument (``pathlib`` is imported only by the commands that take one)."""
+    from pathlib import Path
+
+    return Path(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -206,14 +212,14 @@ def _wheelhouse_parser(commands: Any) -> None:
         "into one zip with hash pins and a manifest. Exit 0 written, 2 on any error.",
     )
     create.add_argument("requirement", nargs="*", help="requirements (as for pip install)")
-    create.add_argument("-r", "--requirements", type=Path, metavar="FILE", help="a file")
-    create.add_argument("-o", "--output", type=Path, required=True, metavar="ZIP")
+    create.add_argument("-r", "--requirements", type=_path, metavar="FILE", help="a file")
+    create.add_argument("-o", "--output", type=_path, required=True, metavar="ZIP")
     create.add_argument("--python-version", action="append", default=[], metavar="X.Y")
     create.add_argument("--platform", action="append", default=[], metavar="TAG")
     create.add_argument("--index-url", metavar="URL", help="default: pip's configuration")
     create.add_argument(
         "--bootstrap",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="the get-pipssl.py to carry (default: the running one, or the checkout's)",
     )
@@ -225,7 +231,7 @@ def _wheelhouse_parser(commands: Any) -> None:
         action = actions.add_parser(
             name, help=text, description=text + ". Exit 0 done, 2 refused or failed."
         )
-        action.add_argument("bundle", type=Path, metavar="ZIP")
+        action.add_argument("bundle", type=_path, metavar="ZIP")
         if name == "install":
             action.add_argument("only", nargs="*", metavar="REQ", help="default: all")
         _common(action, probes=False)

@@ -10,7 +10,6 @@ saw (highest precedence first) and where each comes from.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -163,6 +162,8 @@ class Context:
         self.home = self.environ.get("HOME") or self.environ.get("USERPROFILE") or ""
 
     def which(self, name: str) -> Optional[str]:
+        import shutil  # late: with bz2 and lzma it is a tenth of doctor's start-up
+
         return shutil.which(name, path=self.environ.get("PATH", os.defpath))
 
 

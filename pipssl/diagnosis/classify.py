@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import List, Optional, Tuple
 
 from pipssl.certs import bundle as cabundle
+from pipssl.certs import store
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.checks import check_clock
 from pipssl.errors import BundleError, CertificateError, PipsslError
@@ -79,10 +80,6 @@ class Stores:
         return None
 
 
-#: How the OS store's certificates are named in errors (and in the parse cache's key).
-OS_STORE = "OS trust store"
-
-
 def _parse_all(pem: str, source: str) -> List[Certificate]:
     try:
         return cabundle.read_pem(pem, source=source)
@@ -97,7 +94,7 @@ def load_stores(trust: PipTrust, os_pem: str) -> Stores:
             pip_certs.extend(cabundle.load_cafile(path))
         except BundleError:
             continue
-    os_certs = _parse_all(os_pem, OS_STORE)
+    os_certs = _parse_all(os_pem, store.LABEL)
     if trust.truststore:
         pip_certs.extend(os_certs)
     return Stores(tuple(pip_certs), tuple(os_certs), trust.truststore)

@@ -190,7 +190,7 @@ def _meanwhile(env: Mapping[str, str]) -> None:
         return  # nothing will be probed; the store is read when it is needed
     pem = store.os_store(environ=env).pem
     try:
-        bundle.read_pem(pem, source=classify.OS_STORE)
+        bundle.read_pem(pem, source=store.LABEL)
     except PipsslError:
         pass  # the diagnosis reports it
 

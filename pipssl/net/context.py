@@ -8,7 +8,7 @@ would, no more and no less.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 if TYPE_CHECKING:
     import ssl
@@ -92,29 +92,44 @@ def _build(
         return ctx
     # Exactly the CA material pip would use, and no load_default_certs(): the OS defaults
     # would make us trust what pip does not and hide the very failure we diagnose.
+    # OpenSSL 3 takes about 0.2 ms for each certificate it loads, and the sources repeat
+    # one another (pip's certifi, a distribution bundle, the OS store's file and its
+    # directory): each certificate is loaded once.  The first CA file goes to OpenSSL as
+    # a file, as pip gives it; a file pipssl cannot read goes as it is too, so that OpenSSL
+    # says why; the rest only adds what is not loaded yet.
+    loaded: Set[bytes] = set()
     for path in cafiles:
-        ctx.load_verify_locations(cafile=path)
+        certs = _certificates(path=path)
+        if not loaded or certs is None:
+            ctx.load_verify_locations(cafile=path)
+            loaded.update(certs or ())
+        else:
+            _add(ctx, certs, loaded)
     if cadata:
         # The OS store's roots, for pips that verify with truststore as well.
-        ctx.load_verify_locations(cadata=_not_loaded(cadata, cafiles))
+        certs = _certificates(pem=cadata)
+        if certs is None:
+            ctx.load_verify_locations(cadata=cadata)
+        else:
+            _add(ctx, certs, loaded)
     return ctx
 
 
-def _not_loaded(cadata: str, cafiles: Sequence[str]) -> Any:
-    """``cadata`` without the certificates the CA files already hold, as DER.
-
-    OpenSSL 3 takes about 0.2 ms per certificate it loads, and the OS store repeats most
-    of what certifi and a distribution bundle hold (its bundle file and its directory
-    twice over): the same trust, loaded once.  The text as it is when it cannot be read.
-    """
-    from pipssl.certs import bundle
+def _certificates(*, path: str = "", pem: str = "") -> Optional[List[bytes]]:
+    """The DER certificates of a CA file or a PEM text (parsed once per process), or None
+    when pipssl cannot read them."""
+    from pipssl.certs import bundle, store
     from pipssl.errors import PipsslError
 
     try:
-        loaded = {c.der for path in cafiles for c in bundle.load_cafile(path)}
-        certs = bundle.read_pem(cadata, source="OS trust store")
+        certs = bundle.load_cafile(path) if path else bundle.read_pem(pem, source=store.LABEL)
     except PipsslError:
-        return cadata
-    unique = {c.der: None for c in certs if c.der not in loaded}
-    # An empty cadata is an error for OpenSSL; one certificate already loaded is not.
-    return b"".join(unique) or (certs[0].der if certs else cadata)
+        return None
+    return [c.der for c in certs]
+
+
+def _add(ctx: ssl.SSLContext, certs: List[bytes], loaded: Set[bytes]) -> None:
+    new = [der for der in dict.fromkeys(certs) if der not in loaded]
+    if new:
+        ctx.load_verify_locations(cadata=b"".join(new))
+        loaded.update(new)

@@ -261,7 +261,6 @@ def probe(
     start = time.monotonic()
     deadline = Deadline(timeout)
     shown_proxy = proxy.display if proxy else None
-    ctx = make_context(cafiles, cadata) if scheme == "https" else None
 
     def open_transport() -> Any:
         if proxy is not None:
@@ -283,8 +282,11 @@ def probe(
     transport = None
     try:
         transport = open_transport()
-        if ctx is None:
+        if scheme != "https":
             return result("done", True)
+        # Built once there is a server to talk to: loading pip's CA material is most of a
+        # probe's time, and a closed port, a dead host or a refusing proxy need none of it.
+        ctx = make_context(cafiles, cadata)
         tap = wire.Tap()
         try:
             obj = wire.handshake(transport, ctx, host, deadline, tap)

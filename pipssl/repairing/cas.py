@@ -97,12 +97,10 @@ def build_bundle(target: Target, environ: Mapping[str, str], extra: Sequence[Nam
     entries = [cabundle.BundleEntry(c, label) for c in roots]
     store = _platform.os_store(environ=environ)
     try:
-        os_certs = cabundle.read_pem(store.pem, source="OS trust store") if store.pem else []
+        os_certs = cabundle.read_pem(store.pem, source=_platform.LABEL) if store.pem else []
     except PipsslError:
         os_certs = []
-    entries += [
-        cabundle.BundleEntry(c, "OS trust store") for c in os_certs if c.is_ca is not False
-    ]
+    entries += [cabundle.BundleEntry(c, _platform.LABEL) for c in os_certs if c.is_ca is not False]
     entries += [cabundle.BundleEntry(c, source) for c, source in extra]
     return (BUNDLE_HEADER + cabundle.render_bundle(entries)).encode("ascii")
 

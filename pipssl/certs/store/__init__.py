@@ -19,7 +19,11 @@ from typing import List, Mapping, Optional, Set, Tuple
 
 from pipssl._files import MAX_CA_BYTES
 
-__all__ = ["OsStore", "StoreSource", "os_store", "read_pem_file"]
+#: How the OS store's certificates are named: in errors, in pipssl's bundle, and in the
+#: key its parsed PEM text is kept under.
+LABEL = "OS trust store"
+
+__all__ = ["LABEL", "OsStore", "StoreSource", "os_store", "read_pem_file"]
 
 #: Files larger than this are skipped: no CA bundle comes near it, and an env var pointing
 #: at a huge file or a device must not make pipssl read without end.
