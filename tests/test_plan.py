@@ -282,9 +282,7 @@ def test_plan(machine: Machine, name: str) -> None:
     for action in plan.actions:
         assert action.before == digest.get(action.path), action
         digest[action.path] = action.after
-    assert {path: data for path, data in plan.contents.items()} == {
-        machine.path(file): data for file, data in expected_after.items()
-    }
+    assert plan.contents == {machine.path(file): data for file, data in expected_after.items()}
     last = {a.path: a.after for a in plan.actions}
     assert last == {machine.path(f): sha256(d) for f, d in expected_after.items()}
     assert [f.code for f in plan.manual] == spec.get("manual", [])
@@ -295,9 +293,9 @@ def test_plan(machine: Machine, name: str) -> None:
     inputs = dict(plan.inputs)
     expected_paths = {f.path for f in diagnosis.config.files} | set(plan.contents)
     assert set(inputs) == expected_paths
-    for path, digest in inputs.items():
+    for path, recorded in inputs.items():
         data = Path(path).read_bytes() if Path(path).is_file() else None
-        assert digest == sha256(data), path
+        assert recorded == sha256(data), path
     assert stale_inputs(plan) == []
 
 
