@@ -1,4 +1,4 @@
-"""Measure doctor's budgets (DESIGN.md §7) on loopback worlds, for two interpreter/pip pairs.
+"""Measure doctor's budgets on loopback worlds, for two interpreter/pip pairs.
 
     python benchmarks/bench_doctor.py [--runs 5]
 

@@ -29,6 +29,7 @@ from targets import LEGACY_BASE, base_python, make_venv  # noqa: E402
 
 from pipssl.certs import bundle as cabundle  # noqa: E402
 from pipssl.certs import store as _platform  # noqa: E402
+from pipssl.certs.store import linux  # noqa: E402
 from pipssl.repairing.cas import build_bundle  # noqa: E402
 from pipssl.target.facts import inspect  # noqa: E402
 
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] = ()) -> int:
     n_os = len(cabundle.read_pem(store.pem)) if store.pem else 0
     times = []
     for _ in range(args.runs):
+        # cold, as in a fresh process: pipssl keeps what it parsed and read for the process
+        cabundle._parse_pem.cache_clear()
+        cabundle._PARSED.clear()
+        linux._READ.clear()
         start = time.perf_counter()
         data = build_bundle(target, os.environ, [])
         times.append(time.perf_counter() - start)
@@ -71,7 +76,13 @@ def main(argv: Sequence[str] = ()) -> int:
             for i in range(args.runs):
                 env: Dict[str, str] = scrubbed_environ(tmp / f"env{i}")
                 env["PYTHONPATH"] = str(REPO)
+                # as installed: with its .pyc files (the first run writes them)
+                env.pop("PYTHONDONTWRITEBYTECODE", None)
                 base = [sys.executable, "-m", "pipssl"]
+                if i == 0:
+                    subprocess.run(
+                        [*base, "undo"], env=env, capture_output=True, timeout=60, check=False
+                    )
                 start = time.perf_counter()
                 proc = subprocess.run(
                     [
