@@ -534,6 +534,9 @@ def test_apply_checks_the_files_the_plan_was_made_from(
     assert not stale_inputs(agreed)
     conf = _edit_user_conf(isolated_env, "[global]\ntimeout = 30\n")
     assert stale_inputs(agreed) == [str(conf)]
+    # nobody to ask: a plan whose files changed is refused
+    assert apply(agreed).message == CHANGED_SINCE
+    assert conf.read_text() == "[global]\ntimeout = 30\n"
     shown: List[Any] = []
 
     def refuse(old: Any, new: Any) -> bool:

@@ -155,6 +155,14 @@ def _confirm_again(agreed: Any, now: Any) -> bool:
     return _ask("\n".join(lines) + "\nApply the new plan? [y/N] ")
 
 
+def _confirm(args: argparse.Namespace) -> Any:
+    """What to do when the files change between the plan and the lock: --yes agreed to
+    whatever is safe; a 'y' on a terminal agreed to one plan, so ask again."""
+    from pipssl.repairing.apply import consented_to_policy
+
+    return consented_to_policy if args.yes else _confirm_again
+
+
 def _repair(args: argparse.Namespace) -> int:
     from pipssl.repairing.api import prepare
     from pipssl.repairing.apply import apply, preview
@@ -166,7 +174,7 @@ def _repair(args: argparse.Namespace) -> int:
         return EXIT_OK if not shown.actions and not shown.findings else EXIT_PROBLEMS
     if plan.actions and not _consent(args, plan, _again(args)):
         return EXIT_PROBLEMS
-    result = apply(plan, label=_again(args), confirm=None if args.yes else _confirm_again)
+    result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
@@ -227,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
     if plan.actions:
         if not _consent(args, plan, _again(args)):
             return code
-        result = apply(plan, label=_again(args), confirm=None if args.yes else _confirm_again)
+        result = apply(plan, label=_again(args), confirm=_confirm(args))
         _err(_plan_text(result))
         if not result.changed:
             return code

@@ -21,7 +21,7 @@ from pipssl import journal
 from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
 from pipssl.errors import PipsslError
 from pipssl.repairing import location
-from pipssl.repairing.apply import apply, preview
+from pipssl.repairing.apply import apply, consented_to_policy, preview
 from pipssl.repairing.cas import accepted_cas, named_cas
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.plan import plan_repair, read
@@ -119,7 +119,7 @@ def repair(
     )
     if dry_run:
         return preview(plan)
-    return apply(plan, label=label, lock_timeout=lock_timeout)
+    return apply(plan, label=label, lock_timeout=lock_timeout, confirm=consented_to_policy)
 
 
 def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:

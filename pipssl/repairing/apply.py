@@ -15,9 +15,15 @@ from pipssl.repairing.result import Plan, RepairResult
 from pipssl.target.runpip import scrubbed
 
 #: Shown a plan made again under the lock that differs from the one agreed to; returns
-#: whether to apply the new one.  None: apply it (the caller consented to the policy, as
-#: ``--yes`` does, not to one list of changes).
+#: whether to apply the new one.
 Confirm = Callable[[Plan, Plan], bool]
+
+
+def consented_to_policy(agreed: Plan, now: Plan) -> bool:
+    """The :data:`Confirm` of ``--yes`` and of :func:`pipssl.repair`: the caller agreed to
+    "whatever is safe", not to one list of changes, so the plan made under the lock is it."""
+    return True
+
 
 CHANGED_SINCE = "not applied: the files changed since you agreed to the plan; nothing was changed"
 
@@ -52,7 +58,8 @@ def apply(
         plan: from :func:`~pipssl.repairing.plan.plan_repair`.
         label: what the journal calls this repair (``undo`` shows it).
         lock_timeout: seconds to wait for another repair to finish.
-        confirm: asked when the plan had to be made again (see :data:`Confirm`).
+        confirm: asked when the files changed and the plan made again differs (see
+            :data:`Confirm`); without one, such a plan is refused and nothing is written.
 
     Returns:
         A :class:`RepairResult`.
@@ -90,7 +97,7 @@ def apply(
         # when the changes differ from those agreed to.
         if stale_inputs(plan) or journal.busy_since(state, diagnosis.now):
             again = plan_repair(diagnosis, plan.options, config=load_config(target, env))
-            if confirm is not None and not again.same_changes(plan) and not confirm(plan, again):
+            if not again.same_changes(plan) and (confirm is None or not confirm(plan, again)):
                 return preview(again, CHANGED_SINCE)
             plan = again
         # verify with the environment pip will have once the user unsets what overrides it
