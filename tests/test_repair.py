@@ -596,7 +596,9 @@ def _terminal(argv: List[str], env: Dict[str, str], answers: List[Any]) -> Any:
     finally:
         _done, status = os.waitpid(pid, 0)
         os.close(fd)
-    return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
+    # os.waitstatus_to_exitcode is Python 3.9+
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+    return code, shown.decode("utf-8", "replace")
 
 
 def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
