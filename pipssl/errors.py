@@ -36,6 +36,10 @@ REFERENCES: Dict[str, str] = {
     "bundle-missing": "a wheelhouse bundle does not exist",
     "bundle-damaged": "a wheelhouse bundle does not match its manifest (hash, size, files)",
     "bundle-unsafe": "a wheelhouse bundle holds a name that would escape its directory",
+    "bundle-incompatible": "a wheelhouse bundle has no wheel this interpreter can install",
+    "not-in-bundle": "a requirement given to wheelhouse install is not in the bundle",
+    "wheel-missing": "wheelhouse create found no wheel of a requirement for the target",
+    "python-failed": "the target interpreter failed while pipssl asked it something",
     "pip-failed": "pip, run by pipssl, failed (its last line is shown)",
     "bootstrap-build": "get-pipssl.py cannot be built from the tree",
 }
@@ -66,8 +70,6 @@ class PipsslError(Exception):
         self.message = message
         if reference is not None:
             self.reference = reference
-        if not known(self.reference):
-            raise ValueError(f"unknown error reference: {self.reference}")
         self.hint = hint
 
     def __str__(self) -> str:
