@@ -3,7 +3,9 @@
 Every test may take ``isolated_env`` to get an environment in which the machine's own pip
 configuration, CA variables and proxies cannot change its result; a session guard fails
 the run if any real pip config file changed.  ``pip_world`` builds the usual repair world
-on top of it (the OS store, the user scope, pip's files: ``bed.world.World``).
+on top of it (the OS store, the user scope, pip's files: ``bed.world.World``);
+``mounted_os_store`` gives commands the real OS store path instead, /etc/ssl/certs in a
+private mount namespace (``bed.osstore.MountedOsStore``).
 
 Markers (declared in pyproject.toml):
 
@@ -51,6 +53,7 @@ from bed.isolation import (  # noqa: E402
     snapshot,
 )
 from bed.nossl import NosslUnavailable, make_nossl_python  # noqa: E402
+from bed.osstore import MountedOsStore, why_unavailable  # noqa: E402
 from bed.pip import find_pythons  # noqa: E402
 from bed.world import World  # noqa: E402
 from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv  # noqa: E402
@@ -127,6 +130,17 @@ def pip_world(isolated_env: IsolatedEnv, tmp_path: Path, cert_world: CertWorld) 
     (certifi + those CAs at ``tmp_path/os-store.pem``, an empty ``os-certs`` dir),
     ``user_scope()`` (no PIP_CONFIG_FILE), ``pip_conf(kind, text)``."""
     return World(isolated_env, tmp_path, cert_world)
+
+
+@pytest.fixture
+def mounted_os_store(tmp_path: Path) -> MountedOsStore:
+    """The real OS store path for commands run through ``.prefix()``: certifi's roots at
+    /etc/ssl/certs/ca-certificates.crt (``.set(*pems)`` to change), global pip configs
+    hidden (see ``bed.osstore``).  Skips where a private mount namespace cannot be made."""
+    reason = why_unavailable()
+    if reason is not None:
+        pytest.skip(f"no private mount namespace for the OS store: {reason}")
+    return MountedOsStore(tmp_path / "mounted-os-store")
 
 
 @pytest.fixture(scope="session")

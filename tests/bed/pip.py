@@ -132,6 +132,7 @@ def pip_download(
     package: str = "pipssl_probe_pkg",
     timeout: float = 120,
     extra_args: Sequence[str] = (),
+    prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m pip download`` of one package from ``index_url`` into ``dest``.
 
@@ -143,11 +144,13 @@ def pip_download(
         package: the requirement to download.
         timeout: seconds before the subprocess is killed.
         extra_args: more pip options, placed before the requirement.
+        prefix: an argv prefix that runs pip, e.g. ``MountedOsStore.prefix()``.
 
     Returns:
         The completed process, output as text (check ``returncode``, ``stdout``, ``stderr``).
     """
     argv = [
+        *prefix,
         str(python),
         "-m",
         "pip",
