@@ -381,7 +381,10 @@ def test_text_between_pem_blocks_is_ignored_as_openssl_does(case: Case) -> None:
     proc = run_pipssl(*case.repair("--ca", str(path), ca=False))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = case.bundle.read_text()
-    named = re.findall(r"# source: named by the user: .*\n# subject: .*\n# sha256: (.*)\n", text)
+    named = re.findall(
+        r"# source: consented [0-9-]{10}, named by the user: .*\n# subject: .*\n# sha256: (.*)\n",
+        text,
+    )
     assert named == [sha256_colons(der_of(case.ca.read_bytes())), sha256_colons(der_of(root))]
     assert "zz-GARBAGE-zz" not in text and "Serial Number" not in text
     assert files_containing(case.isolated.root, "zz-GARBAGE-zz") == []

@@ -265,6 +265,7 @@ def test_repair_for_conda_edits_one_line_and_undo_restores_it(
         "write-bundle",
         "set-cert",
         "set-conda-ssl-verify",
+        "record-consent",
     ]
     assert rc.read_bytes().decode() == before.replace(
         "ssl_verify: true", f"ssl_verify: '{bundle}'"

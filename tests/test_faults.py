@@ -289,8 +289,8 @@ def mode(path: Path) -> str:
 @pytest.mark.parametrize("umask", ["000", "077"])
 def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) -> None:
     """Stop the repair right after each temporary file or backup is written (before any
-    rename or chmod could fix it up): the bundle is 0644, the journal and backups 0600,
-    and pip.conf keeps its own mode, whatever the umask."""
+    rename or chmod could fix it up): the bundle is 0644, the journal, the consent store
+    and backups 0600, and pip.conf keeps its own mode, whatever the umask."""
     w = fault_world
     os.chmod(w.user_conf, 0o640)
     umasked = ["sh", "-c", f'umask {umask}; exec "$@"', "sh"]
@@ -306,7 +306,12 @@ def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) ->
         if point.endswith("temporary file written"):
             (temp,) = [t for t in temps if t.name.startswith("." + point.split(":")[0])]
             name = point.split(":")[0]
-            expected = {"ca-bundle.pem": "0o644", "journal.json": "0o600", "pip.conf": "0o640"}
+            expected = {
+                "ca-bundle.pem": "0o644",
+                "journal.json": "0o600",
+                "pip.conf": "0o640",
+                "consent.json": "0o600",
+            }
             assert mode(temp) == expected[name], point
             seen.add(name)
         elif point.startswith("backup of"):
@@ -316,7 +321,7 @@ def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) ->
         if (w.state / "journal.json").exists():
             assert mode(w.state / "journal.json") == "0o600"
         assert mode(w.state) == "0o700"
-    assert seen == {"ca-bundle.pem", "journal.json", "pip.conf", "backup"}
+    assert seen == {"ca-bundle.pem", "journal.json", "pip.conf", "consent.json", "backup"}
     reset(w)
     os.chmod(w.user_conf, 0o640)
     assert repair(w, prefix=umasked).returncode == 0

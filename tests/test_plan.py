@@ -22,9 +22,10 @@ import pytest
 from bed.certs import CertWorld
 
 from pipssl.certs import bundle as cabundle
+from pipssl.certs.compose import build_bundle
+from pipssl.certs.consent import consent_path, merged, render_consent
 from pipssl.diagnosis.report import Finding, PipInfo, PythonInfo, Report
 from pipssl.diagnosis.run import Diagnosis
-from pipssl.repairing.cas import build_bundle
 from pipssl.repairing.plan import plan_repair, stale_inputs
 from pipssl.repairing.result import Options, Plan
 from pipssl.target import pipconfig
@@ -74,6 +75,7 @@ class Machine:
             "site-bundle": prefix / "share" / "pipssl" / "ca-bundle.pem",
             "valid-ca": certs.path("root.pem"),
             "missing-ca": tmp / "gone" / "corp.pem",
+            "consent": home / ".local" / "state" / "pipssl" / "consent.json",
         }
 
     def path(self, name: str) -> str:
@@ -119,7 +121,8 @@ def machine(tmp_path: Path, cert_world: CertWorld) -> Machine:
 
 # Each case: files written first, findings, options (extra_cas=True names intercept.pem),
 # extra environment; then the actions as (kind, file, scope, answers) and each edited
-# file's text after the plan (None: the bundle, as build_bundle makes it), the codes left
+# file's text after the plan (None: the bundle, as build_bundle makes it, or the consent
+# store as render_consent makes it), the codes left
 # to the user and the variables to unset.
 IN_STORE = "untrusted-issuer-in-system-store"
 UNKNOWN = "untrusted-issuer-unknown"
@@ -144,14 +147,23 @@ CASES: Dict[str, Dict[str, Any]] = {
         actions=[
             ("write-bundle", "bundle", "env", (UNKNOWN,)),
             ("set-cert", "env", "env", (UNKNOWN,)),
+            ("record-consent", "consent", "pipssl", ()),
         ],
-        after={"bundle": None, "env": "[global]\ntimeout = 30\ncert = {bundle}\n"},
+        after={
+            "bundle": None,
+            "env": "[global]\ntimeout = 30\ncert = {bundle}\n",
+            "consent": None,
+        },
     ),
     "a CA named without any finding: bundle + cert answering nothing": dict(
         files={"env": ""},
         options={"extra_cas": True},
-        actions=[("write-bundle", "bundle", "env", ()), ("set-cert", "env", "env", ())],
-        after={"bundle": None, "env": "[global]\ncert = {bundle}\n"},
+        actions=[
+            ("write-bundle", "bundle", "env", ()),
+            ("set-cert", "env", "env", ()),
+            ("record-consent", "consent", "pipssl", ()),
+        ],
+        after={"bundle": None, "env": "[global]\ncert = {bundle}\n", "consent": None},
     ),
     "no env file, in a venv: the site scope and its bundle": dict(
         codes=[IN_STORE],
@@ -268,8 +280,11 @@ def test_plan(machine: Machine, name: str) -> None:
 
     expected_after: Dict[str, bytes] = {}
     for file, text in spec.get("after", {}).items():
-        if text is None:
-            data = build_bundle(machine.target, diagnosis.env, options.extra_cas)
+        consented = merged((), options.extra_cas, (), diagnosis.now)
+        if text is None and file == "consent":
+            data = render_consent(consented) or b""
+        elif text is None:
+            data = build_bundle(None, diagnosis.env, consented)
         else:
             data = machine.fill(text).encode("utf-8")
         expected_after[file] = data
@@ -292,7 +307,10 @@ def test_plan(machine: Machine, name: str) -> None:
     # not) and every file an action writes.
     inputs = dict(plan.inputs)
     expected_paths = {f.path for f in diagnosis.config.files} | set(plan.contents)
-    assert set(inputs) == expected_paths
+    expected_paths.add(consent_path(diagnosis.env))  # read even when nothing is consented
+    # with no consent store yet, the bundle of an older pipssl is read for the CAs it holds
+    bundles = {machine.path("bundle"), machine.path("site-bundle")}
+    assert expected_paths <= set(inputs) and set(inputs) - expected_paths <= bundles
     for path, recorded in inputs.items():
         data = Path(path).read_bytes() if Path(path).is_file() else None
         assert recorded == sha256(data), path
@@ -308,7 +326,7 @@ def test_a_healthy_machine_using_pipssls_bundle_gets_it_rebuilt_only_when_it_dif
 ) -> None:
     machine.write({"env": "[global]\ncert = {bundle}\n"})
     bundle = machine.paths["bundle"]
-    built = build_bundle(machine.target, machine.env, ())
+    built = build_bundle(None, machine.env, ())
     # no bundle yet: write it, answering nothing (the cert line is already there)
     plan = plan_for(machine)
     assert [(a.kind, a.path, a.answers, a.before) for a in plan.actions] == [

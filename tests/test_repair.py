@@ -92,10 +92,10 @@ def test_unknown_intercepting_ca_given_with_ca(
     data = json.loads(proc.stdout)
     assert data["ok"] and data["changed"]
     kinds = [a["kind"] for a in data["actions"]]
-    assert kinds == ["write-bundle", "set-cert"]
+    assert kinds == ["write-bundle", "set-cert", "record-consent"]
     bundle = Path(data["actions"][0]["path"])
     assert oct(bundle.stat().st_mode & 0o777) == "0o644"
-    assert "# source: named by the user" in bundle.read_text()
+    assert re.search(r"# source: consented [0-9-]{10}, named by the user: ", bundle.read_text())
     assert pip_works(python, index.url, dl)
     assert "trusted-host" not in pip_conf_texts(isolated_env)
     # a second repair changes nothing
@@ -260,7 +260,7 @@ def test_dry_run_changes_nothing(
         str(cert_world.path("intercept.pem")),
     )
     data = json.loads(proc.stdout)
-    assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert"]
+    assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert", "record-consent"]
     assert all(a["after"] for a in data["actions"])
     assert tree_hash(isolated_env.root) == before
     # without --yes and without a terminal: the plan, the command to run, no change
@@ -530,7 +530,7 @@ def test_apply_checks_the_files_the_plan_was_made_from(
         return prepare(ca_files=[ca], scope="user", python=str(python), index_urls=[index.url])
 
     agreed = plan()
-    assert [a.kind for a in agreed.actions] == ["write-bundle", "set-cert"]
+    assert [a.kind for a in agreed.actions] == ["write-bundle", "set-cert", "record-consent"]
     assert not stale_inputs(agreed)
     conf = _edit_user_conf(isolated_env, "[global]\ntimeout = 30\n")
     assert stale_inputs(agreed) == [str(conf)]

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 from pipssl import journal
+from pipssl.certs.consent import Consent, read_consent
 from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
-from pipssl.errors import PipsslError
+from pipssl.errors import PipsslError, UsageError
 from pipssl.repairing import location
 from pipssl.repairing.apply import apply, consented_to_policy, preview
-from pipssl.repairing.cas import accepted_cas, named_cas
+from pipssl.repairing.cas import accepted_cas, named_cas, normal_fingerprint
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import Options, Plan, RepairResult, UndoResult
@@ -41,9 +42,11 @@ def prepare(
     environ: Optional[Mapping[str, str]] = None,
     clients_for: Sequence[str] = (),
     cwd: Optional[str] = None,
+    forget: Sequence[str] = (),
 ) -> Plan:
     """Diagnose once and plan the repair, changing nothing (arguments as for
-    :func:`repair`).  Show the plan, get consent, then ``apply(plan)``.
+    :func:`repair`; ``forget``: as for :func:`forget`).  Show the plan, get consent, then
+    ``apply(plan)``.
 
     Raises:
         PipsslError: bad input (a CA file that is not a CA, holds a key, a bad scope ...).
@@ -58,6 +61,7 @@ def prepare(
         tuple(named + accepted_cas(accept_ca, diagnosis)),
         remove_trusted_host,
         tuple(clients_for),
+        tuple(forget),
     )
     return plan_repair(diagnosis, options)
 
@@ -120,6 +124,66 @@ def repair(
     if dry_run:
         return preview(plan)
     return apply(plan, label=label, lock_timeout=lock_timeout, confirm=consented_to_policy)
+
+
+def consented(*, environ: Optional[Mapping[str, str]] = None) -> Tuple[Consent, ...]:
+    """The CAs the user told pipssl to trust (``--ca``, ``--accept-ca``), oldest first: every
+    bundle pipssl builds holds them until :func:`forget` withdraws them.
+
+    Raises:
+        PipsslError: ``consent-corrupt``, ``no-state-dir``.
+    """
+    return read_consent(dict(os.environ if environ is None else environ))
+
+
+def prepare_forget(
+    fingerprints: Sequence[str],
+    *,
+    scope: str = "auto",
+    python: Optional[str] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    environ: Optional[Mapping[str, str]] = None,
+) -> Plan:
+    """Plan withdrawing consent for CAs (arguments as for :func:`forget`), changing nothing.
+
+    Raises:
+        PipsslError: ``usage-error`` for a fingerprint no consented CA has; as :func:`prepare`.
+    """
+    env = dict(os.environ if environ is None else environ)
+    have = {c.sha256 for c in read_consent(env)}
+    wanted = [normal_fingerprint(f, option="forget") for f in fingerprints]
+    if not wanted:
+        raise UsageError("forget: give the SHA-256 of a consented CA (`pipssl forget` lists them)")
+    for fingerprint in wanted:
+        if fingerprint not in have:
+            raise UsageError(
+                f"forget: no CA you consented to has SHA-256 {fingerprint}",
+                hint="`pipssl forget` with no argument lists them",
+            )
+    return prepare(scope=scope, python=python, timeout=timeout, environ=env, forget=wanted)
+
+
+def forget(
+    fingerprints: Sequence[str],
+    *,
+    scope: str = "auto",
+    python: Optional[str] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    environ: Optional[Mapping[str, str]] = None,
+    label: str = "pipssl forget",
+) -> RepairResult:
+    """Withdraw consent for CAs (by SHA-256, as :func:`consented` lists them): drop them
+    from the consent store and rebuild the bundle of ``scope`` without them, journaled
+    like a repair (``undo`` gives the consent back).  Indexes that relied on them stop
+    verifying; the result names them.
+
+    Raises:
+        PipsslError: ``usage-error`` for a fingerprint no consented CA has; as :func:`repair`.
+    """
+    plan = prepare_forget(
+        fingerprints, scope=scope, python=python, timeout=timeout, environ=environ
+    )
+    return apply(plan, label=label, confirm=consented_to_policy)
 
 
 def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:

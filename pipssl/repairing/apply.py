@@ -1,6 +1,8 @@
 """Apply a plan the user agreed to: under the lock, check that the files it was computed
 from are unchanged (or plan again and ask again), write through the journal, verify with
-the same probes as the diagnosis, and roll everything back when an index still fails.
+the same probes as the diagnosis, and keep the changes only as
+:func:`~pipssl.repairing.outcome.judge` decides: nothing that verified before may break
+(but for roots the sources withdrew), and something must be better.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from pipssl import journal
+from pipssl.certs.consent import CONSENT_MODE
 from pipssl.diagnosis.run import diagnose_target, load_config
 from pipssl.repairing import outcome
 from pipssl.repairing.plan import plan_repair, stale_inputs
@@ -25,6 +28,9 @@ def consented_to_policy(agreed: Plan, now: Plan) -> bool:
     return True
 
 
+#: The modes of the files pipssl owns; a config file it edits keeps its own.
+MODES = {"write-bundle": 0o644, "record-consent": CONSENT_MODE}
+
 CHANGED_SINCE = "not applied: the files changed since you agreed to the plan; nothing was changed"
 
 
@@ -41,6 +47,7 @@ def preview(plan: Plan, message: str = "dry run: nothing was changed") -> Repair
         False,
         message,
         env_to_set=plan.env_to_set,
+        bundle_diff=plan.bundle_diff,
     )
 
 
@@ -108,33 +115,38 @@ def apply(
             if data is None:
                 tx.remove(action.path)
             else:
-                tx.write(action.path, data, mode=0o644 if action.kind == "write-bundle" else None)
-        after = diagnose_target(
+                tx.write(action.path, data, mode=MODES.get(action.kind))
+        checked = diagnose_target(
             target,
             verify_env,
             index_urls=diagnosis.index_urls,
             timeout=diagnosis.timeout,
             cwd=diagnosis.cwd,
-        ).report
-        failing = outcome.tls_failures(after, plan.clients)
-        if failing and plan.actions:
+        )
+        after = checked.report
+        verdict = outcome.judge(plan, before, checked)
+        if verdict.roll_back and plan.actions:
             tx.rollback()
             return RepairResult(
                 False,
                 False,
                 plan.actions,
                 after,
-                outcome.left_to_do(plan, after),
+                outcome.left_to_do(plan, after, applied=True),
                 plan.env_to_unset,
                 True,
-                "rolled back: still cannot verify " + ", ".join(failing),
+                verdict.message,
                 env_to_set=plan.env_to_set,
+                bundle_diff=plan.bundle_diff,
+                still_failing=verdict.failing,
             )
         record = tx.commit()
     ok = outcome.done(plan, after)
     message = (
         ("repaired: pip verifies every index" if record.changes else outcome.ALREADY)
         if ok
+        else verdict.message
+        if verdict.message
         else (
             "repaired the config; unset the variables listed to finish"
             if plan.env_to_unset and not plan.env_to_set
@@ -150,10 +162,12 @@ def apply(
         bool(record.changes),
         plan.actions,
         after,
-        outcome.left_to_do(plan, after),
+        outcome.left_to_do(plan, after, applied=True),
         plan.env_to_unset,
         False,
         message,
         record.id if record.changes else None,
         plan.env_to_set,
+        plan.bundle_diff if record.changes else None,
+        verdict.failing,
     )

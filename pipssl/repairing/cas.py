@@ -1,33 +1,28 @@
-"""What goes in pipssl's bundle: certifi's roots, the OS store's, and the CAs the user
-named (``--ca FILE``) or confirmed by fingerprint (``--accept-ca SHA256``).
+"""The CAs a user consents to in one repair: those they named (``--ca FILE``) or confirmed
+by fingerprint (``--accept-ca SHA256``).
 
 A CA is added only if the user named its file, it is in the OS store, or the user confirmed
 the SHA-256 of a certificate an index presented: never on first use.  It must be a CA
-(basic constraints) and valid now; private keys in a file are refused.
+(basic constraints) and valid now; private keys in a file are refused.  Once a repair that
+adds it is kept, it is in the consent store (:mod:`pipssl.certs.consent`) and in every
+later bundle (:mod:`pipssl.certs.compose`).
 """
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Sequence, Tuple
 
 from pipssl.certs import bundle as cabundle
-from pipssl.certs import store as _platform
 from pipssl.certs.x509 import Certificate, parse_certificate
-from pipssl.errors import BundleError, CertificateError, PipsslError, UsageError
-from pipssl.target.facts import Target
+from pipssl.errors import BundleError, CertificateError, UsageError
 
 if TYPE_CHECKING:
     from pipssl.diagnosis.run import Diagnosis
 
 #: A CA and where the user's consent for it came from (shown in the bundle's comments).
 NamedCa = Tuple[Certificate, str]
-
-BUNDLE_HEADER = (
-    "# pipssl CA bundle: certifi's roots, the OS trust store's roots and the CAs the\n"
-    "# user named or confirmed. Rebuilt by `pipssl repair`; do not edit by hand.\n"
-)
 
 
 def named_cas(paths: Sequence[str], now: datetime) -> List[NamedCa]:
@@ -75,49 +70,16 @@ def accepted_cas(fingerprints: Sequence[str], diagnosis: Diagnosis) -> List[Name
     return out
 
 
-def normal_fingerprint(text: str) -> str:
+def normal_fingerprint(text: str, option: str = "--accept-ca") -> str:
     """``ab:cd...`` / ``ABCD...`` -> ``AB:CD:...`` (the form doctor prints).
 
     Raises:
-        UsageError: not 64 hex digits.
+        UsageError: not 64 hex digits (naming ``option``).
     """
     hexdigits = "".join(ch for ch in text if ch not in ": ").upper()
     if len(hexdigits) != 64 or any(ch not in "0123456789ABCDEF" for ch in hexdigits):
-        raise UsageError(f"--accept-ca {text!r} is not a SHA-256 fingerprint (64 hex digits)")
+        raise UsageError(f"{option} {text!r} is not a SHA-256 fingerprint (64 hex digits)")
     return ":".join(hexdigits[i : i + 2] for i in range(0, 64, 2))
-
-
-def build_bundle(target: Target, environ: Mapping[str, str], extra: Sequence[NamedCa]) -> bytes:
-    """certifi + OS store + ``extra``, deduplicated, each with a comment naming its source.
-
-    Rebuilt from scratch each time (never appended to), so the same inputs give the same
-    bytes and a second repair changes nothing.
-    """
-    roots, label = _certifi_roots(target)
-    entries = [cabundle.BundleEntry(c, label) for c in roots]
-    store = _platform.os_store(environ=environ)
-    try:
-        os_certs = cabundle.read_pem(store.pem, source=_platform.LABEL) if store.pem else []
-    except PipsslError:
-        os_certs = []
-    entries += [cabundle.BundleEntry(c, _platform.LABEL) for c in os_certs if c.is_ca is not False]
-    entries += [cabundle.BundleEntry(c, source) for c, source in extra]
-    return (BUNDLE_HEADER + cabundle.render_bundle(entries)).encode("ascii")
-
-
-def _certifi_roots(target: Target) -> Tuple[List[Certificate], str]:
-    """certifi's roots: the installed certifi (or the one carried by the bootstrap);
-    failing that, the target pip's vendored copy."""
-    try:
-        import certifi
-
-        path, label = certifi.where(), f"certifi {getattr(certifi, '__version__', '')}"
-    except ImportError:
-        path = (target.pip.certifi if target.pip else None) or ""
-        label = "pip's vendored certifi"
-    if not path:
-        return [], label
-    return cabundle.load_cafile(path), label.strip()
 
 
 def _require_ca(cert: Certificate, where: str, now: datetime) -> None:

@@ -6,27 +6,130 @@ for a preview): the CLI and the library print and return what these say.
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
+from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.report import Report
+from pipssl.errors import CertificateError
 from pipssl.findings import Finding
 from pipssl.repairing.clients import readers_of
 from pipssl.repairing.result import Plan
 from pipssl.shell import set_lines, unset_lines
 from pipssl.target.trust import ENV_BUNDLES
 
+if TYPE_CHECKING:
+    from pipssl.diagnosis.run import Diagnosis
+
 
 def tls_failures(report: Report, clients_for: Sequence[str] = ()) -> List[str]:
     """Indexes pip (and each client asked for) still cannot reach over TLS."""
-    failing = [t.url for t in report.targets if not t.ok and t.stage != "http"]
+    return [_shown(url, label) for url, label in _failing(report, clients_for)]
+
+
+def _failing(report: Report, clients_for: Sequence[str]) -> List[Tuple[str, str]]:
+    """(URL, client label; "" for pip) of every index that fails before HTTP."""
+    failing = [(t.url, "") for t in report.targets if not t.ok and t.stage != "http"]
     for client in report.clients:
         if client.client in clients_for:
             failing += [
-                f"{t.url} ({client.label})"
-                for t in client.targets
-                if not t.ok and t.stage != "http"
+                (t.url, client.label) for t in client.targets if not t.ok and t.stage != "http"
             ]
     return failing
+
+
+def _shown(url: str, label: str) -> str:
+    return f"{url} ({label})" if label else url
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to keep a repair's changes, as :func:`judge` decides.
+
+    Attributes:
+        roll_back: undo every change.
+        message: what to tell the user ("" when every index verifies).
+        failing: the indexes that still fail (as shown to the user).
+    """
+
+    roll_back: bool
+    message: str = ""
+    failing: Tuple[str, ...] = ()
+
+
+def judge(plan: Plan, before: Report, checked: Diagnosis) -> Verdict:
+    """Keep a repair only when nothing that verified before breaks and something got
+    better: an index that verifies now, or a finding the plan answers that is gone.
+
+    An index that stops verifying because it relied on a root the new bundle drops
+    (certifi or the OS store withdrew it, or the user did with ``forget``) is what
+    keeping the bundle true means: the repair is kept and the index named.
+    """
+    after = checked.report
+    failing = _failing(after, plan.clients)
+    if not failing:
+        return Verdict(False)
+    shown = tuple(_shown(*pair) for pair in failing)
+    was = set(_failing(before, plan.clients))
+    dropped = plan.bundle_diff.removed if plan.bundle_diff else ()
+    lost: Dict[str, str] = {}
+    broke = []
+    for url, label in failing:
+        if (url, label) in was:
+            continue
+        root = _relied_on(url, checked, dropped)
+        if root is None:
+            broke.append(_shown(url, label))
+        else:
+            lost[_shown(url, label)] = root
+    if broke:
+        return Verdict(
+            True,
+            "rolled back: it would break " + ", ".join(broke) + ", which verified before",
+            shown,
+        )
+    fixed = [pair for pair in was if pair not in failing]
+    answered = {code for action in plan.actions for code in action.answers}
+    # The indexes the plan set out to fix: a finding about them is one it answers.
+    aimed = {f.target for f in before.findings if f.code in answered}
+    if any(url in aimed for url, _ in was) and not any(url in aimed for url, _ in fixed):
+        return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
+    # Otherwise a finding the plan answers that is gone is better too (a stale bundle
+    # rebuilt while an unrelated index still fails for its own reasons).
+    remaining = {(f.code, f.target) for f in after.findings}
+    resolved = [
+        f for f in before.findings if f.code in answered and (f.code, f.target) not in remaining
+    ]
+    # Withdrawing consent is not meant to fix anything; anything else is.
+    if was and not fixed and not resolved and not plan.options.forget:
+        return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
+    parts = ["repaired " + ", ".join(sorted(_shown(*pair) for pair in fixed))] if fixed else []
+    still = sorted(_shown(*pair) for pair in was if pair in failing)
+    if still:
+        parts.append("still failing: " + ", ".join(still))
+    parts += [
+        f"{url} no longer verifies: it relied on {root}, which is no longer trusted"
+        for url, root in sorted(lost.items())
+    ]
+    return Verdict(False, "; ".join(parts), shown)
+
+
+def _relied_on(url: str, checked: Diagnosis, dropped: Sequence[Certificate]) -> Optional[str]:
+    """The dropped root that ``url``'s chain (as its server presented it) leads to."""
+    if not dropped:
+        return None
+    for probe in checked.probes:
+        if probe.url != url:
+            continue
+        for der in probe.chain:
+            try:
+                cert = parse_certificate(der)
+            except CertificateError:
+                continue
+            for root in dropped:
+                if cert.sha256 == root.sha256 or cert.issuer == root.subject:
+                    return root.subject.common_name or str(root.subject)
+    return None
 
 
 ALREADY = "nothing to change: pip already verifies"
@@ -64,7 +167,9 @@ def _pending(the_plan: Plan, report: Report) -> List[Finding]:
     ]
 
 
-def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
+def left_to_do(the_plan: Plan, report: Report, *, applied: bool = False) -> Tuple[Finding, ...]:
+    """What the user must still do: ``report`` is the diagnosis after the plan was applied
+    (``applied``), or the one it was made from (a preview)."""
     out = _pending(the_plan, report)
     for name in the_plan.env_to_unset:
         what = "pip's config" if name.startswith("PIP_") or name in ENV_BUNDLES else "it"
@@ -92,9 +197,10 @@ def left_to_do(the_plan: Plan, report: Report) -> Tuple[Finding, ...]:
             )
         )
     seen = {(f.code, f.target) for f in out}
-    # What the planned actions answer is not left for the user (this matters for the
-    # plan shown before applying; after it, the report no longer has those findings).
-    answered = {code for action in the_plan.actions for code in action.answers}
+    # What the planned actions answer is not left for the user, in the plan shown before
+    # applying; after it, what the report still has was not answered (another index
+    # behind another CA, say).
+    answered = set() if applied else {c for action in the_plan.actions for c in action.answers}
     out += [
         f
         for f in report.findings

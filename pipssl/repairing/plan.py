@@ -4,27 +4,40 @@ SHA-256, in the plan's ``inputs``).
 
 The actions, in order: write pipssl's bundle, set ``cert`` in the config file of the scope,
 remove a broken ``cert`` that would win over it, edit the ``--for`` clients' files, remove
-``trusted-host`` (only when asked).  Findings no client-side change can fix, and
-environment variables that override the config, are left for the user.
+``trusted-host`` (only when asked), record the consented CAs.  Findings no
+client-side change can fix, and environment variables that override the config, are left
+for the user.
+
+The bundle is always certifi + the OS store + every consented CA as they are now (see
+:mod:`pipssl.certs.compose`): a CA the user consented to in an earlier repair stays until
+they withdraw it (``forget``), and a root certifi or the OS store withdrew goes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from pipssl import codes
 from pipssl._files import read_optional
 from pipssl.certs.bundle import cafile_problem
+from pipssl.certs.compose import (
+    BundleDiff,
+    build_bundle,
+    certificates_of,
+    consents_in_bundle,
+    diff,
+)
+from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.repairing import confedit
-from pipssl.repairing.cas import build_bundle
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.location import bundle_path, choose_scope
 from pipssl.repairing.result import Action, Options, Plan
 from pipssl.target import pipconfig
+from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES
 
 if TYPE_CHECKING:
@@ -66,12 +79,8 @@ def plan_repair(
     findings = diagnosis.report.findings
     kind, config_file = choose_scope(options.scope, target, environ)
     fixable = {f.code for f in findings} & FIXABLE
-    if not options.extra_cas:
-        # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
-        fixable.discard("untrusted-issuer-unknown")
     bundle = bundle_path("user" if kind == "env" else kind, target, environ)
     manual = [f for f in findings if f.code in MANUAL]
-    answers = tuple(sorted(fixable))
     actions: List[Action] = []
     contents: Dict[str, Optional[bytes]] = {}
     # pip's config files shape the plan even where nothing is edited (which value wins)
@@ -85,6 +94,20 @@ def plan_repair(
         data = read(path)
         inputs[path] = sha256(data)
         return data
+
+    consent_file = consent_path(environ)
+    # a state "directory" that is not one holds no consent (the journal's lock refuses it)
+    stored = planned(consent_file) if os.path.isdir(os.path.dirname(consent_file)) else None
+    kept = parse_consent(stored, consent_file)
+    carried = []
+    if stored is None:
+        # A bundle written before consent was kept apart is the only record of it.
+        carried = consents_in_bundle(planned(bundle), bundle)
+    consented = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
+    if not consented:
+        # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
+        fixable.discard("untrusted-issuer-unknown")
+    answers = tuple(sorted(fixable))
 
     def change(
         kind_: str,
@@ -100,19 +123,36 @@ def plan_repair(
         contents[path] = new
         actions.append(Action(kind_, path, scope_, answers_, sha256(old), sha256(new), detail))
 
+    # wanted: point pip at pipssl's bundle; rebuild: bring the bundle up to date
     wanted = bool(answers) or bool(options.extra_cas)
     cert = config.get("cert")
     if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
         wanted = True  # keep our own bundle up to date once it is in use
-    if wanted or options.clients_for:
-        change(
-            "write-bundle",
-            bundle,
-            kind,
-            build_bundle(target, environ, options.extra_cas),
-            f"pipssl's CA bundle ({len(options.extra_cas)} named CA(s) + certifi + OS store)",
-            answers if wanted else (),  # only the clients asked for it
-        )
+    rebuild = wanted or bool(options.clients_for)
+    if options.forget and not rebuild:
+        rebuild = planned(bundle) is not None  # withdrawn from the bundle it is in
+    vendored = target.pip.certifi if target.pip else None
+    changes = BundleDiff()
+
+    def write_bundle(path: str, scope_: str, answers_: Tuple[str, ...]) -> None:
+        nonlocal changes
+        old, new = planned(path), build_bundle(vendored, environ, consented)
+        delta = diff(certificates_of(old, path), certificates_of(new, path))
+        changes = changes.union(delta)
+        what = f"pipssl's CA bundle (certifi + OS store + {len(consented)} consented CA(s))"
+        detail = what + (f": {delta.describe()}" if old and delta else "")
+        change("write-bundle", path, scope_, new, detail, answers_)
+
+    if rebuild:
+        write_bundle(bundle, kind, answers if wanted else ())  # else only the clients asked
+    # A withdrawn CA leaves every bundle pipssl wrote for this Python, not only the one of
+    # the scope asked (a venv's and the user's, say).
+    for other_scope, other in (
+        _other_bundles(kind, bundle, target, environ) if options.forget else ()
+    ):
+        held = certificates_of(planned(other), other)
+        if any(c.sha256 in options.forget for c in held):
+            write_bundle(other, other_scope, ())
     if wanted:
         text = confedit.decoded(config_file, planned(config_file))
         edited = confedit.set_value(text, "global", "cert", bundle)
@@ -187,6 +227,15 @@ def plan_repair(
                 text.encode("utf-8"),
                 f"remove trusted-host from {value.where()}",
             )
+    if wanted or options.forget:
+        change(
+            "record-consent",
+            consent_file,
+            "pipssl",
+            render_consent(consented),
+            f"the CAs you consented to: {len(consented)} (pipssl forget SHA256 withdraws one)",
+            (),
+        )
     return Plan(
         kind,
         bundle,
@@ -200,6 +249,7 @@ def plan_repair(
         tuple(sorted(inputs.items())),
         options,
         diagnosis,
+        changes or None,
     )
 
 
@@ -215,6 +265,18 @@ def fingerprint(path: str) -> Optional[str]:
 def stale_inputs(plan: Plan) -> List[str]:
     """The files ``plan`` was computed from that hold other bytes now."""
     return [path for path, digest in plan.inputs if fingerprint(path) != digest]
+
+
+def _other_bundles(
+    kind: str, bundle: str, target: Target, environ: Mapping[str, str]
+) -> List[Tuple[str, str]]:
+    """(scope, path) of pipssl's bundles for this Python's other scopes."""
+    out = []
+    for scope in ("user", "site", "global"):
+        path = bundle_path(scope, target, environ)
+        if path != bundle and os.path.isfile(path):
+            out.append((scope, path))
+    return out
 
 
 def _section(value: pipconfig.Value) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
+from pipssl.certs.compose import BundleDiff
 from pipssl.diagnosis.report import Report
 from pipssl.findings import Finding
 from pipssl.repairing.cas import NamedCa
@@ -22,11 +23,12 @@ class Action:
     """One change a repair makes.
 
     Attributes:
-        kind: ``write-bundle``, ``set-cert``, ``remove-cert`` or ``remove-trusted-host``
-            (and, for ``--for`` clients, their config edits).
+        kind: ``write-bundle``, ``set-cert``, ``remove-cert``, ``record-consent`` (the
+            consent store) or ``remove-trusted-host`` (and, for ``--for`` clients, their
+            config edits).
         path: the file changed.
-        scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file), or the
-            client whose file it is.
+        scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file), the
+            client whose file it is, or ``pipssl`` (its own state).
         answers: the finding codes it answers.
         before / after: SHA-256 of the file's bytes (None: no such file).
         detail: one line for humans.
@@ -58,15 +60,18 @@ class Options:
 
     Attributes:
         scope: ``auto``, ``user``, ``site`` or ``global``.
-        extra_cas: CAs the user named or confirmed, with where the consent came from.
+        extra_cas: CAs the user named or confirmed in this run, with where the consent
+            came from (those of earlier runs are in the consent store).
         remove_trusted_host: also remove ``trusted-host`` (``--yes --remove-trusted-host``).
         clients_for: other installers to point at the same bundle.
+        forget: SHA-256 fingerprints of consented CAs to withdraw (``pipssl forget``).
     """
 
     scope: str = "auto"
     extra_cas: Tuple[NamedCa, ...] = ()
     remove_trusted_host: bool = False
     clients_for: Tuple[str, ...] = ()
+    forget: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ class Plan:
             (None: it did not exist); applying re-checks them under the lock.
         options: what the user asked for.
         diagnosis: the diagnosis it answers.
+        bundle_diff: the roots the new bundle adds and drops (None: no bundle written, or
+            it trusts what the old one did).
     """
 
     scope: str
@@ -100,6 +107,7 @@ class Plan:
     inputs: Tuple[Tuple[str, Optional[str]], ...] = ()
     options: Options = Options()
     diagnosis: Optional[Diagnosis] = field(default=None, repr=False, compare=False)
+    bundle_diff: Optional[BundleDiff] = None
 
     def same_changes(self, other: Plan) -> bool:
         """Whether ``other`` writes exactly what this plan writes (consent carries over)."""
@@ -124,6 +132,9 @@ class RepairResult:
         message: one line summing it up.
         record: the journal record of the change (``undo`` restores it), when changed.
         env_to_set: variables the clients asked for read pipssl's bundle from.
+        bundle_diff: the roots the new bundle added and dropped, when it changed.
+        still_failing: the indexes (and clients' indexes) that did not verify after a
+            repair that was kept because it fixed others and broke none.
     """
 
     ok: bool
@@ -136,6 +147,8 @@ class RepairResult:
     message: str
     record: Optional[str] = None
     env_to_set: Tuple[Tuple[str, str], ...] = ()
+    bundle_diff: Optional[BundleDiff] = None
+    still_failing: Tuple[str, ...] = ()
 
     def to_dict(self) -> Dict[str, object]:
         """JSON-ready data (schema 1)."""
@@ -150,6 +163,8 @@ class RepairResult:
             "findings": [f.to_dict() for f in self.findings],
             "env_to_unset": list(self.env_to_unset),
             "env_to_set": dict(self.env_to_set),
+            "bundle": self.bundle_diff.to_dict() if self.bundle_diff else None,
+            "still_failing": list(self.still_failing),
             "verification": self.verification.to_dict() if self.verification else None,
         }
 

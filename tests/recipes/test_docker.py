@@ -151,8 +151,13 @@ def run_in_a_shell(
                 assert data["changed"] is (build == 1), show(proc)
                 if build == 1:
                     venv = image.env["VIRTUAL_ENV"]
-                    assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert"]
-                    assert all(a["path"].startswith(venv + os.sep) for a in data["actions"])
+                    kinds = [a["kind"] for a in data["actions"]]
+                    assert kinds == ["write-bundle", "set-cert", "record-consent"]
+                    # pip's files are the venv's; the consent, like the journal, is the user's
+                    assert all(
+                        a["path"].startswith(venv + os.sep) != (a["kind"] == "record-consent")
+                        for a in data["actions"]
+                    )
                 else:
                     assert data["actions"] == []
         python = image.which("python")
