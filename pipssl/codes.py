@@ -85,6 +85,13 @@ CODES: Dict[str, Code] = {
     "client-verify-disabled": Code(
         WARNING, "another installer here has certificate checks off", OWN
     ),
+    "bundle-stale": Code(
+        WARNING,
+        "pipssl's bundle no longer matches certifi, the OS store and your consents",
+        BUNDLE,
+    ),
+    "consented-ca-expiring": Code(WARNING, "a CA you told pipssl to trust expires soon", USER),
+    "consented-ca-expired": Code(ERROR, "a CA you told pipssl to trust has expired", USER),
 }
 
 

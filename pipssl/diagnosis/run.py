@@ -212,6 +212,7 @@ def diagnose_target(
     from pipssl.certs.bundle import cafile_problem
     from pipssl.diagnosis import checks
     from pipssl.diagnosis.classify import Stores, classify, load_stores
+    from pipssl.diagnosis.ownbundle import check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
     from pipssl.net.probe import probe
     from pipssl.net.proxy import select_proxy
@@ -227,6 +228,7 @@ def diagnose_target(
     findings += checks.check_env_shadows(config, env)
     findings += checks.check_trusted_host(config)
     findings += checks.check_certifi(target)
+    findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
     trust = pip_trust(target, config, env)
     findings += checks.check_known_bugs(target, trust, urls)
     broken = tuple(s.path for s in trust.sources if s.path and cafile_problem(s.path))
