@@ -9,6 +9,7 @@ all) and say exactly what to change; verification is never switched off.
     >>> result = pipssl.repair(ca_files=["corp-root.pem"], scope="user")
     >>> result.ok, result.actions, result.verification, result.findings
     >>> pipssl.bundle_path()      # the CA bundle pipssl writes and points pip at
+    >>> pipssl.consented()        # the CAs you told it to trust; pipssl.forget([sha256])
 
 The names in ``__all__`` (and :mod:`pipssl.wheelhouse`) are the API; every other module
 is internal and may change.  Importing pipssl is cheap: nothing is imported, run, read or
@@ -22,21 +23,25 @@ from typing import TYPE_CHECKING, Any
 from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:
+    from pipssl.certs.consent import Consent
     from pipssl.diagnosis.report import Report
     from pipssl.diagnosis.run import diagnose
     from pipssl.findings import Finding
-    from pipssl.repairing.api import bundle_path, repair, undo
+    from pipssl.repairing.api import bundle_path, consented, forget, repair, undo
     from pipssl.repairing.result import RepairResult, UndoResult
 
 __version__ = "0.1.0"
 __all__ = [
+    "Consent",
     "Finding",
     "PipsslError",
     "RepairResult",
     "Report",
     "UndoResult",
     "bundle_path",
+    "consented",
     "diagnose",
+    "forget",
     "repair",
     "undo",
 ]
@@ -49,6 +54,9 @@ _HOMES = {
     "repair": "pipssl.repairing.api",
     "undo": "pipssl.repairing.api",
     "bundle_path": "pipssl.repairing.api",
+    "consented": "pipssl.repairing.api",
+    "forget": "pipssl.repairing.api",
+    "Consent": "pipssl.certs.consent",
     "RepairResult": "pipssl.repairing.result",
     "UndoResult": "pipssl.repairing.result",
 }

@@ -179,6 +179,37 @@ def _repair(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+def _forget(args: argparse.Namespace) -> int:
+    from pipssl.repairing.api import consented, prepare_forget
+    from pipssl.repairing.apply import apply, preview
+
+    if not args.sha256:
+        cas = consented()
+        lines = ["CAs you told pipssl to trust (every bundle it builds holds them):"]
+        for c in cas:
+            lines.append(f"  {c.sha256}")
+            lines.append(f"      {c.cert.subject}")
+            lines.append(f"      {c.label}; valid until {c.cert.not_after.date()}")
+        if not cas:
+            lines = ["You told pipssl to trust no CA of your own (repair --ca adds one)."]
+        _emit(
+            args,
+            {"schema": 1, "ok": True, "consented": [c.to_dict() for c in cas]},
+            "\n".join(lines),
+        )
+        return EXIT_OK
+    plan = prepare_forget(args.sha256, scope=args.scope, python=args.python, timeout=args.timeout)
+    if args.dry_run:
+        shown = preview(plan)
+        _emit(args, shown.to_dict(), _plan_text(shown))
+        return EXIT_OK
+    if plan.actions and not _consent(args, plan, _again(args)):
+        return EXIT_PROBLEMS
+    result = apply(plan, label=_again(args), confirm=_confirm(args))
+    _emit(args, result.to_dict(), _plan_text(result))
+    return EXIT_OK if result.changed and not result.rolled_back else EXIT_PROBLEMS
+
+
 def _undo(args: argparse.Namespace) -> int:
     from pipssl.repairing.api import undo
 
@@ -281,6 +312,7 @@ def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") ->
         "doctor": _doctor,
         "repair": _repair,
         "undo": _undo,
+        "forget": _forget,
         "run": _run,
         "wheelhouse": _wheelhouse,
     }

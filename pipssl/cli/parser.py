@@ -155,6 +155,33 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     _common(repair)
     _repair_options(repair)
     repair.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    forget = commands.add_parser(
+        "forget",
+        help="list the CAs you told pipssl to trust, or withdraw one",
+        description="With no SHA256: list the CAs you named (--ca) or confirmed (--accept-ca); "
+        "every bundle pipssl builds holds them. With SHA256s: withdraw them and rebuild the "
+        "bundle without them (undo gives them back). Exit 0 done, 1 not applied or an index "
+        "now fails, 2 on bad input.",
+    )
+    forget.add_argument("sha256", nargs="*", metavar="SHA256", help="as the list shows it")
+    forget.add_argument(
+        "--yes", action="store_true", help="apply without asking (needed when not on a terminal)"
+    )
+    forget.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    forget.add_argument(
+        "--scope",
+        choices=("auto", "user", "site", "global"),
+        default="auto",
+        help="whose bundle to rebuild (as for repair)",
+    )
+    _common(forget, probes=False)
+    forget.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=5.0,
+        metavar="S",
+        help="seconds allowed per index while verifying (default 5)",
+    )
     undo = commands.add_parser(
         "undo",
         help="revert the last repair",
