@@ -70,7 +70,11 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 
 def make_ca(
-    common_name: str, organization: str, parent: Optional[trustme.CA] = None
+    common_name: str,
+    organization: str,
+    parent: Optional[trustme.CA] = None,
+    *,
+    not_after: Optional[datetime.datetime] = None,
 ) -> trustme.CA:
     """Build a CA whose subject has a real CN (trustme only sets O/OU) and wrap it in trustme.
 
@@ -78,6 +82,7 @@ def make_ca(
         common_name: the CA's CN.
         organization: the CA's O.
         parent: the issuing CA for an intermediate; None for a self-signed root.
+        not_after: when it ends (default: in ten years).
 
     Returns:
         A trustme.CA that can issue certificates; an intermediate keeps ``parent_cert`` so
@@ -101,7 +106,7 @@ def make_ca(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(_now() - _DAY)
-        .not_valid_after(_now() + 3650 * _DAY)
+        .not_valid_after(not_after or _now() + 3650 * _DAY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
