@@ -265,7 +265,7 @@ def test_kill_rollback_at_every_step(
 
     def recover(n: int) -> None:
         again = repair(w)
-        assert again.returncode == 1 and json.loads(again.stdout)["rolled_back"]
+        assert again.returncode == 1 and json.loads(again.stdout)["rolled_back"], again.stdout
         assert_state_is(w, before, f"rolled-back repair after kill {n}")
         assert_consistent(w)
 

@@ -102,7 +102,8 @@ def apply(
         # Another repair (or the user) may have changed the files since the plan was made:
         # plan again from the files as they are now, so that work is kept, and ask again
         # when the changes differ from those agreed to.
-        if stale_inputs(plan) or journal.busy_since(state, diagnosis.now):
+        replanned = bool(stale_inputs(plan) or journal.busy_since(state, diagnosis.now))
+        if replanned:
             again = plan_repair(diagnosis, plan.options, config=load_config(target, env))
             if not again.same_changes(plan) and (confirm is None or not confirm(plan, again)):
                 return preview(again, CHANGED_SINCE)
@@ -124,7 +125,9 @@ def apply(
             cwd=diagnosis.cwd,
         )
         after = checked.report
-        verdict = outcome.judge(plan, before, checked)
+        # Files changed under the diagnosis (another run, a killed one put back): what
+        # verified "before" is not known, so only a repair that verifies everything stays.
+        verdict = outcome.judge(plan, before, checked, strict=replanned)
         if verdict.roll_back and plan.actions:
             tx.rollback()
             return RepairResult(

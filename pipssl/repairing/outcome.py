@@ -57,9 +57,11 @@ class Verdict:
     failing: Tuple[str, ...] = ()
 
 
-def judge(plan: Plan, before: Report, checked: Diagnosis) -> Verdict:
+def judge(plan: Plan, before: Report, checked: Diagnosis, *, strict: bool = False) -> Verdict:
     """Keep a repair only when nothing that verified before breaks and something got
-    better: an index that verifies now, or a finding the plan answers that is gone.
+    better: an index that verifies now, or a finding the plan answers that is gone
+    (``strict``: ``before`` no longer describes the files, so only when every index
+    verifies).
 
     An index that stops verifying because it relied on a root the new bundle drops
     (certifi or the OS store withdrew it, or the user did with ``forget``) is what
@@ -70,6 +72,8 @@ def judge(plan: Plan, before: Report, checked: Diagnosis) -> Verdict:
     if not failing:
         return Verdict(False)
     shown = tuple(_shown(*pair) for pair in failing)
+    if strict:
+        return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
     was = set(_failing(before, plan.clients))
     dropped = plan.bundle_diff.removed if plan.bundle_diff else ()
     lost: Dict[str, str] = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from pipssl import codes
@@ -32,6 +33,7 @@ from pipssl.certs.compose import (
 from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
+from pipssl.journal.state import private_dir
 from pipssl.repairing import confedit
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.location import bundle_path, choose_scope
@@ -96,8 +98,11 @@ def plan_repair(
         return data
 
     consent_file = consent_path(environ)
-    # a state "directory" that is not one holds no consent (the journal's lock refuses it)
-    stored = planned(consent_file) if os.path.isdir(os.path.dirname(consent_file)) else None
+    state = os.path.dirname(consent_file)
+    if os.path.lexists(state):
+        # consent read from a directory someone else controls would be theirs, not the user's
+        private_dir(Path(state))
+    stored = planned(consent_file)
     kept = parse_consent(stored, consent_file)
     carried = []
     if stored is None:
