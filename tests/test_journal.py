@@ -839,6 +839,22 @@ def test_an_old_journal_without_created_dirs_still_reads(state: Path, files: Pat
     assert not target.exists() and (files / "new").is_dir()  # not known to be pipssl's
 
 
+def test_an_interrupted_record_edited_since_can_be_forgotten(state: Path, files: Path) -> None:
+    a, b = _interrupted(state, files)
+    a.write_bytes(b"the user's edit after the crash")
+    ((status, got),) = statuses(state)
+    assert status == "pending" and got[0] == ("a.conf", "changed", "its content changed")
+    with pytest.raises(PipsslError) as info:
+        undo_next(state)
+    assert info.value.reference == "changed-since"
+    assert "pipssl undo --forget 1" in (info.value.hint or "")
+    assert forget(state, 1).pending
+    assert journal(state) == [] and list((state / "backups").iterdir()) == []
+    assert a.read_bytes() == b"the user's edit after the crash" and b.read_bytes() == b"b1"
+    with Transaction(state, label="next") as tx:  # no longer stuck
+        tx.write(a, b"a2")
+
+
 @pytest.mark.parametrize("dirs", [["/"], ["{files}"], ["{files}/new", "{files}"]])
 def test_created_dirs_must_be_the_files_own_parents(
     state: Path, files: Path, dirs: List[str]

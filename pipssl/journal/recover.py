@@ -63,12 +63,14 @@ def recover(state: Path) -> Tuple[Record, ...]:
             if now == AS_BEFORE:
                 continue
             if now == CHANGED:
+                number = len(records) - [r.id for r in records].index(record.id)
                 raise PipsslError(
                     f"a pipssl repair or undo was interrupted while changing {change.path},"
                     " and the file was edited since; pipssl will not overwrite it",
                     reference="changed-since",
                     hint=f"Compare it with the backup {change.backup} and fix it by hand,"
-                    f" then move {state / JOURNAL_NAME} away.",
+                    f" then drop the interrupted record with `pipssl undo --forget {number}`"
+                    " (it restores nothing and deletes that backup).",
                 )
             todo.append((change, backup_bytes(change)))
         for change, old in todo:

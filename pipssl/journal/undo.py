@@ -124,7 +124,8 @@ def undo_next(state: Path, *, timeout: float = 30.0) -> Undone:
         # process dies half-way, the next pipssl run finishes putting the files back.
         # Dropping the put-back records goes into the same journal write.
         dropped = [p.record for p in put_back]
-        kept = [r for r in records if r.id not in {d.id for d in dropped}]
+        ids = {r.id for r in dropped}
+        kept = [r for r in records if r.id not in ids]
         kept[-1] = replace(target.record, pending=True)
         write_journal(state, kept)
         _drop_backups(state, dropped)

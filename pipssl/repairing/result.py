@@ -277,6 +277,11 @@ class UndoList:
             return "nothing to undo: the pipssl journal has no repair left"
         lines = ["pipssl's undo stack, newest first (`pipssl undo` starts at 1):"]
         lines += [r.to_text() for r in self.records]
+        if any(r.status == "pending" for r in self.records):
+            lines.append(
+                "\nA pending repair or undo did not finish (it was killed): the next pipssl"
+                " run puts its files back first, unless one was edited since."
+            )
         blocked = [r.number for r in self.records if r.status == "blocked"]
         if blocked:
             lines.append(
