@@ -21,9 +21,12 @@ from pipssl.journal import (
     Change,
     Lock,
     Transaction,
+    forget,
     last_record,
     state_dir,
     undo_last,
+    undo_next,
+    undo_stack,
 )
 
 pytestmark = pytest.mark.once
@@ -197,7 +200,10 @@ def test_new_file_round_trip(state: Path, files: Path) -> None:
     target = files / "conf" / "pip.conf"
     with Transaction(state, label="repair user config") as tx:
         change = tx.write(target, b"[global]\n")
-    assert change == Change(str(target.resolve()), None, sha(b"[global]\n"), None, None)
+    created = (str(target.resolve().parent),)  # the transaction made conf/ for it
+    assert change == Change(
+        str(target.resolve()), None, sha(b"[global]\n"), None, None, created_dirs=created
+    )
     assert target.read_bytes() == b"[global]\n"
     record = last_record(state)
     assert record is not None and record.changes == (change,)
@@ -263,6 +269,7 @@ def test_second_undo_goes_to_previous_record(state: Path, files: Path) -> None:
 def test_changed_since_refuses_and_touches_nothing(state: Path, files: Path, edit: str) -> None:
     a, b, gone = files / "a.conf", files / "b.conf", files / "gone.conf"
     a.write_bytes(b"a0")
+    b.write_bytes(b"b0")  # deleting a file the repair created would put it back
     gone.write_bytes(b"g0")
     with Transaction(state, label="repair") as tx:
         tx.write(a, b"a1")
@@ -594,3 +601,268 @@ def test_recovery_never_overwrites_a_later_edit(state: Path, files: Path) -> Non
     assert a.read_bytes() == b"the user's edit after the crash"
     assert b.read_bytes() == b"b1"  # all or nothing: b is not rolled back alone
     assert journal(state) == entries
+
+
+# -- the undo stack: where each file stands, put-back and blocked records, forget ----------
+
+
+def statuses(state: Path) -> List[Tuple[str, List[Tuple[str, str, Optional[str]]]]]:
+    """``undo_stack`` as plain data: (record status, [(file name, status, detail)])."""
+    return [
+        (r.status, [(Path(f.path).name, f.status, f.detail) for f in r.files])
+        for r in undo_stack(state)
+    ]
+
+
+def test_file_status_of_every_kind(state: Path, files: Path) -> None:
+    names = ["edited", "as-before", "created", "deleted", "recreated", "dir", "kept", "gone"]
+    for name in names:
+        if name != "created":
+            (files / name).write_bytes(b"old " + name.encode())
+    with Transaction(state, label="repair") as tx:
+        for name in [*names[:4], "dir", "kept"]:
+            tx.write(files / name, b"new " + name.encode())
+        tx.remove(files / "recreated")
+        tx.remove(files / "gone")
+    written = [(n, "as-written", None) for n in [*names[:4], "dir", "kept", "recreated", "gone"]]
+    assert statuses(state) == [("undoable", written)]
+    (files / "edited").write_bytes(b"the user's")
+    (files / "as-before").write_bytes(b"old as-before")  # put back by hand
+    (files / "created").unlink()  # the repair created it: absent is as before
+    (files / "deleted").unlink()
+    (files / "recreated").write_bytes(b"the user's new file")
+    (files / "dir").unlink()
+    (files / "dir").mkdir()
+    ((status, got),) = statuses(state)
+    assert status == "blocked"
+    assert got == [
+        ("edited", "changed", "its content changed"),
+        ("as-before", "as-before", None),
+        ("created", "as-before", None),
+        ("deleted", "changed", "it was removed"),
+        ("dir", "changed", "it is no longer a regular file"),
+        ("kept", "as-written", None),
+        ("recreated", "changed", "it was created again"),
+        ("gone", "as-written", None),
+    ]
+
+
+def test_undo_stack_reads_only(state: Path, files: Path) -> None:
+    assert undo_stack(state) == () and not state.exists()  # creates nothing
+    with Transaction(state, label="first") as tx:
+        tx.write(files / "a", b"a1")
+    with Transaction(state, label="second") as tx:
+        tx.write(files / "a", b"a2")
+    before = journal(state)
+    assert [(r.record.label, r.status) for r in undo_stack(state)] == [
+        ("second", "undoable"),
+        ("first", "blocked"),  # a holds what the second wrote, not what the first did
+    ]
+    assert journal(state) == before
+
+
+def test_put_back_records_are_dropped_and_the_next_undone(state: Path, files: Path) -> None:
+    a, b, c = files / "a.conf", files / "b.pem", files / "c.conf"
+    a.write_bytes(b"a0")
+    c.write_bytes(b"c0")
+    with Transaction(state, label="first") as tx:
+        tx.write(a, b"a1")
+    with Transaction(state, label="second") as tx:
+        tx.write(b, b"b2")
+    with Transaction(state, label="third") as tx:
+        tx.write(c, b"c3")
+    b.unlink()  # the user put back the third and the second by hand
+    c.write_bytes(b"c0")
+    second, third = journal(state)[1:]
+    assert [s for s, _ in statuses(state)] == ["put-back", "put-back", "undoable"]
+    done = undo_next(state)
+    assert done.record.label == "first" and done.restored == (str(a.resolve()),)
+    assert [p.record.label for p in done.put_back] == ["third", "second"]
+    assert a.read_bytes() == b"a0" and not b.exists() and c.read_bytes() == b"c0"
+    assert journal(state) == [] and list((state / "backups").iterdir()) == []
+    assert not (state / "backups" / second["id"]).exists()
+    assert not (state / "backups" / third["id"]).exists()
+
+
+def test_only_put_back_records_left_is_nothing_to_undo(state: Path, files: Path) -> None:
+    a = files / "a.conf"
+    a.write_bytes(b"a0")
+    with Transaction(state, label="repair one") as tx:
+        tx.write(a, b"a1")
+        tx.write(files / "new.pem", b"n1")
+    a.write_bytes(b"a0")
+    (files / "new.pem").unlink()
+    with pytest.raises(PipsslError) as info:
+        undo_next(state)
+    assert info.value.reference == "nothing-to-undo"
+    assert "'repair one'" in str(info.value) and "put back by hand" in str(info.value)
+    assert journal(state) == [] and list((state / "backups").iterdir()) == []
+    assert a.read_bytes() == b"a0"
+    with pytest.raises(PipsslError) as info:
+        undo_next(state)
+    assert info.value.reference == "nothing-to-undo"
+
+
+def test_mixed_record_restores_only_what_pipssl_wrote(state: Path, files: Path) -> None:
+    conf, bundle = files / "pip.conf", files / "share" / "pipssl" / "bundle.pem"
+    conf.write_bytes(b"[global]\n")
+    with Transaction(state, label="repair") as tx:
+        tx.write(bundle, b"PEM")
+        tx.write(conf, b"[global]\ncert = bundle.pem\n")
+    conf.write_bytes(b"[global]\n")  # put back by hand
+    inode = os.stat(conf).st_ino
+    done = undo_next(state)
+    assert done.restored == (str(bundle.resolve()),)
+    assert done.already_before == (str(conf.resolve()),)
+    assert not bundle.exists() and not (files / "share").exists()
+    assert conf.read_bytes() == b"[global]\n" and os.stat(conf).st_ino == inode  # untouched
+    assert journal(state) == []
+
+
+def test_blocked_record_refuses_and_says_how_to_go_on(state: Path, files: Path) -> None:
+    a, b, c = files / "a.conf", files / "b.conf", files / "c.conf"
+    a.write_bytes(b"a0")
+    c.write_bytes(b"c0")
+    with Transaction(state, label="below") as tx:
+        tx.write(b, b"b1")
+    with Transaction(state, label="middle") as tx:
+        tx.write(c, b"c1")
+    with Transaction(state, label="top") as tx:
+        tx.write(a, b"a1")
+    a.write_bytes(b"a1 and the user's edit")
+    entries = journal(state)
+    with pytest.raises(PipsslError) as info:
+        undo_next(state)
+    assert info.value.reference == "changed-since"
+    assert f"{a.resolve()} (its content changed) is not as pipssl left it" in str(info.value)
+    assert "'top'" in str(info.value) and "nothing was restored" in str(info.value)
+    assert "pipssl undo --forget 1" in (info.value.hint or "")
+    assert "pipssl undo --list" in (info.value.hint or "")
+    assert journal(state) == entries  # refused: nothing restored, nothing dropped
+    a.write_bytes(b"a0")  # the top one put back by hand, the middle one edited
+    c.unlink()
+    assert [s for s, _ in statuses(state)] == ["put-back", "blocked", "undoable"]
+    with pytest.raises(PipsslError) as info:
+        undo_next(state)
+    assert f"{c.resolve()} (it was removed)" in str(info.value)
+    assert "--forget 2" in (info.value.hint or "") and "put back by hand" in str(info.value)
+    assert journal(state) == entries
+    assert not c.exists() and b.read_bytes() == b"b1"
+
+
+def test_forget_drops_one_record_and_leaves_its_files(state: Path, files: Path) -> None:
+    a, b = files / "a.conf", files / "b.conf"
+    a.write_bytes(b"a0")
+    with Transaction(state, label="first") as tx:
+        tx.write(a, b"a1")
+    with Transaction(state, label="second") as tx:
+        tx.write(b, b"b1")
+    a.write_bytes(b"the user's a")  # blocks the first
+    first, second = journal(state)
+    for bad in (0, -1, 3):
+        with pytest.raises(PipsslError) as info:
+            forget(state, bad)
+        assert info.value.reference == "usage-error"
+        assert f"no record {bad}" in str(info.value) and "2 records" in str(info.value)
+    assert journal(state) == [first, second]
+    dropped = forget(state, 2)
+    assert dropped.label == "first"
+    assert journal(state) == [second]
+    assert list((state / "backups").iterdir()) == []  # the first's backup of a went
+    assert a.read_bytes() == b"the user's a" and b.read_bytes() == b"b1"
+    assert undo_next(state).record.label == "second" and not b.exists()
+    with pytest.raises(PipsslError) as info:
+        forget(state, 1)
+    assert info.value.reference == "usage-error" and "holds no record" in str(info.value)
+
+
+def test_forget_with_no_state_dir_creates_nothing(state: Path) -> None:
+    with pytest.raises(PipsslError) as info:
+        forget(state, 1)
+    assert info.value.reference == "usage-error"
+    assert not state.exists()
+
+
+# -- the directories a repair created --------------------------------------------------------
+
+
+def test_undo_removes_the_directories_it_created(state: Path, files: Path) -> None:
+    deep = files / "a" / "b" / "c.pem"
+    with Transaction(state, label="repair") as tx:
+        change = tx.write(deep, b"PEM")
+        tx.write(files / "top.pem", b"top")
+    assert change.created_dirs == (str(files / "a"), str(files / "a" / "b"))
+    (entry,) = journal(state)
+    assert entry["changes"][0]["created_dirs"] == list(change.created_dirs)
+    assert "created_dirs" not in entry["changes"][1]  # files/ was there: nothing created
+    undo_next(state)
+    assert not (files / "a").exists() and files.is_dir()
+
+
+def test_a_created_directory_that_got_another_file_stays(state: Path, files: Path) -> None:
+    with Transaction(state, label="repair") as tx:
+        tx.write(files / "a" / "b" / "c.pem", b"PEM")
+    (files / "a" / "mine").write_bytes(b"the user's")
+    undo_next(state)
+    assert not (files / "a" / "b").exists()  # empty once c.pem went: removed
+    assert (files / "a" / "mine").read_bytes() == b"the user's"
+
+
+def test_rollback_and_recovery_remove_created_directories(state: Path, files: Path) -> None:
+    with pytest.raises(RuntimeError):
+        with Transaction(state, label="repair") as tx:
+            tx.write(files / "x" / "y.pem", b"PEM")
+            raise RuntimeError("verification failed")
+    assert not (files / "x").exists()
+    tx = Transaction(state, label="killed")
+    tx.__enter__()
+    tx.write(files / "k" / "l" / "m.pem", b"PEM")
+    tx._lock.release()  # killed before committing
+    assert journal(state)[0]["changes"][0]["created_dirs"] == [
+        str(files / "k"),
+        str(files / "k" / "l"),
+    ]
+    assert undo_next(state).record.pending
+    assert not (files / "k").exists() and journal(state) == []
+
+
+def test_an_old_journal_without_created_dirs_still_reads(state: Path, files: Path) -> None:
+    target = files / "new" / "pip.conf"
+    with Transaction(state, label="old pipssl") as tx:
+        tx.write(target, b"[global]\n")
+    entries = journal(state)
+    del entries[0]["changes"][0]["created_dirs"]  # as pipssl wrote it before the field
+    (state / "journal.json").write_text(json.dumps(entries), "utf-8")
+    (record,) = undo_stack(state)
+    assert record.status == "undoable" and record.record.changes[0].created_dirs == ()
+    assert undo_next(state).restored == (str(target.resolve()),)
+    assert not target.exists() and (files / "new").is_dir()  # not known to be pipssl's
+
+
+def test_an_interrupted_record_edited_since_can_be_forgotten(state: Path, files: Path) -> None:
+    a, b = _interrupted(state, files)
+    a.write_bytes(b"the user's edit after the crash")
+    ((status, got),) = statuses(state)
+    assert status == "pending" and got[0] == ("a.conf", "changed", "its content changed")
+    with pytest.raises(PipsslError) as info:
+        undo_next(state)
+    assert info.value.reference == "changed-since"
+    assert "pipssl undo --forget 1" in (info.value.hint or "")
+    assert forget(state, 1).pending
+    assert journal(state) == [] and list((state / "backups").iterdir()) == []
+    assert a.read_bytes() == b"the user's edit after the crash" and b.read_bytes() == b"b1"
+    with Transaction(state, label="next") as tx:  # no longer stuck
+        tx.write(a, b"a2")
+
+
+@pytest.mark.parametrize("dirs", [["/"], ["{files}"], ["{files}/new", "{files}"]])
+def test_created_dirs_must_be_the_files_own_parents(
+    state: Path, files: Path, dirs: List[str]
+) -> None:
+    with Transaction(state, label="repair") as tx:
+        tx.write(files / "new" / "pip.conf", b"[global]\n")
+    entries = journal(state)
+    entries[0]["changes"][0]["created_dirs"] = [d.format(files=files) for d in dirs]
+    (state / "journal.json").write_text(json.dumps(entries), "utf-8")
+    check_corrupt(state)
+    assert (files / "new" / "pip.conf").exists()

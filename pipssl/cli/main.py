@@ -211,14 +211,17 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from pipssl.repairing.api import undo
+    from pipssl.repairing import api
 
-    result = undo()
-    _emit(
-        args,
-        result.to_dict(),
-        "restored what the last repair changed:\n  " + "\n  ".join(result.paths),
-    )
+    if args.list:
+        listing = api.undo_list()
+        _emit(args, listing.to_dict(), listing.to_text())
+    elif args.forget is not None:
+        forgotten = api.undo_forget(args.forget)
+        _emit(args, forgotten.to_dict(), forgotten.to_text())
+    else:
+        result = api.undo()
+        _emit(args, result.to_dict(), result.to_text())
     return EXIT_OK
 
 

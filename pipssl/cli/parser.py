@@ -185,13 +185,29 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     undo = commands.add_parser(
         "undo",
         help="revert the last repair",
-        description="Restore exactly what the last repair changed.",
+        description="Restore exactly what the last repair changed. Repairs whose files you "
+        "already put back by hand are dropped on the way; a repair with a file changed "
+        "since is refused, never overwritten: see --list and --forget. Exit 0 done, 2 "
+        "refused or nothing to undo.",
     )
     undo.add_argument(
         "--json",
         action="store_true",
         default=argparse.SUPPRESS,
         help="print one JSON object on stdout (schema 1)",
+    )
+    stack = undo.add_mutually_exclusive_group()
+    stack.add_argument(
+        "--list",
+        action="store_true",
+        help="show the undo stack, newest first, and where each file stands; change nothing",
+    )
+    stack.add_argument(
+        "--forget",
+        type=int,
+        metavar="N",
+        help="drop repair N of --list from the journal, restoring nothing (its files stay "
+        "as they are)",
     )
     run = commands.add_parser(
         "run",

@@ -7,32 +7,44 @@ file, its backup and the content about to be written (write-ahead), so a process
 at any step leaves enough behind to put things back: the next transaction or ``undo``
 rolls an interrupted one back before doing anything else.
 
-:func:`undo_last` puts back what the newest record changed, but only when every file
-still holds what pipssl wrote: anything else means someone edited it since, and
-overwriting their work would be worse than doing nothing.
+:func:`undo_next` puts back what the newest record changed, but only files that still
+hold what pipssl wrote: anything else means someone edited it since, and overwriting
+their work would be worse than doing nothing (the record is *blocked* then, until the
+user puts pipssl's version back or :func:`forget` drops it).  A record whose files were
+all put back by hand is dropped on the way.  :func:`undo_stack` lists every record with
+where its files stand.
 
 The journal holds paths, SHA-256 digests and backup paths, never file contents.
 
 Modules: :mod:`~pipssl.journal.state` (state directory, lock), :mod:`~.records` (the
-journal file), :mod:`~.fileops` (reading and removing files), :mod:`~.transaction`,
-:mod:`~.recover` (recovery after a kill, undo).
+journal file), :mod:`~.fileops` (reading and removing files), :mod:`~.status` (where
+each file stands now), :mod:`~.transaction`, :mod:`~.recover` (recovery after a kill),
+:mod:`~.undo` (undo, forget).
 """
 
 from __future__ import annotations
 
 from pipssl.journal.records import Change, Record
-from pipssl.journal.recover import busy_since, last_record, recover, undo_last
+from pipssl.journal.recover import busy_since, last_record, recover
 from pipssl.journal.state import Lock, state_dir
+from pipssl.journal.status import FileStatus, RecordStatus, undo_stack
 from pipssl.journal.transaction import Transaction
+from pipssl.journal.undo import Undone, forget, undo_last, undo_next
 
 __all__ = [
     "Change",
+    "FileStatus",
     "Lock",
     "Record",
+    "RecordStatus",
     "Transaction",
+    "Undone",
     "busy_since",
+    "forget",
     "last_record",
     "recover",
     "state_dir",
     "undo_last",
+    "undo_next",
+    "undo_stack",
 ]

@@ -10,7 +10,7 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from pipssl.errors import PipsslError, write_failed
 
@@ -70,3 +70,30 @@ def rmdir_quietly(path: Path) -> None:
         os.rmdir(path)
     except OSError:
         pass
+
+
+def missing_parents(path: str) -> Tuple[str, ...]:
+    """The directories above ``path`` that do not exist yet, outermost first: what
+    ``os.makedirs`` of its parent would create."""
+    missing: List[str] = []
+    parent = os.path.dirname(path)
+    while parent and not os.path.lexists(parent):
+        missing.append(parent)
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    return tuple(reversed(missing))
+
+
+def remove_empty_dirs(dirs: Sequence[str]) -> None:
+    """Remove ``dirs`` (outermost first, as :func:`missing_parents` lists them) deepest
+    first, stopping at the first one that is not an empty directory: ``os.rmdir`` never
+    removes anything else, so nobody's file goes with them."""
+    for directory in reversed(dirs):
+        try:
+            os.rmdir(directory)
+        except FileNotFoundError:
+            continue  # already gone (a run killed after removing it)
+        except OSError:
+            return  # not empty, or not a directory: it and its parents stay

@@ -9,6 +9,7 @@ so recovery can tell pipssl's content from someone else's.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,6 +40,9 @@ class Change:
         written: every digest the transaction wrote (or was about to write) to the file;
             kept while the record is pending, so recovery can tell pipssl's content
             from someone else's.
+        created_dirs: the directories the transaction created to hold the file,
+            outermost first; whatever puts the file back to "absent" removes them again
+            while they are empty (journals older than this field have none).
     """
 
     path: str
@@ -47,6 +51,7 @@ class Change:
     backup: Optional[str]
     mode: Optional[int]
     written: Tuple[str, ...] = ()
+    created_dirs: Tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -108,17 +113,7 @@ def read_journal(state: Path) -> List[Record]:
 
 
 def _record_from_json(item: Any) -> Record:
-    changes = tuple(
-        Change(
-            path=_typed(change["path"], str),
-            before_sha256=_optional(change["before_sha256"], str),
-            after_sha256=_optional(change["after_sha256"], str),
-            backup=_optional(change["backup"], str),
-            mode=_optional(change["mode"], int),
-            written=tuple(_typed(d, str) for d in change.get("written", [])),
-        )
-        for change in item["changes"]
-    )
+    changes = tuple(_change_from_json(change) for change in item["changes"])
     record_id = _typed(item["id"], str)
     if not RECORD_ID.fullmatch(record_id):
         raise ValueError(f"bad record id {record_id!r}")
@@ -129,6 +124,25 @@ def _record_from_json(item: Any) -> Record:
         changes=changes,
         pending=_flag(item.get("pending", False)),
     )
+
+
+def _change_from_json(item: Any) -> Change:
+    change = Change(
+        path=_typed(item["path"], str),
+        before_sha256=_optional(item["before_sha256"], str),
+        after_sha256=_optional(item["after_sha256"], str),
+        backup=_optional(item["backup"], str),
+        mode=_optional(item["mode"], int),
+        written=tuple(_typed(d, str) for d in item.get("written", [])),
+        created_dirs=tuple(_typed(d, str) for d in item.get("created_dirs", [])),
+    )
+    # Undo removes these directories: they must be the file's own parents, outermost
+    # first, so a damaged or planted journal can never name any other directory.
+    parents = [change.path, *reversed(change.created_dirs)]
+    for child, parent in zip(parents, parents[1:]):
+        if os.path.dirname(child) != parent or parent == child:
+            raise ValueError(f"{parent!r} is not the parent of {child!r}")
+    return change
 
 
 def _typed(value: Any, kind: type) -> Any:
@@ -178,6 +192,7 @@ def write_journal(state: Path, records: List[Record]) -> None:
                     "backup": change.backup,
                     "mode": change.mode,
                     **({"written": list(change.written)} if record.pending else {}),
+                    **({"created_dirs": list(change.created_dirs)} if change.created_dirs else {}),
                 }
                 for change in record.changes
             ],

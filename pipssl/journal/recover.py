@@ -1,35 +1,35 @@
-"""Rolling back what a killed process left pending, and undoing the newest repair.
+"""Rolling back what a killed process left pending (an interrupted repair, or an undo:
+undo marks its record pending and lets this finish it), and reading the stack's top.
 
-Both put backups back only when every file still holds what pipssl wrote (or what it
-held before): anything else means someone edited it since, and overwriting their work
-would be worse than doing nothing.  Every file is checked before any is touched.
+Backups are put back only when every file still holds what pipssl wrote (or what it
+held before; :mod:`~pipssl.journal.status` decides which): anything else means someone
+edited it since, and overwriting their work would be worse than doing nothing.  Every
+file is checked before any is touched.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import stat
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Optional, Set, Tuple
 
 from pipssl import _faults
 from pipssl._files import leftover_temps, write_atomic
-from pipssl.errors import PipsslError, write_failed
+from pipssl.errors import PipsslError
 from pipssl.journal.fileops import (
     NEW_FILE,
-    digest_of,
-    read_regular,
+    remove_empty_dirs,
     sha256,
     unlink_missing_ok,
     unlink_quietly,
 )
 from pipssl.journal.records import RECORD_ID, Change, Record, read_journal, stamp, write_journal
-from pipssl.journal.state import BACKUPS_NAME, JOURNAL_NAME, Lock, private_dir
+from pipssl.journal.state import BACKUPS_NAME, JOURNAL_NAME, private_dir
+from pipssl.journal.status import AS_BEFORE, CHANGED, file_status
 
-__all__ = ["busy_since", "last_record", "recover", "undo_last"]
+__all__ = ["busy_since", "last_record", "recover"]
 
 
 def recover(state: Path) -> Tuple[Record, ...]:
@@ -59,16 +59,18 @@ def recover(state: Path) -> Tuple[Record, ...]:
         # Check every file first, as undo does: all of them are put back, or none.
         todo = []
         for change in reversed(record.changes):
-            current = digest_of(change.path)
-            if current == change.before_sha256:
+            now = file_status(change).status
+            if now == AS_BEFORE:
                 continue
-            if current != change.after_sha256 and current not in change.written:
+            if now == CHANGED:
+                number = len(records) - [r.id for r in records].index(record.id)
                 raise PipsslError(
                     f"a pipssl repair or undo was interrupted while changing {change.path},"
                     " and the file was edited since; pipssl will not overwrite it",
                     reference="changed-since",
                     hint=f"Compare it with the backup {change.backup} and fix it by hand,"
-                    f" then move {state / JOURNAL_NAME} away.",
+                    f" then drop the interrupted record with `pipssl undo --forget {number}`"
+                    " (it restores nothing and deletes that backup).",
                 )
             todo.append((change, backup_bytes(change)))
         for change, old in todo:
@@ -77,6 +79,8 @@ def recover(state: Path) -> Tuple[Record, ...]:
         for change in record.changes:
             for temp in leftover_temps(change.path):
                 unlink_quietly(temp)
+            if change.before_sha256 is None:  # absent again: its new directories go too
+                remove_empty_dirs(change.created_dirs)
         records = [r for r in records if r.id != record.id]
         write_journal(state, records)
         shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
@@ -132,78 +136,6 @@ def busy_since(state: Path, started: datetime) -> bool:
     return last is not None and (last.pending or last.id >= stamp(started))
 
 
-def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
-    """Restore every file the newest record changed, all or nothing, and drop the record.
-
-    Every file is checked before any is touched: each must still hold exactly what
-    pipssl wrote (or still be absent if pipssl removed it), and each backup must be
-    intact.  A second call then undoes the record before, and so on.  A repair that was
-    killed before it committed, or an undo killed half-way, is finished first (see
-    :func:`recover`).
-
-    Args:
-        state: pipssl's state directory.
-        timeout: seconds to wait for a concurrent repair to finish.
-
-    Returns:
-        The record that was undone (``pending`` when it was an interrupted repair).
-
-    Raises:
-        PipsslError: ``nothing-to-undo``; ``changed-since`` naming the file modified
-            since (nothing is restored then); ``backup-damaged``; ``locked``;
-            ``unsafe-state-dir``; ``journal-corrupt``; ``write-failed``.
-    """
-    state = Path(state)
-    with Lock(state, timeout=timeout):
-        interrupted = recover(state)
-        if interrupted:
-            return interrupted[-1]
-        records = read_journal(state)
-        if not records:
-            raise PipsslError(
-                "nothing to undo: the pipssl journal has no repair left",
-                reference="nothing-to-undo",
-            )
-        record = records[-1]
-        for change in record.changes:
-            _current_for_undo(change)
-            backup_bytes(change)
-        # From here on the undo is a pending record like an interrupted repair's: if this
-        # process dies half-way, the next pipssl run finishes putting the files back.
-        records[-1] = replace(record, pending=True)
-        write_journal(state, records)
-        _faults.point("journal: undo started")
-        recover(state)
-    return record
-
-
-def _current_for_undo(change: Change) -> Optional[Tuple[bytes, int]]:
-    try:
-        info = os.lstat(change.path)
-    except FileNotFoundError:
-        if change.after_sha256 is None:
-            return None
-        raise _changed_since(change.path, "it was removed") from None
-    except OSError as exc:
-        raise write_failed("read", change.path, exc) from None
-    if change.after_sha256 is None:
-        raise _changed_since(change.path, "it was created again")
-    if not stat.S_ISREG(info.st_mode):
-        raise _changed_since(change.path, "it is no longer a regular file")
-    current = read_regular(change.path)
-    if current is None or sha256(current[0]) != change.after_sha256:
-        raise _changed_since(change.path, "its content changed")
-    return current
-
-
-def _changed_since(path: str, why: str) -> PipsslError:
-    return PipsslError(
-        f"{path} was changed since pipssl's last repair ({why}); nothing was restored",
-        reference="changed-since",
-        hint="Undo your own edit of that file first, or fix the files by hand.",
-    )
-
-
 def backup_bytes(change: Change) -> Optional[bytes]:
     """The old content of ``change.path``, from its backup; None when there was no file.
 
@@ -232,8 +164,10 @@ def backup_bytes(change: Change) -> Optional[bytes]:
 
 
 def restore(change: Change, old: Optional[bytes]) -> None:
-    """Put ``change.path`` back as it was: ``old`` with its old mode, or no file at all."""
+    """Put ``change.path`` back as it was: ``old`` with its old mode, or no file at all
+    (and then none of the directories pipssl created for it, as far as they are empty)."""
     if old is None:
         unlink_missing_ok(change.path)
+        remove_empty_dirs(change.created_dirs)
     else:
         write_atomic(change.path, old, NEW_FILE if change.mode is None else change.mode)

@@ -24,7 +24,9 @@ from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
     NEW_FILE,
     digest_of,
+    missing_parents,
     read_regular,
+    remove_empty_dirs,
     rmdir_quietly,
     sha256,
     unlink_quietly,
@@ -104,7 +106,8 @@ class Transaction:
             path: the file; a symbolic link is followed so the file it points to changes.
             data: the new content.  Identical content is a no-op: nothing is written.
             mode: permission bits for the file; by default an existing file keeps its
-                own and a new one gets 0644.  Missing parent directories get 0755.
+                own and a new one gets 0644.  Missing parent directories get 0755; the
+                change lists them, so putting the file back to absent removes them too.
 
         Returns:
             What this transaction has done to the file so far.
@@ -123,7 +126,7 @@ class Transaction:
         if new_sha == current_sha:
             return seen or Change(target, current_sha, current_sha, None, _mode_of(old))
         new_mode = mode if mode is not None else (old[1] if old is not None else NEW_FILE)
-        change = self._intend(seen, target, old, new_sha)
+        change = self._intend(seen, target, old, new_sha, missing_parents(target))
         try:
             parent = os.path.dirname(target)
             if not os.path.isdir(parent):
@@ -178,7 +181,10 @@ class Transaction:
         changes = []
         for change in self._changes.values():
             if digest_of(change.path) == change.before_sha256:
-                continue  # written and written back, or a write that failed: as before
+                # written and written back, or a write that failed: as before
+                if change.before_sha256 is None:
+                    remove_empty_dirs(change.created_dirs)
+                continue
             changes.append(replace(change, written=()))
         record = Record(self.id, self.label, now(), tuple(changes))
         if changes or self._intended:
@@ -214,6 +220,9 @@ class Transaction:
                 failure = failure or exc
         if failure is not None:
             raise failure
+        for change in self._changes.values():
+            if change.before_sha256 is None:  # e.g. its write failed after the makedirs
+                remove_empty_dirs(change.created_dirs)
         if self._intended:
             write_journal(self.state, [r for r in read_journal(self.state) if r.id != self.id])
         shutil.rmtree(self.backup_dir, ignore_errors=True)
@@ -231,9 +240,10 @@ class Transaction:
         target: str,
         old: Optional[Tuple[bytes, int]],
         new_sha: Optional[str],
+        new_dirs: Tuple[str, ...] = (),
     ) -> Change:
         """Back ``target`` up (first time only) and write the pending record naming the
-        change about to be made, before it is made.
+        change about to be made, before it is made (with the directories it will create).
 
         One entry per file: its state before the transaction and after its last step, so
         undo has a single thing to check and restore.
@@ -241,9 +251,11 @@ class Transaction:
         if seen is None:
             before = sha256(old[0]) if old is not None else None
             backup = self._backup(target, old[0]) if old is not None else None
-            change = Change(target, before, new_sha, backup, _mode_of(old))
+            change = Change(target, before, new_sha, backup, _mode_of(old), (), new_dirs)
         else:
-            change = replace(seen, after_sha256=new_sha)
+            change = replace(
+                seen, after_sha256=new_sha, created_dirs=seen.created_dirs or new_dirs
+            )
         if new_sha is not None and new_sha not in change.written:
             change = replace(change, written=(*change.written, new_sha))
         self._changes[target] = change

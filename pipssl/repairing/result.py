@@ -170,13 +170,86 @@ class RepairResult:
 
 
 @dataclass(frozen=True)
+class StackFile:
+    """One file of a journal record, and where it stands now.
+
+    Attributes:
+        path: the file.
+        status: ``as-written`` (what pipssl wrote), ``as-before`` (what it held before
+            the repair) or ``changed`` (anything else: undo will not overwrite it).
+        detail: for ``changed``, how (``its content changed``, ``it was removed`` ...).
+    """
+
+    path: str
+    status: str
+    detail: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, object]:
+        return {"path": self.path, "status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    """One repair on pipssl's undo stack.
+
+    Attributes:
+        number: its place, 1 for the newest (what ``undo`` acts on first; what
+            ``undo --forget N`` takes).
+        id: the journal record's id.
+        label: the command that made it (credentials masked when it was written).
+        created: when, ISO 8601 in UTC.
+        status: ``undoable``, ``put-back`` (every file already as before), ``blocked``
+            (a file changed since) or ``pending`` (a run that did not finish; the next
+            pipssl run rolls it back).
+        files: its files, each with where it stands.
+    """
+
+    number: int
+    id: str
+    label: str
+    created: str
+    status: str
+    files: Tuple[StackFile, ...]
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "number": self.number,
+            "id": self.id,
+            "label": self.label,
+            "created": self.created,
+            "status": self.status,
+            "files": [f.to_dict() for f in self.files],
+        }
+
+    def to_text(self) -> str:
+        lines = [
+            f"{self.number:>2}  {self.status:<9} {self.created}  {self.id}",
+            f"    {self.label}",
+        ]
+        for f in self.files:
+            lines.append(f"    {f.status:<11} {f.path}" + (f" ({f.detail})" if f.detail else ""))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class UndoResult:
     """What :func:`pipssl.undo` restored: the journal record, its label (the command that
-    made it), and the files put back."""
+    made it), and the files put back.
+
+    Attributes:
+        record / label: the record undone.
+        paths: the files put back (removed again, if the repair had created them).
+        already_before: the record's files that already held what they held before the
+            repair, left alone.
+        put_back: the records above it whose files had all been put back by hand,
+            dropped from the journal.
+    """
 
     record: str
     label: str
     paths: Tuple[str, ...]
+    already_before: Tuple[str, ...] = ()
+    put_back: Tuple[StackRecord, ...] = ()
 
     def to_dict(self) -> Dict[str, object]:
         """JSON-ready data (schema 1)."""
@@ -186,4 +259,78 @@ class UndoResult:
             "record": self.record,
             "label": self.label,
             "restored": list(self.paths),
+            "already_before": list(self.already_before),
+            "put_back": [r.to_dict() for r in self.put_back],
         }
+
+    def to_text(self) -> str:
+        lines = [
+            f"dropped {r.label!r} ({r.created}) from the journal: its files were already"
+            " put back by hand"
+            for r in self.put_back
+        ]
+        lines.append(f"restored what {self.label!r} changed:")
+        lines += [f"  {path}" for path in self.paths]
+        if self.already_before:
+            lines.append("left alone, already as before that repair:")
+            lines += [f"  {path}" for path in self.already_before]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class UndoList:
+    """What :func:`~pipssl.repairing.api.undo_list` found: the undo stack, newest first."""
+
+    records: Tuple[StackRecord, ...]
+
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready data (schema 1)."""
+        return {"schema": 1, "ok": True, "records": [r.to_dict() for r in self.records]}
+
+    def to_text(self) -> str:
+        if not self.records:
+            return "nothing to undo: the pipssl journal has no repair left"
+        lines = ["pipssl's undo stack, newest first (`pipssl undo` starts at 1):"]
+        lines += [r.to_text() for r in self.records]
+        if any(r.status == "pending" for r in self.records):
+            lines.append(
+                "\nA pending repair or undo did not finish (it was killed): the next pipssl"
+                " run puts its files back first, unless one was edited since."
+            )
+        blocked = [r.number for r in self.records if r.status == "blocked"]
+        if blocked:
+            lines.append(
+                "\nA blocked repair is never undone over your edit: undo your edit, or keep"
+                " your version and drop the repair from the journal with"
+                f" `pipssl undo --forget {blocked[0]}` (every file stays as it is)."
+            )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    """What :func:`~pipssl.repairing.api.undo_forget` dropped from the journal: the
+    record, and its files, which were left exactly as they are."""
+
+    record: str
+    label: str
+    created: str
+    paths: Tuple[str, ...]
+
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready data (schema 1)."""
+        return {
+            "schema": 1,
+            "ok": True,
+            "forgotten": self.record,
+            "label": self.label,
+            "created": self.created,
+            "left_as_they_are": list(self.paths),
+        }
+
+    def to_text(self) -> str:
+        lines = [
+            f"dropped {self.label!r} ({self.created}) from pipssl's journal and deleted"
+            " its backups; nothing was restored, its files were left as they are:"
+        ]
+        return "\n".join(lines + [f"  {path}" for path in self.paths])
