@@ -30,7 +30,9 @@ from pipssl.errors import PipsslError
 
 SENTINEL = "PAYLOAD_SHA256 = PAYLOAD = ''  # <- python -m pipssl._embed puts the payload here"
 SOURCE_MARK = 'SOURCE_SHA256 = "'
-LINE_WIDTH = 79
+#: The payload's base85 lines are as long as the project's own lines may be (ruff's
+#: line-length): the file stays readable, and ~1,200 fewer newlines than at 79 columns.
+LINE_WIDTH = 99
 OUTPUT_NAME = "get-pipssl.py"
 SUMMARY = "Diagnose and safely repair pip's TLS trust without turning verification off."
 _EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -22,7 +22,7 @@ import pytest
 from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
 from bed.index import IndexServer, build_wheel, serve_index
 from bed.osstore import MountedOsStore, why_unavailable
-from bed.pip import url_host_for
+from bed.pip import pip_download, url_host_for
 from targets import run_pipssl
 
 pytestmark = [
@@ -106,25 +106,14 @@ class Journey:
         out = {}
         for name in NAMES:
             self.downloads += 1
-            argv = [
-                *self.store.prefix(),
-                str(self.python),
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-cache-dir",
-                "--disable-pip-version-check",
-                "--retries",
-                "0",
-                "--timeout",
-                "10",
-                "-d",
-                str(self.tmp / f"dl-{self.downloads}"),
-                f"pkg_{name}",
-            ]
-            done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=120, env=dict(os.environ)
+            done = pip_download(
+                self.python,
+                None,
+                dict(os.environ),
+                self.tmp / f"dl-{self.downloads}",
+                package=f"pkg_{name}",
+                extra_args=["--timeout", "10"],
+                prefix=self.store.prefix(),
             )
             out[name] = done.returncode == 0
         return out

@@ -51,7 +51,7 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
     index = index_for(make_index, "intercepted", python)
     ca = str(cert_world.path("intercept.pem"))
     first = repair(python, index.url, "--ca", ca)
-    bundle, config = (Path(a["path"]) for a in first["actions"])
+    bundle, config, consent = (Path(a["path"]) for a in first["actions"])
     config.write_text(config.read_text() + "timeout = 9\n")  # a hand edit
     error = refused("undo")
     assert str(config) in error and "its content changed" in error
@@ -79,6 +79,7 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
     assert record["files"] == [
         {"path": str(bundle), "status": "as-written", "detail": None},
         {"path": str(config), "status": "changed", "detail": "its content changed"},
+        {"path": str(consent), "status": "as-written", "detail": None},
     ]
     text = run_pipssl("undo", "--list")
     assert text.returncode == 0 and text.stdout == ""
@@ -90,7 +91,7 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
     assert forgot.returncode == 0, forgot.stderr
     data = json.loads(forgot.stdout)
     assert (data["schema"], data["ok"], data["forgotten"]) == (1, True, first["record"])
-    assert data["left_as_they_are"] == [str(bundle), str(config)]
+    assert data["left_as_they_are"] == [str(bundle), str(config), str(consent)]
     assert config.read_text() == theirs and bundle.is_file()  # nothing restored
     error = refused("undo", "--json")
     assert "nothing to undo" in error
@@ -109,7 +110,7 @@ def test_undo_skips_repairs_put_back_by_hand(
     original = "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n"
     config = isolated_env.write_pip_conf(original, where="user")
     first = repair(python, index.url, "--ca", ca)  # trusted-host is still there
-    bundle = Path(first["actions"][0]["path"])
+    bundle, consent = (Path(a["path"]) for a in first["actions"] if a["path"] != str(config))
     repaired = config.read_text()
     second = repair(python, index.url, "--ca", ca, "--remove-trusted-host")
     assert "trusted-host" not in config.read_text()
@@ -120,13 +121,14 @@ def test_undo_skips_repairs_put_back_by_hand(
     data = json.loads(undone.stdout)
     assert data["record"] == first["record"]
     assert [r["id"] for r in data["put_back"]] == [second["record"]]
-    assert sorted(data["restored"]) == sorted([str(bundle), str(config)])
+    assert sorted(data["restored"]) == sorted([str(bundle), str(config), str(consent)])
     assert config.read_text() == original and not bundle.exists()
     assert listing()["records"] == []
     # a lone repair put back by hand: nothing is left to undo, and it is dropped
     repair(python, index.url, "--ca", ca)
     config.write_text(original)
     bundle.unlink()
+    consent.unlink()  # the consent pipssl recorded, too
     error = refused("undo")
     assert "nothing left to undo" in error and "put back by hand" in error
     assert listing()["records"] == []
@@ -166,15 +168,17 @@ def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
     original = "[global]\ntimeout = 30\n"
     isolated_env.write_pip_conf(original, where="user")
     done = repair(python, index.url, "--ca", ca)
-    bundle = Path(done["actions"][0]["path"])
+    bundle, consent = (Path(done["actions"][i]["path"]) for i in (0, 2))
     assert pip_works(python, index.url, tmp_path / "dl")
     config.write_text(original)
     inode = config.stat().st_ino
-    assert [f["status"] for f in listing()["records"][0]["files"]] == ["as-written", "as-before"]
+    statuses = [f["status"] for f in listing()["records"][0]["files"]]
+    assert statuses == ["as-written", "as-before", "as-written"]
     undone = run_pipssl("undo", "--json")
     assert undone.returncode == 0, undone.stderr
     data = json.loads(undone.stdout)
-    assert (data["restored"], data["already_before"]) == ([str(bundle)], [str(config)])
+    restored = [str(bundle), str(consent)]
+    assert (data["restored"], data["already_before"]) == (restored, [str(config)])
     assert not bundle.exists() and (bundle_dir / "notes.txt").is_file()
     assert config.read_text() == original and config.stat().st_ino == inode  # left alone
     assert not pip_works(python, index.url, tmp_path / "dl")

@@ -125,7 +125,7 @@ def url_host_for(python: Path) -> str:
 
 def pip_download(
     python: Path,
-    index_url: str,
+    index_url: Optional[str],
     env: Mapping[str, str],
     dest: Path,
     *,
@@ -138,7 +138,7 @@ def pip_download(
 
     Args:
         python: the interpreter whose pip to run.
-        index_url: the index, e.g. ``IndexServer.url``.
+        index_url: the index, e.g. ``IndexServer.url``; None: the indexes pip's config names.
         env: the complete environment for pip (e.g. ``isolated_env.environ`` plus PIP_CERT).
         dest: the download directory.
         package: the requirement to download.
@@ -160,8 +160,7 @@ def pip_download(
         "--disable-pip-version-check",
         "--retries",
         "0",
-        "--index-url",
-        index_url,
+        *(["--index-url", index_url] if index_url else []),
         "-d",
         str(dest),
         *extra_args,
