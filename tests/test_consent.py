@@ -176,3 +176,25 @@ def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
     assert [(c["sha256"], c["source"]) for c in listed] == [
         (corp.sha256, "named by the user: /old/corp.pem")
     ]
+
+
+def test_only_the_labels_of_a_bundle_without_a_store_are_carried(cert_world: Any) -> None:
+    from pipssl.certs import bundle as cabundle
+    from pipssl.certs.compose import BUNDLE_HEADER, consents_in_bundle
+
+    corp = cabundle.load_cafile(cert_world.path("intercept.pem"))[0]
+    root = cabundle.load_cafile(cert_world.path("root.pem"))[0]
+
+    def bundle(*entries: Any) -> bytes:
+        return (BUNDLE_HEADER + cabundle.render_bundle(entries)).encode()
+
+    old = bundle(
+        cabundle.BundleEntry(root, "certifi 2026.5.20"),
+        cabundle.BundleEntry(corp, "confirmed by SHA-256 " + corp.sha256),
+    )
+    assert consents_in_bundle(old, "b") == [(corp, "confirmed by SHA-256 " + corp.sha256)]
+    # pipssl's own labels now: the consent store is the record, never the bundle's comments
+    new = bundle(cabundle.BundleEntry(corp, "consented 2026-12-01, named by the user: /x"))
+    assert consents_in_bundle(new, "b") == []
+    # and a file pipssl did not write is not read at all
+    assert consents_in_bundle(old[len(BUNDLE_HEADER) :], "b") == []

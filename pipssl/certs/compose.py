@@ -70,7 +70,7 @@ def build_bundle(
     return (BUNDLE_HEADER + cabundle.render_bundle(entries)).encode("ascii")
 
 
-#: How bundles pipssl wrote name the CAs a user gave (before consent was recorded apart).
+#: How bundles of a pipssl that kept no consent store name the CAs a user gave.
 _CONSENT_SOURCES = ("named by the user", "confirmed by SHA-256")
 
 
@@ -79,7 +79,7 @@ def consents_in_bundle(data: Optional[bytes], where: str) -> List[Tuple[Certific
 
     A bundle from a pipssl that kept no consent store is the only record of them; a
     rebuild must carry them over, not drop them.  Only a bundle pipssl wrote is read, and
-    only its ``# source:`` lines that :func:`build_bundle` writes for a user's CA.
+    only the ``# source:`` labels that pipssl gave a user's CA then.
     """
     if not is_pipssl_bundle(data):
         return []
@@ -89,7 +89,8 @@ def consents_in_bundle(data: Optional[bytes], where: str) -> List[Tuple[Certific
     for block in text.split("# source: ")[1:]:
         source, _, rest = block.partition("\n")
         fingerprint = rest.partition("# sha256: ")[2].partition("\n")[0].strip()
-        if any(mark in source for mark in _CONSENT_SOURCES):
+        # only the old labels: a bundle with "consented ..." labels has a store of its own
+        if source.startswith(_CONSENT_SOURCES):
             sources.setdefault(fingerprint, source)
     return [(c, sources[c.sha256]) for c in certificates_of(data, where) if c.sha256 in sources]
 
