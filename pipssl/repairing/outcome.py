@@ -7,7 +7,7 @@ for a preview): the CLI and the library print and return what these say.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.report import Report
@@ -93,19 +93,8 @@ def judge(plan: Plan, before: Report, checked: Diagnosis, *, strict: bool = Fals
             shown,
         )
     fixed = [pair for pair in was if pair not in failing]
-    answered = {code for action in plan.actions for code in action.answers}
-    # The indexes the plan set out to fix: a finding about them is one it answers.
-    aimed = {f.target for f in before.findings if f.code in answered}
-    if any(url in aimed for url, _ in was) and not any(url in aimed for url, _ in fixed):
-        return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
-    # Otherwise a finding the plan answers that is gone is better too (a stale bundle
-    # rebuilt while an unrelated index still fails for its own reasons).
-    remaining = {(f.code, f.target) for f in after.findings}
-    resolved = [
-        f for f in before.findings if f.code in answered and (f.code, f.target) not in remaining
-    ]
     # Withdrawing consent is not meant to fix anything; anything else is.
-    if was and not fixed and not resolved and not plan.options.forget:
+    if not plan.options.forget and not _better(plan, before, after, was, fixed):
         return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
     parts = ["repaired " + ", ".join(sorted(_shown(*pair) for pair in fixed))] if fixed else []
     still = sorted(_shown(*pair) for pair in was if pair in failing)
@@ -116,6 +105,28 @@ def judge(plan: Plan, before: Report, checked: Diagnosis, *, strict: bool = Fals
         for url, root in sorted(lost.items())
     ]
     return Verdict(False, "; ".join(parts), shown)
+
+
+def _better(
+    plan: Plan,
+    before: Report,
+    after: Report,
+    was: Set[Tuple[str, str]],
+    fixed: Sequence[Tuple[str, str]],
+) -> bool:
+    """Whether the repair did what it set out to: of the indexes it aimed at (a finding
+    about them is one it answers), one verifies now; aiming at none, an index verifies
+    now or a finding it answers is gone (a stale bundle rebuilt while an unrelated index
+    still fails for its own reasons)."""
+    answered = {code for action in plan.actions for code in action.answers}
+    aimed = {f.target for f in before.findings if f.code in answered}
+    if any(url in aimed for url, _ in was):
+        return any(url in aimed for url, _ in fixed)
+    remaining = {(f.code, f.target) for f in after.findings}
+    resolved = [
+        f for f in before.findings if f.code in answered and (f.code, f.target) not in remaining
+    ]
+    return bool(fixed or resolved or not was)
 
 
 def _relied_on(url: str, checked: Diagnosis, dropped: Sequence[Certificate]) -> Optional[str]:
