@@ -19,6 +19,9 @@ from targets import run_pipssl
 
 from pipssl.certs.consent import consent_path
 
+# Journeys through the CLI against fixed venvs: the Python running pytest does not matter.
+pytestmark = pytest.mark.once
+
 
 @pytest.fixture
 def world(pip_world: World, tmp_path: Path) -> World:

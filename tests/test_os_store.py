@@ -163,6 +163,7 @@ def test_the_bed_binds_the_store_read_only_and_hides_global_pip_configs(
     assert machine_trust_state() == MACHINE_BEFORE
 
 
+@pytest.mark.once  # every pip is run whichever Python runs pytest: once is enough
 @pytest.mark.parametrize("in_store", [True, False], ids=["ca-in-store", "ca-nowhere"])
 @pytest.mark.parametrize("name", which_pythons())
 def test_real_pip_and_doctor_on_the_mounted_os_store(
@@ -213,6 +214,7 @@ def test_real_pip_and_doctor_on_the_mounted_os_store(
         assert untrusted_codes(report) == ["untrusted-issuer-unknown"], codes
 
 
+@pytest.mark.once
 @pytest.mark.slow
 def test_repair_builds_its_bundle_from_the_mounted_os_store(
     pip_world: World,

@@ -16,6 +16,9 @@ from test_repair import index_for, pip_works, repair_args, world
 
 __all__ = ["world"]  # the fixture, re-used from test_repair
 
+# Journeys through the CLI against fixed venvs: the Python running pytest does not matter.
+pytestmark = pytest.mark.once
+
 
 def repair(python: Path, url: str, *extra: str) -> Dict[str, Any]:
     proc = run_pipssl(*repair_args(python, url, *extra))
