@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from pipssl.diagnosis.report import Report
     from pipssl.diagnosis.run import diagnose
     from pipssl.findings import Finding
-    from pipssl.repairing.api import bundle_path, consented, forget, repair, undo
-    from pipssl.repairing.result import RepairResult, UndoResult
+    from pipssl.repairing.api import bundle_path, consented, forget, repair
+    from pipssl.repairing.result import RepairResult
+    from pipssl.repairing.undoing import UndoResult, undo
 
 __version__ = "0.1.0"
 __all__ = [
@@ -52,13 +53,13 @@ _HOMES = {
     "Report": "pipssl.diagnosis.report",
     "diagnose": "pipssl.diagnosis.run",
     "repair": "pipssl.repairing.api",
-    "undo": "pipssl.repairing.api",
+    "undo": "pipssl.repairing.undoing",
     "bundle_path": "pipssl.repairing.api",
     "consented": "pipssl.repairing.api",
     "forget": "pipssl.repairing.api",
     "Consent": "pipssl.certs.consent",
     "RepairResult": "pipssl.repairing.result",
-    "UndoResult": "pipssl.repairing.result",
+    "UndoResult": "pipssl.repairing.undoing",
 }
 
 

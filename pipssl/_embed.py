@@ -1,5 +1,9 @@
 """Build ``get-pipssl.py``, the one-file bootstrap, byte for byte reproducibly.
 
+A tool for a checkout (it reads ``bootstrap/``): the wheel the bootstrap carries leaves it
+out, and what runs from an installed pipssl (its own wheel, for ``wheelhouse create``) is
+:mod:`pipssl._wheel`.
+
 The payload is a zip of three wheels: pipssl's own (built here from the sources beside
 this module) and the upstream certifi and packaging wheels committed under
 ``bootstrap/vendor`` (checked against ``bootstrap/vendor.lock``).  It is base85-encoded
@@ -18,7 +22,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import io
 import re
 import sys
 import zipfile
@@ -26,6 +29,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from pipssl._files import write_atomic
+from pipssl._wheel import build_error as _error
+from pipssl._wheel import pipssl_wheel, zip_entries
 from pipssl.errors import PipsslError
 
 SENTINEL = "PAYLOAD_SHA256 = PAYLOAD = ''  # <- python -m pipssl._embed puts the payload here"
@@ -34,112 +39,7 @@ SOURCE_MARK = 'SOURCE_SHA256 = "'
 #: line-length): the file stays readable, and ~1,200 fewer newlines than at 79 columns.
 LINE_WIDTH = 99
 OUTPUT_NAME = "get-pipssl.py"
-SUMMARY = "Diagnose and safely repair pip's TLS trust without turning verification off."
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 _LOCK_LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9_.+-]+\.whl)")
-_VERSION_LINE = re.compile(r'^__version__ = "([0-9A-Za-z.+!-]+)"$', re.MULTILINE)
-
-
-def _error(message: str, hint: Optional[str] = None) -> PipsslError:
-    return PipsslError(message, reference="bootstrap-build", hint=hint)
-
-
-def _entry(name: str, compress: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_EPOCH)
-    info.create_system = 3  # "Unix", so the mode below means the same on every OS
-    info.external_attr = 0o100644 << 16
-    info.compress_type = compress
-    return info
-
-
-def _zip(entries: Sequence[Tuple[str, bytes]], compress: int, *, only: str = "") -> bytes:
-    """A reproducible zip; ``only``: compress just the entries whose name starts so."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries:
-            method = compress if name.startswith(only) else zipfile.ZIP_STORED
-            archive.writestr(_entry(name, method), data, compresslevel=9)
-    return buffer.getvalue()
-
-
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode("ascii")
-
-
-def package_files(package_dir: Path) -> List[Tuple[str, bytes]]:
-    """Read pipssl's own files, as they go into its wheel.
-
-    Args:
-        package_dir: the ``pipssl`` directory.
-
-    Returns:
-        ``(archive name, bytes)`` sorted by name: every ``.py`` file (and ``py.typed``)
-        below it, no bytecode, with CRLF line ends turned into LF so that a Windows
-        checkout builds the same bytes.
-    """
-    files = []
-    for path in package_dir.rglob("*"):
-        relative = path.relative_to(package_dir.parent)
-        if "__pycache__" in relative.parts or not path.is_file():
-            continue
-        if path.suffix == ".py" or path.name == "py.typed":
-            data = path.read_bytes().replace(b"\r\n", b"\n")
-            files.append((relative.as_posix(), data))
-    return sorted(files)
-
-
-def _version(package_dir: Path) -> str:
-    """``__version__`` of the sources being packed (not of the pipssl running this)."""
-    init = package_dir / "__init__.py"
-    try:
-        match = _VERSION_LINE.search(init.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _error(f"cannot read {init}: {getattr(exc, 'strerror', None) or exc}") from None
-    if match is None:
-        raise _error(f'{init} has no line __version__ = "..."')
-    return match.group(1)
-
-
-def pipssl_wheel(package_dir: Path, *, compress: int = zipfile.ZIP_DEFLATED) -> Tuple[str, bytes]:
-    """Build pipssl's wheel from its sources, deterministically.
-
-    Args:
-        package_dir: the ``pipssl`` directory.
-        compress: how its members are stored (``get-pipssl.py`` compresses the whole
-            wheel instead).
-
-    Returns:
-        The wheel's file name and its bytes.
-
-    Raises:
-        PipsslError: when ``__init__.py`` cannot be read or names no version.
-    """
-    version = _version(package_dir)
-    info = f"pipssl-{version}.dist-info"
-    metadata = (
-        "Metadata-Version: 2.1\n"
-        "Name: pipssl\n"
-        f"Version: {version}\n"
-        f"Summary: {SUMMARY}\n"
-        "License: MIT\n"
-        "Requires-Python: >=3.8\n"
-        "Requires-Dist: certifi\n"
-        "Requires-Dist: packaging\n"
-    )
-    wheel = (
-        "Wheel-Version: 1.0\nGenerator: pipssl-embed\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    )
-    entry_points = "[console_scripts]\npipssl = pipssl.cli.main:main\n"
-    entries = [
-        *package_files(package_dir),
-        (f"{info}/METADATA", metadata.encode()),
-        (f"{info}/WHEEL", wheel.encode()),
-        (f"{info}/entry_points.txt", entry_points.encode()),
-    ]
-    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in entries)
-    entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
-    return f"pipssl-{version}-py3-none-any.whl", _zip(entries, compress)
 
 
 def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
@@ -197,7 +97,7 @@ def payload(root: Path) -> bytes:
     """
     own = pipssl_wheel(root / "pipssl", compress=zipfile.ZIP_STORED)
     wheels = [own, *vendored_wheels(root / "bootstrap")]
-    return _zip(sorted(wheels), zipfile.ZIP_DEFLATED, only=own[0])
+    return zip_entries(sorted(wheels), zipfile.ZIP_DEFLATED, only=own[0])
 
 
 def _base85_lines(data: bytes) -> List[str]:

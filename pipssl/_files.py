@@ -15,7 +15,7 @@ from typing import List, Optional, Union
 from pipssl import _faults
 from pipssl.errors import PipsslError, write_failed
 
-__all__ = ["leftover_temps", "read_optional", "write_atomic"]
+__all__ = ["leftover_temps", "read_optional", "write_atomic", "write_new"]
 
 # Marks write_atomic's temporary files, so recovery after a crash can find its own.
 _TEMP_TAG = "pipssl-"
@@ -24,6 +24,8 @@ _TEMP_TAG = "pipssl-"
 #: public root is about 250 KB; a file 80 times that is not a CA file, and reading it
 #: whole could exhaust memory.
 MAX_CA_BYTES = 20 * 1024 * 1024
+
+_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def read_optional(path: str, *, directory_is_missing: bool = False) -> Optional[bytes]:
@@ -68,21 +70,11 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
     target = os.path.abspath(os.fspath(path))
     directory, base = os.path.split(target)
     temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{os.urandom(6).hex()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(temp, flags, mode)
+        write_new(temp, data, mode)
     except OSError as exc:
         raise write_failed("write", target, exc) from None
     try:
-        try:
-            if hasattr(os, "fchmod"):  # the umask must not loosen or tighten the result
-                os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         _faults.point(f"{base}: temporary file written")
         os.replace(temp, target)
     except OSError as exc:
@@ -93,6 +85,29 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
         raise write_failed("write", target, exc) from None
     _fsync_directory(directory)
     _faults.point(f"{base}: replaced")
+
+
+def write_new(path: str, data: bytes, mode: int, *, flags: int = 0) -> None:
+    """Create ``path``, which must not exist, holding ``data`` with exactly ``mode`` from
+    the first byte, and fsync it; a file this call created is removed again on failure.
+
+    Raises:
+        OSError: as ``os.open`` and ``os.write`` raise it (``flags`` are added to the
+            open, e.g. ``O_NOFOLLOW``).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY | flags, mode)
+    try:
+        if hasattr(os, "fchmod"):  # the umask must not loosen or tighten the result
+            os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
 
 
 def leftover_temps(path: Union[str, os.PathLike[str]]) -> List[str]:

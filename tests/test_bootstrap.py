@@ -26,7 +26,7 @@ from bed.nossl import make_nossl_python
 from bed.pip import find_pythons
 from targets import LEGACY_BASE, base_python, make_venv
 
-from pipssl import _embed
+from pipssl import _embed, _wheel
 from pipssl.errors import PipsslError
 
 pytestmark = pytest.mark.once
@@ -179,7 +179,7 @@ def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
 
 
 def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
-    reference = _embed.pipssl_wheel(REPO / "pipssl")
+    reference = _wheel.pipssl_wheel(REPO / "pipssl")
     copy = tmp_path / "pipssl"
     sources = [*sorted((REPO / "pipssl").rglob("*.py"), reverse=True), REPO / "pipssl/py.typed"]
     for path in sources:  # created in another order, with other times and modes
@@ -191,7 +191,7 @@ def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
     (copy / "__pycache__").mkdir()
     (copy / "__pycache__" / "_cli.cpython-311.pyc").write_bytes(b"bytecode")
     (copy / "notes.txt").write_text("not part of the package")
-    assert _embed.pipssl_wheel(copy) == reference
+    assert _wheel.pipssl_wheel(copy) == reference
 
 
 def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
@@ -211,6 +211,10 @@ def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
     (own,) = [n for n in names if n.startswith("pipssl-")]
     wheel = zipfile.ZipFile(io.BytesIO(archive.read(own)))
     assert not [n for n in wheel.namelist() if "__pycache__" in n or n.startswith("tests/")]
+    # the builder of this very file needs a checkout: not carried, everything else is
+    carried = {n for n in wheel.namelist() if n.startswith("pipssl/")}
+    tree = {p.relative_to(REPO).as_posix() for p in (REPO / "pipssl").rglob("*.py")}
+    assert carried == (tree | {"pipssl/py.typed"}) - {"pipssl/_embed.py"}
     info = own[: -len("-py3-none-any.whl")] + ".dist-info"
     record = wheel.read(f"{info}/RECORD").decode().splitlines()
     assert len(record) == len(wheel.namelist())

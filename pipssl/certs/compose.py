@@ -66,7 +66,11 @@ def build_bundle(
     consented: Sequence[Consent],
 ) -> bytes:
     """The bytes of pipssl's bundle from its sources as they are now."""
-    entries = current_entries(vendored_certifi, environ, consented)
+    return render(current_entries(vendored_certifi, environ, consented))
+
+
+def render(entries: Sequence[cabundle.BundleEntry]) -> bytes:
+    """A bundle's bytes: the header, then each distinct certificate with its source."""
     return (BUNDLE_HEADER + cabundle.render_bundle(entries)).encode("ascii")
 
 

@@ -211,16 +211,16 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from pipssl.repairing import api
+    from pipssl.repairing import undoing
 
     if args.list:
-        listing = api.undo_list()
+        listing = undoing.undo_list()
         _emit(args, listing.to_dict(), listing.to_text())
     elif args.forget is not None:
-        forgotten = api.undo_forget(args.forget)
+        forgotten = undoing.undo_forget(args.forget)
         _emit(args, forgotten.to_dict(), forgotten.to_text())
     else:
-        result = api.undo()
+        result = undoing.undo()
         _emit(args, result.to_dict(), result.to_text())
     return EXIT_OK
 

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Dict, Optional, Tuple, Type, Union
 
 from pipssl import _faults
-from pipssl._files import write_atomic
+from pipssl._files import write_atomic, write_new
 from pipssl._redact import redact
 from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
@@ -33,7 +33,7 @@ from pipssl.journal.fileops import (
 )
 from pipssl.journal.records import Change, Record, now, read_journal, stamp, write_journal
 from pipssl.journal.recover import backup_bytes, recover, restore
-from pipssl.journal.state import BACKUPS_NAME, BINARY, NOFOLLOW, PRIVATE_FILE, Lock, private_dir
+from pipssl.journal.state import BACKUPS_NAME, NOFOLLOW, PRIVATE_FILE, Lock, private_dir
 
 __all__ = ["Transaction"]
 
@@ -275,20 +275,9 @@ class Transaction:
         backup = os.path.join(str(self.backup_dir), name)
         # O_EXCL + O_NOFOLLOW: never write through a link someone planted, and the
         # content is never readable by others, not even for a moment.
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY
         try:
-            fd = os.open(backup, flags, PRIVATE_FILE)
-            try:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(fd, PRIVATE_FILE)
-                view = memoryview(content)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            write_new(backup, content, PRIVATE_FILE, flags=NOFOLLOW)
         except OSError as exc:
-            unlink_quietly(backup)
             raise write_failed("back up", backup, exc) from None
         _faults.point(f"backup of {os.path.basename(target)} written")
         return backup

@@ -15,27 +15,20 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
-from pipssl import journal
 from pipssl.certs.consent import Consent, read_consent
 from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
-from pipssl.errors import PipsslError, UsageError
+from pipssl.errors import UsageError
 from pipssl.repairing import location
 from pipssl.repairing.apply import apply, consented_to_policy, preview
 from pipssl.repairing.cas import accepted_cas, named_cas, normal_fingerprint
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import (
-    ForgetResult,
     Options,
     Plan,
     RepairResult,
-    StackFile,
-    StackRecord,
-    UndoList,
-    UndoResult,
 )
 from pipssl.target.facts import inspect
 
@@ -194,86 +187,6 @@ def forget(
         fingerprints, scope=scope, python=python, timeout=timeout, environ=environ
     )
     return apply(plan, label=label, confirm=consented_to_policy)
-
-
-def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:
-    """Restore exactly what the last repair changed.
-
-    Repairs on top of the stack whose files were all put back by hand are dropped
-    first (``put_back``); of the next one, the files still as pipssl wrote them are
-    restored and those already as before are left alone.
-
-    Args:
-        environ: the environment whose state dir holds the journal (default: ours).
-
-    Returns:
-        An :class:`~pipssl.UndoResult`.
-
-    Raises:
-        PipsslError: ``nothing-to-undo`` (and then nothing is created), ``changed-since``
-            (a file changed since; nothing is restored; the hint says how to go on),
-            ``journal-corrupt``, ``unsafe-state-dir``, ``locked``.
-    """
-    state = _state(environ)
-    # Refuse before undo_next takes the lock: an undo that does nothing creates nothing.
-    if journal.last_record(state) is None:
-        raise PipsslError(
-            "nothing to undo: the pipssl journal has no repair left",
-            reference="nothing-to-undo",
-        )
-    done = journal.undo_next(state)
-    return UndoResult(
-        done.record.id,
-        done.record.label,
-        done.restored,
-        done.already_before,
-        tuple(_stack_record(n, r) for n, r in enumerate(done.put_back, 1)),
-    )
-
-
-def undo_list(*, environ: Optional[Mapping[str, str]] = None) -> UndoList:
-    """The undo stack, newest first, with where each repair's files stand now.
-
-    Changes nothing and takes no lock: a snapshot.
-
-    Args:
-        environ: the environment whose state dir holds the journal (default: ours).
-
-    Raises:
-        PipsslError: ``journal-corrupt``, ``unsafe-state-dir``, ``write-failed`` (a file
-            that cannot be read).
-    """
-    stack = journal.undo_stack(_state(environ))
-    return UndoList(tuple(_stack_record(n, r) for n, r in enumerate(stack, 1)))
-
-
-def undo_forget(n: int, *, environ: Optional[Mapping[str, str]] = None) -> ForgetResult:
-    """Drop repair ``n`` of the undo stack (1 = the newest) without restoring anything:
-    its files stay as they are, its backups are deleted.  The way past a repair that is
-    blocked because you keep your own version of a file.
-
-    Args:
-        n: the repair's number, as :func:`undo_list` gives it.
-        environ: the environment whose state dir holds the journal (default: ours).
-
-    Raises:
-        PipsslError: ``usage-error`` when there is no repair ``n``, ``journal-corrupt``,
-            ``unsafe-state-dir``, ``locked``.
-    """
-    record = journal.forget(_state(environ), n)
-    return ForgetResult(
-        record.id, record.label, record.created, tuple(c.path for c in record.changes)
-    )
-
-
-def _state(environ: Optional[Mapping[str, str]]) -> Path:
-    return journal.state_dir(dict(os.environ if environ is None else environ))
-
-
-def _stack_record(number: int, now: journal.RecordStatus) -> StackRecord:
-    files = tuple(StackFile(f.path, f.status, f.detail) for f in now.files)
-    record = now.record
-    return StackRecord(number, record.id, record.label, record.created, now.status, files)
 
 
 def bundle_path(

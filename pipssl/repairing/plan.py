@@ -25,10 +25,11 @@ from pipssl._files import read_optional
 from pipssl.certs.bundle import cafile_problem
 from pipssl.certs.compose import (
     BundleDiff,
-    build_bundle,
     certificates_of,
     consents_in_bundle,
+    current_entries,
     diff,
+    render,
 )
 from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
 from pipssl.errors import PipsslError
@@ -141,8 +142,9 @@ def plan_repair(
 
     def write_bundle(path: str, scope_: str, answers_: Tuple[str, ...]) -> None:
         nonlocal changes
-        old, new = planned(path), build_bundle(vendored, environ, consented)
-        delta = diff(certificates_of(old, path), certificates_of(new, path))
+        entries = current_entries(vendored, environ, consented)
+        old, new = planned(path), render(entries)
+        delta = diff(certificates_of(old, path), [e.cert for e in entries])
         changes = changes.union(delta)
         what = f"pipssl's CA bundle (certifi + OS store + {len(consented)} consented CA(s))"
         detail = what + (f": {delta.describe()}" if old and delta else "")

@@ -117,10 +117,13 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
     committed = root / BOOTSTRAP
     if committed.is_file():
         return committed.read_bytes()
-    from pipssl import _embed
-
     try:
+        from pipssl import _embed  # a checkout's tool: not in the wheel the bootstrap installs
+
         return _embed.build(root)
+    except ImportError:
+        warnings.append(f"{BOOTSTRAP} left out; give it with --bootstrap FILE to carry it along")
+        return None
     except PipsslError as exc:
         warnings.append(
             f"{BOOTSTRAP} left out ({exc}); give it with --bootstrap FILE to carry it along"
@@ -129,13 +132,13 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
 
 
 def _zip_bundle(entries: Sequence[Tuple[str, bytes]]) -> bytes:
-    from pipssl._embed import _entry
+    from pipssl._wheel import entry
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in sorted(entries):
             compress = zipfile.ZIP_STORED if name.endswith(".whl") else zipfile.ZIP_DEFLATED
-            archive.writestr(_entry(name, compress), data, compresslevel=9)
+            archive.writestr(entry(name, compress), data, compresslevel=9)
     return buffer.getvalue()
 
 
@@ -197,7 +200,7 @@ def create(
             (``wheel-missing``), or the output cannot be written.
     """
     from pipssl import __version__
-    from pipssl._embed import pipssl_wheel
+    from pipssl._wheel import pipssl_wheel
 
     python = python or sys.executable
     env = dict(os.environ if environ is None else environ)
@@ -315,9 +318,9 @@ def _pins(wheels: Mapping[str, bytes]) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    from pipssl._embed import _write as write
+    from pipssl._files import write_atomic
 
     try:
-        write(path, data)
+        write_atomic(path, data, 0o644)
     except PipsslError as exc:
         raise error(str(exc), "write-failed") from None
