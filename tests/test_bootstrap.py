@@ -221,7 +221,7 @@ def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
     for line in record:
         name, digest, size = line.split(",")
         if digest:
-            assert digest == _embed._record_hash(wheel.read(name)) and int(size) > 0
+            assert digest == _wheel._record_hash(wheel.read(name)) and int(size) > 0
     metadata = wheel.read(f"{info}/METADATA").decode()
     assert "Requires-Python: >=3.8" in metadata and "Requires-Dist: certifi" in metadata
     assert hashlib.sha256(data).hexdigest() in SCRIPT.read_text()
