@@ -255,3 +255,44 @@ def test_a_repair_that_would_break_a_working_index_is_rolled_back(journey: Journ
     done = trip.repair("--ca", str(trip.files["a"]), "--ca", str(trip.files["b"]))
     assert done["ok"], done
     expect(trip, True, True, False)
+
+
+def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_stays(
+    pip_world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    from bed.pip import pip_download
+    from targets import LEGACY_BASE, base_python, make_venv
+
+    pip_world.user_scope().os_store()
+    x, y = (make_venv(base_python(LEGACY_BASE), tmp_path / name) for name in ("x", "y"))
+    index = make_index("intercepted", url_host=url_host_for(x))
+
+    def works(python: Path) -> bool:
+        dest = tmp_path / f"dl{len(list(tmp_path.glob('dl*')))}"
+        return pip_download(python, index.url, dict(os.environ), dest).returncode == 0
+
+    def pipssl(*args: str) -> Dict[str, Any]:
+        proc = run_pipssl(*args, "--json")
+        assert proc.returncode in (0, 1), proc.stderr
+        data: Dict[str, Any] = json.loads(proc.stdout)
+        return data
+
+    ca = str(cert_world.path("intercept.pem"))
+    # in venv x (auto: its own pip.conf and bundle), the CA named once
+    done = pipssl("repair", "--yes", "--python", str(x), "--index-url", index.url, "--ca", ca)
+    assert done["ok"] and done["actions"][0]["path"].startswith(str(tmp_path / "x")), done
+    assert (works(x), works(y)) == (True, False)
+    # in venv y, nothing named: the consent carries over
+    done = pipssl("repair", "--yes", "--python", str(y), "--index-url", index.url)
+    assert done["ok"] and done["changed"], done
+    assert (works(x), works(y)) == (True, True)
+    # withdrawn from y (the Python it is run for); x's bundle still holds it, and says so
+    (sha,) = [c["sha256"] for c in pipssl("forget")["consented"]]
+    gone = pipssl("forget", "--yes", "--python", str(y), sha)
+    assert gone["changed"] and not gone["rolled_back"], gone
+    assert (works(x), works(y)) == (True, False)
+    stale = pipssl("doctor", "--python", str(x), "--index-url", index.url)
+    assert [f["code"] for f in stale["findings"] if f["code"] == "bundle-stale"], stale
+    done = pipssl("repair", "--yes", "--python", str(x), "--index-url", index.url)
+    assert not done["ok"] and done["changed"], done  # rebuilt without it: x fails too
+    assert (works(x), works(y)) == (False, False)
