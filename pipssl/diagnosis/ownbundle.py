@@ -72,32 +72,20 @@ def _details(certs: Sequence[Certificate], why: str) -> str:
 
 def _expiry(consent: Consent, now: datetime) -> List[Finding]:
     cert = consent.cert
-    ends = cert.not_after.strftime("%Y-%m-%d")
-    what = f"{cert.subject} (SHA-256 {cert.sha256}), {consent.source}"
-    fix = (
-        "ask whoever issued it for its successor, then: pipssl repair --yes --ca NEW.pem\n"
-        f"# and withdraw the old one: pipssl forget {cert.sha256}"
-    )
     if cert.not_after <= now:
-        return [
-            Finding.make(
-                "consented-ca-expired",
-                cert.sha256,
-                f"the CA you consented to, {cert.subject.common_name or cert.subject}, "
-                f"expired on {ends}",
-                what,
-                fix,
-            )
-        ]
-    if cert.not_after - now <= EXPIRY_WARNING:
-        return [
-            Finding.make(
-                "consented-ca-expiring",
-                cert.sha256,
-                f"the CA you consented to, {cert.subject.common_name or cert.subject}, "
-                f"expires on {ends}",
-                what,
-                fix,
-            )
-        ]
-    return []
+        code, verb = "consented-ca-expired", "expired"
+    elif cert.not_after - now <= EXPIRY_WARNING:
+        code, verb = "consented-ca-expiring", "expires"
+    else:
+        return []
+    return [
+        Finding.make(
+            code,
+            cert.sha256,
+            f"the CA you consented to, {cert.subject.common_name or cert.subject}, "
+            f"{verb} on {cert.not_after.strftime('%Y-%m-%d')}",
+            f"{cert.subject} (SHA-256 {cert.sha256}), {consent.source}",
+            "ask whoever issued it for its successor, then: pipssl repair --yes --ca NEW.pem\n"
+            f"# and withdraw the old one: pipssl forget {cert.sha256}",
+        )
+    ]

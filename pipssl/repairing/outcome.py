@@ -72,8 +72,9 @@ def judge(plan: Plan, before: Report, checked: Diagnosis, *, strict: bool = Fals
     if not failing:
         return Verdict(False)
     shown = tuple(_shown(*pair) for pair in failing)
+    not_better = Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
     if strict:
-        return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
+        return not_better
     was = set(_failing(before, plan.clients))
     dropped = plan.bundle_diff.removed if plan.bundle_diff else ()
     lost: Dict[str, str] = {}
@@ -95,7 +96,7 @@ def judge(plan: Plan, before: Report, checked: Diagnosis, *, strict: bool = Fals
     fixed = [pair for pair in was if pair not in failing]
     # Withdrawing consent is not meant to fix anything; anything else is.
     if not plan.options.forget and not _better(plan, before, after, was, fixed):
-        return Verdict(True, "rolled back: still cannot verify " + ", ".join(shown), shown)
+        return not_better
     parts = ["repaired " + ", ".join(sorted(_shown(*pair) for pair in fixed))] if fixed else []
     still = sorted(_shown(*pair) for pair in was if pair in failing)
     if still:
