@@ -24,7 +24,15 @@ SCHEMA = 1
 
 @dataclass(frozen=True)
 class TargetResult:
-    """The outcome of probing one index URL, as pip would reach it."""
+    """The outcome of reaching one index URL: pipssl's probe, confirmed by the real pip.
+
+    Attributes:
+        ok: the verdict: the real pip's when it said (``confirmed``), else the probe's.
+        stage: where the probe stopped (``done`` on success; ``pip``: only pip tried).
+        confirmed: what the real pip said: True, it reached the index; False, it could
+            not; None, it was not asked or did not say.
+        pip_error: pip's own words when it could not.
+    """
 
     url: str
     ok: bool
@@ -33,9 +41,24 @@ class TargetResult:
     cafile: Optional[str] = None
     trust: str = ""
     error: str = ""
+    confirmed: Optional[bool] = None
+    pip_error: str = ""
+
+    def state(self) -> str:
+        """The verdict for humans, saying whose it is."""
+        if self.confirmed is None:
+            return "ok" if self.ok else f"FAILED at {self.stage}"
+        probe = "ok" if self.stage in ("done", "http") else f"FAILED at {self.stage}"
+        if self.stage == "pip":
+            return "ok (pip)" if self.ok else "FAILED (pip)"
+        if self.ok == (probe == "ok"):
+            return f"{probe}, as pip says"
+        if self.ok:
+            return f"ok: pip reaches it (pipssl's probe: {probe})"
+        return "FAILED: pip cannot reach it (pipssl's probe: ok)"
 
     def __post_init__(self) -> None:
-        for name in ("url", "error", "trust"):
+        for name in ("url", "error", "trust", "pip_error"):
             object.__setattr__(self, name, redact(getattr(self, name)))
 
 
@@ -115,8 +138,7 @@ class Report:
         if self.pip.trust:
             lines.append(f"pip verifies with: {self.pip.trust}")
         for t in self.targets:
-            state = "ok" if t.ok else f"FAILED at {t.stage}"
-            lines.append(f"  {t.url}: {state} ({t.elapsed * 1000:.0f} ms)")
+            lines.append(f"  {t.url}: {t.state()} ({t.elapsed * 1000:.0f} ms)")
         for client in self.clients:
             lines.append(f"{client.label} verifies with: {client.trust}")
             for c in client.targets:

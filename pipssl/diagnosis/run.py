@@ -14,6 +14,7 @@ first and imports the rest while that child runs (about 100 ms on Python 3.13).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from pipssl.diagnosis.report import Report
     from pipssl.findings import Finding
     from pipssl.net.probe import ProbeResult
+    from pipssl.target.askpip import Asking
     from pipssl.target.pipconfig import PipConfig
     from pipssl.target.trust import PipTrust
 
@@ -168,10 +170,29 @@ def examine(
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     inspection = facts.start(python, env=env)
+    # The real pip is asked at once, beside the facts: its start-up is most of its time.
+    asking = _ask_pip(python or sys.executable, env, index_urls, timeout)
     _meanwhile(env)
+    try:
+        target = inspection.result()
+    except BaseException:
+        if asking is not None:
+            asking.cancel()
+        raise
     return diagnose_target(
-        inspection.result(), env, index_urls=index_urls, timeout=timeout, now=now, cwd=cwd
+        target, env, index_urls=index_urls, timeout=timeout, now=now, cwd=cwd, asking=asking
     )
+
+
+def _ask_pip(
+    python: str, env: Mapping[str, str], index_urls: Optional[Sequence[str]], timeout: float
+) -> Optional[Asking]:
+    """Ask the real pip (None: there is nothing to ask it about)."""
+    from pipssl.target import askpip
+
+    if index_urls is not None and not index_urls:
+        return None
+    return askpip.ask(python, env, index_urls, timeout)
 
 
 def _meanwhile(env: Mapping[str, str]) -> None:
@@ -203,15 +224,36 @@ def diagnose_target(
     timeout: float = DEFAULT_TIMEOUT,
     now: Optional[datetime] = None,
     cwd: Optional[str] = None,
+    asking: Optional[Asking] = None,
 ) -> Diagnosis:
     """:func:`examine` for an interpreter already inspected (repair verifies the same one
     after its changes; pip's config is read from disk each time).  ``cwd`` is the project
-    directory uv and poetry read their settings from."""
+    directory uv and poetry read their settings from; ``asking``, the real pip already
+    asked (else it is asked here, while the probes run)."""
+    if asking is None:
+        asking = _ask_pip(target.executable, env, index_urls, timeout)
+    try:
+        return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking)
+    finally:
+        if asking is not None:
+            asking.cancel()
+
+
+def _diagnose_target(
+    target: Target,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    now: Optional[datetime],
+    cwd: Optional[str],
+    asking: Optional[Asking],
+) -> Diagnosis:
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
     from pipssl.diagnosis import checks
     from pipssl.diagnosis.classify import Stores, classify, load_stores
+    from pipssl.diagnosis.confirm import confirm
     from pipssl.diagnosis.ownbundle import check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
     from pipssl.net.probe import probe
@@ -284,6 +326,10 @@ def diagnose_target(
             timeout=timeout,
         )
         findings += found
+    if asking is not None and target.ssl.ok and target.pip is not None:
+        results, findings = confirm(
+            results, findings, asking.answer(), configured=index_urls is None
+        )
     report = Report(
         python=PythonInfo(
             target.executable,

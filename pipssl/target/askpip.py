@@ -1,0 +1,233 @@
+"""Ask the real pip: can it reach each index, with its own config, environment and code?
+
+pipssl's probe reaches an index the way its model of pip says pip would.  A model can be
+wrong (a pip version's quirk, a setting pipssl does not know, a ``sitecustomize`` that
+changes ``ssl``), so every diagnosis also asks the target's pip itself, in parallel with
+the probes: ``pip download`` of a requirement no index can satisfy, with no retries and
+pip's logging turned up.  pip fetches the project page of every index it uses and logs
+how each fetch went; a page that answers at all (a 404 included) was reached, TLS and
+all.  Nothing is installed and nothing is downloaded: the requirement pins a local
+version label (``0+pipssl``), which an index may not publish.
+
+Glossary:
+    index: a URL pip's "Looking in indexes" line names.
+    page: the project page pip fetches from an index (``INDEX/NAME/``).
+    reached: pip got an HTTP answer for the page.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from pipssl._redact import redact
+
+#: A requirement no index can satisfy (local version labels are not published), so pip
+#: fetches every index's page for it and downloads nothing.
+REQUIREMENT = "pipssl-reachability-check==0+pipssl"
+PAGE_NAME = "pipssl-reachability-check"
+#: pip's own words, stable from pip 18 to 26 (pip/_internal/index: collector, finder).
+_LOOKING = re.compile(r"Looking in indexes: (.+)$")
+_COULD_NOT = re.compile(r"Could not fetch URL (\S+?): (.*) - skipping$")
+_FETCHED = re.compile(r"(?:Fetched page|Analyzing links from page) (\S+)")
+_IGNORED = re.compile(r"The repository located at (\S+) is not a trusted or secure host")
+#: "404 Client Error: Not Found for url" and the like: an HTTP answer, so TLS worked.
+_HTTP_ANSWER = re.compile(r"^\d{3} (?:Client|Server) Error")
+_SSL_REASON = "There was a problem confirming the ssl certificate"
+#: The variables that would turn pip's logging down (pip reads them as config).
+_QUIETING = ("PIP_QUIET", "PIP_VERBOSE", "PIP_LOG", "PIP_LOG_FILE")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the real pip said of one index.
+
+    Attributes:
+        index: the index URL, as pip named it (credentials redacted).
+        reached: True: pip got an HTTP answer from it; False: it could not.
+        reason: pip's own words when it could not (redacted), e.g. "There was a problem
+            confirming the ssl certificate: ... certificate verify failed ...".
+    """
+
+    index: str
+    reached: bool
+    reason: str = ""
+
+    @property
+    def tls(self) -> bool:
+        """pip itself says the failure is TLS's (its SSLError branch: verification, the
+        handshake or a missing ssl module)."""
+        return self.reason.startswith(_SSL_REASON)
+
+
+@dataclass(frozen=True)
+class PipAnswer:
+    """The real pip's answer for every index it uses.
+
+    Attributes:
+        indexes: the indexes pip says it looks in (redacted), in its order.
+        reaches: one :class:`Reach` per index pip reported on.
+        ignored: plain-HTTP locations pip said it ignores (not a trusted host).
+        problem: why there is no answer (pip did not start, did not finish in time, or
+            never said which indexes it uses); empty when pip answered.
+    """
+
+    indexes: Tuple[str, ...] = ()
+    reaches: Tuple[Reach, ...] = ()
+    ignored: Tuple[str, ...] = ()
+    problem: str = ""
+
+    def reach(self, url: str) -> Optional[Reach]:
+        """What pip said of the index ``url`` (None: pip did not report on it)."""
+        key = index_key(url)
+        for reach in self.reaches:
+            if index_key(reach.index) == key:
+                return reach
+        return None
+
+
+class Asking:
+    """A pip asked in the background: started by :func:`ask`, read by :meth:`answer`."""
+
+    def __init__(self, argv: List[str], env: Mapping[str, str], limit: float, dest: str):
+        self._limit, self._dest = limit, dest
+        self._answer: Optional[PipAnswer] = None
+        try:
+            self._proc: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=dict(env),
+            )
+            self._failed = ""
+        except OSError as exc:
+            self._proc, self._failed = None, f"pip could not be started ({exc})"
+
+    def answer(self) -> PipAnswer:
+        """pip's answer, once it has finished (the same object when called again)."""
+        if self._answer is not None:
+            return self._answer
+        if self._proc is None:
+            self._answer = PipAnswer(problem=self._failed)
+            shutil.rmtree(self._dest, ignore_errors=True)
+            return self._answer
+        try:
+            out, _ = self._proc.communicate(timeout=self._limit)
+            self._answer = parse(out.decode("utf-8", "replace"))
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.communicate()
+            self._answer = PipAnswer(problem=f"pip did not finish in {self._limit:g} s")
+        finally:
+            shutil.rmtree(self._dest, ignore_errors=True)
+        return self._answer
+
+    def cancel(self) -> None:
+        """Stop pip (when nothing will read its answer)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        shutil.rmtree(self._dest, ignore_errors=True)
+
+
+def ask(
+    python: str,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+) -> Asking:
+    """Start ``python -m pip download`` of :data:`REQUIREMENT` with pip's own settings.
+
+    Args:
+        python: the interpreter whose pip to ask.
+        env: the environment pip runs with (as diagnosed).
+        index_urls: the indexes to ask about instead of the configured ones (None: the
+            configured ones, as that pip reads its config).
+        timeout: pip's ``--timeout`` (seconds per connection); the whole run is given
+            four times that and twenty seconds for pip's start.
+    """
+    dest = tempfile.mkdtemp(prefix="pipssl-ask-")
+    argv = [python, "-m", "pip", "download", *_OPTIONS, "--timeout", f"{timeout:g}"]
+    argv += ["--dest", dest]
+    if index_urls:
+        argv += ["--index-url", index_urls[0]]
+        for url in index_urls[1:]:
+            argv += ["--extra-index-url", url]
+    argv.append(REQUIREMENT)
+    child_env = {k: v for k, v in env.items() if k.upper() not in _QUIETING}
+    return Asking(argv, child_env, 20 + 4 * timeout, dest)
+
+
+#: Why each option: no dependencies, cache, self-check or prompt; a failure is told at
+#: once (no retries); -vvv: the fetch of each page is logged at debug level, and three
+#: v's outweigh a ``quiet`` in pip's config files.
+_OPTIONS = (
+    "--no-deps",
+    "--no-cache-dir",
+    "--disable-pip-version-check",
+    "--no-input",
+    "--retries",
+    "0",
+    "-vvv",
+)
+
+
+def parse(output: str) -> PipAnswer:
+    """Read pip's log: which indexes it looks in, and how each page fetch went."""
+    indexes: List[str] = []
+    reaches: List[Reach] = []
+    ignored: List[str] = []
+    for raw in output.splitlines():
+        line = raw.strip()
+        looking = _LOOKING.search(line)
+        if looking and not indexes:
+            indexes = [u.strip() for u in looking.group(1).split(",") if u.strip()]
+            continue
+        failed = _COULD_NOT.search(line)
+        fetched = _FETCHED.search(line)
+        found = _IGNORED.search(line)
+        if found:
+            ignored.append(redact(found.group(1)))
+        page = failed.group(1) if failed else fetched.group(1) if fetched else None
+        if page is None:
+            continue
+        index = _index_of(page, indexes)
+        if index is None or any(index_key(r.index) == index_key(index) for r in reaches):
+            continue
+        if failed and not _HTTP_ANSWER.match(failed.group(2)):
+            reaches.append(Reach(redact(index), False, redact(failed.group(2))))
+        else:
+            reaches.append(Reach(redact(index), True))
+    if not indexes:
+        return PipAnswer(ignored=tuple(ignored), problem="pip did not say which indexes it uses")
+    return PipAnswer(tuple(redact(i) for i in indexes), tuple(reaches), tuple(ignored))
+
+
+def _index_of(page: str, indexes: Sequence[str]) -> Optional[str]:
+    """The index whose project page ``page`` is."""
+    bare = index_key(page)
+    for index in indexes:
+        if bare == index_key(index).rstrip("/") + "/" + PAGE_NAME + "/":
+            return index
+    return None
+
+
+def index_key(url: str) -> str:
+    """``url`` without credentials (pip shows ``user:****@``), host lowercased, the
+    index's path with one trailing slash: the key two spellings of an index share."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port == {"https": 443, "http": 80}.get(parts.scheme.lower()):
+        port = None
+    netloc = host if port is None else f"{host}:{port}"
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme.lower()}://{netloc}{path}"

@@ -1,0 +1,163 @@
+"""The real pip's verdict is the one that counts (pipssl.target.askpip, diagnosis.confirm).
+
+Every diagnosis asks the target's pip to reach each index.  Here the answer is checked
+against real downloads by the same pip (good index reached, untrusted and closed ones not),
+and the two ways pipssl's model can be wrong are produced for real with a ``sitecustomize``
+module - a change to pip's trust that no config file shows, as corporate images do:
+
+* it sets ``REQUESTS_CA_BUNDLE`` to the interception root: pip reaches the intercepted index
+  that pipssl's probe cannot verify (``pip-reaches``, and the index counts as reached);
+* it sets ``REQUESTS_CA_BUNDLE`` to a file without the index's root: pip fails where the
+  probe verified (``pip-cannot-reach``);
+* it adds an extra index pipssl cannot see: pip's verdict for it is reported too.
+Each has its twin without the module, where model and pip agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from bed.index import closed_port
+from bed.pip import pip_download
+
+from pipssl import diagnose
+from pipssl.target import askpip
+
+FLAVOURS = ["legacy", "truststore"]
+
+
+def codes(report: Any) -> List[str]:
+    return [f.code for f in report.findings]
+
+
+def sitecustomize(tmp_path: Path, body: str) -> None:
+    """Put a sitecustomize module on PYTHONPATH for every Python the test starts."""
+    directory = tmp_path / "site"
+    directory.mkdir()
+    (directory / "sitecustomize.py").write_text("import os\n" + body)
+    os.environ["PYTHONPATH"] = str(directory)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_the_answer_is_what_pip_does(
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    good = make_index("good", url_host="localhost")
+    untrusted = make_index("intercepted", url_host="localhost")
+    closed = f"https://localhost:{closed_port()}/simple/"
+    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    python = str(venvs[flavour])
+    urls = [good.url, untrusted.url, closed]
+    answer = askpip.ask(python, dict(os.environ), urls, 3).answer()
+    assert answer.problem == ""
+    assert [askpip.index_key(u) for u in answer.indexes] == [askpip.index_key(u) for u in urls]
+    reached = {askpip.index_key(u): answer.reach(u) for u in urls}
+    assert reached[askpip.index_key(good.url)] == askpip.Reach(good.url, True)
+    bad = answer.reach(untrusted.url)
+    assert bad is not None and not bad.reached and bad.tls
+    assert "CERTIFICATE_VERIFY_FAILED" in bad.reason
+    refused = answer.reach(closed)
+    assert refused is not None and not refused.reached and not refused.tls
+    assert "connection" in refused.reason.lower()
+    # the same pip, really downloading: from the good index only
+    env = dict(os.environ)
+    assert pip_download(Path(python), good.url, env, tmp_path / "a").returncode == 0
+    assert pip_download(Path(python), untrusted.url, env, tmp_path / "b").returncode != 0
+    assert pip_download(Path(python), closed, env, tmp_path / "c").returncode != 0
+    assert not any(Path(tempfile_dir()).glob("pipssl-ask-*")), "ask() leaves nothing behind"
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_pip_reaches_what_the_probe_cannot(
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    index = make_index("intercepted", url_host="localhost")
+    python = venvs[flavour]
+    # the twin first: nothing outside the config; pipssl and pip agree that it fails
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
+    assert "untrusted-issuer-unknown" in codes(report) and "pip-reaches" not in codes(report)
+    assert report.targets[0].confirmed is False and not report.ok
+    sitecustomize(
+        tmp_path, f"os.environ['REQUESTS_CA_BUNDLE'] = {str(cert_world.path('intercept.pem'))!r}\n"
+    )
+    done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
+    assert done.returncode == 0, done.stderr  # the truth: pip installs
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
+    assert codes(report) == ["pip-reaches"] and report.ok
+    (target,) = report.targets
+    assert target.ok and target.confirmed is True and target.stage == "tls"
+    found = report.findings[0]
+    assert found.severity == "info" and "untrusted-issuer-unknown" in found.detail
+    assert "ok: pip reaches it" in report.to_text()
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_pip_cannot_reach_what_the_probe_verified(
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    index = make_index("good", url_host="localhost")
+    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    python = venvs[flavour]
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
+    assert codes(report) == [] and report.targets[0].confirmed is True  # the twin
+    wrong = cert_world.path("intercept.pem")
+    sitecustomize(tmp_path, f"os.environ['REQUESTS_CA_BUNDLE'] = {str(wrong)!r}\n")
+    done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
+    assert done.returncode != 0  # the truth: pip fails
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
+    assert codes(report) == ["pip-cannot-reach"] and not report.ok
+    (target,) = report.targets
+    assert not target.ok and target.confirmed is False and target.stage == "done"
+    assert "CERTIFICATE_VERIFY_FAILED" in target.pip_error
+    found = report.findings[0]
+    assert "pipssl's own probe reached it" in found.detail and "sitecustomize" in found.fix
+    assert "FAILED: pip cannot reach it" in report.to_text()
+
+
+def test_an_index_pipssl_does_not_know_is_judged_by_pip(
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    good = make_index("good", url_host="localhost")
+    hidden = make_index("intercepted", url_host="localhost")
+    isolated_env.write_pip_conf(
+        "[global]\ncert = {}\nindex-url = {}\n".format(cert_world.path("root.pem"), good.url)
+    )
+    python = str(venvs["legacy"])
+    report = diagnose(python=python, timeout=3)
+    assert codes(report) == [] and [t.url for t in report.targets] == [good.url]
+    sitecustomize(tmp_path, f"os.environ['PIP_EXTRA_INDEX_URL'] = {hidden.url!r}\n")
+    report = diagnose(python=python, timeout=3)
+    assert codes(report) == ["pip-cannot-reach"]
+    assert [(t.url, t.ok, t.confirmed) for t in report.targets] == [
+        (good.url, True, True),
+        (hidden.url, False, False),
+    ]
+    assert "pipssl did not know pip uses this index" in report.findings[0].detail
