@@ -15,13 +15,16 @@ Each has its twin without the module, where model and pip agree.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from bed.index import closed_port
 from bed.pip import pip_download
+from targets import run_pipssl
 
 from pipssl import diagnose
 from pipssl.target import askpip
@@ -41,6 +44,7 @@ def sitecustomize(tmp_path: Path, body: str) -> None:
     os.environ["PYTHONPATH"] = str(directory)
 
 
+@pytest.mark.once  # askpip runs the venvs' pips, whichever Python runs pytest
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_the_answer_is_what_pip_does(
     flavour: str,
@@ -161,3 +165,78 @@ def test_an_index_pipssl_does_not_know_is_judged_by_pip(
         (hidden.url, False, False),
     ]
     assert "pipssl did not know pip uses this index" in report.findings[0].detail
+
+
+@pytest.mark.once
+@pytest.mark.slow
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("variable", ["PIP_CERT", "REQUESTS_CA_BUNDLE"])
+def test_a_variable_that_breaks_a_working_config_is_the_cause(
+    flavour: str,
+    variable: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    python = venvs[flavour]
+    index = make_index("good", url_host="localhost")
+    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    # the twin: the variable overrides the config with a file that works as well
+    same = tmp_path / "same-root.pem"
+    same.write_bytes(cert_world.path("root.pem").read_bytes())
+    os.environ[variable] = str(same)
+    data = doctor_json(python, index.url)
+    assert data["ok"] and [f["code"] for f in data["findings"]] == ["env-shadows-config"]
+    assert data["findings"][0]["severity"] == "warning"
+    # now it names a CA file without the index's root: pip fails, the config alone works
+    os.environ[variable] = str(cert_world.path("intercept.pem"))
+    assert not pip_works(python, index.url, tmp_path / "dl0")
+    data = doctor_json(python, index.url)
+    assert not data["ok"]
+    assert [(f["code"], f["severity"]) for f in data["findings"]] == [
+        ("env-shadows-config", "error")
+    ], data["findings"]
+    (found,) = data["findings"]
+    assert (
+        found["target"] == variable and f"without it pip reaches {index.url}" in found["summary"]
+    )
+    # repair changes no file and says to unset it; run retries without it and pip works
+    proc = run_pipssl(*repair_for(python, index.url))
+    result = json.loads(proc.stdout)
+    assert result["env_to_unset"] == [variable] and not result["actions"], proc.stdout
+    dest = tmp_path / "run"
+    pip = ["pip", "download", "--no-deps", "--no-cache-dir", "--retries", "0", "-d", str(dest)]
+    pip += ["--index-url", index.url, "pipssl_probe_pkg"]
+    proc = run_pipssl("run", "--yes", "--python", str(python), "--", *pip)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"retrying once without {variable}" in proc.stderr
+    assert list(dest.glob("pipssl_probe_pkg-*.whl"))
+    # the fix doctor printed, pasted into the shell: pip works
+    line = found["fix"].splitlines()[0]
+    shell = subprocess.run(
+        ["bash", "-c", f"{line}\nprintenv {variable} || echo unset"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert shell.stdout == "unset\n", line
+    del os.environ[variable]
+    assert pip_works(python, index.url, tmp_path / "dl1")
+
+
+def doctor_json(python: Path, url: str) -> Dict[str, Any]:
+    proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", url)
+    assert proc.returncode in (0, 1), proc.stderr
+    data: Dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def repair_for(python: Path, url: str) -> List[str]:
+    return ["repair", "--yes", "--json", "--python", str(python), "--index-url", url]
+
+
+def pip_works(python: Path, url: str, dest: Path) -> bool:
+    return pip_download(python, url, dict(os.environ), dest).returncode == 0

@@ -72,7 +72,12 @@ def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
 def _doctor(args: argparse.Namespace) -> int:
     from pipssl.diagnosis.run import diagnose
 
-    report = diagnose(python=args.python, index_urls=args.index_url or None, timeout=args.timeout)
+    report = diagnose(
+        python=args.python,
+        index_urls=args.index_url or None,
+        timeout=args.timeout,
+        confirm=not args.quick,
+    )
     _emit(args, report.to_dict(), report.to_text())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 

@@ -140,9 +140,15 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "doctor",
         help="diagnose; changes nothing (the default)",
         description="Check this Python's ssl module, pip's CA settings and every index pip "
-        "would contact. Exit 0 when healthy, 1 when problems were found, 2 on bad input.",
+        "would contact, and ask the real pip to reach each one (its verdict wins). Exit 0 "
+        "when healthy, 1 when problems were found, 2 on bad input.",
     )
     _common(doctor)
+    doctor.add_argument(
+        "--quick",
+        action="store_true",
+        help="pipssl's own probes only, without asking the real pip (faster, not confirmed)",
+    )
     repair = commands.add_parser(
         "repair",
         help="fix what is safe to fix, then verify",

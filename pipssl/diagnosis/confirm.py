@@ -10,16 +10,21 @@ pipssl's probe (and so its model of this pip) was wrong:
   ``pip-cannot-reach``, with pip's own words.
 * both fail: the probe's findings stay; they explain the failure far better than pip's
   one line, and the chain behind them was read from the server.
+* a variable overrides pip's config (``env-shadows-config``) and pip, asked once more
+  without it, reaches an index it failed: the variable is the cause; its finding becomes
+  an error that says so, and the index's other findings (a CA to add, say) are left out.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
-from pipssl.target.askpip import PipAnswer, Reach, index_key
+from pipssl.target import askpip
+from pipssl.target.askpip import Asking, PipAnswer, Reach, index_key
+from pipssl.target.facts import Target
 
 _OUTSIDE = (
     "something outside pip's config changes what pip trusts or where it connects: look "
@@ -28,12 +33,39 @@ _OUTSIDE = (
 )
 
 
+def ask_pip(
+    python: str, env: Mapping[str, str], index_urls: Optional[Sequence[str]], timeout: float
+) -> Optional[Asking]:
+    """Ask the real pip (None: there is nothing to ask it about)."""
+    if index_urls is not None and not index_urls:
+        return None
+    return askpip.ask(python, env, index_urls, timeout)
+
+
+def ask_without(
+    target: Target,
+    env: Mapping[str, str],
+    shadowing: Sequence[Finding],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    asking: Optional[Asking],
+) -> Optional[Tuple[Tuple[str, ...], Asking]]:
+    """Ask pip once more, without the variables that override its config (the other
+    core is free while the probes wait on the network): whether they are the cause."""
+    names = tuple(f.target for f in shadowing)
+    if asking is None or not names:
+        return None
+    rest = {k: v for k, v in env.items() if k not in names}
+    return names, askpip.ask(target.executable, rest, index_urls, timeout)
+
+
 def confirm(
     results: Sequence[TargetResult],
     findings: Sequence[Finding],
     answer: PipAnswer,
     *,
     configured: bool,
+    without: Optional[Tuple[Sequence[str], PipAnswer]] = None,
 ) -> Tuple[List[TargetResult], List[Finding]]:
     """Each index's result as the real pip says, and the findings that agree with it.
 
@@ -43,6 +75,7 @@ def confirm(
         answer: what the real pip said (``problem`` set: it said nothing usable).
         configured: the indexes are pip's configured ones (not ``--index-url`` given to
             pipssl), so an index pip uses that pipssl did not probe is reported too.
+        without: the variables that override pip's config, and pip's answer without them.
 
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
@@ -85,7 +118,42 @@ def confirm(
             )
             if not reach.reached:
                 added.append(_cannot_reach(reach, None))
-    return out, kept + added
+    found = kept + added
+    if without is not None and not without[1].problem:
+        found = _blame_variables(out, found, *without)
+    return out, found
+
+
+def _blame_variables(
+    results: Sequence[TargetResult],
+    findings: Sequence[Finding],
+    names: Sequence[str],
+    answer: PipAnswer,
+) -> List[Finding]:
+    """The findings once pip, without ``names``, reached indexes it failed with them."""
+    cured = []
+    for result in results:
+        reach = answer.reach(result.url)
+        if not result.ok and reach is not None and reach.reached:
+            cured.append(result.url)
+    if not cured:
+        return list(findings)
+    out: List[Finding] = []
+    for found in findings:
+        if found.target in cured:
+            continue
+        if found.code == "env-shadows-config" and found.target in names:
+            blamed = replace(
+                found,
+                severity="error",
+                summary=f"{found.summary}: without it pip reaches {', '.join(cured)}",
+                detail=f"{found.detail}\nthe real pip, asked once more without "
+                f"{found.target}, reaches {', '.join(cured)}; with it, it does not",
+            )
+            out.append(blamed)
+            continue
+        out.append(found)
+    return out
 
 
 def _reaches(result: TargetResult, wrong: Sequence[Finding]) -> Finding:

@@ -88,7 +88,11 @@ def plan_repair(
     contents: Dict[str, Optional[bytes]] = {}
     # pip's config files shape the plan even where nothing is edited (which value wins)
     inputs: Dict[str, Optional[str]] = {f.path: fingerprint(f.path) for f in config.files}
-    env_to_unset: List[str] = []
+    # A variable the real pip reaches an index without (confirm.py made its finding an
+    # error): unsetting it is the repair, whatever else is planned.
+    env_to_unset: List[str] = [
+        f.target for f in findings if f.code == "env-shadows-config" and f.severity == "error"
+    ]
 
     def planned(path: str) -> Optional[bytes]:
         """The file as the plan leaves it so far (several actions may edit one file)."""
