@@ -1,7 +1,8 @@
 """Which clients are here, and whether each would verify pip's indexes: :func:`detect`
 reads each client's precedence table, :func:`check` probes the same index URLs ``doctor``
-checks for pip with that client's CA material, through :mod:`pipssl.net.probe`, and turns
-what fails into findings.
+checks for pip with that client's CA material and rules (:mod:`pipssl.clients.profile`),
+through :mod:`pipssl.net.probe`, asks the real client where it can be run
+(:mod:`pipssl.clients.real`, whose verdict wins), and turns what fails into findings.
 """
 
 from __future__ import annotations
