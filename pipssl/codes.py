@@ -82,6 +82,11 @@ CODES: Dict[str, Code] = {
         "another installer here (uv, poetry, conda, requests) lacks the index's CA",
         OWN,
     ),
+    "client-rejects-certificate": Code(
+        ERROR,
+        "another installer's stricter rules refuse a certificate pip accepts (reissue it)",
+        USER,
+    ),
     "client-verify-disabled": Code(
         WARNING, "another installer here has certificate checks off", OWN
     ),

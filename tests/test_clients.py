@@ -369,6 +369,41 @@ def test_uv_reads_system_certs_from_its_config_and_ssl_cert_file(
     assert client_codes(data, "uv") == ["client-verify-disabled"]
 
 
+@pytest.mark.parametrize("kind", ["cn-only", "good"])
+def test_uv_is_modelled_without_the_cn_fallback_pip_keeps(
+    kind: str,
+    venvs: Dict[str, Path],
+    home: Path,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    """uv configured (its binary is not here: tests/clients/test_profiles.py asks the real
+    one) and a leaf naming localhost only in its CN: the real pip downloads, doctor says uv
+    rejects it and why; the twin, a SAN leaf, verifies for both."""
+    from bed.pip import pip_download
+
+    python = venvs["legacy"]
+    index = make_index(kind, url_host="localhost")
+    user = home / ".config" / "uv" / "uv.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("native-tls = false\n")
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(cert_world.path("root.pem").read_bytes())
+    os.environ["SSL_CERT_FILE"] = os.environ["PIP_CERT"] = str(bundle)
+    got = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
+    assert got.returncode == 0, got.stderr
+    data = doctor(python, index.url)
+    cn_only = kind == "cn-only"
+    assert client_codes(data, "uv") == (["client-rejects-certificate"] if cn_only else [])
+    assert client(data, "uv")["targets"][0]["ok"] is not cn_only
+    assert data["targets"][0]["ok"] is True  # pip: the CN fallback, as the real one
+    if cn_only:
+        (finding,) = [f for f in data["findings"] if f["target"] == "uv"]
+        assert "names localhost only in its subject CN" in finding["summary"]
+        assert "subjectAltName DNS:localhost" in finding["fix"]
+
+
 def test_an_expired_server_is_not_a_client_ca_problem(
     venvs: Dict[str, Path], home: Path, make_index: Any, cert_world: Any, isolated_env: Any
 ) -> None:

@@ -1,19 +1,21 @@
 """Which clients are here, and whether each would verify pip's indexes: :func:`detect`
 reads each client's precedence table, :func:`check` probes the same index URLs ``doctor``
-checks for pip with that client's CA material, through :mod:`pipssl.net.probe`, and turns
-what fails into findings.
+checks for pip with that client's CA material and rules (:mod:`pipssl.clients.profile`),
+through :mod:`pipssl.net.probe`, asks the real client where it can be run
+(:mod:`pipssl.clients.real`, whose verdict wins), and turns what fails into findings.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import cafile_problem
-from pipssl.clients import conda, poetry, requests_, uv
+from pipssl.clients import conda, poetry, real, requests_, uv
 from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
+from pipssl.clients.profile import rejection
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.net import verify_codes as V
@@ -96,6 +98,48 @@ def _cadata(trust: ClientTrust, os_store_pem: str) -> Tuple[List[str], Optional[
     return files, "\n".join(texts) or None, "; ".join(problems)
 
 
+def _urls_for(trust: ClientTrust, urls: Sequence[str], covered: Set[Tuple[str, str]]) -> List[str]:
+    """The index URLs ``trust`` is checked for: a poetry source covers its own host, its
+    "default" entry the others; a host it does not verify is not checked."""
+    out = []
+    for url in urls:
+        host, netloc = urlsplit(url).hostname or "", urlsplit(url).netloc
+        if trust.netloc is not None and netloc != trust.netloc:
+            continue
+        if trust.netloc is None and (trust.client, netloc) in covered:
+            continue
+        if trust.verify and host not in trust.insecure_hosts:
+            out.append(url)
+    return out
+
+
+def _covered(trusts: Sequence[ClientTrust]) -> Set[Tuple[str, str]]:
+    return {(t.client, t.netloc) for t in trusts if t.netloc is not None}
+
+
+def start_real(
+    trusts: Sequence[ClientTrust],
+    urls: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    timeout: float,
+    cwd: Optional[str] = None,
+) -> real.Running:
+    """Start the real clients' own checks (:mod:`pipssl.clients.real`) for every client
+    that can be run here; :func:`check` reads them.  Start them early: they run beside
+    everything else, each bounded by ``timeout``."""
+    covered = _covered(trusts)
+    jobs = []
+    for trust in trusts:
+        wanted = _urls_for(trust, urls, covered)
+        if trust.program is None or not wanted or trust.client == "conda":
+            continue
+        kind = "uv" if trust.client == "uv" else "requests"
+        jobs.append((trust.label, kind, trust.program, wanted, trust.verify_arg))
+    python = next((t.python for t in trusts if t.client == "uv"), None)
+    return real.start(jobs, environ, timeout=timeout, cwd=cwd, python=python)
+
+
 def check(
     trusts: Sequence[ClientTrust],
     urls: Sequence[str],
@@ -103,45 +147,58 @@ def check(
     *,
     os_store_pem: str,
     timeout: float,
+    running: Optional[real.Running] = None,
+    cwd: Optional[str] = None,
 ) -> Tuple[List[ClientReport], List[Finding]]:
-    """Probe each index with each client's CA material.
+    """Probe each index with each client's CA material and rules, and ask each client
+    that can be run here (its verdict wins where the two disagree).
 
     Args:
         trusts: from :func:`detect`.
         urls: the index URLs doctor checks for pip.
-        environ: for the proxy each client would use (all read ``HTTPS_PROXY``).
+        environ: for the proxy each client would use (all read ``HTTPS_PROXY``), and the
+            environment the real clients run with.
         os_store_pem: the OS store's roots, for clients that use it.
-        timeout: seconds per probe.
+        timeout: seconds per probe, and per real client check.
+        running: the real clients' checks, if :func:`start_real` started them already.
+        cwd: the project directory the real clients run in.
 
     Returns:
         (one :class:`ClientReport` per client, findings): ``client-cannot-verify`` for a client
-        whose roots lack the index's issuer, ``client-verify-disabled`` for a client that
-        does not verify at all.
+        whose roots lack the index's issuer (or that fails where pipssl's probe verified),
+        ``client-rejects-certificate`` for one whose stricter rules refuse a certificate
+        pip accepts, ``client-verify-disabled`` for a client that does not verify at all.
     """
-    reports: List[ClientReport] = []
-    findings: List[Finding] = []
+    if running is None:
+        running = start_real(trusts, urls, environ, timeout=timeout, cwd=cwd)
+    probed: List[Tuple[ClientTrust, str, ProbeResult, str]] = []
     done: Dict[Tuple[Any, ...], ProbeResult] = {}
-    # A poetry source covers its own host; its "default" entry covers the others.
-    covered = {(t.client, t.netloc) for t in trusts if t.netloc is not None}
+    covered = _covered(trusts)
     for trust in trusts:
-        results: List[ClientTarget] = []
         files, cadata, problem = _cadata(trust, os_store_pem)
-        for url in urls:
-            host, netloc = urlsplit(url).hostname or "", urlsplit(url).netloc
-            if trust.netloc is not None and netloc != trust.netloc:
-                continue
-            if trust.netloc is None and (trust.client, netloc) in covered:
-                continue
-            if not trust.verify or host in trust.insecure_hosts:
-                continue
-            key = (url, tuple(files), cadata)
+        for url in _urls_for(trust, urls, covered):
+            key = (url, tuple(files), cadata, trust.policy)
             if key not in done:
                 proxy = select_proxy(url, environ)
-                done[key] = probe(url, proxy=proxy, cafiles=files, cadata=cadata, timeout=timeout)
-            result = done[key]
-            results.append(ClientTarget(result.url, result.ok, result.stage, result.error))
-            if result.failure == "verify-failed" and result.verify_code in ISSUER_CODES:
-                findings.append(_cannot_verify(trust, result, problem))
+                done[key] = probe(
+                    url,
+                    proxy=proxy,
+                    cafiles=files,
+                    cadata=cadata,
+                    timeout=timeout,
+                    policy=trust.policy,
+                )
+            probed.append((trust, url, done[key], problem))
+    answers = running.results()
+    reports: List[ClientReport] = []
+    findings: List[Finding] = []
+    for trust in trusts:
+        results: List[ClientTarget] = []
+        for _trust, url, result, problem in (p for p in probed if p[0] is trust):
+            answer = answers.get((trust.label, url))
+            target, found = _verdict(trust, result, answer, problem)
+            results.append(target)
+            findings += found
         if not trust.verify or trust.insecure_hosts:
             findings.append(_verify_off(trust))
         reports.append(
@@ -157,6 +214,56 @@ def check(
             )
         )
     return reports, findings
+
+
+def _verdict(
+    trust: ClientTrust, result: ProbeResult, answer: Optional[real.RealResult], problem: str
+) -> Tuple[ClientTarget, List[Finding]]:
+    """One index for one client: the real client's answer wins over pipssl's probe."""
+    if answer is None:
+        target = ClientTarget(result.url, result.ok, result.stage, result.error)
+    elif answer.ok:
+        note = answer.by
+        if not result.ok:
+            note += (
+                f" reached it, although pipssl's probe failed ({result.error}): its verdict stands"
+            )
+        return ClientTarget(result.url, True, "done", "", note), []
+    else:
+        stage = result.stage if not result.ok else "client"
+        target = ClientTarget(result.url, False, stage, answer.detail, answer.by)
+    found: List[Finding] = []
+    if result.ok and answer is not None:
+        found.append(_real_fails(trust, result, answer))
+    elif result.failure == "verify-failed":
+        finding = rejection(
+            trust.label, trust.client, trust.stack, trust.policy, result, trust.cafiles
+        )
+        if finding is None and result.verify_code in ISSUER_CODES:
+            finding = _cannot_verify(trust, result, problem)
+        if finding is not None:
+            found.append(_confirmed(finding, answer))
+    return target, found
+
+
+def _confirmed(finding: Finding, answer: Optional[real.RealResult]) -> Finding:
+    if answer is None:
+        return finding
+    detail = f"{finding.detail}\n{answer.by} fails too: {answer.detail}"
+    return Finding(finding.code, finding.severity, finding.target, finding.summary, detail,
+                   finding.fix, finding.client)  # fmt: skip
+
+
+def _real_fails(trust: ClientTrust, result: ProbeResult, answer: real.RealResult) -> Finding:
+    return Finding.make(
+        "client-cannot-verify",
+        trust.label,
+        f"{trust.label} itself cannot reach {result.url}, although pipssl's probe verified it",
+        f"{answer.by}: {answer.detail}\npipssl's probe (with {trust.describe()}; "
+        f"{trust.stack or 'its rules'}) verified; the real client's verdict stands",
+        f"pipssl repair --for {trust.client}",
+        client=trust.client,
+    )
 
 
 def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Finding:

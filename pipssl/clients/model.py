@@ -17,6 +17,7 @@ from pipssl._files import read_optional
 from pipssl._redact import redact
 from pipssl.clients.toml import read_toml
 from pipssl.errors import ConfigError
+from pipssl.net.context import PIP_POLICY, VerifyPolicy
 from pipssl.target.facts import Target
 
 CLIENTS = ("uv", "poetry", "conda", "requests")
@@ -57,6 +58,14 @@ class ClientTrust:
         insecure_hosts: hosts it does not verify (uv's ``allow-insecure-host``).
         netloc: the source's host[:port], for a poetry source (None: any index).
         source: a poetry source's name.
+        builtin: ``cafiles`` stand for the client's own default roots.
+        policy: what it checks beyond its CA material (:mod:`pipssl.clients.profile`).
+        stack: what that policy comes from, for humans (``urllib3 2.8.0 on Python 3.13.0``).
+        program: what the real client check runs (:mod:`pipssl.clients.real`): the Python
+            whose requests the client uses, or uv; None when there is nothing to run.
+        python: the interpreter uv resolves for.
+        verify_arg: the CA file the client hands requests as ``verify=`` (a poetry
+            source's ``cert``); None: requests' own choice.
     """
 
     client: str
@@ -71,7 +80,12 @@ class ClientTrust:
     insecure_hosts: Tuple[str, ...] = ()
     netloc: Optional[str] = None
     source: Optional[str] = None
-    builtin: bool = False  # cafiles stand for the client's own default roots
+    builtin: bool = False
+    policy: VerifyPolicy = PIP_POLICY
+    stack: str = ""
+    program: Optional[str] = None
+    python: Optional[str] = None
+    verify_arg: Optional[str] = None
 
     def describe(self) -> str:
         """One line: what it verifies with, and where that comes from."""
@@ -89,12 +103,15 @@ class ClientTrust:
 
 @dataclass(frozen=True)
 class ClientTarget:
-    """The outcome of probing one index URL with a client's CA material."""
+    """The outcome of one index URL for a client: pipssl's probe with the client's CA
+    material and rules, or, where it ran, the real client's own verdict (``checked_by``
+    names it; it wins over the probe)."""
 
     url: str
     ok: bool
     stage: str
     error: str = ""
+    checked_by: str = ""
 
     def __post_init__(self) -> None:
         # As TargetResult does: no path out of pipssl carries a URL's password.
@@ -103,7 +120,13 @@ class ClientTarget:
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready data (schema 1: one of a report's ``clients[].targets``)."""
-        return {"url": self.url, "ok": self.ok, "stage": self.stage, "error": self.error}
+        return {
+            "url": self.url,
+            "ok": self.ok,
+            "stage": self.stage,
+            "error": self.error,
+            "checked_by": self.checked_by,
+        }
 
 
 @dataclass(frozen=True)

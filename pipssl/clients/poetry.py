@@ -24,6 +24,7 @@ from pipssl.clients.model import (
     project_file,
     read_toml_file,
 )
+from pipssl.clients.profile import environment_urllib3, requests_policy, script_python
 from pipssl.clients.requests_ import requests_default
 from pipssl.clients.toml import toml_get
 from pipssl.target.facts import SslFacts, Target
@@ -137,6 +138,15 @@ def trusts(ctx: Context) -> List[ClientTrust]:
     found = f"poetry on PATH ({exe})" if exe else f"poetry config {config}"
     sources, project_dir = poetry_sources(ctx)
     certifi = mozilla_roots(ctx.target)
+    # poetry fetches with the requests of its own environment, not the target's
+    python = script_python(exe)
+    version, urllib3 = environment_urllib3(python) if python else (None, None)
+    if python and version:
+        policy, stack = requests_policy(urllib3, version)
+        stack += f" (poetry's environment, {python})"
+    else:
+        policy, stack = requests_policy(None, (0,))
+        stack = "requests of poetry's environment (not found: taken as urllib3 2)"
     out: List[ClientTrust] = []
     for name, url, _where in [*sources, ("", "", "")]:
         seen = source_settings(ctx, project_dir, name) if name else []
@@ -148,6 +158,9 @@ def trusts(ctx: Context) -> List[ClientTrust]:
             "os_store": False,
             "netloc": urlsplit(url).netloc if url else None,
             "source": name or None,
+            "policy": policy,
+            "stack": stack,
+            "program": python if version else None,
         }
         win = seen[0] if seen else None
         flag = win.value.strip().lower() if win is not None and win.file else ""
@@ -160,6 +173,7 @@ def trusts(ctx: Context) -> List[ClientTrust]:
                     cafiles=() if off else (win.value,),
                     origin=f"{win.name} = {win.value}, {win.where}",
                     settings=tuple(seen),
+                    verify_arg=None if off else win.value,
                 )
             )
             continue

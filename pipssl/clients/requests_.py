@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import List, Mapping, Optional, Tuple
 
 from pipssl.clients.model import ClientTrust, Context, Setting, mozilla_roots
+from pipssl.clients.profile import requests_policy
 
 
 def requests_default(
@@ -30,6 +31,7 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
     seen: List[Setting] = []
     certifi = ctx.target.certifi.where if ctx.target.certifi else mozilla_roots(ctx.target)
     files, origin = requests_default(ctx.environ, str(certifi), seen)
+    policy, stack = requests_policy(ctx.target.module_version("urllib3"), ctx.target.version_info)
     return ClientTrust(
         client="requests",
         label="requests",
@@ -39,4 +41,7 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
         os_store=False,
         origin=origin,
         settings=tuple(seen),
+        policy=policy,
+        stack=stack,
+        program=ctx.target.executable,
     )

@@ -26,6 +26,7 @@ from pipssl.clients.model import (
     project_file,
     read_toml_file,
 )
+from pipssl.clients.profile import UV_POLICY
 from pipssl.clients.toml import toml_get
 
 #: uv: what decides its roots, first present wins (``--cert`` is per command line).
@@ -108,7 +109,16 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
             seen.append(setting)
     cert_file = env.get("SSL_CERT_FILE") or ""
     cert_dir = env.get("SSL_CERT_DIR") or ""
-    base: Dict[str, Any] = {"client": "uv", "label": "uv", "found": found, "verify": True}
+    base: Dict[str, Any] = {
+        "client": "uv",
+        "label": "uv",
+        "found": found,
+        "verify": True,
+        "policy": UV_POLICY,
+        "stack": "rustls/webpki (uv's own TLS)",
+        "program": exe,
+        "python": ctx.target.executable,
+    }
     extra: Dict[str, Any] = {"settings": tuple(seen), "insecure_hosts": tuple(insecure)}
     if cert_file or cert_dir:
         names = " and ".join(

@@ -8,6 +8,7 @@ would, no more and no less.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 if TYPE_CHECKING:
@@ -21,12 +22,39 @@ def ssl_module() -> Any:
     return ssl
 
 
+@dataclass(frozen=True)
+class VerifyPolicy:
+    """What a client checks beyond its CA material, where clients differ from pip (whose
+    vendored urllib3 1.26 sets none of it): :mod:`pipssl.clients.profile` decides which
+    client uses which.
+
+    Attributes:
+        strict: ``VERIFY_X509_STRICT``: OpenSSL's RFC 5280 profile checks (a CA's
+            basicConstraints critical, an Authority Key Identifier, ...).
+        partial_chain: ``VERIFY_X509_PARTIAL_CHAIN``: a trusted intermediate is an anchor.
+        common_name: fall back to the subject's CN when the certificate has no
+            subjectAltName of the host's kind.
+    """
+
+    strict: bool = False
+    partial_chain: bool = False
+    common_name: bool = True
+
+
+#: pip's: OpenSSL's defaults, with the CN fallback Python's ssl keeps on.
+PIP_POLICY = VerifyPolicy()
+# The flag values, for a Python whose ssl module does not name them (3.8, 3.9).
+_X509_STRICT = 0x20
+_X509_PARTIAL_CHAIN = 0x80000
+
+
 def make_context(
     cafiles: Sequence[str] = (),
     cadata: Optional[str] = None,
     *,
     verify: bool = True,
     maximum_version: Optional[str] = None,
+    policy: VerifyPolicy = PIP_POLICY,
 ) -> ssl.SSLContext:
     """The client TLS context every pipssl connection uses, built once per trust set: each
     index of a diagnosis (pip's default index and its file host, say) and each client that
@@ -39,6 +67,7 @@ def make_context(
         verify: False only for the classification handshake, which reads the peer's
             chain and never carries data.
         maximum_version: ``"TLSv1_2"`` to force the chain into the clear.
+        policy: the client's verify flags and host name rule (default: pip's).
 
     Returns:
         An ``ssl.SSLContext`` with pip's defaults: TLS >= 1.2, CERT_REQUIRED and
@@ -48,11 +77,24 @@ def make_context(
         ImportError: there is no usable ssl module.
         OSError / ssl.SSLError: a CA file cannot be loaded.
     """
-    key = (_stamped(cafiles), cadata, verify, maximum_version)
+    key = (_stamped(cafiles), cadata, verify, maximum_version, policy)
     ctx = _BUILT.get(key)
     if ctx is None:
         ctx = _BUILT[key] = _build(cafiles, cadata, verify, maximum_version)
+        if verify:
+            _apply(ctx, policy)
     return ctx
+
+
+def _apply(ctx: ssl.SSLContext, policy: VerifyPolicy) -> None:
+    """Check what the client checks: neither more nor less than its own context would."""
+    flags = (_X509_STRICT if policy.strict else 0) | (
+        _X509_PARTIAL_CHAIN if policy.partial_chain else 0
+    )
+    if flags:
+        ctx.verify_flags |= flags
+    # urllib3 2 and webpki never match a host against the CN; ssl's default still does.
+    ctx.hostname_checks_common_name = policy.common_name
 
 
 _BUILT: Dict[Tuple[object, ...], ssl.SSLContext] = {}

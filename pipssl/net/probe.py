@@ -19,7 +19,7 @@ from pipssl._redact import redact
 from pipssl.errors import UsageError
 from pipssl.net import wire
 from pipssl.net.connect import HTTPS_PORT, Deadline, Failure, connect, split_url
-from pipssl.net.context import make_context, ssl_module
+from pipssl.net.context import PIP_POLICY, VerifyPolicy, make_context, ssl_module
 from pipssl.net.proxy import Proxy
 
 if TYPE_CHECKING:
@@ -236,6 +236,7 @@ def probe(
     cafiles: Sequence[str] = (),
     cadata: Optional[str] = None,
     timeout: float = 5.0,
+    policy: VerifyPolicy = PIP_POLICY,
 ) -> ProbeResult:
     """Reach ``url`` as pip would and report the first stage that fails.
 
@@ -246,6 +247,8 @@ def probe(
         cafiles: the CA files pip would trust.
         cadata: PEM text pip would trust as well (the OS store, for pips that use it).
         timeout: overall budget in seconds for the whole probe.
+        policy: the verify flags and host name rule of the client probed for (pip's by
+            default; another client's when :mod:`pipssl.clients` probes for it).
 
     Returns:
         A :class:`ProbeResult`; never raises for network or TLS failures.
@@ -286,7 +289,7 @@ def probe(
             return result("done", True)
         # Built once there is a server to talk to: loading pip's CA material is most of a
         # probe's time, and a closed port, a dead host or a refusing proxy need none of it.
-        ctx = make_context(cafiles, cadata)
+        ctx = make_context(cafiles, cadata, policy=policy)
         tap = wire.Tap()
         try:
             obj = wire.handshake(transport, ctx, host, deadline, tap)

@@ -27,3 +27,17 @@ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21
 X509_V_ERR_HOSTNAME_MISMATCH = 62
 #: The certificate does not name the IP address asked for (check_hostname).
 X509_V_ERR_IP_ADDRESS_MISMATCH = 64
+
+# The checks of OpenSSL's strict mode (VERIFY_X509_STRICT, RFC 5280's profile): only a
+# context with that flag fails with these (OpenSSL 3's x509_vfy.c, check_extensions).
+#: A certificate other than a self-signed root has no Authority Key Identifier.
+X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER = 85
+#: A CA has no Subject Key Identifier.
+X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER = 86
+#: A CA's basicConstraints extension is not marked critical.
+X509_V_ERR_CA_BCONS_NOT_CRITICAL = 89
+#: A CA has no keyUsage extension.
+X509_V_ERR_CA_CERT_MISSING_KEY_USAGE = 92
+#: Every code of the strict profile: X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA (80) to
+#: X509_V_ERR_EC_KEY_EXPLICIT_PARAMS (94).
+STRICT_PROFILE = frozenset(range(80, 95))

@@ -24,12 +24,13 @@ def spec_dir(name):
     origin = spec and spec.origin
     return os.path.dirname(origin) if origin and origin.endswith("__init__.py") else None
 def version_in(path):
-    # `__version__ = "X"` as pip, certifi and requests spell it.
+    # `__version__ = "X"` as pip, certifi and requests spell it; urllib3 2's generated
+    # file says `__version__: str` first and `__version__ = version = 'X'` later.
     try:
         with open(path) as fh:
             for line in fh:
-                if line.startswith("__version__"):
-                    return line.split("=", 1)[1].strip().strip("\"'")
+                if line.startswith("__version__") and "=" in line:
+                    return line.rsplit("=", 1)[1].strip().strip("\"'")
     except (OSError, ValueError):
         pass
     return None
@@ -117,6 +118,11 @@ if requests_dir:
     version = version_in(os.path.join(requests_dir, "__version__.py"))
     if version:
         modules["requests"] = version
+    # the urllib3 requests imports decides how it verifies (pipssl.clients.profile)
+    urllib3_dir = spec_dir("urllib3")
+    version = urllib3_dir and version_in(os.path.join(urllib3_dir, "_version.py"))
+    if version:
+        modules["urllib3"] = version
 out["modules"] = modules
 out["record_checks"] = [c for c in checks if c]
 sys.stdout.write(json.dumps(out))

@@ -26,6 +26,8 @@ KINDS = (
     "wrong-host",
     "self-signed",
     "intercepted",
+    "lax-intercepted",
+    "cn-only",
 )
 LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
 AIA_URL = "http://127.0.0.1:9/inter.der"
@@ -198,6 +200,54 @@ def _reissue(
     return _pem(builder.sign(issuer_key, hashes.SHA256()))
 
 
+def _lax_root() -> trustme.CA:
+    """A Zscaler-style interception root: basicConstraints not critical, no Authority Key
+    Identifier, no keyUsage.  OpenSSL's strict mode (Python 3.13's default context,
+    urllib3 2.4+ there) refuses it; pip and webpki (uv) accept it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("Zscaler Root CA (lax test)", "Zscaler Inc. (pipssl test double)")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - _DAY)
+        .not_valid_after(_now() + 3650 * _DAY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return trustme.CA.from_pem(_pem(cert), _key_pem(key))
+
+
+def _leaf(issuer: trustme.CA, names: Tuple[str, ...], common_name: str) -> Tuple[bytes, bytes]:
+    """A server leaf of ``issuer`` with a subjectAltName of ``names`` (none: no SAN at all,
+    the host in the CN only), which trustme cannot issue."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    issuer_cert = x509.load_pem_x509_certificate(issuer.cert_pem.bytes())
+    issuer_key = serialization.load_pem_private_key(issuer.private_key_pem.bytes(), password=None)
+    assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, ORG))
+        .issuer_name(issuer_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - _DAY)
+        .not_valid_after(_now() + 300 * _DAY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+    if names:
+        builder = builder.add_extension(_san(names), critical=False)
+    return _pem(builder.sign(issuer_key, hashes.SHA256())), _key_pem(key)
+
+
 class CertWorld:
     """All certificates of a test session, written once into ``directory``.
 
@@ -205,7 +255,10 @@ class CertWorld:
     ``intercept`` (an unrelated root posing as a corporate intercepting proxy's) and
     ``client_ca`` are trustme CAs, so tests can issue more certificates from them.
 
-    Files: root.pem, intermediate.pem, intermediate.der, intercept.pem, client-ca.pem,
+    ``lax_intercept`` is a Zscaler-style root without the strict X.509 profile.
+
+    Files: root.pem, intermediate.pem, intermediate.der, intercept.pem, lax-intercept.pem,
+    client-ca.pem,
     client.pem (client certificate then its key) and, per kind, <kind>.chain.pem,
     <kind>.key.pem, <kind>.leaf.pem.
     """
@@ -217,8 +270,10 @@ class CertWorld:
         self.intermediate = make_ca("pipssl Test Intermediate CA", ORG, parent=self.root)
         self.intercept = make_ca("Zscaler Root CA (test)", "Zscaler Inc. (pipssl test double)")
         self.client_ca = make_ca("pipssl Client CA (test)", ORG)
+        self.lax_intercept = _lax_root()
         self._certs: Dict[str, ServerCert] = {}
         self._build_kinds()
+        self._build_profile_kinds()
         client = self.client_ca.issue_cert(
             "client.pipssl.invalid", common_name="pipssl test client", organization_name=ORG
         )
@@ -227,6 +282,7 @@ class CertWorld:
         self._write("intermediate.pem", self.intermediate.cert_pem.bytes())
         self._write("intermediate.der", inter_cert.public_bytes(serialization.Encoding.DER))
         self._write("intercept.pem", self.intercept.cert_pem.bytes())
+        self._write("lax-intercept.pem", self.lax_intercept.cert_pem.bytes())
         self._write("client-ca.pem", self.client_ca.cert_pem.bytes())
         self._write(
             "client.pem", client.cert_chain_pems[0].bytes() + client.private_key_pem.bytes()
@@ -293,6 +349,23 @@ class CertWorld:
             intercepted.private_key_pem.bytes(),
             leaf_pem,
             root_pem,
+        )
+
+    def _build_profile_kinds(self) -> None:
+        """What pip accepts and stricter clients refuse: a leaf of the lax root (sent
+        along, as intercepting proxies do), and a leaf naming localhost in its CN alone."""
+        leaf_pem, key_pem = _leaf(self.lax_intercept, LOOPBACK_NAMES, "pipssl lax server (test)")
+        root_pem = self.lax_intercept.cert_pem.bytes()
+        self._certs["lax-intercepted"] = ServerCert(
+            "lax-intercepted", leaf_pem + root_pem, key_pem, leaf_pem, root_pem
+        )
+        leaf_pem, key_pem = _leaf(self.intermediate, (), "localhost")
+        self._certs["cn-only"] = ServerCert(
+            "cn-only",
+            leaf_pem + self.intermediate.cert_pem.bytes(),
+            key_pem,
+            leaf_pem,
+            self.root.cert_pem.bytes(),
         )
 
     def _write(self, name: str, data: bytes) -> None:

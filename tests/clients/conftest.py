@@ -46,3 +46,27 @@ def tools_env(pip_world: World, tmp_path: Path) -> Iterator[Dict[str, str]]:
     # the clients installed beside this interpreter (a tox env's bin) come first on PATH
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     yield dict(os.environ)
+
+
+#: requests and what it imports: pure Python in the wheels tox env clients installs.
+REQUESTS_PACKAGES = ("requests", "urllib3", "certifi", "idna", "charset_normalizer")
+
+
+@pytest.fixture(scope="session")
+def requests_313(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Python 3.13 venv with the very requests and urllib3 this env installed (copied,
+    files and metadata: they are pure Python), so that the real requests runs where
+    urllib3 2 turns on OpenSSL's strict profile."""
+    import shutil
+    import sysconfig
+
+    from targets import base_python, make_venv
+
+    python = make_venv(base_python("3.13"), tmp_path_factory.mktemp("r313") / "venv")
+    site = Path(sysconfig.get_paths()["purelib"])
+    (dest,) = python.parent.parent.glob("lib/python3.13/site-packages")
+    for name in REQUESTS_PACKAGES:
+        shutil.copytree(site / name, dest / name, ignore=shutil.ignore_patterns("*.so"))
+        for info in site.glob(f"{name}-*.dist-info"):
+            shutil.copytree(info, dest / info.name)
+    return python

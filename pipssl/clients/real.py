@@ -1,0 +1,192 @@
+"""Ask the real client: does it reach each index?  pipssl's probe is a model of the
+client; the client itself is the truth, and its verdict wins (:func:`pipssl.clients.check`).
+
+* requests (and poetry, which is requests in poetry's own environment): a child
+  ``python -c`` in the client's interpreter doing ``requests.get(url, timeout=T)`` with the
+  environment given (poetry's source ``cert``, when it has one, as ``verify=``).
+* uv: the real ``uv pip compile`` of a name that need not exist, against the index alone,
+  with no cache: an index that answers "not found" was reached and verified.
+
+Each check is a subprocess started at once (:func:`start`) and read later
+(:meth:`Running.results`), so they run beside pipssl's own probes; each is bounded by the
+timeout and killed past it.  URLs (they may carry credentials) go on standard input, never
+on a command line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from pipssl._redact import redact
+
+#: A project name no index holds: uv resolving it must ask the index, and stop there.
+PROBE_NAME = "pipssl-reach-check-0"
+
+_REQUESTS = r"""
+import json, sys
+job = json.loads(sys.stdin.read())
+try:
+    import requests
+except Exception as exc:
+    print(json.dumps({"error": "cannot import requests: %s" % exc}))
+    sys.exit(0)
+out = {"requests": requests.__version__, "results": []}
+for url in job["urls"]:
+    try:
+        r = requests.get(url, timeout=job["timeout"], verify=job["verify"] or True)
+        out["results"].append({"url": url, "ok": True, "status": r.status_code})
+    except Exception as exc:
+        error = "%s: %s" % (type(exc).__name__, exc)
+        out["results"].append({"url": url, "ok": False, "error": error})
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class RealResult:
+    """What the real client did with one index.
+
+    Attributes:
+        ok: it got an HTTP answer (so it verified the server); False when it failed first.
+        detail: its HTTP status, or its own error.
+        by: which client, for the finding (``requests 2.34.2 in /usr/bin/python3``).
+    """
+
+    url: str
+    ok: bool
+    detail: str
+    by: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", redact(self.detail))
+
+
+@dataclass
+class _Job:
+    label: str
+    urls: Tuple[str, ...]
+    kind: str  # "requests" or "uv"
+    by: str
+    proc: Optional[subprocess.Popen[str]] = None
+    error: str = ""
+
+
+class Running:
+    """Real-client checks under way; :meth:`results` waits for them (bounded)."""
+
+    def __init__(self, jobs: List[_Job], timeout: float) -> None:
+        self._jobs = jobs
+        self._deadline = time.monotonic() + timeout
+        self._done: Optional[Dict[Tuple[str, str], RealResult]] = None
+
+    def results(self) -> Dict[Tuple[str, str], RealResult]:
+        """{(client label, url): result} of every check that answered in time."""
+        if self._done is None:
+            self._done = {}
+            for job in self._jobs:
+                for result in _finish(job, self._deadline):
+                    self._done[(job.label, result.url)] = result
+        return self._done
+
+
+def start(
+    jobs: Sequence[Tuple[str, str, str, Sequence[str], Optional[str]]],
+    environ: Mapping[str, str],
+    *,
+    timeout: float,
+    cwd: Optional[str] = None,
+    python: Optional[str] = None,
+) -> Running:
+    """Start one check per (label, kind, program, urls, verify) job: ``kind`` ``requests``
+    runs ``program`` (a Python) with ``verify`` (a CA file, or None for requests' own
+    choice); ``uv`` runs ``program`` (uv) once per URL, resolving for ``python``."""
+    started: List[_Job] = []
+    env = dict(environ)
+    for label, kind, program, urls, verify in jobs:
+        if kind == "requests":
+            job = _Job(label, tuple(urls), kind, f"requests in {program}")
+            payload = {"urls": list(urls), "timeout": timeout, "verify": verify}
+            job.proc = _spawn([program, "-c", _REQUESTS], env, cwd, json.dumps(payload), job)
+            started.append(job)
+        else:
+            uv_env = dict(env, UV_HTTP_TIMEOUT=str(max(1, int(timeout))), UV_HTTP_RETRIES="0")
+            for url in urls:
+                argv = [program, "pip", "compile", "-", "--quiet", "--no-header", "--no-cache"]
+                argv += ["--no-python-downloads", "--default-index", url]
+                argv += ["--python", python] if python else []
+                # the index URL is an argument here: uv reads it nowhere else but its config
+                job = _Job(label, (url,), kind, f"uv ({program})")
+                job.proc = _spawn(argv, uv_env, cwd, PROBE_NAME + "\n", job)
+                started.append(job)
+    return Running(started, timeout + 1.0)
+
+
+def _spawn(
+    argv: List[str], env: Dict[str, str], cwd: Optional[str], stdin: str, job: _Job
+) -> Optional[subprocess.Popen[str]]:
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            text=True,
+        )
+    except OSError as exc:
+        job.error = f"cannot run {argv[0]}: {exc.strerror or exc}"
+        return None
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    except OSError:
+        pass  # it died at once; its exit says why
+    # written now, so that the child runs at once; communicate() must not touch it again
+    proc.stdin = None
+    return proc
+
+
+def _finish(job: _Job, deadline: float) -> List[RealResult]:
+    if job.proc is None:
+        return [RealResult(u, False, job.error, job.by) for u in job.urls] if job.error else []
+    try:
+        out, err = job.proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        job.proc.kill()
+        job.proc.communicate()
+        return []  # no answer in time: the probe's verdict stands, unconfirmed
+    if job.kind == "uv":
+        return [_uv_result(job, job.proc.returncode, err)]
+    return _requests_results(job, out, err)
+
+
+def _requests_results(job: _Job, out: str, err: str) -> List[RealResult]:
+    try:
+        data: Dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = (err.strip().splitlines() or ["no output"])[-1]
+        return [RealResult(u, False, f"the check did not run: {tail}", job.by) for u in job.urls]
+    if "error" in data:
+        return []  # requests is not importable there: nothing to ask
+    by = f"requests {data.get('requests', '?')} in {job.by.split(' in ', 1)[1]}"
+    results = []
+    for row in data.get("results", []):
+        detail = f"HTTP {row['status']}" if row.get("ok") else str(row.get("error", ""))
+        results.append(RealResult(str(row["url"]), bool(row.get("ok")), detail, by))
+    return results
+
+
+def _uv_result(job: _Job, code: int, err: str) -> RealResult:
+    url = job.urls[0]
+    # uv resolved (an index that has the name) or said the index has no such project:
+    # both are answers from the index, so uv verified it.
+    if code == 0 or "not found in the package registry" in err:
+        return RealResult(url, True, "uv reached the index", job.by)
+    causes = [ln.strip() for ln in err.splitlines() if ln.strip().startswith(("error:", "cause:"))]
+    return RealResult(url, False, " / ".join(causes[-2:]) or err.strip()[-300:], job.by)
