@@ -13,7 +13,7 @@ per client (:mod:`~pipssl.clients.uv`, :mod:`~pipssl.clients.poetry`,
 
 from __future__ import annotations
 
-from pipssl.clients.check import check, detect
+from pipssl.clients.check import check, detect, start_real
 from pipssl.clients.model import (
     CLIENTS,
     ClientReport,
@@ -32,4 +32,5 @@ __all__ = [
     "check",
     "detect",
     "poetry_source_urls",
+    "start_real",
 ]

@@ -297,6 +297,9 @@ def _diagnose_target(
     findings += checks.check_clock(stores.pip, now)
     results: List[TargetResult] = []
     probes: List[ProbeResult] = []
+    # The other clients' own checks are started now, to run beside pip's probes.
+    client_trusts = clients.detect(target, env, cwd=cwd) if _have_ssl() else []
+    running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
     if target.ssl.ok and target.pip is not None and _have_ssl():
         proxy_value = config.get("proxy")
         behind_proxy: Optional[Tuple[PipTrust, Stores]] = None
@@ -336,11 +339,13 @@ def _diagnose_target(
     client_reports: List[clients.ClientReport] = []
     if _have_ssl():
         client_reports, found = clients.check(
-            clients.detect(target, env, cwd=cwd),
+            client_trusts,
             urls,
             env,
             os_store_pem=os_store.pem,
             timeout=timeout,
+            running=running,
+            cwd=cwd,
         )
         findings += found
     if asking is not None and target.ssl.ok and target.pip is not None:
