@@ -92,10 +92,14 @@ class PipAnswer:
 
 
 class Asking:
-    """A pip asked in the background: started by :func:`ask`, read by :meth:`answer`."""
+    """A pip asked in the background: started by :func:`ask`, read by :meth:`answer`.
+
+    Attributes:
+        dest: pip's (empty) download directory, removed once pip has answered.
+    """
 
     def __init__(self, argv: List[str], env: Mapping[str, str], limit: float, dest: str):
-        self._limit, self._dest = limit, dest
+        self._limit, self.dest = limit, dest
         self._answer: Optional[PipAnswer] = None
         try:
             self._proc: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
@@ -115,7 +119,7 @@ class Asking:
             return self._answer
         if self._proc is None:
             self._answer = PipAnswer(problem=self._failed)
-            shutil.rmtree(self._dest, ignore_errors=True)
+            shutil.rmtree(self.dest, ignore_errors=True)
             return self._answer
         try:
             out, _ = self._proc.communicate(timeout=self._limit)
@@ -125,7 +129,7 @@ class Asking:
             self._proc.communicate()
             self._answer = PipAnswer(problem=f"pip did not finish in {self._limit:g} s")
         finally:
-            shutil.rmtree(self._dest, ignore_errors=True)
+            shutil.rmtree(self.dest, ignore_errors=True)
         return self._answer
 
     def cancel(self) -> None:
@@ -133,7 +137,7 @@ class Asking:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.communicate()
-        shutil.rmtree(self._dest, ignore_errors=True)
+        shutil.rmtree(self.dest, ignore_errors=True)
 
 
 def ask(
