@@ -90,6 +90,12 @@ def scrubbed_environ(root: Path, base: Optional[Mapping[str, str]] = None) -> Di
         env[name] = str(directory)
     env["PIP_CONFIG_FILE"] = str(root / "pip-env.conf")
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # The real pip runs `rustc --version` for its user agent; rustup's proxy would write
+    # its settings into the test's home. Rust's own home is not pip's setup: keep it.
+    for name, leaf in (("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo")):
+        real = Path(source.get("HOME", "/nonexistent")) / leaf
+        if name not in env and real.is_dir():
+            env[name] = str(real)
     return env
 
 
