@@ -214,6 +214,7 @@ def diagnose_target(
     from pipssl.diagnosis.classify import Stores, classify, load_stores
     from pipssl.diagnosis.ownbundle import check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
+    from pipssl.diagnosis.storecheck import check_os_store
     from pipssl.net.probe import probe
     from pipssl.net.proxy import select_proxy
     from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
@@ -234,6 +235,7 @@ def diagnose_target(
     broken = tuple(s.path for s in trust.sources if s.path and cafile_problem(s.path))
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
     os_store = store.os_store(environ=env)
+    findings += check_os_store(os_store)
     stores = load_stores(probe_trust, os_store.pem)
     findings += checks.check_clock(stores.pip, now)
     results: List[TargetResult] = []
