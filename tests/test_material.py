@@ -232,3 +232,50 @@ def test_a_bad_block_in_the_os_store_real_pip_242_and_doctor(
     assert finding["severity"] == "warning"
     assert "is not valid base64" in finding["detail"]
     assert "OpenSSL loads nothing" in finding["detail"]
+
+
+# --- the AIA issuer fetch goes through pip's proxy ------------------------------------------
+
+
+def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    wheel_dir: Path,
+    make_proxy: Any,
+    tmp_path: Path,
+) -> None:
+    """The leaf's caIssuers server answers only through the bed's proxy: the fetch takes
+    the proxy of the diagnosis' environment (not this process's) or of pip's ``proxy``
+    option, and goes direct for a NO_PROXY host; the real pip fails the chain all along."""
+    from aia import aia_world
+
+    from pipssl import diagnose
+
+    python = venvs["legacy"]
+    conf = "[global]\ncert = {}\n".format(cert_world.path("root.pem"))
+    isolated_env.write_pip_conf(conf)
+    proxy = make_proxy()
+    assert "HTTP_PROXY" not in os.environ and "http_proxy" not in os.environ
+    via_env = {**os.environ, "HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url}
+
+    def codes(environ: Dict[str, str], url: str) -> List[str]:
+        report = diagnose(python=str(python), index_urls=[url], timeout=5, environ=environ)
+        return [f.code for f in report.findings if f.severity == "error"]
+
+    with aia_world(cert_world, wheel_dir, proxied_only=True) as (with_aia, _dead):
+        assert codes(via_env, with_aia) == ["incomplete-chain"]
+        fetched = [line for line in proxy.log if line.startswith("GET http://127.0.0.1")]
+        assert len(fetched) == 1 and fetched[0].endswith("/inter.der"), proxy.log
+        # the real pip, through the same proxy, cannot build the chain either
+        proc = pip_download(python, with_aia, via_env, tmp_path / "dl")
+        assert proc.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in proc.stdout + proc.stderr
+        # pip's proxy option alone (no variable): the same proxy, the same verdict
+        isolated_env.write_pip_conf(conf + f"proxy = {proxy.url}\n")
+        assert codes(dict(os.environ), with_aia) == ["incomplete-chain"]
+        assert len([line for line in proxy.log if line.startswith("GET ")]) == 2
+        # twin: NO_PROXY names the host: fetched directly, refused, not claimed
+        isolated_env.write_pip_conf(conf)
+        bypass = {**via_env, "NO_PROXY": "127.0.0.1"}
+        assert codes(bypass, with_aia) == ["untrusted-issuer-unknown"]
+        assert len([line for line in proxy.log if line.startswith("GET ")]) == 2

@@ -260,7 +260,8 @@ def diagnose_target(
                 url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
             )
             probes.append(result)
-            findings += classify(result, url_stores, target, now, timeout)
+            pip_proxy = proxy_value.value if proxy_value else None
+            findings += classify(result, url_stores, target, now, timeout, env, pip_proxy)
             if url_trust is not probe_trust and result.failure == "verify-failed":
                 findings.append(checks.proxy_truststore_bug(target, url))
             label = url_trust.describe()
