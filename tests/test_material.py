@@ -279,3 +279,48 @@ def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
         bypass = {**via_env, "NO_PROXY": "127.0.0.1"}
         assert codes(bypass, with_aia) == ["untrusted-issuer-unknown"]
         assert len([line for line in proxy.log if line.startswith("GET ")]) == 2
+
+
+# --- the key of a certificate -------------------------------------------------------------
+
+
+@pytest.mark.once
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        ("rsa-1024", ("rsa", 1024, "")),
+        ("rsa-2048", ("rsa", 2048, "")),
+        ("ec-p256", ("ec", 256, "secp256r1")),
+        ("ec-p384", ("ec", 384, "secp384r1")),
+        ("ed25519", ("ed25519", 256, "")),
+    ],
+)
+def test_public_key_algorithm_and_size(make: str, expected: Any) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    from pipssl.certs.x509 import parse_certificate
+
+    keys = {
+        "rsa-1024": lambda: rsa.generate_private_key(65537, 1024),
+        "rsa-2048": lambda: rsa.generate_private_key(65537, 2048),
+        "ec-p256": lambda: ec.generate_private_key(ec.SECP256R1()),
+        "ec-p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+        "ed25519": lambda: ed25519.Ed25519PrivateKey.generate(),
+    }
+    key = keys[make]()
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, make)])
+    issuer = trustme.CA()
+    ca_key = serialization.load_pem_private_key(issuer.private_key_pem.bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(issuer.cert_pem.bytes())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())  # type: ignore[arg-type]
+        .serial_number(1)
+        .not_valid_before(ca_cert.not_valid_before_utc)
+        .not_valid_after(ca_cert.not_valid_after_utc)
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    parsed = parse_certificate(cert.public_bytes(serialization.Encoding.DER))
+    assert (parsed.key.algorithm, parsed.key.bits, parsed.key.curve) == expected
