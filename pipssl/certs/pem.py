@@ -144,9 +144,12 @@ def read_pem(data: Union[bytes, str], *, source: str = "<data>") -> List[Certifi
     return list(scan.certs)
 
 
-def scan_pem(data: Union[bytes, str], *, source: str = "<data>") -> PemScan:
+def scan_pem(data: Union[bytes, str], *, source: str = "<data>", cached: bool = True) -> PemScan:
     """Read every certificate block of a PEM text, keeping the ones that cannot be read
     apart instead of failing on the first (an OS store reports them and reads on).
+
+    ``cached=False`` for texts met once (each file of an OS store directory): they would
+    push certifi's and the whole store's texts out of the cache.
 
     Raises:
         BundleError: ``private-key-in-file``, as :func:`read_pem`.
@@ -158,14 +161,18 @@ def scan_pem(data: Union[bytes, str], *, source: str = "<data>") -> PemScan:
     for bom in ("\ufeff", "\xef\xbb\xbf"):  # as text, and as bytes read as latin-1
         if text.startswith(bom):
             text = text[len(bom) :]
-    return _parse_pem(text, source)
+    return _parse_pem(text, source) if cached else _scan(text, source)
 
 
 @functools.lru_cache(maxsize=32)
 def _parse_pem(text: str, source: str) -> PemScan:
-    """:func:`scan_pem`'s work, once per text: a diagnosis meets certifi's and the OS
-    store's roots several times (pip's trust, the clients', the bundle), and parsing them
-    is most of its time.  Certificates are frozen, so the same ones can be handed out."""
+    """:func:`_scan`, once per text: a diagnosis meets certifi's and the OS store's roots
+    several times (pip's trust, the clients', the bundle), and parsing them is most of its
+    time.  Certificates are frozen, so the same ones can be handed out."""
+    return _scan(text, source)
+
+
+def _scan(text: str, source: str) -> PemScan:
     _refuse_private_keys(text, source)
     certs: List[Certificate] = []
     bad: List[BadBlock] = []

@@ -177,7 +177,7 @@ def loadable_text(
         The text to keep (``""`` for none); it holds no block OpenSSL rejects.
     """
     try:
-        scan = scan_pem(text, source=source)
+        scan = scan_pem(text, source=source, cached=False)
     except BundleError as exc:  # a private key: never read on, never copied
         errors.append(f"{exc}, skipped")
         return ""
