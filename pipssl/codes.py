@@ -43,6 +43,9 @@ CODES: Dict[str, Code] = {
     "ca-not-a-certificate": Code(
         ERROR, "a CA file holds something that is not a certificate", BUNDLE
     ),
+    "os-store-bad-block": Code(
+        WARNING, "a certificate block of the OS trust store cannot be read", USER
+    ),
     "untrusted-issuer-in-system-store": Code(
         ERROR,
         "the server's issuer is trusted by the OS but not by what pip uses",

@@ -12,12 +12,21 @@ from bed.index import serve_index
 
 
 @contextlib.contextmanager
-def aia_world(world: Any, wheel_dir: Path) -> Iterator[Tuple[str, str]]:
-    """Yield (index URL whose leaf's AIA is fetchable, index URL whose AIA is dead)."""
+def aia_world(
+    world: Any, wheel_dir: Path, *, proxied_only: bool = False
+) -> Iterator[Tuple[str, str]]:
+    """Yield (index URL whose leaf's AIA is fetchable, index URL whose AIA is dead).
+
+    With ``proxied_only`` the AIA server answers only requests that came through the bed's
+    proxy (they carry its ``Via`` header); a direct fetch gets 403.
+    """
     der = world.path("intermediate.der").read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if proxied_only and "pipssl-test-proxy" not in self.headers.get("Via", ""):
+                self.send_error(403, "only through the proxy")
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/pkix-cert")
             self.send_header("Content-Length", str(len(der)))

@@ -1,161 +1,48 @@
 """Read, check, merge and render PEM CA bundles, with the standard library alone.
 
 A CA file is what pip hands to OpenSSL, so reading follows OpenSSL's rules where it
-matters: armour lines must start a line, text around blocks is ignored.  Errors
-carry the finding code as ``reference`` so ``diagnose`` can report them directly.
+matters (the blocks themselves are read by :mod:`pipssl.certs.pem`).  Errors carry the
+finding code as ``reference`` so ``diagnose`` can report them directly.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import os
-import re
 import stat
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Iterable, List, Optional, Union
 
 from pipssl._files import MAX_CA_BYTES
-from pipssl.certs.der import first_element, looks_like_private_key
+from pipssl.certs.der import looks_like_private_key
+from pipssl.certs.pem import (  # noqa: F401  (_parse_pem, _PARSED: the benchmarks reset them)
+    _PARSED,
+    BadBlock,
+    PemScan,
+    _blocks,
+    _not_a_certificate,
+    _parse_pem,
+    _private_key,
+    read_pem,
+    scan_pem,
+)
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
 
 __all__ = [
+    "BadBlock",
     "BundleEntry",
+    "PemScan",
     "dedupe",
     "load_cafile",
     "read_pem",
     "render_bundle",
+    "scan_pem",
     "to_pem",
 ]
 
 
-_CERT_LABELS = ("CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE")
-# OpenSSL only honours armour at the start of a line (crypto/pem/pem_lib.c).
-_BEGIN = re.compile(r"^-----BEGIN ([A-Z0-9 ]+)-----[ \t\r]*$", re.MULTILINE)
-# A key is looked for anywhere, not just at line starts: refusing too much is safe.
-_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_WHITESPACE = re.compile(r"\s+")
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-
-
-def _blocks(text: str) -> List[Tuple[str, Optional[str]]]:
-    """Return (label, body) for each armoured block; body is None when END is missing."""
-    found: List[Tuple[str, Optional[str]]] = []
-    pos = 0
-    while True:
-        match = _BEGIN.search(text, pos)
-        if match is None:
-            return found
-        label = match.group(1)
-        end_marker = f"-----END {label}-----"
-        following = _BEGIN.search(text, match.end())
-        # Look for END only up to the next BEGIN (an END after it does not count anyway):
-        # fuzzing found that searching to the end of the text made a file of BEGIN lines
-        # without END quadratic, a minute for 2 MB.
-        limit = len(text) if following is None else following.start()
-        end = text.find(end_marker, match.end(), limit)
-        if end < 0:
-            found.append((label, None))  # no END, or the next block starts first
-            if following is None:
-                return found
-            pos = following.start()
-        else:
-            found.append((label, text[match.end() : end]))
-            pos = end + len(end_marker)
-
-
-def _refuse_private_keys(text: str, source: str) -> None:
-    if _PRIVATE_KEY.search(text):
-        raise _private_key(source)
-
-
-def _private_key(source: str) -> BundleError:
-    return BundleError(
-        f"{source} contains a private key; pipssl refused the file "
-        "and did not copy the key anywhere",
-        reference="private-key-in-file",
-        hint="Give pipssl a file holding only the CA certificate(s); keep the key private.",
-    )
-
-
-def _not_a_certificate(source: str, detail: str) -> BundleError:
-    return BundleError(
-        f"{source}: {detail}",
-        reference="ca-not-a-certificate",
-        hint="Export the CA certificate again as PEM (Base-64) and point pipssl at that file.",
-    )
-
-
-def read_pem(data: Union[bytes, str], *, source: str = "<data>") -> List[Certificate]:
-    """Parse every certificate block of a PEM text.
-
-    Args:
-        data: PEM text (bytes or str); text between blocks is ignored, as OpenSSL does.
-        source: how to name the data in error messages (a path, "certifi", ...).
-
-    Returns:
-        The certificates in file order (duplicates kept; see :func:`dedupe`).
-        Blocks of other kinds (CRLs, public keys) are skipped.
-
-    Raises:
-        BundleError: ``private-key-in-file`` when any private key block is present (the
-            message never quotes it); ``ca-not-a-certificate`` when a certificate block
-            has bad base64, bad DER or no END line.
-    """
-    # Armour and base64 are ASCII; latin-1 maps every byte, so comments in any
-    # encoding cannot make decoding fail.
-    text = data.decode("latin-1") if isinstance(data, bytes) else data
-    # OpenSSL 3 skips a UTF-8 byte order mark at the very start, and only there.
-    for bom in ("\ufeff", "\xef\xbb\xbf"):  # as text, and as bytes read as latin-1
-        if text.startswith(bom):
-            text = text[len(bom) :]
-    return list(_parse_pem(text, source))
-
-
-@functools.lru_cache(maxsize=32)
-def _parse_pem(text: str, source: str) -> Tuple[Certificate, ...]:
-    """:func:`read_pem`'s work, once per text: a diagnosis meets certifi's and the OS
-    store's roots several times (pip's trust, the clients', the bundle), and parsing them
-    is most of its time.  Certificates are frozen, so the same ones can be handed out."""
-    _refuse_private_keys(text, source)
-    certs: List[Certificate] = []
-    number = 0
-    for label, body in _blocks(text):
-        if label not in _CERT_LABELS:
-            continue
-        number += 1
-        if body is None:
-            raise _not_a_certificate(source, f"certificate block {number} has no END line")
-        try:
-            der = base64.b64decode(_WHITESPACE.sub("", body), validate=True)
-        except ValueError:  # binascii.Error, or non-ASCII text
-            raise _not_a_certificate(
-                source, f"certificate block {number} is not valid base64"
-            ) from None
-        try:
-            if label == "TRUSTED CERTIFICATE":
-                # OpenSSL appends its trust settings after the certificate itself.
-                der = first_element(der)
-            certs.append(_certificate(der))
-        except CertificateError as exc:
-            raise _not_a_certificate(source, f"certificate block {number}: {exc}") from None
-    return tuple(certs)
-
-
-def _certificate(der: bytes) -> Certificate:
-    """:func:`parse_certificate`, once per certificate: the same roots come in certifi,
-    pip's copy of it, the distribution's bundle and the OS store's directory."""
-    cert = _PARSED.get(der)
-    if cert is None:
-        cert = parse_certificate(der)
-        if len(_PARSED) < _MAX_PARSED:
-            _PARSED[der] = cert
-    return cert
-
-
-_PARSED: Dict[bytes, Certificate] = {}
-_MAX_PARSED = 4096  # far above any real store; fuzzed input cannot grow it without end
 
 
 def load_cafile(path: Union[str, os.PathLike[str]]) -> List[Certificate]:

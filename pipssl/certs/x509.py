@@ -37,7 +37,7 @@ from pipssl.certs.der import (
 )
 from pipssl.errors import CertificateError
 
-__all__ = ["Certificate", "parse_certificate"]
+__all__ = ["Certificate", "PublicKey", "parse_certificate"]
 
 _EXT_BASIC_CONSTRAINTS = "2.5.29.19"
 _EXT_KEY_USAGE = "2.5.29.15"
@@ -47,6 +47,40 @@ _EXT_AKI = "2.5.29.35"
 _EXT_AIA = "1.3.6.1.5.5.7.1.1"
 _AIA_OCSP = "1.3.6.1.5.5.7.48.1"
 _AIA_CA_ISSUERS = "1.3.6.1.5.5.7.48.2"
+
+#: Key algorithms by OID (RFC 3279, RFC 8410), and named curves with their sizes.
+_KEY_ALGORITHMS = {
+    "1.2.840.113549.1.1.1": "rsa",
+    "1.2.840.113549.1.1.10": "rsa-pss",
+    "1.2.840.10045.2.1": "ec",
+    "1.2.840.10040.4.1": "dsa",
+    "1.3.101.112": "ed25519",
+    "1.3.101.113": "ed448",
+}
+_CURVES = {
+    "1.2.840.10045.3.1.7": ("secp256r1", 256),
+    "1.3.132.0.34": ("secp384r1", 384),
+    "1.3.132.0.35": ("secp521r1", 521),
+    "1.3.132.0.10": ("secp256k1", 256),
+    "1.2.840.10045.3.1.1": ("secp192r1", 192),
+    "1.3.132.0.33": ("secp224r1", 224),
+}
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A certificate's public key, as far as its strength goes.
+
+    Attributes:
+        algorithm: ``rsa``, ``rsa-pss``, ``ec``, ``dsa``, ``ed25519``, ``ed448``, or the
+            algorithm's OID when pipssl does not know it.
+        bits: the modulus size (RSA, DSA) or the curve's size; 0 when unknown.
+        curve: the named curve of an ``ec`` key (``secp256r1``, ...), else ``""``.
+    """
+
+    algorithm: str
+    bits: int
+    curve: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +102,7 @@ class Certificate:
     aki: Optional[bytes] = None
     ca_issuers: Tuple[str, ...] = ()
     ocsp: Tuple[str, ...] = ()
+    key: PublicKey = PublicKey("", 0)
 
     @cached_property
     def sha256(self) -> str:
@@ -244,6 +279,7 @@ def _parse(data: bytes) -> Certificate:
     if len(times) != 2:
         raise error("validity must hold exactly two times")
     subject = read_name(data, parts[2][1], *parts[3])
+    key = _public_key(data, *parts[4])
 
     extensions = _Extensions()
     previous = 0
@@ -272,4 +308,39 @@ def _parse(data: bytes) -> Certificate:
         aki=extensions.aki,
         ca_issuers=tuple(extensions.ca_issuers),
         ocsp=tuple(extensions.ocsp),
+        key=key,
     )
+
+
+def _public_key(data: bytes, start: int, end: int) -> PublicKey:
+    """SubjectPublicKeyInfo (RFC 5280 §4.1.2.7): the algorithm and the key's size.
+
+    The algorithm identifier must be well formed (OpenSSL refuses the certificate
+    otherwise); the key inside the BIT STRING is only measured, and a key that cannot be
+    measured has size 0 rather than making the certificate unreadable.
+    """
+    alg_start, alg_end = expect(data, start, end, SEQUENCE, "public key algorithm")
+    bits_start, bits_end = only(data, alg_end, end, BIT_STRING, "public key")
+    oid_start, oid_end = expect(data, alg_start, alg_end, OID, "public key algorithm")
+    oid = read_oid(data, oid_start, oid_end)
+    algorithm = _KEY_ALGORITHMS.get(oid, oid)
+    try:
+        if algorithm == "ec":
+            curve_start, curve_end = only(data, oid_end, alg_end, OID, "curve")
+            name, size = _CURVES.get(read_oid(data, curve_start, curve_end), ("", 0))
+            return PublicKey(algorithm, size, name)
+        if algorithm in ("ed25519", "ed448"):
+            return PublicKey(algorithm, 256 if algorithm == "ed25519" else 456)
+        if algorithm in ("rsa", "rsa-pss"):
+            # RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+            seq_start, seq_end = expect(data, bits_start + 1, bits_end, SEQUENCE, "RSA key")
+            mod_start, mod_end = expect(data, seq_start, seq_end, INTEGER, "modulus")
+            return PublicKey(algorithm, read_integer(data, mod_start, mod_end).bit_length())
+        if algorithm == "dsa":
+            # Dss-Parms ::= SEQUENCE { p INTEGER, q INTEGER, g INTEGER }
+            seq_start, seq_end = expect(data, oid_end, alg_end, SEQUENCE, "DSA parameters")
+            p_start, p_end = expect(data, seq_start, seq_end, INTEGER, "DSA p")
+            return PublicKey(algorithm, read_integer(data, p_start, p_end).bit_length())
+    except CertificateError:
+        pass  # measured as unknown; the certificate itself is still read
+    return PublicKey(algorithm, 0)

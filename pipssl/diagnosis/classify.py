@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import List, Optional, Tuple
+from typing import List, Mapping, Optional, Tuple
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store
@@ -107,16 +107,37 @@ def _product(name: str) -> str:
     return ""
 
 
-def _fetch_issuer(cert: Certificate, timeout: float) -> Optional[Certificate]:
+def _fetch_issuer(
+    cert: Certificate,
+    timeout: float,
+    environ: Optional[Mapping[str, str]] = None,
+    pip_proxy: Optional[str] = None,
+) -> Optional[Certificate]:
     """Follow the leaf's AIA caIssuers URL (http only) to tell a missing intermediate
-    from an unknown CA.  Used for classification only, never as a trust anchor."""
+    from an unknown CA.  Used for classification only, never as a trust anchor.
+
+    The URL is fetched through the proxy pip would use for it (``select_proxy`` with the
+    diagnosis' environment and pip's ``proxy`` option, NO_PROXY honoured), never through
+    whatever urllib finds in this process's environment; ``timeout`` bounds each fetch.
+    """
     import urllib.request  # late: it costs start-up time and is rarely needed
+
+    from pipssl.net.proxy import select_proxy
 
     for url in cert.ca_issuers:
         if not url.startswith("http://"):
             continue
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            proxy = select_proxy(url, environ or {}, pip_proxy)
+        except (PipsslError, ValueError):
+            continue  # a proxy URL pip could not use either: the probe reports it
+        # An explicit handler, empty for no proxy: urllib would read os.environ otherwise.
+        proxies = {}
+        if proxy is not None:
+            proxies["http"] = proxy.url if "://" in proxy.url else "http://" + proxy.url
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
+        try:
+            with opener.open(url, timeout=timeout) as response:
                 data = response.read(1 << 16)
         except (OSError, ValueError):
             continue
@@ -140,9 +161,16 @@ def _trust_fix(cert: Certificate) -> str:
 
 
 def classify(
-    result: ProbeResult, stores: Stores, target: Target, now: datetime, timeout: float
+    result: ProbeResult,
+    stores: Stores,
+    target: Target,
+    now: datetime,
+    timeout: float,
+    environ: Optional[Mapping[str, str]] = None,
+    pip_proxy: Optional[str] = None,
 ) -> List[Finding]:
-    """Turn a failed probe into findings (empty when the probe succeeded)."""
+    """Turn a failed probe into findings (empty when the probe succeeded).  ``environ``
+    and ``pip_proxy`` (pip's ``proxy`` option) choose the proxy of the AIA fetch."""
     url = result.url
     if result.ok or result.failure == "http-error":
         return []
@@ -268,7 +296,7 @@ def classify(
             )
         return findings
     if not top.self_issued and len(chain) == 1:
-        issuer = _fetch_issuer(top, min(timeout, 3.0))
+        issuer = _fetch_issuer(top, min(timeout, 3.0), environ, pip_proxy)
         if issuer is not None and (
             stores.pip_has(issuer) or any(c.subject == issuer.issuer for c in stores.pip)
         ):

@@ -269,6 +269,7 @@ def _diagnose_target(
     from pipssl.diagnosis.confirm import ask_without, confirm
     from pipssl.diagnosis.ownbundle import check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
+    from pipssl.diagnosis.storecheck import check_os_store
     from pipssl.net.probe import probe
     from pipssl.net.proxy import select_proxy
     from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
@@ -293,6 +294,7 @@ def _diagnose_target(
     broken = tuple(s.path for s in trust.sources if s.path and cafile_problem(s.path))
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
     os_store = store.os_store(environ=env)
+    findings += check_os_store(os_store)
     stores = load_stores(probe_trust, os_store.pem)
     findings += checks.check_clock(stores.pip, now)
     results: List[TargetResult] = []
@@ -320,7 +322,8 @@ def _diagnose_target(
                 url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
             )
             probes.append(result)
-            findings += classify(result, url_stores, target, now, timeout)
+            pip_proxy = proxy_value.value if proxy_value else None
+            findings += classify(result, url_stores, target, now, timeout, env, pip_proxy)
             if url_trust is not probe_trust and result.failure == "verify-failed":
                 findings.append(checks.proxy_truststore_bug(target, url))
             label = url_trust.describe()

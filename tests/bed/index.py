@@ -20,6 +20,7 @@ import ssl
 import tempfile
 import threading
 import time
+import urllib.parse
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple
@@ -383,13 +384,18 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
         for line in lines[1:]:
             key, _, value = line.partition(":")
             headers[key.strip().lower()] = value.strip()
-        if len(parts) != 3 or parts[0].upper() != "CONNECT":
-            self._reply(client, 502, "Bad Gateway", "only CONNECT is supported")
+        forward = len(parts) == 3 and parts[0].upper() == "GET" and parts[1][:7] == "http://"
+        if len(parts) != 3 or not (forward or parts[0].upper() == "CONNECT"):
+            self._reply(client, 502, "Bad Gateway", "only CONNECT and GET http:// are supported")
             return
         target = parts[1]
-        self.server.log.append(target)
+        self.server.log.append(("GET " if forward else "") + target)
         try:
-            host, port = _split_target(target)
+            if forward:
+                url = urllib.parse.urlsplit(target)
+                host, port = url.hostname or "", url.port or 80
+            else:
+                host, port = _split_target(target)
         except ValueError:
             self._answer(client, target, 400, "Bad Request")
             return
@@ -413,9 +419,18 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
             self._answer(client, target, 502, "Bad Gateway")
             return
         with upstream:
-            self._answer(client, target, 200, "Connection established")
-            if early:
-                upstream.sendall(early)
+            if forward:
+                # A plain-HTTP request is passed on in origin form, marked with Via (a server
+                # of the bed can so tell a request that came through the proxy).
+                path = urllib.parse.urlsplit(target)._replace(scheme="", netloc="").geturl()
+                upstream.sendall(
+                    f"GET {path or '/'} HTTP/1.0\r\nHost: {host}:{port}\r\n"
+                    "Via: 1.1 pipssl-test-proxy\r\nConnection: close\r\n\r\n".encode()
+                )
+            else:
+                self._answer(client, target, 200, "Connection established")
+                if early:
+                    upstream.sendall(early)
             self._pump(client, upstream)
 
     def _answer(
@@ -464,7 +479,8 @@ class Proxy:
 def connect_proxy(
     *, auth: Optional[Tuple[str, str]] = None, lifetime: float = 120.0
 ) -> Iterator[Proxy]:
-    """Run an HTTP CONNECT tunnelling proxy on 127.0.0.1 that only reaches loopback targets.
+    """Run an HTTP proxy on 127.0.0.1 that only reaches loopback targets: CONNECT tunnels,
+    and plain ``GET http://...`` requests passed on with a ``Via`` header.
 
     Args:
         auth: (user, password) to require with Basic proxy authentication (else 407).
@@ -472,7 +488,8 @@ def connect_proxy(
 
     Yields:
         The running :class:`Proxy`. Non-loopback targets get 403 without any connection or
-        name lookup; non-CONNECT requests get 502.
+        name lookup; other requests get 502.  ``log`` holds each CONNECT target, and each
+        forwarded URL as ``"GET <url>"``.
     """
     server = _ProxyServer(auth)
     with _running(server, lifetime):

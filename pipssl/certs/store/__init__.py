@@ -6,7 +6,10 @@ and the problems met.  Backends do their OS-specific imports (``ssl.enum_certifi
 ``subprocess`` for ``security``) inside functions, so that every backend imports and can be
 tested on any OS, and everything here imports with the ``ssl`` module missing.
 
-Parsing and de-duplication of the PEM text is left to ``pipssl.certs.bundle``.
+Parsing and de-duplication of the PEM text is left to ``pipssl.certs.bundle``; what a
+certificate block pipssl cannot read does to its file is decided here once
+(:func:`loadable_text`): OpenSSL refuses a whole CA file for one block it cannot load, so
+such a file adds nothing to ``OsStore.pem`` and each of its bad blocks is reported.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Set, Tuple
 
 from pipssl._files import MAX_CA_BYTES
+from pipssl.certs.bundle import BadBlock, scan_pem, to_pem
+from pipssl.errors import BundleError
 
 #: How the OS store's certificates are named: in errors, in pipssl's bundle, and in the
 #: key its parsed PEM text is kept under.
 LABEL = "OS trust store"
 
-__all__ = ["LABEL", "OsStore", "StoreSource", "os_store", "read_pem_file"]
+__all__ = ["LABEL", "OsStore", "StoreSource", "loadable_text", "os_store", "read_pem_file"]
 
 #: Files larger than this are skipped: no CA bundle comes near it, and an env var pointing
 #: at a huge file or a device must not make pipssl read without end.
@@ -51,13 +56,19 @@ class OsStore:
 
     Attributes:
         sources: the sources, in the order they are consulted.
-        pem: all certificates found, concatenated PEM text (may be ``""``).
+        pem: the certificates OpenSSL would load from them, concatenated PEM text (may be
+            ``""``): a file with a block OpenSSL rejects is left out whole, as OpenSSL
+            leaves it out.
         errors: problems met (unreadable file, ``security`` failing), one line each.
+        bad_blocks: the certificate blocks that could not be read, where and why.
+        dropped: the CA files left out whole for such a block (OpenSSL's rule).
     """
 
     sources: Tuple[StoreSource, ...]
     pem: str
     errors: Tuple[str, ...]
+    bad_blocks: Tuple[BadBlock, ...] = ()
+    dropped: Tuple[str, ...] = ()
 
 
 def os_store(
@@ -140,3 +151,42 @@ def read_pem_file(path: str, errors: List[str], seen: Optional[Set[str]] = None)
         errors.append(f"{path}: no PEM certificate in it, skipped")
         return None
     return text if text.endswith("\n") else text + "\n"
+
+
+def loadable_text(
+    text: str,
+    source: str,
+    errors: List[str],
+    bad_blocks: List[BadBlock],
+    dropped: Optional[List[str]] = None,
+) -> str:
+    """What of one file's (or one keychain's) PEM text the store holds.
+
+    Args:
+        text: the PEM text.
+        source: its path or name, for the reports.
+        errors: where a private key's refusal is appended.
+        bad_blocks: where each certificate block that cannot be read is appended.
+        dropped: given where OpenSSL loads the text as one CA file (Linux): one block it
+            rejects drops the whole text, as OpenSSL does (measured with pip 23.0 and
+            24.2), and ``source`` is appended here.  None for text that is only pipssl's
+            way of carrying certificates (``security``'s output, Windows' entries): the bad
+            block alone is dropped.
+
+    Returns:
+        The text to keep (``""`` for none); it holds no block OpenSSL rejects.
+    """
+    try:
+        scan = scan_pem(text, source=source, cached=False)
+    except BundleError as exc:  # a private key: never read on, never copied
+        errors.append(f"{exc}, skipped")
+        return ""
+    if not scan.bad:
+        return text
+    bad_blocks.extend(scan.bad)
+    if scan.openssl_loads:
+        return text  # only pipssl cannot read a block: OpenSSL loads the file as it is
+    if dropped is not None:
+        dropped.append(source)
+        return ""
+    return "".join(to_pem(cert) for cert in scan.certs)

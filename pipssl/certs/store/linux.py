@@ -13,7 +13,8 @@ import os
 import re
 from typing import Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
-from pipssl.certs.store import OsStore, StoreSource, read_pem_file
+from pipssl.certs.bundle import BadBlock
+from pipssl.certs.store import OsStore, StoreSource, loadable_text, read_pem_file
 
 #: Well-known CA bundle files; the first existing one is used.  Go's crypto/x509 keeps a
 #: similar list (https://go.dev/src/crypto/x509/root_linux.go).
@@ -127,21 +128,35 @@ def _stamp(sources: List[StoreSource]) -> Tuple[object, ...]:
 
 def _read_sources(sources: List[StoreSource]) -> OsStore:
     errors: List[str] = []
+    bad: List[BadBlock] = []
+    dropped: List[str] = []
     chunks: List[str] = []
     seen: Set[str] = set()
     for source in sources:
         if not source.location:
             errors.append(f"{source.origin} is set but empty: OpenSSL reads nothing from it")
         elif source.kind == "file":
-            text = read_pem_file(source.location, errors, seen)
-            if text:
-                chunks.append(text)
+            chunks.append(_read_file(source.location, errors, bad, dropped, seen))
         else:
-            chunks.extend(_read_dir(source, errors, seen))
-    return OsStore(sources=tuple(sources), pem="".join(chunks), errors=tuple(errors))
+            chunks.extend(_read_dir(source, errors, bad, dropped, seen))
+    return OsStore(tuple(sources), "".join(chunks), tuple(errors), tuple(bad), tuple(dropped))
 
 
-def _read_dir(source: StoreSource, errors: List[str], seen: Set[str]) -> List[str]:
+def _read_file(
+    path: str, errors: List[str], bad: List[BadBlock], dropped: List[str], seen: Set[str]
+) -> str:
+    """One CA file as OpenSSL loads it: whole, or not at all (by_file.c, by_dir.c)."""
+    text = read_pem_file(path, errors, seen)
+    return loadable_text(text, path, errors, bad, dropped) if text else ""
+
+
+def _read_dir(
+    source: StoreSource,
+    errors: List[str],
+    bad: List[BadBlock],
+    dropped: List[str],
+    seen: Set[str],
+) -> List[str]:
     try:
         names = sorted(os.listdir(source.location))
     except OSError as exc:
@@ -153,7 +168,6 @@ def _read_dir(source: StoreSource, errors: List[str], seen: Set[str]) -> List[st
     for name in names:
         if not (_HASHED_NAME.match(name) or name.lower().endswith(_CERT_SUFFIXES)):
             continue
-        text = read_pem_file(os.path.join(source.location, name), errors, seen)
-        if text:
-            chunks.append(text)
+        path = os.path.join(source.location, name)
+        chunks.append(_read_file(path, errors, bad, dropped, seen))
     return chunks

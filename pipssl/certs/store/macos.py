@@ -12,7 +12,8 @@ import os
 from typing import List, Mapping, Sequence, Tuple
 
 from pipssl._files import MAX_CA_BYTES
-from pipssl.certs.store import OsStore, StoreSource
+from pipssl.certs.bundle import BadBlock
+from pipssl.certs.store import OsStore, StoreSource, loadable_text
 
 #: Seconds one ``security`` run may take; a locked or network keychain can hang it.
 SECURITY_TIMEOUT = 10.0
@@ -90,6 +91,7 @@ def store(environ: Mapping[str, str]) -> OsStore:
     sources: List[StoreSource] = []
     chunks: List[str] = []
     errors: List[str] = []
+    bad: List[BadBlock] = []
     for path, origin in keychains(environ):
         sources.append(StoreSource("keychain", path, origin))
         argv = ["security", "find-certificate", "-a", "-p", path]
@@ -112,5 +114,8 @@ def store(environ: Mapping[str, str]) -> OsStore:
             errors.append(f"{path}: more than {MAX_CA_BYTES} bytes of output, skipped")
             continue
         if out.strip():
-            chunks.append(out if out.endswith("\n") else out + "\n")
-    return OsStore(sources=tuple(sources), pem="".join(chunks), errors=tuple(errors))
+            # The keychain is read through the Security framework, not as a CA file: a
+            # block pipssl cannot read costs only that block.
+            text = out if out.endswith("\n") else out + "\n"
+            chunks.append(loadable_text(text, path, errors, bad))
+    return OsStore(tuple(sources), "".join(chunks), tuple(errors), tuple(bad))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 from typing import Any, List, Tuple
 
-from pipssl.certs.store import OsStore, StoreSource
+from pipssl.certs.bundle import BadBlock
+from pipssl.certs.store import OsStore, StoreSource, loadable_text
 
 #: Store names in the order they are read, with the names Windows shows for them.
 STORES: Tuple[Tuple[str, str], ...] = (
@@ -73,4 +74,7 @@ def store() -> OsStore:
         for cert, encoding, trust in entries:
             if encoding == "x509_asn" and _trusted_for_servers(trust):
                 chunks.append(der_to_pem(bytes(cert)))
-    return OsStore(sources=sources, pem="".join(chunks), errors=tuple(errors))
+    bad: List[BadBlock] = []
+    # Each entry is a certificate of its own: one pipssl cannot read costs only itself.
+    pem = loadable_text("".join(chunks), "Windows stores", errors, bad)
+    return OsStore(sources, pem, tuple(errors), tuple(bad))
