@@ -208,6 +208,10 @@ WORLDS: Tuple[Tuple[str, str, WorldMaker], ...] = (
 )
 
 
+#: The worlds also timed with --quick: the real pip not asked (its start-up is the rest).
+QUICK = ("unknown-ca", "healthy")
+
+
 def doctor_argv(pair: Pair, world: World) -> List[str]:
     return [
         str(pair.python),
@@ -272,6 +276,9 @@ def measure(pair: Pair, certs: CertWorld, wheels: Path, tmp: Path, runs: int) ->
             times = timed(doctor_argv(pair, world), world.env, cwd, runs)
             doctor_medians[key] = statistics.median(times)
             cells[name] = f"{fmt(times)} [{codes}]"
+            if key in QUICK:
+                quick = timed([*doctor_argv(pair, world), "--quick"], world.env, cwd, runs)
+                cells[f"  the same with --quick ({key}: pipssl's probes only)"] = fmt(quick)
             if key == "unknown-ca":
                 cells["  of which the probe (from the JSON)"] = f"{probe * 1000:.1f} ms"
                 pip_times = timed(
