@@ -1,0 +1,238 @@
+"""Every TLS failure classified honestly, and each verdict checked against the real pip.
+
+Worlds (tests/bed): chains whose issuer is trusted but which are weak (a key of RSA 1024
+bits, a SHA-1 signature) or otherwise broken (an unknown critical extension, an
+intermediate that is not a CA), a server sharing no cipher with its clients, and a proxy
+that refuses CONNECT.  Each has a twin, the same world built right, where doctor finds
+nothing and pip downloads.  pip 23.0.1 (Python 3.8, one bundle) and pip 24.2 (Python
+3.13, truststore) each prove both sides.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+from bed.certs import CertWorld
+from bed.index import IndexServer, Proxy
+from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
+from bed.pip import pip_download
+
+from pipssl import diagnose
+
+FLAVOURS = ["legacy", "truststore"]
+
+
+def codes(report: Any) -> List[str]:
+    return [f.code for f in report.findings]
+
+
+def trust_root(isolated_env: Any, cert_world: CertWorld, extra: str = "") -> None:
+    """pip's cert -> the test root: the issuer of every chain here is trusted."""
+    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n{extra}")
+
+
+def pip_says(python: Path, index: IndexServer, tmp_path: Path, name: str) -> Any:
+    return pip_download(python, index.url, dict(os.environ), tmp_path / name, timeout=90)
+
+
+@pytest.fixture
+def odd_index(
+    make_index: Callable[..., IndexServer], cert_world: CertWorld
+) -> Callable[[str], IndexServer]:
+    """An index serving one ``bed.oddcerts`` chain; the server may send a weak one."""
+
+    def serve(kind: str) -> IndexServer:
+        cert = odd_cert(cert_world, kind)
+        return make_index(cert, url_host="localhost", ciphers=SERVER_WEAK_CIPHERS)
+
+    return serve
+
+
+# --- weak-certificate ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize(
+    ("weak", "strong", "openssl", "named", "shown"),
+    [
+        (
+            "rsa1024-leaf",
+            "rsa2048-leaf",
+            "EE certificate key too weak",
+            "rsa1024-leaf server",
+            "RSA 1024 bits",
+        ),
+        (
+            "sha1-leaf",
+            "sha256-leaf",
+            "CA signature digest algorithm too weak",
+            "sha1-leaf server",
+            "SHA-1",
+        ),
+        (
+            "rsa1024-intermediate",
+            "rsa2048-intermediate",
+            "CA certificate key too weak",
+            "pipssl Odd Intermediate CA",
+            "RSA 1024 bits",
+        ),
+    ],
+)
+def test_weak_chain_is_weak_certificate_and_pip_agrees(
+    flavour: str,
+    weak: str,
+    strong: str,
+    openssl: str,
+    named: str,
+    shown: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    odd_index: Callable[[str], IndexServer],
+    tmp_path: Path,
+) -> None:
+    trust_root(isolated_env, cert_world)
+    python = venvs[flavour]
+    index = odd_index(weak)
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=5)
+    assert codes(report) == ["weak-certificate"], report.findings
+    found = report.findings[0]
+    assert named in found.detail and shown in found.summary
+    assert openssl in found.detail and "sha256: " in found.detail
+    assert "server's owner" in found.fix and "never lower OpenSSL's security level" in found.fix
+    assert "IT department" not in found.fix and "--accept-ca" not in found.fix
+    assert not report.ok
+    done = pip_says(python, index, tmp_path, "weak")
+    assert done.returncode != 0 and openssl in done.stdout + done.stderr
+
+    twin = odd_index(strong)
+    report = diagnose(python=str(python), index_urls=[twin.url], timeout=5)
+    assert codes(report) == [] and report.ok
+    done = pip_says(python, twin, tmp_path, "strong")
+    assert done.returncode == 0, done.stderr
+
+
+# --- tls-error: what pipssl does not recognise, said as OpenSSL says it ------------------
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize(
+    ("broken", "twin", "openssl"),
+    [
+        (
+            "unknown-critical-extension",
+            "unknown-noncritical-extension",
+            "unhandled critical extension",
+        ),
+        ("intermediate-not-ca", "rsa2048-intermediate", "invalid CA certificate"),
+    ],
+)
+def test_unknown_verify_error_is_tls_error_with_openssl_reason(
+    flavour: str,
+    broken: str,
+    twin: str,
+    openssl: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    odd_index: Callable[[str], IndexServer],
+    tmp_path: Path,
+) -> None:
+    trust_root(isolated_env, cert_world)
+    python = venvs[flavour]
+    index = odd_index(broken)
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=5)
+    assert codes(report) == ["tls-error"], report.findings
+    found = report.findings[0]
+    assert found.summary == f"TLS with localhost failed: {openssl}"
+    assert f"OpenSSL: {openssl} (code " in found.detail
+    assert not report.ok
+    done = pip_says(python, index, tmp_path, "broken")
+    assert done.returncode != 0 and openssl in done.stdout + done.stderr
+
+    good = odd_index(twin)
+    report = diagnose(python=str(python), index_urls=[good.url], timeout=5)
+    assert codes(report) == [] and report.ok
+    assert pip_says(python, good, tmp_path, "twin").returncode == 0
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_handshake_failure_is_tls_error_not_a_version_problem(
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    make_index: Callable[..., IndexServer],
+    tmp_path: Path,
+) -> None:
+    # The server's only cipher needs an RSA certificate and it has an EC one: it can
+    # agree on nothing, although both sides speak TLS 1.2.
+    trust_root(isolated_env, cert_world)
+    python = venvs[flavour]
+    index = make_index(
+        "good",
+        url_host="localhost",
+        maximum_version=ssl.TLSVersion.TLSv1_2,
+        ciphers="ECDHE-RSA-AES128-GCM-SHA256",
+    )
+    report = diagnose(python=str(python), index_urls=[index.url], timeout=5)
+    assert codes(report) == ["tls-error"], report.findings
+    found = report.findings[0]
+    assert found.summary.startswith("TLS with localhost failed: ")
+    assert "HANDSHAKE_FAILURE" in found.summary and "stage: tls" in found.detail
+    assert "no shared cipher" in " ".join(index.wait_handshake_errors())
+    done = pip_says(python, index, tmp_path, "nocipher")
+    assert done.returncode != 0 and "HANDSHAKE_FAILURE" in done.stdout + done.stderr
+
+    twin = make_index("good", url_host="localhost", maximum_version=ssl.TLSVersion.TLSv1_2)
+    report = diagnose(python=str(python), index_urls=[twin.url], timeout=5)
+    assert codes(report) == [] and report.ok
+    assert pip_says(python, twin, tmp_path, "twin").returncode == 0
+
+
+# --- proxy-denied -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flavour", "status"), [("legacy", 403), ("truststore", 502)])
+def test_proxy_refusing_connect_is_proxy_denied_and_pip_agrees(
+    flavour: str,
+    status: int,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    make_index: Callable[..., IndexServer],
+    make_proxy: Callable[..., Proxy],
+    tmp_path: Path,
+) -> None:
+    trust_root(isolated_env, cert_world)
+    python = venvs[flavour]
+    proxy = make_proxy()
+    os.environ["HTTPS_PROXY"] = proxy.url
+    denied = make_index("good", url_host="localhost")
+    allowed = make_index("good", url_host="localhost")
+    target = f"localhost:{denied.port}"
+    proxy.refuse[target] = status
+    report = diagnose(python=str(python), index_urls=[denied.url], timeout=5)
+    assert codes(report) == ["proxy-denied"], report.findings
+    found = report.findings[0]
+    assert f"refuses the tunnel to {target} (HTTP {status})" in found.summary
+    assert f"CONNECT {target} with HTTP/1.1 {status} " in found.detail
+    assert f"allow {target} through the proxy" in found.fix
+    assert (target, status) in proxy.results and not denied.connections
+    # pip says it only at debug level (-vv); by default just "from versions: none".
+    done = pip_download(
+        python, denied.url, dict(os.environ), tmp_path / "denied", timeout=90, extra_args=["-vv"]
+    )
+    phrase = "Forbidden" if status == 403 else "Bad Gateway"
+    assert done.returncode != 0
+    assert f"Tunnel connection failed: {status} {phrase}" in done.stdout + done.stderr
+
+    report = diagnose(python=str(python), index_urls=[allowed.url], timeout=5)
+    assert codes(report) == [] and report.ok
+    done = pip_says(python, allowed, tmp_path, "allowed")
+    assert done.returncode == 0, done.stderr
+    assert (f"localhost:{allowed.port}", 200) in proxy.results
