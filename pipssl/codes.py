@@ -82,6 +82,9 @@ CODES: Dict[str, Code] = {
     ),
     "client-cert-required": Code(ERROR, "the server demands a client certificate", USER),
     "insecure-trusted-host": Code(WARNING, "trusted-host switches certificate checks off", OWN),
+    "http-index-ignored": Code(
+        WARNING, "pip ignores a plain-HTTP index whose host is not in trusted-host", USER
+    ),
     "certifi-modified": Code(
         WARNING, "certifi's cacert.pem differs from what its wheel installed", OWN
     ),

@@ -2,10 +2,11 @@
 
 Worlds (tests/bed): chains whose issuer is trusted but which are weak (a key of RSA 1024
 bits, a SHA-1 signature) or otherwise broken (an unknown critical extension, an
-intermediate that is not a CA), a server sharing no cipher with its clients, and a proxy
-that refuses CONNECT.  Each has a twin, the same world built right, where doctor finds
-nothing and pip downloads.  pip 23.0.1 (Python 3.8, one bundle) and pip 24.2 (Python
-3.13, truststore) each prove both sides.
+intermediate that is not a CA), a server sharing no cipher with its clients, a proxy that
+refuses CONNECT, and a plain-HTTP extra index that pip ignores.  Each has a twin, the same
+world built right, where doctor finds nothing (or only what is true there) and pip
+downloads.  pip 23.0.1 (Python 3.8, one bundle) and pip 24.2 (Python 3.13, truststore)
+each prove both sides.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, Proxy
+from bed.index import IndexServer, Proxy, build_wheel
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
+from bed.osstore import MountedOsStore
 from bed.pip import pip_download
 
 from pipssl import diagnose
@@ -236,3 +238,101 @@ def test_proxy_refusing_connect_is_proxy_denied_and_pip_agrees(
     done = pip_says(python, allowed, tmp_path, "allowed")
     assert done.returncode == 0, done.stderr
     assert (f"localhost:{allowed.port}", 200) in proxy.results
+
+
+# --- http-index-ignored -------------------------------------------------------------------
+
+HTTP_HOST = "pipssl-http.test"  # 127.0.0.1 inside the test's own /etc/hosts
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_plain_http_index_pip_ignores_and_its_trusted_twin(
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    make_index: Callable[..., IndexServer],
+    mounted_os_store: MountedOsStore,
+    tmp_path: Path,
+) -> None:
+    # The package is on the plain-HTTP extra index alone; its host is loopback, but by a
+    # name pip does not count as loopback (pip exempts localhost, 127.0.0.0/8 and ::1).
+    python = venvs[flavour]
+    only_http = tmp_path / "http-wheels"
+    build_wheel(only_http, name="pipssl_http_only")
+    plain = make_index(None, mode="plain", wheel_dir=only_http)
+    main = make_index("good", url_host="localhost")
+    http_url = f"http://{HTTP_HOST}:{plain.port}/simple/"
+    settings = f"index-url = {main.url}\nextra-index-url = {http_url}\n"
+    trust_root(isolated_env, cert_world, settings)
+    prefix = mounted_os_store.prefix(hosts=[HTTP_HOST])
+    ignored = "is not a trusted or secure host and is being ignored"
+
+    report = diagnose(python=str(python), index_urls=None, timeout=5)
+    assert codes(report) == ["http-index-ignored"], report.findings
+    found = report.findings[0]
+    assert found.target == http_url and found.severity == "warning"
+    assert f"{HTTP_HOST} {ignored}" in found.detail and "extra-index-url" in found.detail
+    assert "https://" in found.fix and f"trusted-host {HTTP_HOST}" in found.fix
+    done = pip_download(
+        python, None, dict(os.environ), tmp_path / "ig", package="pipssl_http_only", prefix=prefix
+    )
+    assert done.returncode != 0 and ignored in done.stdout + done.stderr
+    assert plain.requests == [], "pip must not have read the ignored index"
+
+    trust_root(isolated_env, cert_world, settings + f"trusted-host = {HTTP_HOST}\n")
+    report = diagnose(python=str(python), index_urls=None, timeout=5)
+    assert codes(report) == ["insecure-trusted-host"], report.findings
+    assert report.findings[0].target == HTTP_HOST
+    done = pip_download(
+        python, None, dict(os.environ), tmp_path / "ok", package="pipssl_http_only", prefix=prefix
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ignored not in done.stdout + done.stderr and plain.requests
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_plain_http_index_on_a_loopback_ip_is_used_by_pip(
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    make_index: Callable[..., IndexServer],
+    tmp_path: Path,
+) -> None:
+    python = venvs[flavour]
+    only_http = tmp_path / "http-wheels"
+    build_wheel(only_http, name="pipssl_http_only")
+    plain = make_index(None, mode="plain", wheel_dir=only_http)
+    main = make_index("good", url_host="localhost")
+    http_url = f"http://127.0.0.1:{plain.port}/simple/"
+    trust_root(isolated_env, cert_world, f"index-url = {main.url}\nextra-index-url = {http_url}\n")
+    report = diagnose(python=str(python), index_urls=None, timeout=5)
+    assert codes(report) == [], report.findings
+    done = pip_download(
+        python, None, dict(os.environ), tmp_path / "dl", package="pipssl_http_only"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is being ignored" not in done.stdout + done.stderr and plain.requests
+
+
+@pytest.mark.parametrize(
+    ("url", "trusted", "ignored"),
+    [
+        ("http://127.0.0.2:8080/simple/", "", False),  # loopback by IP: pip uses it
+        ("http://[::1]:8080/simple/", "", False),
+        ("http://localhost:8080/simple/", "", False),
+        ("http://pipssl-http.test:8080/simple/", "pipssl-http.test:8080", False),
+        ("http://pipssl-http.test:8080/simple/", "pipssl-http.test:9090", True),
+        ("http://u:secret@pipssl-http.test/simple/", "", True),
+    ],
+)
+def test_http_index_rule_is_pips_secure_origins(
+    url: str, trusted: str, ignored: bool, venvs: Dict[str, Path], isolated_env: Any
+) -> None:
+    conf = f"[global]\nextra-index-url = {url}\n"
+    isolated_env.write_pip_conf(conf + (f"trusted-host = {trusted}\n" if trusted else ""))
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
+    found = [f for f in report.findings if f.code == "http-index-ignored"]
+    assert bool(found) == ignored, report.findings
+    assert all("secret" not in f.target + f.summary + f.detail for f in found)

@@ -227,6 +227,7 @@ def diagnose_target(
     findings += checks.check_cafiles(config, env)
     findings += checks.check_env_shadows(config, env)
     findings += checks.check_trusted_host(config)
+    findings += checks.check_http_indexes(config)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
     trust = pip_trust(target, config, env)
