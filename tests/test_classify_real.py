@@ -3,7 +3,8 @@
 Worlds (tests/bed): chains whose issuer is trusted but which are weak (a key of RSA 1024
 bits, a SHA-1 signature) or otherwise broken (an unknown critical extension, an
 intermediate that is not a CA), a server sharing no cipher with its clients, a proxy that
-refuses CONNECT, and a plain-HTTP extra index that pip ignores.  Each has a twin, the same
+refuses CONNECT, a plain-HTTP extra index that pip ignores, and a repair told to trust an
+intermediate CA without its root.  Each has a twin, the same
 world built right, where doctor finds nothing (or only what is true there) and pip
 downloads.  pip 23.0.1 (Python 3.8, one bundle) and pip 24.2 (Python 3.13, truststore)
 each prove both sides.
@@ -11,6 +12,7 @@ each prove both sides.
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 from pathlib import Path
@@ -22,6 +24,8 @@ from bed.index import IndexServer, Proxy, build_wheel
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
+from bed.world import World
+from targets import run_pipssl
 
 from pipssl import diagnose
 
@@ -336,3 +340,56 @@ def test_http_index_rule_is_pips_secure_origins(
     found = [f for f in report.findings if f.code == "http-index-ignored"]
     assert bool(found) == ignored, report.findings
     assert all("secret" not in f.target + f.summary + f.detail for f in found)
+
+
+# --- repair --ca with an intermediate ------------------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_repair_names_an_intermediate_given_with_ca_and_the_root_it_needs(
+    flavour: str,
+    venvs: Dict[str, Path],
+    pip_world: World,
+    make_index: Callable[..., IndexServer],
+    cert_world: CertWorld,
+    tmp_path: Path,
+) -> None:
+    pip_world.user_scope().os_store()  # certifi's roots: the test root is trusted nowhere
+    python = venvs[flavour]
+    index = make_index("good", url_host="localhost")
+    inter, root = cert_world.path("intermediate.pem"), cert_world.path("root.pem")
+    args = ["repair", "--yes", "--json", "--scope", "user", "--python", str(python)]
+    args += ["--index-url", index.url]
+    # Real pip with the intermediate alone as its bundle: it wants the root above it.
+    alone = pip_download(python, index.url, {**os.environ, "PIP_CERT": str(inter)}, tmp_path / "a")
+    assert alone.returncode != 0
+    before = pip_world.isolated.root
+    snapshot = sorted(str(p) for p in before.rglob("*"))
+
+    proc = run_pipssl(*args, "--ca", str(inter))
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout + proc.stderr
+    assert (
+        "CN=pipssl Test Intermediate CA" in proc.stderr and "is an intermediate CA" in proc.stderr
+    )
+    assert "issued by O=pipssl tests, CN=pipssl Test Root CA" in proc.stderr
+    assert "hint: give the root CA 'O=pipssl tests, CN=pipssl Test Root CA'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(str(p) for p in before.rglob("*")) == snapshot, "nothing may change"
+    assert pip_download(python, index.url, dict(os.environ), tmp_path / "b").returncode != 0
+
+    # Twin: the intermediate with its root; the repair keeps both and pip verifies.
+    proc = run_pipssl(*args, "--ca", str(inter), "--ca", str(root))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ok"] and data["changed"]
+    done = pip_download(python, index.url, dict(os.environ), tmp_path / "c")
+    assert done.returncode == 0, done.stderr
+    assert run_pipssl("undo").returncode == 0
+
+    # And when the OS store holds the root, the intermediate alone is taken.
+    pip_world.os_store("root.pem")
+    proc = run_pipssl(*args, "--ca", str(inter))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["ok"]
+    done = pip_download(python, index.url, dict(os.environ), tmp_path / "d")
+    assert done.returncode == 0, done.stderr
