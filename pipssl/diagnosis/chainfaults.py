@@ -70,11 +70,14 @@ def weak_certificate(
     found = _weakest(code, chain)
     what = "key" if code != X509_V_ERR_CA_MD_TOO_WEAK else "signature digest"
     if found is None:
-        # The weak one was not sent: a CA the chain ends in, taken from the trust store.
-        above = chain[-1].issuer if chain else None
-        summary = f"a CA in {host}'s chain has a {what} too weak for OpenSSL"
-        detail = where + (f"\nthe chain sent ends below {above}" if above else "")
-        owner = "the server's owner must move to a chain with a stronger CA"
+        # The weak one was not sent: a CA above the chain, from the trust store.
+        above = f" ({chain[-1].issuer})" if chain else ""
+        summary = f"a CA above {host}'s certificate has a {what} too weak for OpenSSL"
+        detail = (
+            f"{where}\nno certificate the server sent is weak: the chain goes on in the "
+            f"trust store, from {chain[-1].issuer if chain else 'its issuer'}"
+        )
+        owner = f"the server's owner must move to a chain under a stronger CA{above}"
         return Finding.make("weak-certificate", url, summary, detail, f"{owner}; {_NEVER_LOWER}")
     cert, info = found
     leaf = chain[0] is cert

@@ -1,9 +1,10 @@
 """Server chains that every pip refuses for a reason other than an unknown issuer.
 
-Each chain ends in the session's trusted root (``CertWorld.root``), so the issuer is
-trusted and the failure lies in the chain itself: a weak key or digest (OpenSSL's
-security level 2, which Python's default context keeps), a critical extension OpenSSL does
-not know, an intermediate that is not a CA.  A *twin* is the same chain built right.
+Each chain ends in a root the test trusts (``ServerCert.ca_pem``: the session's root, or
+one of the kind's own), so the issuer is trusted and the failure lies in the chain
+itself: a weak key or digest (OpenSSL's security level 2, which Python's default context
+keeps), a critical extension OpenSSL does not know, an intermediate that is not a CA.  A
+*twin* is the same chain built right.
 
 Serving a weak certificate at all needs the server's own context at a lower security
 level (``serve_index(..., ciphers=SERVER_WEAK_CIPHERS)``): that is the test server's
@@ -36,6 +37,8 @@ ODD_KINDS = (
     "sha256-leaf",
     "rsa1024-intermediate",
     "rsa2048-intermediate",
+    "rsa1024-root",
+    "rsa2048-root",
     "unknown-critical-extension",
     "unknown-noncritical-extension",
     "intermediate-not-ca",
@@ -154,8 +157,26 @@ def _sign_sha1(cert: x509.Certificate, key: _Key) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
 
 
+def _self_signed(name: x509.Name, key: _Key) -> x509.Certificate:
+    now = _now()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _DAY)
+        .not_valid_after(now + 365 * _DAY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(_CA_USAGE, True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
+
+
 def odd_cert(world: CertWorld, kind: str) -> ServerCert:
-    """A server chain of one :data:`ODD_KINDS` kind, ending in ``world.root``.
+    """A server chain of one :data:`ODD_KINDS` kind; ``ca_pem`` is the root to trust:
+    ``world.root``, or for the ``*-root`` kinds a root of their own.
 
     Leaves name the loopback hosts; an own intermediate ("pipssl Odd Intermediate CA") is
     built for the kinds that vary it, the world's intermediate is used otherwise.
@@ -188,6 +209,12 @@ def odd_cert(world: CertWorld, kind: str) -> ServerCert:
         is_ca = None if kind == "intermediate-not-ca" else True
         issuer = _Issuer(_build(name, key, root, ca=is_ca, digest=hashes.SHA256()), key)
         sent = [issuer.cert]
+    elif kind in ("rsa1024-root", "rsa2048-root"):
+        # A root of its own (the client must trust it) and a server that sends its leaf
+        # alone: the weak certificate is one the server never sends.
+        key = _key(1024 if kind == "rsa1024-root" else 2048)
+        root = _Issuer(_self_signed(_name(f"pipssl {kind} CA", ORG), key), key)
+        issuer, sent = root, []
     else:
         extra = x509.UnrecognizedExtension(UNKNOWN_EXTENSION, b"\x05\x00")
         critical = kind == "unknown-critical-extension"
@@ -202,4 +229,4 @@ def odd_cert(world: CertWorld, kind: str) -> ServerCert:
         extra_critical=critical,
     )
     chain = _pem(leaf) + b"".join(_pem(c) for c in sent)
-    return ServerCert(kind, chain, _key_pem(key), _pem(leaf), world.root.cert_pem.bytes())
+    return ServerCert(kind, chain, _key_pem(key), _pem(leaf), _pem(root.cert))
