@@ -1,7 +1,8 @@
 """Checks of the local setup: small functions, each returning Findings.
 
 They look at the target interpreter (ssl, pip, certifi) and at pip's configuration
-(CA files, environment variables, trusted-host); none of them touches the network.
+(CA files, environment variables, trusted-host, plain-HTTP indexes); none of them touches
+the network.
 """
 
 from __future__ import annotations
