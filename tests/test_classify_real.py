@@ -358,6 +358,7 @@ def test_http_index_rule_is_pips_secure_origins(
 # --- repair --ca with an intermediate ------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_repair_names_an_intermediate_given_with_ca_and_the_root_it_needs(
     flavour: str,
