@@ -37,6 +37,17 @@ CODES: Dict[str, Code] = {
     ),
     "openssl-too-old": Code(ERROR, "the linked OpenSSL cannot speak TLS 1.2", USER),
     "tls-version-unsupported": Code(ERROR, "client and server share no TLS version", USER),
+    "tls-error": Code(
+        ERROR,
+        "TLS failed for a reason pipssl does not recognise (OpenSSL's reason shown verbatim)",
+        USER,
+    ),
+    "weak-certificate": Code(
+        ERROR,
+        "a certificate in the server's chain has a key or digest too weak (RSA < 2048 bits,"
+        " SHA-1): its owner must reissue it",
+        USER,
+    ),
     "cafile-missing": Code(ERROR, "a CA file pip is told to use does not exist", BUNDLE),
     "cafile-unreadable": Code(ERROR, "a CA file pip is told to use cannot be read", BUNDLE),
     "cafile-empty": Code(ERROR, "a CA file pip is told to use holds no certificate", BUNDLE),
@@ -62,6 +73,9 @@ CODES: Dict[str, Code] = {
     "clock-skew": Code(ERROR, "this machine's clock looks wrong", USER),
     "proxy-auth-required": Code(ERROR, "the proxy asks for credentials (HTTP 407)", USER),
     "proxy-unreachable": Code(ERROR, "the proxy cannot be reached", USER),
+    "proxy-denied": Code(
+        ERROR, "the proxy refuses to open a tunnel to the index (403, 502, ...)", USER
+    ),
     "dns-failure": Code(ERROR, "the host name does not resolve", USER),
     "connection-refused": Code(ERROR, "nothing listens on the index's port", USER),
     "timeout": Code(ERROR, "the connection timed out", USER),
@@ -71,6 +85,9 @@ CODES: Dict[str, Code] = {
     ),
     "client-cert-required": Code(ERROR, "the server demands a client certificate", USER),
     "insecure-trusted-host": Code(WARNING, "trusted-host switches certificate checks off", OWN),
+    "http-index-ignored": Code(
+        WARNING, "pip ignores a plain-HTTP index whose host is not in trusted-host", USER
+    ),
     "certifi-modified": Code(
         WARNING, "certifi's cacert.pem differs from what its wheel installed", OWN
     ),

@@ -27,7 +27,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Union
 
 import pytest
 
@@ -36,7 +36,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-from bed.certs import CertWorld  # noqa: E402
+from bed.certs import CertWorld, ServerCert  # noqa: E402
 from bed.index import (  # noqa: E402
     IndexServer,
     Proxy,
@@ -155,14 +155,18 @@ def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_index(cert_world: CertWorld, wheel_dir: Path) -> Iterator[Callable[..., IndexServer]]:
     """Factory ``make_index(kind="good", **serve_index_kwargs) -> IndexServer``.
 
-    ``kind`` names a ``CertWorld`` server certificate (None for mode="plain"); keyword
+    ``kind`` names a ``CertWorld`` server certificate or is a ``ServerCert`` (e.g. from
+    ``bed.oddcerts``), None for mode="plain"; keyword
     arguments go to ``bed.index.serve_index`` (``wheel_dir`` may be overridden). Every index
     is closed at teardown.
     """
     with contextlib.ExitStack() as stack:
 
-        def factory(kind: Optional[str] = "good", **kwargs: Any) -> IndexServer:
-            cert = cert_world.server_cert(kind) if kind is not None else None
+        def factory(kind: Union[str, ServerCert, None] = "good", **kwargs: Any) -> IndexServer:
+            if isinstance(kind, ServerCert):
+                cert: Optional[ServerCert] = kind
+            else:
+                cert = cert_world.server_cert(kind) if kind is not None else None
             directory = kwargs.pop("wheel_dir", wheel_dir)
             return stack.enter_context(serve_index(directory, cert, **kwargs))
 

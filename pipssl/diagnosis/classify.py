@@ -3,7 +3,9 @@
 The peer's chain (read by :mod:`pipssl.net.probe`) is compared with what pip trusts and with
 what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
 nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
-expired certificate.
+expired certificate.  Only OpenSSL's issuer codes lead to an ``untrusted-issuer-*``
+finding: a chain too weak, and any failure not positively recognised, are told as what
+they are (:mod:`pipssl.diagnosis.chainfaults`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import List, Mapping, Optional, Tuple
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store
 from pipssl.certs.x509 import Certificate, parse_certificate
+from pipssl.clients.check import ISSUER_CODES
+from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
 from pipssl.diagnosis.checks import check_clock
 from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
@@ -232,6 +236,11 @@ def classify(
                 " never turn checking off",
             )
         ]
+    if code in WEAK_CODES:
+        return [weak_certificate(url, result.host, code, chain, where)]
+    if code not in ISSUER_CODES and code != X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        # Only the issuer codes say "not among the roots": a CA cannot fix anything else.
+        return [tls_error(url, result.host, message or f"verify code {code}", where)]
     if code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT or (
         leaf is not None and len(chain) == 1 and leaf.self_issued
     ):
@@ -351,7 +360,11 @@ _TRANSPORT = {
         "the proxy {proxy} cannot be reached",
         "check the proxy address (HTTPS_PROXY or pip's proxy option)",
     ),
-    "proxy-refused": ("the proxy {proxy} refused the connection", "ask the proxy's admin"),
+    "proxy-denied": (
+        "the proxy {proxy} refuses the tunnel to {host}:{port} (HTTP {status})",
+        "ask your IT department to allow {host}:{port} through the proxy {proxy}; if it is "
+        "allowed already, a 502 or 504 can also mean the proxy cannot reach {host} itself",
+    ),
     "proxy-auth-required": (
         "the proxy {proxy} asks for credentials (407)",
         "put the user in the proxy URL and let pip prompt, or set:\n"
@@ -374,22 +387,27 @@ _TRANSPORT = {
         "{host} demands a client certificate",
         "python -m pip config --user set global.client-cert /path/client.pem",
     ),
-    "tls-error": ("TLS with {host} failed", ""),
 }
 
 
 def _transport_finding(result: ProbeResult) -> Finding:
-    code = result.failure if result.failure in _TRANSPORT else "tls-error"
+    """The finding for a probe that stopped before verification; a failure kind without a
+    row of its own (``tls-error`` and any other) is reported as OpenSSL said it."""
+    if result.failure not in _TRANSPORT:
+        return tls_error(result.url, result.host, result.error, f"stage: {result.stage}")
+    code = result.failure
     summary, fix = _TRANSPORT[code]
     proxy = result.proxy or ""
     fixed = proxy.replace("https://", "http://", 1)
-    fmt = {"host": result.host, "port": result.port, "proxy": proxy, "fixed": fixed}
-    finding_code = {
-        "proxy-refused": "proxy-unreachable",
-        "tls-error": "tls-version-unsupported",
-    }.get(code, code)
+    fmt = {
+        "host": result.host,
+        "port": result.port,
+        "proxy": proxy,
+        "fixed": fixed,
+        "status": result.http_status,
+    }
     return Finding.make(
-        finding_code,
+        code,
         result.url,
         summary.format(**fmt),
         f"{result.error} (stage: {result.stage})",

@@ -287,6 +287,7 @@ def _diagnose_target(
     if asking_without is not None:
         pending.append(asking_without[1])
     findings += checks.check_trusted_host(config)
+    findings += checks.check_http_indexes(config)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
     trust = pip_trust(target, config, env)

@@ -35,7 +35,7 @@ class ProbeResult:
             ``done`` on success.
         failure: a short kind (``dns-failure``, ``connection-refused``, ``timeout``,
             ``proxy-unreachable``, ``proxy-auth-required``, ``proxy-scheme-mismatch``,
-            ``proxy-refused``, ``not-tls``, ``tls-version-unsupported``,
+            ``proxy-denied``, ``not-tls``, ``tls-version-unsupported``,
             ``client-cert-required``, ``verify-failed``, ``tls-error``, ``http-error``),
             empty on success.
         verify_code / verify_message: OpenSSL's verdict when verification failed.
@@ -145,10 +145,11 @@ def _tunnel(
             "proxy-unreachable",
             f"the proxy {proxy.display} gave no HTTP answer to CONNECT",
         )
+    # Any other answer is the proxy's refusal (403 from a filter, 502 ...), by its status.
     raise Failure(
         "proxy",
-        "proxy-refused",
-        f"the proxy {proxy.display} answered {status_line}",
+        "proxy-denied",
+        f"the proxy {proxy.display} answered CONNECT {host}:{port} with {status_line}",
         http_status=status,
     )
 

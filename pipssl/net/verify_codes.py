@@ -4,7 +4,11 @@
 Python's ``ssl`` module names none of them. The values are OpenSSL's, from
 include/openssl/x509_vfy.h (generated from x509_vfy.h.in):
 https://github.com/openssl/openssl/blob/master/include/openssl/x509_vfy.h.in
-The numbers are part of OpenSSL's public API: they do not change between releases.
+The numbers are part of OpenSSL's public API, but a few moved in OpenSSL 3.0 (24 was
+"invalid CA certificate" in 1.1 and is "issuer certificate doesn't have a public key"
+now; "invalid CA certificate" is 79): only the codes named here, the same in 1.1.1 and 3.x
+(checked against ``X509_verify_cert_error_string`` of this machine's OpenSSL 3.0), are
+decided on; any other is reported with OpenSSL's own message.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21
 X509_V_ERR_HOSTNAME_MISMATCH = 62
 #: The certificate does not name the IP address asked for (check_hostname).
 X509_V_ERR_IP_ADDRESS_MISMATCH = 64
+#: The leaf's key is below OpenSSL's security level (e.g. RSA 1024 at level 2).
+X509_V_ERR_EE_KEY_TOO_SMALL = 66
+#: A CA's key in the chain is below the security level.
+X509_V_ERR_CA_KEY_TOO_SMALL = 67
+#: A certificate in the chain is signed with a digest below the security level (SHA-1).
+X509_V_ERR_CA_MD_TOO_WEAK = 68
 
 # The checks of OpenSSL's strict mode (VERIFY_X509_STRICT, RFC 5280's profile): only a
 # context with that flag fails with these (OpenSSL 3's x509_vfy.c, check_extensions).

@@ -22,7 +22,7 @@ from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
 from pipssl.errors import UsageError
 from pipssl.repairing import location
 from pipssl.repairing.apply import apply, consented_to_policy, preview
-from pipssl.repairing.cas import accepted_cas, named_cas, normal_fingerprint
+from pipssl.repairing.cas import accepted_cas, named_cas, normal_fingerprint, require_roots
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import (
@@ -59,9 +59,11 @@ def prepare(
     diagnosis = examine(
         python=python, index_urls=index_urls, timeout=timeout, environ=environ, cwd=cwd
     )
+    cas = named + accepted_cas(accept_ca, diagnosis)
+    require_roots(cas, diagnosis)
     options = Options(
         scope,
-        tuple(named + accepted_cas(accept_ca, diagnosis)),
+        tuple(cas),
         remove_trusted_host,
         tuple(clients_for),
         tuple(forget),

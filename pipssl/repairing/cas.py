@@ -3,7 +3,8 @@ by fingerprint (``--accept-ca SHA256``).
 
 A CA is added only if the user named its file, it is in the OS store, or the user confirmed
 the SHA-256 of a certificate an index presented: never on first use.  It must be a CA
-(basic constraints) and valid now; private keys in a file are refused.  Once a repair that
+(basic constraints) and valid now, and an intermediate needs its root at hand
+(:func:`require_roots`); private keys in a file are refused.  Once a repair that
 adds it is kept, it is in the consent store (:mod:`pipssl.certs.consent`) and in every
 later bundle (:mod:`pipssl.certs.compose`).
 """
@@ -68,6 +69,44 @@ def accepted_cas(fingerprints: Sequence[str], diagnosis: Diagnosis) -> List[Name
         _require_ca(seen[fingerprint], f"--accept-ca {fingerprint}", diagnosis.now)
         out.append((seen[fingerprint], f"confirmed by SHA-256 {fingerprint}"))
     return out
+
+
+def require_roots(cas: Sequence[NamedCa], diagnosis: Diagnosis) -> None:
+    """Refuse an intermediate CA whose root the new bundle would not hold.
+
+    pip (23.0 and 24.2 measured) verifies a chain only up to a self-signed root: a bundle
+    holding an intermediate alone leaves it failing with "unable to get issuer
+    certificate".  An intermediate is fine when its issuer is among the CAs given now,
+    those consented before, certifi's or the OS store's roots (it then also fills a chain
+    a server sends incomplete).
+
+    Raises:
+        UsageError: naming the intermediate and the root it needs.
+    """
+    intermediates = [(cert, source) for cert, source in cas if not cert.self_issued]
+    if not intermediates:
+        return
+    from pipssl.certs.compose import current_entries
+    from pipssl.certs.consent import read_consent
+
+    env = diagnosis.env
+    vendored = diagnosis.target.pip.certifi if diagnosis.target.pip else None
+    pool = [cert for cert, _ in cas]
+    pool += [e.cert for e in current_entries(vendored, env, read_consent(env))]
+    for cert, source in intermediates:
+        if any(_issued(cert, by) for by in pool):
+            continue
+        raise UsageError(
+            f"{cert.subject} ({source}) is an intermediate CA, issued by {cert.issuer}: "
+            "pip trusts a chain only up to a root, and that root is not in certifi, the OS "
+            "store or the CAs given",
+            hint=f"give the root CA '{cert.issuer}' with --ca as well (your IT department "
+            "has it; check its fingerprint)",
+        )
+
+
+def _issued(cert: Certificate, by: Certificate) -> bool:
+    return by.subject == cert.issuer and (cert.aki is None or by.ski in (None, cert.aki))
 
 
 def normal_fingerprint(text: str, option: str = "--accept-ca") -> str:

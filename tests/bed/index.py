@@ -10,6 +10,7 @@ import base64
 import contextlib
 import hashlib
 import html
+import http
 import http.server
 import ipaddress
 import re
@@ -23,7 +24,7 @@ import time
 import urllib.parse
 import zipfile
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from bed.certs import ServerCert
 
@@ -230,8 +231,12 @@ def _server_context(
     client_ca: Optional[Path],
     minimum_version: Optional[ssl.TLSVersion],
     maximum_version: Optional[ssl.TLSVersion],
+    ciphers: Optional[str] = None,
 ) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if ciphers is not None:
+        # Before the chain is loaded: "@SECLEVEL=0" is what lets OpenSSL load a weak one.
+        context.set_ciphers(ciphers)
     with tempfile.TemporaryDirectory(prefix="pipssl-cert-") as tmp:
         chain, key = Path(tmp) / "chain.pem", Path(tmp) / "key.pem"
         chain.write_bytes(cert.chain_pem)
@@ -286,6 +291,7 @@ def serve_index(
     maximum_version: Optional[ssl.TLSVersion] = None,
     bind: str = "127.0.0.1",
     url_host: Optional[str] = None,
+    ciphers: Optional[str] = None,
     lifetime: float = 120.0,
 ) -> Iterator[IndexServer]:
     """Run a threaded PEP 503 simple index over the files in ``wheel_dir``.
@@ -299,6 +305,8 @@ def serve_index(
         maximum_version: highest TLS version the server accepts.
         bind: loopback address to listen on ("127.0.0.1" or "::1").
         url_host: host name for the URL (e.g. "localhost" while binding 127.0.0.1).
+        ciphers: the server's OpenSSL cipher string (TLS 1.2 and below), e.g. one the
+            client shares none of, or "DEFAULT:@SECLEVEL=0" to serve a weak certificate.
         lifetime: seconds after which the server stops by itself.
 
     Yields:
@@ -315,7 +323,7 @@ def serve_index(
     if mode == "tls":
         if cert is None:
             raise ValueError("mode 'tls' needs a ServerCert")
-        context = _server_context(cert, client_ca, minimum_version, maximum_version)
+        context = _server_context(cert, client_ca, minimum_version, maximum_version, ciphers)
     server = _IndexHTTPServer((bind, 0), wheel_dir, context)
     with _running(server, lifetime):
         yield IndexServer(server, url_host or bind)
@@ -348,6 +356,7 @@ class _ProxyServer(socketserver.ThreadingTCPServer):
             self.expected_auth = f"Basic {token}"
         self.log: List[str] = []
         self.results: List[Tuple[str, int]] = []
+        self.refuse: Dict[str, int] = {}  # CONNECT target -> the status refusing it
         self.stopping = threading.Event()
         super().__init__(("127.0.0.1", 0), _ProxyHandler)
 
@@ -401,6 +410,11 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
             return
         if not is_loopback_host(host):
             self._answer(client, target, 403, "Forbidden")
+            return
+        refused = self.server.refuse.get(target)
+        if refused is not None:
+            # A filtering proxy's answer: the target is reachable, the proxy says no.
+            self._answer(client, target, refused, http.HTTPStatus(refused).phrase)
             return
         given = headers.get("proxy-authorization", "")
         expected = self.server.expected_auth
@@ -466,13 +480,16 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
 
 
 class Proxy:
-    """A running CONNECT proxy: ``url``, ``port``, ``log`` (CONNECT targets), ``results``."""
+    """A running CONNECT proxy: ``url``, ``port``, ``log`` (CONNECT targets), ``results``,
+    and ``refuse``: CONNECT targets ("host:port", as the client sends them) mapped to the
+    HTTP status the proxy refuses them with (e.g. 403), changeable while it runs."""
 
     def __init__(self, server: _ProxyServer) -> None:
         self.port: int = server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = server.log
         self.results = server.results
+        self.refuse = server.refuse
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 #: The directory OpenSSL's default cafile and capath are in (see the module docstring).
 CERTS_DIR = Path("/etc/ssl/certs")
@@ -31,6 +31,8 @@ STORE_NAME = "ca-certificates.crt"
 #: /etc/xdg while XDG_CONFIG_DIRS is unset); this machine's /etc/pip.conf sets ``cert`` to
 #: the very bundle mounted here, which would make pip 23 trust the store after all.
 GLOBAL_PIP_CONFIGS = (Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf"))
+#: The name table a command's own may replace (``prefix(hosts=...)``); never written.
+HOSTS = Path("/etc/hosts")
 
 
 def _script(binds: List[Tuple[Path, Path]]) -> str:
@@ -134,10 +136,20 @@ class MountedOsStore:
         os.replace(fresh, self.store)
         return self.store
 
-    def prefix(self) -> List[str]:
+    def prefix(self, hosts: Sequence[str] = ()) -> List[str]:
         """An argv prefix that runs a command with this store as /etc/ssl/certs and each
         existing global pip config hidden behind an empty file, e.g. for
-        ``run_pipssl(..., prefix=store.prefix())`` or ``pip_download(..., prefix=...)``."""
+        ``run_pipssl(..., prefix=store.prefix())`` or ``pip_download(..., prefix=...)``.
+
+        Args:
+            hosts: names that resolve to 127.0.0.1 inside (an /etc/hosts of the test's own
+                over the machine's): a loopback host pip does not know as loopback.
+        """
         binds = [(self.certs_dir, CERTS_DIR)]
         binds += [(self.empty_conf, conf) for conf in GLOBAL_PIP_CONFIGS if conf.is_file()]
+        if hosts:
+            table = self.root / "hosts"
+            lines = ["127.0.0.1 localhost", "::1 localhost", *(f"127.0.0.1 {h}" for h in hosts)]
+            table.write_text("\n".join(lines) + "\n")
+            binds.append((table, HOSTS))
         return [*_argv(binds), "pipssl-os-store"]
