@@ -1,0 +1,181 @@
+"""The matrix: in every world, doctor's verdict is the real pip's, for every pip concerned.
+
+Each world is built on loopback as real servers and real setups are (a chain served as it
+is, a proxy, a variable in the shell).  In each cell - a world and a real pip: 23.0 on
+Python 3.8 (certifi only), 24.2 on 3.13 (truststore), and the newest pip pytest's own
+environment has - three things are asked, and must agree:
+
+* the truth: the real pip downloads the package from the index, or fails;
+* ``doctor --quick``: pipssl's model alone (its probe, as it believes that pip connects);
+* ``doctor``: the model confirmed by the real pip.
+
+Both verdicts must equal the truth, with the expected code.  The quick one proves the model
+itself: a world where only the confirmed verdict is right would be a model bug that
+``pip-reaches`` / ``pip-cannot-reach`` merely hide.  The OS store's worlds are in
+``test_os_store.py``, through a private mount namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
+
+import pytest
+from bed.certs import CertWorld
+from bed.index import IndexServer, Proxy, closed_port
+from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
+from bed.pip import find_pythons, pip_download, pip_version
+
+from pipssl import diagnose
+
+pytestmark = [pytest.mark.once, pytest.mark.slow]
+
+
+class Cell(NamedTuple):
+    """A world, as the test sets it up: the index URL and the code a failure must carry
+    (None: pip must succeed there)."""
+
+    url: str
+    expected: Optional[str]
+
+
+class Bed(NamedTuple):
+    isolated: Any
+    certs: CertWorld
+    index: Callable[..., IndexServer]
+    proxy: Callable[..., Proxy]
+    tmp: Path
+
+
+def _trust_root(bed: Bed, extra: str = "") -> None:
+    bed.isolated.write_pip_conf(f"[global]\ncert = {bed.certs.path('root.pem')}\n{extra}")
+
+
+def healthy(bed: Bed) -> Cell:
+    _trust_root(bed)
+    return Cell(bed.index("good", url_host="localhost").url, None)
+
+
+def unknown_ca(bed: Bed) -> Cell:
+    _trust_root(bed)
+    return Cell(bed.index("intercepted", url_host="localhost").url, "untrusted-issuer-unknown")
+
+
+def expired(bed: Bed) -> Cell:
+    _trust_root(bed)
+    return Cell(bed.index("expired", url_host="localhost").url, "cert-expired")
+
+
+def wrong_host(bed: Bed) -> Cell:
+    _trust_root(bed)
+    return Cell(bed.index("wrong-host", url_host="localhost").url, "hostname-mismatch")
+
+
+def self_signed(bed: Bed) -> Cell:
+    _trust_root(bed)
+    return Cell(bed.index("self-signed", url_host="localhost").url, "self-signed")
+
+
+def refused(bed: Bed) -> Cell:
+    _trust_root(bed)
+    return Cell(f"https://localhost:{closed_port()}/simple/", "connection-refused")
+
+
+def weak_leaf(bed: Bed) -> Cell:
+    cert = odd_cert(bed.certs, "rsa1024-leaf")
+    root = bed.tmp / "odd-root.pem"
+    root.write_bytes(cert.ca_pem)
+    bed.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
+    index = bed.index(cert, url_host="localhost", ciphers=SERVER_WEAK_CIPHERS)
+    return Cell(index.url, "weak-certificate")
+
+
+def proxy_denied(bed: Bed) -> Cell:
+    _trust_root(bed)
+    proxy = bed.proxy()
+    os.environ["HTTPS_PROXY"] = proxy.url
+    index = bed.index("good", url_host="localhost")
+    proxy.refuse[f"localhost:{index.port}"] = 403
+    return Cell(index.url, "proxy-denied")
+
+
+def through_proxy(bed: Bed) -> Cell:
+    _trust_root(bed)
+    os.environ["HTTPS_PROXY"] = bed.proxy().url
+    return Cell(bed.index("good", url_host="localhost").url, None)
+
+
+def pip_cert_breaks_config(bed: Bed) -> Cell:
+    _trust_root(bed)
+    os.environ["PIP_CERT"] = str(bed.certs.path("intercept.pem"))
+    return Cell(bed.index("good", url_host="localhost").url, "env-shadows-config")
+
+
+def client_cert_missing(bed: Bed) -> Cell:
+    _trust_root(bed)
+    index = bed.index("good", url_host="localhost", client_ca=bed.certs.path("client-ca.pem"))
+    return Cell(index.url, "client-cert-required")
+
+
+WORLDS: Dict[str, Callable[[Bed], Cell]] = {
+    "healthy": healthy,
+    "unknown-ca": unknown_ca,
+    "expired": expired,
+    "wrong-host": wrong_host,
+    "self-signed": self_signed,
+    "refused": refused,
+    "weak-leaf": weak_leaf,
+    "proxy-denied": proxy_denied,
+    "through-proxy": through_proxy,
+    "pip-cert-breaks-config": pip_cert_breaks_config,
+    "client-cert-missing": client_cert_missing,
+}
+
+
+def pips() -> List[Any]:
+    """The venvs' pip 23.0.1 (3.8) and 24.2 (3.13), and the newest pip pytest's own
+    environment has (tox installs the newest there)."""
+    chosen = [
+        pytest.param("legacy", id="pip23.0.1-py3.8"),
+        pytest.param("truststore", id="pip24.2-py3.13"),
+    ]
+    newest = find_pythons().get("sys")
+    if newest is not None and pip_version(newest) > (24, 2):
+        label = ".".join(map(str, pip_version(newest)))
+        chosen.append(pytest.param("sys", id=f"pip{label}-sys"))
+    return chosen
+
+
+@pytest.mark.parametrize("world", list(WORLDS))
+@pytest.mark.parametrize("flavour", pips())
+def test_doctor_says_what_the_real_pip_does(
+    world: str,
+    flavour: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    make_index: Callable[..., IndexServer],
+    make_proxy: Callable[..., Proxy],
+    tmp_path: Path,
+) -> None:
+    python = Path(sys.executable) if flavour == "sys" else venvs[flavour]
+    cell = WORLDS[world](Bed(isolated_env, cert_world, make_index, make_proxy, tmp_path))
+    done = pip_download(python, cell.url, dict(os.environ), tmp_path / "dl", timeout=90)
+    truth = done.returncode == 0
+    assert truth == (cell.expected is None), done.stdout[-2000:] + done.stderr[-2000:]
+    for confirm in (False, True):
+        report = diagnose(python=str(python), index_urls=[cell.url], timeout=3, confirm=confirm)
+        codes = [f.code for f in report.findings if f.severity == "error"]
+        how = "doctor" if confirm else "doctor --quick"
+        assert report.ok == truth, (how, report.findings)
+        assert report.targets[0].ok == truth, how
+        if cell.expected is None:
+            assert codes == [], (how, report.findings)
+        elif confirm or cell.expected != "env-shadows-config":
+            # the model alone does not know a variable is the cause: pip, asked without
+            # it, does (--quick asks nobody)
+            assert codes == [cell.expected], (how, report.findings)
+        if confirm:
+            assert report.targets[0].confirmed is truth, how
