@@ -9,8 +9,8 @@ client; the client itself is the truth, and its verdict wins (:func:`pipssl.clie
 
 Each check is a subprocess started at once (:func:`start`) and read later
 (:meth:`Running.results`), so they run beside pipssl's own probes; each is bounded by the
-timeout and killed past it.  URLs (they may carry credentials) go on standard input, never
-on a command line.
+timeout and killed past it.  URLs (they may carry credentials) go on standard input or in
+the client's own variable, never on a command line other users can read.
 """
 
 from __future__ import annotations
@@ -116,11 +116,13 @@ def start(
             uv_env = dict(env, UV_HTTP_TIMEOUT=str(max(1, int(timeout))), UV_HTTP_RETRIES="0")
             for url in urls:
                 argv = [program, "pip", "compile", "-", "--quiet", "--no-header", "--no-cache"]
-                argv += ["--no-python-downloads", "--default-index", url]
+                argv += ["--no-python-downloads"]
                 argv += ["--python", python] if python else []
-                # the index URL is an argument here: uv reads it nowhere else but its config
+                # the index in uv's variable, not on the command line others can read
                 job = _Job(label, (url,), kind, f"uv ({program})")
-                job.proc = _spawn(argv, uv_env, cwd, PROBE_NAME + "\n", job)
+                job.proc = _spawn(
+                    argv, dict(uv_env, UV_DEFAULT_INDEX=url), cwd, PROBE_NAME + "\n", job
+                )
                 started.append(job)
     return Running(started, timeout + 1.0)
 

@@ -158,13 +158,13 @@ def ask(
     """
     dest = tempfile.mkdtemp(prefix="pipssl-ask-")
     argv = [python, "-m", "pip", "download", *_OPTIONS, "--timeout", f"{timeout:g}"]
-    argv += ["--dest", dest]
-    if index_urls:
-        argv += ["--index-url", index_urls[0]]
-        for url in index_urls[1:]:
-            argv += ["--extra-index-url", url]
-    argv.append(REQUIREMENT)
+    argv += ["--dest", dest, REQUIREMENT]
     child_env = {k: v for k, v in env.items() if k.upper() not in _QUIETING}
+    if index_urls:
+        # In pip's variables, not on a command line other users can read (an index URL
+        # may carry credentials); they take the place of the config files' values.
+        child_env["PIP_INDEX_URL"] = index_urls[0]
+        child_env["PIP_EXTRA_INDEX_URL"] = " ".join(index_urls[1:])
     return Asking(argv, child_env, 20 + 4 * timeout, dest)
 
 
