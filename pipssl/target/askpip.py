@@ -169,10 +169,13 @@ def ask(
 
 
 #: Why each option: no dependencies, cache, self-check or prompt; a failure is told at
-#: once (no retries); -vvv: the fetch of each page is logged at debug level, and three
-#: v's outweigh a ``quiet`` in pip's config files.
+#: once (no retries); wheels only, so that even an index that did serve the requirement
+#: could not make pip build (run) an sdist; -vvv: the fetch of each page is logged at
+#: debug level, and three v's outweigh a ``quiet`` in pip's config files.
 _OPTIONS = (
     "--no-deps",
+    "--only-binary",
+    ":all:",
     "--no-cache-dir",
     "--disable-pip-version-check",
     "--no-input",
