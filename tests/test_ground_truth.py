@@ -235,3 +235,14 @@ def repair_for(python: Path, url: str) -> List[str]:
 
 def pip_works(python: Path, url: str, dest: Path) -> bool:
     return pip_download(python, url, dict(os.environ), dest).returncode == 0
+
+
+def test_credentials_in_an_index_url_stay_out_of_pips_answer(
+    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, tmp_path: Path
+) -> None:
+    index = make_index("intercepted", url_host="localhost")
+    secret = index.url.replace("https://", "https://alice:s3cret-token@")
+    report = diagnose(python=str(venvs["legacy"]), index_urls=[secret], timeout=3)
+    assert report.targets[0].confirmed is False
+    assert "CERTIFICATE_VERIFY_FAILED" in report.targets[0].pip_error
+    assert "s3cret-token" not in report.to_json() + report.to_text()
