@@ -75,12 +75,14 @@ class PipAnswer:
         ignored: plain-HTTP locations pip said it ignores (not a trusted host).
         problem: why there is no answer (pip did not start, did not finish in time, or
             never said which indexes it uses); empty when pip answered.
+        errors: pip's own ``ERROR:`` lines (redacted), e.g. why it would not run at all.
     """
 
     indexes: Tuple[str, ...] = ()
     reaches: Tuple[Reach, ...] = ()
     ignored: Tuple[str, ...] = ()
     problem: str = ""
+    errors: Tuple[str, ...] = ()
 
     def reach(self, url: str) -> Optional[Reach]:
         """What pip said of the index ``url`` (None: pip did not report on it)."""
@@ -190,8 +192,11 @@ def parse(output: str) -> PipAnswer:
     indexes: List[str] = []
     reaches: List[Reach] = []
     ignored: List[str] = []
+    errors: List[str] = []
     for raw in output.splitlines():
         line = raw.strip()
+        if line.startswith("ERROR: ") and REQUIREMENT not in line:
+            errors.append(redact(line[len("ERROR: ") :]))
         looking = _LOOKING.search(line)
         if looking and not indexes:
             indexes = [u.strip() for u in looking.group(1).split(",") if u.strip()]
@@ -212,8 +217,14 @@ def parse(output: str) -> PipAnswer:
         else:
             reaches.append(Reach(redact(index), True))
     if not indexes:
-        return PipAnswer(ignored=tuple(ignored), problem="pip did not say which indexes it uses")
-    return PipAnswer(tuple(redact(i) for i in indexes), tuple(reaches), tuple(ignored))
+        return PipAnswer(
+            ignored=tuple(ignored),
+            problem="pip did not say which indexes it uses",
+            errors=tuple(errors),
+        )
+    return PipAnswer(
+        tuple(redact(i) for i in indexes), tuple(reaches), tuple(ignored), errors=tuple(errors)
+    )
 
 
 def _index_of(page: str, indexes: Sequence[str]) -> Optional[str]:
