@@ -118,6 +118,7 @@ CODES: Dict[str, Code] = {
     "consented-ca-expiring": Code(WARNING, "a CA you told pipssl to trust expires soon", USER),
     "consented-ca-expired": Code(ERROR, "a CA you told pipssl to trust has expired", USER),
     "pip-reaches": Code(INFO, "the real pip reaches an index pipssl's own probe could not", USER),
+    "pip-config-invalid": Code(ERROR, "pip refuses to run with one of its config files", USER),
     "pip-cannot-reach": Code(
         ERROR, "the real pip cannot reach an index pipssl's own probe could", USER
     ),

@@ -84,9 +84,24 @@ class UsageError(PipsslError):
 
 
 class ConfigError(PipsslError):
-    """A pip configuration file cannot be read the way pip reads it."""
+    """A pip configuration file cannot be read the way pip reads it.
+
+    Args:
+        path: the file, when one is to blame (doctor's finding names it).
+    """
 
     reference = "config-error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reference: Optional[str] = None,
+        hint: Optional[str] = None,
+        path: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, reference=reference, hint=hint)
+        self.path = path
 
 
 class CertificateError(PipsslError):

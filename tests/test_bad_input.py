@@ -212,11 +212,29 @@ def test_broken_pip_conf_is_refused(case: Case, kind: str) -> None:
     case.refused(case.repair(), str(path))
 
 
-def test_doctor_refuses_a_broken_pip_conf_too(case: Case) -> None:
-    """doctor changes nothing anyway, but it must not guess around a file pip refuses."""
-    path = case.isolated.write_pip_conf("[global]\ntimeout = 30\n[global]\n", "user")
+@pytest.mark.parametrize("kind", BROKEN_CONFIGS)
+def test_doctor_reports_a_pip_conf_pip_refuses(case: Case, kind: str) -> None:
+    """A config file is no command-line input: doctor reports the file pip refuses, with
+    its line and the real pip's own words, and guesses nothing around it (exit 1)."""
+    path = case.isolated.pip_conf_path("user")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(BROKEN_CONFIGS[kind])
+    before = snapshot(case.tmp)
     args = ["doctor", "--json", "--python", str(case.python), "--index-url", case.url]
-    case.refused(args, str(path))
+    proc = run_pipssl(*args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert [f["code"] for f in data["findings"]] == ["pip-config-invalid"]
+    (found,) = data["findings"]
+    assert found["target"] == str(path) and found["fix"]
+    said = found["detail"].split("\nthe real pip says: ")[1]
+    assert "Configuration file" in said, found["detail"]  # pip's own words: it refuses
+    assert snapshot(case.tmp) == before
+    # the twin: the same file made valid
+    path.write_bytes(b"[global]\ntimeout = 30\n")
+    proc = run_pipssl(*args)
+    data = json.loads(proc.stdout)
+    assert "pip-config-invalid" not in [f["code"] for f in data["findings"]], proc.stdout
 
 
 def test_cert_naming_a_directory_is_refused(case: Case) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl.errors import UsageError
+from pipssl.errors import ConfigError, UsageError
 from pipssl.target import facts
 from pipssl.target.facts import Target
 
@@ -153,8 +153,8 @@ def diagnose(
         A :class:`~pipssl.Report`.
 
     Raises:
-        PipsslError: bad input: a malformed pip config file, an index URL without
-            scheme, a non-positive timeout, a ``cert`` that is a directory.
+        PipsslError: bad input: an index URL without scheme, a non-positive timeout.
+            A config file pip itself refuses is a finding (``pip-config-invalid``).
     """
     return examine(
         python=python,
@@ -275,7 +275,12 @@ def _diagnose_target(
     from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
 
     now = now or datetime.now(timezone.utc)
-    config = load_config(target, env)
+    try:
+        config = load_config(target, env)
+    except ConfigError as exc:  # pip itself refuses the file: a finding, not bad input
+        from pipssl.diagnosis import refused
+
+        return _only(target, env, refused.finding(exc, asking), now, index_urls, timeout, cwd)
     urls = urls_to_check(target, config, index_urls)
     findings: List[Finding] = []
     findings += checks.check_ssl(target)
@@ -390,6 +395,38 @@ def _diagnose_target(
         timeout,
         cwd,
     )
+
+
+def _only(
+    target: Target,
+    env: Mapping[str, str],
+    finding: Finding,
+    now: datetime,
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    cwd: Optional[str],
+) -> Diagnosis:
+    """The diagnosis when nothing else can be checked: pip will not run at all."""
+    from pipssl.diagnosis import checks
+    from pipssl.diagnosis.report import PipInfo, PythonInfo, Report
+    from pipssl.target.pipconfig import PipConfig
+    from pipssl.target.trust import PipTrust
+
+    report = Report(
+        python=PythonInfo(
+            target.executable,
+            target.version,
+            checks.python_kind(target),
+            target.ssl.openssl if target.ssl.ok else None,
+        ),
+        pip=PipInfo(target.pip.version if target.pip else None, False, ""),
+        findings=(finding,),
+    )
+    explicit = None if index_urls is None else tuple(index_urls)
+    return Diagnosis(
+        target, tuple(sorted(env.items())), PipConfig((), ()), (), PipTrust(False, ()), (),
+        report, now, explicit, timeout, cwd,
+    )  # fmt: skip
 
 
 def _have_ssl() -> bool:

@@ -32,6 +32,7 @@ from pipssl.certs.compose import (
     render,
 )
 from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
+from pipssl.diagnosis import refused
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.journal.state import private_dir
@@ -80,6 +81,9 @@ def plan_repair(
     target, environ = diagnosis.target, diagnosis.env
     config = config or diagnosis.config
     findings = diagnosis.report.findings
+    for found in findings:
+        if found.code == refused.CODE:  # never edit around a file pip cannot read
+            raise refused.refusal(found)
     kind, config_file = choose_scope(options.scope, target, environ)
     fixable = {f.code for f in findings} & FIXABLE
     bundle = bundle_path("user" if kind == "env" else kind, target, environ)

@@ -75,7 +75,8 @@ class PipAnswer:
         ignored: plain-HTTP locations pip said it ignores (not a trusted host).
         problem: why there is no answer (pip did not start, did not finish in time, or
             never said which indexes it uses); empty when pip answered.
-        errors: pip's own ``ERROR:`` lines (redacted), e.g. why it would not run at all.
+        errors: pip's own ``ERROR:`` lines (redacted); when it stopped before naming any
+            index, its first lines: why it would not run at all.
     """
 
     indexes: Tuple[str, ...] = ()
@@ -217,10 +218,13 @@ def parse(output: str) -> PipAnswer:
         else:
             reaches.append(Reach(redact(index), True))
     if not indexes:
+        # pip stopped before looking anywhere (a config file it cannot load prints no
+        # "ERROR:"): its first words are why.
+        said = errors or [redact(x.strip()) for x in output.splitlines() if x.strip()][:4]
         return PipAnswer(
             ignored=tuple(ignored),
             problem="pip did not say which indexes it uses",
-            errors=tuple(errors),
+            errors=tuple(said),
         )
     return PipAnswer(
         tuple(redact(i) for i in indexes), tuple(reaches), tuple(ignored), errors=tuple(errors)

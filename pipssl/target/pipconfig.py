@@ -342,6 +342,7 @@ def _read_file(
             raise ConfigError(
                 f"pip configuration file {path} {problem}",
                 hint="pip ignores it silently; remove it or make it a readable file",
+                path=path,
             ) from None
         return [], f"not read: it {problem}; pip ignores it silently"
     return [

@@ -65,6 +65,7 @@ def parse(path: str, data: bytes, encoding: str, normalize: bool) -> List[Option
         raise ConfigError(
             f"pip configuration file {path}, line {line}: not valid {encoding} text",
             hint=f"pip reads config files as {encoding}; re-save the file in that encoding",
+            path=path,
         ) from None
     parser = configparser.RawConfigParser()
     try:
@@ -81,7 +82,7 @@ def parse(path: str, data: bytes, encoding: str, normalize: bool) -> List[Option
                 " for the same option and refuses to run; keep one of them"
             )
         raise ConfigError(
-            f"pip configuration file {path}{describe_error(exc, text)}", hint=hint
+            f"pip configuration file {path}{describe_error(exc, text)}", hint=hint, path=path
         ) from None
 
     items = [(s, name, v) for s in parser.sections() for name, v in parser.items(s)]
