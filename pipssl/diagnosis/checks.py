@@ -22,8 +22,9 @@ from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
 
 #: pip-known-bug: pip 24.2 with truststore fails on IP-address index hosts
-#: (pypa/pip#12906); measured here: 24.2 fails, 26.3 does not.
-IP_HOST_BUG = ((24, 2), (26, 3))
+#: (pypa/pip#12906); measured: 24.2, 25.0 - 25.3 and 26.0 fail, 26.1 - 26.3 do not; behind
+#: a proxy pip 24.2 - 25.1 verify without truststore and so do not hit it.
+IP_HOST_BUG = ((24, 2), (26, 1))
 
 
 def python_kind(target: Target) -> str:
@@ -300,7 +301,8 @@ def check_clock(trusted: Sequence[Certificate], now: datetime) -> List[Finding]:
 
 
 def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> List[Finding]:
-    """pip-known-bug: pip 24.2 + truststore + an index addressed by IP (pypa/pip#12906)."""
+    """pip-known-bug: pip 24.2 - 26.0 + truststore + an index addressed by IP
+    (pypa/pip#12906); ``trust`` is what the connection to ``urls`` verifies with."""
     version = target.pip_version
     if version is None or not trust.truststore or not IP_HOST_BUG[0] <= version < IP_HOST_BUG[1]:
         return []
@@ -316,17 +318,17 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
                     "server_hostname' for an index addressed by IP".format(
                         target.pip.version if target.pip else ""
                     ),
-                    "pip >= 24.2 with truststore; measured: 24.2 fails, 26.3 works "
+                    "pip 24.2 - 26.0 with truststore; measured: 24.2 - 26.0 fail, 26.1 works "
                     "(pypa/pip#12906)",
                     "use a host name in the index URL, or upgrade pip:\n"
-                    f"{target.executable} -m pip install --upgrade 'pip>=26.3'",
+                    f"{target.executable} -m pip install --upgrade 'pip>=26.1'",
                 )
             )
     return findings
 
 
 def proxy_truststore_bug(target: Target, url: str, trust: PipTrust) -> Finding:
-    """pip-known-bug: pip 24.2 - 25.0 verify proxied connections without truststore:
+    """pip-known-bug: pip 24.2 - 25.1 verify proxied connections without truststore:
     with the configured bundle alone, or OpenSSL's default paths alone (``trust`` is what
     that proxied connection verifies with)."""
     version = target.pip.version if target.pip else "?"
@@ -338,8 +340,8 @@ def proxy_truststore_bug(target: Target, url: str, trust: PipTrust) -> Finding:
         "pip-known-bug",
         url,
         f"pip {version} verifies indexes reached through a proxy with {what}",
-        "truststore is given to direct connections only in pip 24.2 - 25.0 "
-        "(pypa/pip#13288, fixed in 25.1; measured: 24.2 and 25.0 fail, 26.3 verifies)",
-        f"{target.executable} -m pip install --upgrade 'pip>=25.1'\n"
+        "truststore is given to direct connections only in pip 24.2 - 25.1 "
+        "(pypa/pip#13288; measured: 24.2, 25.0 and 25.1 fail, 25.2 and 26.3 verify)",
+        f"{target.executable} -m pip install --upgrade 'pip>=25.2'\n"
         "# or give pip a bundle that holds the OS roots: pipssl repair",
     )

@@ -216,7 +216,7 @@ def diagnose_target(
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
     from pipssl.net.probe import probe
     from pipssl.net.proxy import select_proxy
-    from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
+    from pipssl.target.trust import drops_truststore_behind_proxy, no_proxy_by_labels, pip_trust
 
     now = now or datetime.now(timezone.utc)
     config = load_config(target, env)
@@ -230,7 +230,6 @@ def diagnose_target(
     findings += checks.check_trusted_host(config)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
-    findings += checks.check_known_bugs(target, trust, urls)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath.
     broken = tuple(
         s.path for s in trust.sources if s.path and not s.directory and cafile_problem(s.path)
@@ -247,7 +246,12 @@ def diagnose_target(
         proxy_value = config.get("proxy")
         behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
         for url in urls:
-            proxy = select_proxy(url, env, proxy_value.value if proxy_value else None)
+            proxy = select_proxy(
+                url,
+                env,
+                proxy_value.value if proxy_value else None,
+                label_suffix=no_proxy_by_labels(target),
+            )
             url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
             if (
                 proxy is not None
@@ -260,6 +264,7 @@ def diagnose_target(
                     pem = store.os_store(environ=env, openssl_paths=paths, fallback=False).pem
                     behind_proxy = (proxied, load_stores(proxied, pem), pem)
                 url_trust, url_stores, os_pem = behind_proxy
+            findings += checks.check_known_bugs(target, url_trust, [url])
             client = url_trust.client_cert
             result = probe(
                 url,

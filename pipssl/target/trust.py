@@ -8,10 +8,11 @@ This models pip (and the requests/urllib3 it vendors), version by version:
   ``REQUESTS_CA_BUNDLE``, is loaded into that same context, so it adds to it.
 * older pips verify with exactly one bundle: ``REQUESTS_CA_BUNDLE`` or
   ``CURL_CA_BUNDLE`` if set (requests lets them win over pip's own ``cert``), else
-  ``cert`` (``--cert`` > ``PIP_CERT`` > config files), else pip's vendored certifi.
+  ``cert`` (``--cert`` > ``PIP_CERT`` > config files), else pip's vendored certifi;
+  pip >= 24.1 with a ``proxy`` option reads no bundle variable at all.
 * a ``cert`` (or bundle variable) that is a directory is a CA directory: requests hands
   it to OpenSSL as ``capath`` (measured: pip 23.0 - 26.3 accept a c_rehash directory).
-* pip 24.2 - 25.0 behind a proxy (pypa/pip#13288) give the proxied connection urllib3's
+* pip 24.2 - 25.1 behind a proxy (pypa/pip#13288) give the proxied connection urllib3's
   own context instead of truststore's: a configured bundle alone, or, with none, OpenSSL's
   default verify paths (``load_default_certs()``: no certifi, no truststore file search).
 * ``client-cert`` (one PEM file, certificate and key) is presented by every pip.
@@ -27,10 +28,19 @@ from pipssl.target.facts import Target
 from pipssl.target.pipconfig import PipConfig, split_list
 
 TRUSTSTORE_PIP = (24, 2)
-#: pip 24.2 - 25.0 give truststore to direct connections only: behind a proxy they verify
-#: with urllib3's own context (pypa/pip#13288, fixed by pypa/pip#13343 in 25.1); measured
-#: with real pips behind a CONNECT proxy: 24.2 and 25.0 affected, 26.3 not.
-PROXY_WITHOUT_TRUSTSTORE = ((24, 2), (25, 1))
+#: pip 24.2 - 25.1 give truststore to direct connections only: behind a proxy they verify
+#: with urllib3's own context (pypa/pip#13288); pip 25.2 passes it to the proxy manager
+#: too.  Measured with real pips behind a CONNECT proxy: 24.2, 25.0, 25.1 affected, 25.2
+#: and 26.3 not.
+PROXY_WITHOUT_TRUSTSTORE = ((24, 2), (25, 2))
+#: requests >= 2.34 (vendored from pip 26.2) matches a NO_PROXY entry as a whole label
+#: suffix; before, as a plain string suffix (NO_PROXY=host bypasses localhost).  Measured:
+#: pip 26.1 bypasses, 26.2 does not.
+NO_PROXY_LABELS_PIP = (26, 2)
+#: pip >= 24.1 with its ``proxy`` option set turns requests' ``trust_env`` off, and
+#: requests reads REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE only with it on (read in pip 24.0's
+#: and 24.1's sources; measured: 23.0.1 reads the bundle, 24.2 ignores it).
+PROXY_IGNORES_ENV_PIP = (24, 1)
 TRUSTSTORE_FEATURE_PIP = (22, 2)
 TRUSTSTORE_PYTHON = (3, 10)
 #: requests reads these, in this order, and lets them override pip's ``cert``.
@@ -133,10 +143,16 @@ def uses_truststore(target: Target, config: PipConfig) -> bool:
 
 
 def drops_truststore_behind_proxy(target: Target) -> bool:
-    """pip 24.2 - 25.0 verify proxied connections with certifi, not the OS store."""
+    """pip 24.2 - 25.1 verify proxied connections with urllib3's context, not truststore's."""
     version = target.pip_version
     low, high = PROXY_WITHOUT_TRUSTSTORE
     return version is not None and low <= version < high
+
+
+def no_proxy_by_labels(target: Target) -> bool:
+    """Does this pip's requests match NO_PROXY entries as whole labels (see above)?"""
+    version = target.pip_version
+    return version is None or version >= NO_PROXY_LABELS_PIP
 
 
 def _options(config: PipConfig, key: str) -> List[str]:
@@ -189,6 +205,12 @@ def pip_trust(
             env_bundle = _ca_source("env-bundle", environ[name], "environment variable " + name)
             break
     ignored: List[Tuple[CaSource, str]] = []
+    proxy = config.get("proxy")
+    if env_bundle is not None and proxy is not None and proxy.value.strip():
+        if target.pip_version is not None and target.pip_version >= PROXY_IGNORES_ENV_PIP:
+            reason = f"pip >= 24.1 ignores it while its proxy option is set ({proxy.where()})"
+            ignored.append((env_bundle, reason))
+            env_bundle = None
     chosen = env_bundle or cert
     if env_bundle is not None and cert is not None:
         ignored.append(
