@@ -162,6 +162,9 @@ def test_client_cert_is_presented_as_pip_presents_it(
     found = cell.finding("client-cert-required")
     assert str(stranger) in found["summary"] and "refused" in found["summary"]
     assert "set global.client-cert" not in found["fix"]
+    # twin: a client-cert without its key: pip stops, and doctor does not call it fine
+    cell = bed.agree(python, index.url, False, f"[global]\ncert = {root}\nclient-cert = {root}\n")
+    assert str(root) in json.dumps(cell.report["targets"])
 
 
 # --- a CA directory as cert or REQUESTS_CA_BUNDLE --------------------------------------------
