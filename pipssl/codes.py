@@ -50,7 +50,11 @@ CODES: Dict[str, Code] = {
     ),
     "cafile-missing": Code(ERROR, "a CA file pip is told to use does not exist", BUNDLE),
     "cafile-unreadable": Code(ERROR, "a CA file pip is told to use cannot be read", BUNDLE),
-    "cafile-empty": Code(ERROR, "a CA file pip is told to use holds no certificate", BUNDLE),
+    "cafile-empty": Code(
+        ERROR,
+        "a CA file (or CA directory) pip is told to use holds no certificate it can find",
+        BUNDLE,
+    ),
     "ca-not-a-certificate": Code(
         ERROR, "a CA file holds something that is not a certificate", BUNDLE
     ),

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import pytest
-from bed.certs import CertWorld
+from bed.certs import CertWorld, hashed_ca_dir
 from bed.isolation import IsolatedEnv
-from bed.pip import url_host_for
+from bed.pip import pip_download, url_host_for
 from bed.world import World
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -237,12 +237,27 @@ def test_doctor_reports_a_pip_conf_pip_refuses(case: Case, kind: str) -> None:
     assert "pip-config-invalid" not in [f["code"] for f in data["findings"]], proc.stdout
 
 
-def test_cert_naming_a_directory_is_refused(case: Case) -> None:
+def test_cert_naming_a_directory_is_a_ca_directory_not_bad_input(case: Case) -> None:
+    """requests gives pip a directory as OpenSSL's capath: pip 23.0 verifies with a hashed
+    one, and fails with one OpenSSL finds nothing in; doctor says the same, never exit 2."""
     directory = case.inputs / "certs.d"
     directory.mkdir()
-    case.isolated.write_pip_conf(f"[global]\ncert = {directory}\n", "user")
-    proc = case.refused(case.repair(), str(directory))
-    assert "directory" in proc.stderr
+    conf = case.isolated.write_pip_conf(f"[global]\ncert = {directory}\n", "user")
+    args = ["doctor", "--json", "--python", str(case.python), "--index-url", case.url]
+    proc = run_pipssl(*args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (found,) = [f for f in json.loads(proc.stdout)["findings"] if f["code"] == "cafile-empty"]
+    assert found["target"] == str(directory) and found["severity"] == "error"
+    assert str(conf) in found["summary"] and "openssl rehash" in found["fix"]
+    env = dict(os.environ)
+    assert pip_download(case.python, case.url, env, case.tmp / "a").returncode != 0
+    # twin: the CA with its hashed name
+    hashed_ca_dir(directory, case.ca.read_bytes())
+    proc = run_pipssl(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["findings"] == []
+    done = pip_download(case.python, case.url, env, case.tmp / "b")
+    assert done.returncode == 0, done.stderr
 
 
 def test_pip_config_file_naming_a_directory_is_refused(case: Case) -> None:

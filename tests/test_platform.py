@@ -99,7 +99,7 @@ def test_ssl_cert_file_alone_keeps_openssl_default_dir_and_no_distro_bundle(
     assert store.errors == ()
 
 
-def test_ssl_cert_dir_reads_hashed_names_and_cert_files_once(
+def test_ssl_cert_dir_reads_hashed_names_only_and_each_file_once(
     tmp_path: Path, pems: List[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     default_file = write(tmp_path / "default.pem", pems[4])
@@ -121,8 +121,9 @@ def test_ssl_cert_dir_reads_hashed_names_and_cert_files_once(
         StoreSource("file", str(default_file), "openssl default"),
         StoreSource("dir", str(certs), "SSL_CERT_DIR"),
     )
-    # Sorted names: 0123abcd.0 (-> corp.pem), ABCD1234.1, abcd1234.0, corp.pem (seen), extra.CRT.
-    assert store.pem == pems[4] + pems[2] + pems[1] + pems[0] + pems[3]
+    # OpenSSL looks CAs up by <hash>.<n> alone: 0123abcd.0 (-> corp.pem), ABCD1234.1,
+    # abcd1234.0; extra.CRT, with no hashed name, is never found.
+    assert store.pem == pems[4] + pems[2] + pems[1] + pems[0]
     assert store.errors == ()
 
 
@@ -197,17 +198,15 @@ def test_default_file_missing_falls_back_to_first_existing_distro_bundle(
     assert store.errors == ()
 
 
-def test_distro_list_names_the_well_known_bundles() -> None:
-    paths = [path for path, _origin in linux.DISTRO_BUNDLES]
-    assert paths[0] == "/etc/ssl/certs/ca-certificates.crt"
-    for expected in (
-        "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-        "/etc/ssl/ca-bundle.pem",
+def test_distro_list_is_truststores_candidate_list_in_its_order() -> None:
+    # truststore's _CA_FILE_CANDIDATES (0.10.5, in pip 26.3): the first existing one is used
+    assert [path for path, _origin in linux.DISTRO_BUNDLES] == [
         "/etc/ssl/cert.pem",
-        "/usr/local/share/certs/ca-root-nss.crt",
-    ):
-        assert expected in paths
+        "/etc/pki/tls/cert.pem",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/ssl/ca-bundle.pem",
+    ]
 
 
 def test_problem_files_become_error_lines(
@@ -220,7 +219,7 @@ def test_problem_files_become_error_lines(
     with open(certs / "cccccccc.0", "wb") as handle:  # sparse: no disk used
         handle.truncate(MAX_CA_BYTES + 1)
     (certs / "dddddddd.0").write_bytes(ssl.PEM_cert_to_DER_cert(pems[1]))  # DER, not PEM
-    (certs / "eeeeeeee.pem").mkdir()
+    (certs / "eeeeeeee.0").mkdir()
     locked = write(certs / "ffffffff.0", pems[2])
     write(certs / "ffffffff.1", pems[3])
     real_open = builtins.open
@@ -242,7 +241,7 @@ def test_problem_files_become_error_lines(
     assert dangling.startswith(str(certs / "bbbbbbbb.0")) and "cannot read" in dangling
     assert big.startswith(str(certs / "cccccccc.0")) and "limit" in big
     assert der.startswith(str(certs / "dddddddd.0")) and "no PEM" in der
-    assert directory.startswith(str(certs / "eeeeeeee.pem")) and "not a regular file" in directory
+    assert directory.startswith(str(certs / "eeeeeeee.0")) and "not a regular file" in directory
     assert denied == f"{locked}: cannot read: Permission denied"
 
 
@@ -264,10 +263,13 @@ def test_mode_000_file_is_an_error(tmp_path: Path, pems: List[str]) -> None:
     assert store.errors == (f"{bundle}: cannot read: Permission denied",)
 
 
-def test_env_vars_set_but_empty_or_pointing_at_missing_dir(tmp_path: Path) -> None:
+def test_env_vars_set_but_empty_or_pointing_at_missing_dir(
+    tmp_path: Path, pems: List[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {"SSL_CERT_FILE": "", "SSL_CERT_DIR": str(tmp_path / "nope")}
 
-    store = os_store(platform="linux", environ=env)
+    # OpenSSL's default paths alone (urllib3's load_default_certs) give nothing ...
+    store = linux.store(env, fallback=False)
 
     assert store.sources == (
         StoreSource("file", "", "SSL_CERT_FILE"),
@@ -276,6 +278,33 @@ def test_env_vars_set_but_empty_or_pointing_at_missing_dir(tmp_path: Path) -> No
     assert store.pem == ""
     assert store.errors[0] == "SSL_CERT_FILE is set but empty: OpenSSL reads nothing from it"
     assert "cannot list directory" in store.errors[1]
+    # ... and truststore, finding neither a file nor hashed names, takes the first bundle
+    distro = write(tmp_path / "distro.crt", pems[1])
+    monkeypatch.setattr(linux, "DISTRO_BUNDLES", ((str(distro), "distro bundle (test)"),))
+    store = os_store(platform="linux", environ=env)
+    assert store.sources == (StoreSource("file", str(distro), "distro bundle (test)"),)
+    assert store.pem == pems[1]
+
+
+def test_truststore_takes_the_defaults_for_a_hashed_dir_even_when_the_file_is_missing(
+    tmp_path: Path, pems: List[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    write(certs / "aaaaaaaa.0", pems[0])
+    distro = write(tmp_path / "distro.crt", pems[1])
+    monkeypatch.setattr(linux, "DISTRO_BUNDLES", ((str(distro), "distro bundle (test)"),))
+    env = {"SSL_CERT_FILE": str(tmp_path / "gone.pem"), "SSL_CERT_DIR": str(certs)}
+
+    store = os_store(platform="linux", environ=env)
+
+    # the directory holds hashed names: OpenSSL's defaults, the missing file skipped
+    assert [s.location for s in store.sources] == [str(tmp_path / "gone.pem"), str(certs)]
+    assert store.pem == pems[0]
+    # a directory of *.pem without hashed names counts as empty: the distro bundle instead
+    (certs / "aaaaaaaa.0").rename(certs / "corp.pem")
+    store = os_store(platform="linux", environ=env)
+    assert store.sources == (StoreSource("file", str(distro), "distro bundle (test)"),)
 
 
 def test_a_fifo_is_not_read(tmp_path: Path) -> None:
@@ -286,9 +315,7 @@ def test_a_fifo_is_not_read(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
 
-    store = os_store(
-        platform="linux", environ={"SSL_CERT_FILE": str(fifo), "SSL_CERT_DIR": str(empty)}
-    )
+    store = linux.store({"SSL_CERT_FILE": str(fifo), "SSL_CERT_DIR": str(empty)}, fallback=False)
 
     assert store.errors == (f"{fifo}: not a regular file, skipped",)
 
@@ -324,7 +351,7 @@ def test_every_backend_imports_and_runs_without_ssl() -> None:
         "from pipssl.certs.store import os_store, linux, macos, windows\n"
         "store = os_store(platform='win32', environ={})\n"
         "print(store.errors[0])\n"
-        "print(linux.store({'SSL_CERT_FILE': ''}).errors[0])\n"
+        "print(linux.store({'SSL_CERT_FILE': ''}, fallback=False).errors[0])\n"
     )
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "PYTHONNOUSERSITE": "1"}
     proc = subprocess.run(

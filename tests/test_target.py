@@ -83,3 +83,40 @@ def test_unrunnable_interpreters(tmp_path: Path, isolated_env: Any) -> None:
 )
 def test_parse_version(text: str, expected: tuple) -> None:
     assert parse_version(text) == expected
+
+
+ASK_SSL = (
+    "import json, ssl; p = ssl.get_default_verify_paths(); "
+    "print(json.dumps([p.openssl_cafile_env, p.openssl_capath_env, p.openssl_cafile, "
+    "p.openssl_capath]))"
+)
+
+
+@pytest.mark.parametrize("flavour", ["legacy", "truststore"])
+def test_openssl_default_paths_come_from_the_target(
+    flavour: str, venvs: Dict[str, Path], isolated_env: Any, tmp_path: Path
+) -> None:
+    """The OS store a truststore pip reads is where *its* OpenSSL looks: the target's
+    answer, not pipssl's; and the store follows the paths it is given."""
+    from pipssl.certs.store import linux
+
+    asked = json.loads(
+        subprocess.run(
+            [str(venvs[flavour]), "-c", ASK_SSL],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
+    paths = inspect(str(venvs[flavour])).ssl.verify_paths
+    assert paths == linux.OpenSSLPaths(*asked)
+    # another OpenSSL's compiled-in file (a conda or python.org build, say) is read instead
+    other = tmp_path / "cert.pem"
+    import trustme
+
+    pem = trustme.CA().cert_pem.bytes()
+    other.write_bytes(pem)
+    store = linux.store({}, linux.OpenSSLPaths(cafile=str(other), capath=str(tmp_path / "no")))
+    assert store.pem == pem.decode("ascii")
+    assert [s.location for s in store.sources] == [str(other)]

@@ -18,7 +18,7 @@ from pipssl.net.proxy import Proxy, select_proxy
     [
         ({}, None, None),
         ({}, "http://p:3128", ("http://p:3128", "pip option proxy")),
-        ({"HTTPS_PROXY": "http://e:1"}, "http://p:3128", ("http://e:1", "environment")),
+        ({"HTTPS_PROXY": "http://e:1"}, "http://p:3128", ("http://p:3128", "pip option proxy")),
         ({"https_proxy": "http://e:1"}, None, ("http://e:1", "environment")),
         ({"ALL_PROXY": "http://a:1"}, None, ("http://a:1", "environment")),
         ({"HTTPS_PROXY": "http://e:1", "NO_PROXY": "127.0.0.1"}, None, None),
@@ -40,6 +40,40 @@ def test_no_proxy_suffix_matching() -> None:
     assert select_proxy("https://pkgs.corp.invalid/simple/", env) is None
     assert select_proxy("https://other.invalid/", env) is None
     assert select_proxy("https://notother.invalid/", env) is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "no_proxy", "raw", "labels"),
+    [
+        ("https://localhost:8443/", "host", True, False),  # a string suffix, not a label
+        ("https://localhost:8443/", ".localhost", True, True),
+        ("https://localhost:8443/", "localhost:8443", True, True),
+        ("https://localhost:8443/", "localhost:1", False, False),
+        ("https://localhost:8443/", "a.invalid,*", False, False),
+        ("https://127.0.0.1:8443/", "127.0.0.1:8443", False, False),
+        ("https://127.0.0.1:8443/", ".0.0.1", True, True),
+        ("https://127.0.0.1:8443/", "127.0.0.0/33", False, False),
+        ("https://[::1]:8443/", "::1", True, True),
+        ("https://[::1]:8443/", "[::1]", False, False),
+    ],
+)
+def test_no_proxy_rules_of_requests_before_and_from_2_34(
+    url: str, no_proxy: str, raw: bool, labels: bool
+) -> None:
+    """The rules tests/test_probe_as_pip.py measured with real pips (26.1 raw, 26.2 labels)."""
+    env = {"HTTPS_PROXY": "http://e:1", "NO_PROXY": no_proxy}
+    assert (select_proxy(url, env, label_suffix=False) is None) is raw
+    assert (select_proxy(url, env, label_suffix=True) is None) is labels
+
+
+def test_lower_case_proxy_variables_win_and_pip_proxy_beats_the_environment() -> None:
+    url = "https://localhost/simple/"
+    env = {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:1"}
+    assert select_proxy(url, env) == Proxy("http://lower:1", "environment variable https_proxy")
+    assert select_proxy(url, {"HTTPS_PROXY": "http://upper:1", "https_proxy": ""}) is None
+    got = select_proxy(url, {"ALL_PROXY": "http://all:1"}, "http://pip:1")
+    assert got == Proxy("http://pip:1", "pip option proxy")
+    assert select_proxy(url, {"no_proxy": "x.invalid", "NO_PROXY": "localhost", **env})
 
 
 def test_proxy_display_is_redacted() -> None:

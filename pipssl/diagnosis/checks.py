@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from pipssl._redact import redact
 from pipssl.certs import bundle as cabundle
+from pipssl.certs.store.linux import holds_hashed_names
 from pipssl.certs.x509 import Certificate
-from pipssl.errors import BundleError
 from pipssl.findings import Finding
 from pipssl.shell import unset_lines
 from pipssl.target import pipconfig
@@ -25,8 +25,9 @@ from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
 
 #: pip-known-bug: pip 24.2 with truststore fails on IP-address index hosts
-#: (pypa/pip#12906); measured here: 24.2 fails, 26.3 does not.
-IP_HOST_BUG = ((24, 2), (26, 3))
+#: (pypa/pip#12906); measured: 24.2, 25.0 - 25.3 and 26.0 fail, 26.1 - 26.3 do not; behind
+#: a proxy pip 24.2 - 25.1 verify without truststore and so do not hit it.
+IP_HOST_BUG = ((24, 2), (26, 1))
 
 
 def python_kind(target: Target) -> str:
@@ -135,37 +136,52 @@ def check_pip(target: Target) -> List[Finding]:
     ]
 
 
-def check_cafiles(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> List[Finding]:
-    """cafile-missing / -unreadable / -empty, ca-not-a-certificate, for every CA setting.
+def check_cafiles(
+    config: pipconfig.PipConfig, environ: Mapping[str, str], *, truststore: bool = False
+) -> List[Finding]:
+    """cafile-missing / -unreadable / -empty, ca-not-a-certificate, for every CA setting
+    pip reads: its ``cert`` and the bundle variables requests lets override it.
 
-    Raises:
-        BundleError: a ``cert`` setting names a directory (pip cannot use it as a file).
+    A directory is a CA directory (requests gives OpenSSL a directory as ``capath``; pips
+    23.0 - 26.3 accept a c_rehash one): only a directory with no ``<hash>.<n>`` name is a
+    finding, as OpenSSL finds nothing in it; an error where pip verifies with it alone,
+    a warning where ``truststore`` pips still have the OS store and certifi.
+    ``SSL_CERT_FILE`` is no pip setting: pips before 24.2 never read it, and truststore
+    falls back to OpenSSL's directory or the distribution's bundle when it is missing, so
+    a missing one shows in the OS store pip reads (:mod:`pipssl.certs.store.linux`).
     """
     settings: List[Tuple[str, str, str, str]] = []  # (path, where, severity, how to unset)
     effective = config.get("cert")
     for value in config.get_all("cert"):
         severity = "error" if value == effective else "warning"
         settings.append((value.value.strip(), value.where(), severity, _unset_fix(value)))
-    for name in (*ENV_BUNDLES, "SSL_CERT_FILE"):
+    for name in ENV_BUNDLES:
         if environ.get(name):
             where = "environment variable " + name
             settings.append((environ[name], where, "error", unset_lines(name)))
     findings = []
     for path, where, severity, unset in settings:
+        fix = unset + "\n# or point it at a working bundle of pipssl's own:\npipssl repair"
+        if os.path.isdir(path):
+            if not holds_hashed_names(path):
+                findings.append(
+                    Finding(
+                        "cafile-empty",
+                        "warning" if truststore else severity,
+                        path,
+                        f"{where} names a CA directory in which OpenSSL finds no certificate",
+                        "OpenSSL looks CAs up by file names <subject hash>.<n> "
+                        "(openssl rehash DIR makes them); there are none",
+                        f"openssl rehash {path}\n# or remove the setting:\n{fix}",
+                    )
+                )
+            continue
         problem = cabundle.cafile_problem(path)
         if problem is None:
             continue
-        if problem.reference == "cafile-is-directory":
-            raise BundleError(
-                f"{path} ({where}) is a directory; pip needs a PEM file there",
-                reference="cafile-is-directory",
-                hint="point it at a PEM bundle file, or remove the setting",
-            )
-        if problem.reference == "private-key-in-file":
+        code = problem.reference
+        if code == "private-key-in-file":
             code = "ca-not-a-certificate"
-        else:
-            code = problem.reference
-        fix = unset + "\n# or point it at a working bundle of pipssl's own:\npipssl repair"
         findings.append(
             Finding(
                 code, severity, path, f"{where} names a CA file pip cannot use", str(problem), fix
@@ -349,7 +365,8 @@ def check_clock(trusted: Sequence[Certificate], now: datetime) -> List[Finding]:
 
 
 def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> List[Finding]:
-    """pip-known-bug: pip 24.2 + truststore + an index addressed by IP (pypa/pip#12906)."""
+    """pip-known-bug: pip 24.2 - 26.0 + truststore + an index addressed by IP
+    (pypa/pip#12906); ``trust`` is what the connection to ``urls`` verifies with."""
     version = target.pip_version
     if version is None or not trust.truststore or not IP_HOST_BUG[0] <= version < IP_HOST_BUG[1]:
         return []
@@ -365,24 +382,30 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
                     "server_hostname' for an index addressed by IP".format(
                         target.pip.version if target.pip else ""
                     ),
-                    "pip >= 24.2 with truststore; measured: 24.2 fails, 26.3 works "
+                    "pip 24.2 - 26.0 with truststore; measured: 24.2 - 26.0 fail, 26.1 works "
                     "(pypa/pip#12906)",
                     "use a host name in the index URL, or upgrade pip:\n"
-                    f"{target.executable} -m pip install --upgrade 'pip>=26.3'",
+                    f"{target.executable} -m pip install --upgrade 'pip>=26.1'",
                 )
             )
     return findings
 
 
-def proxy_truststore_bug(target: Target, url: str) -> Finding:
-    """pip-known-bug: pip 24.2 - 25.0 verify proxied connections with certifi only."""
+def proxy_truststore_bug(target: Target, url: str, trust: PipTrust) -> Finding:
+    """pip-known-bug: pip 24.2 - 25.1 verify proxied connections without truststore:
+    with the configured bundle alone, or OpenSSL's default paths alone (``trust`` is what
+    that proxied connection verifies with)."""
     version = target.pip.version if target.pip else "?"
+    if trust.os_store == "openssl-defaults":
+        what = "OpenSSL's default verify paths alone (no certifi, no search for the OS bundle)"
+    else:
+        what = "only " + trust.describe() + ", without the OS trust store"
     return Finding.make(
         "pip-known-bug",
         url,
-        f"pip {version} ignores the OS trust store for indexes reached through a proxy",
-        "truststore is given to direct connections only in pip 24.2 - 25.0 "
-        "(pypa/pip#13288, fixed in 25.1)",
-        f"{target.executable} -m pip install --upgrade 'pip>=25.1'\n"
+        f"pip {version} verifies indexes reached through a proxy with {what}",
+        "truststore is given to direct connections only in pip 24.2 - 25.1 "
+        "(pypa/pip#13288; measured: 24.2, 25.0 and 25.1 fail, 25.2 and 26.3 verify)",
+        f"{target.executable} -m pip install --upgrade 'pip>=25.2'\n"
         "# or give pip a bundle that holds the OS roots: pipssl repair",
     )

@@ -92,14 +92,21 @@ def _parse_all(pem: str, source: str) -> List[Certificate]:
 
 
 def load_stores(trust: PipTrust, os_pem: str) -> Stores:
+    """What pip trusts (its files, its CA directories' hashed entries, and ``os_pem`` when
+    it reads the OS store) and what the OS store holds."""
+    from pipssl.certs.store import linux
+
     pip_certs: List[Certificate] = []
     for path in trust.files:
         try:
             pip_certs.extend(cabundle.load_cafile(path))
         except BundleError:
             continue
+    for directory in trust.directories:
+        # Read as OpenSSL's capath lookup reads it: the <hash>.<n> names only.
+        pip_certs.extend(_parse_all(linux.read_ca_directory(directory), directory))
     os_certs = _parse_all(os_pem, store.LABEL)
-    if trust.truststore:
+    if trust.os_store:
         pip_certs.extend(os_certs)
     return Stores(tuple(pip_certs), tuple(os_certs), trust.truststore)
 
@@ -406,6 +413,14 @@ def _transport_finding(result: ProbeResult) -> Finding:
         "fixed": fixed,
         "status": result.http_status,
     }
+    if code == "client-cert-required" and result.client_cert:
+        # pip's client-cert was presented (as pip presents it): asking to set it is wrong.
+        shown = result.client_cert.replace("{", "{{").replace("}", "}}")
+        summary = "{host} refused the client certificate pip presents, " + shown
+        fix = (
+            "ask the server's owners which CA they accept client certificates from, and get a"
+            " certificate from it; the file must hold that certificate and its key"
+        )
     return Finding.make(
         code,
         result.url,

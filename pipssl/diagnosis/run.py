@@ -272,7 +272,7 @@ def _diagnose_target(
     from pipssl.diagnosis.storecheck import check_os_store
     from pipssl.net.probe import probe
     from pipssl.net.proxy import select_proxy
-    from pipssl.target.trust import drops_truststore_behind_proxy, pip_trust
+    from pipssl.target.trust import drops_truststore_behind_proxy, no_proxy_by_labels, pip_trust
 
     now = now or datetime.now(timezone.utc)
     try:
@@ -285,7 +285,8 @@ def _diagnose_target(
     findings: List[Finding] = []
     findings += checks.check_ssl(target)
     findings += checks.check_pip(target)
-    findings += checks.check_cafiles(config, env)
+    trust = pip_trust(target, config, env)
+    findings += checks.check_cafiles(config, env, truststore=trust.truststore)
     shadowing = checks.check_env_shadows(config, env)
     findings += shadowing
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
@@ -295,11 +296,14 @@ def _diagnose_target(
     findings += checks.check_http_indexes(config)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
-    trust = pip_trust(target, config, env)
-    findings += checks.check_known_bugs(target, trust, urls)
-    broken = tuple(s.path for s in trust.sources if s.path and cafile_problem(s.path))
+    # A CA directory is no broken file: requests hands it to OpenSSL as capath.
+    broken = tuple(
+        s.path for s in trust.sources if s.path and not s.directory and cafile_problem(s.path)
+    )
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
-    os_store = store.os_store(environ=env)
+    # The OS store as the target's OpenSSL resolves it, by truststore's rule.
+    paths = target.ssl.verify_paths
+    os_store = store.os_store(environ=env, openssl_paths=paths)
     findings += check_os_store(os_store)
     stores = load_stores(probe_trust, os_store.pem)
     findings += checks.check_clock(stores.pip, now)
@@ -310,10 +314,15 @@ def _diagnose_target(
     running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
     if target.ssl.ok and target.pip is not None and _have_ssl():
         proxy_value = config.get("proxy")
-        behind_proxy: Optional[Tuple[PipTrust, Stores]] = None
+        behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
         for url in urls:
-            proxy = select_proxy(url, env, proxy_value.value if proxy_value else None)
-            url_trust, url_stores = probe_trust, stores
+            proxy = select_proxy(
+                url,
+                env,
+                proxy_value.value if proxy_value else None,
+                label_suffix=no_proxy_by_labels(target),
+            )
+            url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
             if (
                 proxy is not None
                 and probe_trust.truststore
@@ -321,17 +330,26 @@ def _diagnose_target(
             ):
                 if behind_proxy is None:
                     proxied = pip_trust(target, config, env, skip=broken, proxied=True)
-                    behind_proxy = (proxied, load_stores(proxied, os_store.pem))
-                url_trust, url_stores = behind_proxy
-            cadata = os_store.pem if url_trust.truststore else None
+                    # urllib3's load_default_certs(): OpenSSL's paths, no truststore search
+                    pem = store.os_store(environ=env, openssl_paths=paths, fallback=False).pem
+                    behind_proxy = (proxied, load_stores(proxied, pem), pem)
+                url_trust, url_stores, os_pem = behind_proxy
+            findings += checks.check_known_bugs(target, url_trust, [url])
+            client = url_trust.client_cert
             result = probe(
-                url, proxy=proxy, cafiles=url_trust.files, cadata=cadata, timeout=timeout
+                url,
+                proxy=proxy,
+                cafiles=url_trust.files,
+                capaths=url_trust.directories,
+                cadata=os_pem if url_trust.os_store else None,
+                client_cert=client.path if client else None,
+                timeout=timeout,
             )
             probes.append(result)
             pip_proxy = proxy_value.value if proxy_value else None
             findings += classify(result, url_stores, target, now, timeout, env, pip_proxy)
             if url_trust is not probe_trust and result.failure == "verify-failed":
-                findings.append(checks.proxy_truststore_bug(target, url))
+                findings.append(checks.proxy_truststore_bug(target, url, url_trust))
             label = url_trust.describe()
             if broken:
                 label += " (if the broken CA setting were removed)"

@@ -52,6 +52,8 @@ def make_context(
     cafiles: Sequence[str] = (),
     cadata: Optional[str] = None,
     *,
+    capaths: Sequence[str] = (),
+    client_cert: Optional[str] = None,
     verify: bool = True,
     maximum_version: Optional[str] = None,
     policy: VerifyPolicy = PIP_POLICY,
@@ -64,6 +66,9 @@ def make_context(
     Args:
         cafiles: PEM files to trust (pip's ``cert``, a bundle, certifi).
         cadata: PEM text to trust as well (e.g. the OS store's roots).
+        capaths: CA directories to trust (a ``cert`` that is a c_rehash directory).
+        client_cert: pip's ``client-cert``, one PEM file with certificate and key, to
+            present when the server asks.
         verify: False only for the classification handshake, which reads the peer's
             chain and never carries data.
         maximum_version: ``"TLSv1_2"`` to force the chain into the clear.
@@ -75,14 +80,29 @@ def make_context(
 
     Raises:
         ImportError: there is no usable ssl module.
-        OSError / ssl.SSLError: a CA file cannot be loaded.
+        OSError / ssl.SSLError: a CA file or the client certificate cannot be loaded.
     """
-    key = (_stamped(cafiles), cadata, verify, maximum_version, policy)
+    key = (
+        _stamped(cafiles),
+        cadata,
+        _stamped(capaths),
+        _stamped([client_cert] if client_cert else []),
+        verify,
+        maximum_version,
+        policy,
+    )
     ctx = _BUILT.get(key)
     if ctx is None:
-        ctx = _BUILT[key] = _build(cafiles, cadata, verify, maximum_version)
+        ctx = _build(cafiles, cadata, verify, maximum_version)
         if verify:
+            for directory in capaths:
+                # Looked up by subject hash at each handshake, as requests has OpenSSL do.
+                ctx.load_verify_locations(capath=directory)
             _apply(ctx, policy)
+        if client_cert:
+            # requests passes pip's client-cert as the certfile alone: the key is in it.
+            ctx.load_cert_chain(client_cert)
+        _BUILT[key] = ctx
     return ctx
 
 

@@ -40,6 +40,7 @@ class ProbeResult:
             empty on success.
         verify_code / verify_message: OpenSSL's verdict when verification failed.
         chain: DER certificates the server sent, leaf first (read after a failure).
+        client_cert: the client certificate file presented (pip's ``client-cert``).
     """
 
     url: str
@@ -58,6 +59,7 @@ class ProbeResult:
     tls_version: str = ""
     http_status: Optional[int] = None
     first_bytes: bytes = field(default=b"", repr=False)
+    client_cert: Optional[str] = None
 
 
 def _speaks_http(host: str, port: int, deadline: Deadline) -> bool:
@@ -236,6 +238,8 @@ def probe(
     proxy: Optional[Proxy] = None,
     cafiles: Sequence[str] = (),
     cadata: Optional[str] = None,
+    capaths: Sequence[str] = (),
+    client_cert: Optional[str] = None,
     timeout: float = 5.0,
     policy: VerifyPolicy = PIP_POLICY,
 ) -> ProbeResult:
@@ -247,6 +251,9 @@ def probe(
         proxy: the proxy pip would use (see :func:`select_proxy`), or None.
         cafiles: the CA files pip would trust.
         cadata: PEM text pip would trust as well (the OS store, for pips that use it).
+        capaths: CA directories pip would trust (a ``cert`` that is a directory).
+        client_cert: pip's ``client-cert`` file, presented when the server asks, as pip
+            does; a file that cannot be loaded fails the probe at the TLS stage.
         timeout: overall budget in seconds for the whole probe.
         policy: the verify flags and host name rule of the client probed for (pip's by
             default; another client's when :mod:`pipssl.clients` probes for it).
@@ -280,6 +287,7 @@ def probe(
             ok=ok,
             elapsed=time.monotonic() - start,
             proxy=shown_proxy,
+            client_cert=client_cert,
             **kw,
         )
 
@@ -290,7 +298,18 @@ def probe(
             return result("done", True)
         # Built once there is a server to talk to: loading pip's CA material is most of a
         # probe's time, and a closed port, a dead host or a refusing proxy need none of it.
-        ctx = make_context(cafiles, cadata, policy=policy)
+        try:
+            ctx = make_context(
+                cafiles, cadata, capaths=capaths, client_cert=client_cert, policy=policy
+            )
+        except (OSError, ValueError) as exc:
+            if not client_cert:
+                raise
+            make_context(cafiles, cadata, capaths=capaths)  # a CA file's error is raised
+            # pip stops too: its client-cert must hold the certificate and its key.
+            raise Failure(
+                "tls", "tls-error", f"the client certificate {client_cert} cannot be loaded: {exc}"
+            ) from None
         tap = wire.Tap()
         try:
             obj = wire.handshake(transport, ctx, host, deadline, tap)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from pipssl._redact import redact
@@ -24,48 +26,130 @@ class Proxy:
         return redact(self.url)
 
 
-def _bypass(host: str, no_proxy: str) -> bool:
-    """requests' NO_PROXY rule: '*', host suffixes, and IP networks for IP hosts."""
-    entries = [e.strip() for e in no_proxy.replace(" ", ",").split(",") if e.strip()]
-    try:
-        ip: Optional[Any] = ipaddress.ip_address(host)
-    except ValueError:
-        ip = None
-    for entry in entries:
-        if entry == "*":
-            return True
-        name = entry.split(":")[0] if entry.count(":") == 1 else entry
-        if ip is not None:
-            try:
-                if ip in ipaddress.ip_network(name, strict=False):
+def environ_proxies(environ: Mapping[str, str]) -> Dict[str, Tuple[str, str]]:
+    """urllib's ``getproxies_environment()``, which requests asks: ``<scheme>_proxy`` in
+    any case, then the lower-case spelling over it (set but empty: removed).
+
+    Returns:
+        ``{scheme: (variable name, value)}``, e.g. ``{"https": ("HTTPS_PROXY", ...)}``;
+        scheme ``"no"`` is NO_PROXY.
+    """
+    found: Dict[str, Tuple[str, str]] = {}
+    for name, value in environ.items():
+        if len(name) > 5 and name[-6] == "_" and name[-5:].lower() == "proxy" and value:
+            found[name[:-6].lower()] = (name, value)
+    for name, value in environ.items():
+        if name[-6:] == "_proxy":
+            if value:
+                found[name[:-6]] = (name, value)
+            else:
+                found.pop(name[:-6], None)
+    return found
+
+
+def _bypass(
+    host: str, port: Optional[int], environ: Mapping[str, str], label_suffix: bool
+) -> bool:
+    """requests' ``should_bypass_proxies``: its own NO_PROXY match, then urllib's.
+
+    ``label_suffix``: requests >= 2.34 (pip >= 26.2) matches an entry as a whole label
+    suffix (``host`` does not bypass ``localhost``); older ones as a plain string suffix.
+    """
+    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+    entries = [e for e in no_proxy.replace(" ", "").split(",") if e]
+    host = host.lower()
+    if _is_ipv4(host):
+        # An IPv4 host matches an entry that is the same address or a CIDR network
+        # holding it, never an entry with a port.
+        for entry in entries:
+            if "/" in entry:
+                if _in_network(host, entry):
                     return True
-            except ValueError:
-                pass
+            elif host == entry:
+                return True
+    else:
+        with_port = host if port is None else f"{host}:{port}"
+        for entry in entries:
+            if not label_suffix:
+                if host.endswith(entry) or with_port.endswith(entry):
+                    return True
+                continue
+            name = entry.lstrip(".")
+            if name in (host, with_port) or host.endswith("." + name):
+                return True
+            if with_port.endswith("." + name):
+                return True
+    return _urllib_bypass(host, environ_proxies(environ).get("no", ("", ""))[1])
+
+
+def _urllib_bypass(host: str, no_proxy: str) -> bool:
+    """urllib's ``proxy_bypass_environment(host)``: ``*`` alone, or a name or a dot-suffix
+    (leading dots ignored), ports not considered."""
+    if not no_proxy:
+        return False
+    if no_proxy == "*":
+        return True
+    split = re.fullmatch(r"(.*):([0-9]*)", host, re.DOTALL)
+    hostonly = split.group(1) if split else host
+    for entry in no_proxy.split(","):
+        name = entry.strip().lstrip(".").lower()
+        if not name:
             continue
-        name = name.lstrip(".").lower()
-        if host.lower() == name or host.lower().endswith("." + name):
+        if name in (hostonly, host) or hostonly.endswith("." + name):
+            return True
+        if host.endswith("." + name):
             return True
     return False
 
 
+def _is_ipv4(host: str) -> bool:
+    try:
+        socket.inet_aton(host)  # requests' is_ipv4_address
+    except OSError:
+        return False
+    return True
+
+
+def _in_network(host: str, entry: str) -> bool:
+    """requests' ``is_valid_cidr`` and ``address_in_network``: a.b.c.d/n, n in 1..32."""
+    address, _, bits = entry.partition("/")
+    if not bits.isdigit() or not 1 <= int(bits) <= 32 or not _is_ipv4(address):
+        return False
+    try:
+        network = ipaddress.ip_network(f"{address}/{bits}", strict=False)
+        return ipaddress.ip_address(host) in network
+    except ValueError:
+        return False
+
+
 def select_proxy(
-    url: str, environ: Mapping[str, str], pip_proxy: Optional[str] = None
+    url: str,
+    environ: Mapping[str, str],
+    pip_proxy: Optional[str] = None,
+    *,
+    label_suffix: bool = True,
 ) -> Optional[Proxy]:
     """The proxy pip would use for ``url``.
 
-    requests (inside pip) merges the environment's proxies *over* pip's ``--proxy``
-    session setting, and NO_PROXY only removes the environment's; we follow that.
+    pip's own ``proxy`` option wins whenever it is set: pip passes it with every request
+    (``proxies`` for http and https), which requests' environment merge only fills in
+    around, and pip >= 24.1 turns the environment off altogether (``trust_env``); so
+    NO_PROXY does not remove it either.  Without it, the environment's variable for the
+    URL's scheme, then ALL_PROXY, unless NO_PROXY matches.  ``label_suffix`` is False for
+    pips whose requests matches NO_PROXY entries as plain string suffixes (pip < 26.2).
+    Measured with pips 23.0.1, 24.2, 26.1, 26.2 and 26.3.
     """
     scheme, host, _port, _path = split_url(url)
-    lowered = {k.lower(): (k, v) for k, v in environ.items()}
-    no_proxy = lowered.get("no_proxy", ("", ""))[1]
-    if not _bypass(host, no_proxy):
-        for name in (f"{scheme}_proxy", "all_proxy"):
-            if name in lowered and lowered[name][1].strip():
-                key, value = lowered[name]
-                return _checked(Proxy(value.strip(), f"environment variable {key}"))
-    if pip_proxy:
-        return _checked(Proxy(pip_proxy, "pip option proxy"))
+    if pip_proxy and pip_proxy.strip():
+        return _checked(Proxy(pip_proxy.strip(), "pip option proxy"))
+    port = urlsplit(url.strip()).port  # only a port the URL names counts
+    if _bypass(host, port, environ, label_suffix):
+        return None
+    proxies = environ_proxies(environ)
+    for name in (scheme, "all"):
+        if name in proxies and proxies[name][1].strip():
+            key, value = proxies[name]
+            return _checked(Proxy(value.strip(), f"environment variable {key}"))
     return None
 
 

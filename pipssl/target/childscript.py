@@ -45,6 +45,10 @@ try:
     ssl_info.update(ok=True, openssl=ssl.OPENSSL_VERSION,
                     openssl_info=list(ssl.OPENSSL_VERSION_INFO),
                     has_tls1_2=bool(getattr(ssl, "HAS_TLSv1_2", True)))
+    # This OpenSSL's default verify paths: truststore pips read the OS store from them.
+    paths = ssl.get_default_verify_paths()
+    ssl_info["verify_paths"] = [paths.openssl_cafile_env, paths.openssl_capath_env,
+                                paths.openssl_cafile, paths.openssl_capath]
 except ImportError as exc:
     ssl_info.update(ok=False, error=str(exc))
 out["ssl"] = ssl_info

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from pipssl.certs.store.linux import OpenSSLPaths
 from pipssl.errors import PipsslError
 from pipssl.target.childscript import SCRIPT
 
@@ -33,6 +34,8 @@ class SslFacts:
         has_tls1_2: the OpenSSL can speak TLS 1.2.
         error: why ``import ssl`` failed.
         file: the ``_ssl`` extension module's path, when one exists (a broken one vs none).
+        verify_paths: its OpenSSL's default verify paths (the OS store a truststore pip
+            reads on Linux); None when ``ssl`` does not load.
     """
 
     ok: bool
@@ -41,6 +44,7 @@ class SslFacts:
     has_tls1_2: bool = True
     error: str = ""
     file: Optional[str] = None
+    verify_paths: Optional[OpenSSLPaths] = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,15 @@ def _not_runnable(exe: str, exc: BaseException) -> PipsslError:
     return PipsslError(f"--python {exe}: cannot run it ({exc})", reference="python-not-runnable")
 
 
+def _verify_paths(value: Any) -> Optional[OpenSSLPaths]:
+    if not isinstance(value, list) or len(value) != 4:
+        return None
+    cafile_env, capath_env, cafile, capath = (v if isinstance(v, str) else None for v in value)
+    return OpenSSLPaths(
+        cafile_env or "SSL_CERT_FILE", capath_env or "SSL_CERT_DIR", cafile or None, capath or None
+    )
+
+
 def _parse(exe: str, stdout: bytes, stderr: bytes, returncode: int) -> Target:
     try:
         data = json.loads(stdout.decode("utf-8", "replace"))
@@ -266,6 +279,7 @@ def _parse(exe: str, stdout: bytes, stderr: bytes, returncode: int) -> Target:
             has_tls1_2=bool(ssl.get("has_tls1_2", True)),
             error=ssl.get("error") or "",
             file=ssl.get("file"),
+            verify_paths=_verify_paths(ssl.get("verify_paths")),
         ),
         pip=None
         if pip is None

@@ -404,3 +404,27 @@ class CertWorld:
             known = sorted(p.name for p in self.directory.iterdir())
             raise ValueError(f"no test certificate file {name!r}; known: {known}")
         return path
+
+
+def hashed_ca_dir(directory: Path, *pems: bytes) -> Path:
+    """Write a CA directory as ``openssl rehash`` (c_rehash) lays it out: each PEM as
+    ``ca-<n>.pem`` plus the ``<subject hash>.<n>`` link OpenSSL looks CAs up by.
+
+    Raises:
+        RuntimeError: ``openssl rehash`` is missing or fails.
+    """
+    import shutil
+    import subprocess
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for number, pem in enumerate(pems):
+        (directory / f"ca-{number}.pem").write_bytes(pem)
+    tool = shutil.which("openssl")
+    if tool is None:
+        raise RuntimeError("no openssl command on PATH to hash the CA directory")
+    proc = subprocess.run(
+        [tool, "rehash", str(directory)], capture_output=True, text=True, timeout=30, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"openssl rehash failed: {proc.stderr.strip()}")
+    return directory

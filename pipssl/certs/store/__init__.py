@@ -18,11 +18,14 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, List, Mapping, Optional, Set, Tuple
 
 from pipssl._files import MAX_CA_BYTES
 from pipssl.certs.bundle import BadBlock, scan_pem, to_pem
 from pipssl.errors import BundleError
+
+if TYPE_CHECKING:
+    from pipssl.certs.store.linux import OpenSSLPaths
 
 #: How the OS store's certificates are named: in errors, in pipssl's bundle, and in the
 #: key its parsed PEM text is kept under.
@@ -72,7 +75,11 @@ class OsStore:
 
 
 def os_store(
-    *, platform: Optional[str] = None, environ: Optional[Mapping[str, str]] = None
+    *,
+    platform: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    openssl_paths: Optional[OpenSSLPaths] = None,
+    fallback: bool = True,
 ) -> OsStore:
     """Read the trusted CA certificates of the operating system.
 
@@ -82,6 +89,10 @@ def os_store(
             anything else the files and directories OpenSSL uses.
         environ: the environment to honour (``SSL_CERT_FILE``, ``SSL_CERT_DIR``, ``HOME``);
             defaults to ``os.environ``.
+        openssl_paths: on Linux, the target interpreter's OpenSSL default paths (from
+            its facts; default: pipssl's own).
+        fallback: on Linux, truststore's search of well-known files when OpenSSL's
+            defaults hold nothing (False: OpenSSL's defaults alone, as urllib3 loads them).
 
     Returns:
         An ``OsStore``; problems are reported in its ``errors``, never raised.
@@ -99,7 +110,7 @@ def os_store(
         return windows.store()
     from pipssl.certs.store import linux
 
-    return linux.store(env)
+    return linux.store(env, openssl_paths, fallback=fallback)
 
 
 def read_pem_file(path: str, errors: List[str], seen: Optional[Set[str]] = None) -> Optional[str]:

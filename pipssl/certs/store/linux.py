@@ -1,53 +1,65 @@
-"""Linux and other Unix-likes: the CA files and directories OpenSSL itself would read.
+"""Linux and other Unix-likes: the CA files and directories a truststore pip reads.
 
-OpenSSL's default verify paths (``SSL_CTX_set_default_verify_paths``) are one file and
-one directory list, each taken from an environment variable when it is set and from the
-paths compiled into OpenSSL otherwise.  When neither variable is set and OpenSSL's
-compiled-in file is missing (a Python built against its own OpenSSL, say), the
-distribution's well-known bundle is used instead, as pip's truststore and many tools do.
+pip >= 24.2 (truststore) asks the target interpreter's ``ssl.get_default_verify_paths()``
+(truststore's ``_openssl.py``): when its file exists, or its directory holds hashed
+names, OpenSSL's default verify paths are used (``SSL_CTX_set_default_verify_paths``:
+one file and a directory list, each from ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set, else
+the paths compiled into that OpenSSL; a missing file is skipped without error).
+Otherwise the first existing file of truststore's candidate list is the whole store.
+``fallback=False`` gives OpenSSL's default paths without that search: what urllib3's
+``load_default_certs()`` reads (pip 24.2 - 25.0 behind a proxy).
+
+The paths come from the interpreter pip runs in (:class:`OpenSSLPaths`, read by the
+facts child script), since another Python's OpenSSL may be compiled with other paths.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Set, Tuple
 
 from pipssl.certs.bundle import BadBlock
 from pipssl.certs.store import OsStore, StoreSource, loadable_text, read_pem_file
 
-#: Well-known CA bundle files; the first existing one is used.  Go's crypto/x509 keeps a
-#: similar list (https://go.dev/src/crypto/x509/root_linux.go).
+#: truststore's candidates (``_CA_FILE_CANDIDATES``, newest release), in its order; the
+#: first existing one is the store when OpenSSL's defaults hold nothing.  (truststore
+#: before 0.10.5, in pip 24.2 and 25.0, lacks the Fedora 44+ path.)
 DISTRO_BUNDLES: Tuple[Tuple[str, str], ...] = (
-    ("/etc/ssl/certs/ca-certificates.crt", "distro bundle (Debian/Ubuntu/Gentoo/Arch)"),
-    ("/etc/pki/tls/certs/ca-bundle.crt", "distro bundle (Fedora/RHEL)"),
-    ("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "distro bundle (Fedora/RHEL 7+)"),
-    ("/etc/ssl/ca-bundle.pem", "distro bundle (openSUSE)"),
-    ("/etc/ssl/cert.pem", "distro bundle (Alpine)"),
-    ("/usr/local/share/certs/ca-root-nss.crt", "distro bundle (FreeBSD)"),
+    ("/etc/ssl/cert.pem", "distro bundle (Alpine/Arch/Fedora/RHEL 9+/BSD)"),
+    ("/etc/pki/tls/cert.pem", "distro bundle (Fedora <= 34, RHEL <= 9)"),
+    ("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "distro bundle (Fedora 44+)"),
+    ("/etc/ssl/certs/ca-certificates.crt", "distro bundle (Debian/Ubuntu)"),
+    ("/etc/ssl/ca-bundle.pem", "distro bundle (SUSE)"),
 )
 
-# OpenSSL's directory lookup reads files named <subject hash>.<n> (by_dir.c); *.pem and
-# *.crt are read too because directories such as /etc/ssl/certs hold them by those names.
+# OpenSSL's directory lookup (by_dir.c) finds a CA by the file name <subject hash>.<n>
+# only: a directory of *.pem files without c_rehash links gives it nothing.
 _HASHED_NAME = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]+$")
-_CERT_SUFFIXES = (".pem", ".crt")
+#: truststore's test for "this directory holds certificates" (one digit, as it writes it).
+_TRUSTSTORE_HASHED = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]$")
 
 
-class _OpenSSLPaths(NamedTuple):
-    cafile_env: str
-    capath_env: str
-    cafile: Optional[str]
-    capath: Optional[str]
+@dataclass(frozen=True)
+class OpenSSLPaths:
+    """One interpreter's ``ssl.get_default_verify_paths()``: the variable names OpenSSL
+    reads and the file and directory compiled into it (None when unknown)."""
+
+    cafile_env: str = "SSL_CERT_FILE"
+    capath_env: str = "SSL_CERT_DIR"
+    cafile: Optional[str] = None
+    capath: Optional[str] = None
 
 
-def _openssl_paths() -> _OpenSSLPaths:
-    """OpenSSL's env var names and compiled-in paths; bare names when ``ssl`` is missing."""
+def own_paths() -> OpenSSLPaths:
+    """pipssl's own interpreter's paths; bare names when ``ssl`` is missing."""
     try:
         import ssl
     except ImportError:
-        return _OpenSSLPaths("SSL_CERT_FILE", "SSL_CERT_DIR", None, None)
+        return OpenSSLPaths()
     paths = ssl.get_default_verify_paths()
-    return _OpenSSLPaths(
+    return OpenSSLPaths(
         paths.openssl_cafile_env,
         paths.openssl_capath_env,
         paths.openssl_cafile or None,
@@ -55,42 +67,67 @@ def _openssl_paths() -> _OpenSSLPaths:
     )
 
 
-def store(environ: Mapping[str, str]) -> OsStore:
-    """Read the CA certificates OpenSSL would trust with ``environ``.
+def holds_hashed_names(directory: str) -> bool:
+    """Does ``directory`` hold a ``<hash>.<n>`` name (what OpenSSL looks CAs up by)?"""
+    return _any_name(directory, _HASHED_NAME)
 
-    A file or directory named by ``SSL_CERT_FILE``/``SSL_CERT_DIR`` is always listed in
-    the sources (an error says when it is missing); compiled-in defaults and distro
-    bundles are listed only when they exist.
+
+def _truststore_sees_certs(directory: str) -> bool:
+    return _any_name(directory, _TRUSTSTORE_HASHED)
+
+
+def _any_name(directory: str, pattern: re.Pattern[str]) -> bool:
+    try:
+        return any(pattern.match(name) for name in os.listdir(directory))
+    except OSError:
+        return False
+
+
+def store(
+    environ: Mapping[str, str], paths: Optional[OpenSSLPaths] = None, *, fallback: bool = True
+) -> OsStore:
+    """Read the CA certificates a truststore pip (or, without ``fallback``, OpenSSL's
+    default paths) would trust with ``environ``.
 
     Args:
         environ: the environment that ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are read from.
+        paths: the target interpreter's OpenSSL paths (default: pipssl's own).
+        fallback: truststore's rule: when OpenSSL's defaults hold nothing, the first
+            existing candidate file instead.
 
     Returns:
         An ``OsStore`` with the files and directories consulted, in OpenSSL's order (the
         file, then the directories).
     """
-    paths = _openssl_paths()
-    # OpenSSL takes a variable that is set, even to "", over its compiled-in path.
+    paths = paths or own_paths()
+    # get_default_verify_paths: a variable that is set (even to "") wins over the
+    # compiled-in path; the resolved file counts only when it is a file, the directory
+    # only when it is one (the whole value: a list of directories is not).
     env_file = environ.get(paths.cafile_env)
     env_dir = environ.get(paths.capath_env)
+    cafile = env_file if env_file is not None else paths.cafile
+    capath = env_dir if env_dir is not None else paths.capath
+    defaults = not fallback or bool(
+        (cafile and os.path.isfile(cafile))
+        or (capath and os.path.isdir(capath) and _truststore_sees_certs(capath))
+    )
     sources: List[StoreSource] = []
-    if env_file is not None:
-        sources.append(StoreSource("file", env_file, paths.cafile_env))
-    elif paths.cafile is not None and os.path.isfile(paths.cafile):
-        sources.append(StoreSource("file", paths.cafile, "openssl default"))
-    if env_dir is not None:
-        # Like OpenSSL's by_dir.c, the variable may list several directories.
-        for directory in [d for d in env_dir.split(os.pathsep) if d] or [""]:
-            sources.append(StoreSource("dir", directory, paths.capath_env))
-    elif paths.capath is not None and os.path.isdir(paths.capath):
-        sources.append(StoreSource("dir", paths.capath, "openssl default"))
-    if env_file is None and env_dir is None:
-        default_file_found = any(s.kind == "file" for s in sources)
-        if not default_file_found:
-            for candidate, origin in DISTRO_BUNDLES:
-                if os.path.isfile(candidate):
-                    sources.append(StoreSource("file", candidate, origin))
-                    break
+    if defaults:
+        if env_file is not None:
+            sources.append(StoreSource("file", env_file, paths.cafile_env))
+        elif cafile is not None and os.path.isfile(cafile):
+            sources.append(StoreSource("file", cafile, "openssl default"))
+        if env_dir is not None:
+            # Like OpenSSL's by_dir.c, the variable may list several directories.
+            for directory in [d for d in env_dir.split(os.pathsep) if d] or [""]:
+                sources.append(StoreSource("dir", directory, paths.capath_env))
+        elif capath is not None and os.path.isdir(capath):
+            sources.append(StoreSource("dir", capath, "openssl default"))
+    else:
+        for candidate, origin in DISTRO_BUNDLES:
+            if os.path.isfile(candidate):
+                sources.append(StoreSource("file", candidate, origin))
+                break
     key = tuple(sources)
     stamp = _stamp(sources)
     cached = _READ.get(key)
@@ -142,6 +179,13 @@ def _read_sources(sources: List[StoreSource]) -> OsStore:
     return OsStore(tuple(sources), "".join(chunks), tuple(errors), tuple(bad), tuple(dropped))
 
 
+def read_ca_directory(directory: str) -> str:
+    """The PEM text of one CA directory as OpenSSL's lookup finds it (hashed names only);
+    what cannot be read is left out."""
+    source = StoreSource("dir", directory, "CA directory")
+    return "".join(_read_dir(source, [], [], [], set()))
+
+
 def _read_file(
     path: str, errors: List[str], bad: List[BadBlock], dropped: List[str], seen: Set[str]
 ) -> str:
@@ -166,7 +210,7 @@ def _read_dir(
         return []
     chunks: List[str] = []
     for name in names:
-        if not (_HASHED_NAME.match(name) or name.lower().endswith(_CERT_SUFFIXES)):
+        if not _HASHED_NAME.match(name):
             continue
         path = os.path.join(source.location, name)
         chunks.append(_read_file(path, errors, bad, dropped, seen))
