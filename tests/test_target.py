@@ -9,7 +9,7 @@ from typing import Any, Dict
 
 import pytest
 
-from pipssl.diagnosis.run import urls_to_check
+from pipssl.diagnosis.indexes import urls_to_check
 from pipssl.errors import PipsslError
 from pipssl.target import pipconfig
 from pipssl.target.facts import inspect, parse_version

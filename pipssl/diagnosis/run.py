@@ -93,40 +93,6 @@ def load_config(target: Target, env: Mapping[str, str]) -> PipConfig:
     return pipconfig.load(env, **target.config_args())
 
 
-def urls_to_check(
-    target: Target, config: PipConfig, explicit: Optional[Sequence[str]] = None
-) -> List[str]:
-    """The https URLs pip would contact: index-url (or pip's default index and its file
-    host, both read from the installed pip), then extra-index-url.  ``explicit`` (even
-    empty) replaces them."""
-    from urllib.parse import urlsplit
-
-    from pipssl.net.connect import split_url
-    from pipssl.target import pipconfig
-
-    urls: List[str] = []
-    if explicit is not None:
-        urls.extend(explicit)
-    else:
-        value = config.get("index-url")
-        if value is not None:
-            urls.append(value.value.strip())
-        elif target.pip and target.pip.default_index:
-            urls.append(target.pip.default_index)
-            if target.pip.file_host:
-                urls.append(f"https://{target.pip.file_host}/")
-        extra = config.get("extra-index-url")  # pip takes the winning value only
-        if extra is not None:
-            urls.extend(pipconfig.split_list(extra.value))
-    seen: List[str] = []
-    for url in urls:
-        if explicit:
-            split_url(url)  # raises UsageError with the option named
-        if urlsplit(url).scheme == "https" and url not in seen:
-            seen.append(url)
-    return seen
-
-
 def diagnose(
     *,
     python: Optional[str] = None,
@@ -265,14 +231,13 @@ def _diagnose_target(
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
     from pipssl.diagnosis import checks
-    from pipssl.diagnosis.classify import Stores, classify, load_stores
+    from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_without, confirm
+    from pipssl.diagnosis.indexes import reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
     from pipssl.diagnosis.storecheck import check_os_store
-    from pipssl.net.probe import probe
-    from pipssl.net.proxy import select_proxy
-    from pipssl.target.trust import drops_truststore_behind_proxy, no_proxy_by_labels, pip_trust
+    from pipssl.target.trust import pip_trust
 
     now = now or datetime.now(timezone.utc)
     try:
@@ -313,56 +278,11 @@ def _diagnose_target(
     client_trusts = clients.detect(target, env, cwd=cwd) if _have_ssl() else []
     running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
     if target.ssl.ok and target.pip is not None and _have_ssl():
-        proxy_value = config.get("proxy")
-        behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
-        for url in urls:
-            proxy = select_proxy(
-                url,
-                env,
-                proxy_value.value if proxy_value else None,
-                label_suffix=no_proxy_by_labels(target),
-            )
-            url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
-            if (
-                proxy is not None
-                and probe_trust.truststore
-                and drops_truststore_behind_proxy(target)
-            ):
-                if behind_proxy is None:
-                    proxied = pip_trust(target, config, env, skip=broken, proxied=True)
-                    # urllib3's load_default_certs(): OpenSSL's paths, no truststore search
-                    pem = store.os_store(environ=env, openssl_paths=paths, fallback=False).pem
-                    behind_proxy = (proxied, load_stores(proxied, pem), pem)
-                url_trust, url_stores, os_pem = behind_proxy
-            findings += checks.check_known_bugs(target, url_trust, [url])
-            client = url_trust.client_cert
-            result = probe(
-                url,
-                proxy=proxy,
-                cafiles=url_trust.files,
-                capaths=url_trust.directories,
-                cadata=os_pem if url_trust.os_store else None,
-                client_cert=client.path if client else None,
-                timeout=timeout,
-            )
-            probes.append(result)
-            pip_proxy = proxy_value.value if proxy_value else None
-            findings += classify(result, url_stores, target, now, timeout, env, pip_proxy)
-            if url_trust is not probe_trust and result.failure == "verify-failed":
-                findings.append(checks.proxy_truststore_bug(target, url, url_trust))
-            label = url_trust.describe()
-            if broken:
-                label += " (if the broken CA setting were removed)"
-            results.append(
-                TargetResult(
-                    result.url,
-                    result.ok,
-                    result.stage,
-                    result.elapsed,
-                    trust=label,
-                    error=result.error,
-                )
-            )
+        reached = reach_indexes(
+            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
+        )
+        results, probes = reached.results, reached.probes
+        findings += reached.findings
     client_reports: List[clients.ClientReport] = []
     if _have_ssl():
         client_reports, found = clients.check(

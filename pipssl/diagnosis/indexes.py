@@ -1,0 +1,146 @@
+"""Reach every index the way pip would, and explain each failure.
+
+For each URL: the proxy pip would take (:mod:`pipssl.net.proxy`), the CA material pip
+verifies that connection with (some pips drop truststore behind a proxy: pypa/pip#13288),
+one probe (:mod:`pipssl.net.probe`), and the findings that explain a failure
+(:mod:`pipssl.diagnosis.classify`).  Also which URLs pip contacts at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import List, Mapping, Optional, Sequence, Tuple
+
+from pipssl.certs import store
+from pipssl.certs.store import OsStore
+from pipssl.diagnosis import checks
+from pipssl.diagnosis.classify import Stores, classify, load_stores
+from pipssl.diagnosis.report import TargetResult
+from pipssl.findings import Finding
+from pipssl.net.probe import ProbeResult, probe
+from pipssl.net.proxy import select_proxy
+from pipssl.target.facts import Target
+from pipssl.target.pipconfig import PipConfig
+from pipssl.target.trust import (
+    PipTrust,
+    drops_truststore_behind_proxy,
+    no_proxy_by_labels,
+    pip_trust,
+)
+
+
+@dataclass(frozen=True)
+class Reached:
+    """Every index probed: one result and one probe each, and the findings."""
+
+    results: List[TargetResult]
+    probes: List[ProbeResult]
+    findings: List[Finding]
+
+
+def urls_to_check(
+    target: Target, config: PipConfig, explicit: Optional[Sequence[str]] = None
+) -> List[str]:
+    """The https URLs pip would contact: index-url (or pip's default index and its file
+    host, both read from the installed pip), then extra-index-url.  ``explicit`` (even
+    empty) replaces them."""
+    from urllib.parse import urlsplit
+
+    from pipssl.net.connect import split_url
+    from pipssl.target import pipconfig
+
+    urls: List[str] = []
+    if explicit is not None:
+        urls.extend(explicit)
+    else:
+        value = config.get("index-url")
+        if value is not None:
+            urls.append(value.value.strip())
+        elif target.pip and target.pip.default_index:
+            urls.append(target.pip.default_index)
+            if target.pip.file_host:
+                urls.append(f"https://{target.pip.file_host}/")
+        extra = config.get("extra-index-url")  # pip takes the winning value only
+        if extra is not None:
+            urls.extend(pipconfig.split_list(extra.value))
+    seen: List[str] = []
+    for url in urls:
+        if explicit:
+            split_url(url)  # raises UsageError with the option named
+        if urlsplit(url).scheme == "https" and url not in seen:
+            seen.append(url)
+    return seen
+
+
+def reach_indexes(
+    target: Target,
+    config: PipConfig,
+    env: Mapping[str, str],
+    urls: Sequence[str],
+    probe_trust: PipTrust,
+    stores: Stores,
+    os_store: OsStore,
+    broken: Tuple[str, ...],
+    timeout: float,
+    now: datetime,
+) -> Reached:
+    """Probe each of ``urls`` as ``target``'s pip would reach it.
+
+    Args:
+        probe_trust: what pip verifies with (without the CA settings in ``broken``).
+        stores: ``probe_trust``'s certificates and the OS store's, parsed.
+        os_store: the OS store as the target's OpenSSL resolves it.
+        broken: CA file settings that cannot be used, left out of ``probe_trust``.
+    """
+    results: List[TargetResult] = []
+    probes: List[ProbeResult] = []
+    found: List[Finding] = []
+    paths = target.ssl.verify_paths
+    proxy_value = config.get("proxy")
+    behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
+    for url in urls:
+        proxy = select_proxy(
+            url,
+            env,
+            proxy_value.value if proxy_value else None,
+            label_suffix=no_proxy_by_labels(target),
+        )
+        url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
+        if proxy is not None and probe_trust.truststore and drops_truststore_behind_proxy(target):
+            if behind_proxy is None:
+                proxied = pip_trust(target, config, env, skip=broken, proxied=True)
+                # urllib3's load_default_certs(): OpenSSL's paths, no truststore search
+                pem = store.os_store(environ=env, openssl_paths=paths, fallback=False).pem
+                behind_proxy = (proxied, load_stores(proxied, pem), pem)
+            url_trust, url_stores, os_pem = behind_proxy
+        found += checks.check_known_bugs(target, url_trust, [url])
+        client = url_trust.client_cert
+        result = probe(
+            url,
+            proxy=proxy,
+            cafiles=url_trust.files,
+            capaths=url_trust.directories,
+            cadata=os_pem if url_trust.os_store else None,
+            client_cert=client.path if client else None,
+            timeout=timeout,
+        )
+        probes.append(result)
+        pip_proxy = proxy_value.value if proxy_value else None
+        found += classify(result, url_stores, target, now, timeout, env, pip_proxy)
+        if url_trust is not probe_trust and result.failure == "verify-failed":
+            found.append(checks.proxy_truststore_bug(target, url, url_trust))
+        label = url_trust.describe()
+        if broken:
+            label += " (if the broken CA setting were removed)"
+        results.append(
+            TargetResult(
+                result.url,
+                result.ok,
+                result.stage,
+                result.elapsed,
+                trust=label,
+                error=result.error,
+            )
+        )
+    return Reached(results, probes, found)
