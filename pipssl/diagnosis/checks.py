@@ -1,20 +1,18 @@
 """Checks of the local setup: small functions, each returning Findings.
 
 They look at the target interpreter (ssl, pip, certifi) and at pip's configuration
-(CA files, environment variables, trusted-host, plain-HTTP indexes); none of them touches
-the network.
+(CA files, environment variables); none of them touches the network.  The settings that
+take TLS away (trusted-host, plain-HTTP indexes) are :mod:`pipssl.diagnosis.insecure`'s.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from datetime import datetime
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from pipssl._redact import redact
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names
 from pipssl.certs.x509 import Certificate
@@ -154,7 +152,7 @@ def check_cafiles(
     effective = config.get("cert")
     for value in config.get_all("cert"):
         severity = "error" if value == effective else "warning"
-        settings.append((value.value.strip(), value.where(), severity, _unset_fix(value)))
+        settings.append((value.value.strip(), value.where(), severity, unset_fix(value)))
     for name in ENV_BUNDLES:
         if environ.get(name):
             where = "environment variable " + name
@@ -190,7 +188,7 @@ def check_cafiles(
     return findings
 
 
-def _unset_fix(value: pipconfig.Value) -> str:
+def unset_fix(value: pipconfig.Value) -> str:
     """The exact way to remove the setting ``value``, from where it was made."""
     if value.kind == pipconfig.ENV_VAR:
         return unset_lines(value.name)
@@ -240,84 +238,6 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
                 )
             )
             break
-    return findings
-
-
-def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
-    """insecure-trusted-host: every trusted-host entry, with where it is set."""
-    findings = []
-    for value in config.get_all("trusted-host"):
-        for host in pipconfig.split_list(value.value):
-            findings.append(
-                Finding.make(
-                    "insecure-trusted-host",
-                    host,
-                    f"pip does not check certificates for {host}",
-                    f"set by {value.where()}",
-                    _unset_fix(value),
-                )
-            )
-    return findings
-
-
-def _host_port(netloc: str) -> Tuple[str, Optional[int]]:
-    """``host``, ``host:port``, ``[v6]:port`` -> (host, port), as pip's parse_netloc."""
-    parts = urlsplit("//" + netloc)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return (parts.hostname or netloc).lower(), port
-
-
-def _pip_trusts_plain_http(host: str, port: Optional[int], trusted: Sequence[str]) -> bool:
-    """pip's is_secure_origin for an http:// URL: loopback (its SECURE_ORIGINS: localhost,
-    127.0.0.0/8, ::1, matched by IP literal or by that exact name, never resolved) or a
-    trusted-host entry (a name, or name:port)."""
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return True
-    except ValueError:
-        if host == "localhost":
-            return True
-    for entry in trusted:
-        name, entry_port = _host_port(entry)
-        if name == host and entry_port in (None, port):
-            return True
-    return False
-
-
-def check_http_indexes(config: pipconfig.PipConfig) -> List[Finding]:
-    """http-index-ignored: an http:// index-url or extra-index-url that pip skips, with
-    "is not a trusted or secure host and is being ignored", for its host is neither
-    loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)"""
-    trusted_value = config.get("trusted-host")
-    trusted = pipconfig.split_list(trusted_value.value) if trusted_value else []
-    findings = []
-    for key in ("index-url", "extra-index-url"):
-        value = config.get(key)
-        for url in pipconfig.split_list(value.value) if value else []:
-            parts = urlsplit(url)
-            if parts.scheme.lower() != "http" or not parts.hostname:
-                continue
-            host, port = _host_port(parts.netloc.rpartition("@")[2])
-            if _pip_trusts_plain_http(host, port, trusted):
-                continue
-            shown = redact(url)
-            findings.append(
-                Finding.make(
-                    "http-index-ignored",
-                    shown,
-                    f"pip ignores the plain-HTTP index {shown}",
-                    f"{key} set by {value.where() if value else '?'}\n"
-                    f"pip: The repository located at {parts.hostname} is not a trusted or "
-                    "secure host and is being ignored",
-                    "use the index's https:// URL, if it has one\n"
-                    "# only on a network you trust (pip then reads it unencrypted and "
-                    "unverified):\n"
-                    f"python -m pip config --user set global.trusted-host {parts.hostname}",
-                )
-            )
     return findings
 
 

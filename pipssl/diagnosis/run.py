@@ -230,7 +230,7 @@ def _diagnose_target(
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
-    from pipssl.diagnosis import checks
+    from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_without, confirm
     from pipssl.diagnosis.indexes import reach_indexes, urls_to_check
@@ -257,8 +257,8 @@ def _diagnose_target(
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
-    findings += checks.check_trusted_host(config)
-    findings += checks.check_http_indexes(config)
+    findings += insecure.check_trusted_host(config)
+    findings += insecure.check_http_indexes(config)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath.

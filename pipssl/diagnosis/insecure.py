@@ -1,0 +1,95 @@
+"""Settings that take TLS away: ``trusted-host``, and plain-HTTP indexes.
+
+pip skips certificate checks for a trusted host (``insecure-trusted-host``), and ignores
+a plain ``http://`` index unless its host is a secure origin to pip: loopback, or in
+``trusted-host`` (``http-index-ignored``).  Neither touches the network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import List, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from pipssl._redact import redact
+from pipssl.diagnosis.checks import unset_fix
+from pipssl.findings import Finding
+from pipssl.target import pipconfig
+
+
+def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
+    """insecure-trusted-host: every trusted-host entry, with where it is set."""
+    findings = []
+    for value in config.get_all("trusted-host"):
+        for host in pipconfig.split_list(value.value):
+            findings.append(
+                Finding.make(
+                    "insecure-trusted-host",
+                    host,
+                    f"pip does not check certificates for {host}",
+                    f"set by {value.where()}",
+                    unset_fix(value),
+                )
+            )
+    return findings
+
+
+def _host_port(netloc: str) -> Tuple[str, Optional[int]]:
+    """``host``, ``host:port``, ``[v6]:port`` -> (host, port), as pip's parse_netloc."""
+    parts = urlsplit("//" + netloc)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or netloc).lower(), port
+
+
+def _pip_trusts_plain_http(host: str, port: Optional[int], trusted: Sequence[str]) -> bool:
+    """pip's is_secure_origin for an http:// URL: loopback (its SECURE_ORIGINS: localhost,
+    127.0.0.0/8, ::1, matched by IP literal or by that exact name, never resolved) or a
+    trusted-host entry (a name, or name:port)."""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return True
+    except ValueError:
+        if host == "localhost":
+            return True
+    for entry in trusted:
+        name, entry_port = _host_port(entry)
+        if name == host and entry_port in (None, port):
+            return True
+    return False
+
+
+def check_http_indexes(config: pipconfig.PipConfig) -> List[Finding]:
+    """http-index-ignored: an http:// index-url or extra-index-url that pip skips, with
+    "is not a trusted or secure host and is being ignored", for its host is neither
+    loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)"""
+    trusted_value = config.get("trusted-host")
+    trusted = pipconfig.split_list(trusted_value.value) if trusted_value else []
+    findings = []
+    for key in ("index-url", "extra-index-url"):
+        value = config.get(key)
+        for url in pipconfig.split_list(value.value) if value else []:
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "http" or not parts.hostname:
+                continue
+            host, port = _host_port(parts.netloc.rpartition("@")[2])
+            if _pip_trusts_plain_http(host, port, trusted):
+                continue
+            shown = redact(url)
+            findings.append(
+                Finding.make(
+                    "http-index-ignored",
+                    shown,
+                    f"pip ignores the plain-HTTP index {shown}",
+                    f"{key} set by {value.where() if value else '?'}\n"
+                    f"pip: The repository located at {parts.hostname} is not a trusted or "
+                    "secure host and is being ignored",
+                    "use the index's https:// URL, if it has one\n"
+                    "# only on a network you trust (pip then reads it unencrypted and "
+                    "unverified):\n"
+                    f"python -m pip config --user set global.trusted-host {parts.hostname}",
+                )
+            )
+    return findings
