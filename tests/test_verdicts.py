@@ -2,8 +2,9 @@
 
 Each world is built on loopback as real servers and real setups are (a chain served as it
 is, a proxy, a variable in the shell).  In each cell - a world and a real pip: 23.0 on
-Python 3.8 (certifi only), 24.2 on 3.13 (truststore), and the newest pip pytest's own
-environment has - three things are asked, and must agree:
+Python 3.8 (certifi only; and 22.0.4, before pip's proxy option won over the environment),
+24.2 on 3.13 (truststore), and the newest pip pytest's own environment has - three
+things are asked, and must agree:
 
 * the truth: the real pip downloads the package from the index, or fails;
 * ``doctor --quick``: pipssl's model alone (its probe, as it believes that pip connects);
@@ -18,15 +19,17 @@ itself: a world where only the confirmed verdict is right would be a model bug t
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
 from bed.certs import CertWorld
 from bed.index import IndexServer, Proxy, closed_port
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.pip import find_pythons, pip_download, pip_version
+from targets import base_python, make_venv
 
 from pipssl import diagnose
 
@@ -42,6 +45,7 @@ class Cell(NamedTuple):
 
 
 class Bed(NamedTuple):
+    pip: Tuple[int, ...]
     isolated: Any
     certs: CertWorld
     index: Callable[..., IndexServer]
@@ -107,6 +111,14 @@ def through_proxy(bed: Bed) -> Cell:
     return Cell(bed.index("good", url_host="localhost").url, None)
 
 
+def proxy_option_and_env(bed: Bed) -> Cell:
+    """pip's proxy option and HTTPS_PROXY both set: from pip 22.1 the option wins."""
+    _trust_root(bed, f"proxy = {bed.proxy().url}\n")
+    os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
+    index = bed.index("good", url_host="localhost")
+    return Cell(index.url, None if bed.pip >= (22, 1) else "proxy-unreachable")
+
+
 def pip_cert_breaks_config(bed: Bed) -> Cell:
     _trust_root(bed)
     os.environ["PIP_CERT"] = str(bed.certs.path("intercept.pem"))
@@ -129,15 +141,18 @@ WORLDS: Dict[str, Callable[[Bed], Cell]] = {
     "weak-leaf": weak_leaf,
     "proxy-denied": proxy_denied,
     "through-proxy": through_proxy,
+    "proxy-option-and-env": proxy_option_and_env,
     "pip-cert-breaks-config": pip_cert_breaks_config,
     "client-cert-missing": client_cert_missing,
 }
 
 
 def pips() -> List[Any]:
-    """The venvs' pip 23.0.1 (3.8) and 24.2 (3.13), and the newest pip pytest's own
-    environment has (tox installs the newest there)."""
+    """pip 22.0.4 and 23.0.1 on 3.8 (certifi only; either side of pip 22.1, whose proxy
+    option wins over the environment's), 24.2 on 3.13 (truststore), and the newest pip
+    pytest's own environment has (tox installs the newest there)."""
     chosen = [
+        pytest.param("pip22", id="pip22.0.4-py3.8"),
         pytest.param("legacy", id="pip23.0.1-py3.8"),
         pytest.param("truststore", id="pip24.2-py3.13"),
     ]
@@ -148,20 +163,54 @@ def pips() -> List[Any]:
     return chosen
 
 
+@pytest.fixture(scope="session")
+def pip22(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Python 3.8 venv with pip 22.0.4, offline from the wheel 3.8's ensurepip bundles."""
+    base = base_python("3.8")
+    bundled = sorted(
+        (base.parent.parent / "lib" / "python3.8" / "ensurepip").glob("_bundled/pip-22.*.whl")
+    )
+    if not bundled:
+        pytest.skip("no pip 22 wheel bundled with Python 3.8 here")
+    python = make_venv(base, tmp_path_factory.mktemp("pip22") / "venv", with_pip=False)
+    subprocess.run(
+        [
+            str(python),
+            str(bundled[0] / "pip"),
+            "install",
+            "--no-index",
+            "--no-deps",
+            str(bundled[0]),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+        env={"PATH": os.environ.get("PATH", ""), "PIP_CONFIG_FILE": os.devnull},
+    )
+    return python
+
+
 @pytest.mark.parametrize("world", list(WORLDS))
 @pytest.mark.parametrize("flavour", pips())
 def test_doctor_says_what_the_real_pip_does(
     world: str,
     flavour: str,
     venvs: Dict[str, Path],
+    request: pytest.FixtureRequest,
     isolated_env: Any,
     cert_world: CertWorld,
     make_index: Callable[..., IndexServer],
     make_proxy: Callable[..., Proxy],
     tmp_path: Path,
 ) -> None:
-    python = Path(sys.executable) if flavour == "sys" else venvs[flavour]
-    cell = WORLDS[world](Bed(isolated_env, cert_world, make_index, make_proxy, tmp_path))
+    if flavour == "sys":
+        python = Path(sys.executable)
+    elif flavour == "pip22":
+        python = request.getfixturevalue("pip22")
+    else:
+        python = venvs[flavour]
+    bed = Bed(pip_version(python), isolated_env, cert_world, make_index, make_proxy, tmp_path)
+    cell = WORLDS[world](bed)
     done = pip_download(python, cell.url, dict(os.environ), tmp_path / "dl", timeout=90)
     truth = done.returncode == 0
     assert truth == (cell.expected is None), done.stdout[-2000:] + done.stderr[-2000:]

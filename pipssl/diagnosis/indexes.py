@@ -19,7 +19,7 @@ from pipssl.diagnosis.classify import Stores, classify, load_stores
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult, probe
-from pipssl.net.proxy import select_proxy
+from pipssl.net.proxy import Proxy, select_proxy
 from pipssl.target.facts import Target
 from pipssl.target.pipconfig import PipConfig
 from pipssl.target.trust import (
@@ -27,6 +27,7 @@ from pipssl.target.trust import (
     drops_truststore_behind_proxy,
     no_proxy_by_labels,
     pip_trust,
+    proxy_option_wins,
 )
 
 
@@ -73,6 +74,21 @@ def urls_to_check(
     return seen
 
 
+def pip_proxy_for(
+    url: str, target: Target, config: PipConfig, env: Mapping[str, str]
+) -> Optional[Proxy]:
+    """The proxy ``target``'s pip takes to ``url``: pip's option and the environment, by
+    that pip version's rules (:func:`pipssl.net.proxy.select_proxy`)."""
+    option = config.get("proxy")
+    return select_proxy(
+        url,
+        env,
+        option.value if option else None,
+        label_suffix=no_proxy_by_labels(target),
+        option_wins=proxy_option_wins(target),
+    )
+
+
 def reach_indexes(
     target: Target,
     config: PipConfig,
@@ -100,12 +116,7 @@ def reach_indexes(
     proxy_value = config.get("proxy")
     behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
     for url in urls:
-        proxy = select_proxy(
-            url,
-            env,
-            proxy_value.value if proxy_value else None,
-            label_suffix=no_proxy_by_labels(target),
-        )
+        proxy = pip_proxy_for(url, target, config, env)
         url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
         if proxy is not None and probe_trust.truststore and drops_truststore_behind_proxy(target):
             if behind_proxy is None:

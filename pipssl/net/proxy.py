@@ -128,29 +128,33 @@ def select_proxy(
     pip_proxy: Optional[str] = None,
     *,
     label_suffix: bool = True,
+    option_wins: bool = True,
 ) -> Optional[Proxy]:
     """The proxy pip would use for ``url``.
 
-    pip's own ``proxy`` option wins whenever it is set: pip passes it with every request
-    (``proxies`` for http and https), which requests' environment merge only fills in
-    around, and pip >= 24.1 turns the environment off altogether (``trust_env``); so
-    NO_PROXY does not remove it either.  Without it, the environment's variable for the
-    URL's scheme, then ALL_PROXY, unless NO_PROXY matches.  ``label_suffix`` is False for
-    pips whose requests matches NO_PROXY entries as plain string suffixes (pip < 26.2).
-    Measured with pips 23.0.1, 24.2, 26.1, 26.2 and 26.3.
+    pip's own ``proxy`` option wins whenever it is set (``option_wins``, pip >= 22.1): pip
+    passes it with every request (``proxies`` for http and https), which requests'
+    environment merge only fills in around, and pip >= 24.1 turns the environment off
+    altogether (``trust_env``); so NO_PROXY does not remove it either.  Without it, the
+    environment's variable for the URL's scheme, then ALL_PROXY, unless NO_PROXY matches.
+    Older pips set the option on the session only, and requests lets the environment's
+    proxy win over it (NO_PROXY removes only the environment's).  ``label_suffix`` is
+    False for pips whose requests matches NO_PROXY entries as plain string suffixes
+    (pip < 26.2).  Measured with pips 22.0.4, 23.0.1, 24.2, 26.1, 26.2 and 26.3.
     """
     scheme, host, _port, _path = split_url(url)
-    if pip_proxy and pip_proxy.strip():
-        return _checked(Proxy(pip_proxy.strip(), "pip option proxy"))
+    option = pip_proxy.strip() if pip_proxy else ""
+    if option and option_wins:
+        return _checked(Proxy(option, "pip option proxy"))
     port = urlsplit(url.strip()).port  # only a port the URL names counts
-    if _bypass(host, port, environ, label_suffix):
-        return None
-    proxies = environ_proxies(environ)
-    for name in (scheme, "all"):
-        if name in proxies and proxies[name][1].strip():
-            key, value = proxies[name]
-            return _checked(Proxy(value.strip(), f"environment variable {key}"))
-    return None
+    if not _bypass(host, port, environ, label_suffix):
+        proxies = environ_proxies(environ)
+        for name in (scheme, "all"):
+            if name in proxies and proxies[name][1].strip():
+                key, value = proxies[name]
+                return _checked(Proxy(value.strip(), f"environment variable {key}"))
+    # older pips: NO_PROXY removes only the environment's proxy, pip's option stays
+    return _checked(Proxy(option, "pip option proxy")) if option else None
 
 
 def _checked(proxy: Proxy) -> Proxy:

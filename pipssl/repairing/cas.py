@@ -147,14 +147,13 @@ def _presented(chain: Iterable[bytes]) -> Dict[str, Certificate]:
 
 def _probe_again(diagnosis: Diagnosis) -> List[bytes]:
     """The chains of the indexes that verified for pip, probed with no trust at all."""
+    from pipssl.diagnosis.indexes import pip_proxy_for
     from pipssl.net.probe import probe
-    from pipssl.net.proxy import select_proxy
 
-    proxy_value = diagnosis.config.get("proxy")
     out: List[bytes] = []
     for seen in diagnosis.probes:
         if seen.chain:
             continue
-        proxy = select_proxy(seen.url, diagnosis.env, proxy_value.value if proxy_value else None)
+        proxy = pip_proxy_for(seen.url, diagnosis.target, diagnosis.config, diagnosis.env)
         out += probe(seen.url, proxy=proxy, timeout=diagnosis.timeout).chain
     return out
