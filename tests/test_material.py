@@ -15,6 +15,7 @@ import base64
 import ipaddress
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -116,6 +117,19 @@ def test_a_certificate_only_pipssl_cannot_read_costs_only_itself(roots: List[byt
 
 
 @pytest.mark.once
+def subject_hash(pem: bytes) -> str:
+    """OpenSSL's subject hash of a certificate: the name `openssl rehash` gives its link."""
+    proc = subprocess.run(
+        ["openssl", "x509", "-subject_hash", "-noout"],
+        input=pem,
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    return proc.stdout.decode().strip()
+
+
+@pytest.mark.once
 def test_linux_store_drops_only_the_file_openssl_drops(
     tmp_path: Path, roots: List[bytes], isolated_env: Any
 ) -> None:
@@ -123,25 +137,27 @@ def test_linux_store_drops_only_the_file_openssl_drops(
     bundle.write_bytes(roots[0] + BAD["base64"] + roots[1])
     certs = tmp_path / "certs"
     certs.mkdir()
-    (certs / "a.pem").write_bytes(roots[1])
-    (certs / "b.pem").write_bytes(roots[0] + BAD["der"])
+    # named as `openssl rehash` names them: OpenSSL's directory lookup reads no other name
+    a, b = certs / f"{subject_hash(roots[1])}.0", certs / f"{subject_hash(roots[0])}.0"
+    a.write_bytes(roots[1])
+    b.write_bytes(roots[0] + BAD["der"])
     env = {"SSL_CERT_FILE": str(bundle), "SSL_CERT_DIR": str(certs)}
     store = linux.store(env)
     assert [c.der for c in read_pem(store.pem)] == [c.der for c in read_pem(roots[1])]
-    assert store.dropped == (str(bundle), str(certs / "b.pem"))
-    assert [(b.source, b.number) for b in store.bad_blocks] == [
+    assert store.dropped == (str(bundle), str(b))
+    assert [(bad.source, bad.number) for bad in store.bad_blocks] == [
         (str(bundle), 2),
-        (str(certs / "b.pem"), 2),
+        (str(b), 2),
     ]
     findings = check_os_store(store)
     assert [(f.code, f.severity, f.target) for f in findings] == [
         ("os-store-bad-block", "warning", str(bundle)),
-        ("os-store-bad-block", "warning", str(certs / "b.pem")),
+        ("os-store-bad-block", "warning", str(b)),
     ]
     assert "block 2 (line" in findings[0].detail and "OpenSSL loads nothing" in findings[0].detail
     # twin: the same store, repaired, names nothing and holds every root
     bundle.write_bytes(roots[0] + roots[1])
-    (certs / "b.pem").write_bytes(roots[0])
+    b.write_bytes(roots[0])
     store = linux.store(env)
     assert store.bad_blocks == () and store.dropped == () and check_os_store(store) == []
     assert len(read_pem(store.pem)) == 4
