@@ -116,7 +116,6 @@ def test_a_certificate_only_pipssl_cannot_read_costs_only_itself(roots: List[byt
 # --- the OS store: a file OpenSSL drops is dropped, the others stay ----------------------
 
 
-@pytest.mark.once
 def subject_hash(pem: bytes) -> str:
     """OpenSSL's subject hash of a certificate: the name `openssl rehash` gives its link."""
     proc = subprocess.run(
