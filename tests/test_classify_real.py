@@ -262,6 +262,13 @@ def test_proxy_refusing_connect_is_proxy_denied_and_pip_agrees(
 HTTP_HOST = "pipssl-http.test"  # 127.0.0.1 inside the test's own /etc/hosts
 
 
+def doctor_in(prefix: List[str], python: Path) -> Dict[str, Any]:
+    proc = run_pipssl("doctor", "--json", "--python", str(python), prefix=prefix)
+    assert proc.returncode in (0, 1), proc.stderr
+    data: Dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     flavour: str,
@@ -285,12 +292,14 @@ def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     prefix = mounted_os_store.prefix(hosts=[HTTP_HOST])
     ignored = "is not a trusted or secure host and is being ignored"
 
-    report = diagnose(python=str(python), index_urls=None, timeout=5)
-    assert codes(report) == ["http-index-ignored"], report.findings
-    found = report.findings[0]
-    assert found.target == http_url and found.severity == "warning"
-    assert f"{HTTP_HOST} {ignored}" in found.detail and "extra-index-url" in found.detail
-    assert "https://" in found.fix and f"trusted-host {HTTP_HOST}" in found.fix
+    # doctor runs where pip runs (the test's /etc/hosts names the plain index's host), so
+    # that the real pip it asks sees the same world
+    data = doctor_in(prefix, python)
+    assert [f["code"] for f in data["findings"]] == ["http-index-ignored"], data["findings"]
+    found = data["findings"][0]
+    assert found["target"] == http_url and found["severity"] == "warning"
+    assert f"{HTTP_HOST} {ignored}" in found["detail"] and "extra-index-url" in found["detail"]
+    assert "https://" in found["fix"] and f"trusted-host {HTTP_HOST}" in found["fix"]
     done = pip_download(
         python, None, dict(os.environ), tmp_path / "ig", package="pipssl_http_only", prefix=prefix
     )
@@ -298,9 +307,9 @@ def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     assert plain.requests == [], "pip must not have read the ignored index"
 
     trust_root(isolated_env, cert_world, settings + f"trusted-host = {HTTP_HOST}\n")
-    report = diagnose(python=str(python), index_urls=None, timeout=5)
-    assert codes(report) == ["insecure-trusted-host"], report.findings
-    assert report.findings[0].target == HTTP_HOST
+    data = doctor_in(prefix, python)
+    assert [f["code"] for f in data["findings"]] == ["insecure-trusted-host"], data["findings"]
+    assert data["findings"][0]["target"] == HTTP_HOST
     done = pip_download(
         python, None, dict(os.environ), tmp_path / "ok", package="pipssl_http_only", prefix=prefix
     )

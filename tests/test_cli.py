@@ -37,17 +37,30 @@ def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
         (b"[global]\nindex-url = \xff\xfe\xfa\n", "pip-env.conf"),  # not UTF-8
     ],
 )
-def test_bad_pip_config_is_a_one_line_error(
+def test_bad_pip_config_is_a_finding_for_doctor_and_a_one_line_error_for_repair(
     content: bytes, needle: str, isolated_env: Any, legacy: str
 ) -> None:
     isolated_env.pip_config_file.write_bytes(content)
-    proc = run_pipssl("doctor", "--python", legacy)
+    proc = run_pipssl("doctor", "--python", legacy, "--index-url", "https://127.0.0.1:9/s/")
+    shown = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in shown
+    assert "pip refuses to run with" in shown and needle in shown
+    proc = run_pipssl("repair", "--dry-run", "--python", legacy)
     one_line_error(proc, needle)
 
 
-def test_cert_that_is_a_directory(isolated_env: Any, legacy: str, tmp_path: Path) -> None:
-    isolated_env.write_pip_conf(f"[global]\ncert = {tmp_path}\n")
-    one_line_error(run_pipssl("doctor", "--python", legacy), str(tmp_path), "directory")
+def test_cert_that_is_a_directory_without_hashed_names(
+    isolated_env: Any, legacy: str, tmp_path: Path
+) -> None:
+    """A directory is a CA directory to pip (requests hands it to OpenSSL as capath): one
+    with no <subject hash>.<n> name gives OpenSSL nothing, which doctor says."""
+    empty = tmp_path / "certs.d"
+    empty.mkdir()
+    isolated_env.write_pip_conf(f"[global]\ncert = {empty}\n")
+    proc = run_pipssl("doctor", "--python", legacy, "--index-url", "https://127.0.0.1:9/s/")
+    shown = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in shown
+    assert "CA directory" in shown and str(empty) in shown
 
 
 @pytest.mark.parametrize(

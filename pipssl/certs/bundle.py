@@ -201,6 +201,26 @@ def render_bundle(entries: Iterable[BundleEntry]) -> str:
     return "".join(parts)
 
 
+def ca_setting_problem(path: str) -> Optional[BundleError]:
+    """Why pip could not use ``path`` given as its ``cert`` (or a bundle variable), or None.
+
+    A directory is a CA directory (requests hands it to OpenSSL as ``capath``): unusable
+    only when it holds no ``<subject hash>.<n>`` name for OpenSSL to look up.  A file is
+    judged by :func:`cafile_problem`.
+    """
+    if os.path.isdir(path):
+        from pipssl.certs.store.linux import holds_hashed_names
+
+        if holds_hashed_names(path):
+            return None
+        return BundleError(
+            f"{path} is a CA directory in which OpenSSL finds no certificate "
+            "(no <subject hash>.<n> names; openssl rehash makes them)",
+            reference="cafile-empty",
+        )
+    return cafile_problem(path)
+
+
 def cafile_problem(path: str) -> Optional[BundleError]:
     """Why pip could not use ``path`` as its CA file, or None when it can."""
     try:

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
-from pipssl.certs.bundle import cafile_problem
+from pipssl.certs.bundle import ca_setting_problem
 from pipssl.clients import conda, poetry, real, requests_, uv
 from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
 from pipssl.clients.profile import rejection
@@ -75,14 +75,17 @@ def _cadata(trust: ClientTrust, os_store_pem: str) -> Tuple[List[str], Optional[
     """(usable CA files, PEM text, what was unusable) for a probe with ``trust``."""
     files: List[str] = []
     problems: List[str] = []
+    directories = list(trust.cadirs)
     for path in trust.cafiles:
-        problem = cafile_problem(path) if path else None
-        if path and problem is None:
+        problem = ca_setting_problem(path) if path else None
+        if path and problem is None and os.path.isdir(path):
+            directories.append(path)  # requests hands a directory to OpenSSL as capath
+        elif path and problem is None:
             files.append(path)
         else:
             problems.append(str(problem) if problem else "no CA file")
     texts: List[str] = [os_store_pem] if trust.os_store and os_store_pem else []
-    for directory in trust.cadirs:
+    for directory in directories:
         try:
             names = sorted(os.listdir(directory))
         except OSError as exc:

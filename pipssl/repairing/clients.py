@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl.certs.bundle import cafile_problem
+from pipssl.certs.bundle import ca_setting_problem
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
 from pipssl.clients.condarc import read_condarc, set_condarc_key
 from pipssl.clients.model import CLIENTS, Context, Setting
@@ -155,7 +155,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     )
                 )
                 continue
-        elif winner is not None and cafile_problem(winner.value) is None:
+        elif winner is not None and ca_setting_problem(winner.value) is None:
             manual.append(
                 _blocked(
                     "client-cannot-verify",

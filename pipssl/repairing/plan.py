@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from pipssl import codes
 from pipssl._files import read_optional
-from pipssl.certs.bundle import cafile_problem
+from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
     BundleDiff,
     certificates_of,
@@ -186,7 +186,7 @@ def plan_repair(
             )
             if not wins or value.file is None:
                 continue
-            if cafile_problem(value.value.strip()) is not None:
+            if ca_setting_problem(value.value.strip()) is not None:
                 path = value.file
                 text = confedit.decoded(path, planned(path))
                 new = confedit.remove_value(text, _section(value), value.name)
