@@ -119,6 +119,15 @@ def proxy_option_and_env(bed: Bed) -> Cell:
     return Cell(index.url, None if bed.pip >= (22, 1) else "proxy-unreachable")
 
 
+def bundle_variable_and_proxy_option(bed: Bed) -> Cell:
+    """REQUESTS_CA_BUNDLE naming the wrong CA, and pip's proxy option: pip >= 24.1 reads no
+    bundle variable then (requests' trust_env off); older pips let it override cert."""
+    _trust_root(bed, f"proxy = {bed.proxy().url}\n")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(bed.certs.path("intercept.pem"))
+    index = bed.index("good", url_host="localhost")
+    return Cell(index.url, None if bed.pip >= (24, 1) else "env-shadows-config")
+
+
 def pip_cert_breaks_config(bed: Bed) -> Cell:
     _trust_root(bed)
     os.environ["PIP_CERT"] = str(bed.certs.path("intercept.pem"))
@@ -142,6 +151,7 @@ WORLDS: Dict[str, Callable[[Bed], Cell]] = {
     "proxy-denied": proxy_denied,
     "through-proxy": through_proxy,
     "proxy-option-and-env": proxy_option_and_env,
+    "bundle-variable-and-proxy-option": bundle_variable_and_proxy_option,
     "pip-cert-breaks-config": pip_cert_breaks_config,
     "client-cert-missing": client_cert_missing,
 }

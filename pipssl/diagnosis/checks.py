@@ -135,7 +135,11 @@ def check_pip(target: Target) -> List[Finding]:
 
 
 def check_cafiles(
-    config: pipconfig.PipConfig, environ: Mapping[str, str], *, truststore: bool = False
+    config: pipconfig.PipConfig,
+    environ: Mapping[str, str],
+    *,
+    truststore: bool = False,
+    unread: Sequence[str] = (),
 ) -> List[Finding]:
     """cafile-missing / -unreadable / -empty, ca-not-a-certificate, for every CA setting
     pip reads: its ``cert`` and the bundle variables requests lets override it.
@@ -147,6 +151,7 @@ def check_cafiles(
     ``SSL_CERT_FILE`` is no pip setting: pips before 24.2 never read it, and truststore
     falls back to OpenSSL's directory or the distribution's bundle when it is missing, so
     a missing one shows in the OS store pip reads (:mod:`pipssl.certs.store.linux`).
+    ``unread``: bundle variables this pip does not read (``PipTrust.unread``).
     """
     settings: List[Tuple[str, str, str, str]] = []  # (path, where, severity, how to unset)
     effective = config.get("cert")
@@ -154,7 +159,7 @@ def check_cafiles(
         severity = "error" if value == effective else "warning"
         settings.append((value.value.strip(), value.where(), severity, unset_fix(value)))
     for name in ENV_BUNDLES:
-        if environ.get(name):
+        if environ.get(name) and name not in unread:
             where = "environment variable " + name
             settings.append((environ[name], where, "error", unset_lines(name)))
     findings = []
@@ -202,8 +207,11 @@ def unset_fix(value: pipconfig.Value) -> str:
 _TLS_KEYS = ("cert", "client-cert", "index-url", "extra-index-url", "trusted-host", "proxy")
 
 
-def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> List[Finding]:
-    """env-shadows-config: PIP_* over config files, REQUESTS_CA_BUNDLE over ``cert``."""
+def check_env_shadows(
+    config: pipconfig.PipConfig, environ: Mapping[str, str], unread: Sequence[str] = ()
+) -> List[Finding]:
+    """env-shadows-config: PIP_* over config files, REQUESTS_CA_BUNDLE over ``cert``
+    (unless this pip does not read it: ``unread``)."""
     findings = []
     for key in _TLS_KEYS:
         values = config.get_all(key)
@@ -227,6 +235,8 @@ def check_env_shadows(config: pipconfig.PipConfig, environ: Mapping[str, str]) -
         )
     cert = config.get("cert")
     for name in ENV_BUNDLES:
+        if name in unread:
+            continue
         if environ.get(name) and cert is not None and environ[name] != cert.value.strip():
             findings.append(
                 Finding.make(

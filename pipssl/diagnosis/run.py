@@ -251,8 +251,8 @@ def _diagnose_target(
     findings += checks.check_ssl(target)
     findings += checks.check_pip(target)
     trust = pip_trust(target, config, env)
-    findings += checks.check_cafiles(config, env, truststore=trust.truststore)
-    shadowing = checks.check_env_shadows(config, env)
+    findings += checks.check_cafiles(config, env, truststore=trust.truststore, unread=trust.unread)
+    shadowing = checks.check_env_shadows(config, env, trust.unread)
     findings += shadowing
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:

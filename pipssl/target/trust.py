@@ -88,12 +88,15 @@ class PipTrust:
         ignored: settings pip ignores here, each with the reason (e.g. ``cert``
             overridden by ``REQUESTS_CA_BUNDLE``).
         client_cert: the client certificate pip presents, if configured.
+        unread: the bundle variables set but not read by this pip (pip >= 24.1 reads
+            none while its ``proxy`` option is set).
     """
 
     truststore: bool
     sources: Tuple[CaSource, ...]
     ignored: Tuple[Tuple[CaSource, str], ...] = ()
     client_cert: Optional[ClientCert] = None
+    unread: Tuple[str, ...] = ()
 
     @property
     def files(self) -> List[str]:
@@ -213,12 +216,15 @@ def pip_trust(
             env_bundle = _ca_source("env-bundle", environ[name], "environment variable " + name)
             break
     ignored: List[Tuple[CaSource, str]] = []
+    unread: Tuple[str, ...] = ()
     proxy = config.get("proxy")
-    if env_bundle is not None and proxy is not None and proxy.value.strip():
+    if proxy is not None and proxy.value.strip():
         if target.pip_version is not None and target.pip_version >= PROXY_IGNORES_ENV_PIP:
-            reason = f"pip >= 24.1 ignores it while its proxy option is set ({proxy.where()})"
-            ignored.append((env_bundle, reason))
-            env_bundle = None
+            unread = tuple(name for name in ENV_BUNDLES if environ.get(name))
+            if env_bundle is not None:
+                reason = f"pip >= 24.1 ignores it while its proxy option is set ({proxy.where()})"
+                ignored.append((env_bundle, reason))
+                env_bundle = None
     chosen = env_bundle or cert
     if env_bundle is not None and cert is not None:
         ignored.append(
@@ -237,7 +243,7 @@ def pip_trust(
             chosen
             or CaSource("openssl-defaults", None, "urllib3's load_default_certs (pypa/pip#13288)")
         )
-        return PipTrust(False, tuple(sources), tuple(ignored), client)
+        return PipTrust(False, tuple(sources), tuple(ignored), client, unread)
     if truststore:
         sources.append(CaSource("os-store", None, "truststore (pip >= 24.2, Python >= 3.10)"))
         if pip_certifi is not None:
@@ -248,7 +254,7 @@ def pip_trust(
         sources.append(chosen)
     elif pip_certifi is not None:
         sources.append(pip_certifi)
-    return PipTrust(truststore, tuple(sources), tuple(ignored), client)
+    return PipTrust(truststore, tuple(sources), tuple(ignored), client, unread)
 
 
 def _ca_source(kind: str, path: str, origin: str) -> CaSource:
