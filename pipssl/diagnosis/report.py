@@ -16,6 +16,7 @@ from pipssl.findings import Finding, render_findings
 
 if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients imports this)
     from pipssl.clients.model import ClientReport
+    from pipssl.target.facts import Target
     from pipssl.target.pipconfig import ConfigFile
     from pipssl.target.trust import CaSource
 
@@ -72,6 +73,13 @@ class PythonInfo:
     version: str
     kind: str
     ssl: Optional[str]
+
+    @classmethod
+    def of(cls, target: Target) -> PythonInfo:
+        from pipssl.diagnosis.checks import python_kind
+
+        openssl = target.ssl.openssl if target.ssl.ok else None
+        return cls(target.executable, target.version, python_kind(target), openssl)
 
 
 @dataclass(frozen=True)

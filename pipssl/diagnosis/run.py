@@ -303,12 +303,7 @@ def _diagnose_target(
             results, findings, asking.answer(), configured=index_urls is None, without=without
         )
     report = Report(
-        python=PythonInfo(
-            target.executable,
-            target.version,
-            checks.python_kind(target),
-            target.ssl.openssl if target.ssl.ok else None,
-        ),
+        python=PythonInfo.of(target),
         pip=PipInfo(
             target.pip.version if target.pip else None,
             trust.truststore,
@@ -345,18 +340,12 @@ def _only(
     cwd: Optional[str],
 ) -> Diagnosis:
     """The diagnosis when nothing else can be checked: pip will not run at all."""
-    from pipssl.diagnosis import checks
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report
     from pipssl.target.pipconfig import PipConfig
     from pipssl.target.trust import PipTrust
 
     report = Report(
-        python=PythonInfo(
-            target.executable,
-            target.version,
-            checks.python_kind(target),
-            target.ssl.openssl if target.ssl.ok else None,
-        ),
+        python=PythonInfo.of(target),
         pip=PipInfo(target.pip.version if target.pip else None, False, ""),
         findings=(finding,),
     )
