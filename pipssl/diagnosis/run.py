@@ -145,10 +145,10 @@ def examine(
     """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input)."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
-    from pipssl.diagnosis.confirm import ask_pip
-
     inspection = facts.start(python, env=env)
     # The real pip is asked at once, beside the facts: its start-up is most of its time.
+    from pipssl.diagnosis.confirm import ask_pip
+
     asking = ask_pip(python or sys.executable, env, index_urls, timeout) if confirm else None
     _meanwhile(env)
     try:
@@ -275,16 +275,17 @@ def _diagnose_target(
     results: List[TargetResult] = []
     probes: List[ProbeResult] = []
     # The other clients' own checks are started now, to run beside pip's probes.
-    client_trusts = clients.detect(target, env, cwd=cwd) if _have_ssl() else []
+    have_ssl = _have_ssl()  # pipssl's own ssl module: nothing is probed without it
+    client_trusts = clients.detect(target, env, cwd=cwd) if have_ssl else []
     running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
-    if target.ssl.ok and target.pip is not None and _have_ssl():
+    if target.ssl.ok and target.pip is not None and have_ssl:
         reached = reach_indexes(
             target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
         )
         results, probes = reached.results, reached.probes
         findings += reached.findings
     client_reports: List[clients.ClientReport] = []
-    if _have_ssl():
+    if have_ssl:
         client_reports, found = clients.check(
             client_trusts,
             urls,
