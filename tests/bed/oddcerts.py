@@ -22,7 +22,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
-from bed.certs import LOOPBACK_NAMES, ORG, CertWorld, ServerCert, _name, _pem, _san
+from bed.certs import (
+    CA_KEY_USAGE,
+    LOOPBACK_NAMES,
+    ORG,
+    CertWorld,
+    ServerCert,
+    _name,
+    _pem,
+    _san,
+)
 
 #: For ``serve_index(ciphers=...)``: lets the *server* load and send a weak certificate.
 SERVER_WEAK_CIPHERS = "DEFAULT:@SECLEVEL=0"
@@ -47,17 +56,6 @@ _DAY = datetime.timedelta(days=1)
 #: DER of the OIDs sha256WithRSAEncryption (1.2.840.113549.1.1.11) and sha1WithRSA (...1.5).
 _RSA_SHA256 = bytes.fromhex("06092a864886f70d01010b")
 _RSA_SHA1 = bytes.fromhex("06092a864886f70d010105")
-_CA_USAGE = x509.KeyUsage(
-    digital_signature=True,
-    content_commitment=False,
-    key_encipherment=False,
-    data_encipherment=False,
-    key_agreement=False,
-    key_cert_sign=True,
-    crl_sign=True,
-    encipher_only=False,
-    decipher_only=False,
-)
 _Key = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]
 
 
@@ -121,7 +119,7 @@ def _build(
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
     if ca is True:
-        builder = builder.add_extension(_CA_USAGE, True)
+        builder = builder.add_extension(CA_KEY_USAGE, True)
     if ca is not True:
         builder = builder.add_extension(_san(LOOPBACK_NAMES), False).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False
@@ -168,7 +166,7 @@ def _self_signed(name: x509.Name, key: _Key) -> x509.Certificate:
         .not_valid_before(now - _DAY)
         .not_valid_after(now + 365 * _DAY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .add_extension(_CA_USAGE, True)
+        .add_extension(CA_KEY_USAGE, True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
         .sign(key, hashes.SHA256())
     )
