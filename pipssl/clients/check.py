@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import ca_setting_problem
+from pipssl.certs.store.linux import read_ca_directory
 from pipssl.clients import conda, poetry, real, requests_, uv
 from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
 from pipssl.clients.profile import rejection
@@ -75,17 +76,17 @@ def _cadata(trust: ClientTrust, os_store_pem: str) -> Tuple[List[str], Optional[
     """(usable CA files, PEM text, what was unusable) for a probe with ``trust``."""
     files: List[str] = []
     problems: List[str] = []
-    directories = list(trust.cadirs)
+    texts: List[str] = [os_store_pem] if trust.os_store and os_store_pem else []
     for path in trust.cafiles:
         problem = ca_setting_problem(path) if path else None
         if path and problem is None and os.path.isdir(path):
-            directories.append(path)  # requests hands a directory to OpenSSL as capath
+            # requests hands a directory to OpenSSL as capath: looked up by hashed names
+            texts.append(read_ca_directory(path))
         elif path and problem is None:
             files.append(path)
         else:
             problems.append(str(problem) if problem else "no CA file")
-    texts: List[str] = [os_store_pem] if trust.os_store and os_store_pem else []
-    for directory in directories:
+    for directory in trust.cadirs:  # uv's SSL_CERT_DIR: it reads every file there
         try:
             names = sorted(os.listdir(directory))
         except OSError as exc:
