@@ -29,7 +29,6 @@ import base64
 import hashlib
 import io
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -79,16 +78,7 @@ def wheels():
         return [(name, archive.read(name)) for name in archive.namelist()]
 
 
-def command_prefix():
-    """How the user ran this file, to print commands they can copy."""
-    python = os.path.basename(sys.executable or "") or "python3"
-    path = globals().get("__file__")
-    if not path:
-        return python + " - {} < get-pipssl.py"
-    return python + " " + shlex.quote(sys.argv[0] or path) + " {}"
-
-
-def install(directory, embedded):
+def install(directory, embedded, commands):
     """pip install the embedded wheels into this Python, never looking at any index."""
     paths = []
     for name, data in embedded:
@@ -125,7 +115,7 @@ def install(directory, embedded):
             say("get-pipssl.py: cannot install: this Python has no pip and ensurepip failed")
             say("hint: install pip for this Python with your package manager (for example "
                 "python3-pip), then run this again; or use pipssl without installing it: "
-                + command_prefix().format("doctor"))
+                + commands.pipssl("doctor"))
             return EXIT_PROBLEMS
     # pipssl by its file; certifi and packaging only when missing, so that an installed
     # (maybe newer) one is kept. --no-index: nothing can be downloaded.
@@ -140,17 +130,11 @@ def install(directory, embedded):
         say("get-pipssl.py: pip could not install pipssl here (see above)")
         say("hint: in a virtual environment, run this file with that environment's python")
         return EXIT_PROBLEMS
-    say("get-pipssl.py: installed pipssl; run it as: %s -m pipssl doctor"
-        % shlex.quote(sys.executable))
+    say("get-pipssl.py: installed pipssl; run it as: " + commands.module().line(["doctor"]))
     return EXIT_OK
 
 
 def run(directory, argv, embedded):
-    if argv[:1] == ["install"]:
-        if argv[1:]:
-            say("get-pipssl.py: error: install takes no arguments")
-            return EXIT_USAGE
-        return install(directory, embedded)
     library = os.path.join(directory, "lib")
     try:
         for _name, data in embedded:
@@ -163,27 +147,38 @@ def run(directory, argv, embedded):
     sys.path.insert(0, library)
     sys.dont_write_bytecode = True  # the directory is deleted on exit anyway
     import pipssl
+    from pipssl import commands
     from pipssl.cli.main import main
 
+    # the commands pipssl prints name this file as it was run (piped: `python - ... < FILE`;
+    # then __file__ is "<stdin>" on some Pythons, and sys.argv[0] is "-")
+    typed = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-") else None
+    commands.use(commands.bootstrap(typed if typed and os.path.isfile(typed) else None))
+    if argv[:1] == ["install"]:
+        if argv[1:]:
+            say("get-pipssl.py: error: install takes no arguments")
+            return EXIT_USAGE
+        return install(directory, embedded, commands)
     if globals().get("__file__"):
         # wheelhouse create carries this very file into the bundles it makes
         pipssl._bootstrap_file = os.path.abspath(__file__)
 
     if argv:
         try:
-            return main(argv, command=command_prefix())
+            return main(argv, invocation=commands.current())
         except SystemExit:
             if argv[:1] in (["-h"], ["--help"]):
                 sys.stdout.write("\nget-pipssl.py also has:\n  install   install pipssl (with "
                                  "certifi and packaging) into this Python, offline\n")
+                sys.stdout.flush()  # a reader gone: BrokenPipeError here, not at exit
             raise
-    code = main(["doctor"], command=command_prefix())
+    code = main(["doctor"], invocation=commands.current())
     if code == EXIT_PROBLEMS:
-        show_plan()
+        show_plan(commands)
     return code
 
 
-def show_plan():
+def show_plan(commands):
     """What `repair` would change, and the command that does it."""
     from pipssl import PipsslError, repair
     from pipssl.cli.main import _plan_text
@@ -197,7 +192,7 @@ def show_plan():
         return
     say("\n" + _plan_text(preview))
     if preview.actions:
-        say("To apply: " + command_prefix().format("repair --yes"))
+        say("To apply: " + commands.pipssl("repair", "--yes"))
 
 
 def terminate(signum, frame):
@@ -224,6 +219,13 @@ def bootstrap():
     except KeyboardInterrupt:
         say("get-pipssl.py: interrupted")
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`get-pipssl.py -h | head`): end as quietly as pipssl does
+        try:
+            from pipssl.cli.main import _quiet_pipe
+        except ImportError:
+            return EXIT_PROBLEMS
+        return _quiet_pipe()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -20,10 +20,13 @@ as they are, and only pipssl's own files go through zlib (the same level everywh
 from __future__ import annotations
 
 import argparse
+import ast
 import base64
 import hashlib
+import io
 import re
 import sys
+import tokenize
 import zipfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -84,6 +87,47 @@ def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
     return wheels
 
 
+def lean(source: bytes) -> bytes:
+    """A module as get-pipssl.py carries it: without comments and docstrings, which are
+    a third of pipssl's compressed size and nothing at run time.  Lines are kept (a
+    traceback names the same line as the source) and so is every other token; a
+    docstring that is a body's only statement becomes ``pass``.  Only a docstring on
+    lines of its own is dropped (``def f(): "doc"`` stays as it is).
+    """
+    text = source.decode("utf-8")
+    lines = text.splitlines(keepends=True)
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            row, col = token.start
+            line = lines[row - 1]
+            lines[row - 1] = line[:col].rstrip() + ("\n" if line.endswith("\n") else "")
+    for node, alone in sorted(_docstrings(ast.parse(text)), key=lambda d: -d[0].lineno):
+        start, end = node.lineno, node.end_lineno or node.lineno
+        first, last = lines[start - 1].encode(), lines[end - 1].encode()
+        if first[: node.col_offset].strip() or last[node.end_col_offset or 0 :].strip():
+            continue
+        indent = first[: node.col_offset].decode()
+        lines[start - 1 : end] = [indent + "pass\n" if alone else "\n"] + ["\n"] * (end - start)
+    return "".join(lines).encode("utf-8")
+
+
+def _docstrings(tree: ast.AST) -> List[Tuple[ast.Expr, bool]]:
+    """Each docstring (a string first in a module, class or function body), and whether
+    it is the body's only statement (so that a function or class must keep one)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                found.append((body[0], len(body) == 1 and not isinstance(node, ast.Module)))
+    return found
+
+
 def payload(root: Path) -> bytes:
     """The zip of the three wheels that ``get-pipssl.py`` carries.
 
@@ -92,10 +136,11 @@ def payload(root: Path) -> bytes:
 
     Returns:
         The zip's bytes.  The upstream wheels are stored as they are (their bytes are
-        pinned); pipssl's own is built uncompressed and deflated as one stream here, which
-        compresses its modules together: about 20 KB less than a deflated wheel.
+        pinned); pipssl's own is built from its modules made :func:`lean`, uncompressed,
+        and deflated as one stream here, which compresses its modules together: about
+        20 KB less than a deflated wheel.
     """
-    own = pipssl_wheel(root / "pipssl", compress=zipfile.ZIP_STORED)
+    own = pipssl_wheel(root / "pipssl", compress=zipfile.ZIP_STORED, transform=lean)
     wheels = [own, *vendored_wheels(root / "bootstrap")]
     return zip_entries(sorted(wheels), zipfile.ZIP_DEFLATED, only=own[0])
 

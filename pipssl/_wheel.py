@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from pipssl.errors import PipsslError
 
@@ -52,11 +52,14 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + digest.decode("ascii")
 
 
-def package_files(package_dir: Path) -> List[Tuple[str, bytes]]:
+def package_files(
+    package_dir: Path, transform: Optional[Callable[[bytes], bytes]] = None
+) -> List[Tuple[str, bytes]]:
     """Read pipssl's own files, as they go into its wheel.
 
     Args:
         package_dir: the ``pipssl`` directory.
+        transform: what to make of each ``.py`` file's bytes (get-pipssl.py's lean copy).
 
     Returns:
         ``(archive name, bytes)`` sorted by name: every ``.py`` file (and ``py.typed``)
@@ -72,6 +75,8 @@ def package_files(package_dir: Path) -> List[Tuple[str, bytes]]:
             continue
         if path.suffix == ".py" or path.name == "py.typed":
             data = path.read_bytes().replace(b"\r\n", b"\n")
+            if transform is not None and path.suffix == ".py":
+                data = transform(data)
             files.append((relative.as_posix(), data))
     return sorted(files)
 
@@ -88,13 +93,19 @@ def _version(package_dir: Path) -> str:
     return match.group(1)
 
 
-def pipssl_wheel(package_dir: Path, *, compress: int = zipfile.ZIP_DEFLATED) -> Tuple[str, bytes]:
+def pipssl_wheel(
+    package_dir: Path,
+    *,
+    compress: int = zipfile.ZIP_DEFLATED,
+    transform: Optional[Callable[[bytes], bytes]] = None,
+) -> Tuple[str, bytes]:
     """Build pipssl's wheel from its sources, deterministically.
 
     Args:
         package_dir: the ``pipssl`` directory.
         compress: how its members are stored (``get-pipssl.py`` compresses the whole
             wheel instead).
+        transform: applied to each module's bytes (as :func:`package_files`).
 
     Returns:
         The wheel's file name and its bytes.
@@ -119,7 +130,7 @@ def pipssl_wheel(package_dir: Path, *, compress: int = zipfile.ZIP_DEFLATED) -> 
     )
     entry_points = "[console_scripts]\npipssl = pipssl.cli.main:main\n"
     entries = [
-        *package_files(package_dir),
+        *package_files(package_dir, transform),
         (f"{info}/METADATA", metadata.encode()),
         (f"{info}/WHEEL", wheel.encode()),
         (f"{info}/entry_points.txt", entry_points.encode()),

@@ -36,6 +36,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
+from bed import fixlines  # noqa: E402
 from bed.certs import CertWorld, ServerCert  # noqa: E402
 from bed.index import (  # noqa: E402
     IndexServer,
@@ -57,6 +58,44 @@ from bed.osstore import MountedOsStore, why_unavailable  # noqa: E402
 from bed.pip import find_pythons  # noqa: E402
 from bed.world import World  # noqa: E402
 from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fixes_can_be_pasted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every finding pipssl's code makes in a test has its fix checked as a user would
+    paste it (bed.fixlines): the test that made it fails when it cannot be."""
+    from pipssl.findings import Finding
+
+    made = Finding.__post_init__
+
+    def post_init(self: Finding) -> None:
+        made(self)
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__") in _MACHINERY:
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None and str(frame.f_globals.get("__name__", "")).startswith("pipssl"):
+            fixlines.record(self.code, self.fix)
+
+    monkeypatch.setattr(Finding, "__post_init__", post_init)
+
+
+#: Where a Finding is built on behalf of its maker (the dataclass' own code).
+_MACHINERY = ("pipssl.findings", "dataclasses", None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A whole run (PIPSSL_FIXLINES_COVERAGE=1, tox's py312) must have checked the fixes of
+    every finding code: a code no test made is a fix no test pasted."""
+    if os.environ.get("PIPSSL_FIXLINES_COVERAGE") != "1" or exitstatus != 0:
+        return
+    from pipssl import codes
+
+    left = sorted(fixlines.missing(set(codes.CODES)))
+    if left:
+        session.config.get_terminal_writer().line(
+            "fix lines: no test checked the fixes of " + ", ".join(left), red=True
+        )
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence
 
 from bed.pip import find_pythons
+
+from pipssl import commands
 
 LEGACY_BASE = "3.8"  # pip 23.0.1 from ensurepip: verifies with one bundle
 TRUSTSTORE_BASE = "3.13"  # pip 24.2 from ensurepip: OS store via truststore
@@ -79,8 +82,9 @@ def run_pipssl(
     the given environment (default: the test's, which is scrubbed)."""
     child = dict(os.environ if env is None else env)
     child["PYTHONPATH"] = pipssl_path()
-    return subprocess.run(
-        [*prefix, python or sys.executable, "-m", "pipssl", *args],
+    executable = python or sys.executable
+    proc = subprocess.run(
+        [*prefix, executable, "-m", "pipssl", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -89,3 +93,32 @@ def run_pipssl(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+    check_printed_fixes(proc, commands.module_of(executable, child.get("PATH")))
+    return proc
+
+
+def check_printed_fixes(
+    proc: subprocess.CompletedProcess[str], invocation: commands.Invocation
+) -> None:
+    """Every fix (and "To apply:" line) a pipssl run printed, checked as pasted."""
+    from bed import fixlines
+
+    fixlines.record_text(proc.stderr, invocation)
+    try:
+        data = json.loads(proc.stdout) if proc.stdout.lstrip().startswith("{") else None
+    except ValueError:
+        data = None
+    for finding in _findings_in(data):
+        fixlines.record(finding["code"], finding.get("fix", ""), invocation)
+
+
+def _findings_in(data: Any) -> Iterator[Dict[str, Any]]:
+    """Every finding in a JSON answer (a report's, a repair's, its verification's)."""
+    if isinstance(data, dict):
+        if "code" in data and "fix" in data and "severity" in data:
+            yield data
+        for value in data.values():
+            yield from _findings_in(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _findings_in(value)

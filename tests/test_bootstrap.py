@@ -7,7 +7,9 @@ runs a copy of the committed file from a read-only directory (so the checkout's 
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -16,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tokenize
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
@@ -194,8 +197,42 @@ def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
     assert _wheel.pipssl_wheel(copy) == reference
 
 
+def _without_docstrings(tree: ast.AST) -> str:
+    """The module's code as Python sees it, its docstrings taken out (a function or class
+    left empty gets the ``pass`` lean puts there; a module may be empty)."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) or not body:
+            continue
+        first = body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            if isinstance(first.value.value, str):
+                empty: List[ast.stmt] = [] if isinstance(node, ast.Module) else [ast.Pass()]
+                node.body = body[1:] or empty
+    return ast.dump(tree)
+
+
+def test_the_lean_modules_are_the_same_code_on_the_same_lines() -> None:
+    """get-pipssl.py carries pipssl without comments and docstrings: the same code (the
+    same syntax tree, once the docstrings are out of the original), on the same lines."""
+    modules = sorted((REPO / "pipssl").rglob("*.py"))
+    dropped = 0
+    for path in modules:
+        source = path.read_bytes()
+        lean = _embed.lean(source)
+        assert lean.count(b"\n") == source.count(b"\n"), path
+        assert _without_docstrings(ast.parse(lean)) == _without_docstrings(ast.parse(source))
+        tokens = tokenize.tokenize(io.BytesIO(lean).readline)
+        assert not [t for t in tokens if t.type == tokenize.COMMENT], path
+        dropped += len(source) - len(lean)
+    assert dropped > len(b"".join(p.read_bytes() for p in modules)) // 4
+    # a docstring sharing its line with code stays; the only statement becomes `pass`
+    assert _embed.lean(b'def f(): "doc"\n') == b'def f(): "doc"\n'
+    assert _embed.lean(b'def f():\n    """doc\n    more"""\n') == b"def f():\n    pass\n\n"
+    assert _embed.lean(b"x = 1  # why\n") == b"x = 1\n"
+
+
 def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
-    import io
 
     data = _embed.payload(REPO)
     archive = zipfile.ZipFile(io.BytesIO(data))
@@ -347,7 +384,8 @@ def test_no_argument_is_doctor_then_the_plan(
     assert "untrusted-issuer-in-system-store" in proc.stderr
     assert "pipssl would change:" in proc.stderr and "dry run" in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last == f"To apply: python {script} repair --yes"
+    # the interpreter by its path: the shell's `python` is another one, with another pip
+    assert last == f"To apply: {venvs['legacy']} {script} repair --yes"
     assert sorted(str(p) for p in isolated_env.root.rglob("*")) == before
     assert isolated_env.pip_config_file.read_bytes() == conf
 

@@ -18,7 +18,7 @@ from bed.world import World
 from targets import pipssl_path, run_pipssl
 
 import pipssl
-from pipssl import journal
+from pipssl import commands, journal
 
 FLAVOURS = ["legacy", "truststore"]
 
@@ -275,7 +275,9 @@ def test_dry_run_changes_nothing(
         "--ca",
         str(cert_world.path("intercept.pem")),
     )
-    assert proc.returncode == 1 and "To apply: pipssl repair" in proc.stderr
+    # as it was run: `python -m pipssl`, by the interpreter's path when PATH has another
+    again = commands.module_of(sys.executable, os.environ["PATH"]).line(["repair", "--yes"])
+    assert proc.returncode == 1 and f"To apply: {again} --scope user" in proc.stderr
     assert tree_hash(isolated_env.root) == before
 
 

@@ -67,7 +67,7 @@ def load_cafile(path: Union[str, os.PathLike[str]]) -> List[Certificate]:
         raise BundleError(
             f"CA file {name} is empty",
             reference="cafile-empty",
-            hint="Put the PEM certificate(s) of your CA into it, or point pip elsewhere.",
+            hint="Put the PEM certificates of your CA into it, or point pip elsewhere.",
         )
     if data.startswith(_UTF16_32_BOMS):
         raise BundleError(

@@ -29,11 +29,37 @@ from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import BundleError, PipsslError
 
-__all__ = ["Consent", "consent_path", "parse_consent", "read_consent", "render_consent"]
+__all__ = [
+    "Consent",
+    "consent_path",
+    "parse_consent",
+    "read_consent",
+    "refusal",
+    "render_consent",
+]
 
 CONSENT_NAME = "consent.json"
 #: The consent store's mode: only its owner can read it (like the journal).
 CONSENT_MODE = 0o600
+
+
+def refusal(cert: Certificate, now: datetime) -> Optional[str]:
+    """Why pipssl would not trust ``cert`` (``None``: it may, once the user consents).
+
+    The one rule for what repair accepts and what doctor offers (``--accept-ca`` is printed
+    only for a certificate this lets through): a CA certificate (basic constraints CA:TRUE)
+    valid now.  A self-signed server certificate that is not a CA is refused: trusting it
+    would make an exception for one server, not give pip a CA, and it stays broken until its
+    owner serves a certificate from a CA (a private CA is fine: that CA can be trusted).
+    """
+    if cert.is_ca is not True:
+        return f"{cert.subject} is not a CA certificate (basic constraints)"
+    if not cert.is_valid_at(now):
+        return (
+            f"{cert.subject} is not valid now ({cert.not_before.date()} to "
+            f"{cert.not_after.date()})"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def _private_key(source: str) -> BundleError:
         f"{source} contains a private key; pipssl refused the file "
         "and did not copy the key anywhere",
         reference="private-key-in-file",
-        hint="Give pipssl a file holding only the CA certificate(s); keep the key private.",
+        hint="Give pipssl a file holding only the CA certificates; keep the key private.",
     )
 
 

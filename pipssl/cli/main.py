@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
+from pipssl import commands
 from pipssl._redact import redact
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
@@ -85,7 +85,10 @@ def _doctor(args: argparse.Namespace) -> int:
 def _plan_text(result: Any) -> str:
     lines = []
     if result.actions:
-        lines.append("pipssl would change:" if not result.changed else "pipssl changed:")
+        if result.rolled_back:
+            lines.append("pipssl changed, then put back (the check after failed):")
+        else:
+            lines.append("pipssl changed:" if result.changed else "pipssl would change:")
         for action in result.actions:
             lines.append(f"  {action.kind:<20} {action.path}")
             lines.append(f"  {'':<20} {action.detail}")
@@ -93,7 +96,8 @@ def _plan_text(result: Any) -> str:
         lines.append("pipssl has nothing to change.")
     if result.findings:
         lines.append("\nLeft for you:" + render_findings(result.findings))
-    lines.append("\n" + result.message)
+    if result.message:
+        lines.append("\n" + result.message)
     return "\n".join(lines)
 
 
@@ -109,22 +113,17 @@ def _repair_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     }
 
 
-def _again(args: argparse.Namespace) -> str:
-    """The command line the user ran, to print a command they can copy."""
-    line = " ".join(shlex.quote(a) for a in args.argv)
-    return str(args.command_format.format(line))
+def _again(args: argparse.Namespace, *, yes: bool = False) -> str:
+    """The command line the user ran (with ``--yes`` after the command when ``yes``), as
+    a command they can paste (:mod:`pipssl.commands` spells it)."""
+    words = list(args.argv)
+    if yes and "--yes" not in words and args.command in words:
+        at = words.index(args.command) + 1
+        words[at:at] = ["--yes"]
+    return commands.current().line(words)
 
 
-def _with_yes(command: str) -> str:
-    """``pipssl repair ARGS`` -> ``pipssl repair --yes ARGS`` (the same for ``run``)."""
-    for verb in (" repair", " run"):
-        head, found, rest = command.partition(verb)
-        if found:
-            return f"{head}{verb} --yes{rest}"
-    return command + " --yes"
-
-
-def _consent(args: argparse.Namespace, plan: Any, again: str) -> bool:
+def _consent(args: argparse.Namespace, plan: Any) -> bool:
     """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run."""
     from pipssl.repairing.apply import preview
 
@@ -133,9 +132,9 @@ def _consent(args: argparse.Namespace, plan: Any, again: str) -> bool:
     if not plan.actions:
         return False
     if _interactive(args):
-        return _ask(_plan_text(preview(plan)) + "\nApply these changes? [y/N] ")
-    shown = preview(plan)
-    _emit(args, shown.to_dict(), _plan_text(shown) + f"\nTo apply: {_with_yes(again)}")
+        return _ask(_plan_text(preview(plan, "")) + "\n\nApply these changes? [y/N] ")
+    shown = preview(plan, "nothing was changed: pipssl asks first, and cannot ask here")
+    _emit(args, shown.to_dict(), _plan_text(shown) + f"\nTo apply: {_again(args, yes=True)}")
     return False
 
 
@@ -177,7 +176,7 @@ def _repair(args: argparse.Namespace) -> int:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
         return EXIT_OK if not shown.actions and not shown.findings else EXIT_PROBLEMS
-    if plan.actions and not _consent(args, plan, _again(args)):
+    if plan.actions and not _consent(args, plan):
         return EXIT_PROBLEMS
     result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
@@ -208,7 +207,7 @@ def _forget(args: argparse.Namespace) -> int:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
         return EXIT_OK
-    if plan.actions and not _consent(args, plan, _again(args)):
+    if plan.actions and not _consent(args, plan):
         return EXIT_PROBLEMS
     result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
@@ -272,7 +271,7 @@ def _run(args: argparse.Namespace) -> int:
         _err(_plan_text(preview(plan)))
         return code
     if plan.actions:
-        if not _consent(args, plan, _again(args)):
+        if not _consent(args, plan):
             return code
         result = apply(plan, label=_again(args), confirm=_confirm(args))
         _err(_plan_text(result))
@@ -302,20 +301,45 @@ def _tool_indexes(tool: str) -> List[str]:
     return poetry_source_urls(os.environ, sys.platform, os.getcwd())
 
 
-def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") -> int:
+def main(
+    argv: Optional[Sequence[str]] = None, *, invocation: Optional[commands.Invocation] = None
+) -> int:
     """Run the CLI; returns the exit code (0 done, 1 problems, 2 bad input).
 
     Args:
         argv: the arguments (default: ``sys.argv[1:]``).
-        command: how the user runs pipssl, with ``{}`` for the arguments, for the
-            commands pipssl prints (get-pipssl.py passes ``python get-pipssl.py {}``).
+        invocation: how the user started pipssl, for the commands it prints (default: from
+            ``sys.argv[0]``: the ``pipssl`` script or ``python -m pipssl``; get-pipssl.py
+            passes its own).
     """
     arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(command.split("{}", maxsplit=1)[0].strip() or "pipssl")
-    args = parser.parse_args(arguments)
-    if args.command is None:
-        args = parser.parse_args([*arguments, "doctor"])
-    args.argv, args.command_format = arguments, command
+    commands.use(invocation or commands.detect(sys.argv[0] if sys.argv else ""))
+    try:
+        try:
+            return _main(arguments)
+        finally:
+            sys.stdout.flush()  # here, where a reader gone is an error to catch, not at exit
+    except BrokenPipeError:
+        return _quiet_pipe()
+
+
+def _quiet_pipe() -> int:
+    """The reader went away (``pipssl --help | head``): end quietly, as ``cat`` does; what
+    is still buffered goes to /dev/null rather than into a second error at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass  # not a real file (a test's StringIO): nothing is left to flush there
+    return EXIT_PROBLEMS
+
+
+def _main(arguments: List[str]) -> int:
+    try:
+        args = _parse(arguments)
+    except PipsslError as exc:
+        return _refused(exc, as_json="--json" in arguments)
     handlers = {
         "doctor": _doctor,
         "repair": _repair,
@@ -327,11 +351,30 @@ def main(argv: Optional[Sequence[str]] = None, *, command: str = "pipssl {}") ->
     try:
         return handlers[args.command](args)
     except PipsslError as exc:
-        # Messages name the URLs and paths given; a password in one must not reach a log.
-        sys.stderr.write(f"pipssl: error: {redact(str(exc))}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {redact(exc.hint)}\n")
-        return EXIT_USAGE
+        return _refused(exc, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
         sys.stderr.write("pipssl: interrupted\n")
         return EXIT_USAGE
+
+
+def _parse(arguments: List[str]) -> argparse.Namespace:
+    parser = build_parser(" ".join(commands.current().head))
+    args = parser.parse_args(arguments)
+    if args.command is None:
+        args = parser.parse_args([*arguments, "doctor"])
+    args.argv = arguments
+    return args
+
+
+def _refused(exc: PipsslError, *, as_json: bool) -> int:
+    """Exit 2: one line and a hint on stderr; with --json, also the error as the one JSON
+    object on stdout.  Messages name the URLs and paths given: a password in one must not
+    reach a log."""
+    message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
+    sys.stderr.write(f"pipssl: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    if as_json:
+        error = {"reference": exc.reference, "message": message, "hint": hint}
+        sys.stdout.write(json.dumps({"schema": 1, "ok": False, "error": error}, indent=2) + "\n")
+    return EXIT_USAGE

@@ -2,7 +2,8 @@
 option values that argparse can make (a timeout, a list of clients).
 
 Errors keep pipssl's one-line shape (``pipssl: error: ...`` and a hint), so one pattern
-matches every refusal, from argparse or from pipssl.
+matches every refusal, from argparse or from pipssl: the parser raises
+:class:`~pipssl.errors.UsageError`, which the CLI reports.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, List, NoReturn
 
-from pipssl import __version__
-from pipssl._redact import redact
+from pipssl import __version__, commands
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
@@ -26,11 +26,12 @@ def _path(text: str) -> Any:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # The same first line as every other pipssl error, so one pattern matches them all;
-        # the usage would push it down, so point at --help instead.
-        self.exit(
-            EXIT_USAGE, f"pipssl: error: {redact(message)}\nhint: see `{self.prog} --help`\n"
-        )
+        # Raised, not printed: the CLI reports it as every other refusal (one line, a hint,
+        # exit 2, and the JSON error object under --json); the usage would push it down,
+        # so the hint points at --help instead.
+        head = " ".join(commands.current().head)
+        words = self.prog[len(head) :].split() if self.prog.startswith(head) else []
+        raise UsageError(message, hint=f"see `{commands.pipssl(*words, '--help')}`")
 
 
 def _timeout(text: str) -> float:
@@ -93,7 +94,8 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
         "--scope",
         choices=("auto", "user", "site", "global"),
         default="auto",
-        help="which pip config to change (auto: the venv's inside a venv, else the user's)",
+        help="which pip config to change (auto: the PIP_CONFIG_FILE file if it exists, else "
+        "the venv's inside a venv, else the user's)",
     )
     parser.add_argument(
         "--remove-trusted-host",

@@ -11,6 +11,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
+from pipssl import commands
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.store.linux import read_ca_directory
@@ -265,7 +266,7 @@ def _real_fails(trust: ClientTrust, result: ProbeResult, answer: real.RealResult
         f"{trust.label} itself cannot reach {result.url}, although pipssl's probe verified it",
         f"{answer.by}: {answer.detail}\npipssl's probe (with {trust.describe()}; "
         f"{trust.stack or 'its rules'}) verified; the real client's verdict stands",
-        f"pipssl repair --for {trust.client}",
+        commands.pipssl("repair", "--for", trust.client),
         client=trust.client,
     )
 
@@ -279,7 +280,7 @@ def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Fin
         trust.label,
         f"{trust.label} would not verify {result.url}",
         detail,
-        f"pipssl repair --for {trust.client}",
+        commands.pipssl("repair", "--for", trust.client),
         client=trust.client,
     )
 
@@ -303,6 +304,6 @@ def _verify_off(trust: ClientTrust) -> Finding:
         trust.label,
         what,
         f"{setting.name} = {setting.value} ({setting.where})",
-        fix + f"\n# then, if it still fails: pipssl repair --for {trust.client}",
+        fix + "\n# then, if it still fails: " + commands.pipssl("repair", "--for", trust.client),
         client=trust.client,
     )

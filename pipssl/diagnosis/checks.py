@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import List, Mapping, Sequence, Tuple
 from urllib.parse import urlsplit
 
+from pipssl import commands
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names
 from pipssl.certs.x509 import Certificate
@@ -128,8 +129,8 @@ def check_pip(target: Target) -> List[Finding]:
             "python",
             f"{target.executable} has no pip",
             "",
-            f"{target.executable} -m ensurepip --upgrade"
-            "   # offline: uses the pip wheel shipped with Python",
+            commands.python(target.executable, "-m", "ensurepip", "--upgrade")
+            + "   # offline: uses the pip wheel shipped with Python",
         )
     ]
 
@@ -137,6 +138,7 @@ def check_pip(target: Target) -> List[Finding]:
 def check_cafiles(
     config: pipconfig.PipConfig,
     environ: Mapping[str, str],
+    executable: str,
     *,
     truststore: bool = False,
     unread: Sequence[str] = (),
@@ -157,14 +159,16 @@ def check_cafiles(
     effective = config.get("cert")
     for value in config.get_all("cert"):
         severity = "error" if value == effective else "warning"
-        settings.append((value.value.strip(), value.where(), severity, unset_fix(value)))
+        unset = unset_fix(value, config, executable)
+        settings.append((value.value.strip(), value.where(), severity, unset))
     for name in ENV_BUNDLES:
         if environ.get(name) and name not in unread:
             where = "environment variable " + name
             settings.append((environ[name], where, "error", unset_lines(name)))
     findings = []
+    repair = commands.pipssl("repair")
     for path, where, severity, unset in settings:
-        fix = unset + "\n# or point it at a working bundle of pipssl's own:\npipssl repair"
+        fix = f"{unset}\n# or point it at a working bundle of pipssl's own:\n{repair}"
         if os.path.isdir(path):
             if not holds_hashed_names(path):
                 findings.append(
@@ -193,14 +197,17 @@ def check_cafiles(
     return findings
 
 
-def unset_fix(value: pipconfig.Value) -> str:
-    """The exact way to remove the setting ``value``, from where it was made."""
+def unset_fix(value: pipconfig.Value, config: pipconfig.PipConfig, executable: str) -> str:
+    """The exact way to remove the setting ``value``, from where it was made: ``pip config
+    --<kind> unset`` only where that command edits this very file (it edits the last file
+    of the kind, and cannot remove a [DEFAULT] line); otherwise which line to delete."""
     if value.kind == pipconfig.ENV_VAR:
         return unset_lines(value.name)
     section = "DEFAULT" if value.from_default else value.section
     flag = {"user": "--user", "global": "--global", "site": "--site"}.get(value.kind)
-    if flag:
-        return f"python -m pip config {flag} unset {section}.{value.name}"
+    edited = [f.path for f in config.files if f.kind == value.kind][-1:]
+    if flag and not value.from_default and edited == [value.file]:
+        return commands.pip(executable, "config", flag, "unset", f"{section}.{value.name}")
     return f"remove the line '{value.name}' from [{section}] in {value.file}"
 
 
@@ -257,23 +264,39 @@ def check_certifi(target: Target) -> List[Finding]:
     for check in target.record_checks:
         if not check.modified:
             continue
-        dist = check.dist
-        fix = (
-            f"{target.executable} -m pip install --force-reinstall --no-deps {dist}"
-            + "\n# put extra CAs in a bundle of your own (pip's cert setting), never in certifi"
-        )
         findings.append(
             Finding.make(
                 "certifi-modified",
                 check.path,
                 "{}'s cacert.pem was edited after install; the next upgrade undoes it".format(
-                    "pip's vendored certifi" if dist == "pip" else "certifi"
+                    "pip's vendored certifi" if check.dist == "pip" else "certifi"
                 ),
                 f"RECORD sha256={check.expected}, file sha256={check.actual}",
-                fix,
+                _reinstall_fix(target, check.dist),
             )
         )
     return findings
+
+
+def _reinstall_fix(target: Target, dist: str) -> str:
+    """Put the file back as its wheel installed it: the version installed now (an unpinned
+    reinstall would upgrade, maybe to a pip this Python cannot run), after the CAs added
+    to it are given to pipssl (pip may reach its index only through them), and only where
+    pip can download at all."""
+    version = target.pip.version if dist == "pip" and target.pip else None
+    if dist == "certifi" and target.certifi is not None:
+        version = target.certifi.version
+    keep = (
+        "if CAs were added to it, the reinstall drops them: first give their certificates "
+        "to pipssl (kept in a bundle of its own; certifi is never touched):\n"
+        + commands.pipssl("repair", "--ca", "ADDED-CAS.pem")
+    )
+    if not target.ssl.ok or target.pip is None or version is None:
+        return keep + "\n# the reinstall needs a pip that can download: fix this Python first"
+    again = commands.pip(
+        target.executable, "install", "--force-reinstall", "--no-deps", f"{dist}=={version}"
+    )
+    return f"{keep}\n# then put the file back as the {dist} {version} wheel installed it:\n{again}"
 
 
 def check_clock(trusted: Sequence[Certificate], now: datetime) -> List[Finding]:
@@ -315,7 +338,7 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
                     "pip 24.2 - 26.0 with truststore; measured: 24.2 - 26.0 fail, 26.1 works "
                     "(pypa/pip#12906)",
                     "use a host name in the index URL, or upgrade pip:\n"
-                    f"{target.executable} -m pip install --upgrade 'pip>=26.1'",
+                    + commands.pip(target.executable, "install", "--upgrade", "pip>=26.1"),
                 )
             )
     return findings
@@ -336,6 +359,8 @@ def proxy_truststore_bug(target: Target, url: str, trust: PipTrust) -> Finding:
         f"pip {version} verifies indexes reached through a proxy with {what}",
         "truststore is given to direct connections only in pip 24.2 - 25.1 "
         "(pypa/pip#13288; measured: 24.2, 25.0 and 25.1 fail, 25.2 and 26.3 verify)",
-        f"{target.executable} -m pip install --upgrade 'pip>=25.2'\n"
-        "# or give pip a bundle that holds the OS roots: pipssl repair",
+        "give this pip a bundle that holds the OS roots (it then verifies proxied "
+        f"connections too):\n{commands.pipssl('repair')}\n"
+        "# then, to upgrade past the bug:\n"
+        + commands.pip(target.executable, "install", "--upgrade", "pip>=25.2"),
     )

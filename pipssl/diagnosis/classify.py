@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Mapping, Optional, Tuple
 
+from pipssl import commands
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store
+from pipssl.certs.consent import refusal
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.clients.check import ISSUER_CODES
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
@@ -34,6 +36,8 @@ from pipssl.net.verify_codes import (
 from pipssl.target.facts import Target
 from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
+#: The file name the fixes use for a CA's certificate the user gets from IT.
+CA_FILE = "corp-ca.pem"
 #: Names that interception products put in their roots' subjects.
 INTERCEPTION_PRODUCTS = (
     "Zscaler",
@@ -162,13 +166,44 @@ def _fetch_issuer(
     return None
 
 
-def _trust_fix(cert: Certificate) -> str:
+def _trust_fix(cert: Certificate, now: datetime) -> str:
+    """Trusting the CA ``cert`` the index presented, when repair would accept it (the one
+    rule: :func:`pipssl.certs.consent.refusal`); otherwise why it cannot be trusted."""
+    why = refusal(cert, now)
+    if why is not None:
+        return f"pipssl cannot trust it: {why}; ask its owner for a certificate from a CA"
     return (
         "check this fingerprint with your IT department before trusting it:\n"
         f"  {cert.sha256}\n"
         "then trust it for pip (in a bundle of pipssl's own; certifi is not touched):\n"
-        f"pipssl repair --accept-ca {cert.sha256}\n"
-        "# or, with the CA's certificate file: pipssl repair --ca corp-ca.pem"
+        f"{commands.pipssl('repair', '--accept-ca', cert.sha256)}\n"
+        f"# or, with the CA's certificate file: {commands.pipssl('repair', '--ca', CA_FILE)}"
+    )
+
+
+def _issuer_fix(issuer: str) -> str:
+    """The CA is not in the chain the server sent: the user has to get its file."""
+    return (
+        f"get the certificate of '{issuer}' (and of the root above it, if it is an "
+        f"intermediate) from your IT department as a PEM file, {CA_FILE}; check its "
+        "fingerprint with them, then trust it for pip:\n"
+        f"openssl x509 -in {CA_FILE} -noout -subject -fingerprint -sha256\n"
+        f"{commands.pipssl('repair', '--ca', CA_FILE)}"
+    )
+
+
+def _truststore_fix(target: Target) -> str:
+    """pip cannot reach its index yet: the bundle first, then (where it can help) the pip
+    that reads the OS store, so the upgrade itself can be downloaded."""
+    repair = commands.pipssl("repair")
+    if target.version_info[:2] < TRUSTSTORE_PYTHON:
+        return (
+            f"on Python {target.version} no pip reads the OS store; a bundle of pipssl's own "
+            f"holds its roots:\n{repair}"
+        )
+    wanted = "pip>=" + ".".join(map(str, TRUSTSTORE_PIP))
+    return f"{repair}\n# then, to have pip read the OS store itself from now on:\n" + commands.pip(
+        target.executable, "install", "--upgrade", wanted
     )
 
 
@@ -187,7 +222,7 @@ def classify(
     if result.ok or result.failure == "http-error":
         return []
     if result.failure != "verify-failed":
-        return [transport_finding(result)]
+        return [transport_finding(result, target.executable)]
     chain: List[Certificate] = []
     for der in result.chain:
         try:
@@ -260,8 +295,13 @@ def classify(
                 "{}\nsubject: {}\nsha256: {}".format(
                     where, leaf.subject if leaf else "?", leaf.sha256 if leaf else "?"
                 ),
-                "ask the server's owner for a certificate from a CA; if you run it and trust "
-                "this exact certificate, " + (_trust_fix(leaf) if leaf else ""),
+                "ask the server's owner for a certificate from a CA (a private CA of "
+                "theirs is fine: pipssl can trust that CA)"
+                + (
+                    "; if you run it and this certificate is your CA, " + _trust_fix(leaf, now)
+                    if leaf is not None and refusal(leaf, now) is None
+                    else "; pipssl never trusts a server certificate that is not a CA"
+                ),
             )
         ]
     top = chain[-1] if chain else None
@@ -284,13 +324,8 @@ def classify(
                 f"{in_os.subject} is trusted by the OS, but not by what this pip uses",
                 f"{where}\nissuer: {in_os.subject}\nsha256: {in_os.sha256}\n"
                 "pip verifies with its own bundle, which lacks it",
-                "point pip at a bundle of certifi's and the OS store's roots:\npipssl repair"
-                + (
-                    "\n# or let pip read the OS store itself (pip >= 24.2 on Python >= 3.10):"
-                    f"\n{target.executable} -m pip install --upgrade pip"
-                    if target.version_info[:2] >= (3, 10)
-                    else ""
-                ),
+                "point pip at a bundle of certifi's and the OS store's roots:\n"
+                + commands.pipssl("repair"),
             )
         ]
         if (
@@ -306,9 +341,7 @@ def classify(
                         target.pip.version if target.pip else "?", target.version
                     ),
                     "the OS store is used by pip >= 24.2 on Python >= 3.10 (truststore)",
-                    f"python >= 3.10: {target.executable} -m pip install --upgrade pip\n"
-                    "python 3.8/3.9: truststore cannot help; use a bundle exported from the "
-                    "OS store",
+                    _truststore_fix(target),
                 )
             )
         return findings
@@ -346,9 +379,6 @@ def classify(
                 result.host, f" ({product})" if product else ""
             ),
             detail,
-            _trust_fix(top)
-            if top.self_issued
-            else "get the issuing CA's certificate from your IT department and check its "
-            "fingerprint",
+            _trust_fix(top, now) if top.self_issued else _issuer_fix(anchor_name),
         )
     ]

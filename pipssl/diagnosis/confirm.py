@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import List, Mapping, Optional, Sequence, Tuple
 
+from pipssl import commands
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
@@ -29,7 +30,6 @@ from pipssl.target.facts import Target
 _OUTSIDE = (
     "something outside pip's config changes what pip trusts or where it connects: look "
     "for a sitecustomize or usercustomize module, PYTHONPATH, a wrapper around pip\n"
-    "python -m pip config debug   # every setting pip reads, and from where"
 )
 
 
@@ -66,6 +66,7 @@ def confirm(
     *,
     configured: bool,
     without: Optional[Tuple[Sequence[str], PipAnswer]] = None,
+    executable: str = "python3",
 ) -> Tuple[List[TargetResult], List[Finding]]:
     """Each index's result as the real pip says, and the findings that agree with it.
 
@@ -76,6 +77,7 @@ def confirm(
         configured: the indexes are pip's configured ones (not ``--index-url`` given to
             pipssl), so an index pip uses that pipssl did not probe is reported too.
         without: the variables that override pip's config, and pip's answer without them.
+        executable: the target interpreter (the fixes run its pip).
 
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
@@ -98,7 +100,7 @@ def confirm(
             kept = [f for f in kept if f.target != result.url]
             added.append(_reaches(result, wrong))
         elif not reach.reached and result.ok:
-            added.append(_cannot_reach(reach, result.trust))
+            added.append(_cannot_reach(reach, result.trust, executable))
     if configured:
         probed = {index_key(r.url) for r in results}
         for reach in answer.reaches:
@@ -117,7 +119,7 @@ def confirm(
                 )
             )
             if not reach.reached:
-                added.append(_cannot_reach(reach, None))
+                added.append(_cannot_reach(reach, None, executable))
     found = kept + added
     if without is not None and not without[1].problem:
         found = _blame_variables(out, found, *without)
@@ -169,7 +171,7 @@ def _reaches(result: TargetResult, wrong: Sequence[Finding]) -> Finding:
     )
 
 
-def _cannot_reach(reach: Reach, trust: Optional[str]) -> Finding:
+def _cannot_reach(reach: Reach, trust: Optional[str], executable: str) -> Finding:
     if trust is None:
         probe = (
             "pipssl did not know pip uses this index: pip's config, as pipssl reads it, "
@@ -184,5 +186,7 @@ def _cannot_reach(reach: Reach, trust: Optional[str]) -> Finding:
         + (" (TLS)" if reach.tls else "")
         + ("" if trust is None else ", although pipssl's own probe could"),
         f"pip: {reach.reason}\n{probe}",
-        _OUTSIDE,
+        _OUTSIDE
+        + commands.pip(executable, "config", "debug")
+        + "   # every setting pip reads, and from where",
     )

@@ -11,14 +11,16 @@ import ipaddress
 from typing import List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
+from pipssl import commands
 from pipssl._redact import redact
 from pipssl.diagnosis.checks import unset_fix
 from pipssl.findings import Finding
 from pipssl.target import pipconfig
 
 
-def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
-    """insecure-trusted-host: every trusted-host entry, with where it is set."""
+def check_trusted_host(config: pipconfig.PipConfig, executable: str) -> List[Finding]:
+    """insecure-trusted-host: every trusted-host entry, with where it is set (``executable``:
+    the interpreter whose pip the fix runs)."""
     findings = []
     for value in config.get_all("trusted-host"):
         for host in pipconfig.split_list(value.value):
@@ -28,7 +30,7 @@ def check_trusted_host(config: pipconfig.PipConfig) -> List[Finding]:
                     host,
                     f"pip does not check certificates for {host}",
                     f"set by {value.where()}",
-                    unset_fix(value),
+                    unset_fix(value, config, executable),
                 )
             )
     return findings
@@ -61,7 +63,7 @@ def _pip_trusts_plain_http(host: str, port: Optional[int], trusted: Sequence[str
     return False
 
 
-def check_http_indexes(config: pipconfig.PipConfig) -> List[Finding]:
+def check_http_indexes(config: pipconfig.PipConfig, executable: str) -> List[Finding]:
     """http-index-ignored: an http:// index-url or extra-index-url that pip skips, with
     "is not a trusted or secure host and is being ignored", for its host is neither
     loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)"""
@@ -89,7 +91,9 @@ def check_http_indexes(config: pipconfig.PipConfig) -> List[Finding]:
                     "use the index's https:// URL, if it has one\n"
                     "# only on a network you trust (pip then reads it unencrypted and "
                     "unverified):\n"
-                    f"python -m pip config --user set global.trusted-host {parts.hostname}",
+                    + commands.pip(
+                        executable, "config", "--user", "set", "global.trusted-host", host
+                    ),
                 )
             )
     return findings

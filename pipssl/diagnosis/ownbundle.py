@@ -13,6 +13,7 @@ import os
 from datetime import datetime, timedelta
 from typing import List, Mapping, Optional, Sequence
 
+from pipssl import commands
 from pipssl._files import read_optional
 from pipssl.certs.compose import certificates_of, current_entries, diff, is_pipssl_bundle
 from pipssl.certs.consent import Consent, read_consent
@@ -60,7 +61,7 @@ def check_own_bundle(
                 + changes.describe(),
                 _details(changes.removed, "trusted by the bundle, no longer by its sources")
                 + _details(changes.added, "in the sources, not yet in the bundle"),
-                "pipssl repair --yes",
+                commands.pipssl("repair", "--yes"),
             )
         )
     return findings
@@ -85,7 +86,9 @@ def _expiry(consent: Consent, now: datetime) -> List[Finding]:
             f"the CA you consented to, {cert.subject.common_name or cert.subject}, "
             f"{verb} on {cert.not_after.strftime('%Y-%m-%d')}",
             f"{cert.subject} (SHA-256 {cert.sha256}), {consent.source}",
-            "ask whoever issued it for its successor, then: pipssl repair --yes --ca NEW.pem\n"
-            f"# and withdraw the old one: pipssl forget {cert.sha256}",
+            "ask whoever issued it for its successor, then: "
+            + commands.pipssl("repair", "--yes", "--ca", "NEW.pem")
+            + "\n# and withdraw the old one: "
+            + commands.pipssl("forget", "--yes", cert.sha256),
         )
     ]

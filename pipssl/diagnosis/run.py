@@ -251,14 +251,16 @@ def _diagnose_target(
     findings += checks.check_ssl(target)
     findings += checks.check_pip(target)
     trust = pip_trust(target, config, env)
-    findings += checks.check_cafiles(config, env, truststore=trust.truststore, unread=trust.unread)
+    findings += checks.check_cafiles(
+        config, env, target.executable, truststore=trust.truststore, unread=trust.unread
+    )
     shadowing = checks.check_env_shadows(config, env, trust.unread)
     findings += shadowing
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
-    findings += insecure.check_trusted_host(config)
-    findings += insecure.check_http_indexes(config)
+    findings += insecure.check_trusted_host(config, target.executable)
+    findings += insecure.check_http_indexes(config, target.executable)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath.
@@ -301,7 +303,12 @@ def _diagnose_target(
         if asking_without is not None:
             without = (asking_without[0], asking_without[1].answer())
         results, findings = confirm(
-            results, findings, asking.answer(), configured=index_urls is None, without=without
+            results,
+            findings,
+            asking.answer(),
+            configured=index_urls is None,
+            without=without,
+            executable=target.executable,
         )
     report = Report(
         python=PythonInfo.of(target),

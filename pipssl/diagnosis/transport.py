@@ -5,12 +5,16 @@ a client certificate demanded.  One row per failure kind: its summary and its fi
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from pipssl import commands
 from pipssl.diagnosis.chainfaults import tls_error
 from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult
 
 #: failure kind -> (summary, fix), formatted with host, port, proxy, the proxy URL with
-#: http:// (fixed) and the proxy's HTTP status.
+#: http:// (fixed), the proxy's host:port, the proxy's HTTP status and the target's
+#: ``pip config`` command.
 _TRANSPORT = {
     "dns-failure": ("{host} does not resolve", "check the host name, DNS, or proxy settings"),
     "connection-refused": (
@@ -32,8 +36,10 @@ _TRANSPORT = {
     ),
     "proxy-auth-required": (
         "the proxy {proxy} asks for credentials (407)",
-        "put the user in the proxy URL and let pip prompt, or set:\n"
-        "export HTTPS_PROXY=http://USER:PASSWORD@proxy:port",
+        "pip never asks for a proxy's password: put your user name and password in place "
+        "of USER and **** (percent-encoded: @ is %40), where the proxy is set now - "
+        "HTTPS_PROXY, or pip's proxy option, which wins from pip 22.1:\n"
+        "export HTTPS_PROXY=http://USER:****@{proxy_host}",
     ),
     "proxy-scheme-mismatch": (
         "the proxy URL says https://, but {proxy} speaks plain HTTP",
@@ -50,12 +56,13 @@ _TRANSPORT = {
     ),
     "client-cert-required": (
         "{host} demands a client certificate",
-        "python -m pip config --user set global.client-cert /path/client.pem",
+        "get a client certificate (with its key, in one PEM file) from the server's owners, "
+        "then:\n{pip_config} --user set global.client-cert /path/client.pem",
     ),
 }
 
 
-def transport_finding(result: ProbeResult) -> Finding:
+def transport_finding(result: ProbeResult, executable: str) -> Finding:
     """The finding for a probe that stopped before verification; a failure kind without a
     row of its own (``tls-error`` and any other) is reported as OpenSSL said it."""
     if result.failure not in _TRANSPORT:
@@ -70,6 +77,11 @@ def transport_finding(result: ProbeResult) -> Finding:
         "proxy": proxy,
         "fixed": fixed,
         "status": result.http_status,
+        "proxy_host": urlsplit(fixed if "://" in fixed else "http://" + fixed).netloc.rpartition(
+            "@"
+        )[2]
+        or "proxy:port",
+        "pip_config": commands.pip(executable, "config"),
     }
     if code == "client-cert-required" and result.client_cert:
         # pip's client-cert was presented (as pip presents it): asking to set it is wrong.

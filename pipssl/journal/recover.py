@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional, Set, Tuple
 
-from pipssl import _faults
+from pipssl import _faults, commands
 from pipssl._files import leftover_temps, write_atomic
 from pipssl.errors import PipsslError
 from pipssl.journal.fileops import (
@@ -69,7 +69,8 @@ def recover(state: Path) -> Tuple[Record, ...]:
                     " and the file was edited since; pipssl will not overwrite it",
                     reference="changed-since",
                     hint=f"Compare it with the backup {change.backup} and fix it by hand,"
-                    f" then drop the interrupted record with `pipssl undo --forget {number}`"
+                    f" then drop the interrupted record with"
+                    f" `{commands.pipssl('undo', '--forget', str(number))}`"
                     " (it restores nothing and deletes that backup).",
                 )
             todo.append((change, backup_bytes(change)))

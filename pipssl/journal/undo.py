@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Tuple
 
-from pipssl import _faults
+from pipssl import _faults, commands
 from pipssl._files import leftover_temps
 from pipssl.errors import PipsslError, UsageError
 from pipssl.journal.fileops import unlink_quietly
@@ -200,8 +200,9 @@ def _blocked(now: RecordStatus, number: int) -> PipsslError:
         " cannot be undone; nothing was restored",
         reference="changed-since",
         hint="Undo your edit and run undo again, or keep your version and drop that repair"
-        f" from the journal with `pipssl undo --forget {number}` (every file stays as it is,"
-        " its backups are deleted; `pipssl undo --list` shows the stack).",
+        f" from the journal with `{commands.pipssl('undo', '--forget', str(number))}` (every"
+        " file stays as it is, its backups are deleted;"
+        f" `{commands.pipssl('undo', '--list')}` shows the stack).",
     )
 
 
@@ -209,5 +210,5 @@ def _no_such_record(number: int, count: int) -> UsageError:
     held = "no record" if count == 0 else f"{count} record{'s' if count != 1 else ''}"
     return UsageError(
         f"there is no record {number} to forget: pipssl's journal holds {held}",
-        hint="`pipssl undo --list` numbers them, 1 for the newest.",
+        hint=f"`{commands.pipssl('undo', '--list')}` numbers them, 1 for the newest.",
     )

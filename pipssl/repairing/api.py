@@ -17,6 +17,7 @@ import os
 from datetime import datetime, timezone
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
+from pipssl import commands
 from pipssl.certs.consent import Consent, read_consent
 from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
 from pipssl.errors import UsageError
@@ -61,12 +62,15 @@ def prepare(
     )
     cas = named + accepted_cas(accept_ca, diagnosis)
     require_roots(cas, diagnosis)
+    asked = [("--ca", os.path.abspath(f)) for f in ca_files]
+    asked += [("--accept-ca", normal_fingerprint(f)) for f in accept_ca]
     options = Options(
         scope,
         tuple(cas),
         remove_trusted_host,
         tuple(clients_for),
         tuple(forget),
+        tuple(word for pair in asked for word in pair),
     )
     return plan_repair(diagnosis, options)
 
@@ -158,12 +162,15 @@ def prepare_forget(
     have = {c.sha256 for c in read_consent(env)}
     wanted = [normal_fingerprint(f, option="forget") for f in fingerprints]
     if not wanted:
-        raise UsageError("forget: give the SHA-256 of a consented CA (`pipssl forget` lists them)")
+        raise UsageError(
+            "forget: give the SHA-256 of a consented CA",
+            hint=f"`{commands.pipssl('forget')}` lists them",
+        )
     for fingerprint in wanted:
         if fingerprint not in have:
             raise UsageError(
                 f"forget: no CA you consented to has SHA-256 {fingerprint}",
-                hint="`pipssl forget` with no argument lists them",
+                hint=f"`{commands.pipssl('forget')}` with no argument lists them",
             )
     return prepare(scope=scope, python=python, timeout=timeout, environ=env, forget=wanted)
 

@@ -15,6 +15,7 @@ import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Dict, Iterable, List, Sequence, Tuple
 
+from pipssl import commands
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError, UsageError
@@ -63,8 +64,8 @@ def accepted_cas(fingerprints: Sequence[str], diagnosis: Diagnosis) -> List[Name
     for fingerprint in wanted:
         if fingerprint not in seen:
             raise UsageError(
-                f"--accept-ca {fingerprint}: no index presented a certificate with that "
-                "SHA-256 (run `pipssl doctor` to see the fingerprints)"
+                f"--accept-ca {fingerprint}: no index presented a certificate with that SHA-256",
+                hint=f"`{commands.pipssl('doctor')}` shows the fingerprints the indexes present",
             )
         _require_ca(seen[fingerprint], f"--accept-ca {fingerprint}", diagnosis.now)
         out.append((seen[fingerprint], f"confirmed by SHA-256 {fingerprint}"))
@@ -122,16 +123,16 @@ def normal_fingerprint(text: str, option: str = "--accept-ca") -> str:
 
 
 def _require_ca(cert: Certificate, where: str, now: datetime) -> None:
+    from pipssl.certs.consent import refusal
+
+    why = refusal(cert, now)
+    if why is None:
+        return
     if cert.is_ca is not True:
-        raise UsageError(
-            f"{where}: {cert.subject} is not a CA certificate (basic constraints)",
-            hint="give the CA that issued the server's certificate, not the server's own",
-        )
-    if not cert.is_valid_at(now):
-        raise UsageError(
-            f"{where}: {cert.subject} is not valid now "
-            f"({cert.not_before.date()} to {cert.not_after.date()})"
-        )
+        hint = "give the CA that issued the server's certificate, not the server's own"
+    else:
+        hint = "ask whoever issued it for its current certificate, and give that one"
+    raise UsageError(f"{where}: {why}", hint=hint)
 
 
 def _presented(chain: Iterable[bytes]) -> Dict[str, Certificate]:

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl import commands
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
 from pipssl.clients.condarc import read_condarc, set_condarc_key
@@ -137,7 +138,8 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     label,
                     winner,
                     "wins over config.toml's cert" + (": verification OFF" if off else ""),
-                    f"remove {winner.name} from {winner.file}, then: pipssl repair --for poetry",
+                    f"remove {winner.name} from {winner.file}, then: "
+                    + commands.pipssl("repair", "--for", "poetry"),
                 )
             )
             continue
@@ -151,7 +153,9 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                         label,
                         winner,
                         "switches verification OFF",
-                        "pipssl repair --for poetry --yes --remove-trusted-host",
+                        commands.pipssl(
+                            "repair", "--for", "poetry", "--yes", "--remove-trusted-host"
+                        ),
                     )
                 )
                 continue
@@ -191,7 +195,8 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                     "conda",
                     setting,
                     f"wins over {path}",
-                    f"remove ssl_verify from {setting.file}, then run pipssl repair --for conda",
+                    f"remove ssl_verify from {setting.file}, then run "
+                    + commands.pipssl("repair", "--for", "conda"),
                 )
             )
     text = confedit.decoded(path, read(path))
@@ -204,7 +209,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                 "conda",
                 setting,
                 "switches verification OFF",
-                "pipssl repair --for conda --yes --remove-trusted-host",
+                commands.pipssl("repair", "--for", "conda", "--yes", "--remove-trusted-host"),
             )
         )
         return ClientPlan(env_to_unset=tuple(unset), manual=tuple(manual))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
+from pipssl import commands
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.report import Report
 from pipssl.errors import CertificateError
@@ -204,10 +205,11 @@ def left_to_do(the_plan: Plan, report: Report, *, applied: bool = False) -> Tupl
             Finding.make(
                 "client-cannot-verify",
                 " ".join(readers) or name,
-                f"{' and '.join(readers)} read(s) pipssl's bundle from {name} only; a program "
-                "cannot set it in your shell",
+                f"{' and '.join(readers) or 'the tools asked for'} "
+                f"{'reads' if len(readers) == 1 else 'read'} pipssl's bundle from {name} only; "
+                "a program cannot set it in your shell",
                 "set it in the shell (and in your profile file), or run the tool through "
-                f"pipssl run -- {readers[0] if readers else 'TOOL'} ...",
+                + commands.pipssl("run", "--", readers[0] if readers else "TOOL", "..."),
                 set_lines(name, value),
                 client=readers[0] if readers else None,
             )

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
-from pipssl import codes
+from pipssl import codes, commands
 from pipssl._files import read_optional
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
@@ -33,6 +33,7 @@ from pipssl.certs.compose import (
 )
 from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
 from pipssl.diagnosis import refused
+from pipssl.diagnosis.checks import unset_fix
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.journal.state import private_dir
@@ -154,7 +155,8 @@ def plan_repair(
         old, new = planned(path), render(entries)
         delta = diff(certificates_of(old, path), [e.cert for e in entries])
         changes = changes.union(delta)
-        what = f"pipssl's CA bundle (certifi + OS store + {len(consented)} consented CA(s))"
+        cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} you consented to"
+        what = f"pipssl's CA bundle (certifi + OS store + {cas})"
         detail = what + (f": {delta.describe()}" if old and delta else "")
         change("write-bundle", path, scope_, new, detail, answers_)
 
@@ -198,13 +200,20 @@ def plan_repair(
                     f"remove broken {value.where()}",
                 )
             else:
+                # Another --scope would not help (the same file's [install] wins over its
+                # [global]), and writing over it would drop its CAs: move them into the bundle.
+                unset = unset_fix(value, config, target.executable)
+                again = commands.pipssl(
+                    "repair", *options.ca_arguments, "--ca", value.value.strip()
+                )
                 manual.append(
                     Finding.make(
                         "env-shadows-config",
                         value.where(),
                         f"{value.where()} names another CA file and wins over pipssl's",
                         f"cert = {value.value}",
-                        f"run repair with --scope {value.kind}, or remove that line",
+                        "to have pip use pipssl's bundle, with that file's CAs in it:\n"
+                        f"{unset}\n{again}",
                     )
                 )
     env_to_set: List[Tuple[str, str]] = []

@@ -65,6 +65,8 @@ class Options:
         remove_trusted_host: also remove ``trusted-host`` (``--yes --remove-trusted-host``).
         clients_for: other installers to point at the same bundle.
         forget: SHA-256 fingerprints of consented CAs to withdraw (``pipssl forget``).
+        ca_arguments: how this run named its CAs on pipssl's command line (``--ca PATH``,
+            ``--accept-ca SHA256``), for a fix that says "run it again with one more".
     """
 
     scope: str = "auto"
@@ -72,6 +74,7 @@ class Options:
     remove_trusted_host: bool = False
     clients_for: Tuple[str, ...] = ()
     forget: Tuple[str, ...] = ()
+    ca_arguments: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

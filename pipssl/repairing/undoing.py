@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
 
-from pipssl import journal
+from pipssl import commands, journal
 from pipssl.errors import PipsslError
 
 
@@ -149,7 +149,8 @@ class UndoList:
             lines.append(
                 "\nA blocked repair is never undone over your edit: undo your edit, or keep"
                 " your version and drop the repair from the journal with"
-                f" `pipssl undo --forget {blocked[0]}` (every file stays as it is)."
+                f" `{commands.pipssl('undo', '--forget', str(blocked[0]))}` (every file stays as"
+                " it is)."
             )
         return "\n".join(lines)
 

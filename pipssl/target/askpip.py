@@ -3,11 +3,14 @@
 pipssl's probe reaches an index the way its model of pip says pip would.  A model can be
 wrong (a pip version's quirk, a setting pipssl does not know, a ``sitecustomize`` that
 changes ``ssl``), so every diagnosis also asks the target's pip itself, in parallel with
-the probes: ``pip download`` of a requirement no index can satisfy, with no retries and
-pip's logging turned up.  pip fetches the project page of every index it uses and logs
-how each fetch went; a page that answers at all (a 404 included) was reached, TLS and
-all.  Nothing is installed and nothing is downloaded: the requirement pins a local
-version label (``0+pipssl``), which an index may not publish.
+the probes: ``pip install`` of a requirement no index can satisfy, with no retries and
+pip's logging turned up.  ``install``, as users run it: pip reads the ``[install]``
+section of its config for it (a ``cert`` there beats ``[global]``'s, and ``download``
+never reads it).  pip fetches the project page of every index it uses and logs how each
+fetch went; a page that answers at all (a 404 included) was reached, TLS and all.
+Nothing is installed and nothing is downloaded: the requirement pins a local version
+label (``0+pipssl``), which an index may not publish, and ``--target`` is a scratch
+directory, deleted after, should an index publish it all the same.
 
 Glossary:
     index: a URL pip's "Looking in indexes" line names.
@@ -98,7 +101,7 @@ class Asking:
     """A pip asked in the background: started by :func:`ask`, read by :meth:`answer`.
 
     Attributes:
-        dest: pip's (empty) download directory, removed once pip has answered.
+        dest: pip's scratch --target directory (left empty), removed once pip has answered.
     """
 
     def __init__(self, argv: List[str], env: Mapping[str, str], limit: float, dest: str):
@@ -149,7 +152,7 @@ def ask(
     index_urls: Optional[Sequence[str]],
     timeout: float,
 ) -> Asking:
-    """Start ``python -m pip download`` of :data:`REQUIREMENT` with pip's own settings.
+    """Start ``python -m pip install`` of :data:`REQUIREMENT` with pip's own settings.
 
     Args:
         python: the interpreter whose pip to ask.
@@ -160,9 +163,13 @@ def ask(
             four times that and twenty seconds for pip's start.
     """
     dest = tempfile.mkdtemp(prefix="pipssl-ask-")
-    argv = [python, "-m", "pip", "download", *_OPTIONS, "--timeout", f"{timeout:g}"]
-    argv += ["--dest", dest, REQUIREMENT]
+    argv = [python, "-m", "pip", "install", *_OPTIONS, "--timeout", f"{timeout:g}"]
+    argv += ["--target", dest, REQUIREMENT]
     child_env = {k: v for k, v in env.items() if k.upper() not in _QUIETING}
+    # Where pip would install does not change what it reaches: a `user` or
+    # `require-virtualenv` of the config would stop it before any index (`--user` cannot
+    # go with --target; outside a venv, nothing may be installed).
+    child_env.update(PIP_USER="0", PIP_REQUIRE_VIRTUALENV="0")
     if index_urls:
         # In pip's variables, not on a command line other users can read (an index URL
         # may carry credentials); they take the place of the config files' values.

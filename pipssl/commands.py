@@ -1,0 +1,137 @@
+"""The commands pipssl prints, spelt so that they work when pasted.
+
+Glossary:
+
+- *invocation*: how this pipssl was started, one of
+  ``pipssl ARGS`` (the console script), ``python -m pipssl ARGS``,
+  ``python get-pipssl.py ARGS`` and ``python - ARGS < get-pipssl.py`` (piped: the file
+  goes back after ``<``, or the pasted line would wait for a script on the terminal).
+- *python word*: how a command names an interpreter: its bare name when the shell finds
+  exactly that file under that name (``python3`` in an activated venv), else its path
+  (the shell's ``python3`` may be another interpreter, with another pip).
+
+Every pipssl command in a finding, a hint or a "To apply:" line comes from
+:func:`pipssl`, every pip command for a target interpreter from :func:`pip`: a test pastes
+them.  The CLI says how it was started with :func:`use`; a library caller gets the
+``python -m pipssl`` form of its own interpreter (the one that imported pipssl).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import stat
+import sys
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+SCRIPT_NAMES = ("pipssl", "pipssl.exe")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The words before pipssl's arguments, and the file piped in on stdin (if any)."""
+
+    head: Tuple[str, ...]
+    stdin: Optional[str] = None
+
+    def line(self, args: Sequence[str]) -> str:
+        words = " ".join(quote(word) for word in (*self.head, *args))
+        return words + (f" < {quote(self.stdin)}" if self.stdin else "")
+
+
+def quote(word: str) -> str:
+    """A word as a POSIX shell reads it back (``shlex.quote``: plain words stay plain)."""
+    return shlex.quote(word)
+
+
+def python_word(executable: str, path: Optional[str] = None) -> str:
+    """``executable`` as a command names it: the bare name when the shell's PATH (``path``,
+    default this process's) finds this very file (not a file it links to: a venv's python
+    is a link to the base one, and running the base one would use another pip), else the
+    path."""
+    name = os.path.basename(executable)
+    found = shutil.which(name, path=path)
+    if found and os.path.normcase(os.path.abspath(found)) == os.path.normcase(
+        os.path.abspath(executable)
+    ):
+        return name
+    return executable
+
+
+def module_of(executable: str, path: Optional[str] = None) -> Invocation:
+    """``python -m pipssl`` with ``executable`` (found through ``path`` as :func:`python_word`)."""
+    return Invocation((python_word(executable, path), "-m", "pipssl"))
+
+
+def module() -> Invocation:
+    """``python -m pipssl`` with the interpreter running this pipssl."""
+    return module_of(sys.executable or "python3")
+
+
+def script(argv0: str) -> Invocation:
+    """The ``pipssl`` console script: by name when PATH finds it, else by its path."""
+    found = shutil.which(os.path.basename(argv0))
+    if found and os.path.abspath(found) == os.path.abspath(argv0):
+        return Invocation((os.path.basename(argv0),))
+    return Invocation((os.path.abspath(argv0),))
+
+
+def bootstrap(path: Optional[str]) -> Invocation:
+    """get-pipssl.py run as a file (``path`` as the user typed it) or piped (``None``)."""
+    python = python_word(sys.executable or "python3")
+    if path:
+        return Invocation((python, path))
+    return Invocation((python, "-"), stdin=stdin_file() or "get-pipssl.py")
+
+
+def stdin_file() -> Optional[str]:
+    """The regular file on standard input (``python - < FILE``), as a short path."""
+    try:
+        if not stat.S_ISREG(os.fstat(0).st_mode):
+            return None
+        path = os.readlink("/proc/self/fd/0")
+    except (OSError, ValueError, AttributeError):
+        return None  # a pipe, a terminal, or no /proc (macOS): the caller guesses
+    if not os.path.isfile(path):
+        return None
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith(os.pardir) else path
+
+
+def detect(argv0: str) -> Invocation:
+    """How the process was started, from ``sys.argv[0]``."""
+    if os.path.basename(argv0) in SCRIPT_NAMES:
+        return script(argv0)
+    return module()
+
+
+class _Current:
+    """The invocation :func:`use` was told (None: a library caller's)."""
+
+    invocation: Optional[Invocation] = None
+
+
+def use(invocation: Invocation) -> None:
+    """Say how pipssl was started (the CLI, get-pipssl.py), before anything is printed."""
+    _Current.invocation = invocation
+
+
+def current() -> Invocation:
+    return _Current.invocation or module()
+
+
+def pipssl(*args: str) -> str:
+    """``pipssl ARGS`` spelt as this pipssl was started."""
+    return current().line(args)
+
+
+def python(executable: str, *args: str) -> str:
+    """``EXECUTABLE ARGS``, the interpreter named as :func:`python_word` says."""
+    return " ".join(quote(w) for w in (python_word(executable), *args))
+
+
+def pip(executable: str, *args: str) -> str:
+    """``EXECUTABLE -m pip ARGS``: the pip of that interpreter, not whichever is on PATH."""
+    return python(executable, "-m", "pip", *args)
