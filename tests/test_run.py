@@ -11,9 +11,11 @@ nothing into a shared environment.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 from bed.pip import url_host_for
@@ -187,3 +189,48 @@ def test_a_python_that_is_not_the_tools_is_refused(
         runs = legacy.parent / ("python3.8" if command[0].endswith("pip") else "python")
         assert f"run: --python {other} but the command runs {runs}'s pip" in proc.stderr
         assert f"hint: drop --python (run targets {runs}), or run `{other} -m pip" in proc.stderr
+
+
+@pytest.mark.once
+def test_uv_targets_the_environment_uv_itself_uses(isolated_env: Any, tmp_path: Path) -> None:
+    from pipssl.target.tool import resolve
+
+    uv = shutil.which("uv") or _uv_from_package()
+    if uv is None:
+        pytest.skip("no uv here (tox env clients has it)")
+    base = base_python("3.13")
+    proj, active, chosen = (tmp_path / n for n in ("proj", "active", "chosen"))
+    for venv in (proj / ".venv", active, chosen):
+        make_venv(base, venv, with_pip=False)
+    cwd = proj / "sub"
+    cwd.mkdir()
+    plain = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    worlds = [
+        ({}, [], proj / ".venv"),  # the nearest .venv above the current directory
+        ({"VIRTUAL_ENV": str(active)}, [], active),
+        ({"CONDA_PREFIX": str(active)}, [], active),
+        ({"VIRTUAL_ENV": str(active)}, ["--python", str(chosen / "bin" / "python")], chosen),
+    ]
+    for extra, option, expected in worlds:
+        env = dict(plain, **extra)
+        argv = [uv, "pip", "list", *option]
+        said = subprocess.run(
+            argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=True
+        )
+        # uv says where it acts: "Using Python 3.13.0 environment at: PATH"
+        (where,) = re.findall(r"environment at: (\S+)", said.stderr)
+        assert (cwd / where).resolve() == expected.resolve(), (extra, option, said.stderr)
+        tool = resolve(argv, environ=env, cwd=str(cwd))
+        assert tool.python is not None and Path(tool.python).parent.parent == expected, extra
+    # pipssl's --python wins over uv's own choice (the interpreter whose pip is diagnosed)
+    other = resolve([uv, "pip", "list"], python=str(chosen), environ=plain, cwd=str(cwd))
+    assert other.python == str(chosen)
+    assert resolve([uv, "pip", "list"], environ=plain, cwd=str(tmp_path)).python is None
+
+
+def _uv_from_package() -> Optional[str]:
+    try:
+        import uv
+    except ImportError:
+        return None
+    return str(uv.find_uv_bin())

@@ -10,8 +10,9 @@ pipssl's.  Diagnosis and repair then target the interpreter that tool installs i
   it (a Windows ``pip.exe``, a version manager's shim);
 - a python followed by ``-m pip``: that interpreter;
 - ``uv``: its ``--python``/``-p`` when that names an executable, else ``VIRTUAL_ENV``, else
-  ``.venv`` in the current directory (uv also searches parent directories and honours
-  ``UV_PYTHON``; those are not followed: the default interpreter is used instead);
+  ``CONDA_PREFIX``, else the nearest ``.venv`` in the current directory or above it, the
+  order uv 0.13 searches in (``UV_PYTHON`` and a version request such as ``-p 3.12`` are
+  not followed: the default interpreter is used instead);
 - ``poetry``: ``VIRTUAL_ENV`` when set, else the default (poetry's own environment is not
   asked for: that would run poetry before the command does);
 - ``conda``: the default.
@@ -237,12 +238,24 @@ def _client_interpreter(
                     return os.path.abspath(found)
     if client in ("uv", "poetry") and environ.get("VIRTUAL_ENV"):
         return _venv_python(environ["VIRTUAL_ENV"])
-    if client == "uv" and os.path.isdir(os.path.join(cwd, ".venv")):
-        return _venv_python(os.path.join(cwd, ".venv"))
+    if client != "uv":
+        return None
+    if environ.get("CONDA_PREFIX"):
+        return _venv_python(environ["CONDA_PREFIX"])
+    here = os.path.abspath(cwd)
+    while True:
+        if os.path.isdir(os.path.join(here, ".venv")):
+            return _venv_python(os.path.join(here, ".venv"))
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _venv_python(prefix: str) -> Optional[str]:
+    """The python of a venv or conda prefix (POSIX, then Windows venv, then Windows conda)."""
+    for leaf in (("bin", "python"), ("Scripts", "python.exe"), ("python.exe",)):
+        path = os.path.join(prefix, *leaf)
+        if os.path.isfile(path):
+            return path
     return None
-
-
-def _venv_python(venv: str) -> Optional[str]:
-    bin_dir = "Scripts" if sys.platform == "win32" else "bin"
-    path = os.path.join(venv, bin_dir, "python.exe" if sys.platform == "win32" else "python")
-    return path if os.path.isfile(path) else None
