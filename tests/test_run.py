@@ -118,6 +118,14 @@ def test_the_interpreter_of_a_pip_script(venvs: Dict[str, Path], tmp_path: Path)
     assert same.python == str(named)
     bare = resolve(["pip", "list"], python=str(legacy), environ=env)
     assert bare.argv == [str(legacy), "-m", "pip", "list"] and bare.python == str(legacy)
+    # a python's own options before -m pip are not pip's (python -i is not pip's -i)
+    url = "https://127.0.0.1:1/simple/"
+    flagged = resolve([str(legacy), "-I", "-i", "-m", "pip", "download", "-i", url], environ=env)
+    assert (flagged.kind, flagged.python, flagged.args) == (
+        "python",
+        str(legacy),
+        ["download", "-i", url],
+    )
     # a script whose shebang names no python: the python beside it (a version manager's
     # shim), and with none beside it, a refusal that says what to give instead
     shims = tmp_path / "shims"

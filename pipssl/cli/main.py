@@ -242,10 +242,10 @@ def _run(args: argparse.Namespace) -> int:
     kwargs = _repair_kwargs(args)
     kwargs["python"] = tool.python  # diagnose and repair what the tool installs into
     if name == "pip":
-        kwargs["index_urls"] = index_args(argv) or None
+        kwargs["index_urls"] = index_args(tool.args) or None
     else:
         kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
-        kwargs["index_urls"] = index_args(argv) or _tool_indexes(name) or None
+        kwargs["index_urls"] = index_args(tool.args) or _tool_indexes(name) or None
         added = client_env(name, scope=args.scope, python=tool.python)
         if added:
             _err(f"pipssl: running {name} with {_assignments(added)}")

@@ -62,6 +62,15 @@ class Tool:
     python: Optional[str]
 
     @property
+    def args(self) -> List[str]:
+        """The arguments the installer itself reads (after ``-m pip`` for a python: its
+        own options, such as ``-i``, are not pip's ``-i``)."""
+        if self.kind == "python":
+            at = next(i for i in range(1, len(self.argv)) if self.argv[i : i + 2] == ["-m", "pip"])
+            return self.argv[at + 2 :]
+        return self.argv[1:]
+
+    @property
     def name(self) -> str:
         """The installer, as messages and ``--for`` name it (``pip`` for both pip kinds)."""
         return "pip" if self.kind in ("pip", "python") else self.kind
