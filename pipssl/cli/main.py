@@ -232,30 +232,22 @@ def _undo(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from pipssl.repairing.api import client_env, prepare
     from pipssl.repairing.apply import apply, preview
-    from pipssl.target.runpip import (
-        failed_on_tls,
-        index_args,
-        pip_argv,
-        run_pip,
-        scrubbed,
-        tool_of,
-    )
+    from pipssl.target.runpip import failed_on_tls, index_args, run_pip, scrubbed
+    from pipssl.target.tool import resolve
 
-    python = args.python or sys.executable
-    pip_args = args.pip[1:] if args.pip[:1] == ["--"] else args.pip
-    tool = tool_of(pip_args)
-    kwargs = _repair_kwargs(args)
     env: Dict[str, str] = dict(os.environ)
-    if tool == "pip":
-        argv = pip_argv(python, pip_args)
-        kwargs["index_urls"] = index_args(argv) or None
+    tool = resolve(args.pip, python=args.python, environ=env, cwd=os.getcwd())
+    argv, name = tool.argv, tool.name
+    kwargs = _repair_kwargs(args)
+    kwargs["python"] = tool.python  # diagnose and repair what the tool installs into
+    if name == "pip":
+        kwargs["index_urls"] = index_args(tool.args) or None
     else:
-        argv = list(pip_args)
-        kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], tool]))
-        kwargs["index_urls"] = index_args(argv) or _tool_indexes(tool) or None
-        added = client_env(tool, scope=args.scope, python=args.python)
+        kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
+        kwargs["index_urls"] = index_args(tool.args) or _tool_indexes(name) or None
+        added = client_env(name, scope=args.scope, python=tool.python)
         if added:
-            _err(f"pipssl: running {tool} with {_assignments(added)}")
+            _err(f"pipssl: running {name} with {_assignments(added)}")
             env.update(added)
 
     def echo(line: str) -> None:
@@ -265,7 +257,8 @@ def _run(args: argparse.Namespace) -> int:
     code, output = run_pip(argv, env, echo=echo)
     if not failed_on_tls(code, output):
         return code
-    _err(f"\npipssl: {tool} failed on TLS; diagnosing ...")
+    target = f" {tool.python}'s pip" if tool.python and name == "pip" else ""
+    _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
     plan = prepare(**kwargs)
     if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
         _err(_plan_text(preview(plan)))

@@ -221,14 +221,20 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "run",
         help="run pip (or uv, poetry, conda); on a TLS failure diagnose, repair if "
         "allowed, retry once",
-        description="Run `pip ARGS` with this interpreter, or `uv ARGS`, `poetry ARGS`, "
-        "`conda ARGS` with the variables that point them at pipssl's bundle. If it fails "
-        "on TLS: diagnose, repair (asking first, or with --yes; for uv, poetry and conda "
-        "as with --for), and retry once with the variables that override the config "
-        "removed and those the tool needs set.",
+        description="Run the command given, found as the shell finds it: a pip "
+        "(`pip`, `/path/to/venv/bin/pip`), a python with `-m pip`, or `uv`, `poetry`, "
+        "`conda` (with the variables that point them at pipssl's bundle). If it fails on "
+        "TLS: diagnose and repair the interpreter that command installs into (a pip's "
+        "own python, that python; for uv its venv), asking first or with --yes (for uv, "
+        "poetry and conda as with --for), and retry once with the variables that "
+        "override the config removed and those the tool needs set.",
     )
     run.add_argument(
-        "--python", metavar="PATH", help="the interpreter whose pip to run (default: this one)"
+        "--python",
+        metavar="PATH",
+        help="the interpreter a bare `pip` or `python -m pip` means (run as PATH -m pip); "
+        "a pip or python given by its path must be this one's; for uv, poetry, conda: "
+        "the interpreter diagnosed",
     )
     run.add_argument(
         "--timeout",
@@ -242,7 +248,7 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "pip",
         nargs=argparse.REMAINDER,
         metavar="-- pip ARGS",
-        help="the pip (or uv, poetry, conda) command line",
+        help="the pip, python -m pip, uv, poetry or conda command line",
     )
     _wheelhouse_parser(commands)
     return parser

@@ -1,4 +1,5 @@
-"""Run the user's pip command, watching for the TLS failures pipssl knows how to fix.
+"""Run the user's pip command (as :mod:`pipssl.target.tool` resolved it), watching for the
+TLS failures pipssl knows how to fix.
 
 pip's output passes through as it comes (the user sees pip, not pipssl), and is kept
 to decide afterwards whether the failure was about TLS.
@@ -6,11 +7,8 @@ to decide afterwards whether the failure was about TLS.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
-
-from pipssl.errors import UsageError
 
 #: Lines pip prints when TLS (or the CA material it was given) is the problem.
 TLS_MARKERS = (
@@ -22,43 +20,6 @@ TLS_MARKERS = (
     "WRONG_VERSION_NUMBER",
     "invalid peer certificate",  # uv (rustls): "invalid peer certificate: UnknownIssuer"
 )
-#: Other installers ``pipssl run`` can drive (see :mod:`pipssl.clients`).
-TOOLS = ("uv", "poetry", "conda")
-
-
-def pip_argv(python: str, args: Sequence[str]) -> List[str]:
-    """``pip ARGS`` or ``python -m pip ARGS`` -> argv for the target interpreter.
-
-    Raises:
-        UsageError: nothing after ``--``, or a command that is not pip.
-    """
-    args = list(args)
-    if args[:1] == ["--"]:
-        args = args[1:]
-    if args[:2] in (["python", "-m"], ["python3", "-m"]) and args[2:3] == ["pip"]:
-        args = args[2:]
-    if not args or os.path.basename(args[0]) not in ("pip", "pip3", "pip.exe", "pip3.exe"):
-        raise UsageError(
-            "run: give the pip (or uv, poetry, conda) command after --, "
-            "e.g. pipssl run -- pip install requests"
-        )
-    return [python, "-m", "pip", *args[1:]]
-
-
-def tool_of(args: Sequence[str]) -> str:
-    """Which installer a ``run`` command line drives: ``pip`` or one of :data:`TOOLS`.
-
-    Raises:
-        UsageError: nothing after ``--``, or a command pipssl does not drive.
-    """
-    args = list(args[1:] if args[:1] == ["--"] else args)
-    name = os.path.basename(args[0]).lower() if args else ""
-    if name.endswith(".exe"):
-        name = name[: -len(".exe")]
-    if name in TOOLS:
-        return name
-    pip_argv("python", args)  # raises the usual message for anything else
-    return "pip"
 
 
 def index_args(args: Sequence[str]) -> List[str]:

@@ -1,0 +1,270 @@
+"""Which tool ``pipssl run -- CMD ...`` runs, and which interpreter it acts on.
+
+The command is resolved as the shell would resolve it (a name through the ``PATH`` the
+child gets, a path with a slash as given) and run as given: the user's own pip, not
+pipssl's.  Diagnosis and repair then target the interpreter that tool installs into:
+
+- a pip script (``pip``, ``pip3.11``, ``/venv/bin/pip``): the interpreter its shebang
+  names (``#!/venv/bin/python``, or the ``#!/bin/sh`` + ``'''exec'`` trampoline pip's
+  script maker writes when that path is long or has a space), else the ``python`` beside
+  it (a Windows ``pip.exe``, a version manager's shim);
+- a python followed by ``-m pip``: that interpreter;
+- ``uv``: its ``--python``/``-p`` when that names an executable, else ``VIRTUAL_ENV``, else
+  ``CONDA_PREFIX``, else the nearest ``.venv`` in the current directory or above it, the
+  order uv 0.13 searches in (``UV_PYTHON`` and a version request such as ``-p 3.12`` are
+  not followed: the default interpreter is used instead);
+- ``poetry``: ``VIRTUAL_ENV`` when set, else the default (poetry's own environment is not
+  asked for: that would run poetry before the command does);
+- ``conda``: the default.
+
+With ``--python X``, a bare ``pip`` or ``python -m pip`` (no slash) means ``X -m pip``
+(``--python`` names the interpreter whose pip to run); a pip or python given by its path
+must belong to X.  For uv, poetry and conda, ``--python`` wins over the guess above.  The
+default is ``--python`` when given, else the interpreter running pipssl.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence
+
+from pipssl.errors import UsageError
+
+#: Installers other than pip that ``pipssl run`` drives (see :mod:`pipssl.clients`).
+CLIENTS = ("uv", "poetry", "conda")
+_PIP = re.compile(r"pip(\d+(\.\d+)*)?$")
+_PYTHON = re.compile(r"(python|pypy)(\d+(\.\d+)*t?)?$|py$")
+# Interpreter options that may come before ``-m pip`` and take no value.
+_FLAG = re.compile(r"-[bBdEiIOqsSuvx]+$")
+_DRIVES = (
+    "run drives a pip (pip, pip3.12, /path/to/venv/bin/pip), a python with -m pip "
+    "(/path/to/python -m pip ...), uv, poetry or conda, e.g. pipssl run -- pip install requests"
+)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One resolved ``run`` command.
+
+    Attributes:
+        kind: ``pip`` (a pip script), ``python`` (``python -m pip``), or one of :data:`CLIENTS`.
+        argv: what runs: the command line given, its first word resolved to a path.
+        python: the interpreter diagnosis and repair target; None: pipssl's default.
+    """
+
+    kind: str
+    argv: List[str]
+    python: Optional[str]
+
+    @property
+    def args(self) -> List[str]:
+        """The arguments the installer itself reads (after ``-m pip`` for a python: its
+        own options, such as ``-i``, are not pip's ``-i``)."""
+        if self.kind == "python":
+            at = next(i for i in range(1, len(self.argv)) if self.argv[i : i + 2] == ["-m", "pip"])
+            return self.argv[at + 2 :]
+        return self.argv[1:]
+
+    @property
+    def name(self) -> str:
+        """The installer, as messages and ``--for`` name it (``pip`` for both pip kinds)."""
+        return "pip" if self.kind in ("pip", "python") else self.kind
+
+
+def resolve(
+    args: Sequence[str],
+    *,
+    python: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    cwd: Optional[str] = None,
+) -> Tool:
+    """Resolve the command after ``run --``.
+
+    Args:
+        args: the command line (a leading ``--`` is dropped).
+        python: ``run --python``: the interpreter a bare name (``pip``, ``pip3``, ``python
+            -m pip``) means, run as ``PYTHON -m pip``; a pip or python given by its path
+            must be that interpreter's.
+        environ: the child's environment (its ``PATH``, ``VIRTUAL_ENV``; default os.environ).
+        cwd: where the command runs (uv's ``.venv``; default: the current directory).
+
+    Raises:
+        UsageError: nothing given, a command run does not drive, one not found or not
+            executable, a pip whose interpreter cannot be told, or one that is not ``python``.
+    """
+    env = os.environ if environ is None else environ
+    argv = list(args[1:] if args[:1] == ["--"] else args)
+    if not argv:
+        raise UsageError("run: give the command to run after --", hint=_DRIVES)
+    word = argv[0]
+    name = os.path.basename(word).lower()
+    name = name[: -len(".exe")] if name.endswith(".exe") else name
+    bare = os.sep not in word and (os.altsep or os.sep) not in word
+    if _PIP.match(name):
+        if python is not None and bare:
+            return Tool("pip", [python, "-m", "pip", *argv[1:]], python)
+        path = locate(word, env)
+        return Tool("pip", [path, *argv[1:]], _agree(python, pip_interpreter(path, env), word))
+    if _PYTHON.match(name):
+        rest = argv[1:]
+        while rest and _FLAG.match(rest[0]):
+            rest = rest[1:]
+        if rest[:2] != ["-m", "pip"]:
+            shown = shlex.join(argv[:4]) + (" ..." if len(argv) > 4 else "")
+            raise UsageError(
+                f"run: `{shown}` does not run pip",
+                hint=f"give `{word} -m pip ARGS`; {_DRIVES}",
+            )
+        if python is not None and bare:
+            return Tool("python", [python, *argv[1:]], python)
+        path = locate(word, env)
+        return Tool("python", [path, *argv[1:]], _agree(python, path, word))
+    if name in CLIENTS:
+        path = locate(word, env)
+        target = python or _client_interpreter(name, argv[1:], env, cwd or os.getcwd())
+        return Tool(name, [path, *argv[1:]], target)
+    raise UsageError(f"run: {word} is not an installer run drives", hint=_DRIVES)
+
+
+def locate(word: str, environ: Mapping[str, str]) -> str:
+    """``word`` as the shell finds it: a path with a slash as is, a name on ``PATH``.
+
+    Raises:
+        UsageError: not found, or not an executable file.
+    """
+    if os.sep in word or (os.altsep is not None and os.altsep in word):
+        found: Optional[str] = word
+    else:
+        found = shutil.which(word, path=environ.get("PATH", os.defpath))
+    if found is None:
+        raise UsageError(
+            f"run: {word}: command not found on PATH",
+            hint="give its path (e.g. /path/to/venv/bin/pip), or activate its environment",
+        )
+    if not (os.path.isfile(found) and os.access(found, os.X_OK)):
+        raise UsageError(
+            f"run: {found} is not an executable file", hint="give the path of a pip or a python"
+        )
+    return os.path.abspath(found)
+
+
+def pip_interpreter(pip: str, environ: Mapping[str, str]) -> Optional[str]:
+    """The interpreter a pip script runs: its shebang's, else the ``python`` beside it."""
+    found = shebang_interpreter(pip, environ)
+    if found is not None:
+        return found
+    here = os.path.dirname(pip)
+    for name in ("python.exe", "python") if sys.platform == "win32" else ("python",):
+        beside = os.path.join(here, name)
+        if os.path.isfile(beside) and os.access(beside, os.X_OK):
+            return beside
+    return None
+
+
+def shebang_interpreter(script: str, environ: Mapping[str, str]) -> Optional[str]:
+    """The python a script's first lines name, or None (no shebang, not a python).
+
+    Reads ``#!/path/python [arg]``, ``#!/usr/bin/env python3`` (through ``PATH``) and the
+    ``#!/bin/sh`` + ``'''exec' "/path/python" "$0" "$@"`` form of pip's script maker.
+    """
+    try:
+        with open(script, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    lines = head.decode("utf-8", "replace").splitlines()
+    words = lines[0][2:].split()
+    if words in (["/bin/sh"], ["/usr/bin/env", "sh"]) and len(lines) > 1:
+        match = re.match(r"'''exec' (.+) \"\$0\" \"\$@\"\s*$", lines[1])
+        if match is None:
+            return None
+        try:
+            words = shlex.split(match.group(1))
+        except ValueError:
+            return None
+    if words and os.path.basename(words[0]) == "env":
+        words = [w for w in words[1:] if not w.startswith("-")]
+        found = shutil.which(words[0], path=environ.get("PATH", os.defpath)) if words else None
+        words = [found] if found else []
+    if not words or not _PYTHON.match(os.path.basename(words[0]).lower()):
+        return None
+    return words[0] if os.path.isfile(words[0]) else None
+
+
+def _agree(python: Optional[str], runs: Optional[str], word: str) -> str:
+    """The tool's interpreter, which ``--python`` (when given) must name too."""
+    if runs is None:
+        raise UsageError(
+            f"run: cannot tell which interpreter {word} runs",
+            hint=f"run it as `/path/to/python -m pip ...`, or give that python with --python; "
+            f"{_DRIVES}",
+        )
+    if python is not None and not _same_interpreter(python, runs):
+        raise UsageError(
+            f"run: --python {python} but the command runs {runs}'s pip",
+            hint=f"drop --python (run targets {runs}), or run `{python} -m pip ...`",
+        )
+    return runs
+
+
+def _same_interpreter(a: str, b: str) -> bool:
+    """One interpreter of one environment: the same path, or one file in one directory
+    (``venv/bin/python`` and ``python3``).  Not merely one file: a venv's python links to
+    its base interpreter, but installs elsewhere."""
+    a, b = os.path.abspath(a), os.path.abspath(b)
+    if a == b:
+        return True
+    try:
+        same_file = os.path.samefile(a, b)
+    except OSError:
+        return False
+    return same_file and os.path.realpath(os.path.dirname(a)) == os.path.realpath(
+        os.path.dirname(b)
+    )
+
+
+def _client_interpreter(
+    client: str, args: Sequence[str], environ: Mapping[str, str], cwd: str
+) -> Optional[str]:
+    """The interpreter uv or poetry would install into, when cheaply known (module doc)."""
+    if client == "uv":
+        for i, arg in enumerate(args):
+            value = None
+            if arg in ("--python", "-p") and i + 1 < len(args):
+                value = args[i + 1]
+            elif arg.startswith("--python="):
+                value = arg.split("=", 1)[1]
+            if value and (os.sep in value or _PYTHON.match(value.lower())):
+                found = shutil.which(value, path=environ.get("PATH", os.defpath))
+                if found:
+                    return os.path.abspath(found)
+    if client in ("uv", "poetry") and environ.get("VIRTUAL_ENV"):
+        return _venv_python(environ["VIRTUAL_ENV"])
+    if client != "uv":
+        return None
+    if environ.get("CONDA_PREFIX"):
+        return _venv_python(environ["CONDA_PREFIX"])
+    here = os.path.abspath(cwd)
+    while True:
+        if os.path.isdir(os.path.join(here, ".venv")):
+            return _venv_python(os.path.join(here, ".venv"))
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _venv_python(prefix: str) -> Optional[str]:
+    """The python of a venv or conda prefix (POSIX, then Windows venv, then Windows conda)."""
+    for leaf in (("bin", "python"), ("Scripts", "python.exe"), ("python.exe",)):
+        path = os.path.join(prefix, *leaf)
+        if os.path.isfile(path):
+            return path
+    return None
