@@ -165,6 +165,34 @@ def test_prereleases_follow_pip(tmp_path: Path) -> None:
         assert allows(SpecifierSet(spec), "2.0rc1") == (done.returncode == 0), (spec, done)
 
 
+def test_a_dependency_held_at_a_version_it_excludes_is_refused(
+    tmp_path: Path, target: Path, world: World
+) -> None:
+    """A bundle ``create`` would not make (tau needs delta>=2, delta 1.0 held): the check
+    reaches past the asked requirement, as pip's resolver does."""
+    from pipssl.wheelhouse.resolving import resolve
+
+    wheel_dir = tmp_path / "wheels"
+    wheel_dir.mkdir()
+    paths = [make_wheel(wheel_dir, "tau", "py3-none-any", ["delta>=2"])]
+    paths.append(make_wheel(wheel_dir, "delta", "py3-none-any"))
+    manifest = {
+        "wheels": [
+            {"name": p.name.split("-")[0], "version": "1.0", "path": f"wheels/{p.name}"}
+            for p in paths
+        ]
+    }
+    env = world.offline_env()
+    assert not real_pip_takes(target, wheel_dir, "tau", env)
+    assert real_pip_takes(target, wheel_dir, "delta", env)
+    with pytest.raises(PipsslError) as caught:
+        resolve(manifest, wheel_dir, ["tau"], {"python_version": "3.8"})
+    assert str(caught.value) == "tau: tau 1.0 needs delta>=2, and the bundle holds delta 1.0"
+    assert resolve(manifest, wheel_dir, ["delta"], {"python_version": "3.8"}).projects == (
+        "delta",
+    )
+
+
 # --- create: the TLS cause, and the piped bootstrap ------------------------------------------
 
 

@@ -21,7 +21,7 @@ import shlex
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.manifest import error, normalize
@@ -134,7 +134,7 @@ def resolve(
     projects: List[str] = []
     skipped: List[str] = []
     notes: List[str] = []
-    done: Dict[Tuple[str, str], None] = {}
+    done: Set[Tuple[str, str]] = set()  # (project, extras) walked
     for text in requirements:
         try:
             asked = Requirement(text)
@@ -149,25 +149,11 @@ def resolve(
         while todo:
             req, parent = todo.pop()
             name = normalize(req.name)
-            found = held.get(name)
-            # who needs what: the asked requirement itself, or a dependency of a project
-            needs = f"{text}: {parent} needs {req.name}{req.specifier}, " if parent else ""
-            if found is None:
-                listed = ", ".join(sorted(held))
-                raise _refusal(
-                    needs + "which is not in the bundle"
-                    if parent
-                    else f"{text}: {name} is not in the bundle; it holds {listed}",
-                    text,
-                )
-            if not allows(req.specifier, found.version):
-                held_as = f"the bundle holds {name} {found.version}"
-                raise _refusal(needs + "and " + held_as if parent else f"{text}: {held_as}", text)
+            found = _check(req, parent, text, held)
             extras = sorted(normalize(e) for e in req.extras)
-            key = (name, ",".join(extras))
-            if key in done:
+            if (name, ",".join(extras)) in done:
                 continue
-            done[key] = None
+            done.add((name, ",".join(extras)))
             if name not in projects:
                 projects.append(name)
             lines, provided = _metadata(found.wheel)
@@ -178,10 +164,28 @@ def resolve(
                 try:
                     dep = Requirement(line)
                 except InvalidRequirement:
-                    continue  # pip skips such a line too
+                    continue  # not checkable here: pip, reading the same METADATA, decides
                 if any(_holds(dep.marker, environment, e) for e in ["", *extras]):
                     todo.append((dep, f"{name} {found.version}"))
     return Resolution(tuple(projects), tuple(skipped), tuple(dict.fromkeys(notes)))
+
+
+def _check(req: Any, parent: Optional[str], text: str, held: Mapping[str, _Held]) -> _Held:
+    """The held project ``req`` names, at a version it allows; else the refusal, naming the
+    asked requirement ``text`` and, for a dependency, the project (``parent``) needing it."""
+    name = normalize(req.name)
+    found = held.get(name)
+    needs = f"{text}: {parent} needs {req.name}{req.specifier}, " if parent else ""
+    if found is None:
+        message = needs + "which is not in the bundle"
+        if not parent:
+            message = f"{text}: {name} is not in the bundle; it holds {', '.join(sorted(held))}"
+    elif not allows(req.specifier, found.version):
+        held_as = f"the bundle holds {name} {found.version}"
+        message = needs + "and " + held_as if parent else f"{text}: {held_as}"
+    else:
+        return found
+    raise _refusal(message, text)
 
 
 def _refusal(message: str, requirement: str) -> PipsslError:
