@@ -136,6 +136,17 @@ def test_versions_extras_and_target_markers_that_hold_install(
     assert f"skipped omega; {NOT_FOR_TARGET}: its marker is false for {python}" in text.stderr
 
 
+def test_by_default_the_bundles_own_requirements_keep_their_markers(world: World) -> None:
+    # false on every Python: pip download skipped omega, and install skips that line too
+    never = 'omega; python_version < "3"'
+    path = world.create("markers.zip", ["gamma", never])
+    python = make_venv(base_python(LEGACY_BASE), world.root / "default")
+    env = world.offline_env()
+    result = wheelhouse.install(path, python=str(python), environ=env)
+    assert result.installed == ["gamma==1.0"] and result.skipped == [never]
+    assert real_pip_takes(python, world.root / "index", never, env)  # "Ignoring omega"
+
+
 def test_an_extra_the_project_lacks_is_installed_without_as_pip_does(
     world: World, bundle: Path, wheels: Path
 ) -> None:

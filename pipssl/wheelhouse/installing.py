@@ -8,6 +8,7 @@ graph the manifest stores.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -59,13 +60,22 @@ def _pinned(
 ) -> Tuple[str, Resolution]:
     """The pins of what ``requirements`` (default: the bundle's own) reach, resolved
     against the bundle; every pin when the bundle's requirements name no projects."""
-    asked = list(requirements) or manifest.get("roots")
+    asked = list(requirements) or _created_for(manifest)
     if asked is None:
         return pins, Resolution((), (), ())
     resolution = resolve(manifest, wheels, asked, environment())
     wanted = set(resolution.projects)
     lines = [ln for ln in pins.splitlines() if normalize(ln.split("==", 1)[0]) in wanted]
     return "".join(line + "\n" for line in lines), resolution
+
+
+def _created_for(manifest: Mapping[str, Any]) -> Optional[List[str]]:
+    """The requirements ``create`` was given, markers and all (None: they include a file
+    or a path, which name no project); pip's per-line options and comments cut off."""
+    if manifest.get("roots") is None:
+        return None
+    lines = [str(line) for line in manifest["requirements"] if not str(line).startswith("-")]
+    return [re.split(r"\s+(?:#|-)", line, maxsplit=1)[0].strip() for line in lines]
 
 
 def _pip_env(environ: Optional[Mapping[str, str]], scratch: Path) -> Dict[str, str]:
