@@ -31,6 +31,7 @@ import io
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import zipfile
@@ -50,6 +51,14 @@ def say(text):
     sys.stderr.flush()
 
 
+def sealed(data):
+    """Whether ``data`` is this file: its SHA-256, with zeros in place of itself."""
+    data = data.replace(b"\r\n", b"\n")
+    digest = SOURCE_SHA256.encode("ascii")
+    zeroed = data.replace(digest, b"0" * 64)
+    return data.count(digest) == 1 and hashlib.sha256(zeroed).hexdigest() == SOURCE_SHA256
+
+
 def check_source():
     """The whole file, when it can be read again (not when piped), against SOURCE_SHA256."""
     path = globals().get("__file__")
@@ -57,13 +66,30 @@ def check_source():
         return
     try:
         with open(path, "rb") as stream:
-            data = stream.read().replace(b"\r\n", b"\n")
+            data = stream.read()
     except OSError:
         return
-    digest = SOURCE_SHA256.encode("ascii")
-    zeroed = data.replace(digest, b"0" * 64)
-    if data.count(digest) != 1 or hashlib.sha256(zeroed).hexdigest() != SOURCE_SHA256:
+    if not sealed(data):
         raise Damaged("it")
+
+
+def piped_source():
+    """This file's bytes when piped from a file (python - < get-pipssl.py), else None.
+
+    Python read the script from stdin to its end; a regular file can be read again from
+    its start (a pipe cannot). Only bytes that are this very file count.
+    """
+    try:
+        if not stat.S_ISREG(os.fstat(0).st_mode):
+            return None
+        # a duplicate descriptor, so that closing the stream leaves stdin open; it shares
+        # the offset, which reading to the end puts back where Python left it
+        with open(os.dup(0), "rb") as stream:
+            stream.seek(0)
+            data = stream.read()
+    except (OSError, ValueError):
+        return None
+    return data if sealed(data) else None
 
 
 def wheels():
@@ -153,15 +179,25 @@ def run(directory, argv, embedded):
     # the commands pipssl prints name this file as it was run (piped: `python - ... < FILE`;
     # then __file__ is "<stdin>" on some Pythons, and sys.argv[0] is "-")
     typed = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-") else None
-    commands.use(commands.bootstrap(typed if typed and os.path.isfile(typed) else None))
+    typed = typed if typed and os.path.isfile(typed) else None
+    commands.use(commands.bootstrap(typed))
     if argv[:1] == ["install"]:
         if argv[1:]:
             say("get-pipssl.py: error: install takes no arguments")
             return EXIT_USAGE
         return install(directory, embedded, commands)
-    if globals().get("__file__"):
-        # wheelhouse create carries this very file into the bundles it makes
-        pipssl._bootstrap_file = os.path.abspath(__file__)
+    # wheelhouse create carries this very file into the bundles it makes; None: it was
+    # piped through a pipe and cannot be found (create then asks for --bootstrap)
+    pipssl._bootstrap_file = None
+    if typed:
+        pipssl._bootstrap_file = os.path.abspath(typed)
+    else:
+        source = piped_source()
+        if source is not None:
+            copy = os.path.join(directory, "get-pipssl.py")
+            with open(copy, "wb") as stream:
+                stream.write(source)
+            pipssl._bootstrap_file = copy
 
     if argv:
         try:

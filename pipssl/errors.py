@@ -38,7 +38,11 @@ REFERENCES: Dict[str, str] = {
     "bundle-damaged": "a wheelhouse bundle does not match its manifest (hash, size, files)",
     "bundle-unsafe": "a wheelhouse bundle holds a name that would escape its directory",
     "bundle-incompatible": "a wheelhouse bundle has no wheel this interpreter can install",
-    "not-in-bundle": "a requirement given to wheelhouse install is not in the bundle",
+    "not-in-bundle": "wheelhouse install: the bundle cannot satisfy a requirement (project, "
+    "version, or a dependency of it or its extras)",
+    "index-unusable": "wheelhouse create: pip could not download from the index, and doctor "
+    "names why (its finding code is shown)",
+    "bootstrap-missing": "wheelhouse create run from get-pipssl.py cannot find that file to carry",
     "wheel-missing": "wheelhouse create found no wheel of a requirement for the target",
     "python-failed": "the target interpreter failed while pipssl asked it something",
     "pip-failed": "pip, run by pipssl, failed (its last line is shown)",

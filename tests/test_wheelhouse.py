@@ -49,11 +49,13 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + digest.decode("ascii")
 
 
-def make_wheel(dest: Path, name: str, tag: str, requires: Sequence[str] = ()) -> Path:
+def make_wheel(
+    dest: Path, name: str, tag: str, requires: Sequence[str] = (), version: str = "1.0"
+) -> Path:
     """A minimal wheel with Requires-Dist lines and any tag (bed.build_wheel has neither)."""
-    info = f"{name}-1.0.dist-info"
+    info = f"{name}-{version}.dist-info"
     extras = sorted({r.split('extra == "')[1].rstrip('"') for r in requires if "extra" in r})
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
     metadata += "".join(f"Provides-Extra: {e}\n" for e in extras)
     metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     purelib = "true" if tag.endswith("-any") else "false"
@@ -67,7 +69,7 @@ def make_wheel(dest: Path, name: str, tag: str, requires: Sequence[str] = ()) ->
     ]
     record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in files)
     files.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
-    path = dest / f"{name}-1.0-{tag}.whl"
+    path = dest / f"{name}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for member, data in files:
             archive.writestr(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), data)

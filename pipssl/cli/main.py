@@ -54,7 +54,11 @@ def _wheelhouse(args: argparse.Namespace) -> int:
         _emit(args, checked.to_dict(), text)
         return EXIT_OK if checked.ok else EXIT_USAGE
     done = wheelhouse.install(args.bundle, args.only, python=args.python)
-    _emit(args, done.to_dict(), "installed from the bundle: " + ", ".join(done.installed))
+    lines = [f"skipped {r}: its marker is false for {done.python}" for r in done.skipped]
+    lines += [f"note: {n} (pip installs it without)" for n in done.notes]
+    installed = ", ".join(done.installed)
+    lines.append(f"installed from the bundle: {installed}" if installed else "installed nothing")
+    _emit(args, done.to_dict(), "\n".join(lines))
     return EXIT_OK
 
 

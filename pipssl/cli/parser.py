@@ -290,5 +290,10 @@ def _wheelhouse_parser(commands: Any) -> None:
         )
         action.add_argument("bundle", type=_path, metavar="ZIP")
         if name == "install":
-            action.add_argument("only", nargs="*", metavar="REQ", help="default: all")
+            action.add_argument(
+                "only",
+                nargs="*",
+                metavar="REQ",
+                help="requirements (versions, extras, markers honoured; default: the bundle's)",
+            )
         _common(action, probes=False)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pipssl.errors import PipsslError
+from pipssl.wheelhouse.downloading import download
 from pipssl.wheelhouse.manifest import (
     BOOTSTRAP,
     MANIFEST,
@@ -35,7 +36,6 @@ from pipssl.wheelhouse.manifest import (
 )
 
 TOOLS = ("pip", "certifi", "packaging")
-_NO_MATCH = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass
@@ -102,8 +102,9 @@ def _requirement_lines(requirements: Union[Path, Sequence[str]]) -> Tuple[List[s
 
 def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Optional[bytes]:
     """get-pipssl.py for the bundle: the file given, else the one this pipssl runs from
-    (get-pipssl.py tells the package where it is), else the checkout's (committed or
-    built); an installed pipssl without either says so in ``warnings``."""
+    (get-pipssl.py tells the package where it is; ``bootstrap-missing`` when it cannot),
+    else the checkout's (committed or built); an installed pipssl without either says so
+    in ``warnings``."""
     if explicit is not None:
         try:
             return explicit.read_bytes()
@@ -111,9 +112,19 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
             raise error(f"--bootstrap {explicit}: {exc.strerror}", "usage-error") from None
     import pipssl
 
-    running = getattr(pipssl, "_bootstrap_file", None)
-    if running and os.path.isfile(running):
-        return Path(running).read_bytes()
+    # get-pipssl.py sets the attribute whenever it runs: to its path, to a checked copy of
+    # itself when piped from a file, to None when it cannot know (piped through a pipe).
+    if hasattr(pipssl, "_bootstrap_file"):
+        running = pipssl._bootstrap_file
+        if running and os.path.isfile(running):
+            return Path(running).read_bytes()
+        # A bundle made by get-pipssl.py without get-pipssl.py would not do what it says.
+        raise error(
+            f"cannot find the {BOOTSTRAP} that is running (it was piped) to carry it along",
+            "bootstrap-missing",
+            hint=f"give the file: --bootstrap PATH/{BOOTSTRAP} (or run python {BOOTSTRAP} "
+            "wheelhouse create ... instead of piping it)",
+        )
     committed = root / BOOTSTRAP
     if committed.is_file():
         return committed.read_bytes()
@@ -140,30 +151,6 @@ def _zip_bundle(entries: Sequence[Tuple[str, bytes]]) -> bytes:
             compress = zipfile.ZIP_STORED if name.endswith(".whl") else zipfile.ZIP_DEFLATED
             archive.writestr(entry(name, compress), data, compresslevel=9)
     return buffer.getvalue()
-
-
-def _download(
-    base: List[str],
-    what: List[str],
-    targets: List[List[str]],
-    dest: Path,
-    env: Mapping[str, str],
-    progress: Optional[Progress],
-) -> None:
-    for target in targets:
-        code, out = run([*base, "download", "--dest", str(dest), *target, *what], env, progress)
-        if code == 0:
-            continue
-        missing = _NO_MATCH.search(out)
-        if missing and target:
-            raise error(
-                f"no wheel of {missing.group(1)} for the target ({' '.join(target[2:])})",
-                "wheel-missing",
-                hint="only wheels can be carried for another platform or Python: pin a "
-                "version that has one, or create the bundle on a machine like the target",
-            )
-        last = [ln for ln in out.splitlines() if ln.strip()][-1:] or ["(no output)"]
-        raise error(f"pip download failed: {last[0].strip()}", "pip-failed")
 
 
 def create(
@@ -196,8 +183,11 @@ def create(
         The bundle's path, SHA-256, size and wheels.
 
     Raises:
-        PipsslError: pip fails, a requirement has no wheel for a foreign target
-            (``wheel-missing``), or the output cannot be written.
+        PipsslError: pip fails (``pip-failed``; ``index-unusable`` with doctor's findings
+            when the index cannot be used, e.g. its certificate is not trusted), a
+            requirement has no wheel for a foreign target (``wheel-missing``), no
+            get-pipssl.py can be found when running from one (``bootstrap-missing``), or
+            the output cannot be written.
     """
     from pipssl import __version__
     from pipssl._wheel import pipssl_wheel
@@ -217,7 +207,7 @@ def create(
     with tempfile.TemporaryDirectory(prefix="pipssl-wheelhouse-") as tmp:
         dest = Path(tmp) / "wheels"
         dest.mkdir()
-        _download(base, [*index, *pip_args], targets, dest, env, progress)
+        download(base, [*index, *pip_args], targets, dest, env, progress, index_url)
         sdists = sorted(p for p in dest.iterdir() if not p.name.endswith(".whl"))
         for sdist in sdists:
             argv = [*base, "wheel", "--no-deps", "--wheel-dir", str(dest), *index, str(sdist)]
@@ -232,9 +222,8 @@ def create(
         present = {wheel_parts(p.name)[0] for p in dest.iterdir()}
         tools = [t for t in TOOLS if t not in present]
         if tools:
-            _download(
-                base, [*index, "--only-binary", ":all:", *tools], targets, dest, env, progress
-            )
+            what = [*index, "--only-binary", ":all:", *tools]
+            download(base, what, targets, dest, env, progress, index_url)
         wheels = {p.name: p.read_bytes() for p in dest.iterdir() if p.name.endswith(".whl")}
     # The pipssl package directory (this file lives one level below it) and its checkout.
     package = Path(__file__).resolve().parent.parent

@@ -8,23 +8,27 @@ graph the manifest stores.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl.wheelhouse.manifest import (
-    NAME,
     REQUIREMENTS,
     SCHEMA,
-    closure,
     error,
     normalize,
-    requirement_key,
     run,
 )
-from pipssl.wheelhouse.verifying import incompatible_message, read_bundle, verify
+from pipssl.wheelhouse.resolving import Resolution, resolve
+from pipssl.wheelhouse.verifying import (
+    incompatible_message,
+    marker_environment,
+    read_bundle,
+    verify,
+)
 
 _INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX")
 
@@ -38,32 +42,40 @@ class InstallResult:
     installed: List[str]
     ensurepip: bool
     output: str
+    #: requirements whose marker is false for the target (pip would skip them too)
+    skipped: List[str] = field(default_factory=list)
+    #: what pip warns about and installs anyway (an extra a project does not provide)
+    notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"schema": SCHEMA, **asdict(self)}
 
 
-def _filtered_requirements(
-    manifest: Mapping[str, Any], pins: str, requirements: Sequence[str], bundle: Path
-) -> str:
-    available = {str(w["name"]) for w in manifest["wheels"]}
-    if requirements:
-        asked = []
-        for requirement in requirements:
-            match = NAME.match(requirement)
-            if match is None or normalize(match.group(1)) not in available:
-                raise error(
-                    f"{requirement!r} is not in {bundle}; it holds {', '.join(sorted(available))}",
-                    "not-in-bundle",
-                )
-            asked.append(requirement_key(match.group(1), match.group(2)))
-    elif manifest.get("roots") is None:
-        return pins
-    else:
-        asked = list(manifest["roots"])
-    wanted = closure(manifest, asked)
+def _pinned(
+    manifest: Mapping[str, Any],
+    pins: str,
+    requirements: Sequence[str],
+    wheels: Path,
+    environment: Callable[[], Mapping[str, str]],
+) -> Tuple[str, Resolution]:
+    """The pins of what ``requirements`` (default: the bundle's own) reach, resolved
+    against the bundle; every pin when the bundle's requirements name no projects."""
+    asked = list(requirements) or _created_for(manifest)
+    if asked is None:
+        return pins, Resolution((), (), ())
+    resolution = resolve(manifest, wheels, asked, environment())
+    wanted = set(resolution.projects)
     lines = [ln for ln in pins.splitlines() if normalize(ln.split("==", 1)[0]) in wanted]
-    return "".join(line + "\n" for line in lines)
+    return "".join(line + "\n" for line in lines), resolution
+
+
+def _created_for(manifest: Mapping[str, Any]) -> Optional[List[str]]:
+    """The requirements ``create`` was given, markers and all (None: they include a file
+    or a path, which name no project); pip's per-line options and comments cut off."""
+    if manifest.get("roots") is None:
+        return None
+    lines = [str(line) for line in manifest["requirements"] if not str(line).startswith("-")]
+    return [re.split(r"\s+(?:#|-)", line, maxsplit=1)[0].strip() for line in lines]
 
 
 def _pip_env(environ: Optional[Mapping[str, str]], scratch: Path) -> Dict[str, str]:
@@ -89,8 +101,10 @@ def install(
 
     Args:
         bundle: the zip made by ``create``.
-        requirements: project names to install with their dependencies (default: the
-            requirements the bundle was created for).
+        requirements: PEP 508 requirements to install with their dependencies (default:
+            the requirements the bundle was created for), resolved against the bundle by
+            :func:`pipssl.wheelhouse.resolving.resolve`: versions, extras, and markers
+            evaluated for ``python``; one whose marker is false is skipped.
         python: the interpreter to install into (default: this one).
         environ: the environment for pip (default ``os.environ``); index variables are
             removed and ``PIP_NO_INDEX=1`` set.
@@ -100,8 +114,9 @@ def install(
 
     Raises:
         PipsslError: every ``verify`` error; ``bundle-incompatible`` when a wheel does not
-            install on the target; ``not-in-bundle``; ``pip-failed``. Nothing is installed
-            when any check fails.
+            install on the target; ``not-in-bundle`` when the bundle cannot satisfy a
+            requirement (a project, version or extra's dependency it lacks);
+            ``pip-failed``. Nothing is installed when any check fails.
     """
     target = python or sys.executable
     result = verify(bundle, python=python, environ=environ)
@@ -116,11 +131,22 @@ def install(
         wheels = root / "wheels"
         wheels.mkdir()
         manifest, pins = read_bundle(bundle, extract_to=wheels)
-        reqs = _filtered_requirements(manifest, pins, requirements, bundle)
+        (root / "tmp").mkdir()
+        env = _pip_env(environ, root / "tmp")
+        reqs, resolution = _pinned(
+            manifest, pins, requirements, wheels, lambda: marker_environment(python, env)
+        )
+        if not reqs:
+            return InstallResult(
+                bundle=str(bundle),
+                python=target,
+                installed=[],
+                ensurepip=False,
+                output="",
+                skipped=list(resolution.skipped),
+                notes=list(resolution.notes),
+            )
         (root / REQUIREMENTS).write_text(reqs, encoding="utf-8")
-        scratch = root / "tmp"
-        scratch.mkdir()
-        env = _pip_env(environ, scratch)
         pip = [target, "-m", "pip"]
         ensurepip = False
         if run([*pip, "--version"], env, None)[0] != 0:
@@ -143,4 +169,6 @@ def install(
         installed=[ln.split(" ", 1)[0] for ln in reqs.splitlines()],
         ensurepip=ensurepip,
         output=out,
+        skipped=list(resolution.skipped),
+        notes=list(resolution.notes),
     )

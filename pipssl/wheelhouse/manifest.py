@@ -5,11 +5,11 @@ the targets the bundle was made for, pip's version, the requirements and, per wh
 project, version, tags and dependencies.  Only ``requirements.txt``, ``get-pipssl.py`` and
 ``wheels/*.whl`` may be listed, and no entry name may leave the directory it is unpacked in.
 
-Installing a subset: at ``create`` each wheel's ``Requires-Dist`` (from its METADATA) is
-resolved against the wheels in the bundle and stored in the manifest, per extra; ``install``
-walks that graph from the names asked for and pins exactly the wheels it reaches.  A
-dependency whose marker holds for another environment is kept when its wheel is in the
-bundle, since ``pip download`` put it there for the target.
+The dependency graph: at ``create`` each wheel's ``Requires-Dist`` (from its METADATA) is
+resolved against the wheels in the bundle and stored in the manifest, per extra, for
+whoever reads the manifest.  ``install`` resolves from the wheels' METADATA itself
+(:mod:`pipssl.wheelhouse.resolving`): it needs the specifiers and markers, and the
+dependencies the bundle lacks, which the graph leaves out.
 """
 
 from __future__ import annotations
@@ -137,30 +137,6 @@ def _holds(marker: Any, extra: str) -> bool:
         return bool(marker.evaluate({"extra": extra}))
     except Exception:  # packaging's marker errors differ between its versions
         return True  # keep the edge: a needless pin costs less than a failed install
-
-
-def closure(manifest: Mapping[str, Any], asked: Sequence[str]) -> Set[str]:
-    """The projects reached from ``asked`` (``name[extras]``) through the stored graph."""
-    graph = {str(w["name"]): w.get("requires", {}) for w in manifest["wheels"]}
-    todo = list(asked)
-    done: Set[str] = set()
-    names: Set[str] = set()
-    while todo:
-        item = todo.pop()
-        if item in done:
-            continue
-        done.add(item)
-        match = NAME.match(item)
-        if match is None:
-            continue
-        name = normalize(match.group(1))
-        extras = [normalize(e) for e in (match.group(2) or "").split(",") if e.strip()]
-        if name not in graph:
-            continue
-        names.add(name)
-        for key in ["", *extras]:
-            todo.extend(graph[name].get(key, []))
-    return names
 
 
 # --- what a bundle may hold ---------------------------------------------------------------

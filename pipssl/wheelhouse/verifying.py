@@ -162,28 +162,30 @@ def _hash_entry(
     return (digest.hexdigest(), small) if read == size else None
 
 
-# The target's own packaging, else its pip's copy, else ours (which may need a newer Python).
-_TAGS_SCRIPT = r"""
+# The target's own packaging, else its pip's copy, else ours (which may need a newer Python):
+# argv[1] is the directory holding our copy, argv[2] what to print.
+_PACKAGING_SCRIPT = r"""
 import json, sys
 try:
-    from packaging import tags
+    from packaging import markers, tags
 except Exception:
     try:
-        from pip._vendor.packaging import tags
+        from pip._vendor.packaging import markers, tags
     except Exception:
         sys.path.append(sys.argv[1])
-        from packaging import tags
-print(json.dumps([str(t) for t in tags.sys_tags()]))
+        from packaging import markers, tags
+if sys.argv[2] == "tags":
+    print(json.dumps([str(t) for t in tags.sys_tags()]))
+else:
+    print(json.dumps(markers.default_environment()))
 """
 
 
-def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
-    """``packaging.tags.sys_tags()`` of the target, most preferred first."""
+def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[Any, str]:
+    """(what ``packaging`` computes inside the target interpreter, parsed from JSON, or None
+    when it cannot say; the child's output for the error)."""
     import packaging
-    from packaging import tags
 
-    if python is None:
-        return [str(t) for t in tags.sys_tags()]
     with tempfile.TemporaryDirectory(prefix="pipssl-tags-") as tmp:
         # Only packaging goes on the target's path: not the site-packages it came from.
         shutil.copytree(
@@ -191,16 +193,41 @@ def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
             str(Path(tmp) / "packaging"),
             ignore=shutil.ignore_patterns("__pycache__"),
         )
-        code, out = run([python, "-c", _TAGS_SCRIPT, tmp], env, None)
+        code, out = run([python, "-c", _PACKAGING_SCRIPT, tmp, what], env, None)
     try:
-        found = json.loads(out.strip().splitlines()[-1]) if code == 0 else None
+        return (json.loads(out.strip().splitlines()[-1]) if code == 0 else None), out
     except (ValueError, IndexError):
-        found = None
+        return None, out
+
+
+def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
+    """``packaging.tags.sys_tags()`` of the target, most preferred first."""
+    from packaging import tags
+
+    if python is None:
+        return [str(t) for t in tags.sys_tags()]
+    found, out = _ask_packaging(python, env, "tags")
     if not isinstance(found, list):
         raise error(
             f"cannot read the wheel tags {python} supports: {out.strip()[-200:]}", "python-failed"
         )
     return [str(t) for t in found]
+
+
+def marker_environment(python: Optional[str], env: Mapping[str, str]) -> Dict[str, str]:
+    """``packaging.markers.default_environment()`` of the target interpreter: what its pip
+    evaluates requirement markers against (default: this interpreter)."""
+    from packaging import markers
+
+    if python is None:
+        return {str(k): str(v) for k, v in markers.default_environment().items()}
+    found, out = _ask_packaging(python, env, "markers")
+    if not isinstance(found, dict):
+        raise error(
+            f"cannot read the marker environment of {python}: {out.strip()[-200:]}",
+            "python-failed",
+        )
+    return {str(k): str(v) for k, v in found.items()}
 
 
 def verify(
