@@ -33,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
+from pipssl import commands
 from pipssl.errors import UsageError
 
 #: Installers other than pip that ``pipssl run`` drives (see :mod:`pipssl.clients`).
@@ -43,8 +44,12 @@ _PYTHON = re.compile(r"(python|pypy)(\d+(\.\d+)*t?)?$|py$")
 _FLAG = re.compile(r"-[bBdEiIOqsSuvx]+$")
 _DRIVES = (
     "run drives a pip (pip, pip3.12, /path/to/venv/bin/pip), a python with -m pip "
-    "(/path/to/python -m pip ...), uv, poetry or conda, e.g. pipssl run -- pip install requests"
+    "(/path/to/python -m pip ...), uv, poetry or conda, e.g. {}"
 )
+
+
+def _drives() -> str:
+    return _DRIVES.format(commands.pipssl("run", "--", "pip", "install", "requests"))
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def resolve(
     env = os.environ if environ is None else environ
     argv = list(args[1:] if args[:1] == ["--"] else args)
     if not argv:
-        raise UsageError("run: give the command to run after --", hint=_DRIVES)
+        raise UsageError("run: give the command to run after --", hint=_drives())
     word = argv[0]
     name = os.path.basename(word).lower()
     name = name[: -len(".exe")] if name.endswith(".exe") else name
@@ -118,7 +123,7 @@ def resolve(
             shown = shlex.join(argv[:4]) + (" ..." if len(argv) > 4 else "")
             raise UsageError(
                 f"run: `{shown}` does not run pip",
-                hint=f"give `{word} -m pip ARGS`; {_DRIVES}",
+                hint=f"give `{word} -m pip ARGS`; {_drives()}",
             )
         if python is not None and bare:
             return Tool("python", [python, *argv[1:]], python)
@@ -128,7 +133,7 @@ def resolve(
         path = locate(word, env)
         target = python or _client_interpreter(name, argv[1:], env, cwd or os.getcwd())
         return Tool(name, [path, *argv[1:]], target)
-    raise UsageError(f"run: {word} is not an installer run drives", hint=_DRIVES)
+    raise UsageError(f"run: {word} is not an installer run drives", hint=_drives())
 
 
 def locate(word: str, environ: Mapping[str, str]) -> str:
@@ -204,7 +209,7 @@ def _agree(python: Optional[str], runs: Optional[str], word: str) -> str:
         raise UsageError(
             f"run: cannot tell which interpreter {word} runs",
             hint=f"run it as `/path/to/python -m pip ...`, or give that python with --python; "
-            f"{_DRIVES}",
+            f"{_drives()}",
         )
     if python is not None and not _same_interpreter(python, runs):
         raise UsageError(

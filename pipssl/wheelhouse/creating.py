@@ -122,8 +122,8 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
         raise error(
             f"cannot find the {BOOTSTRAP} that is running (it was piped) to carry it along",
             "bootstrap-missing",
-            hint=f"give the file: --bootstrap PATH/{BOOTSTRAP} (or run python {BOOTSTRAP} "
-            "wheelhouse create ... instead of piping it)",
+            hint=f"give the file: --bootstrap PATH/{BOOTSTRAP} (or run {BOOTSTRAP} as a file, "
+            "not piped)",
         )
     committed = root / BOOTSTRAP
     if committed.is_file():
