@@ -1,7 +1,8 @@
 """The one exception type pipssl raises, and its few specialisations.
 
 Every error carries a kebab-case ``reference`` (stable, usable in scripts) and a
-``hint`` that tells the user what to do next.  The CLI prints them as one line and
+``hint`` that tells the user what to do next (the reference's :data:`NEXT_STEPS` when
+the place that raises it has nothing more specific to say).  The CLI prints them as one line and
 exits 2; nothing else in pipssl turns an error into output.
 """
 
@@ -50,6 +51,58 @@ REFERENCES: Dict[str, str] = {
 }
 
 
+#: What to do next, for an error raised without a hint of its own: every refusal says
+#: what the user can do (the more specific hints are written where the error is raised).
+NEXT_STEPS: Dict[str, str] = {
+    "pipssl-error": "Correct what the line above names, then run again.",
+    "usage-error": "See {help} for the commands and options.",
+    "config-error": "Fix the file named above so that its tool can read it, then run again.",
+    "read-failed": "Check that the file exists and that you may read it, then run again.",
+    "write-failed": "Check the file's permissions, its directory and the free space.",
+    "not-a-regular-file": "Give the path of a regular file.",
+    "python-not-found": "Give the path of an interpreter, as `command -v python3` prints it.",
+    "python-not-runnable": "Run that interpreter yourself to see why it does not start.",
+    "cafile-is-directory": "Name a CA file, or make the directory a CA directory.",
+    "private-key-in-file": "Give a file holding only the CA certificates; keep the key private.",
+    "unsafe-bundle-path": "Remove it (pipssl creates it itself), then run repair again.",
+    "unsafe-state-dir": "Make it a directory of your own that only you can write (mode 0700).",
+    "no-state-dir": "Set HOME (or XDG_STATE_HOME and XDG_DATA_HOME), then run again.",
+    "journal-corrupt": "Move the journal named above aside; pipssl then starts a new one.",
+    "consent-corrupt": "Move consent.json aside, then give your CAs to repair again.",
+    "backup-damaged": "Compare the file with its backup by hand: pipssl will not restore it.",
+    "changed-since": "Compare the file with pipssl's backup; {undo_list} shows the stack.",
+    "nothing-to-undo": "{undo_list} shows the stack; nothing is left to restore.",
+    "locked": "Wait for the other pipssl repair or undo to finish, then run again.",
+    "transaction-closed": "This is a bug in pipssl: please report it with the command you ran.",
+    "internal": "This is a bug in pipssl: please report it with the command you ran.",
+    "bundle-missing": "Give the path of the zip that wheelhouse create wrote.",
+    "bundle-damaged": "Copy the bundle again; its SHA-256 must be the one create printed.",
+    "bundle-unsafe": "Use a bundle made by wheelhouse create; this one is not.",
+    "bundle-incompatible": "Create it for this Python (--python-version, --platform).",
+    "not-in-bundle": "Create the bundle with that requirement.",
+    "index-unusable": "Fix what doctor names for the index, then create again.",
+    "bootstrap-missing": "Give the file with --bootstrap PATH.",
+    "wheel-missing": "Build a wheel of it, or create for another --python-version/--platform.",
+    "python-failed": "Run the interpreter yourself to see its error.",
+    "pip-failed": "Run the pip command yourself to see its whole output.",
+    "bootstrap-build": "Run it from a checkout of pipssl (the tree with bootstrap/).",
+    "cafile-missing": "Give the path of an existing PEM file.",
+    "cafile-unreadable": "Check that you may read the file.",
+    "cafile-empty": "Put the PEM certificates of your CA into it.",
+    "ca-not-a-certificate": "Give a PEM (or DER) file of the CA's certificate.",
+}
+
+
+def next_step(reference: str) -> str:
+    """The hint of an error of ``reference`` raised without one."""
+    from pipssl import commands
+
+    text = NEXT_STEPS.get(reference, NEXT_STEPS["pipssl-error"])
+    return text.format(
+        help=f"`{commands.pipssl('--help')}`", undo_list=f"`{commands.pipssl('undo', '--list')}`"
+    )
+
+
 def known(reference: str) -> bool:
     """Whether ``reference`` is in the catalogue (or is a finding code, for CA files)."""
     from pipssl import codes
@@ -63,7 +116,7 @@ class PipsslError(Exception):
     Args:
         message: one line saying what went wrong, naming the file or option.
         reference: stable kebab-case identifier of the kind of error.
-        hint: what the user can do about it, if anything.
+        hint: what the user can do about it (default: the reference's next step).
     """
 
     reference = "pipssl-error"
@@ -75,7 +128,7 @@ class PipsslError(Exception):
         self.message = message
         if reference is not None:
             self.reference = reference
-        self.hint = hint
+        self.hint = hint or next_step(self.reference)
 
     def __str__(self) -> str:
         return self.message

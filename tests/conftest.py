@@ -64,8 +64,11 @@ from targets import LEGACY_BASE, TRUSTSTORE_BASE, base_python, make_venv  # noqa
 def _fixes_can_be_pasted(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every finding pipssl's code makes in a test has its fix checked as a user would
     paste it (bed.fixlines): the test that made it fails when it cannot be."""
+    from pipssl import commands
     from pipssl.findings import Finding
 
+    # an in-process main() said how "pipssl" was run; the next test starts as a library
+    monkeypatch.setattr(commands._Current, "invocation", None)
     made = Finding.__post_init__
 
     def post_init(self: Finding) -> None:

@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from targets import run_pipssl
 
+from pipssl.errors import known
+
 pytestmark = pytest.mark.once
 
 SECRET = "s3cret-Pa55"
@@ -154,8 +156,9 @@ class Case:
         timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
         """Run pipssl and check the promises for bad input: exit 2; one error line naming
-        ``names`` (then at most a hint); no traceback; stdout empty despite ``--json``;
-        nothing under the test directory changed; ``secret`` shown and stored nowhere."""
+        ``names``, then a hint; no traceback; under ``--json``, stdout is the error object
+        (the same two lines as data); nothing under the test directory changed; ``secret``
+        shown and stored nowhere."""
         before = snapshot(self.tmp)
         proc = run_pipssl(*args, env=env, prefix=prefix, timeout=timeout)
         both = proc.stdout + proc.stderr
@@ -164,8 +167,19 @@ class Case:
         lines = proc.stderr.splitlines()
         assert lines and lines[0].startswith("pipssl: error: "), proc.stderr
         assert names in lines[0], proc.stderr
-        assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), both
-        assert "--json" in args and proc.stdout == ""
+        assert len(lines) == 2 and lines[1].startswith("hint: "), both
+        assert "--json" in args
+        answer = json.loads(proc.stdout)
+        assert answer == {
+            "schema": 1,
+            "ok": False,
+            "error": {
+                "reference": answer["error"]["reference"],
+                "message": lines[0][len("pipssl: error: ") :],
+                "hint": lines[1][len("hint: ") :],
+            },
+        }
+        assert known(answer["error"]["reference"]), answer
         assert snapshot(self.tmp) == before
         if secret is not None:
             assert secret not in both

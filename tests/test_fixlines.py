@@ -8,8 +8,6 @@ the suite sees are bed/fixlines.py's (conftest.py applies them to every test).
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import re
@@ -22,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
 from bed import fixlines
-from bed.certs import ORG, ServerCert
+from bed.certs import ServerCert
 from bed.pip import pip_download, pip_version, url_host_for
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
@@ -236,49 +234,6 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
     assert pip_works(python, index.url, tmp_path)
 
 
-def _self_signed_ca(cert_world: Any) -> ServerCert:
-    """A self-signed server certificate that is also a CA (basic constraints CA:TRUE)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "pipssl self-signed CA server (test)"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORG),
-        ]
-    )
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    return ServerCert("self-signed-ca", pem, key_pem, pem, pem)
-
-
 @pytest.mark.slow
 def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
     legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
@@ -292,7 +247,7 @@ def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", plain.url)
     fix = fix_of(proc, "self-signed")
     assert "--accept-ca" not in fix and "not a CA" in fix, fix
-    ca_server = make_index(_self_signed_ca(cert_world), url_host=url_host_for(python))
+    ca_server = make_index("self-signed-ca", url_host=url_host_for(python))
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", ca_server.url)
     fix = fix_of(proc, "self-signed")
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))
@@ -446,3 +401,30 @@ def test_pip_config_unset_is_offered_only_for_the_file_it_edits(
             assert fix == f"remove the line 'trusted-host' from [global] in {conf}"
             assert paste(pip_line, cwd, env).returncode != 0  # what the old fix would do
             conf.unlink()
+
+
+def test_no_reinstall_is_offered_to_a_python_that_cannot_download(venvs: Dict[str, Path]) -> None:
+    """The certifi-modified fix pins the reinstall, and leaves it out where pip cannot
+    download (no ssl module): it would fail there."""
+    from dataclasses import replace
+
+    from pipssl.diagnosis.checks import check_certifi
+    from pipssl.target.facts import RecordCheck, SslFacts, inspect
+
+    target = inspect(str(venvs["legacy"]), env=dict(os.environ), timeout=60)
+    edited = RecordCheck("pip", "/x/pip/_vendor/certifi/cacert.pem", "a", "b")
+    target = replace(target, record_checks=(edited,))
+    assert target.pip is not None
+    (with_ssl,) = check_certifi(target)
+    pinned = commands.pip(
+        target.executable,
+        "install",
+        "--force-reinstall",
+        "--no-deps",
+        f"pip=={target.pip.version}",
+    )
+    assert with_ssl.fix.splitlines()[-1] == pinned
+    (without,) = check_certifi(
+        replace(target, ssl=SslFacts(ok=False, error="No module named _ssl"))
+    )
+    assert "pip install" not in without.fix and "repair --ca" in without.fix

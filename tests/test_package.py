@@ -143,6 +143,19 @@ def test_every_error_reference_is_catalogued_documented_and_used() -> None:
     assert set(re.findall(r"^- `([a-z0-9-]+)`: ", section, re.MULTILINE)) == set(REFERENCES)
 
 
+def test_every_refusal_has_a_hint() -> None:
+    """Each reference an error can carry (the catalogue's, and the CA files' finding
+    codes) has a next step, and an error raised without a hint gets it."""
+    from pipssl.errors import NEXT_STEPS, REFERENCES, PipsslError, UsageError
+
+    ca_file_codes = {"cafile-missing", "cafile-unreadable", "cafile-empty", "ca-not-a-certificate"}
+    assert set(NEXT_STEPS) == set(REFERENCES) | ca_file_codes
+    assert UsageError("bad").hint and "--help" in str(UsageError("bad").hint)
+    assert PipsslError("x", reference="locked", hint="wait").hint == "wait"
+    for reference in NEXT_STEPS:
+        assert PipsslError("x", reference=reference).hint, reference
+
+
 def test_error_references_are_known_by_the_catalogue() -> None:
     from pipssl.errors import PipsslError, known
 

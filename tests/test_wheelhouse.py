@@ -18,7 +18,7 @@ import tarfile
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 from bed.certs import CertWorld
@@ -148,21 +148,30 @@ class World:
         return env
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, cert_world: CertWorld) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("wheelhouse")
+def serve_tree(root: Path, cert_world: CertWorld, add: Callable[[Path], None]) -> Iterator[World]:
+    """An index of :data:`TREE`'s wheels, an sdist, the tools' wheels and what ``add``
+    puts in its directory, served while the world is in use."""
     index_dir = root / "index"
     index_dir.mkdir()
     for name, (tag, requires) in TREE.items():
         make_wheel(index_dir, name, tag, requires)
-    make_wheel(index_dir, "beta", "py3-none-win_amd64", ["delta"])
-    make_wheel(index_dir, "kappa", "cp313-none-any")  # a wheel for Python 3.13 only
+    add(index_dir)
     make_sdist(index_dir)
     tools_wheels(index_dir)
     env = scrubbed_environ(root / "home")
     env["PIP_CERT"] = str(cert_world.path("root.pem"))
     with serve_index(index_dir, cert_world.server_cert("good"), lifetime=300) as index:
         yield World(root, index.url, env)
+
+
+def _platform_wheels(index_dir: Path) -> None:
+    make_wheel(index_dir, "beta", "py3-none-win_amd64", ["delta"])
+    make_wheel(index_dir, "kappa", "cp313-none-any")  # a wheel for Python 3.13 only
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, cert_world: CertWorld) -> Iterator[World]:
+    yield from serve_tree(tmp_path_factory.mktemp("wheelhouse"), cert_world, _platform_wheels)
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ from typing import Callable, Dict, Iterator
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, serve_index
+from bed.index import IndexServer
 from bed.isolation import scrubbed_environ
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
-from test_wheelhouse import TREE, World, make_sdist, make_wheel, pip_list, tools_wheels
+from test_wheelhouse import World, make_wheel, pip_list, serve_tree
 
 from pipssl import _embed, wheelhouse
 from pipssl.errors import PipsslError
@@ -41,18 +41,10 @@ NOT_FOR_TARGET = 'python_version >= "3.9"'
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, cert_world: CertWorld) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("semantics")
-    index_dir = root / "index"
-    index_dir.mkdir()
-    for name, (tag, requires) in TREE.items():
-        make_wheel(index_dir, name, tag, requires)
-    make_wheel(index_dir, "rho", "py3-none-any", RHO)
-    make_sdist(index_dir)
-    tools_wheels(index_dir)
-    env = scrubbed_environ(root / "home")
-    env["PIP_CERT"] = str(cert_world.path("root.pem"))
-    with serve_index(index_dir, cert_world.server_cert("good"), lifetime=300) as index:
-        yield World(root, index.url, env)
+    def rho(index_dir: Path) -> None:
+        make_wheel(index_dir, "rho", "py3-none-any", RHO)
+
+    yield from serve_tree(tmp_path_factory.mktemp("semantics"), cert_world, rho)
 
 
 @pytest.fixture(scope="module")

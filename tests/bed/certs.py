@@ -25,6 +25,7 @@ KINDS = (
     "not-yet-valid",
     "wrong-host",
     "self-signed",
+    "self-signed-ca",
     "intercepted",
     "lax-intercepted",
     "cn-only",
@@ -136,9 +137,11 @@ def make_ca(
     return ca
 
 
-def _self_signed_leaf() -> Tuple[bytes, bytes]:
+def _self_signed_leaf(ca: bool = False) -> Tuple[bytes, bytes]:
+    """A server's own self-signed certificate; ``ca``: marked a CA (basic constraints
+    CA:TRUE), which pipssl may trust like any private CA, where the other stays broken."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = _name("pipssl self-signed server (test)", ORG)
+    name = _name(f"pipssl self-signed{' CA' if ca else ''} server (test)", ORG)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -147,7 +150,7 @@ def _self_signed_leaf() -> Tuple[bytes, bytes]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(_now() - _DAY)
         .not_valid_after(_now() + 365 * _DAY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(_san(LOOPBACK_NAMES), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -335,10 +338,9 @@ class CertWorld:
         self._variant("expired", not_before=now - 60 * _DAY, not_after=now - _DAY)
         self._variant("not-yet-valid", not_before=now + 365 * _DAY, not_after=now + 730 * _DAY)
         self._issue(self.intermediate, "wrong-host", "wrong.invalid")
-        leaf_pem, key_pem = _self_signed_leaf()
-        self._certs["self-signed"] = ServerCert(
-            "self-signed", leaf_pem, key_pem, leaf_pem, leaf_pem
-        )
+        for kind, ca in (("self-signed", False), ("self-signed-ca", True)):
+            leaf_pem, key_pem = _self_signed_leaf(ca)
+            self._certs[kind] = ServerCert(kind, leaf_pem, key_pem, leaf_pem, leaf_pem)
         intercepted = self.intercept.issue_cert(
             *LOOPBACK_NAMES, common_name="pipssl intercepted server (test)", organization_name=ORG
         )
