@@ -390,7 +390,8 @@ def test_repair_names_an_intermediate_given_with_ca_and_the_root_it_needs(
     snapshot = sorted(str(p) for p in before.rglob("*"))
 
     proc = run_pipssl(*args, "--ca", str(inter))
-    assert proc.returncode == 2 and proc.stdout == "", proc.stdout + proc.stderr
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["error"]["reference"] == "usage-error"
     assert (
         "CN=pipssl Test Intermediate CA" in proc.stderr and "is an intermediate CA" in proc.stderr
     )

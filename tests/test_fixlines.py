@@ -358,6 +358,10 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
         "repair", "--yes", "--json", "--scope", "user", "--python", str(python),
         "--index-url", good.url, "--ca", str(cert_world.path("root.pem")),
     )  # fmt: skip
+    # pip install reads [install]'s cert, so it still fails: the repair is not kept (the
+    # real pip was asked with `download` before, which reads no [install], and said yes)
+    assert json.loads(proc.stdout)["rolled_back"], proc.stdout
+    assert not pip_installs(python, good.url, tmp_path)
     fix = fix_of(proc, "env-shadows-config", "[install]")
     assert "--scope" not in fix
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))

@@ -325,6 +325,10 @@ def test_failed_verification_is_rolled_back(
     )
     assert result.rolled_back and not result.ok and not result.changed
     assert "hostname-mismatch" in [f.code for f in result.findings]
+    # the status line says what happened: changed, then put back (not "would change")
+    args = repair_args(python, index.url, "--ca", str(cert_world.path("root.pem")))
+    text = run_pipssl(*[a for a in args if a != "--json"])
+    assert "pipssl changed, then put back" in text.stderr and "would change" not in text.stderr
     after = {
         k: v
         for k, v in tree_hash(isolated_env.root).items()

@@ -40,7 +40,12 @@ def refused(*args: str) -> str:
     """Run pipssl; it must refuse with one ``pipssl: error:`` line (and a hint)."""
     proc = run_pipssl(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    # --json: the error object on stdout; else nothing there
+    if "--json" in args:
+        assert json.loads(proc.stdout)["ok"] is False, proc.stdout
+    else:
+        assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines[0].startswith("pipssl: error: ") and len(lines) <= 2, proc.stderr
     return proc.stderr

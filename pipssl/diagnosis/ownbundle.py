@@ -86,9 +86,10 @@ def _expiry(consent: Consent, now: datetime) -> List[Finding]:
             f"the CA you consented to, {cert.subject.common_name or cert.subject}, "
             f"{verb} on {cert.not_after.strftime('%Y-%m-%d')}",
             f"{cert.subject} (SHA-256 {cert.sha256}), {consent.source}",
-            "ask whoever issued it for its successor, then: "
+            "ask whoever issued it for its successor, then trust the new one and withdraw "
+            "the old one:\n"
             + commands.pipssl("repair", "--yes", "--ca", "NEW.pem")
-            + "\n# and withdraw the old one: "
+            + "\n"
             + commands.pipssl("forget", "--yes", cert.sha256),
         )
     ]

@@ -138,7 +138,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     label,
                     winner,
                     "wins over config.toml's cert" + (": verification OFF" if off else ""),
-                    f"remove {winner.name} from {winner.file}, then: "
+                    f"remove {winner.name} from {winner.file}, then:\n"
                     + commands.pipssl("repair", "--for", "poetry"),
                 )
             )
@@ -195,7 +195,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                     "conda",
                     setting,
                     f"wins over {path}",
-                    f"remove ssl_verify from {setting.file}, then run "
+                    f"remove ssl_verify from {setting.file}, then:\n"
                     + commands.pipssl("repair", "--for", "conda"),
                 )
             )
