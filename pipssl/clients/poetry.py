@@ -24,10 +24,11 @@ from pipssl.clients.model import (
     project_file,
     read_toml_file,
 )
-from pipssl.clients.profile import environment_urllib3, requests_policy, script_python
+from pipssl.clients.profile import environment_urllib3, requests_policy
 from pipssl.clients.requests_ import requests_default
 from pipssl.clients.toml import toml_get
 from pipssl.target.facts import SslFacts, Target
+from pipssl.target.tool import shebang_interpreter
 
 #: poetry, for one source: ``verify`` is read before ``cert``; each from the environment,
 #: then the project's poetry.toml, then config.toml; then requests' own variables.
@@ -139,7 +140,7 @@ def trusts(ctx: Context) -> List[ClientTrust]:
     sources, project_dir = poetry_sources(ctx)
     certifi = mozilla_roots(ctx.target)
     # poetry fetches with the requests of its own environment, not the target's
-    python = script_python(exe)
+    python = shebang_interpreter(exe, ctx.environ) if exe else None
     version, urllib3 = environment_urllib3(python) if python else (None, None)
     if python and version:
         policy, stack = requests_policy(urllib3, version)

@@ -66,24 +66,6 @@ def requests_policy(urllib3: Optional[str], python: Sequence[int]) -> Tuple[Veri
     return VerifyPolicy(common_name=False), f"{shown} on {where}: no CN"
 
 
-def script_python(script: Optional[str]) -> Optional[str]:
-    """The interpreter a console script (poetry's) runs in, from its ``#!`` line."""
-    if not script:
-        return None
-    try:
-        with open(script, "rb") as fh:
-            first = fh.readline(4096)
-    except OSError:
-        return None
-    if not first.startswith(b"#!"):
-        return None  # a binary launcher (Windows): its interpreter is not written here
-    line = first[2:].decode("utf-8", "replace").strip()
-    if line.startswith("/bin/sh"):
-        return None  # a relocatable script that finds its Python at run time
-    exe = line.split()[0] if line else ""
-    return exe if os.path.isfile(exe) else None
-
-
 def environment_urllib3(python: str) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
     """(Python X.Y, urllib3 version) of a venv-like prefix, read from its files alone."""
     prefix = os.path.dirname(os.path.dirname(python))
