@@ -77,9 +77,12 @@ def run_pipssl(
     env: Optional[Mapping[str, str]] = None,
     prefix: Sequence[str] = (),
     timeout: float = 180,
+    cwd: Optional[Path] = None,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m pipssl ARGS`` as a user runs it: its own process, no terminal on stdin,
-    the given environment (default: the test's, which is scrubbed)."""
+    the given environment (default: the test's, which is scrubbed), in ``cwd`` (the
+    project uv and poetry read; default: a directory of pipssl alone).  Every fix it
+    prints is checked as pasted (:func:`check_printed_fixes`)."""
     child = dict(os.environ if env is None else env)
     child["PYTHONPATH"] = pipssl_path()
     executable = python or sys.executable
@@ -89,7 +92,7 @@ def run_pipssl(
         text=True,
         timeout=timeout,
         env=child,
-        cwd=pipssl_path(),
+        cwd=str(cwd or pipssl_path()),
         check=False,
         stdin=subprocess.DEVNULL,
     )

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 from bed.pip import url_host_for
-from targets import pipssl_path
+from targets import run_pipssl
 
 from pipssl.clients.condarc import read_condarc, set_condarc_key
 from pipssl.clients.toml import read_toml, set_toml_string
@@ -155,18 +154,7 @@ def pipssl(
     *args: str, cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m pipssl ARGS`` in ``cwd`` (the project uv and poetry read)."""
-    child = dict(os.environ if env is None else env)
-    child["PYTHONPATH"] = pipssl_path()
-    return subprocess.run(
-        [sys.executable, "-m", "pipssl", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=child,
-        cwd=str(cwd or pipssl_path()),
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_pipssl(*args, env=env, cwd=cwd)
 
 
 def doctor(python: Path, url: str, cwd: Optional[Path] = None) -> Dict[str, Any]:
