@@ -45,6 +45,10 @@ def python_kind(target: Target) -> str:
     return "source"
 
 
+# An IPv4 or IPv6 literal.  The part before the first colon holds no colon, so no two
+# repeats compete for the same characters (that backtracked quadratically on a long host).
+_IP_HOST = re.compile(r"[0-9.]+|[0-9a-fA-F]*:[0-9a-fA-F:.]*")
+
 _SSL_FIXES = {
     "pyenv": (
         "install OpenSSL's headers, then rebuild this Python:\n"
@@ -326,7 +330,7 @@ def check_known_bugs(target: Target, trust: PipTrust, urls: Sequence[str]) -> Li
     findings = []
     for url in urls:
         host = urlsplit(url).hostname or ""
-        if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*", host):
+        if _IP_HOST.fullmatch(host):
             findings.append(
                 Finding.make(
                     "pip-known-bug",

@@ -37,6 +37,7 @@ PAGE_NAME = "pipssl-reachability-check"
 #: pip's own words, stable from pip 18 to 26 (pip/_internal/index: collector, finder).
 _LOOKING = re.compile(r"Looking in indexes: (.+)$")
 _COULD_NOT = re.compile(r"Could not fetch URL (\S+?): (.*) - skipping$")
+_COULD_NOT_AT = "Could not fetch URL "
 _FETCHED = re.compile(r"(?:Fetched page|Analyzing links from page) (\S+)")
 _IGNORED = re.compile(r"The repository located at (\S+) is not a trusted or secure host")
 #: "404 Client Error: Not Found for url" and the like: an HTTP answer, so TLS worked.
@@ -44,6 +45,14 @@ _HTTP_ANSWER = re.compile(r"^\d{3} (?:Client|Server) Error")
 _SSL_REASON = "There was a problem confirming the ssl certificate"
 #: The variables that would turn pip's logging down (pip reads them as config).
 _QUIETING = ("PIP_QUIET", "PIP_VERBOSE", "PIP_LOG", "PIP_LOG_FILE")
+
+
+def _could_not(line: str) -> Optional[re.Match[str]]:
+    """pip's "Could not fetch URL" line, matched where those words first appear only: the
+    reason quotes a server or proxy, and a search from every copy of them in a long line
+    took time growing with its square."""
+    at = line.find(_COULD_NOT_AT)
+    return _COULD_NOT.match(line, at) if at != -1 else None
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ def parse(output: str) -> PipAnswer:
         if looking and not indexes:
             indexes = [u.strip() for u in looking.group(1).split(",") if u.strip()]
             continue
-        failed = _COULD_NOT.search(line)
+        failed = _could_not(line)
         fetched = _FETCHED.search(line)
         found = _IGNORED.search(line)
         if found:

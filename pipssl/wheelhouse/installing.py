@@ -8,7 +8,6 @@ graph the manifest stores.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -75,7 +74,17 @@ def _created_for(manifest: Mapping[str, Any]) -> Optional[List[str]]:
     if manifest.get("roots") is None:
         return None
     lines = [str(line) for line in manifest["requirements"] if not str(line).startswith("-")]
-    return [re.split(r"\s+(?:#|-)", line, maxsplit=1)[0].strip() for line in lines]
+    return [_requirement_part(line) for line in lines]
+
+
+def _requirement_part(line: str) -> str:
+    """``line`` up to its first blank-then-``#`` or blank-then-``-`` (a comment or an
+    option), stripped; by hand, as a repeated blank searched for from every blank was
+    quadratic on a long run of blanks."""
+    for at in range(1, len(line)):
+        if line[at] in "#-" and line[at - 1].isspace():
+            return line[:at].strip()
+    return line.strip()
 
 
 def _pip_env(environ: Optional[Mapping[str, str]], scratch: Path) -> Dict[str, str]:
