@@ -217,16 +217,18 @@ def run(directory, argv, embedded):
 def show_plan(commands):
     """What `repair` would change, and the command that does it."""
     from pipssl import PipsslError, repair
+    from pipssl._redact import redact
+    from pipssl._text import screen
     from pipssl.cli.main import _plan_text
 
     try:
         preview = repair(dry_run=True)
     except PipsslError as exc:
-        say("pipssl: error: %s" % (exc,))
+        say(screen(redact("pipssl: error: %s" % (exc,))))
         if exc.hint:
-            say("hint: " + exc.hint)
+            say(screen(redact("hint: " + exc.hint)))
         return
-    say("\n" + _plan_text(preview))
+    say(screen("\n" + _plan_text(preview)))
     if preview.actions:
         say("To apply: " + commands.pipssl("repair", "--yes"))
 

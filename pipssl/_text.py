@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from typing import Dict
 
+from pipssl._redact import redact
+
 #: The longest value shown whole; a certificate subject, a URL or a path is far shorter.
 LIMIT = 400
 
 _NAMED: Dict[str, str] = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escape(char: str) -> str:
+def escape(char: str) -> str:
+    """``char`` as a visible escape: ``\\n``, ``\\x1b``, ``\\u202e``, ``\\U0001f600``."""
     named = _NAMED.get(char)
     if named is not None:
         return named
@@ -43,7 +46,7 @@ def _escape(char: str) -> str:
 def _escaped(text: str, keep: str) -> str:
     if text.isprintable():  # the common case, one pass in C
         return text
-    return "".join(c if c.isprintable() or c in keep else _escape(c) for c in text)
+    return "".join(c if c.isprintable() or c in keep else escape(c) for c in text)
 
 
 def shown(value: object, limit: int = LIMIT) -> str:
@@ -55,9 +58,10 @@ def shown(value: object, limit: int = LIMIT) -> str:
             how many were left out.
 
     Returns:
-        The value with every non-printing character (line feeds included) as an escape.
+        The value with credentials masked (:func:`pipssl._redact.redact`) and every
+        non-printing character (line feeds included) as an escape.
     """
-    text = str(value)
+    text = redact(str(value))  # before the cap, which could cut a password from its '@'
     if len(text) > limit:
         more = len(text) - limit
         return _escaped(text[:limit], "") + f"...[{more} more characters]"

@@ -26,6 +26,8 @@ import sys
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
+from pipssl._text import escape
+
 SCRIPT_NAMES = ("pipssl", "pipssl.exe")
 
 
@@ -42,8 +44,31 @@ class Invocation:
 
 
 def quote(word: str) -> str:
-    """A word as a POSIX shell reads it back (``shlex.quote``: plain words stay plain)."""
-    return shlex.quote(word)
+    """A word as a POSIX shell reads it back (``shlex.quote``: plain words stay plain).
+
+    A word with a character that does not print as itself (a path or URL from a hostile
+    file, holding a line feed, ESC or U+202E) is written as ``$'...'`` with that character
+    as an escape: printed, it stays on its line and cannot steer the terminal; pasted, the
+    shell (bash, zsh, ksh, busybox, dash 0.5.12+) reads back the very same word, never an
+    escaped, different one.
+    """
+    if word.isprintable():
+        return shlex.quote(word)
+    body = "".join(
+        "\\" + c if c in "\\'" else c if c.isprintable() else _shell_escape(c) for c in word
+    )
+    return f"$'{body}'"
+
+
+def _shell_escape(char: str) -> str:
+    """``char`` inside ``$'...'``: ``\\xHH`` is a byte there, so only ASCII is written so;
+    a byte a file name held undecoded (surrogateescape) is that byte again."""
+    point = ord(char)
+    if point < 0x80:
+        return escape(char)
+    if 0xDC80 <= point <= 0xDCFF:
+        return f"\\x{point - 0xDC00:02x}"
+    return f"\\u{point:04x}" if point <= 0xFFFF else f"\\U{point:08x}"
 
 
 def python_word(executable: str, path: Optional[str] = None) -> str:

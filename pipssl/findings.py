@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 from pipssl import codes
 from pipssl._redact import redact
+from pipssl._text import shown
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,10 @@ def render_findings(findings: Sequence[Finding]) -> str:
     lines: List[str] = []
     for f in findings:
         lines.append("")
-        lines.append(f"{f.severity.upper()}: {f.summary} [{f.code}]")
-        lines.append(f"  target: {f.target}")
+        # The summary is one line, whatever a value in it held; the target is a value.
+        summary = shown(f.summary, limit=len(f.summary))
+        lines.append(f"{f.severity.upper()}: {summary} [{f.code}]")
+        lines.append(f"  target: {shown(f.target)}")
         for row in f.detail.splitlines():
             lines.append(f"  {row}")
         if f.fix:

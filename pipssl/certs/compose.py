@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store as _platform
 from pipssl.certs.consent import Consent
@@ -181,7 +182,7 @@ def _names(certs: Sequence[Certificate]) -> str:
 
 
 def _name(cert: Certificate) -> str:
-    return cert.subject.common_name or str(cert.subject)
+    return shown(cert.subject.common_name or cert.subject)  # for people; JSON: _summary
 
 
 def _summary(cert: Certificate) -> Dict[str, str]:

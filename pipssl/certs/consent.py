@@ -25,6 +25,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import _dirs
 from pipssl._files import read_optional
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import BundleError, PipsslError
@@ -53,10 +54,10 @@ def refusal(cert: Certificate, now: datetime) -> Optional[str]:
     owner serves a certificate from a CA (a private CA is fine: that CA can be trusted).
     """
     if cert.is_ca is not True:
-        return f"{cert.subject} is not a CA certificate (basic constraints)"
+        return f"{shown(cert.subject)} is not a CA certificate (basic constraints)"
     if not cert.is_valid_at(now):
         return (
-            f"{cert.subject} is not valid now ({cert.not_before.date()} to "
+            f"{shown(cert.subject)} is not valid now ({cert.not_before.date()} to "
             f"{cert.not_after.date()})"
         )
     return None

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union
 
+from pipssl._text import shown
 from pipssl.certs.der import first_element
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
@@ -101,7 +102,10 @@ class BadBlock:
 
     def describe(self) -> str:
         """``SOURCE: certificate block N (line L) REASON``, one line."""
-        return f"{self.source}: certificate block {self.number} (line {self.line}) {self.reason}"
+        return (
+            f"{shown(self.source)}: certificate block {self.number} (line {self.line}) "
+            f"{shown(self.reason)}"
+        )
 
 
 @dataclass(frozen=True)

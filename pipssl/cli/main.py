@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from pipssl import commands
 from pipssl._redact import redact
+from pipssl._text import screen
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
@@ -63,6 +64,9 @@ def _wheelhouse(args: argparse.Namespace) -> int:
 
 
 def _err(text: str) -> None:
+    # screen(): the last pass over every text for people, so a value from outside that
+    # reached it unescaped still cannot move the cursor, retitle or reorder the terminal
+    text = screen(text)
     sys.stderr.write(text + ("\n" if not text.endswith("\n") else ""))
 
 
@@ -147,7 +151,7 @@ def _interactive(args: argparse.Namespace) -> bool:
 
 
 def _ask(question: str) -> bool:
-    sys.stderr.write(question)
+    sys.stderr.write(screen(question))
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
@@ -368,9 +372,9 @@ def _refused(exc: PipsslError, *, as_json: bool) -> int:
     object on stdout.  Messages name the URLs and paths given: a password in one must not
     reach a log."""
     message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
-    sys.stderr.write(f"pipssl: error: {message}\n")
+    sys.stderr.write(screen(f"pipssl: error: {message}\n"))
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(screen(f"hint: {hint}\n"))
     if as_json:
         error = {"reference": exc.reference, "message": message, "hint": hint}
         sys.stdout.write(json.dumps({"schema": 1, "ok": False, "error": error}, indent=2) + "\n")

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.store.linux import read_ca_directory
@@ -231,7 +232,8 @@ def _verdict(
         note = answer.by
         if not result.ok:
             note += (
-                f" reached it, although pipssl's probe failed ({result.error}): its verdict stands"
+                f" reached it, although pipssl's probe failed ({shown(result.error)}): its verdict"
+                " stands"
             )
         return ClientTarget(result.url, True, "done", "", note), []
     else:
@@ -254,7 +256,7 @@ def _verdict(
 def _confirmed(finding: Finding, answer: Optional[real.RealResult]) -> Finding:
     if answer is None:
         return finding
-    detail = f"{finding.detail}\n{answer.by} fails too: {answer.detail}"
+    detail = f"{finding.detail}\n{answer.by} fails too: {shown(answer.detail)}"
     return Finding(finding.code, finding.severity, finding.target, finding.summary, detail,
                    finding.fix, finding.client)  # fmt: skip
 
@@ -263,8 +265,9 @@ def _real_fails(trust: ClientTrust, result: ProbeResult, answer: real.RealResult
     return Finding.make(
         "client-cannot-verify",
         trust.label,
-        f"{trust.label} itself cannot reach {result.url}, although pipssl's probe verified it",
-        f"{answer.by}: {answer.detail}\npipssl's probe (with {trust.describe()}; "
+        f"{trust.label} itself cannot reach {shown(result.url)}, although pipssl's probe "
+        "verified it",
+        f"{answer.by}: {shown(answer.detail)}\npipssl's probe (with {trust.describe()}; "
         f"{trust.stack or 'its rules'}) verified; the real client's verdict stands",
         commands.pipssl("repair", "--for", trust.client),
         client=trust.client,
@@ -274,11 +277,11 @@ def _real_fails(trust: ClientTrust, result: ProbeResult, answer: real.RealResult
 def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Finding:
     detail = f"{trust.label} verifies with {trust.describe()}\n{result.verify_message}"
     if problem:
-        detail += f"\nunusable: {problem} (so it trusts none of it)"
+        detail += f"\nunusable: {shown(problem)} (so it trusts none of it)"
     return Finding.make(
         "client-cannot-verify",
         trust.label,
-        f"{trust.label} would not verify {result.url}",
+        f"{trust.label} would not verify {shown(result.url)}",
         detail,
         commands.pipssl("repair", "--for", trust.client),
         client=trust.client,
@@ -287,7 +290,8 @@ def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Fin
 
 def _verify_off(trust: ClientTrust) -> Finding:
     if trust.verify:
-        what = f"{trust.label} does not check certificates for {', '.join(trust.insecure_hosts)}"
+        hosts = ", ".join(shown(h) for h in trust.insecure_hosts)
+        what = f"{trust.label} does not check certificates for {hosts}"
         setting = next(
             s for s in trust.settings if s.name in ("allow-insecure-host", "UV_INSECURE_HOST")
         )
@@ -297,13 +301,15 @@ def _verify_off(trust: ClientTrust) -> Finding:
             s for s in trust.settings if s.value.strip().lower() in ("false", "no", "off", "0")
         )
     fix = (
-        f"remove {setting.name} from {setting.file}" if setting.file else unset_lines(setting.name)
+        f"remove {shown(setting.name)} from {shown(setting.file)}"
+        if setting.file
+        else unset_lines(setting.name)
     )
     return Finding.make(
         "client-verify-disabled",
         trust.label,
         what,
-        f"{setting.name} = {setting.value} ({setting.where})",
+        f"{shown(setting.name)} = {shown(setting.value)} ({shown(setting.where)})",
         fix + "\n# then, if it still fails: " + commands.pipssl("repair", "--for", trust.client),
         client=trust.client,
     )

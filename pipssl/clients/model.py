@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._files import read_optional
 from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.clients.toml import read_toml
 from pipssl.errors import ConfigError
 from pipssl.net.context import PIP_POLICY, VerifyPolicy
@@ -90,14 +91,16 @@ class ClientTrust:
     def describe(self) -> str:
         """One line: what it verifies with, and where that comes from."""
         if not self.verify:
-            return f"nothing: verification is OFF ({self.origin})"
+            return f"nothing: verification is OFF ({shown(self.origin)})"
+        origin = shown(self.origin)  # names a config file, a value: as shown()
         if self.builtin:
-            return self.origin
-        parts = [f"the OS trust store ({self.origin})"] if self.os_store else []
+            return origin
+        parts = [f"the OS trust store ({origin})"] if self.os_store else []
         if self.cafiles or self.cadirs:
-            parts.append(" ".join([*self.cafiles, *self.cadirs]) + f" ({self.origin})")
+            paths = " ".join(shown(p) for p in [*self.cafiles, *self.cadirs])
+            parts.append(f"{paths} ({origin})")
         if not parts:
-            parts.append(self.origin)
+            parts.append(origin)
         return " + ".join(parts)
 
 

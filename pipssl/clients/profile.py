@@ -25,6 +25,7 @@ import glob
 import os
 from typing import List, Optional, Sequence, Tuple
 
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import PipsslError
@@ -53,17 +54,17 @@ def requests_policy(urllib3: Optional[str], python: Sequence[int]) -> Tuple[Veri
     if urllib3 is None:
         # requests 2.30 and newer take urllib3 2; an unreadable version file says nothing.
         version: Tuple[int, ...] = (2,)
-        shown = "urllib3 (version unknown, taken as 2)"
+        named = "urllib3 (version unknown, taken as 2)"
     else:
-        version, shown = parse_version(urllib3), f"urllib3 {urllib3}"
+        version, named = parse_version(urllib3), f"urllib3 {shown(urllib3)}"
     if version[:1] < (2,):
-        return PIP_POLICY, f"{shown} on {where}: as pip's"
+        return PIP_POLICY, f"{named} on {where}: as pip's"
     if version[:2] >= (2, 4) and tuple(python[:2]) >= (3, 13):
         return (
             VerifyPolicy(strict=True, partial_chain=True, common_name=False),
-            f"{shown} on {where}: VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN, no CN",
+            f"{named} on {where}: VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN, no CN",
         )
-    return VerifyPolicy(common_name=False), f"{shown} on {where}: no CN"
+    return VerifyPolicy(common_name=False), f"{named} on {where}: no CN"
 
 
 def environment_urllib3(python: str) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
@@ -90,7 +91,7 @@ def _version_in(path: str) -> Optional[str]:
 
 
 def _shown(cert: Certificate) -> str:
-    return f'"{cert.subject.common_name or cert.subject}" (SHA-256 {cert.sha256[:23]}...)'
+    return f'"{shown(cert.subject.common_name or cert.subject)}" (SHA-256 {cert.sha256[:23]}...)'
 
 
 def _path(chain: Sequence[bytes], cafiles: Sequence[str]) -> List[Certificate]:
@@ -147,7 +148,7 @@ def rejection(
         return Finding.make(
             "client-rejects-certificate",
             label,
-            f"{label} rejects {which} for {result.url}: {result.verify_message}",
+            f"{label} rejects {which} for {shown(result.url)}: {result.verify_message}",
             f"{label} checks with {stack}; {rule} (OpenSSL: {result.verify_message}).\n"
             "pip does not apply this rule, so pip verifies where this client cannot.",
             "the certificate must be reissued to the RFC 5280 profile (ask whoever runs the "
@@ -166,12 +167,14 @@ def rejection(
         return Finding.make(
             "client-rejects-certificate",
             label,
-            f"{label} rejects {_shown(leaf)} for {result.url}: it names {result.host} only "
+            f"{label} rejects {_shown(leaf)} for {shown(result.url)}: it names "
+            f"{shown(result.host)} only "
             "in its subject CN",
             f"{label} checks with {stack}: host names are matched against the "
             "subjectAltName only, and this certificate has no DNS name there. pip still "
             "falls back to the CN, so pip verifies where this client cannot.",
-            f"the server's certificate must be reissued with subjectAltName DNS:{result.host}; "
+            f"the server's certificate must be reissued with subjectAltName "
+            f"DNS:{shown(result.host)}; "
             "pipssl never weakens a client's checks, and no bundle changes this",
             client=client,
         )

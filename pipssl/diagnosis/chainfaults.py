@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
+from pipssl._text import shown
 from pipssl.certs.strength import Strength, strength
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import CertificateError
@@ -68,14 +69,15 @@ def weak_certificate(
         where: OpenSSL's message and code, as the other verify findings show it.
     """
     found = _weakest(code, chain)
+    host = shown(host)  # and every certificate field below: text from the network
     what = "key" if code != X509_V_ERR_CA_MD_TOO_WEAK else "signature digest"
     if found is None:
         # The weak one was not sent: a CA above the chain, from the trust store.
-        above = f" ({chain[-1].issuer})" if chain else ""
+        above = f" ({shown(chain[-1].issuer)})" if chain else ""
         summary = f"a CA above {host}'s certificate has a {what} too weak for OpenSSL"
         detail = (
             f"{where}\nno certificate the server sent is weak: the chain goes on in the "
-            f"trust store, from {chain[-1].issuer if chain else 'its issuer'}"
+            f"trust store, from {shown(chain[-1].issuer) if chain else 'its issuer'}"
         )
         owner = f"the server's owner must move to a chain under a stronger CA{above}"
         return Finding.make("weak-certificate", url, summary, detail, f"{owner}; {_NEVER_LOWER}")
@@ -86,11 +88,12 @@ def weak_certificate(
     else:
         problem = f"has a weak key ({info.key})"
         wanted = "with a key of at least RSA 2048 bits or EC P-256"
-    whose = f"{host}'s certificate" if leaf else f"the CA {cert.subject} in {host}'s chain"
+    subject = shown(cert.subject)
+    whose = f"{host}'s certificate" if leaf else f"the CA {subject} in {host}'s chain"
     lines: List[str] = [
         where,
-        f"{'certificate' if leaf else 'CA certificate'}: {cert.subject}",
-        f"issued by: {cert.issuer}",
+        f"{'certificate' if leaf else 'CA certificate'}: {subject}",
+        f"issued by: {shown(cert.issuer)}",
         f"key: {info.key}; signature: {info.digest}",
         f"sha256: {cert.sha256}",
         "the issuer being trusted does not help: OpenSSL refuses the weak certificate itself",
@@ -98,7 +101,7 @@ def weak_certificate(
     if leaf:
         change = f"reissue {host}'s certificate {wanted}"
     else:
-        change = f"replace the CA {cert.subject} by one {wanted}"
+        change = f"replace the CA {subject} by one {wanted}"
     fix = f"nothing to fix on this machine: the server's owner must {change}; {_NEVER_LOWER}"
     return Finding.make("weak-certificate", url, f"{whose} {problem}", "\n".join(lines), fix)
 
@@ -115,7 +118,7 @@ def tls_error(url: str, host: str, reason: str, detail: str) -> Finding:
     return Finding.make(
         "tls-error",
         url,
-        f"TLS with {host} failed: {reason}",
+        f"TLS with {shown(host)} failed: {shown(reason)}",
         detail,
         "pipssl does not recognise this failure, so it suggests no change on this machine: "
         "OpenSSL's reason above is the lead, and the index's owner can tell whether the "

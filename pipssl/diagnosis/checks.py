@@ -14,6 +14,7 @@ from typing import List, Mapping, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names
 from pipssl.certs.x509 import Certificate
@@ -93,8 +94,8 @@ def check_ssl(target: Target) -> List[Finding]:
                 Finding.make(
                     "ssl-module-broken",
                     "python",
-                    f"this Python's ssl module cannot load {library} ({kind} Python)",
-                    f"{info.file} exists, but importing it fails:\n{error}",
+                    f"this Python's ssl module cannot load {shown(library)} ({kind} Python)",
+                    f"{shown(info.file)} exists, but importing it fails:\n{shown(error)}",
                     "the OpenSSL this Python was built against is gone or moved; " + fix,
                 )
             ]
@@ -103,7 +104,7 @@ def check_ssl(target: Target) -> List[Finding]:
                 "ssl-module-missing",
                 "python",
                 f"this Python was built without the ssl module ({kind} Python)",
-                f"import ssl: {error}",
+                f"import ssl: {shown(error)}",
                 fix,
             )
         ]
@@ -131,7 +132,7 @@ def check_pip(target: Target) -> List[Finding]:
         Finding.make(
             "pip-missing",
             "python",
-            f"{target.executable} has no pip",
+            f"{shown(target.executable)} has no pip",
             "",
             commands.python(target.executable, "-m", "ensurepip", "--upgrade")
             + "   # offline: uses the pip wheel shipped with Python",
@@ -180,10 +181,11 @@ def check_cafiles(
                         "cafile-empty",
                         "warning" if truststore else severity,
                         path,
-                        f"{where} names a CA directory in which OpenSSL finds no certificate",
+                        f"{shown(where)} names a CA directory in which OpenSSL finds no "
+                        "certificate",
                         "OpenSSL looks CAs up by file names <subject hash>.<n> "
                         "(openssl rehash DIR makes them); there are none",
-                        f"openssl rehash {path}\n# or remove the setting:\n{fix}",
+                        f"openssl rehash {commands.quote(path)}\n# or remove the setting:\n{fix}",
                     )
                 )
             continue
@@ -195,7 +197,12 @@ def check_cafiles(
             code = "ca-not-a-certificate"
         findings.append(
             Finding(
-                code, severity, path, f"{where} names a CA file pip cannot use", str(problem), fix
+                code,
+                severity,
+                path,
+                f"{shown(where)} names a CA file pip cannot use",
+                shown(problem),
+                fix,
             )
         )
     return findings
@@ -212,7 +219,7 @@ def unset_fix(value: pipconfig.Value, config: pipconfig.PipConfig, executable: s
     edited = [f.path for f in config.files if f.kind == value.kind][-1:]
     if flag and not value.from_default and edited == [value.file]:
         return commands.pip(executable, "config", flag, "unset", f"{section}.{value.name}")
-    return f"remove the line '{value.name}' from [{section}] in {value.file}"
+    return f"remove the line '{shown(value.name)}' from [{shown(section)}] in {shown(value.file)}"
 
 
 _TLS_KEYS = ("cert", "client-cert", "index-url", "extra-index-url", "trusted-host", "proxy")
@@ -240,7 +247,8 @@ def check_env_shadows(
                 "env-shadows-config",
                 env.name,
                 f"{env.name} overrides {key} from pip's config",
-                f"{env.name} = {env.value}\nignored: {hidden.value} ({hidden.where()})",
+                f"{env.name} = {shown(env.value)}\n"
+                f"ignored: {shown(hidden.value)} ({shown(hidden.where())})",
                 unset_lines(env.name),
             )
         )
@@ -254,7 +262,8 @@ def check_env_shadows(
                     "env-shadows-config",
                     name,
                     f"{name} overrides pip's cert setting (requests gives it precedence)",
-                    f"{name} = {environ[name]}\nignored: cert = {cert.value} ({cert.where()})",
+                    f"{name} = {shown(environ[name])}\n"
+                    f"ignored: cert = {shown(cert.value)} ({shown(cert.where())})",
                     unset_lines(name),
                 )
             )

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import List, Mapping, Optional, Tuple
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store
 from pipssl.certs.consent import refusal
@@ -219,6 +220,7 @@ def classify(
     """Turn a failed probe into findings (empty when the probe succeeded).  ``environ``
     and ``pip_proxy`` (pip's ``proxy`` option) choose the proxy of the AIA fetch."""
     url = result.url
+    host = shown(result.host)  # the URL's host, and below every certificate field: shown()
     if result.ok or result.failure == "http-error":
         return []
     if result.failure != "verify-failed":
@@ -232,7 +234,7 @@ def classify(
     code = result.verify_code
     message = result.verify_message
     leaf = chain[0] if chain else None
-    where = f"OpenSSL: {message} (code {code})"
+    where = f"OpenSSL: {shown(message)} (code {code})"
     if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
         dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
@@ -245,7 +247,7 @@ def classify(
                     "cert-expired",
                     url,
                     "{} presents an expired certificate{}".format(
-                        result.host, f" ({bad.subject})" if bad else ""
+                        host, f" ({shown(bad.subject)})" if bad else ""
                     ),
                     f"{where}\n{dates}",
                     "nothing to fix on this machine: the server's owner must renew it"
@@ -259,7 +261,7 @@ def classify(
                     "cert-not-yet-valid",
                     url,
                     "{}'s certificate is not valid yet{}".format(
-                        result.host, f" ({bad.subject})" if bad else ""
+                        host, f" ({shown(bad.subject)})" if bad else ""
                     ),
                     "{}\n{}; this clock: {}".format(where, dates, now.strftime("%Y-%m-%d %H:%M")),
                     "if this clock is right, the server's owner must fix the certificate; "
@@ -273,8 +275,10 @@ def classify(
             Finding.make(
                 "hostname-mismatch",
                 url,
-                f"{result.host}'s certificate is for another host",
-                "{}\ncertificate names: {}".format(where, names or leaf.subject if leaf else "?"),
+                f"{host}'s certificate is for another host",
+                "{}\ncertificate names: {}".format(
+                    where, shown(names or leaf.subject) if leaf else "?"
+                ),
                 "use the host name the certificate names, or ask the server's owner to fix it;"
                 " never turn checking off",
             )
@@ -291,9 +295,9 @@ def classify(
             Finding.make(
                 "self-signed",
                 url,
-                f"{result.host} presents a self-signed certificate",
+                f"{host} presents a self-signed certificate",
                 "{}\nsubject: {}\nsha256: {}".format(
-                    where, leaf.subject if leaf else "?", leaf.sha256 if leaf else "?"
+                    where, shown(leaf.subject) if leaf else "?", leaf.sha256 if leaf else "?"
                 ),
                 "ask the server's owner for a certificate from a CA (a private CA of "
                 "theirs is fine: pipssl can trust that CA)"
@@ -310,7 +314,7 @@ def classify(
             Finding.make(
                 "untrusted-issuer-unknown",
                 url,
-                f"{result.host}'s certificate is not trusted",
+                f"{host}'s certificate is not trusted",
                 where,
             )
         ]
@@ -321,8 +325,8 @@ def classify(
             Finding.make(
                 "untrusted-issuer-in-system-store",
                 url,
-                f"{in_os.subject} is trusted by the OS, but not by what this pip uses",
-                f"{where}\nissuer: {in_os.subject}\nsha256: {in_os.sha256}\n"
+                f"{shown(in_os.subject)} is trusted by the OS, but not by what this pip uses",
+                f"{where}\nissuer: {shown(in_os.subject)}\nsha256: {in_os.sha256}\n"
                 "pip verifies with its own bundle, which lacks it",
                 "point pip at a bundle of certifi's and the OS store's roots:\n"
                 + commands.pipssl("repair"),
@@ -354,8 +358,8 @@ def classify(
                 Finding.make(
                     "incomplete-chain",
                     url,
-                    f"{result.host} does not send its intermediate certificate ({top.issuer})",
-                    f"{where}\nits issuer, fetched from {top.ca_issuers[0]} "
+                    f"{host} does not send its intermediate certificate ({shown(top.issuer)})",
+                    f"{where}\nits issuer, fetched from {shown(top.ca_issuers[0])} "
                     "(for diagnosis only), chains to a root "
                     "pip trusts",
                     "the server's owner must configure the full chain; meanwhile no safe "
@@ -364,7 +368,7 @@ def classify(
             ]
     product = _product(anchor_name)
     looks = f" - this looks like {product}, a TLS-intercepting product" if product else ""
-    detail = f"{where}\nissuer: {anchor_name}{looks}"
+    detail = f"{where}\nissuer: {shown(anchor_name)}{looks}"
     if top.self_issued:
         detail += f"\nsha256: {top.sha256}"
     elif len(chain) == 1:
@@ -376,9 +380,9 @@ def classify(
             "untrusted-issuer-unknown",
             url,
             "{}'s issuer is trusted nowhere on this machine{}".format(
-                result.host, f" ({product})" if product else ""
+                host, f" ({product})" if product else ""
             ),
             detail,
-            _trust_fix(top, now) if top.self_issued else _issuer_fix(anchor_name),
+            _trust_fix(top, now) if top.self_issued else _issuer_fix(shown(anchor_name)),
         )
     ]

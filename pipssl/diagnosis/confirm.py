@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
@@ -145,12 +146,13 @@ def _blame_variables(
         if found.target in cured:
             continue
         if found.code == "env-shadows-config" and found.target in names:
+            reached = ", ".join(shown(url) for url in cured)
             blamed = replace(
                 found,
                 severity="error",
-                summary=f"{found.summary}: without it pip reaches {', '.join(cured)}",
+                summary=f"{found.summary}: without it pip reaches {reached}",
                 detail=f"{found.detail}\nthe real pip, asked once more without "
-                f"{found.target}, reaches {', '.join(cured)}; with it, it does not",
+                f"{shown(found.target)}, reaches {reached}; with it, it does not",
             )
             out.append(blamed)
             continue
@@ -159,12 +161,12 @@ def _blame_variables(
 
 
 def _reaches(result: TargetResult, wrong: Sequence[Finding]) -> Finding:
-    said = "; ".join(f"{f.code}: {f.summary}" for f in wrong) or result.error
+    said = "; ".join(f"{f.code}: {f.summary}" for f in wrong) or shown(result.error)
     return Finding.make(
         "pip-reaches",
         result.url,
-        f"pip reaches {result.url}, although pipssl's own probe could not",
-        f"pipssl's probe (verifying with {result.trust}): {said}\n"
+        f"pip reaches {shown(result.url)}, although pipssl's own probe could not",
+        f"pipssl's probe (verifying with {shown(result.trust)}): {said}\n"
         "the real pip's verdict is the one that counts; pipssl's model of this pip is wrong "
         "here, and its findings for this index are left out",
         "",
@@ -178,14 +180,14 @@ def _cannot_reach(reach: Reach, trust: Optional[str], executable: str) -> Findin
             "does not name it"
         )
     else:
-        probe = f"pipssl's own probe reached it, verifying with {trust}"
+        probe = f"pipssl's own probe reached it, verifying with {shown(trust)}"
     return Finding.make(
         "pip-cannot-reach",
         reach.index,
-        f"pip cannot reach {reach.index}"
+        f"pip cannot reach {shown(reach.index)}"
         + (" (TLS)" if reach.tls else "")
         + ("" if trust is None else ", although pipssl's own probe could"),
-        f"pip: {reach.reason}\n{probe}",
+        f"pip: {shown(reach.reason)}\n{probe}",
         _OUTSIDE
         + commands.pip(executable, "config", "debug")
         + "   # every setting pip reads, and from where",

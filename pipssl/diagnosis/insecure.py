@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pipssl import commands
 from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.diagnosis.checks import unset_fix
 from pipssl.findings import Finding
 from pipssl.target import pipconfig
@@ -28,8 +29,8 @@ def check_trusted_host(config: pipconfig.PipConfig, executable: str) -> List[Fin
                 Finding.make(
                     "insecure-trusted-host",
                     host,
-                    f"pip does not check certificates for {host}",
-                    f"set by {value.where()}",
+                    f"pip does not check certificates for {shown(host)}",
+                    f"set by {shown(value.where())}",
                     unset_fix(value, config, executable),
                 )
             )
@@ -79,14 +80,13 @@ def check_http_indexes(config: pipconfig.PipConfig, executable: str) -> List[Fin
             host, port = _host_port(parts.netloc.rpartition("@")[2])
             if _pip_trusts_plain_http(host, port, trusted):
                 continue
-            shown = redact(url)
             findings.append(
                 Finding.make(
                     "http-index-ignored",
-                    shown,
-                    f"pip ignores the plain-HTTP index {shown}",
-                    f"{key} set by {value.where() if value else '?'}\n"
-                    f"pip: The repository located at {parts.hostname} is not a trusted or "
+                    redact(url),
+                    f"pip ignores the plain-HTTP index {shown(url)}",
+                    f"{key} set by {shown(value.where()) if value else '?'}\n"
+                    f"pip: The repository located at {shown(parts.hostname)} is not a trusted or "
                     "secure host and is being ignored",
                     "use the index's https:// URL, if it has one\n"
                     "# only on a network you trust (pip then reads it unencrypted and "

@@ -15,6 +15,7 @@ from typing import List, Mapping, Optional, Sequence
 
 from pipssl import commands
 from pipssl._files import read_optional
+from pipssl._text import shown
 from pipssl.certs.compose import certificates_of, current_entries, diff, is_pipssl_bundle
 from pipssl.certs.consent import Consent, read_consent
 from pipssl.certs.x509 import Certificate
@@ -57,8 +58,8 @@ def check_own_bundle(
             Finding.make(
                 "bundle-stale",
                 path,
-                f"pipssl's bundle ({cert.where()}) no longer matches its sources: a rebuild "
-                + changes.describe(),
+                f"pipssl's bundle ({shown(cert.where())}) no longer matches its sources: a "
+                "rebuild " + changes.describe(),
                 _details(changes.removed, "trusted by the bundle, no longer by its sources")
                 + _details(changes.added, "in the sources, not yet in the bundle"),
                 commands.pipssl("repair", "--yes"),
@@ -68,7 +69,7 @@ def check_own_bundle(
 
 
 def _details(certs: Sequence[Certificate], why: str) -> str:
-    return "".join(f"{why}: {c.subject} (SHA-256 {c.sha256})\n" for c in certs)
+    return "".join(f"{why}: {shown(c.subject)} (SHA-256 {c.sha256})\n" for c in certs)
 
 
 def _expiry(consent: Consent, now: datetime) -> List[Finding]:
@@ -83,9 +84,9 @@ def _expiry(consent: Consent, now: datetime) -> List[Finding]:
         Finding.make(
             code,
             cert.sha256,
-            f"the CA you consented to, {cert.subject.common_name or cert.subject}, "
+            f"the CA you consented to, {shown(cert.subject.common_name or cert.subject)}, "
             f"{verb} on {cert.not_after.strftime('%Y-%m-%d')}",
-            f"{cert.subject} (SHA-256 {cert.sha256}), {consent.source}",
+            f"{shown(cert.subject)} (SHA-256 {cert.sha256}), {shown(consent.source)}",
             "ask whoever issued it for its successor, then trust the new one and withdraw "
             "the old one:\n"
             + commands.pipssl("repair", "--yes", "--ca", "NEW.pem")

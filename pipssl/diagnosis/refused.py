@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from pipssl._text import shown
 from pipssl.errors import ConfigError
 from pipssl.findings import Finding
 from pipssl.target.askpip import Asking
@@ -21,11 +22,11 @@ CODE = "pip-config-invalid"
 def finding(error: ConfigError, asking: Optional[Asking]) -> Finding:
     """The finding for a config file pip refuses; the real pip's words added when it said."""
     said = asking.answer().errors if asking is not None else ()
-    detail = str(error)
+    detail = shown(error)  # names the file and may quote its line
     if said:
-        detail += "\nthe real pip says: " + " ".join(said)
+        detail += "\nthe real pip says: " + shown(" ".join(said))
     where = error.path or "pip config"
-    summary = f"pip refuses to run with {where}"
+    summary = f"pip refuses to run with {shown(where)}"
     return Finding.make(CODE, where, summary, detail, error.hint or "")
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from pipssl import codes
 from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.findings import Finding, render_findings
 
 if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients imports this)
@@ -142,16 +143,20 @@ class Report:
         """Human text in the style of pip's own messages."""
         lines: List[str] = []
         py = self.python
-        lines.append(f"python {py.version} ({py.executable}), pip {self.pip.version or '-'}")
+        # shown(): paths and URLs; self.pip.trust and client.trust show their values already
+        lines.append(
+            f"python {shown(py.version)} ({shown(py.executable)}), "
+            f"pip {shown(self.pip.version or '-')}"
+        )
         if self.pip.trust:
             lines.append(f"pip verifies with: {self.pip.trust}")
         for t in self.targets:
-            lines.append(f"  {t.url}: {t.state()} ({t.elapsed * 1000:.0f} ms)")
+            lines.append(f"  {shown(t.url)}: {t.state()} ({t.elapsed * 1000:.0f} ms)")
         for client in self.clients:
             lines.append(f"{client.label} verifies with: {client.trust}")
             for c in client.targets:
                 state = "ok" if c.ok else f"FAILED at {c.stage}"
-                lines.append(f"  {c.url}: {state}")
+                lines.append(f"  {shown(c.url)}: {state}")
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")
             return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 from pipssl import codes
+from pipssl._text import shown
 from pipssl.certs.bundle import BadBlock
 from pipssl.certs.store import OsStore
 from pipssl.findings import Finding
@@ -38,13 +39,13 @@ def check_os_store(store: OsStore) -> List[Finding]:
                 if source in store.dropped
                 else "pipssl left this block out; the other certificates are read"
             )
-            summary = f"{source} has a certificate block that is not a certificate"
+            summary = f"{shown(source)} has a certificate block that is not a certificate"
         else:
             lines.append(
                 "OpenSSL loads it; only pipssl cannot read it, so pipssl's diagnosis and "
                 "bundle leave it out"
             )
-            summary = f"{source} has a certificate pipssl cannot read"
+            summary = f"{shown(source)} has a certificate pipssl cannot read"
         findings.append(
             Finding(
                 "os-store-bad-block",

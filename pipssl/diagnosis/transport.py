@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.diagnosis.chainfaults import tls_error
 from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult
@@ -62,6 +63,12 @@ _TRANSPORT = {
 }
 
 
+def _proxy_host(proxy: str) -> str:
+    """host:port of a proxy URL, its credentials left out."""
+    netloc = urlsplit(proxy if "://" in proxy else "http://" + proxy).netloc
+    return netloc.rpartition("@")[2] or "proxy:port"
+
+
 def transport_finding(result: ProbeResult, executable: str) -> Finding:
     """The finding for a probe that stopped before verification; a failure kind without a
     row of its own (``tls-error`` and any other) is reported as OpenSSL said it."""
@@ -71,22 +78,21 @@ def transport_finding(result: ProbeResult, executable: str) -> Finding:
     summary, fix = _TRANSPORT[code]
     proxy = result.proxy or ""
     fixed = proxy.replace("https://", "http://", 1)
+    # Every value is the network's or a config file's: shown() in prose, quoted for the
+    # shell in a command (exact, and a proxy value cannot become a second command).
     fmt = {
-        "host": result.host,
+        "host": shown(result.host),
         "port": result.port,
-        "proxy": proxy,
-        "fixed": fixed,
+        "proxy": shown(proxy),
+        "fixed": commands.quote(fixed),
         "status": result.http_status,
-        "proxy_host": urlsplit(fixed if "://" in fixed else "http://" + fixed).netloc.rpartition(
-            "@"
-        )[2]
-        or "proxy:port",
+        "proxy_host": commands.quote(_proxy_host(fixed)),
         "pip_config": commands.pip(executable, "config"),
     }
     if code == "client-cert-required" and result.client_cert:
         # pip's client-cert was presented (as pip presents it): asking to set it is wrong.
-        shown = result.client_cert.replace("{", "{{").replace("}", "}}")
-        summary = "{host} refused the client certificate pip presents, " + shown
+        cert = shown(result.client_cert).replace("{", "{{").replace("}", "}}")
+        summary = "{host} refused the client certificate pip presents, " + cert
         fix = (
             "ask the server's owners which CA they accept client certificates from, and get a"
             " certificate from it; the file must hold that certificate and its key"
@@ -95,6 +101,6 @@ def transport_finding(result: ProbeResult, executable: str) -> Finding:
         code,
         result.url,
         summary.format(**fmt),
-        f"{result.error} (stage: {result.stage})",
+        f"{shown(result.error)} (stage: {result.stage})",
         fix.format(**fmt),
     )

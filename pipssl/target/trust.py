@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Tuple
 
+from pipssl._text import shown
 from pipssl.target.facts import Target
 from pipssl.target.pipconfig import PipConfig, split_list
 
@@ -131,7 +132,7 @@ class PipTrust:
             label = names[s.kind]
             if s.path is not None and s.kind != "pip-certifi":
                 what = "directory " if s.directory else ""
-                label = f"{label} {what}{s.path} (from {s.origin})"
+                label = f"{label} {what}{shown(s.path)} (from {shown(s.origin)})"
             parts.append(label)
         return " + ".join(parts) if parts else "nothing (pip has no CA material)"
 
