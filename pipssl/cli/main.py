@@ -14,9 +14,8 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-from pipssl import commands
+from pipssl import _text, commands
 from pipssl._redact import redact
-from pipssl._text import screen
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
@@ -43,30 +42,35 @@ def _wheelhouse(args: argparse.Namespace) -> int:
             progress=_err if tty else None,
             bootstrap_file=args.bootstrap,
         )
-        lines = [f"wrote {result.bundle}: {len(result.wheels)} wheels, {result.size} bytes"]
-        lines += [f"sha256 {result.sha256}", *result.warnings]
+        lines = [
+            f"wrote {_text.shown(result.bundle)}: {len(result.wheels)} wheels, {result.size} bytes"
+        ]
+        lines += [f"sha256 {result.sha256}", *map(_text.shown, result.warnings)]
         _emit(args, result.to_dict(), "\n".join(lines))
         return EXIT_OK
     if args.wheelhouse == "verify":
         checked = wheelhouse.verify(args.bundle, python=args.python)
-        text = f"{args.bundle}: {checked.files} files match the manifest"
+        text = f"{_text.shown(args.bundle)}: {checked.files} files match the manifest"
         if not checked.ok:
             text = wheelhouse.incompatible_message(checked)
         _emit(args, checked.to_dict(), text)
         return EXIT_OK if checked.ok else EXIT_USAGE
     done = wheelhouse.install(args.bundle, args.only, python=args.python)
-    lines = [f"skipped {r}: its marker is false for {done.python}" for r in done.skipped]
+    lines = [
+        f"skipped {_text.shown(r)}: its marker is false for {_text.shown(done.python)}"
+        for r in done.skipped
+    ]
     lines += [f"note: {n} (pip installs it without)" for n in done.notes]
-    installed = ", ".join(done.installed)
+    installed = _text.shown(", ".join(done.installed), limit=len(", ".join(done.installed)))
     lines.append(f"installed from the bundle: {installed}" if installed else "installed nothing")
     _emit(args, done.to_dict(), "\n".join(lines))
     return EXIT_OK
 
 
 def _err(text: str) -> None:
-    # screen(): the last pass over every text for people, so a value from outside that
+    # _text.screen(): the last pass over every text for people, so a value from outside that
     # reached it unescaped still cannot move the cursor, retitle or reorder the terminal
-    text = screen(text)
+    text = _text.screen(text)
     sys.stderr.write(text + ("\n" if not text.endswith("\n") else ""))
 
 
@@ -98,7 +102,7 @@ def _plan_text(result: Any) -> str:
         else:
             lines.append("pipssl changed:" if result.changed else "pipssl would change:")
         for action in result.actions:
-            lines.append(f"  {action.kind:<20} {action.path}")
+            lines.append(f"  {action.kind:<20} {_text.shown(action.path)}")
             lines.append(f"  {'':<20} {action.detail}")
     else:
         lines.append("pipssl has nothing to change.")
@@ -151,7 +155,7 @@ def _interactive(args: argparse.Namespace) -> bool:
 
 
 def _ask(question: str) -> bool:
-    sys.stderr.write(screen(question))
+    sys.stderr.write(_text.screen(question))
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
@@ -162,8 +166,8 @@ def _confirm_again(agreed: Any, now: Any) -> bool:
     old = {(a.kind, a.path, a.after) for a in agreed.actions}
     new = {(a.kind, a.path, a.after) for a in now.actions}
     lines = ["\nThe files changed since you agreed; the plan is now different:"]
-    lines += [f"  - {kind:<20} {path}" for kind, path, _ in sorted(old - new)]
-    lines += [f"  + {kind:<20} {path}" for kind, path, _ in sorted(new - old)]
+    lines += [f"  - {kind:<20} {_text.shown(path)}" for kind, path, _ in sorted(old - new)]
+    lines += [f"  + {kind:<20} {_text.shown(path)}" for kind, path, _ in sorted(new - old)]
     return _ask("\n".join(lines) + "\nApply the new plan? [y/N] ")
 
 
@@ -200,8 +204,8 @@ def _forget(args: argparse.Namespace) -> int:
         lines = ["CAs you told pipssl to trust (every bundle it builds holds them):"]
         for c in cas:
             lines.append(f"  {c.sha256}")
-            lines.append(f"      {c.cert.subject}")
-            lines.append(f"      {c.label}; valid until {c.cert.not_after.date()}")
+            lines.append(f"      {_text.shown(c.cert.subject)}")
+            lines.append(f"      {_text.shown(c.label)}; valid until {c.cert.not_after.date()}")
         if not cas:
             lines = ["You told pipssl to trust no CA of your own (repair --ca adds one)."]
         _emit(
@@ -372,9 +376,9 @@ def _refused(exc: PipsslError, *, as_json: bool) -> int:
     object on stdout.  Messages name the URLs and paths given: a password in one must not
     reach a log."""
     message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
-    sys.stderr.write(screen(f"pipssl: error: {message}\n"))
+    sys.stderr.write(_text.screen(f"pipssl: error: {message}\n"))
     if hint:
-        sys.stderr.write(screen(f"hint: {hint}\n"))
+        sys.stderr.write(_text.screen(f"hint: {hint}\n"))
     if as_json:
         error = {"reference": exc.reference, "message": message, "hint": hint}
         sys.stdout.write(json.dumps({"schema": 1, "ok": False, "error": error}, indent=2) + "\n")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Dict, Iterable, List, Sequence, Tuple
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError, UsageError
@@ -39,7 +40,7 @@ def named_cas(paths: Sequence[str], now: datetime) -> List[NamedCa]:
         try:
             certs = cabundle.load_cafile(path)
         except BundleError as exc:
-            raise UsageError(f"--ca {path}: {exc}", hint=exc.hint) from None
+            raise UsageError(f"--ca {shown(path)}: {exc}", hint=exc.hint) from None
         for cert in certs:
             _require_ca(cert, f"--ca {path}", now)
             out.append((cert, f"named by the user: {os.path.abspath(path)}"))
@@ -98,10 +99,11 @@ def require_roots(cas: Sequence[NamedCa], diagnosis: Diagnosis) -> None:
         if any(_issued(cert, by) for by in pool):
             continue
         raise UsageError(
-            f"{cert.subject} ({source}) is an intermediate CA, issued by {cert.issuer}: "
+            f"{shown(cert.subject)} ({shown(source)}) is an intermediate CA, issued by "
+            f"{shown(cert.issuer)}: "
             "pip trusts a chain only up to a root, and that root is not in certifi, the OS "
             "store or the CAs given",
-            hint=f"give the root CA '{cert.issuer}' with --ca as well (your IT department "
+            hint=f"give the root CA '{shown(cert.issuer)}' with --ca as well (your IT department "
             "has it; check its fingerprint)",
         )
 

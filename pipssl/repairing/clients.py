@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import commands
+from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
 from pipssl.clients.condarc import read_condarc, set_condarc_key
@@ -104,8 +105,8 @@ def _blocked(code: str, client: str, setting: Setting, why: str, fix: str) -> Fi
     return Finding.make(
         code,
         client,
-        f"{setting.name} ({setting.where}) {why}",
-        f"{setting.name} = {setting.value}",
+        f"{shown(setting.name)} ({shown(setting.where)}) {why}",
+        f"{shown(setting.name)} = {shown(setting.value)}",
         fix,
         client=client,
     )
@@ -138,7 +139,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     label,
                     winner,
                     "wins over config.toml's cert" + (": verification OFF" if off else ""),
-                    f"remove {winner.name} from {winner.file}, then:\n"
+                    f"remove {shown(winner.name)} from {shown(winner.file)}, then:\n"
                     + commands.pipssl("repair", "--for", "poetry"),
                 )
             )
@@ -166,7 +167,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     label,
                     winner,
                     "names another CA file",
-                    f"remove it from {path} to let pipssl's bundle in",
+                    f"remove it from {shown(path)} to let pipssl's bundle in",
                 )
             )
             continue
@@ -174,7 +175,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
         changed.append(name)
     edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
     if changed:
-        detail = "; ".join(f"certificates.{n}.cert = {bundle}" for n in changed)
+        detail = "; ".join(f"certificates.{shown(n)}.cert = {shown(bundle)}" for n in changed)
         edits = ((path, text.encode("utf-8"), "set-poetry-cert", f"poetry: {detail}"),)
     return ClientPlan(edits=edits, env_to_unset=tuple(unset), manual=tuple(manual))
 
@@ -194,8 +195,8 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                     "client-cannot-verify",
                     "conda",
                     setting,
-                    f"wins over {path}",
-                    f"remove ssl_verify from {setting.file}, then:\n"
+                    f"wins over {shown(path)}",
+                    f"remove ssl_verify from {shown(setting.file)}, then:\n"
                     + commands.pipssl("repair", "--for", "conda"),
                 )
             )
@@ -218,7 +219,12 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
     new = set_condarc_key(text, "ssl_verify", bundle, path)
     return ClientPlan(
         edits=(
-            (path, new.encode("utf-8"), "set-conda-ssl-verify", f"conda: ssl_verify: {bundle}"),
+            (
+                path,
+                new.encode("utf-8"),
+                "set-conda-ssl-verify",
+                f"conda: ssl_verify: {shown(bundle)}",
+            ),
         ),
         env_to_unset=tuple(unset),
         manual=tuple(manual),

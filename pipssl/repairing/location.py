@@ -12,6 +12,7 @@ import stat
 from typing import Callable, Mapping, Tuple
 
 from pipssl import _dirs
+from pipssl._text import shown
 from pipssl.errors import PipsslError, UsageError
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
@@ -41,13 +42,13 @@ def _refuse_planted(path: str, kind_ok: Callable[[int], bool], kind: str) -> Non
     except OSError:
         return  # missing: pipssl creates it; unreadable: writing it reports that
     if stat.S_ISLNK(info.st_mode):
-        why = f"it is a symbolic link to {os.readlink(path)}"
+        why = f"it is a symbolic link to {shown(os.readlink(path))}"
     elif not kind_ok(info.st_mode):
         why = f"it is not {kind}"
     else:
         return
     raise PipsslError(
-        f"refusing to write pipssl's CA bundle at {path}: {why}",
+        f"refusing to write pipssl's CA bundle at {shown(path)}: {why}",
         reference="unsafe-bundle-path",
         hint="Remove it (pipssl creates it itself), then run repair again.",
     )

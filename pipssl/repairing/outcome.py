@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
-from pipssl import commands
+from pipssl import _text, commands
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis.report import Report
 from pipssl.errors import CertificateError
@@ -40,7 +40,8 @@ def _failing(report: Report, clients_for: Sequence[str]) -> List[Tuple[str, str]
 
 
 def _shown(url: str, label: str) -> str:
-    return f"{url} ({label})" if label else url
+    """An index (and the client it is about) in a message: the URL as shown()."""
+    return f"{_text.shown(url)} ({label})" if label else _text.shown(url)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _relied_on(url: str, checked: Diagnosis, dropped: Sequence[Certificate]) -> 
                 continue
             for root in dropped:
                 if cert.sha256 == root.sha256 or cert.issuer == root.subject:
-                    return root.subject.common_name or str(root.subject)
+                    return _text.shown(root.subject.common_name or root.subject)
     return None
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from pipssl import codes, commands
 from pipssl._files import read_optional
+from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
     BundleDiff,
@@ -174,7 +175,11 @@ def plan_repair(
         text = confedit.decoded(config_file, planned(config_file))
         edited = confedit.set_value(text, "global", "cert", bundle)
         change(
-            "set-cert", config_file, kind, edited.encode("utf-8"), f"cert = {bundle} in [global]"
+            "set-cert",
+            config_file,
+            kind,
+            edited.encode("utf-8"),
+            f"cert = {shown(bundle)} in [global]",
         )
         # A cert elsewhere that pip would prefer over ours: fix it if it is broken,
         # report it otherwise; an environment variable can only be reported.
@@ -197,7 +202,7 @@ def plan_repair(
                     path,
                     value.kind,
                     new.encode("utf-8"),
-                    f"remove broken {value.where()}",
+                    f"remove broken {shown(value.where())}",
                 )
             else:
                 # Another --scope would not help (the same file's [install] wins over its
@@ -210,8 +215,8 @@ def plan_repair(
                     Finding.make(
                         "env-shadows-config",
                         value.where(),
-                        f"{value.where()} names another CA file and wins over pipssl's",
-                        f"cert = {value.value}",
+                        f"{shown(value.where())} names another CA file and wins over pipssl's",
+                        f"cert = {shown(value.value)}",
                         "to have pip use pipssl's bundle, with that file's CAs in it:\n"
                         f"{unset}\n{again}",
                     )
@@ -249,7 +254,7 @@ def plan_repair(
                 path,
                 value.kind,
                 text.encode("utf-8"),
-                f"remove trusted-host from {value.where()}",
+                f"remove trusted-host from {shown(value.where())}",
             )
     if wanted or options.forget:
         change(

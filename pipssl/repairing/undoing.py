@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
 
 from pipssl import commands, journal
+from pipssl._text import shown
 from pipssl.errors import PipsslError
 
 
@@ -70,11 +71,12 @@ class StackRecord:
 
     def to_text(self) -> str:
         lines = [
-            f"{self.number:>2}  {self.status:<9} {self.created}  {self.id}",
-            f"    {self.label}",
+            f"{self.number:>2}  {self.status:<9} {shown(self.created)}  {shown(self.id)}",
+            f"    {shown(self.label)}",
         ]
-        for f in self.files:
-            lines.append(f"    {f.status:<11} {f.path}" + (f" ({f.detail})" if f.detail else ""))
+        for f in self.files:  # the journal's words, as shown(): a record is a file too
+            detail = f" ({shown(f.detail)})" if f.detail else ""
+            lines.append(f"    {f.status:<11} {shown(f.path)}{detail}")
         return "\n".join(lines)
 
 
@@ -117,10 +119,10 @@ class UndoResult:
             for r in self.put_back
         ]
         lines.append(f"restored what {self.label!r} changed:")
-        lines += [f"  {path}" for path in self.paths]
+        lines += [f"  {shown(path)}" for path in self.paths]
         if self.already_before:
             lines.append("left alone, already as before that repair:")
-            lines += [f"  {path}" for path in self.already_before]
+            lines += [f"  {shown(path)}" for path in self.already_before]
         return "\n".join(lines)
 
 
@@ -181,7 +183,7 @@ class ForgetResult:
             f"dropped {self.label!r} ({self.created}) from pipssl's journal and deleted"
             " its backups; nothing was restored, its files were left as they are:"
         ]
-        return "\n".join(lines + [f"  {path}" for path in self.paths])
+        return "\n".join(lines + [f"  {shown(path)}" for path in self.paths])
 
 
 def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:

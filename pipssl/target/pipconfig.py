@@ -35,6 +35,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from pipssl._text import shown
 from pipssl.errors import ConfigError
 from pipssl.target.pipfiles import ENV, FILE_KINDS, GLOBAL, NEWEST, SITE, USER, Host
 from pipssl.target.pipparse import normalize_key, parse
@@ -340,7 +341,7 @@ def _read_file(
         problem = "is a directory" if os.path.isdir(path) else f"cannot be read ({exc.strerror})"
         if strict:
             raise ConfigError(
-                f"pip configuration file {path} {problem}",
+                f"pip configuration file {shown(path)} {problem}",
                 hint="pip ignores it silently; remove it or make it a readable file",
                 path=path,
             ) from None

@@ -11,6 +11,7 @@ import configparser
 import io
 from typing import List, NamedTuple
 
+from pipssl._text import shown
 from pipssl.errors import ConfigError
 
 
@@ -63,7 +64,7 @@ def parse(path: str, data: bytes, encoding: str, normalize: bool) -> List[Option
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            f"pip configuration file {path}, line {line}: not valid {encoding} text",
+            f"pip configuration file {shown(path)}, line {line}: not valid {encoding} text",
             hint=f"pip reads config files as {encoding}; re-save the file in that encoding",
             path=path,
         ) from None
@@ -82,7 +83,9 @@ def parse(path: str, data: bytes, encoding: str, normalize: bool) -> List[Option
                 " for the same option and refuses to run; keep one of them"
             )
         raise ConfigError(
-            f"pip configuration file {path}{describe_error(exc, text)}", hint=hint, path=path
+            f"pip configuration file {shown(path)}{describe_error(exc, text)}",
+            hint=hint,
+            path=path,
         ) from None
 
     items = [(s, name, v) for s in parser.sections() for name, v in parser.items(s)]
@@ -117,10 +120,10 @@ def describe_error(exc: configparser.Error, text: str) -> str:
     if isinstance(exc, configparser.MissingSectionHeaderError):
         return f", line {exc.lineno}: a setting before any [section] header, {quoted(exc.lineno)}"
     if isinstance(exc, configparser.DuplicateSectionError):
-        return f", line {exc.lineno}: section [{exc.section}] appears twice"
+        return f", line {exc.lineno}: section [{shown(exc.section)}] appears twice"
     if isinstance(exc, configparser.DuplicateOptionError):
-        return f", line {exc.lineno}: {exc.option!r} appears twice in [{exc.section}]"
+        return f", line {exc.lineno}: {exc.option!r} appears twice in [{shown(exc.section)}]"
     if isinstance(exc, configparser.ParsingError) and exc.errors:
         lineno = exc.errors[0][0]
         return f", line {lineno}: cannot parse {quoted(lineno)}"
-    return ": " + " ".join(str(exc).split())
+    return ": " + shown(" ".join(str(exc).split()))

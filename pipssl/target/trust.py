@@ -223,7 +223,10 @@ def pip_trust(
         if target.pip_version is not None and target.pip_version >= PROXY_IGNORES_ENV_PIP:
             unread = tuple(name for name in ENV_BUNDLES if environ.get(name))
             if env_bundle is not None:
-                reason = f"pip >= 24.1 ignores it while its proxy option is set ({proxy.where()})"
+                reason = (
+                    "pip >= 24.1 ignores it while its proxy option is set "
+                    f"({shown(proxy.where())})"
+                )
                 ignored.append((env_bundle, reason))
                 env_bundle = None
     chosen = env_bundle or cert

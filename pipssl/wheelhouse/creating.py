@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from pipssl._text import shown
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.downloading import download
 from pipssl.wheelhouse.manifest import (
@@ -59,7 +60,7 @@ def _pip_version(python: str, env: Mapping[str, str]) -> str:
     match = re.match(r"pip (\S+)", out)
     if code != 0 or match is None:
         raise error(
-            f"{python} has no working pip: {out.strip()[-200:]}",
+            f"{shown(python)} has no working pip: {shown(out.strip()[-200:])}",
             "pip-missing",
             hint="install pip for that Python (python -m ensurepip), then run create again",
         )
@@ -215,7 +216,8 @@ def create(
             if code != 0:
                 tail = [ln for ln in out.splitlines() if ln.strip()][-1:] or [""]
                 raise error(
-                    f"pip wheel could not build {sdist.name}: {tail[0].strip()}", "pip-failed"
+                    f"pip wheel could not build {shown(sdist.name)}: {shown(tail[0].strip())}",
+                    "pip-failed",
                 )
             built.append(sdist.name)
             sdist.unlink()

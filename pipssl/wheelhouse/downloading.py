@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import List, Mapping, Optional
 
+from pipssl._text import shown
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.manifest import Progress, error, run
 
@@ -81,7 +82,7 @@ def _blocked(
     causes = "; ".join(f"{f.summary} ({f.code})" for f in errors)
     fixes = [f.fix for f in errors if f.fix]
     return error(
-        f"pip download failed: {last} - {causes}",
+        f"pip download failed: {shown(last)} - {causes}",
         "index-unusable",
         hint=fixes[0] if fixes else "run doctor for the details",
     )

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._text import shown
 from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
@@ -163,7 +164,8 @@ def install(
             code, out = run([target, "-m", "ensurepip", "--default-pip"], env, None)
             if code != 0 or run([*pip, "--version"], env, None)[0] != 0:
                 raise error(
-                    f"{target} has no pip and ensurepip failed: {out.strip()[-200:]}",
+                    f"{shown(target)} has no pip and ensurepip failed: "
+                    f"{shown(out.strip()[-200:])}",
                     "pip-missing",
                     hint="install pip for this Python with the package manager (python3-pip)",
                 )

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import email.parser
 import re
-import shlex
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from pipssl._text import shown
+from pipssl.commands import quote
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.manifest import error, normalize
 
@@ -100,7 +101,7 @@ def _holds(marker: Any, environment: Mapping[str, str], extra: str) -> bool:
 
 def _hint(requirement: str) -> str:
     return (
-        f"create the bundle with that requirement (wheelhouse create {shlex.quote(requirement)}"
+        f"create the bundle with that requirement (wheelhouse create {quote(requirement)}"
         " ... on a connected machine), or ask for what the bundle holds"
     )
 
@@ -159,14 +160,17 @@ def resolve(
             lines, provided = _metadata(found.wheel)
             for extra in extras:
                 if extra not in provided:
-                    notes.append(f"{name} {found.version} does not provide the extra {extra!r}")
+                    notes.append(
+                        f"{name} {shown(found.version)} does not provide the extra "
+                        f"{shown(repr(extra))}"
+                    )
             for line in lines:
                 try:
                     dep = Requirement(line)
                 except InvalidRequirement:
                     continue  # not checkable here: pip, reading the same METADATA, decides
                 if any(_holds(dep.marker, environment, e) for e in ["", *extras]):
-                    todo.append((dep, f"{name} {found.version}"))
+                    todo.append((dep, f"{name} {shown(found.version)}"))
     return Resolution(tuple(projects), tuple(skipped), tuple(dict.fromkeys(notes)))
 
 
@@ -175,14 +179,16 @@ def _check(req: Any, parent: Optional[str], text: str, held: Mapping[str, _Held]
     asked requirement ``text`` and, for a dependency, the project (``parent``) needing it."""
     name = normalize(req.name)
     found = held.get(name)
-    needs = f"{text}: {parent} needs {req.name}{req.specifier}, " if parent else ""
+    said = shown(text)  # the requirement asked for: the user's, or the bundle manifest's
+    needs = f"{said}: {parent} needs {req.name}{req.specifier}, " if parent else ""
     if found is None:
         message = needs + "which is not in the bundle"
         if not parent:
-            message = f"{text}: {name} is not in the bundle; it holds {', '.join(sorted(held))}"
+            holds = shown(", ".join(sorted(held)))
+            message = f"{said}: {name} is not in the bundle; it holds {holds}"
     elif not allows(req.specifier, found.version):
-        held_as = f"the bundle holds {name} {found.version}"
-        message = needs + "and " + held_as if parent else f"{text}: {held_as}"
+        held_as = f"the bundle holds {name} {shown(found.version)}"
+        message = needs + "and " + held_as if parent else f"{said}: {held_as}"
     else:
         return found
     raise _refusal(message, text)

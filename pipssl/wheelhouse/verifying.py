@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from pipssl._text import shown
 from pipssl.wheelhouse.manifest import (
     MANIFEST,
     REQUIREMENTS,
@@ -67,10 +68,10 @@ def _open(bundle: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(bundle)
     except FileNotFoundError:
-        raise error(f"{bundle} does not exist", "bundle-missing") from None
+        raise error(f"{shown(bundle)} does not exist", "bundle-missing") from None
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise error(
-            f"{bundle} is not a readable zip ({exc}); it may be truncated",
+            f"{shown(bundle)} is not a readable zip ({shown(exc)}); it may be truncated",
             "bundle-damaged",
             hint="copy the bundle again and compare its sha256 with the one create printed",
         ) from None
@@ -85,7 +86,8 @@ def _entries(bundle: Path, archive: zipfile.ZipFile) -> Dict[str, zipfile.ZipInf
             problem = "in the zip twice"
         if problem is not None:
             raise error(
-                f"{bundle}: entry {info.filename!r} is {problem}; refusing the bundle",
+                f"{shown(bundle)}: entry {shown(repr(info.filename))} is {problem}; refusing the "
+                "bundle",
                 "bundle-unsafe",
             )
         entries[info.filename] = info
@@ -106,11 +108,13 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
         missing = sorted(set(files) - set(entries))
         if missing:
             raise error(
-                f"{bundle}: {', '.join(missing)} listed in {MANIFEST} but missing", damaged
+                f"{shown(bundle)}: {shown(', '.join(missing))} listed in {MANIFEST} but missing",
+                damaged,
             )
         extra = sorted(set(entries) - set(files))
         if extra:
-            raise error(f"{bundle}: {', '.join(extra)} not listed in {MANIFEST}", damaged)
+            listed = shown(", ".join(extra))
+            raise error(f"{shown(bundle)}: {listed} not listed in {MANIFEST}", damaged)
         pins = b""
         for path, (digest, size) in sorted(files.items()):
             sink = None
@@ -119,13 +123,16 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
             try:
                 data = _hash_entry(archive, entries[path], size, sink)
             except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
-                raise error(f"{bundle} is damaged ({exc}); it may be truncated", damaged) from None
+                raise error(
+                    f"{shown(bundle)} is damaged ({shown(exc)}); it may be truncated", damaged
+                ) from None
             finally:
                 if sink is not None:
                     sink.close()
             if data is None or data[0] != digest:
                 raise error(
-                    f"{bundle}: {path} does not match its sha256 and size in {MANIFEST}",
+                    f"{shown(bundle)}: {shown(path)} does not match its sha256 and size in "
+                    f"{MANIFEST}",
                     damaged,
                     hint="the bundle was changed after create; get an intact copy",
                 )
@@ -209,7 +216,8 @@ def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
     found, out = _ask_packaging(python, env, "tags")
     if not isinstance(found, list):
         raise error(
-            f"cannot read the wheel tags {python} supports: {out.strip()[-200:]}", "python-failed"
+            f"cannot read the wheel tags {shown(python)} supports: {shown(out.strip()[-200:])}",
+            "python-failed",
         )
     return [str(t) for t in found]
 
@@ -224,7 +232,7 @@ def marker_environment(python: Optional[str], env: Mapping[str, str]) -> Dict[st
     found, out = _ask_packaging(python, env, "markers")
     if not isinstance(found, dict):
         raise error(
-            f"cannot read the marker environment of {python}: {out.strip()[-200:]}",
+            f"cannot read the marker environment of {shown(python)}: {shown(out.strip()[-200:])}",
             "python-failed",
         )
     return {str(k): str(v) for k, v in found.items()}
@@ -277,8 +285,10 @@ def verify(
 
 def incompatible_message(result: VerifyResult) -> str:
     """One line naming the wheels that do not install on the target, and what it needs."""
-    listed = "; ".join(f"{i.name} ({', '.join(i.tags)})" for i in result.incompatible)
+    listed = "; ".join(
+        f"{shown(i.name)} ({shown(', '.join(i.tags))})" for i in result.incompatible
+    )
     return (
-        f"{result.bundle}: no wheel installs on {result.python} for {listed}; "
-        f"it needs one of {', '.join(result.supported_tags)}, ..."
+        f"{shown(result.bundle)}: no wheel installs on {shown(result.python)} for {listed}; "
+        f"it needs one of {shown(', '.join(result.supported_tags))}, ..."
     )
