@@ -16,13 +16,14 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from targets import run_pipssl
 
-from pipssl import journal
+from pipssl import _files, journal
 from pipssl.errors import PipsslError
 from pipssl.repairing.places import places_for
 
@@ -260,3 +261,42 @@ def test_undo_killed_before_removing_backups_leaves_no_orphan(isolated_env: Any)
     )
     assert list(backups.iterdir()) == []
     assert conf.read_bytes() == BEFORE
+
+
+@pytest.mark.skipif(not POSIX or os.geteuid() != 0, reason="another user takes root to make")
+def test_a_user_never_takes_over_another_users_file() -> None:
+    """A user who may write the directory, but cannot give a file away, is refused
+    rather than replacing another user's pip.conf with a file of their own."""
+    shared = Path(tempfile.mkdtemp(prefix="pipssl-shared-"))  # a path uid 12345 can reach
+    try:
+        shared.chmod(0o777)
+        theirs = shared / "pip.conf"
+        theirs.write_bytes(BEFORE)
+        os.chown(theirs, 12346, 12346)
+        theirs.chmod(0o644)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: uid 12345, then the write
+            answer = b"written"
+            try:
+                os.setgroups([])
+                os.setgid(12345)
+                os.setuid(12345)
+                _files.write_atomic(theirs, AFTER)
+            except PipsslError as exc:
+                answer = f"{exc.reference}: {exc}".encode()
+            except BaseException as exc:  # anything else is the test's failure
+                answer = repr(exc).encode()
+            finally:
+                os.write(write, answer)
+                os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read, "rb") as pipe:
+            answer = pipe.read().decode()
+        assert answer.startswith("write-failed: will not replace"), answer
+        assert "uid 12346" in answer
+        assert theirs.read_bytes() == BEFORE and theirs.stat().st_uid == 12346
+        assert [p.name for p in shared.iterdir()] == ["pip.conf"]  # no temporary file left
+    finally:
+        shutil.rmtree(shared)
