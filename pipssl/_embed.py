@@ -6,8 +6,14 @@ out, and what runs from an installed pipssl (its own wheel, for ``wheelhouse cre
 
 The payload is a zip of three wheels: pipssl's own (built here from the sources beside
 this module) and the upstream certifi and packaging wheels committed under
-``bootstrap/vendor`` (checked against ``bootstrap/vendor.lock``).  It is base85-encoded
-into ``bootstrap/template.py`` in place of one sentinel line.
+``bootstrap/vendor`` (checked against ``bootstrap/vendor.lock``), base85-encoded.
+
+A copy cut short must say so rather than fail on its syntax, and Python parses a whole
+file before running any of it; so the file is one line of code and comments, which any
+cut leaves valid.  Line 2 is the template's loader as one ``exec()``; the template's
+program follows as ``#| `` lines, the payload as ``#=`` lines, and the last line holds
+the SHA-256 of the whole file (with zeros in its place): the loader checks it, then runs
+the program.
 
 Nothing depends on the clock, the umask, the order a directory lists in or the Python
 running this: timestamps and modes are fixed, entries sorted, the vendored wheels are stored
@@ -36,9 +42,13 @@ from pipssl._wheel import build_error as _error
 from pipssl._wheel import pipssl_wheel, zip_entries
 from pipssl.errors import PipsslError
 
-SENTINEL = "PAYLOAD_SHA256 = PAYLOAD = ''  # <- python -m pipssl._embed puts the payload here"
-SOURCE_MARK = 'SOURCE_SHA256 = "'
-#: The payload's base85 lines are as long as the project's own lines may be (ruff's
+SENTINEL = "PAYLOAD_SHA256 = ''  # <- python -m pipssl._embed puts the payload's SHA-256 here"
+LOADER_START = "# --- the loader (line 2 of get-pipssl.py) ---"
+LOADER_END = "# --- end of the loader ---"
+#: The last line; the loader knows it by this text (bootstrap/template.py's END).
+END = "#. get-pipssl.py ends here; SHA-256 of the whole file, with zeros for this value: "
+PROGRAM_MARK, PAYLOAD_MARK = "#| ", "#="
+#: The payload's lines are as long as the project's own lines may be (ruff's
 #: line-length): the file stays readable, and ~1,200 fewer newlines than at 79 columns.
 LINE_WIDTH = 99
 OUTPUT_NAME = "get-pipssl.py"
@@ -147,17 +157,38 @@ def payload(root: Path) -> bytes:
 
 def _base85_lines(data: bytes) -> List[str]:
     text = base64.b85encode(data).decode("ascii")
-    return [text[i : i + LINE_WIDTH] for i in range(0, len(text), LINE_WIDTH)]
+    width = LINE_WIDTH - len(PAYLOAD_MARK)
+    return [PAYLOAD_MARK + text[i : i + width] for i in range(0, len(text), width)]
 
 
-def _seal(text: str) -> str:
-    """Write the SHA-256 of the whole file (with zeros in place of itself) into it."""
-    zeros = "0" * 64
-    placeholder = SOURCE_MARK + zeros + '"'
-    if text.count(placeholder) != 1:
-        raise _error(f"the template must hold one line {placeholder}")
-    digest = hashlib.sha256(text.encode("ascii")).hexdigest()
-    return text.replace(placeholder, SOURCE_MARK + digest + '"')
+def _sealed(lines: List[str]) -> str:
+    """``lines`` and the last line: the SHA-256 of the whole (with zeros in its place)."""
+    text = "\n".join(lines) + "\n"
+    digest = hashlib.sha256((text + END + "0" * 64 + "\n").encode("ascii")).hexdigest()
+    return text + END + digest + "\n"
+
+
+def _loader_line(loader: List[str]) -> str:
+    """The loader as one line of code that Python 2.7 parses too (no comments, no
+    docstrings: the shorter the line, the fewer cuts fall inside it)."""
+    code = lean("\n".join(loader).encode("ascii")).decode("ascii")
+    code = "\n".join(line for line in code.split("\n") if line.strip()) + "\n"
+    return f"exec({code!r})"
+
+
+def _parts(template: str, where: Path) -> Tuple[List[str], List[str], List[str]]:
+    """The template's header comments, its loader and its program."""
+    lines = template.split("\n")
+    for mark in (LOADER_START, LOADER_END, SENTINEL):
+        if lines.count(mark) != 1:
+            raise _error(f"{where} must hold this line exactly once: {mark}")
+    start, end = lines.index(LOADER_START), lines.index(LOADER_END)
+    header = lines[:start]
+    if not all(line.startswith("#") or not line.strip() for line in header):
+        raise _error(f"{where}: only comments may come before the loader")
+    while lines and not lines[-1]:
+        lines.pop()
+    return header, lines[start + 1 : end], lines[end + 1 :]
 
 
 def build(root: Path) -> bytes:
@@ -180,18 +211,14 @@ def build(root: Path) -> bytes:
             f"cannot read {template_path}: {getattr(exc, 'strerror', None) or exc}",
             hint="run python -m pipssl._embed from a checkout of pipssl",
         ) from None
-    lines = template.split("\n")
-    if lines.count(SENTINEL) != 1:
-        raise _error(f"{template_path} must hold the sentinel line exactly once: {SENTINEL}")
+    header, loader, program = _parts(template, template_path)
     data = payload(root)
-    at = lines.index(SENTINEL)
-    lines[at : at + 1] = [
-        f'PAYLOAD_SHA256 = "{hashlib.sha256(data).hexdigest()}"',
-        'PAYLOAD = """',
-        *_base85_lines(data),
-        '"""',
-    ]
-    return _seal("\n".join(lines)).encode("ascii")
+    at = program.index(SENTINEL)
+    program[at] = f'PAYLOAD_SHA256 = "{hashlib.sha256(data).hexdigest()}"'
+    lines = [header[0], _loader_line(loader), *header[1:]]
+    lines += [(PROGRAM_MARK + line).rstrip() for line in program]
+    lines += _base85_lines(data)
+    return _sealed(lines).encode("ascii")
 
 
 def _write(path: Path, data: bytes) -> None:

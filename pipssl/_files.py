@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 from pipssl import _faults
+from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
 
 __all__ = ["leftover_temps", "read_optional", "write_atomic", "write_new"]
@@ -55,8 +56,10 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
 
     The temporary file lives in the same directory (``os.replace`` is atomic only within
     one file system) and is created with ``mode`` from the start, so the content is
-    never readable with looser permissions.  The file is fsync'd before the rename and
-    its directory after it, so the new content survives a power cut once this returns.
+    never readable with looser permissions.  A file that exists keeps its owner: the
+    temporary file is given it before the rename (see :func:`_keep_owner`).  The file is
+    fsync'd before the rename and its directory after it, so the new content survives a
+    power cut once this returns.
 
     Args:
         path: the file to create or replace.
@@ -64,10 +67,12 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
         mode: permission bits of the result (applied exactly, whatever the umask).
 
     Raises:
-        PipsslError: ``write-failed`` when the file cannot be written; no temporary
+        PipsslError: ``write-failed`` when the file cannot be written, or belongs to
+            another user and this one cannot give the new file that owner; no temporary
             file is left behind.
     """
     target = os.path.abspath(os.fspath(path))
+    owner = _owner_of(target)
     directory, base = os.path.split(target)
     temp = os.path.join(directory, f".{base}.{_TEMP_TAG}{os.urandom(6).hex()}.tmp")
     try:
@@ -75,13 +80,16 @@ def write_atomic(path: Union[str, os.PathLike[str]], data: bytes, mode: int = 0o
     except OSError as exc:
         raise write_failed("write", target, exc) from None
     try:
+        _keep_owner(temp, owner, target)
         _faults.point(f"{base}: temporary file written")
         os.replace(temp, target)
-    except OSError as exc:
+    except (OSError, PipsslError) as exc:
         try:
             os.unlink(temp)
         except OSError:
             pass
+        if isinstance(exc, PipsslError):
+            raise
         raise write_failed("write", target, exc) from None
     _fsync_directory(directory)
     _faults.point(f"{base}: replaced")
@@ -123,6 +131,48 @@ def leftover_temps(path: Union[str, os.PathLike[str]]) -> List[str]:
     except OSError:
         return []
     return sorted(os.path.join(directory, n) for n in names if pattern.fullmatch(n))
+
+
+def _owner_of(path: str) -> Optional[Tuple[int, int]]:
+    """The (uid, gid) of the file at ``path`` (a link followed); None when there is none,
+    or on a system without file owners."""
+    if not hasattr(os, "chown"):
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_uid, info.st_gid
+
+
+def _keep_owner(temp: str, owner: Optional[Tuple[int, int]], target: str) -> None:
+    """Give ``temp`` the owner of the file it replaces.
+
+    Replacing a file with a new one would otherwise hand it to whoever runs pipssl: root
+    repairing a user's pip.conf (or one a link points to) would take it from that user.
+    Only root can give a file away; anyone else is refused rather than taking the file
+    over.  A group this user cannot give is left as the new file's (its mode is kept).
+
+    Raises:
+        PipsslError: ``write-failed`` when the file belongs to another user and this
+            process cannot make the new one theirs.
+    """
+    if owner is None:
+        return
+    info = os.stat(temp)
+    uid, gid = owner
+    if (info.st_uid, info.st_gid) == owner:
+        return
+    try:
+        os.chown(temp, uid, gid)
+    except PermissionError:
+        if uid != info.st_uid:
+            raise PipsslError(
+                f"will not replace {shown(target)}: it belongs to uid {uid}, and a file"
+                f" written now would belong to uid {info.st_uid}",
+                reference="write-failed",
+                hint="Run pipssl as the user who owns that file, then run again.",
+            ) from None
 
 
 def _fsync_directory(directory: str) -> None:

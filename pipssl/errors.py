@@ -30,6 +30,8 @@ REFERENCES: Dict[str, str] = {
     "journal-corrupt": "pipssl's journal cannot be read",
     "consent-corrupt": "pipssl's consent store (the CAs you told it to trust) cannot be read",
     "backup-damaged": "a backup does not hold what the journal says it holds",
+    "foreign-path": "a journal record names a file no repair writes, or a backup outside"
+    " pipssl's backups directory (or not a regular file); nothing is written",
     "changed-since": "a file changed since pipssl wrote it; undo would lose that change",
     "nothing-to-undo": "the journal holds no repair to undo",
     "locked": "another pipssl run holds the lock",
@@ -70,6 +72,7 @@ NEXT_STEPS: Dict[str, str] = {
     "journal-corrupt": "Move the journal named above aside; pipssl then starts a new one.",
     "consent-corrupt": "Move consent.json aside, then give your CAs to repair again.",
     "backup-damaged": "Compare the file with its backup by hand: pipssl will not restore it.",
+    "foreign-path": "Move pipssl's journal aside: pipssl did not write what it names.",
     "changed-since": "Compare the file with pipssl's backup; {undo_list} shows the stack.",
     "nothing-to-undo": "{undo_list} shows the stack; nothing is left to restore.",
     "locked": "Wait for the other pipssl repair or undo to finish, then run again.",

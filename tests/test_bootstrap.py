@@ -276,20 +276,132 @@ def test_vendored_wheel_that_differs_from_the_lock_stops_the_build(tmp_path: Pat
         _embed.build(tmp_path)
 
 
+DAMAGED = "get-pipssl.py is incomplete or damaged: download it again"
+
+
 def test_damaged_file_is_one_clear_line(tmp_path: Path, run: Any, isolated_env: Any) -> None:
+    copy = tmp_path / "copy" / "get-pipssl.py"
+    copy.parent.mkdir()
     for suffix in (b"x", b"\n"):
-        copy = tmp_path / "copy" / "get-pipssl.py"
-        copy.parent.mkdir(exist_ok=True)
         copy.write_bytes(SCRIPT.read_bytes() + suffix)
-        line = one_line(run(sys.executable, "doctor", script=copy), 2)
-        assert "get-pipssl.py is damaged" in line and "download it again" in line
-    # piped, only the payload can be checked: change one of its characters
+        assert one_line(run(sys.executable, "doctor", script=copy), 2) == DAMAGED
+    # one character of the payload changed: as a file, and piped from it
     text = SCRIPT.read_text()
-    start = text.index('PAYLOAD = """') + 20_000
+    start = text.index("\n#=") + 20_000
     swapped = "1" if text[start] != "1" else "2"
     copy.write_text(text[:start] + swapped + text[start + 1 :])
-    line = one_line(run(sys.executable, "doctor", script=copy, stdin=True), 2)
-    assert "damaged" in line and "payload" in line
+    for stdin in (False, True):
+        assert one_line(run(sys.executable, "doctor", script=copy, stdin=stdin), 2) == DAMAGED
+
+
+def test_piped_through_a_pipe_says_to_save_it(isolated_env: Any) -> None:
+    """Read from a pipe, the file cannot be read again to be checked: one line, exit 2."""
+    with open(SCRIPT, "rb") as source:
+        cat = subprocess.Popen(["cat"], stdin=source, stdout=subprocess.PIPE)
+        assert cat.stdout is not None
+        proc = subprocess.run(
+            [sys.executable, "-", "doctor"],
+            stdin=cat.stdout,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        cat.stdout.close()
+        cat.wait(timeout=60)
+    assert "save it as a file" in one_line(proc, 2)
+
+
+# Every cut of the file past its loader line, run by the loader itself in one interpreter
+# (a process per cut would take minutes): it must parse, and end with exit 2 and one line.
+CUT_RUNNER = r"""
+import io, os, sys
+script, cuts, work = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(script, "rb") as stream:
+    data = stream.read()
+with open(cuts) as stream:
+    offsets = [int(n) for n in stream.read().split()]
+seen = {}
+for n in offsets:
+    with open(work, "wb") as stream:
+        stream.write(data[:n])
+    saved, sys.stderr = sys.stderr, io.BytesIO() if sys.version_info[0] == 2 else io.StringIO()
+    try:
+        code = compile(data[:n], work, "exec")
+        exec(code, {"__file__": work, "__name__": "__main__"})
+        outcome = "exit 0"
+    except SystemExit as exc:
+        outcome = "exit %s: %s" % (exc.code, sys.stderr.getvalue().strip())
+    except BaseException as exc:
+        outcome = "raised %s" % type(exc).__name__
+    finally:
+        sys.stderr = saved
+    seen.setdefault(outcome, []).append(n)
+for outcome in sorted(seen):
+    sys.stdout.write("%d %s (first at %d)\n" % (len(seen[outcome]), outcome, seen[outcome][0]))
+"""
+
+
+def cut_offsets(data: bytes) -> List[int]:
+    """Every line boundary past line 2 (the loader), a byte inside every third line, and
+    every byte of the last line and of the first program line: strict prefixes only."""
+    starts = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    past_loader = starts[1]
+    offsets = set(starts[1:])
+    for begin, end in zip(starts[1::3], starts[2::3]):
+        offsets.add(begin + (end - begin) * 2 // 3)
+    offsets.update(range(starts[-2], len(data)))
+    program = data.index(b"\n#| ") + 1
+    offsets.update(range(program, data.index(b"\n", program)))
+    return sorted(n for n in offsets if past_loader <= n < len(data))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("short", ["2.7", "3.8", "newest"])
+def test_a_copy_cut_anywhere_says_so_in_one_line(short: str, tmp_path: Path) -> None:
+    """A download cut short past its loader line: never a SyntaxError, never exit 0, one
+    line and exit 2, on Python 3 and on 2.7 (whose gate speaks first)."""
+    python = sys.executable if short == "newest" else old_python(short)
+    if python is None:
+        python = PYTHONS.get(short)
+    if python is None:
+        pytest.skip(f"no Python {short}")
+    data = SCRIPT.read_bytes()
+    offsets = cut_offsets(data)
+    assert len(offsets) > data.count(b"\n")
+    (tmp_path / "cuts").write_text(" ".join(map(str, offsets)))
+    (tmp_path / "runner.py").write_text(CUT_RUNNER)
+    argv = [str(python), str(tmp_path / "runner.py"), str(SCRIPT), str(tmp_path / "cuts")]
+    proc = subprocess.run(
+        [*argv, str(tmp_path / "get-pipssl.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected = DAMAGED if short != "2.7" else "get-pipssl.py needs Python 3.8 or newer"
+    outcomes = proc.stdout.strip().splitlines()
+    assert len(outcomes) == 1 and f" exit 2: {expected}" in outcomes[0], proc.stdout
+    assert outcomes[0].startswith(f"{len(offsets)} "), proc.stdout
+
+
+@pytest.mark.parametrize("where", ["program", "payload", "last line"])
+def test_a_cut_copy_run_as_users_run_it(
+    where: str, tmp_path: Path, run: Any, isolated_env: Any
+) -> None:
+    """The same, end to end: a real run of a cut copy, as a file and piped from it."""
+    data = SCRIPT.read_bytes()
+    at = {
+        "program": data.index(b"\n#| def install") + 9,
+        "payload": data.index(b"\n#=") + 50_000,
+        "last line": len(data) - 20,
+    }[where]
+    copy = tmp_path / "copy" / "get-pipssl.py"
+    copy.parent.mkdir()
+    copy.write_bytes(data[:at])
+    for stdin in (False, True):
+        assert one_line(run(sys.executable, "doctor", script=copy, stdin=stdin), 2) == DAMAGED
 
 
 # --- old Pythons: the gate -------------------------------------------------------------

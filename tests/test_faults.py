@@ -228,7 +228,10 @@ def test_kill_undo_at_every_step(fault_world: World, tmp_path: Path) -> None:
     def recover(n: int) -> None:
         if n % 2:
             finish = run_pipssl("undo")
-            assert finish.returncode == 0, finish.stderr
+            # Killed after its last journal write, the undo was done: nothing is left
+            # to undo, and this run removes the backups it left.
+            done = finish.returncode == 2 and "nothing to undo" in finish.stderr
+            assert finish.returncode == 0 or done, finish.stderr
             assert_state_is(w, before, f"undo after killed undo {n}")
         else:
             finish = repair(w)

@@ -24,16 +24,18 @@ each file stands now), :mod:`~.transaction`, :mod:`~.recover` (recovery after a 
 
 from __future__ import annotations
 
+from pipssl.journal.fileops import Guard
 from pipssl.journal.records import Change, Record
 from pipssl.journal.recover import busy_since, last_record, recover
 from pipssl.journal.state import Lock, state_dir
 from pipssl.journal.status import FileStatus, RecordStatus, undo_stack
 from pipssl.journal.transaction import Transaction
-from pipssl.journal.undo import Undone, forget, undo_last, undo_next
+from pipssl.journal.undo import Undone, forget, tidy, undo_last, undo_next
 
 __all__ = [
     "Change",
     "FileStatus",
+    "Guard",
     "Lock",
     "Record",
     "RecordStatus",
@@ -44,6 +46,7 @@ __all__ = [
     "last_record",
     "recover",
     "state_dir",
+    "tidy",
     "undo_last",
     "undo_next",
     "undo_stack",

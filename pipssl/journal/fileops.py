@@ -10,9 +10,14 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
+from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
+
+#: Says why pipssl may not write a path (None: it may).  The journal does not decide it:
+#: :mod:`pipssl.repairing.places` does, and repair and undo hand its answer down.
+Guard = Callable[[str], Optional[str]]
 
 # Mode of a file pipssl creates, or puts back when the journal knows no mode for it.
 NEW_FILE = 0o644
@@ -37,6 +42,26 @@ def read_regular(path: str) -> Optional[Tuple[bytes, int]]:
             return handle.read(), stat.S_IMODE(info.st_mode)
     except OSError as exc:
         raise write_failed("read", path, exc) from None
+
+
+def check_path(guard: Optional[Guard], path: str, where: str, hint: Optional[str] = None) -> None:
+    """Refuse ``path`` unless ``guard`` lets pipssl write it (no guard: any path).
+
+    Raises:
+        PipsslError: ``foreign-path`` naming the path, why, and ``where`` it came from.
+    """
+    why = None if guard is None else guard(path)
+    if why is not None:
+        raise foreign_path(path, why, where, hint)
+
+
+def foreign_path(path: str, why: str, where: str, hint: Optional[str] = None) -> PipsslError:
+    """The refusal of a path pipssl may not write, or of a backup it may not read."""
+    return PipsslError(
+        f"refusing {shown(path)}, which {where}: {why}; nothing was written",
+        reference="foreign-path",
+        hint=hint,
+    )
 
 
 def digest_of(path: str) -> Optional[str]:

@@ -11,28 +11,32 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from datetime import datetime
 from pathlib import Path
-from typing import Optional, Set, Tuple
+from typing import List, Optional, Set, Tuple
 
 from pipssl import _faults, commands
 from pipssl._files import leftover_temps, write_atomic
-from pipssl.errors import PipsslError
+from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
     NEW_FILE,
+    Guard,
+    check_path,
+    foreign_path,
     remove_empty_dirs,
     sha256,
     unlink_missing_ok,
     unlink_quietly,
 )
 from pipssl.journal.records import RECORD_ID, Change, Record, read_journal, stamp, write_journal
-from pipssl.journal.state import BACKUPS_NAME, JOURNAL_NAME, private_dir
+from pipssl.journal.state import BACKUPS_NAME, BINARY, JOURNAL_NAME, NOFOLLOW, private_dir
 from pipssl.journal.status import AS_BEFORE, CHANGED, file_status
 
 __all__ = ["busy_since", "last_record", "recover"]
 
 
-def recover(state: Path) -> Tuple[Record, ...]:
+def recover(state: Path, guard: Optional[Guard] = None) -> Tuple[Record, ...]:
     """Roll back every transaction a killed process left pending, and tidy up after it.
 
     The caller holds the state lock.  For each file a pending record names: content
@@ -42,13 +46,15 @@ def recover(state: Path) -> Tuple[Record, ...]:
 
     Args:
         state: pipssl's state directory.
+        guard: where pipssl may write (see :mod:`pipssl.repairing.places`): a pending
+            record naming any other file is refused before anything is touched.
 
     Returns:
         The records that were rolled back (usually none).
 
     Raises:
-        PipsslError: ``changed-since``, ``backup-damaged``, ``journal-corrupt``,
-            ``write-failed``.
+        PipsslError: ``foreign-path``, ``changed-since``, ``backup-damaged``,
+            ``journal-corrupt``, ``write-failed``.
     """
     state = Path(state)
     if not os.path.isdir(state):
@@ -56,6 +62,8 @@ def recover(state: Path) -> Tuple[Record, ...]:
     records = read_journal(state)
     pending = [r for r in records if r.pending]
     for record in pending:
+        check_paths(record, records, guard)
+        backups = state / BACKUPS_NAME / record.id
         # Check every file first, as undo does: all of them are put back, or none.
         todo = []
         for change in reversed(record.changes):
@@ -73,7 +81,7 @@ def recover(state: Path) -> Tuple[Record, ...]:
                     f" `{commands.pipssl('undo', '--forget', str(number))}`"
                     " (it restores nothing and deletes that backup).",
                 )
-            todo.append((change, backup_bytes(change)))
+            todo.append((change, backup_bytes(change, backups)))
         for change, old in todo:
             restore(change, old)
             _faults.point(f"{os.path.basename(change.path)}: restored by recovery")
@@ -84,9 +92,28 @@ def recover(state: Path) -> Tuple[Record, ...]:
                 remove_empty_dirs(change.created_dirs)
         records = [r for r in records if r.id != record.id]
         write_journal(state, records)
-        shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
+        _faults.point("journal: record dropped, its backups not yet")
+        shutil.rmtree(backups, ignore_errors=True)
     _sweep(state, {r.id for r in records})
     return tuple(pending)
+
+
+def check_paths(record: Record, records: List[Record], guard: Optional[Guard]) -> None:
+    """Refuse ``record`` (one of ``records``, the journal) unless ``guard`` lets pipssl
+    write every file it names, and read every backup from its own backup directory.
+
+    Raises:
+        PipsslError: ``foreign-path`` naming the first file pipssl may not write.
+    """
+    number = len(records) - [r.id for r in records].index(record.id)
+    hint = (
+        "pipssl never wrote that file: someone edited its journal. Drop that record with"
+        f" `{commands.pipssl('undo', '--forget', str(number))}` (it touches no file but"
+        " the journal and its backups), or move the journal aside."
+    )
+    where = f"pipssl's journal names in {record.label!r}"
+    for change in record.changes:
+        check_path(guard, change.path, where, hint)
 
 
 def _sweep(state: Path, live: Set[str]) -> None:
@@ -137,31 +164,53 @@ def busy_since(state: Path, started: datetime) -> bool:
     return last is not None and (last.pending or last.id >= stamp(started))
 
 
-def backup_bytes(change: Change) -> Optional[bytes]:
+def backup_bytes(change: Change, directory: Path) -> Optional[bytes]:
     """The old content of ``change.path``, from its backup; None when there was no file.
 
+    Args:
+        change: the journal's entry for the file.
+        directory: the record's own backup directory, the only place a backup is read
+            from: a journal naming any other file would make undo copy it into a config
+            file that others may read.
+
     Raises:
-        PipsslError: ``backup-damaged`` when the backup is missing or does not hold what
+        PipsslError: ``foreign-path`` when the backup is outside ``directory`` or is not
+            a regular file; ``backup-damaged`` when it is missing or does not hold what
             the journal says.
     """
     if change.before_sha256 is None:
         return None
     problem = "is missing"
-    if change.backup is not None:
-        try:
-            with open(change.backup, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            pass
-        else:
-            if sha256(data) == change.before_sha256:
-                return data
-            problem = "does not match the journal"
+    data = None if change.backup is None else _read_backup(change.backup, directory)
+    if data is not None:
+        if sha256(data) == change.before_sha256:
+            return data
+        problem = "does not match the journal"
     raise PipsslError(
         f"the backup of {change.path} ({change.backup}) {problem}; nothing was restored",
         reference="backup-damaged",
         hint="Restore the file by hand; pipssl's backups are in its state directory.",
     )
+
+
+def _read_backup(backup: str, directory: Path) -> Optional[bytes]:
+    """The bytes of ``backup``, a regular file right inside ``directory`` (None: missing)."""
+    where = "the journal names as a backup"
+    home = os.path.realpath(directory)
+    if os.path.realpath(os.path.dirname(os.path.abspath(backup))) != home:
+        raise foreign_path(backup, f"it is not in pipssl's backups directory {home}", where)
+    if os.path.islink(backup):  # O_NOFOLLOW below closes the race where it exists
+        raise foreign_path(backup, "it is a symbolic link", where)
+    try:
+        fd = os.open(backup, os.O_RDONLY | NOFOLLOW | BINARY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise write_failed("read", backup, exc) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise foreign_path(backup, "it is not a regular file", where)
+        return handle.read()
 
 
 def restore(change: Change, old: Optional[bytes]) -> None:

@@ -23,6 +23,8 @@ from pipssl._redact import redact
 from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
     NEW_FILE,
+    Guard,
+    check_path,
     digest_of,
     missing_parents,
     read_regular,
@@ -53,10 +55,15 @@ class Transaction:
         state: pipssl's state directory (see :func:`state_dir`).
         label: what the transaction is for, shown by ``undo``; credentials are masked.
         timeout: seconds to wait for a concurrent repair to finish.
+        guard: where pipssl may write (:mod:`pipssl.repairing.places`): ``write`` and
+            ``remove`` refuse any other file, and so does the recovery on entry.
     """
 
-    def __init__(self, state: Path, *, label: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, state: Path, *, label: str, timeout: float = 30.0, guard: Optional[Guard] = None
+    ) -> None:
         self.state = Path(state)
+        self.guard = guard
         self.label = redact(label)
         self.id = f"{stamp(datetime.now(timezone.utc))}-{secrets.token_hex(3)}"
         self._lock = Lock(self.state, timeout=timeout)
@@ -71,7 +78,7 @@ class Transaction:
             raise PipsslError("a transaction can only be entered once", reference="internal")
         self._lock.acquire()
         try:
-            recover(self.state)
+            recover(self.state, self.guard)
         except BaseException:
             self._lock.release()
             raise
@@ -119,6 +126,7 @@ class Transaction:
         """
         self._check_open()
         target = os.path.realpath(os.fspath(path))
+        check_path(self.guard, target, "this repair would write")
         old = read_regular(target)
         current_sha = sha256(old[0]) if old is not None else None
         new_sha = sha256(data)
@@ -154,6 +162,7 @@ class Transaction:
         """
         self._check_open()
         target = os.path.realpath(os.fspath(path))
+        check_path(self.guard, target, "this repair would remove")
         old = read_regular(target)
         seen = self._changes.get(target)
         if old is None:
@@ -214,7 +223,7 @@ class Transaction:
         for change in reversed(list(self._changes.values())):
             try:
                 if digest_of(change.path) != change.before_sha256:
-                    restore(change, backup_bytes(change))
+                    restore(change, backup_bytes(change, self.backup_dir))
                     _faults.point(f"{os.path.basename(change.path)}: restored")
             except PipsslError as exc:
                 failure = failure or exc
@@ -225,6 +234,7 @@ class Transaction:
                 remove_empty_dirs(change.created_dirs)
         if self._intended:
             write_journal(self.state, [r for r in read_journal(self.state) if r.id != self.id])
+            _faults.point("journal: rolled back, the backups not yet removed")
         shutil.rmtree(self.backup_dir, ignore_errors=True)
 
     def _check_open(self) -> None:

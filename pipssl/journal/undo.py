@@ -15,14 +15,14 @@ import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from pipssl import _faults, commands
 from pipssl._files import leftover_temps
 from pipssl.errors import PipsslError, UsageError
-from pipssl.journal.fileops import unlink_quietly
+from pipssl.journal.fileops import Guard, unlink_quietly
 from pipssl.journal.records import Record, read_journal, write_journal
-from pipssl.journal.recover import backup_bytes, recover
+from pipssl.journal.recover import backup_bytes, check_paths, recover
 from pipssl.journal.state import BACKUPS_NAME, Lock
 from pipssl.journal.status import (
     AS_BEFORE,
@@ -33,7 +33,7 @@ from pipssl.journal.status import (
     record_status,
 )
 
-__all__ = ["Undone", "forget", "undo_last", "undo_next"]
+__all__ = ["Undone", "forget", "tidy", "undo_last", "undo_next"]
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,12 @@ class Undone:
     put_back: Tuple[RecordStatus, ...] = ()
 
 
-def undo_last(state: Path, *, timeout: float = 30.0) -> Record:
+def undo_last(state: Path, *, timeout: float = 30.0, guard: Optional[Guard] = None) -> Record:
     """:func:`undo_next`, for callers that only need the record undone."""
-    return undo_next(state, timeout=timeout).record
+    return undo_next(state, timeout=timeout, guard=guard).record
 
 
-def undo_next(state: Path, *, timeout: float = 30.0) -> Undone:
+def undo_next(state: Path, *, timeout: float = 30.0, guard: Optional[Guard] = None) -> Undone:
     """Undo the newest record that has something to undo, all or nothing.
 
     Under the lock: a repair killed before it committed, or an undo killed half-way, is
@@ -74,17 +74,19 @@ def undo_next(state: Path, *, timeout: float = 30.0) -> Undone:
     Args:
         state: pipssl's state directory.
         timeout: seconds to wait for a concurrent repair to finish.
+        guard: where pipssl may write (:mod:`pipssl.repairing.places`): a record naming
+            any other file is refused, and nothing is written.
 
     Raises:
-        PipsslError: ``nothing-to-undo`` (also when the only records left had been put
-            back by hand: they are dropped, and the message names them);
+        PipsslError: ``foreign-path``; ``nothing-to-undo`` (also when the only records
+            left had been put back by hand: they are dropped, and the message names them);
             ``changed-since`` naming the files changed since and how to get past them
             (nothing is restored or dropped then); ``backup-damaged``; ``locked``;
             ``unsafe-state-dir``; ``journal-corrupt``; ``write-failed``.
     """
     state = Path(state)
     with Lock(state, timeout=timeout):
-        interrupted = recover(state)
+        interrupted = recover(state, guard)
         if interrupted:
             last = interrupted[-1]
             return Undone(last, tuple(c.path for c in last.changes))
@@ -117,9 +119,10 @@ def undo_next(state: Path, *, timeout: float = 30.0) -> Undone:
                 + " from its journal",
                 reference="nothing-to-undo",
             )
+        check_paths(target.record, records, guard)
         written = [f for f in target.files if f.status == AS_WRITTEN]
         for file in written:
-            backup_bytes(file.change)
+            backup_bytes(file.change, state / BACKUPS_NAME / target.record.id)
         # From here on the undo is a pending record like an interrupted repair's: if this
         # process dies half-way, the next pipssl run finishes putting the files back.
         # Dropping the put-back records goes into the same journal write.
@@ -130,7 +133,7 @@ def undo_next(state: Path, *, timeout: float = 30.0) -> Undone:
         write_journal(state, kept)
         _drop_backups(state, dropped)
         _faults.point("journal: undo started")
-        recover(state)
+        recover(state, guard)
     return Undone(
         target.record,
         tuple(f.path for f in written),
@@ -139,7 +142,9 @@ def undo_next(state: Path, *, timeout: float = 30.0) -> Undone:
     )
 
 
-def forget(state: Path, number: int, *, timeout: float = 30.0) -> Record:
+def forget(
+    state: Path, number: int, *, timeout: float = 30.0, guard: Optional[Guard] = None
+) -> Record:
     """Drop record ``number`` of the stack (1 = the newest) without restoring anything.
 
     The user's explicit choice, for a record that is blocked because they keep their
@@ -150,6 +155,9 @@ def forget(state: Path, number: int, *, timeout: float = 30.0) -> Record:
         state: pipssl's state directory.
         number: the record's position, as ``undo --list`` shows it.
         timeout: seconds to wait for a concurrent repair to finish.
+        guard: where pipssl may write: a killed run's temporary files are removed only
+            beside such files (a record naming another file is dropped all the same,
+            which is the way out of a journal someone edited).
 
     Returns:
         The record dropped.
@@ -171,14 +179,37 @@ def forget(state: Path, number: int, *, timeout: float = 30.0) -> Record:
         _drop_backups(state, [record])
         if record.pending:  # a killed run's temporary files are nobody's content
             for change in record.changes:
+                if guard is not None and guard(change.path) is not None:
+                    continue
                 for temp in leftover_temps(change.path):
                     unlink_quietly(temp)
     return record
 
 
+def tidy(state: Path, *, timeout: float = 30.0, guard: Optional[Guard] = None) -> None:
+    """Remove the backups a killed run left behind when no record refers to them (an
+    undo killed after it dropped its record): under the lock, as recovery does.  Does
+    nothing, and creates nothing, when there are none.
+
+    Raises:
+        PipsslError: ``locked``, ``unsafe-state-dir``, ``journal-corrupt`` and what
+            :func:`~pipssl.journal.recover.recover` raises.
+    """
+    state = Path(state)
+    try:
+        leftovers = os.listdir(state / BACKUPS_NAME)
+    except OSError:
+        return
+    if leftovers:
+        with Lock(state, timeout=timeout):
+            recover(state, guard)
+
+
 def _drop_backups(state: Path, records: List[Record]) -> None:
     # After the journal write: a kill in between leaves backups no record refers to,
     # which the next recovery sweeps away.
+    if records:
+        _faults.point("journal: records dropped, their backups not yet")
     for record in records:
         shutil.rmtree(state / BACKUPS_NAME / record.id, ignore_errors=True)
 

@@ -13,6 +13,7 @@ from pipssl import journal
 from pipssl.certs.consent import CONSENT_MODE
 from pipssl.diagnosis.run import diagnose_target, load_config
 from pipssl.repairing import outcome
+from pipssl.repairing.places import places_for
 from pipssl.repairing.plan import plan_repair, stale_inputs
 from pipssl.repairing.result import Plan, RepairResult
 from pipssl.target.runpip import scrubbed
@@ -98,7 +99,8 @@ def apply(
             message,
             env_to_set=plan.env_to_set,
         )
-    with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
+    places = places_for(env, target.platform, prefix=target.prefix, base_prefix=target.base_prefix)
+    with journal.Transaction(state, label=label, timeout=lock_timeout, guard=places.refusal) as tx:
         # Another repair (or the user) may have changed the files since the plan was made:
         # plan again from the files as they are now, so that work is kept, and ask again
         # when the changes differ from those agreed to.

@@ -28,7 +28,7 @@ def bundle_path(scope: str, target: Target, environ: Mapping[str, str]) -> str:
         PipsslError: ``unsafe-bundle-path`` when that file, or its ``pipssl`` directory,
             exists as a symbolic link or as something other than a regular file/directory.
     """
-    path = _bundle_location(scope, target, environ)
+    path = bundle_location(scope, target.platform, environ, target.prefix)
     _refuse_planted(os.path.dirname(path), stat.S_ISDIR, "a directory")
     _refuse_planted(path, stat.S_ISREG, "a regular file")
     return path
@@ -54,10 +54,10 @@ def _refuse_planted(path: str, kind_ok: Callable[[int], bool], kind: str) -> Non
     )
 
 
-def _bundle_location(scope: str, target: Target, environ: Mapping[str, str]) -> str:
-    platform = target.platform
+def bundle_location(scope: str, platform: str, environ: Mapping[str, str], prefix: str) -> str:
+    """Where pipssl's bundle for ``scope`` goes, for an interpreter with ``prefix``."""
     if scope == "site":
-        return os.path.join(target.prefix, "share", "pipssl", BUNDLE_NAME)
+        return os.path.join(prefix, "share", "pipssl", BUNDLE_NAME)
     if scope == "global":
         if platform == "win32":
             base = environ.get("PROGRAMDATA") or "C:\\ProgramData"

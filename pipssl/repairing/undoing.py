@@ -1,8 +1,10 @@
 """Undo: put back what the newest repair changed, list the stack, drop a record; and the
 data they return.
 
-Kept apart from the repair machinery so that ``pipssl undo`` loads only the journal (an
-undo is a few file operations; importing the planner and the probes would be most of it).
+Kept apart from the repair machinery so that ``pipssl undo`` loads only the journal and
+the model of where a repair writes (an undo is a few file operations; importing the
+planner and the probes would be most of it).  Every path the journal names is checked
+against that model (:mod:`~pipssl.repairing.places`) before anything is written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Dict, Mapping, Optional, Tuple
 from pipssl import commands, journal
 from pipssl._text import shown
 from pipssl.errors import PipsslError
+from pipssl.repairing.places import places_for
 
 
 @dataclass(frozen=True)
@@ -205,13 +208,15 @@ def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:
             ``journal-corrupt``, ``unsafe-state-dir``, ``locked``.
     """
     state = _state(environ)
-    # Refuse before undo_next takes the lock: an undo that does nothing creates nothing.
+    # Refuse before undo_next takes the lock: an undo that does nothing creates nothing
+    # (but removes what an undo killed after its last journal write left behind).
     if journal.last_record(state) is None:
+        journal.tidy(state, guard=_guard(environ))
         raise PipsslError(
             "nothing to undo: the pipssl journal has no repair left",
             reference="nothing-to-undo",
         )
-    done = journal.undo_next(state)
+    done = journal.undo_next(state, guard=_guard(environ))
     return UndoResult(
         done.record.id,
         done.record.label,
@@ -250,7 +255,7 @@ def undo_forget(n: int, *, environ: Optional[Mapping[str, str]] = None) -> Forge
         PipsslError: ``usage-error`` when there is no repair ``n``, ``journal-corrupt``,
             ``unsafe-state-dir``, ``locked``.
     """
-    record = journal.forget(_state(environ), n)
+    record = journal.forget(_state(environ), n, guard=_guard(environ))
     return ForgetResult(
         record.id, record.label, record.created, tuple(c.path for c in record.changes)
     )
@@ -258,6 +263,10 @@ def undo_forget(n: int, *, environ: Optional[Mapping[str, str]] = None) -> Forge
 
 def _state(environ: Optional[Mapping[str, str]]) -> Path:
     return journal.state_dir(dict(os.environ if environ is None else environ))
+
+
+def _guard(environ: Optional[Mapping[str, str]]) -> journal.Guard:
+    return places_for(dict(os.environ if environ is None else environ)).refusal
 
 
 def _stack_record(number: int, now: journal.RecordStatus) -> StackRecord:

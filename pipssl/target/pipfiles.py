@@ -32,7 +32,19 @@ _PIP_HOMEBREW_OPT_PYTHON = (25, 3)  # platformdirs 4.5: any "<prefix>/opt/python
 _PIP_XDG_EVERYWHERE = (26, 2)  # platformdirs 4.10: XDG_* on macOS, WIN_PD_OVERRIDE_*, stripping
 _PIP_XDG_ABSOLUTE = (26, 3)  # platformdirs 4.12: only absolute XDG paths, empty HOME unset
 _PIP_HOMEBREW_BASE_PREFIX = (26, 3)  # platformdirs 4.12
-NEWEST = (10**6,)  # the pip_version that stands for "the newest rules"
+NEWEST = (10**6,)
+#: The releases above, oldest first: each one's rules hold up to the next.
+RULE_CHANGES = tuple(
+    sorted(
+        {
+            _PIP_PLATFORMDIRS_4,
+            _PIP_SPLITS_MACOS_SITE_DIRS,
+            _PIP_HOMEBREW_OPT_PYTHON,
+            _PIP_XDG_EVERYWHERE,
+            _PIP_XDG_ABSOLUTE,
+        }
+    )
+)  # the pip_version that stands for "the newest rules"
 # platformdirs >= 4.12 spots a Homebrew Python by its framework build, which a venv keeps as
 # sys.base_prefix.
 _HOMEBREW_PYTHON = re.compile(
