@@ -316,6 +316,13 @@ def hostile_chain() -> ServerCert:
     return ServerCert("hostile", leaf_pem + root_pem, key_pem, leaf_pem, root_pem)
 
 
+def _hostile_conf(directory: Path) -> Path:
+    """An empty pip config file whose name holds the hostile value (NUL left out)."""
+    conf = directory / f"pip{HOSTILE.replace(chr(0), '')}.conf"
+    conf.write_text("[global]\n")
+    return conf
+
+
 def _sha256(pem: bytes) -> str:
     from pipssl.certs.bundle import read_pem
 
@@ -356,9 +363,7 @@ def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     result, forget's list and plan, and undo --list, with a CA whose subject is hostile and
     a pip config file whose name is."""
     pip_world.os_store()
-    conf = tmp_path / f"pip{HOSTILE.replace(chr(0), '').replace('/', '')}.conf"
-    conf.write_text("[global]\n")
-    os.environ["PIP_CONFIG_FILE"] = str(conf)
+    os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
     index = make_index(hostile_chain, url_host=url_host_for(python))
     sha = _sha256(hostile_chain.ca_pem)
@@ -464,7 +469,8 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
     venvs: Dict[str, Path], pip_world: World, make_index: Any, hostile_chain: ServerCert,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    pip_world.user_scope().os_store()
+    pip_world.os_store()
+    os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
     index = make_index(hostile_chain, url_host=url_host_for(python))
     sha = _sha256(hostile_chain.ca_pem)
@@ -473,6 +479,7 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
     proc = run_pipssl("run", "--accept-ca", sha, "--", *pip)
     assert proc.returncode != 0 and "To apply:" in proc.stderr, proc.stderr
     assert_clean(proc.stderr)  # pipssl's own text; stdout is pip's, passed through as is
+    assert "\\x1b]0;owned" in proc.stderr  # the config file's name, in the plan
 
 
 @pytest.mark.once
