@@ -70,17 +70,26 @@ HOSTILE = "\x1b[2J\x1b]0;owned\x07\x1b[8m\r" + FORGED + "\u202e\u2028\x85\x00"
 
 @pytest.mark.once
 @PROPS
-@given(st.text(alphabet=st.characters(), max_size=600))
-def test_shown_is_one_visible_capped_line(value: str) -> None:
-    out = shown(value)
+@given(st.text(alphabet=st.characters(), max_size=600), st.integers(0, 600))
+def test_shown_is_one_visible_capped_line(value: str, limit: int) -> None:
+    out = shown(value, limit=limit)
     assert unsafe(out) == []
     assert "\n" not in out and "\r" not in out
-    if len(value) <= LIMIT:
+    text = redact(value)  # shown() masks credentials first
+    if len(text) <= limit:
         assert "more characters]" not in out or "more characters]" in value
     else:
-        assert out.endswith(f"...[{len(value) - LIMIT} more characters]")
+        assert out.endswith(f"...[{len(text) - limit} more characters]")
         # each character escapes to at most 10 (\Uxxxxxxxx)
-        assert len(out) <= LIMIT * 10 + len(f"...[{len(value)} more characters]")
+        assert len(out) <= limit * 10 + len(f"...[{len(text)} more characters]")
+
+
+@pytest.mark.once
+def test_shown_caps_at_the_default_limit_and_keeps_a_path_whole() -> None:
+    path = "/" + "p" * (LIMIT - 1)
+    assert shown(path) == path
+    assert shown("A" * 60_000).endswith(f"...[{60_000 - LIMIT} more characters]")
+    assert shown("https://user:secret@h.test/" + "x" * LIMIT).startswith("https://user:****@")
 
 
 @pytest.mark.once
