@@ -101,7 +101,7 @@ def recover(state: Path, guard: Optional[Guard] = None) -> Tuple[Record, ...]:
 
 def check_paths(record: Record, records: List[Record], guard: Optional[Guard]) -> None:
     """Refuse ``record`` (one of ``records``, the journal) unless ``guard`` lets pipssl
-    write every file it names, and read every backup from its own backup directory.
+    write every file it names (its backups are checked as they are read: :func:`backup_bytes`).
 
     Raises:
         PipsslError: ``foreign-path`` naming the first file pipssl may not write.
