@@ -24,8 +24,9 @@ from typing import Dict
 
 from pipssl._redact import redact
 
-#: The longest value shown whole; a certificate subject, a URL or a path is far shorter.
-LIMIT = 400
+#: The longest value shown whole: a path of PATH_MAX (Linux: 4096) fits, and a certificate
+#: subject or a URL is far shorter; a proxy's status line of 60,000 characters is cut.
+LIMIT = 4096
 
 _NAMED: Dict[str, str] = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
+from bed.pip import url_host_for
 from targets import pipssl_path, run_pipssl
 from test_repair import index_for, pip_works, repair_args, world
 
@@ -257,8 +258,11 @@ def test_kill_rollback_at_every_step(
     assert repair(fault_world).returncode == 0
     written = snapshot(fault_world).conf
     reset(fault_world)
+    # every kill is a repair and a repair again: on a busy machine, more than the index's
+    # default two minutes
+    wrong_host = make_index("wrong-host", url_host=url_host_for(fault_world.python), lifetime=900)
     w = fault_world._replace(
-        url=index_for(make_index, "wrong-host", fault_world.python).url,
+        url=wrong_host.url,
         ca=cert_world.path("root.pem"),
     )
     before = snapshot(w)

@@ -70,17 +70,26 @@ HOSTILE = "\x1b[2J\x1b]0;owned\x07\x1b[8m\r" + FORGED + "\u202e\u2028\x85\x00"
 
 @pytest.mark.once
 @PROPS
-@given(st.text(alphabet=st.characters(), max_size=600))
-def test_shown_is_one_visible_capped_line(value: str) -> None:
-    out = shown(value)
+@given(st.text(alphabet=st.characters(), max_size=600), st.integers(0, 600))
+def test_shown_is_one_visible_capped_line(value: str, limit: int) -> None:
+    out = shown(value, limit=limit)
     assert unsafe(out) == []
     assert "\n" not in out and "\r" not in out
-    if len(value) <= LIMIT:
+    text = redact(value)  # shown() masks credentials first
+    if len(text) <= limit:
         assert "more characters]" not in out or "more characters]" in value
     else:
-        assert out.endswith(f"...[{len(value) - LIMIT} more characters]")
+        assert out.endswith(f"...[{len(text) - limit} more characters]")
         # each character escapes to at most 10 (\Uxxxxxxxx)
-        assert len(out) <= LIMIT * 10 + len(f"...[{len(value)} more characters]")
+        assert len(out) <= limit * 10 + len(f"...[{len(text)} more characters]")
+
+
+@pytest.mark.once
+def test_shown_caps_at_the_default_limit_and_keeps_a_path_whole() -> None:
+    path = "/" + "p" * (LIMIT - 1)
+    assert shown(path) == path
+    assert shown("A" * 60_000).endswith(f"...[{60_000 - LIMIT} more characters]")
+    assert shown("https://user:secret@h.test/" + "x" * LIMIT).startswith("https://user:****@")
 
 
 @pytest.mark.once
@@ -316,6 +325,13 @@ def hostile_chain() -> ServerCert:
     return ServerCert("hostile", leaf_pem + root_pem, key_pem, leaf_pem, root_pem)
 
 
+def _hostile_conf(directory: Path) -> Path:
+    """An empty pip config file whose name holds the hostile value (NUL left out)."""
+    conf = directory / f"pip{HOSTILE.replace(chr(0), '')}.conf"
+    conf.write_text("[global]\n")
+    return conf
+
+
 def _sha256(pem: bytes) -> str:
     from pipssl.certs.bundle import read_pem
 
@@ -356,9 +372,7 @@ def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     result, forget's list and plan, and undo --list, with a CA whose subject is hostile and
     a pip config file whose name is."""
     pip_world.os_store()
-    conf = tmp_path / f"pip{HOSTILE.replace(chr(0), '').replace('/', '')}.conf"
-    conf.write_text("[global]\n")
-    os.environ["PIP_CONFIG_FILE"] = str(conf)
+    os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
     index = make_index(hostile_chain, url_host=url_host_for(python))
     sha = _sha256(hostile_chain.ca_pem)
@@ -464,7 +478,8 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
     venvs: Dict[str, Path], pip_world: World, make_index: Any, hostile_chain: ServerCert,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    pip_world.user_scope().os_store()
+    pip_world.os_store()
+    os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
     index = make_index(hostile_chain, url_host=url_host_for(python))
     sha = _sha256(hostile_chain.ca_pem)
@@ -473,6 +488,7 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
     proc = run_pipssl("run", "--accept-ca", sha, "--", *pip)
     assert proc.returncode != 0 and "To apply:" in proc.stderr, proc.stderr
     assert_clean(proc.stderr)  # pipssl's own text; stdout is pip's, passed through as is
+    assert "\\x1b]0;owned" in proc.stderr  # the config file's name, in the plan
 
 
 @pytest.mark.once

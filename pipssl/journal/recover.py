@@ -18,6 +18,7 @@ from typing import List, Optional, Set, Tuple
 
 from pipssl import _faults, commands
 from pipssl._files import leftover_temps, write_atomic
+from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
     NEW_FILE,
@@ -100,18 +101,20 @@ def recover(state: Path, guard: Optional[Guard] = None) -> Tuple[Record, ...]:
 
 def check_paths(record: Record, records: List[Record], guard: Optional[Guard]) -> None:
     """Refuse ``record`` (one of ``records``, the journal) unless ``guard`` lets pipssl
-    write every file it names, and read every backup from its own backup directory.
+    write every file it names (its backups are checked as they are read: :func:`backup_bytes`).
 
     Raises:
         PipsslError: ``foreign-path`` naming the first file pipssl may not write.
     """
     number = len(records) - [r.id for r in records].index(record.id)
     hint = (
-        "pipssl never wrote that file: someone edited its journal. Drop that record with"
+        "A repair never writes that file: its journal was edited, or this run's"
+        " environment (HOME, XDG_*, PIP_CONFIG_FILE ...) is not the repair's. Run again"
+        " with the repair's environment, or drop that record with"
         f" `{commands.pipssl('undo', '--forget', str(number))}` (it touches no file but"
-        " the journal and its backups), or move the journal aside."
+        " the journal and its backups)."
     )
-    where = f"pipssl's journal names in {record.label!r}"
+    where = f"pipssl's journal names in '{shown(record.label)}'"
     for change in record.changes:
         check_path(guard, change.path, where, hint)
 

@@ -37,7 +37,8 @@ class Places:
     """The files a repair may write, for one environment and platform.
 
     Attributes:
-        files: every such file named outright, symbolic links resolved.
+        files: every such file named outright, symbolic links resolved (case folded where
+            the file system folds it).
         config_name: ``pip.conf`` (``pip.ini`` on Windows): a site file's name.
     """
 
@@ -47,7 +48,7 @@ class Places:
     def refusal(self, path: str) -> Optional[str]:
         """Why pipssl may not write ``path``; None when it may."""
         real = os.path.realpath(path)
-        if real in self.files:
+        if os.path.normcase(real) in self.files:
             return None
         parent = os.path.dirname(real)
         if os.path.basename(real) == self.config_name and _python_prefix(parent):
@@ -101,7 +102,7 @@ def places_for(
 def _resolved(paths: Iterable[str]) -> Iterable[str]:
     for path in paths:
         if path and os.path.isabs(path):
-            yield os.path.realpath(path)
+            yield os.path.normcase(os.path.realpath(path))
 
 
 def _python_prefix(directory: str) -> bool:
