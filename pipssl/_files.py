@@ -18,11 +18,14 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import BinaryIO, List, Optional, Union
+from typing import TYPE_CHECKING, BinaryIO, List, Optional, Union
 
 from pipssl import _faults
 from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
+
+if TYPE_CHECKING:
+    import zipfile
 
 __all__ = [
     "FileRefused",
@@ -32,6 +35,7 @@ __all__ = [
     "open_file",
     "read_file",
     "read_head",
+    "read_member",
     "read_optional",
     "write_atomic",
     "write_new",
@@ -72,9 +76,14 @@ CA_FILE = Kind("CA file", 20 * _MB)
 CLIENT_CERT = Kind("client certificate", 1 * _MB)
 #: Other clients' config files: .condarc, uv.toml, poetry's config.toml, pyproject.toml.
 CLIENT_CONFIG = Kind("client config file", 4 * _MB)
-#: A requirements file given to wheelhouse, and the manifest inside a bundle.
+#: A requirements file given to wheelhouse, and the manifest inside a bundle (a few
+#: hundred bytes per wheel).
 REQUIREMENTS = Kind("requirements file", 4 * _MB)
-MANIFEST = Kind("wheelhouse manifest", 4 * _MB)
+MANIFEST = Kind("wheelhouse manifest", 16 * _MB)
+#: A wheel's METADATA, read from the zip for its dependencies.
+METADATA = Kind("wheel METADATA", 16 * _MB)
+#: get-pipssl.py, carried into a bundle: pipssl and the wheels it needs, a few MB.
+BOOTSTRAP = Kind("bootstrap script", 64 * _MB)
 #: pipssl's own records in its state directory: the journal and the consented CAs.
 JOURNAL = Kind("pipssl journal", 16 * _MB)
 CONSENT = Kind("consent record", 4 * _MB)
@@ -179,6 +188,21 @@ def check_file(path: Union[str, os.PathLike[str]], kind: Kind) -> None:
         FileRefused: as :func:`read_file`.
     """
     os.close(_open_regular(os.fspath(path), kind))
+
+
+def read_member(archive: zipfile.ZipFile, name: str, kind: Kind) -> bytes:
+    """The member ``name`` of a zip, refused by the size its header states when that is
+    over ``kind.limit``: zipfile never inflates a member past that size, so a small zip
+    that would inflate to gigabytes (a zip bomb) is refused before anything is inflated.
+
+    Raises:
+        FileRefused: ``too-large`` (the path is ``ARCHIVE:NAME``).
+        KeyError, zipfile.BadZipFile, OSError: as ``ZipFile.read`` raises them.
+    """
+    info = archive.getinfo(name)
+    if info.file_size > kind.limit:
+        raise _too_large(kind, f"{archive.filename or '<zip>'}:{name}")
+    return archive.read(info)
 
 
 def read_optional(

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional, Set, Tuple
 
-from pipssl import _faults, commands
+from pipssl import _faults, _files, commands
 from pipssl._files import leftover_temps, write_atomic
 from pipssl.errors import PipsslError
 from pipssl.journal.fileops import (
@@ -149,9 +149,8 @@ def backup_bytes(change: Change) -> Optional[bytes]:
     problem = "is missing"
     if change.backup is not None:
         try:
-            with open(change.backup, "rb") as handle:
-                data = handle.read()
-        except OSError:
+            data = _files.read_file(change.backup, _files.REPLACED)
+        except _files.FileRefused:
             pass
         else:
             if sha256(data) == change.before_sha256:
