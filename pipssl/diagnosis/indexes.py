@@ -92,7 +92,7 @@ def _malformed(url: str, why: str, source: Optional[pipconfig.Value]) -> ConfigE
     blame = (source.file or source.name) if source is not None else None
     return ConfigError(
         f"{where}: index URL '{shown(redact(url))}' {why}",
-        hint="pip cannot parse it; give a full URL such as https://host.example/simple/",
+        hint="Give a full URL such as https://host.example/simple/, or remove the setting.",
         path=blame,
     )
 

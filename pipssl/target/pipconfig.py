@@ -341,7 +341,7 @@ def _read_file(
             # memory runs out: it cannot run with this file, as with one it cannot parse.
             raise ConfigError(
                 exc.message,
-                hint="pip cannot use it; make it a regular pip configuration file or remove it",
+                hint="Replace it with a regular file, or remove it.",
                 path=path,
             ) from None
         # configparser.read() swallows OSError, so pip silently skips such a path.
