@@ -122,8 +122,11 @@ class FileRefused(PipsslError):
     """
 
     def __init__(self, kind: Kind, path: str, why: str, problem: str, cause: str = "") -> None:
-        reference = "not-a-regular-file" if why in (DIRECTORY, SPECIAL) else "read-failed"
-        super().__init__(f"{kind.what} {shown(path, 4096)} {problem}", reference=reference)
+        message = f"{kind.what} {shown(path, 4096)} {problem}"
+        if why in (DIRECTORY, SPECIAL):
+            super().__init__(message, reference="not-a-regular-file")
+        else:
+            super().__init__(message, reference="read-failed")
         self.kind = kind
         self.path = path
         self.why = why

@@ -108,27 +108,23 @@ def _read_limited(name: str) -> bytes:
         raise _refused(exc) from None
 
 
-#: The finding code and hint for each reason the safe reader refuses a CA file.
-_REFUSALS = {
-    _files.MISSING: ("cafile-missing", "Fix the path, or remove the setting that names it."),
-    _files.DIRECTORY: (
-        "cafile-is-directory",
-        "A directory of hashed certificates is a capath; give pip a file.",
-    ),
-    _files.SPECIAL: ("cafile-unreadable", "Give the path of a regular PEM file."),
-    _files.TOO_LARGE: ("cafile-unreadable", "A CA bundle is a few hundred KB of PEM text."),
-    _files.UNREADABLE: ("cafile-unreadable", "Check the file's permissions."),
-}
-
-
 def _refused(exc: _files.FileRefused) -> BundleError:
-    reference, hint = _REFUSALS[exc.why]
-    problem = exc.problem
+    """The CA file error (its reference: the finding code) for a file the reader refused."""
+    message = f"CA file {shown(exc.path, 4096)} {exc.problem}"
+    if exc.why == _files.MISSING:
+        hint = "Fix the path, or remove the setting that names it."
+        return BundleError(message, reference="cafile-missing", hint=hint)
+    if exc.why == _files.DIRECTORY:
+        hint = "A directory of hashed certificates is a capath; give pip a file."
+        return BundleError(message, reference="cafile-is-directory", hint=hint)
     if exc.why == _files.TOO_LARGE:
-        problem = "is too large (over 20 MB) to be a CA bundle"
-    return BundleError(
-        f"CA file {shown(exc.path, 4096)} {problem}", reference=reference, hint=hint
-    )
+        message = f"CA file {shown(exc.path, 4096)} is too large (over 20 MB) to be a CA bundle"
+        hint = "A CA bundle is a few hundred KB of PEM text."
+    elif exc.why == _files.SPECIAL:
+        hint = "Give the path of a regular PEM file."
+    else:
+        hint = "Check the file's permissions."
+    return BundleError(message, reference="cafile-unreadable", hint=hint)
 
 
 def to_pem(cert: Certificate) -> str:
