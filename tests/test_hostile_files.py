@@ -384,3 +384,47 @@ def test_parse_url_for_a_proxy_takes_a_bare_host() -> None:
         "http", "proxy.test", 3128, "/", 3128
     )
     assert isinstance(parse_url("[::1:3128", schemes=None, bare="http"), str)
+
+
+# --- other clients' config ---------------------------------------------------------------
+
+
+def test_hostile_client_config_file_is_named_not_read(tmp_path: Path) -> None:
+    """A .condarc or TOML file that is a FIFO or a device: the client config error naming
+    it, at once (client config errors are exit 2 naming the file, as a non-UTF-8 one)."""
+    from pipssl.clients.model import read_text
+    from pipssl.errors import ConfigError
+
+    fifo = tmp_path / ".condarc"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        with pytest.raises(ConfigError) as caught:
+            read_text(path)
+        assert path in str(caught.value) and "not a regular file" in str(caught.value)
+    assert read_text(str(tmp_path / "absent.toml")) is None
+
+
+@pytest.mark.parametrize("url", MALFORMED_URLS.values(), ids=list(MALFORMED_URLS))
+def test_malformed_poetry_source_url_is_a_config_error(tmp_path: Path, url: str) -> None:
+    from typing import cast
+
+    from pipssl.clients.model import Context
+    from pipssl.clients.poetry import poetry_sources
+    from pipssl.errors import ConfigError
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        f'[tool.poetry]\nname = "p"\n\n[[tool.poetry.source]]\nname = "corp"\nurl = "{url}"\n'
+    )
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    ctx = Context(env, "linux", str(project), cast(Any, None))
+    with pytest.raises(ConfigError) as caught:
+        poetry_sources(ctx)
+    assert url in str(caught.value) and "pyproject.toml" in str(caught.value)
+    # the twin: a well-formed source
+    (project / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "p"\n\n[[tool.poetry.source]]\nname = "corp"\n'
+        'url = "https://[::1]:8443/simple/"\n'
+    )
+    assert [s[1] for s in poetry_sources(ctx)[0]] == ["https://[::1]:8443/simple/"]
