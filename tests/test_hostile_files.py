@@ -308,6 +308,17 @@ def test_malformed_proxy_is_a_finding(bed: Bed, url: str, where: str) -> None:
     assert url in data["findings"][0]["detail"]
 
 
+def test_malformed_trusted_host_is_no_traceback(bed: Bed) -> None:
+    """A trusted-host entry with an unclosed '[' beside a plain-HTTP index: compared as
+    written (it trusts nothing), so the index is the one pip ignores."""
+    url = "http://192.0.2.1/simple/"  # TEST-NET: pip ignores it, never connects
+    bed.isolated.write_pip_conf(
+        f"[global]\ntrusted-host = [::1\nextra-index-url = {url}\n", "user"
+    )
+    data = bed.doctor("--index-url", bed.url)
+    assert "http-index-ignored" in codes_for(data, url), data["findings"]
+
+
 def test_well_formed_ipv6_proxy_is_no_config_finding(bed: Bed) -> None:
     """The twin: a bracketed IPv6 proxy is fine; nothing listens there, which is what
     doctor says."""
