@@ -45,13 +45,15 @@ def ask_pip(
     return askpip.ask(python, env, index_urls, timeout)
 
 
-# The variables naming a file pip opens before it reaches any index.
+# The variables naming a file pip opens before it reaches any index (SSL_CERT_FILE: the
+# OS store of truststore pips).
 _FILE_VARIABLES = (
     "PIP_CONFIG_FILE",
     "PIP_CERT",
     "PIP_CLIENT_CERT",
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
 )
 
 
