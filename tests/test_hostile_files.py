@@ -439,3 +439,43 @@ def test_malformed_poetry_source_url_is_a_config_error(tmp_path: Path, url: str)
         'url = "https://[::1]:8443/simple/"\n'
     )
     assert [s[1] for s in poetry_sources(ctx)[0]] == ["https://[::1]:8443/simple/"]
+
+
+def _bundle(path: Path, wheel: bytes) -> Path:
+    """A minimal bundle as wheelhouse create lays it out: manifest, pins, one wheel."""
+    import hashlib
+
+    pins = b"x==1 --hash=sha256:" + hashlib.sha256(wheel).hexdigest().encode() + b"\n"
+    files = {"requirements.txt": pins, "wheels/x-1-py3-none-any.whl": wheel}
+    manifest = {
+        "schema": 1,
+        "files": [
+            {"path": p, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
+            for p, d in files.items()
+        ],
+        "wheels": [
+            {"path": "wheels/x-1-py3-none-any.whl", "name": "x", "tags": [], "requires": {}}
+        ],
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_bundle_member_over_the_wheel_limit_is_not_inflated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member whose stated size is over the wheel limit is refused before it is
+    inflated (here the limit is lowered, so that the test needs no gigabyte)."""
+    from pipssl.errors import PipsslError
+    from pipssl.wheelhouse.verifying import read_bundle
+
+    bundle = _bundle(tmp_path / "b.zip", b"\0" * 4096)
+    _manifest, pins = read_bundle(bundle)  # the twin: within the limit, it verifies
+    assert pins.startswith("x==1")
+    monkeypatch.setattr(_files, "WHEEL", _files.Kind("wheel", 1024))
+    with pytest.raises(PipsslError) as caught:
+        read_bundle(bundle, extract_to=tmp_path / "out")
+    assert caught.value.reference == "bundle-unsafe" and "inflate" in str(caught.value)

@@ -126,6 +126,12 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
             raise error(f"{bundle}: {', '.join(extra)} not listed in {MANIFEST}", damaged)
         pins = b""
         for path, (digest, size) in sorted(files.items()):
+            if size > _files.WHEEL.limit:  # inflated, it would fill the disk (a zip bomb)
+                raise error(
+                    f"{bundle}: {path} would inflate to {size} bytes, over the "
+                    f"{_files.WHEEL.limit // (1 << 20)} MB a {_files.WHEEL.what} may hold",
+                    "bundle-unsafe",
+                )
             sink = None
             if extract_to is not None and path.startswith(WHEELS):
                 sink = (extract_to / path[len(WHEELS) :]).open("wb")
