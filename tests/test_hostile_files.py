@@ -170,6 +170,7 @@ def test_hostile_pip_conf_makes_repair_refuse_naming_it(bed: Bed) -> None:
     bed.refused([*args, "--index-url", bed.url, "--ca", str(bed.ca)], str(path), env=env)
 
 
+@pytest.mark.slow
 def test_oversize_pip_conf_is_refused_unread(bed: Bed) -> None:
     """Over the pip config limit (1 MB of comments): refused by its size; the twin, the
     same file under the limit, is read."""
@@ -200,6 +201,7 @@ def test_hostile_ca_setting_is_cafile_unreadable(bed: Bed, kind: str, where: str
     assert "not a regular file" in found["detail"]
 
 
+@pytest.mark.slow
 def test_oversize_ca_setting_is_cafile_unreadable(bed: Bed) -> None:
     path = bed.inputs / "huge.pem"
     with open(path, "wb") as handle:
