@@ -64,14 +64,17 @@ class Bed:
         os.mkfifo(path)  # opening it for reading would block until a writer comes
         return path
 
-    def doctor(self, *extra: str, env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-        """``doctor --json``; it must end promptly with exit 1 (findings) and no traceback."""
+    def doctor(
+        self, *extra: str, env: Optional[Dict[str, str]] = None, code: int = 1
+    ) -> Dict[str, Any]:
+        """``doctor --json``; it must end promptly with exit ``code`` (1: findings) and no
+        traceback."""
         args = ["doctor", "--json", "--python", str(self.python), *extra]
         if "--index-url" not in extra:
             args += ["--index-url", self.url]
         proc = timed(args, env)
-        assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "Traceback" not in proc.stdout + proc.stderr
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
         data: Dict[str, Any] = json.loads(proc.stdout)
         return data
 
@@ -481,3 +484,25 @@ def test_bundle_member_over_the_wheel_limit_is_not_inflated(
     with pytest.raises(PipsslError) as caught:
         read_bundle(bundle, extract_to=tmp_path / "out")
     assert caught.value.reference == "bundle-unsafe" and "inflate" in str(caught.value)
+
+
+def test_fifo_among_a_ca_directory_hashed_names_is_named(bed: Bed) -> None:
+    """OpenSSL opens a CA directory's <hash>.<n> files itself at each handshake: a FIFO
+    there is named (cafile-unreadable) and never handed to it; the twin, the same
+    directory with a regular file under that name, is a CA directory as before."""
+    from bed.certs import hashed_ca_dir
+
+    directory = bed.inputs / "certs.d"
+    directory.mkdir()
+    hashed_ca_dir(directory, bed.ca.read_bytes())
+    (name,) = [n for n in os.listdir(directory) if n.endswith(".0")]
+    link = os.readlink(directory / name)
+    (directory / name).unlink()
+    os.mkfifo(directory / name)
+    bed.isolated.write_pip_conf(f"[global]\ncert = {directory}\n", "user")
+    data = bed.doctor()
+    assert codes_for(data, str(directory)) == ["cafile-unreadable"], data["findings"]
+    (directory / name).unlink()
+    (directory / name).symlink_to(link)
+    data = bed.doctor(code=0)
+    assert codes_for(data, str(directory)) == [], data["findings"]

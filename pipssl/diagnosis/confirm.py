@@ -17,6 +17,7 @@ pipssl's probe (and so its model of this pip) was wrong:
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -62,8 +63,14 @@ def stalls(paths: Iterable[str]) -> bool:
     would stall the real pip: a FIFO blocks its open for ever, a device such as /dev/zero
     is read until memory runs out.  pipssl's own reader refuses them (a finding says so);
     the real pip is then not asked, or not waited for."""
+    from pipssl.certs.store.linux import special_hashed_name
+
     for path in paths:
         if not path:
+            continue
+        if os.path.isdir(path):  # a CA directory: OpenSSL opens its <hash>.<n> files
+            if special_hashed_name(path) is not None:
+                return True
             continue
         try:
             _files.check_file(path, _files.REPLACED)

@@ -230,6 +230,7 @@ def _diagnose_target(
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
+    from pipssl.certs.store.linux import special_hashed_name
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_without, confirm
@@ -255,7 +256,7 @@ def _diagnose_target(
     findings += checks.check_pip(target)
     trust = pip_trust(target, config, env)
     client = [trust.client_cert.path] if trust.client_cert else []
-    asking = _unless_stalled(asking, trust.files + client)
+    asking = _unless_stalled(asking, trust.files + trust.directories + client)
     findings += checks.check_cafiles(
         config, env, target.executable, truststore=trust.truststore, unread=trust.unread
     )
@@ -268,9 +269,12 @@ def _diagnose_target(
     findings += insecure.check_http_indexes(config, target.executable)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
-    # A CA directory is no broken file: requests hands it to OpenSSL as capath.
+    # A CA directory is no broken file: requests hands it to OpenSSL as capath (broken
+    # only with a FIFO or device under a hashed name, which OpenSSL would block on).
     broken = tuple(
-        s.path for s in trust.sources if s.path and not s.directory and cafile_problem(s.path)
+        s.path
+        for s in trust.sources
+        if s.path and (special_hashed_name(s.path) if s.directory else cafile_problem(s.path))
     )
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
     # The OS store as the target's OpenSSL resolves it, by truststore's rule.

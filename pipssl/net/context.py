@@ -99,6 +99,7 @@ def make_context(
         if verify:
             for directory in capaths:
                 # Looked up by subject hash at each handshake, as requests has OpenSSL do.
+                _regular_entries(directory)
                 ctx.load_verify_locations(capath=directory)
             _apply(ctx, policy)
         if client_cert:
@@ -191,6 +192,15 @@ def _regular(path: str, kind: _files.Kind) -> None:
     except _files.FileRefused as exc:
         if exc.why in (_files.SPECIAL, _files.TOO_LARGE):
             raise ValueError(exc.message) from None
+
+
+def _regular_entries(directory: str) -> None:
+    """Raise ValueError when a CA directory holds a hashed name OpenSSL would block on."""
+    from pipssl.certs.store.linux import special_hashed_name
+
+    special = special_hashed_name(directory)
+    if special is not None:
+        raise ValueError(f"CA directory {directory}: {special} is not a regular file")
 
 
 def _certificates(*, path: str = "", pem: str = "") -> Optional[List[bytes]]:
