@@ -37,6 +37,7 @@ import zipfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from pipssl import _files
 from pipssl._files import write_atomic
 from pipssl._wheel import build_error as _error
 from pipssl._wheel import pipssl_wheel, zip_entries
@@ -71,9 +72,9 @@ def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
     lock = bootstrap_dir / "vendor.lock"
     vendor = bootstrap_dir / "vendor"
     try:
-        lines = lock.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise _error(f"cannot read {lock}: {exc.strerror or exc}") from None
+        lines = _files.read_file(lock, _files.SOURCE).decode("utf-8").splitlines()
+    except (_files.FileRefused, UnicodeDecodeError) as exc:
+        raise _error(f"cannot read {lock}: {exc}") from None
     wheels = []
     for number, line in enumerate(lines, 1):
         match = _LOCK_LINE.fullmatch(line)
@@ -81,9 +82,9 @@ def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
             raise _error(f"{lock}:{number}: expected '<sha256>  <file>.whl' (sha256sum format)")
         expected, name = match.groups()
         try:
-            data = (vendor / name).read_bytes()
-        except OSError as exc:
-            raise _error(f"cannot read {vendor / name}: {exc.strerror or exc}") from None
+            data = _files.read_file(vendor / name, _files.WHEEL)
+        except _files.FileRefused as exc:
+            raise _error(exc.message) from None
         if hashlib.sha256(data).hexdigest() != expected:
             raise _error(
                 f"{vendor / name} does not match its SHA-256 in {lock}",
@@ -205,10 +206,11 @@ def build(root: Path) -> bytes:
     """
     template_path = root / "bootstrap" / "template.py"
     try:
-        template = template_path.read_text(encoding="ascii").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError) as exc:
+        template = _files.read_file(template_path, _files.SOURCE).decode("ascii")
+        template = template.replace("\r\n", "\n")
+    except (_files.FileRefused, UnicodeDecodeError) as exc:
         raise _error(
-            f"cannot read {template_path}: {getattr(exc, 'strerror', None) or exc}",
+            f"cannot read {template_path}: {exc}",
             hint="run python -m pipssl._embed from a checkout of pipssl",
         ) from None
     header, loader, program = _parts(template, template_path)
@@ -266,11 +268,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             sys.stderr.write(f"hint: {exc.hint}\n")
         return 2
     try:
-        current = args.output.read_bytes()
-    except OSError as exc:
-        sys.stderr.write(
-            f"{args.output} cannot be read ({exc.strerror or exc}); run python -m pipssl._embed\n"
-        )
+        current = _files.read_file(args.output, _files.BOOTSTRAP)
+    except _files.FileRefused as exc:
+        sys.stderr.write(f"{exc}; run python -m pipssl._embed\n")
         return 1
     if current != data:
         sys.stderr.write(

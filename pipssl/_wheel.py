@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from pipssl import _files
 from pipssl.errors import PipsslError
 
 SUMMARY = "Diagnose and safely repair pip's TLS trust without turning verification off."
@@ -74,7 +75,7 @@ def package_files(
         if relative.as_posix() in CHECKOUT_ONLY:
             continue
         if path.suffix == ".py" or path.name == "py.typed":
-            data = path.read_bytes().replace(b"\r\n", b"\n")
+            data = _files.read_file(path, _files.SOURCE).replace(b"\r\n", b"\n")
             if transform is not None and path.suffix == ".py":
                 data = transform(data)
             files.append((relative.as_posix(), data))
@@ -85,9 +86,11 @@ def _version(package_dir: Path) -> str:
     """``__version__`` of the sources being packed (not of the pipssl running this)."""
     init = package_dir / "__init__.py"
     try:
-        match = _VERSION_LINE.search(init.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise build_error(f"cannot read {init}: {getattr(exc, 'strerror', None) or exc}") from None
+        match = _VERSION_LINE.search(_files.read_file(init, _files.SOURCE).decode("utf-8"))
+    except _files.FileRefused as exc:
+        raise build_error(exc.message) from None
+    except UnicodeDecodeError as exc:
+        raise build_error(f"cannot read {init}: {exc}") from None
     if match is None:
         raise build_error(f'{init} has no line __version__ = "..."')
     return match.group(1)

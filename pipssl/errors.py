@@ -17,9 +17,11 @@ REFERENCES: Dict[str, str] = {
     "pipssl-error": "an error of no more specific kind",
     "usage-error": "a command-line option or argument is invalid",
     "config-error": "a pip (or client) config file cannot be read the way its tool reads it",
-    "read-failed": "a file pipssl must read exists but cannot be read",
+    "read-failed": "a file pipssl must read is missing, cannot be read, or is too large for "
+    "its kind",
     "write-failed": "a file pipssl must write, back up or remove cannot be",
-    "not-a-regular-file": "a path pipssl must read or replace is a directory, link or device",
+    "not-a-regular-file": "a path pipssl must read or replace is a directory, link, FIFO, "
+    "socket or device",
     "python-not-found": "the interpreter given with --python does not exist",
     "python-not-runnable": "the interpreter given with --python cannot be run or does not answer",
     "cafile-is-directory": "a CA file setting names a directory",

@@ -16,7 +16,6 @@ import pytest
 from bed.isolation import IsolatedEnv
 
 from pipssl.errors import ConfigError
-from pipssl.target import pipconfig
 from pipssl.target.pipconfig import (
     ENV_VAR,
     OVERRIDE_ORDER,
@@ -293,15 +292,16 @@ def test_unreadable_file_is_skipped_or_reported(
     cfg: _Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = cfg.write_pip_conf("[global]\nprobe = user\n", "user")
-    real_open = open
+    real_open = os.open
 
     def deny(file: Any, *args: Any, **kwargs: Any) -> Any:
         if str(file) == str(path):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    # Tests may run as root, where chmod 000 does not stop a read.
-    monkeypatch.setattr(pipconfig, "open", deny, raising=False)
+    # Tests may run as root, where chmod 000 does not stop a read; every read of pipssl
+    # opens through pipssl._files, with os.open.
+    monkeypatch.setattr(os, "open", deny)
     config = cfg.load()
     assert config.get("probe") is None
     user = next(f for f in config.files if f.path == str(path))

@@ -7,7 +7,6 @@ Every backend runs here on Linux: macOS's ``security`` and Windows'
 
 from __future__ import annotations
 
-import builtins
 import os
 import shutil
 import ssl
@@ -222,14 +221,15 @@ def test_problem_files_become_error_lines(
     (certs / "eeeeeeee.0").mkdir()
     locked = write(certs / "ffffffff.0", pems[2])
     write(certs / "ffffffff.1", pems[3])
-    real_open = builtins.open
+    real_open = os.open
 
     def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
         if str(file) == str(locked):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", guarded_open)
+    # pipssl reads every file through pipssl._files, which opens with os.open
+    monkeypatch.setattr(os, "open", guarded_open)
     env = {"SSL_CERT_FILE": str(tmp_path / "missing.pem"), "SSL_CERT_DIR": str(certs)}
 
     store = os_store(platform="linux", environ=env)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import os
-import stat
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Union
 
-from pipssl._files import MAX_CA_BYTES
+from pipssl import _files
+from pipssl._text import shown
 from pipssl.certs.der import looks_like_private_key
 from pipssl.certs.pem import (  # noqa: F401  (_parse_pem, _PARSED: the benchmarks reset them)
     _PARSED,
@@ -103,43 +103,28 @@ def load_cafile(path: Union[str, os.PathLike[str]]) -> List[Certificate]:
 
 def _read_limited(name: str) -> bytes:
     try:
-        info = os.stat(name)
-        if stat.S_ISDIR(info.st_mode):
-            raise BundleError(
-                f"CA file {name} is a directory",
-                reference="cafile-is-directory",
-                hint="A directory of hashed certificates is a capath; give pip a file.",
-            )
-        if not stat.S_ISREG(info.st_mode):
-            raise BundleError(
-                f"CA file {name} is not a regular file", reference="cafile-unreadable"
-            )
-        if info.st_size > MAX_CA_BYTES:
-            raise _too_large(name)  # refused by its size: a huge file is never read
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_CA_BYTES + 1)
-    except (FileNotFoundError, NotADirectoryError):
-        raise BundleError(
-            f"CA file {name} does not exist",
-            reference="cafile-missing",
-            hint="Fix the path, or remove the setting that names it.",
-        ) from None
-    except OSError as exc:
-        raise BundleError(
-            f"CA file {name} cannot be read: {exc.strerror or exc}",
-            reference="cafile-unreadable",
-            hint="Check the file's permissions.",
-        ) from None
-    if len(data) > MAX_CA_BYTES:  # grew since stat()
-        raise _too_large(name)
-    return data
+        return _files.read_file(name, _files.CA_FILE)
+    except _files.FileRefused as exc:
+        raise _refused(exc) from None
 
 
-def _too_large(name: str) -> BundleError:
-    return BundleError(
-        f"CA file {name} is too large (over 20 MB) to be a CA bundle",
-        reference="cafile-unreadable",
-    )
+def _refused(exc: _files.FileRefused) -> BundleError:
+    """The CA file error (its reference: the finding code) for a file the reader refused."""
+    message = f"CA file {shown(exc.path, 4096)} {exc.problem}"
+    if exc.why == _files.MISSING:
+        hint = "Fix the path, or remove the setting that names it."
+        return BundleError(message, reference="cafile-missing", hint=hint)
+    if exc.why == _files.DIRECTORY:
+        hint = "A directory of hashed certificates is a capath; give pip a file."
+        return BundleError(message, reference="cafile-is-directory", hint=hint)
+    if exc.why == _files.TOO_LARGE:
+        message = f"CA file {shown(exc.path, 4096)} is too large (over 20 MB) to be a CA bundle"
+        hint = "A CA bundle is a few hundred KB of PEM text."
+    elif exc.why == _files.SPECIAL:
+        hint = "Give the path of a regular PEM file."
+    else:
+        hint = "Check the file's permissions."
+    return BundleError(message, reference="cafile-unreadable", hint=hint)
 
 
 def to_pem(cert: Certificate) -> str:
@@ -225,12 +210,9 @@ def cafile_problem(path: str) -> Optional[BundleError]:
     """Why pip could not use ``path`` as its CA file, or None when it can."""
     try:
         load_cafile(path)
-        with open(path, "rb") as fh:
-            pem = b"-----BEGIN CERTIFICATE-----" in fh.read()
+        pem = b"-----BEGIN CERTIFICATE-----" in _read_limited(path)
     except BundleError as exc:
         return exc
-    except OSError as exc:
-        return BundleError(f"{path}: {exc.strerror}", reference="cafile-unreadable")
     if not pem:
         # OpenSSL (and so pip) only loads PEM from a CA file.
         return BundleError(

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import _dirs
-from pipssl._files import read_optional
+from pipssl._files import CONSENT, read_optional
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate
@@ -117,7 +117,7 @@ def read_consent(environ: Mapping[str, str]) -> Tuple[Consent, ...]:
     path = consent_path(environ)
     if not os.path.isdir(os.path.dirname(path)):
         return ()  # no state directory (or something else in its place): no consent kept
-    return parse_consent(read_optional(path), path)
+    return parse_consent(read_optional(path, CONSENT), path)
 
 
 def parse_consent(data: Optional[bytes], path: str) -> Tuple[Consent, ...]:

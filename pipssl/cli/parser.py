@@ -45,6 +45,18 @@ def _timeout(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _index_url(text: str) -> str:
+    """An --index-url: checked where it enters (see :func:`pipssl.net.connect.parse_url`)."""
+    from pipssl._redact import redact
+    from pipssl._text import shown
+    from pipssl.net.connect import parse_url
+
+    problem = parse_url(text)
+    if isinstance(problem, str):
+        raise argparse.ArgumentTypeError(f"index URL '{shown(redact(text))}' {problem}")
+    return text
+
+
 def _common(parser: argparse.ArgumentParser, *, probes: bool = True) -> None:
     parser.add_argument(
         "--json",
@@ -60,6 +72,7 @@ def _common(parser: argparse.ArgumentParser, *, probes: bool = True) -> None:
             "--index-url",
             action="append",
             default=[],
+            type=_index_url,
             metavar="URL",
             help="check this index instead of the configured ones (repeatable)",
         )
@@ -273,7 +286,9 @@ def _wheelhouse_parser(commands: Any) -> None:
     create.add_argument("-o", "--output", type=_path, required=True, metavar="ZIP")
     create.add_argument("--python-version", action="append", default=[], metavar="X.Y")
     create.add_argument("--platform", action="append", default=[], metavar="TAG")
-    create.add_argument("--index-url", metavar="URL", help="default: pip's configuration")
+    create.add_argument(
+        "--index-url", type=_index_url, metavar="URL", help="default: pip's configuration"
+    )
     create.add_argument(
         "--bootstrap",
         type=_path,

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl._files import read_optional
+from pipssl import _files
 from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.clients.toml import read_toml
@@ -197,7 +197,10 @@ class Context:
 
 
 def read_text(path: str) -> Optional[str]:
-    data = read_optional(path, directory_is_missing=True)
+    try:
+        data = _files.read_optional(path, _files.CLIENT_CONFIG, directory_is_missing=True)
+    except _files.FileRefused as exc:  # a FIFO, a device, a huge file: named, never read
+        raise ConfigError(exc.message, hint="Make it a regular file, or remove it.") from None
     if data is None:
         return None
     try:

@@ -14,6 +14,8 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.clients.model import (
     ClientTrust,
     Context,
@@ -27,6 +29,8 @@ from pipssl.clients.model import (
 from pipssl.clients.profile import environment_urllib3, requests_policy
 from pipssl.clients.requests_ import requests_default
 from pipssl.clients.toml import toml_get
+from pipssl.errors import ConfigError
+from pipssl.net.connect import parse_url
 from pipssl.target.facts import SslFacts, Target
 from pipssl.target.tool import shebang_interpreter
 
@@ -65,7 +69,11 @@ def _env_name(name: str) -> str:
 
 def poetry_sources(ctx: Context) -> Tuple[List[Tuple[str, str, str]], Optional[str]]:
     """([(name, url, where)], project dir): the project's sources and configured
-    repositories, in poetry's order."""
+    repositories, in poetry's order.
+
+    Raises:
+        ConfigError: a source's URL is malformed (named with where it is set).
+    """
     sources: List[Tuple[str, str, str]] = []
     project = project_file(
         ctx.cwd,
@@ -93,6 +101,13 @@ def poetry_sources(ctx: Context) -> Tuple[List[Tuple[str, str, str]], Optional[s
     unique: Dict[str, Tuple[str, str, str]] = {}
     for source in sources:
         unique.setdefault(source[0], source)
+    for _name, url, where in unique.values():
+        problem = parse_url(url, schemes=None)
+        if isinstance(problem, str):  # checked where it enters, as pip's own URLs are
+            raise ConfigError(
+                f"{where}: poetry source URL '{shown(redact(url))}' {problem}",
+                hint="Give a full URL such as https://host.example/simple/.",
+            )
     return list(unique.values()), project_dir
 
 

@@ -25,6 +25,7 @@ import glob
 import os
 from typing import List, Optional, Sequence, Tuple
 
+from pipssl import _files
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate, parse_certificate
@@ -81,12 +82,12 @@ def environment_urllib3(python: str) -> Tuple[Optional[Tuple[int, ...]], Optiona
 def _version_in(path: str) -> Optional[str]:
     # as pipssl.target.childscript reads it: the last `=` of the `__version__` line
     try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("__version__") and "=" in line:
-                    return line.rsplit("=", 1)[1].strip().strip("\"'")
-    except (OSError, ValueError):
-        pass
+        text = _files.read_file(path, _files.SOURCE).decode("utf-8", "replace")
+    except _files.FileRefused:
+        return None
+    for line in text.splitlines():
+        if line.startswith("__version__") and "=" in line:
+            return line.rsplit("=", 1)[1].strip().strip("\"'")
     return None
 
 

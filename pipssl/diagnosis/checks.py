@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pipssl import commands
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
-from pipssl.certs.store.linux import holds_hashed_names
+from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
 from pipssl.findings import Finding
 from pipssl.shell import unset_lines
@@ -186,6 +186,19 @@ def check_cafiles(
                         "OpenSSL looks CAs up by file names <subject hash>.<n> "
                         "(openssl rehash DIR makes them); there are none",
                         f"openssl rehash {commands.quote(path)}\n# or remove the setting:\n{fix}",
+                    )
+                )
+            special = special_hashed_name(path)
+            if special is not None:  # OpenSSL would block on it (FIFO) or read without end
+                findings.append(
+                    Finding(
+                        "cafile-unreadable",
+                        severity,
+                        path,
+                        f"{where} names a CA directory OpenSSL cannot read",
+                        f"{shown(special)} is not a regular file",
+                        f"remove {shown(special)} from the directory\n# or remove the setting:\n"
+                        + fix,
                     )
                 )
             continue

@@ -17,10 +17,11 @@ pipssl's probe (and so its model of this pip) was wrong:
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl import commands
+from pipssl import _files, commands
 from pipssl._text import shown
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
@@ -37,10 +38,47 @@ _OUTSIDE = (
 def ask_pip(
     python: str, env: Mapping[str, str], index_urls: Optional[Sequence[str]], timeout: float
 ) -> Optional[Asking]:
-    """Ask the real pip (None: there is nothing to ask it about)."""
+    """Ask the real pip (None: there is nothing to ask it about, or a file its variables
+    name would stall it: see :func:`stalls`)."""
     if index_urls is not None and not index_urls:
         return None
+    if stalls(env.get(name, "") for name in _FILE_VARIABLES):
+        return None
     return askpip.ask(python, env, index_urls, timeout)
+
+
+# The variables naming a file pip opens before it reaches any index (SSL_CERT_FILE: the
+# OS store of truststore pips).
+_FILE_VARIABLES = (
+    "PIP_CONFIG_FILE",
+    "PIP_CERT",
+    "PIP_CLIENT_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
+
+
+def stalls(paths: Iterable[str]) -> bool:
+    """Whether one of ``paths`` (files pip opens: config, CA file, client certificate)
+    would stall the real pip: a FIFO blocks its open for ever, a device such as /dev/zero
+    is read until memory runs out.  pipssl's own reader refuses them (a finding says so);
+    the real pip is then not asked, or not waited for."""
+    from pipssl.certs.store.linux import special_hashed_name
+
+    for path in paths:
+        if not path:
+            continue
+        if os.path.isdir(path):  # a CA directory: OpenSSL opens its <hash>.<n> files
+            if special_hashed_name(path) is not None:
+                return True
+            continue
+        try:
+            _files.check_file(path, _files.REPLACED)
+        except _files.FileRefused as exc:
+            if exc.why == _files.SPECIAL:
+                return True
+    return False
 
 
 def ask_without(

@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.certs import store
 from pipssl.certs.store import OsStore
 from pipssl.diagnosis import checks
 from pipssl.diagnosis.classify import Stores, classify, load_stores
 from pipssl.diagnosis.report import TargetResult
+from pipssl.errors import ConfigError
 from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import Proxy, select_proxy
+from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.pipconfig import PipConfig
 from pipssl.target.trust import (
@@ -45,48 +49,80 @@ def urls_to_check(
 ) -> List[str]:
     """The https URLs pip would contact: index-url (or pip's default index and its file
     host, both read from the installed pip), then extra-index-url.  ``explicit`` (even
-    empty) replaces them."""
-    from urllib.parse import urlsplit
+    empty) replaces them.
 
-    from pipssl.net.connect import split_url
-    from pipssl.target import pipconfig
+    Raises:
+        UsageError: an ``explicit`` URL is malformed (it came from the command line).
+        ConfigError: a configured http(s) URL is malformed: pip cannot run with it (its
+            own parse fails with a traceback), so it is the finding ``pip-config-invalid``.
+    """
+    from pipssl.net.connect import parse_url, split_url
 
-    urls: List[str] = []
+    urls: List[Tuple[str, Optional[pipconfig.Value]]] = []
     if explicit is not None:
-        urls.extend(explicit)
+        urls.extend((url, None) for url in explicit)
     else:
         value = config.get("index-url")
         if value is not None:
-            urls.append(value.value.strip())
+            urls.append((value.value.strip(), value))
         elif target.pip and target.pip.default_index:
-            urls.append(target.pip.default_index)
+            urls.append((target.pip.default_index, None))
             if target.pip.file_host:
-                urls.append(f"https://{target.pip.file_host}/")
+                urls.append((f"https://{target.pip.file_host}/", None))
         extra = config.get("extra-index-url")  # pip takes the winning value only
         if extra is not None:
-            urls.extend(pipconfig.split_list(extra.value))
+            urls.extend((url, extra) for url in pipconfig.split_list(extra.value))
     seen: List[str] = []
-    for url in urls:
+    for url, source in urls:
         if explicit:
             split_url(url)  # raises UsageError with the option named
-        if urlsplit(url).scheme == "https" and url not in seen:
+        scheme = url.strip().partition("://")[0].lower()
+        if scheme not in ("http", "https"):
+            continue  # a path or file:// index: no connection to check
+        parsed = parse_url(url)
+        if isinstance(parsed, str):
+            raise _malformed(url, parsed, source)
+        if parsed.scheme == "https" and url not in seen:
             seen.append(url)
     return seen
+
+
+def _malformed(url: str, why: str, source: Optional[pipconfig.Value]) -> ConfigError:
+    where = source.where() if source is not None else "pip's default index"
+    blame = (source.file or source.name) if source is not None else None
+    return ConfigError(
+        f"{where}: index URL '{shown(redact(url))}' {why}",
+        hint="Give a full URL such as https://host.example/simple/, or remove the setting.",
+        path=blame,
+    )
 
 
 def pip_proxy_for(
     url: str, target: Target, config: PipConfig, env: Mapping[str, str]
 ) -> Optional[Proxy]:
     """The proxy ``target``'s pip takes to ``url``: pip's option and the environment, by
-    that pip version's rules (:func:`pipssl.net.proxy.select_proxy`)."""
+    that pip version's rules (:func:`pipssl.net.proxy.select_proxy`).
+
+    Raises:
+        ConfigError: that proxy URL is malformed, naming where it is set.
+    """
     option = config.get("proxy")
-    return select_proxy(
-        url,
-        env,
-        option.value if option else None,
-        label_suffix=no_proxy_by_labels(target),
-        option_wins=proxy_option_wins(target),
-    )
+    try:
+        return select_proxy(
+            url,
+            env,
+            option.value if option else None,
+            label_suffix=no_proxy_by_labels(target),
+            option_wins=proxy_option_wins(target),
+        )
+    except ConfigError as exc:
+        if exc.path is None and option is not None:  # pip's own option: name where it is set
+            raise ConfigError(
+                exc.message.replace("pip option proxy", option.where(), 1),
+                hint=exc.hint,
+                path=option.file or option.name,
+            ) from None
+        raise
 
 
 def reach_indexes(

@@ -39,12 +39,16 @@ def check_trusted_host(config: pipconfig.PipConfig, executable: str) -> List[Fin
 
 def _host_port(netloc: str) -> Tuple[str, Optional[int]]:
     """``host``, ``host:port``, ``[v6]:port`` -> (host, port), as pip's parse_netloc."""
-    parts = urlsplit("//" + netloc)
+    try:
+        parts = urlsplit("//" + netloc)
+        host = parts.hostname
+    except ValueError:  # an unclosed '[' (Python >= 3.11.4): the entry as written
+        return netloc.lower(), None
     try:
         port = parts.port
     except ValueError:
         port = None
-    return (parts.hostname or netloc).lower(), port
+    return (host or netloc).lower(), port
 
 
 def _pip_trusts_plain_http(host: str, port: Optional[int], trusted: Sequence[str]) -> bool:

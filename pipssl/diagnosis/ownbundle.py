@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import List, Mapping, Optional, Sequence
 
 from pipssl import commands
-from pipssl._files import read_optional
+from pipssl._files import CA_FILE, read_optional
 from pipssl._text import shown
 from pipssl.certs.compose import certificates_of, current_entries, diff, is_pipssl_bundle
 from pipssl.certs.consent import Consent, read_consent
@@ -46,7 +46,7 @@ def check_own_bundle(
         return findings
     path = os.path.abspath(cert.value.strip())
     try:
-        data = read_optional(path, directory_is_missing=True)
+        data = read_optional(path, CA_FILE, directory_is_missing=True)
     except PipsslError:
         return findings  # check_cafiles reports a CA file that cannot be read
     if not is_pipssl_bundle(data):

@@ -230,10 +230,11 @@ def _diagnose_target(
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
+    from pipssl.certs.store.linux import special_hashed_name
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_without, confirm
-    from pipssl.diagnosis.indexes import reach_indexes, urls_to_check
+    from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
     from pipssl.diagnosis.storecheck import check_os_store
@@ -242,15 +243,20 @@ def _diagnose_target(
     now = now or datetime.now(timezone.utc)
     try:
         config = load_config(target, env)
-    except ConfigError as exc:  # pip itself refuses the file: a finding, not bad input
+        urls = urls_to_check(target, config, index_urls)
+        for url in urls:  # a malformed proxy URL, named where it is set
+            pip_proxy_for(url, target, config, env)
+    except ConfigError as exc:  # pip itself refuses the file or URL: a finding, not bad input
         from pipssl.diagnosis import refused
 
+        asking = _unless_stalled(asking, [exc.path or ""])
         return _only(target, env, refused.finding(exc, asking), now, index_urls, timeout, cwd)
-    urls = urls_to_check(target, config, index_urls)
     findings: List[Finding] = []
     findings += checks.check_ssl(target)
     findings += checks.check_pip(target)
     trust = pip_trust(target, config, env)
+    client = [trust.client_cert.path] if trust.client_cert else []
+    asking = _unless_stalled(asking, trust.files + trust.directories + client)
     findings += checks.check_cafiles(
         config, env, target.executable, truststore=trust.truststore, unread=trust.unread
     )
@@ -263,9 +269,12 @@ def _diagnose_target(
     findings += insecure.check_http_indexes(config, target.executable)
     findings += checks.check_certifi(target)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
-    # A CA directory is no broken file: requests hands it to OpenSSL as capath.
+    # A CA directory is no broken file: requests hands it to OpenSSL as capath (broken
+    # only with a FIFO or device under a hashed name, which OpenSSL would block on).
     broken = tuple(
-        s.path for s in trust.sources if s.path and not s.directory and cafile_problem(s.path)
+        s.path
+        for s in trust.sources
+        if s.path and (special_hashed_name(s.path) if s.directory else cafile_problem(s.path))
     )
     probe_trust = pip_trust(target, config, env, skip=broken) if broken else trust
     # The OS store as the target's OpenSSL resolves it, by truststore's rule.
@@ -362,6 +371,16 @@ def _only(
         target, tuple(sorted(env.items())), PipConfig((), ()), (), PipTrust(False, ()), (),
         report, now, explicit, timeout, cwd,
     )  # fmt: skip
+
+
+def _unless_stalled(asking: Optional[Asking], paths: Sequence[str]) -> Optional[Asking]:
+    """``asking``, or None (pip stopped) when one of the files pip opens would stall it."""
+    from pipssl.diagnosis.confirm import stalls
+
+    if asking is not None and stalls(paths):
+        asking.cancel()
+        return None
+    return asking
 
 
 def _have_ssl() -> bool:

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from pipssl import _files
 from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
 
@@ -38,10 +39,12 @@ def read_regular(path: str) -> Optional[Tuple[bytes, int]]:
             hint="Move it out of the way and run again.",
         )
     try:
-        with open(path, "rb") as handle:
-            return handle.read(), stat.S_IMODE(info.st_mode)
-    except OSError as exc:
-        raise write_failed("read", path, exc) from None
+        return _files.read_file(path, _files.REPLACED), stat.S_IMODE(info.st_mode)
+    except _files.FileRefused as exc:
+        if exc.why in (_files.UNREADABLE, _files.MISSING):
+            raise write_failed("read", path, OSError(0, exc.cause or exc.problem)) from None
+        # swapped for a FIFO since the stat(), or too large for a file pipssl writes
+        raise PipsslError(exc.message, reference=exc.reference) from None
 
 
 def check_path(guard: Optional[Guard], path: str, where: str, hint: Optional[str] = None) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
+from pipssl import _files
 from pipssl._files import write_atomic
 from pipssl.errors import PipsslError
 from pipssl.journal.fileops import unlink_missing_ok
@@ -97,12 +98,11 @@ def read_journal(state: Path) -> List[Record]:
     """
     path = state / JOURNAL_NAME
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise _corrupt(path, exc.strerror or str(exc)) from None
+        raw = _files.read_file(path, _files.JOURNAL)
+    except _files.FileRefused as exc:
+        if exc.why == _files.MISSING:
+            return []
+        raise _corrupt(path, exc.problem) from None
     try:
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, list):

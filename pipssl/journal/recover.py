@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import List, Optional, Set, Tuple
 
-from pipssl import _faults, commands
+from pipssl import _faults, _files, commands
 from pipssl._files import leftover_temps, write_atomic
 from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
@@ -205,7 +205,8 @@ def _read_backup(backup: str, directory: Path) -> Optional[bytes]:
     if os.path.islink(backup):  # O_NOFOLLOW below closes the race where it exists
         raise foreign_path(backup, "it is a symbolic link", where)
     try:
-        fd = os.open(backup, os.O_RDONLY | NOFOLLOW | BINARY)
+        # not blocking: a FIFO planted as a backup must not stall undo
+        fd = os.open(backup, os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -213,7 +214,10 @@ def _read_backup(backup: str, directory: Path) -> Optional[bytes]:
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise foreign_path(backup, "it is not a regular file", where)
-        return handle.read()
+        data = handle.read(_files.REPLACED.limit + 1)
+        if len(data) > _files.REPLACED.limit:
+            raise foreign_path(backup, "it is larger than any file pipssl backs up", where)
+        return data
 
 
 def restore(change: Change, old: Optional[bytes]) -> None:

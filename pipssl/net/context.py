@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
+from pipssl import _files
+
 if TYPE_CHECKING:
     import ssl
 
@@ -97,10 +99,13 @@ def make_context(
         if verify:
             for directory in capaths:
                 # Looked up by subject hash at each handshake, as requests has OpenSSL do.
+                _regular_entries(directory)
                 ctx.load_verify_locations(capath=directory)
             _apply(ctx, policy)
         if client_cert:
             # requests passes pip's client-cert as the certfile alone: the key is in it.
+            # OpenSSL opens it itself: a FIFO would block it, a device never end.
+            _regular(client_cert, _files.CLIENT_CERT)
             ctx.load_cert_chain(client_cert)
         _BUILT[key] = ctx
     return ctx
@@ -163,6 +168,8 @@ def _build(
     for path in cafiles:
         certs = _certificates(path=path)
         if not loaded or certs is None:
+            if certs is None:
+                _regular(path, _files.CA_FILE)
             ctx.load_verify_locations(cafile=path)
             loaded.update(certs or ())
         else:
@@ -175,6 +182,25 @@ def _build(
         else:
             _add(ctx, certs, loaded)
     return ctx
+
+
+def _regular(path: str, kind: _files.Kind) -> None:
+    """Raise ValueError (a file that cannot be loaded, caught as OpenSSL's own errors are)
+    for a path that is no regular file or is too large, before OpenSSL opens it."""
+    try:
+        _files.check_file(path, kind)
+    except _files.FileRefused as exc:
+        if exc.why in (_files.SPECIAL, _files.TOO_LARGE):
+            raise ValueError(exc.message) from None
+
+
+def _regular_entries(directory: str) -> None:
+    """Raise ValueError when a CA directory holds a hashed name OpenSSL would block on."""
+    from pipssl.certs.store.linux import special_hashed_name
+
+    special = special_hashed_name(directory)
+    if special is not None:
+        raise ValueError(f"CA directory {directory}: {special} is not a regular file")
 
 
 def _certificates(*, path: str = "", pem: str = "") -> Optional[List[bytes]]:

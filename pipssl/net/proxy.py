@@ -7,11 +7,11 @@ import re
 import socket
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional, Tuple
-from urllib.parse import urlsplit
 
 from pipssl._redact import redact
-from pipssl.errors import UsageError
-from pipssl.net.connect import split_url
+from pipssl._text import shown
+from pipssl.errors import ConfigError
+from pipssl.net.connect import Url, parse_url, split_url
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ def select_proxy(
     option = pip_proxy.strip() if pip_proxy else ""
     if option and option_wins:
         return _checked(Proxy(option, "pip option proxy"))
-    port = urlsplit(url.strip()).port  # only a port the URL names counts
+    parsed = parse_url(url)  # valid: split_url passed it
+    port = parsed.named_port if isinstance(parsed, Url) else None  # only one the URL names
     if not _bypass(host, port, environ, label_suffix):
         proxies = environ_proxies(environ)
         for name in (scheme, "all"):
@@ -158,16 +159,18 @@ def select_proxy(
 
 
 def _checked(proxy: Proxy) -> Proxy:
-    """Refuse a proxy URL pip could not use either: no host, or a port out of range."""
-    parts = urlsplit(proxy.url if "://" in proxy.url else "http://" + proxy.url)
-    problem = "" if parts.hostname else "has no host name"
-    try:
-        _port = parts.port  # raises for a port that is not a number in 0-65535
-    except ValueError:
-        problem = "has an invalid port"
-    if problem:
-        raise UsageError(
-            f"{proxy.origin}: proxy URL {proxy.display!r} {problem}",
+    """Refuse a proxy URL pip could not use either ("Failed to parse" at its first
+    request): malformed, no host, or a port out of range.
+
+    Raises:
+        ConfigError: naming where it is set (``path``: the variable, None for pip's option).
+    """
+    problem = parse_url(proxy.url, schemes=None, bare="http")
+    if isinstance(problem, str):
+        variable = proxy.origin.rpartition(" ")[2] if proxy.origin.startswith("env") else None
+        raise ConfigError(
+            f"{proxy.origin}: proxy URL '{shown(proxy.display)}' {problem}",
             hint="set it to http://host:port (with user:password@ if the proxy needs it)",
+            path=variable,
         )
     return proxy

@@ -259,11 +259,14 @@ def _index_of(page: str, indexes: Sequence[str]) -> Optional[str]:
 def index_key(url: str) -> str:
     """``url`` without credentials (pip shows ``user:****@``), host lowercased, the
     index's path with one trailing slash: the key two spellings of an index share."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:  # no URL pipssl checked (those passed parse_url): its own key
+        return url.strip()
     if ":" in host:
         host = f"[{host}]"
-    port = parts.port
     if port == {"https": 443, "http": 80}.get(parts.scheme.lower()):
         port = None
     netloc = host if port is None else f"{host}:{port}"

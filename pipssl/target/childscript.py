@@ -11,7 +11,7 @@ from __future__ import annotations
 # it reads pip's files instead of importing pip (importing pip._internal and pip's certifi
 # costs ~100 ms on Python 3.13, most of a doctor budget).
 SCRIPT = r"""
-import binascii, hashlib, json, os, sys
+import binascii, hashlib, json, os, stat, sys
 import importlib.util as iu
 out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
        "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
@@ -23,16 +23,37 @@ def spec_dir(name):
         return None
     origin = spec and spec.origin
     return os.path.dirname(origin) if origin and origin.endswith("__init__.py") else None
+def read_capped(path, limit=64 << 20):
+    # pipssl._files.read_file's rules: a FIFO in site-packages must not block this child,
+    # nor a device or a huge file swell it.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError("%s is not a regular file" % path)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise OSError("%s is larger than %d bytes" % (path, limit))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 def version_in(path):
     # `__version__ = "X"` as pip, certifi and requests spell it; urllib3 2's generated
     # file says `__version__: str` first and `__version__ = version = 'X'` later.
     try:
-        with open(path) as fh:
-            for line in fh:
-                if line.startswith("__version__") and "=" in line:
-                    return line.rsplit("=", 1)[1].strip().strip("\"'")
+        text = read_capped(path, 4 << 20).decode("utf-8")
     except (OSError, ValueError):
-        pass
+        return None
+    for line in text.splitlines():
+        if line.startswith("__version__") and "=" in line:
+            return line.rsplit("=", 1)[1].strip().strip("\"'")
     return None
 try:
     ssl_spec = iu.find_spec("_ssl")
@@ -62,17 +83,16 @@ def record_check(pkg_dir, dist, rel):
         return None
     for info in infos:
         try:
-            with open(os.path.join(site, info, "RECORD")) as fh:
-                rows = [line.rsplit(",", 2) for line in fh]
-        except OSError:
+            text = read_capped(os.path.join(site, info, "RECORD"), 16 << 20).decode("utf-8")
+            rows = [line.rsplit(",", 2) for line in text.splitlines()]
+        except (OSError, ValueError):
             continue
         for row in rows:
             if len(row) == 3 and row[0].replace("\\", "/") == rel and "=" in row[1]:
                 mode, expected = row[1].split("=", 1)
                 path = os.path.join(site, *rel.split("/"))
                 try:
-                    with open(path, "rb") as fh:
-                        digest = hashlib.new(mode, fh.read()).digest()
+                    digest = hashlib.new(mode, read_capped(path)).digest()
                 except (OSError, ValueError) as exc:
                     return {"dist": dist, "path": path, "error": str(exc)}
                 actual = binascii.b2a_base64(digest).decode().strip().rstrip("=")

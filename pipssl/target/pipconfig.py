@@ -35,6 +35,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from pipssl import _files
 from pipssl._text import shown
 from pipssl.errors import ConfigError
 from pipssl.target.pipfiles import ENV, FILE_KINDS, GLOBAL, NEWEST, SITE, USER, Host
@@ -334,11 +335,20 @@ def _read_file(
 ) -> Tuple[List[Value], str]:
     """Read one file's values like pip; return them and a note on why it was not read."""
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
+        data = _files.read_file(path, _files.PIP_CONFIG)
+    except _files.FileRefused as exc:
+        if exc.why in (_files.SPECIAL, _files.TOO_LARGE):
+            # pip would wait on a FIFO for ever, or read a device or a huge file until
+            # memory runs out: it cannot run with this file, as with one it cannot parse.
+            raise ConfigError(
+                exc.message,
+                hint="Replace it with a regular file, or remove it.",
+                path=path,
+            ) from None
         # configparser.read() swallows OSError, so pip silently skips such a path.
-        problem = "is a directory" if os.path.isdir(path) else f"cannot be read ({exc.strerror})"
+        problem = (
+            "is a directory" if exc.why == _files.DIRECTORY else f"cannot be read ({exc.cause})"
+        )
         if strict:
             raise ConfigError(
                 f"pip configuration file {shown(path)} {problem}",

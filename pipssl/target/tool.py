@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
-from pipssl import commands
+from pipssl import _files, commands
 from pipssl.errors import UsageError
 
 #: Installers other than pip that ``pipssl run`` drives (see :mod:`pipssl.clients`).
@@ -178,9 +178,8 @@ def shebang_interpreter(script: str, environ: Mapping[str, str]) -> Optional[str
     ``#!/bin/sh`` + ``'''exec' "/path/python" "$0" "$@"`` form of pip's script maker.
     """
     try:
-        with open(script, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
+        head = _files.read_head(script, _files.SCRIPT)  # a FIFO on PATH must not block
+    except _files.FileRefused:
         return None
     if not head.startswith(b"#!"):
         return None

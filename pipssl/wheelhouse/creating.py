@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from pipssl import _files
 from pipssl._text import shown
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.downloading import download
@@ -90,10 +91,11 @@ def _requirement_lines(requirements: Union[Path, Sequence[str]]) -> Tuple[List[s
         raise error("requirements: give a list of strings or a Path", "usage-error")
     if isinstance(requirements, Path):
         try:
-            text = requirements.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise error(f"cannot read {requirements}: {reason}", "usage-error") from None
+            text = _files.read_file(requirements, _files.REQUIREMENTS).decode("utf-8")
+        except _files.FileRefused as exc:  # a FIFO or /dev/zero: refused, never read
+            raise error(exc.message, "usage-error") from None
+        except UnicodeDecodeError as exc:
+            raise error(f"cannot read {requirements}: {exc}", "usage-error") from None
         lines = [ln.strip() for ln in text.splitlines()]
         lines = [ln for ln in lines if ln and not ln.startswith("#")]
         return lines, ["-r", str(requirements.resolve())]
@@ -108,9 +110,9 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
     in ``warnings``."""
     if explicit is not None:
         try:
-            return explicit.read_bytes()
-        except OSError as exc:
-            raise error(f"--bootstrap {explicit}: {exc.strerror}", "usage-error") from None
+            return _files.read_file(explicit, _files.BOOTSTRAP)
+        except _files.FileRefused as exc:
+            raise error(f"--bootstrap: {exc.message}", "usage-error") from None
     import pipssl
 
     # get-pipssl.py sets the attribute whenever it runs: to its path, to a checked copy of
@@ -118,7 +120,7 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
     if hasattr(pipssl, "_bootstrap_file"):
         running = pipssl._bootstrap_file
         if running and os.path.isfile(running):
-            return Path(running).read_bytes()
+            return _files.read_file(running, _files.BOOTSTRAP)
         # A bundle made by get-pipssl.py without get-pipssl.py would not do what it says.
         raise error(
             f"cannot find the {BOOTSTRAP} that is running (it was piped) to carry it along",
@@ -128,7 +130,7 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
         )
     committed = root / BOOTSTRAP
     if committed.is_file():
-        return committed.read_bytes()
+        return _files.read_file(committed, _files.BOOTSTRAP)
     try:
         from pipssl import _embed  # a checkout's tool: not in the wheel the bootstrap installs
 
@@ -226,7 +228,11 @@ def create(
         if tools:
             what = [*index, "--only-binary", ":all:", *tools]
             download(base, what, targets, dest, env, progress, index_url)
-        wheels = {p.name: p.read_bytes() for p in dest.iterdir() if p.name.endswith(".whl")}
+        wheels = {
+            p.name: _files.read_file(p, _files.WHEEL)
+            for p in dest.iterdir()
+            if p.name.endswith(".whl")
+        }
     # The pipssl package directory (this file lives one level below it) and its checkout.
     package = Path(__file__).resolve().parent.parent
     if "pipssl" not in {wheel_parts(n)[0] for n in wheels}:

@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from pipssl import _files
 from pipssl.errors import PipsslError
 from pipssl.target.runpip import run_pip
 
@@ -34,7 +35,6 @@ REQUIREMENTS = "requirements.txt"
 BOOTSTRAP = "get-pipssl.py"
 WHEELS = "wheels/"
 _TIMEOUT = 1800.0
-_MANIFEST_LIMIT = 16 << 20
 NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -113,7 +113,7 @@ def requires(data: bytes, present: Set[str]) -> Dict[str, List[str]]:
         names = [n for n in wheel.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
         if len(names) != 1:
             return {}
-        text = wheel.read(names[0]).decode("utf-8", "replace")
+        text = _files.read_member(wheel, names[0], _files.METADATA).decode("utf-8", "replace")
     message = email.parser.Parser().parsestr(text, headersonly=True)
     extras = [normalize(e) for e in message.get_all("Provides-Extra") or ()]
     graph: Dict[str, List[str]] = {}
@@ -159,7 +159,7 @@ def unsafe(info: zipfile.ZipInfo) -> Optional[str]:
 
 def check_manifest(bundle: Path, archive: zipfile.ZipFile, info: Optional[zipfile.ZipInfo]) -> Any:
     """The parsed manifest, checked against schema 1, with ``_files``: path -> (sha256, size)."""
-    if info is None or info.file_size > _MANIFEST_LIMIT:
+    if info is None or info.file_size > _files.MANIFEST.limit:
         raise error(f"{bundle} has no valid {MANIFEST}", "bundle-damaged")
     try:
         manifest = json.loads(archive.read(info).decode("utf-8"))

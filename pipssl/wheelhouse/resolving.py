@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from pipssl import _files
 from pipssl._text import shown
 from pipssl.commands import quote
 from pipssl.errors import PipsslError
@@ -58,11 +59,12 @@ def _held(manifest: Mapping[str, Any], wheels: Path) -> Dict[str, _Held]:
 
 def _metadata(wheel: Path) -> Tuple[List[str], List[str]]:
     """(Requires-Dist lines, normalised Provides-Extra names) of one wheel."""
-    with zipfile.ZipFile(wheel) as archive:
+    with _files.open_file(wheel, _files.WHEEL) as handle, zipfile.ZipFile(handle) as archive:
         names = [n for n in archive.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
         if len(names) != 1:
             return [], []
-        text = archive.read(names[0]).decode("utf-8", "replace")
+        data = _files.read_member(archive, names[0], _files.METADATA)
+    text = data.decode("utf-8", "replace")
     message = email.parser.Parser().parsestr(text, headersonly=True)
     extras = [normalize(e) for e in message.get_all("Provides-Extra") or ()]
     return list(message.get_all("Requires-Dist") or ()), extras

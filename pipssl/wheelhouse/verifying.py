@@ -7,6 +7,7 @@ sha256), then each project's wheels against the tags the target interpreter supp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,8 +17,9 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+from pipssl import _files
 from pipssl._text import shown
 from pipssl.wheelhouse.manifest import (
     MANIFEST,
@@ -64,17 +66,27 @@ class VerifyResult:
         return {"schema": SCHEMA, **data}
 
 
-def _open(bundle: Path) -> zipfile.ZipFile:
+@contextlib.contextmanager
+def _open(bundle: Path) -> Iterator[zipfile.ZipFile]:
     try:
-        return zipfile.ZipFile(bundle)
-    except FileNotFoundError:
-        raise error(f"{shown(bundle)} does not exist", "bundle-missing") from None
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise error(
-            f"{shown(bundle)} is not a readable zip ({shown(exc)}); it may be truncated",
-            "bundle-damaged",
-            hint="copy the bundle again and compare its sha256 with the one create printed",
-        ) from None
+        # A FIFO or a device given as the bundle is refused before a byte is read.
+        handle = _files.open_file(bundle, _files.BUNDLE)
+    except _files.FileRefused as exc:
+        if exc.why == _files.MISSING:
+            raise error(f"{shown(bundle, 4096)} does not exist", "bundle-missing") from None
+        hint = "Give the path of the bundle's zip file."
+        raise error(exc.message, exc.reference, hint=hint) from None
+    with handle:  # ZipFile leaves a file object it was given open
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:
+            raise error(
+                f"{shown(bundle)} is not a readable zip ({shown(exc)}); it may be truncated",
+                "bundle-damaged",
+                hint="copy the bundle again and compare its sha256 with the one create printed",
+            ) from None
+        with archive:
+            yield archive
 
 
 def _entries(bundle: Path, archive: zipfile.ZipFile) -> Dict[str, zipfile.ZipInfo]:
@@ -117,6 +129,12 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
             raise error(f"{shown(bundle)}: {listed} not listed in {MANIFEST}", damaged)
         pins = b""
         for path, (digest, size) in sorted(files.items()):
+            if size > _files.WHEEL.limit:  # inflated, it would fill the disk (a zip bomb)
+                raise error(
+                    f"{shown(bundle)}: {shown(path)} would inflate to {size} bytes, over the "
+                    f"{_files.WHEEL.limit // (1 << 20)} MB a {_files.WHEEL.what} may hold",
+                    "bundle-unsafe",
+                )
             sink = None
             if extract_to is not None and path.startswith(WHEELS):
                 sink = (extract_to / path[len(WHEELS) :]).open("wb")

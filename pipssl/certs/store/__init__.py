@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Mapping, Optional, Set, Tuple
 
-from pipssl._files import MAX_CA_BYTES
+from pipssl import _files
 from pipssl.certs.bundle import BadBlock, scan_pem, to_pem
 from pipssl.errors import BundleError
 
@@ -132,29 +132,17 @@ def read_pem_file(path: str, errors: List[str], seen: Optional[Set[str]] = None)
     except OSError as exc:
         errors.append(f"{path}: cannot read: {exc.strerror or exc}")
         return None
-    # A FIFO or device would block or never end; only regular files are certificate files.
-    if not stat.S_ISREG(info.st_mode):
-        errors.append(f"{path}: not a regular file, skipped")
-        return None
-    if info.st_size > MAX_CA_BYTES:
-        errors.append(
-            f"{path}: {info.st_size} bytes, larger than the {MAX_CA_BYTES} byte limit, skipped"
-        )
-        return None
     # The same file by its device and inode: cheaper than realpath, and the same answer.
     real = f"{info.st_dev}:{info.st_ino}"
-    if seen is not None:
+    if seen is not None and stat.S_ISREG(info.st_mode):
         if real in seen:
             return ""
         seen.add(real)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CA_BYTES + 1)
-    except OSError as exc:
-        errors.append(f"{path}: cannot read: {exc.strerror or exc}")
-        return None
-    if len(data) > MAX_CA_BYTES:
-        errors.append(f"{path}: grew past the {MAX_CA_BYTES} byte limit, skipped")
+        # A FIFO or device would block or never end: the reader takes regular files only.
+        data = _files.read_file(path, _files.CA_FILE)
+    except _files.FileRefused as exc:
+        errors.append(f"{path}: {_skipped(exc)}")
         return None
     # Bundles such as Fedora's carry UTF-8 labels between certificates; PEM itself is ASCII.
     text = data.decode("utf-8", "replace")
@@ -162,6 +150,14 @@ def read_pem_file(path: str, errors: List[str], seen: Optional[Set[str]] = None)
         errors.append(f"{path}: no PEM certificate in it, skipped")
         return None
     return text if text.endswith("\n") else text + "\n"
+
+
+def _skipped(exc: _files.FileRefused) -> str:
+    if exc.why == _files.TOO_LARGE:
+        return f"larger than the {_files.MAX_CA_BYTES} byte limit, skipped"
+    if exc.why in (_files.SPECIAL, _files.DIRECTORY):
+        return "not a regular file, skipped"
+    return f"cannot read: {exc.cause or exc.problem}"
 
 
 def loadable_text(

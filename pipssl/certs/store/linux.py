@@ -72,6 +72,26 @@ def holds_hashed_names(directory: str) -> bool:
     return _any_name(directory, _HASHED_NAME)
 
 
+def special_hashed_name(directory: str) -> Optional[str]:
+    """The first ``<hash>.<n>`` entry of ``directory`` that is no regular file (a FIFO, a
+    device; links followed), or None.  OpenSSL opens those itself at a handshake: a FIFO
+    would block it for ever, a device never end."""
+    import stat
+
+    try:
+        names = sorted(n for n in os.listdir(directory) if _HASHED_NAME.match(n))
+    except OSError:
+        return None
+    for name in names:
+        try:
+            mode = os.stat(os.path.join(directory, name)).st_mode
+        except OSError:
+            continue  # a dangling link: OpenSSL skips it
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            return os.path.join(directory, name)
+    return None
+
+
 def _truststore_sees_certs(directory: str) -> bool:
     return _any_name(directory, _TRUSTSTORE_HASHED)
 
