@@ -29,6 +29,10 @@ HEAD_BYTES = 64 * 1024
 #: pip's own read of the page is judged by the real pip.
 BODY_BYTES = 64 * 1024
 
+#: What is kept of the first bytes a server sends where TLS was expected: enough to show
+#: a proxy's or a plain server's words (a status line, a few headers, a line of a page).
+FIRST_BYTES = 256
+
 #: What is kept of a child's stdout and of its stderr (pip's -vvv log of one run is tens
 #: of kilobytes); the rest is read and dropped, so the child never blocks on a full pipe.
 OUTPUT_BYTES = 4 * 1024 * 1024
