@@ -19,8 +19,6 @@ from targets import run_pipssl
 
 from pipssl._limits import run_limit
 
-pytestmark = pytest.mark.slow
-
 TIMEOUT = 3.0
 #: pipssl's own start and its work after the children are done (a loaded machine).
 OWN = 5.0
@@ -108,7 +106,9 @@ def _found(data: Dict[str, Any], code: str) -> List[Dict[str, Any]]:
     return [f for f in data["findings"] if f["code"] == code]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["drip", "silent"])
+@pytest.mark.slow
 def test_stalling_index_is_a_timeout_at_the_http_stage(
     kind: str, venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
 ) -> None:
@@ -123,6 +123,7 @@ def test_stalling_index_is_a_timeout_at_the_http_stage(
     _no_weaker_advice(data)
 
 
+@pytest.mark.slow
 def test_endless_body_stops_pip_in_time_and_small(
     venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
 ) -> None:
@@ -137,6 +138,7 @@ def test_endless_body_stops_pip_in_time_and_small(
     _no_weaker_advice(data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "code", "said"),
     [
@@ -146,6 +148,7 @@ def test_endless_body_stops_pip_in_time_and_small(
         ("not-http", "proxy-unreachable", "SSH-2.0-OpenSSH"),
     ],
 )
+@pytest.mark.slow
 def test_a_proxy_that_breaks_the_tunnel_is_named(
     kind: str,
     code: str,
@@ -167,3 +170,101 @@ def test_a_proxy_that_breaks_the_tunnel_is_named(
     assert "stage: proxy" in found["detail"]
     _no_weaker_advice(data, proxy.url)
     assert "http://" not in text.replace(proxy.url, "")
+
+
+def _in_netns(lo_up: bool) -> List[str]:
+    """A prefix running the command in a network namespace of its own: only a loopback,
+    down (connecting anywhere is ENETUNREACH) or up (a closed port is refused)."""
+    script = ("ip link set lo up && " if lo_up else "") + 'exec "$0" "$@"'
+    return ["unshare", "-n", "sh", "-c", script]
+
+
+@pytest.fixture
+def netns() -> None:
+    import shutil
+    import subprocess
+
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        pytest.skip("unshare and ip are needed for a private network namespace")
+    if subprocess.run(["unshare", "-n", "true"], timeout=10).returncode != 0:
+        pytest.skip("no private network namespace here")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("lo_up", "code"), [(False, "network-unreachable"), (True, "connection-refused")]
+)
+@pytest.mark.slow
+def test_errno_101_is_no_route_and_a_closed_port_is_refused(
+    lo_up: bool, code: str, netns: None, venvs: Dict[str, Path], isolated_env: Any
+) -> None:
+    url = "https://127.0.0.1:9/simple/"
+    proc = run_pipssl(
+        "doctor", "--json", "--timeout", "3", "--python", str(venvs["legacy"]), "--index-url",
+        url, prefix=_in_netns(lo_up), timeout=120,
+    )  # fmt: skip
+    data = json.loads(proc.stdout)
+    assert [f["code"] for f in data["findings"]] == [code], proc.stderr
+    found = data["findings"][0]
+    if lo_up:
+        assert found["summary"] == "nothing listens on 127.0.0.1:9"
+        assert "ECONNREFUSED" in found["detail"]
+    else:
+        assert found["summary"] == "no route to the network of 127.0.0.1 (ENETUNREACH)"
+        assert "errno 101" in found["detail"] and "VPN" in found["fix"]
+        assert "listens" not in found["summary"] + found["fix"]
+
+
+@pytest.mark.slow
+def test_an_interpreter_that_never_answers_is_stopped_in_time(
+    isolated_env: Any, tmp_path: Path
+) -> None:
+    """A --python that never answers (a wrapper whose child holds the pipe open too): a
+    clean error, exit 2, within the facts child's limit, and nothing of it left running."""
+    marker = tmp_path / "left-running"
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\nsh -c 'sleep 600; touch {marker}' &\nsleep 600\n")
+    script.chmod(0o755)
+    start = time.monotonic()
+    with TreePeak():
+        proc = run_pipssl("doctor", "--quick", "--timeout", "1", "--python", str(script))
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 2, proc.stderr
+    assert "did not answer in 11 s and was stopped" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2
+    assert elapsed < 11 + OWN
+    assert _running_with(str(marker)) == []  # what it started went with it
+
+
+def _running_with(word: str) -> List[int]:
+    """Every process whose command line holds ``word`` (orphans included)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if word.encode() in handle.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_a_child_past_its_memory_cap_or_deadline_is_stopped_and_its_output_capped() -> None:
+    """The bounds of every child pipssl starts, each on its own."""
+    import sys
+
+    from pipssl._limits import MEMORY_BYTES, OUTPUT_BYTES
+    from pipssl.target.child import Child
+
+    grow = f"b = bytearray({2 * MEMORY_BYTES}); b[::4096] = b'x' * len(b[::4096])"
+    start = time.monotonic()
+    done = Child(
+        [sys.executable, "-c", grow + "; import time; time.sleep(60)"], {}, limit=60
+    ).wait()
+    assert done.stopped == "memory" and done.returncode < 0
+    assert time.monotonic() - start < 10
+    done = Child([sys.executable, "-c", "import time; time.sleep(60)"], {}, limit=0.5).wait()
+    assert done.stopped == "deadline"
+    talk = f"import sys; sys.stdout.write('x' * {2 * OUTPUT_BYTES})"
+    done = Child([sys.executable, "-c", talk], {}, limit=60).wait()
+    assert done.stopped == "" and done.returncode == 0 and len(done.stdout) == OUTPUT_BYTES

@@ -131,9 +131,11 @@ class Child:
             elif _resident(self._proc.pid) > MEMORY_BYTES:
                 self._kill("memory")
             time.sleep(_POLL)
-        # It ended: its group may outlive it (a child it left behind); the group goes too.
-        self._kill("")
-        self._proc.wait()
+        # It ended: its group may outlive it (a child it left behind); the group goes too,
+        # then it is reaped, under the lock, so no kill can reach a reused process id.
+        with self._lock:
+            self._kill_group()
+            self._proc.wait()
 
     def _exited(self) -> bool:
         """Has the child ended?  Asked without reaping it, so that its process group id
@@ -149,16 +151,21 @@ class Child:
 
     def _kill(self, why: str) -> None:
         with self._lock:
-            if why and not self._stopped:
+            if self._proc.returncode is not None:
+                return  # reaped: its id may be another process's now
+            if not self._stopped:
                 self._stopped = why
-            if os.name != "posix":
-                if self._proc.poll() is None:
-                    self._proc.kill()
-                return
-            try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass  # the group is gone already
+            self._kill_group()
+
+    def _kill_group(self) -> None:
+        if os.name != "posix":
+            if self._proc.poll() is None:
+                self._proc.kill()
+            return
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone already
 
     def stop(self) -> None:
         """End the child and its group now (nobody will read its answer)."""
