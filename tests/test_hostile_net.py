@@ -268,3 +268,20 @@ def test_a_child_past_its_memory_cap_or_deadline_is_stopped_and_its_output_cappe
     talk = f"import sys; sys.stdout.write('x' * {2 * OUTPUT_BYTES})"
     done = Child([sys.executable, "-c", talk], {}, limit=60).wait()
     assert done.stopped == "" and done.returncode == 0 and len(done.stdout) == OUTPUT_BYTES
+
+
+def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
+    """run_pip's timeout (the wheelhouse's pip runs) holds however pip's output goes: a
+    child that keeps the output pipe open does not keep pipssl waiting."""
+    import subprocess
+    import sys
+
+    from pipssl.target.runpip import run_pip
+
+    code = "import subprocess, time; subprocess.Popen(['sleep', '60']); print('started'); "
+    code += "time.sleep(60)"
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired) as info:
+        run_pip([sys.executable, "-u", "-c", code], dict(os.environ), timeout=1)
+    assert time.monotonic() - start < 5
+    assert "started" in str(info.value.output)
