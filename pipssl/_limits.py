@@ -29,6 +29,10 @@ HEAD_BYTES = 64 * 1024
 #: pip's own read of the page is judged by the real pip.
 BODY_BYTES = 64 * 1024
 
+#: An issuer certificate fetched by its AIA URL (a real one is 1-2 KiB), read within the
+#: timeout in all.
+ISSUER_BYTES = 64 * 1024
+
 #: What is kept of the first bytes a server sends where TLS was expected: enough to show
 #: a proxy's or a plain server's words (a status line, a few headers, a line of a page).
 FIRST_BYTES = 256

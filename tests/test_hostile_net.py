@@ -285,3 +285,24 @@ def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
         run_pip([sys.executable, "-u", "-c", code], dict(os.environ), timeout=1)
     assert time.monotonic() - start < 5
     assert "started" in str(info.value.output)
+
+
+@pytest.mark.slow
+def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
+    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any, make_index: Any
+) -> None:
+    """The issuer a leaf's AIA URL names (a URL the server chose) is fetched within the
+    timeout in all, not per read."""
+    from pipssl import diagnose
+
+    _trust(isolated_env, cert_world)
+    with hostile.drip_http() as aia:
+        index = make_index(cert_world.incomplete_with_aia(aia.url))
+        start = time.monotonic()
+        report = diagnose(
+            python=str(venvs["legacy"]), index_urls=[index.url], timeout=2, confirm=False
+        )
+        elapsed = time.monotonic() - start
+        assert aia.connections >= 1
+    assert elapsed < 2 * 2 + OWN, f"diagnose took {elapsed:.1f} s"
+    assert not report.ok

@@ -194,6 +194,11 @@ def silent_index(cert: ServerCert, lifetime: float = 60.0) -> ContextManager[Hos
     return _serve(_silent, _index_url, cert, lifetime)
 
 
+def drip_http(lifetime: float = 60.0) -> ContextManager[Hostile]:
+    """A plain-HTTP server (an AIA URL's, say) that answers one byte a second."""
+    return _serve(_drip, lambda port: f"http://127.0.0.1:{port}/issuer.der", None, lifetime)
+
+
 def proxy(kind: str, lifetime: float = 60.0) -> ContextManager[Hostile]:
     """A hostile CONNECT proxy: ``plain`` (200, then its own plain-text page), ``garbage``
     (200, then bytes that are neither TLS nor HTTP), ``silent`` (no answer to CONNECT),
