@@ -82,6 +82,11 @@ CODES: Dict[str, Code] = {
     ),
     "dns-failure": Code(ERROR, "the host name does not resolve", USER),
     "connection-refused": Code(ERROR, "nothing listens on the index's port", USER),
+    "network-unreachable": Code(
+        ERROR,
+        "the network path to the index fails: no route, no host, or the connection cut",
+        USER,
+    ),
     "timeout": Code(ERROR, "the connection timed out", USER),
     "not-tls": Code(ERROR, "the port answers, but not with TLS", USER),
     "proxy-scheme-mismatch": Code(

@@ -463,6 +463,8 @@ BAD_OPTIONS = {
     "timeout-zero": (["--timeout", "0"], "--timeout"),
     "timeout-negative": (["--timeout=-3"], "--timeout"),
     "timeout-nan": (["--timeout", "nan"], "--timeout"),
+    "timeout-huge": (["--timeout", "1e9"], "--timeout"),  # no OverflowError deep inside
+    "timeout-over-300": (["--timeout", "300.5"], "--timeout"),
     "timeout-not-a-number": (["--timeout", "soon"], "--timeout"),
     "unknown-option": (["--insecure"], "--insecure"),
     "accept-ca-not-hex": (["--accept-ca", "ZZ" * 32], "--accept-ca"),

@@ -81,7 +81,8 @@ def _common(parser: argparse.ArgumentParser, *, probes: bool = True) -> None:
             type=_timeout,
             default=5.0,
             metavar="S",
-            help="seconds allowed per index (default 5)",
+            help="seconds allowed per index, more than 0 and at most 300 (default 5); a "
+            "diagnosis returns within about 2 x S + 10 seconds whatever the network does",
         )
 
 

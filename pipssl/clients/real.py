@@ -8,20 +8,22 @@ client; the client itself is the truth, and its verdict wins (:func:`pipssl.clie
   with no cache: an index that answers "not found" was reached and verified.
 
 Each check is a subprocess started at once (:func:`start`) and read later
-(:meth:`Running.results`), so they run beside pipssl's own probes; each is bounded by the
-timeout and killed past it.  URLs (they may carry credentials) go on standard input or in
-the client's own variable, never on a command line other users can read.
+(:meth:`Running.results`), so they run beside pipssl's own probes; each is bounded
+(:class:`pipssl.target.child.Child`: its time, its memory, its output) and stopped,
+with whatever it started, past :func:`~pipssl._limits.run_limit` of the timeout.  URLs
+(they may carry credentials) go on standard input or in the client's own variable, never
+on a command line other users can read.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._limits import run_limit
 from pipssl._redact import redact
+from pipssl.target.child import Child
 
 #: A project name no index holds: uv resolving it must ask the index, and stop there.
 PROBE_NAME = "pipssl-reach-check-0"
@@ -71,16 +73,15 @@ class _Job:
     urls: Tuple[str, ...]
     kind: str  # "requests" or "uv"
     by: str
-    proc: Optional[subprocess.Popen[str]] = None
+    child: Optional[Child] = None
     error: str = ""
 
 
 class Running:
     """Real-client checks under way; :meth:`results` waits for them (bounded)."""
 
-    def __init__(self, jobs: List[_Job], timeout: float) -> None:
+    def __init__(self, jobs: List[_Job]) -> None:
         self._jobs = jobs
-        self._deadline = time.monotonic() + timeout
         self._done: Optional[Dict[Tuple[str, str], RealResult]] = None
 
     def results(self) -> Dict[Tuple[str, str], RealResult]:
@@ -88,7 +89,7 @@ class Running:
         if self._done is None:
             self._done = {}
             for job in self._jobs:
-                for result in _finish(job, self._deadline):
+                for result in _finish(job):
                     self._done[(job.label, result.url)] = result
         return self._done
 
@@ -106,11 +107,14 @@ def start(
     choice); ``uv`` runs ``program`` (uv) once per URL, resolving for ``python``."""
     started: List[_Job] = []
     env = dict(environ)
+    limit = run_limit(timeout)
     for label, kind, program, urls, verify in jobs:
         if kind == "requests":
             job = _Job(label, tuple(urls), kind, f"requests in {program}")
             payload = {"urls": list(urls), "timeout": timeout, "verify": verify}
-            job.proc = _spawn([program, "-c", _REQUESTS], env, cwd, json.dumps(payload), job)
+            job.child = _spawn(
+                [program, "-c", _REQUESTS], env, cwd, json.dumps(payload), job, limit
+            )
             started.append(job)
         else:
             uv_env = dict(env, UV_HTTP_TIMEOUT=str(max(1, int(timeout))), UV_HTTP_RETRIES="0")
@@ -120,51 +124,39 @@ def start(
                 argv += ["--python", python] if python else []
                 # the index in uv's variable, not on the command line others can read
                 job = _Job(label, (url,), kind, f"uv ({program})")
-                job.proc = _spawn(
-                    argv, dict(uv_env, UV_DEFAULT_INDEX=url), cwd, PROBE_NAME + "\n", job
+                job.child = _spawn(
+                    argv, dict(uv_env, UV_DEFAULT_INDEX=url), cwd, PROBE_NAME + "\n", job, limit
                 )
                 started.append(job)
-    return Running(started, timeout + 1.0)
+    return Running(started)
 
 
 def _spawn(
-    argv: List[str], env: Dict[str, str], cwd: Optional[str], stdin: str, job: _Job
-) -> Optional[subprocess.Popen[str]]:
+    argv: List[str],
+    env: Dict[str, str],
+    cwd: Optional[str],
+    stdin: str,
+    job: _Job,
+    limit: float,
+) -> Optional[Child]:
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=cwd,
-            text=True,
-        )
+        # stdin written now, so that the child runs at once
+        return Child(argv, env, limit=limit, stdin=stdin.encode("utf-8"), cwd=cwd)
     except OSError as exc:
         job.error = f"cannot run {argv[0]}: {exc.strerror or exc}"
         return None
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write(stdin)
-        proc.stdin.close()
-    except OSError:
-        pass  # it died at once; its exit says why
-    # written now, so that the child runs at once; communicate() must not touch it again
-    proc.stdin = None
-    return proc
 
 
-def _finish(job: _Job, deadline: float) -> List[RealResult]:
-    if job.proc is None:
+def _finish(job: _Job) -> List[RealResult]:
+    if job.child is None:
         return [RealResult(u, False, job.error, job.by) for u in job.urls] if job.error else []
-    try:
-        out, err = job.proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        job.proc.kill()
-        job.proc.communicate()
+    done = job.child.wait()
+    if done.stopped:
         return []  # no answer in time: the probe's verdict stands, unconfirmed
+    out = done.stdout.decode("utf-8", "replace")
+    err = done.stderr.decode("utf-8", "replace")
     if job.kind == "uv":
-        return [_uv_result(job, job.proc.returncode, err)]
+        return [_uv_result(job, done.returncode, err)]
     return _requests_results(job, out, err)
 
 

@@ -135,10 +135,9 @@ def _fetch_issuer(
 
     The URL is fetched through the proxy pip would use for it (``select_proxy`` with the
     diagnosis' environment and pip's ``proxy`` option, NO_PROXY honoured), never through
-    whatever urllib finds in this process's environment; ``timeout`` bounds each fetch.
+    whatever this process's environment says; ``timeout`` bounds each fetch as a whole.
     """
-    import urllib.request  # late: it costs start-up time and is rarely needed
-
+    from pipssl.net.fetch import http_get
     from pipssl.net.proxy import select_proxy
 
     for url in cert.ca_issuers:
@@ -148,15 +147,9 @@ def _fetch_issuer(
             proxy = select_proxy(url, environ or {}, pip_proxy)
         except (PipsslError, ValueError):
             continue  # a proxy URL pip could not use either: the probe reports it
-        # An explicit handler, empty for no proxy: urllib would read os.environ otherwise.
-        proxies = {}
-        if proxy is not None:
-            proxies["http"] = proxy.url if "://" in proxy.url else "http://" + proxy.url
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
-        try:
-            with opener.open(url, timeout=timeout) as response:
-                data = response.read(1 << 16)
-        except (OSError, ValueError):
+        # The proxy pip would use, or none: never whatever this process's environment says.
+        data = http_get(url, timeout, proxy.url if proxy is not None else None)
+        if data is None:
             continue
         try:
             certs = cabundle.read_pem(data) if b"-----BEGIN" in data else [parse_certificate(data)]

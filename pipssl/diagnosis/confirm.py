@@ -122,6 +122,8 @@ def confirm(
         (results, findings), in their order, with pip's verdicts applied.
     """
     if answer.problem:
+        if answer.stopped:
+            return _unfinished(results, findings, answer.stopped)
         return list(results), list(findings)
     out: List[TargetResult] = []
     kept: List[Finding] = list(findings)
@@ -138,6 +140,8 @@ def confirm(
             wrong = [f for f in kept if f.target == result.url]
             kept = [f for f in kept if f.target != result.url]
             added.append(_reaches(result, wrong))
+        elif reach.stopped and result.ok:
+            added.append(_stalled(result.url, reach.reason))
         elif not reach.reached and result.ok:
             added.append(_cannot_reach(reach, result.trust, executable))
     if configured:
@@ -157,7 +161,9 @@ def confirm(
                     pip_error=reach.reason,
                 )
             )
-            if not reach.reached:
+            if reach.stopped:
+                added.append(_stalled(reach.index, reach.reason))
+            elif not reach.reached:
                 added.append(_cannot_reach(reach, None, executable))
     found = kept + added
     if without is not None and not without[1].problem:
@@ -196,6 +202,34 @@ def _blame_variables(
             continue
         out.append(found)
     return out
+
+
+def _unfinished(
+    results: Sequence[TargetResult], findings: Sequence[Finding], stopped: str
+) -> Tuple[List[TargetResult], List[Finding]]:
+    """pip was stopped before it named any index: no index it uses counts as reached."""
+    out: List[TargetResult] = []
+    added: List[Finding] = []
+    for result in results:
+        out.append(replace(result, ok=False, confirmed=False, pip_error=stopped))
+        if result.ok:
+            added.append(_stalled(result.url, stopped))
+    return out, list(findings) + added
+
+
+def _stalled(index: str, stopped: str) -> Finding:
+    """pip was stopped before it finished with ``index``, which pipssl's probe reached."""
+    return Finding.make(
+        "timeout",
+        index,
+        f"pip did not finish reaching {shown(index)} in time",
+        f"{stopped} (stage: http, the real pip)\npipssl's own probe reached the index, but "
+        "pip, reading its project page, did not get a whole answer: the index, or a proxy "
+        "between, sends it too slowly or without end",
+        "ask the index's owners (or whoever runs the proxy between) why its answers do not "
+        "end; if the network is only slow, give it more time: pipssl's --timeout, and pip's "
+        "own timeout setting",
+    )
 
 
 def _reaches(result: TargetResult, wrong: Sequence[Finding]) -> Finding:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._limits import TIMEOUT_MAX, start_limit
 from pipssl.errors import ConfigError, UsageError
 from pipssl.target import facts
 from pipssl.target.facts import Target
@@ -76,13 +77,16 @@ class Diagnosis:
 
 
 def validate_timeout(timeout: float) -> float:
-    """The one check of a timeout: a positive, finite number of seconds.
+    """The one check of a timeout: a number of seconds above 0, at most
+    :data:`~pipssl._limits.TIMEOUT_MAX` (300).
 
     Raises:
         UsageError: anything else (the CLI's argparse type calls this too).
     """
-    if not 0 < timeout < float("inf"):  # NaN fails both comparisons
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    if not 0 < timeout <= TIMEOUT_MAX:  # NaN fails both comparisons
+        raise UsageError(
+            f"--timeout must be more than 0 and at most {TIMEOUT_MAX:g} seconds, not {timeout}"
+        )
     return timeout
 
 
@@ -145,7 +149,7 @@ def examine(
     """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input)."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
-    inspection = facts.start(python, env=env)
+    inspection = facts.start(python, env=env, timeout=start_limit(timeout))
     # The real pip is asked at once, beside the facts: its start-up is most of its time.
     from pipssl.diagnosis.confirm import ask_pip
 

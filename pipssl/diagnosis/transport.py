@@ -5,6 +5,7 @@ a client certificate demanded.  One row per failure kind: its summary and its fi
 
 from __future__ import annotations
 
+from typing import Tuple
 from urllib.parse import urlsplit
 
 from pipssl import commands
@@ -48,8 +49,8 @@ _TRANSPORT = {
     ),
     "not-tls": (
         "{host}:{port} answers, but not with TLS",
-        "use http:// for this index only if it is truly plain HTTP on a trusted "
-        "network, or the right TLS port",
+        "check the index URL's port: it must be the index's TLS port (most often 443); if "
+        "the index offers no TLS at all, ask its owners for it",
     ),
     "tls-version-unsupported": (
         "{host} and this Python share no TLS version (>= 1.2)",
@@ -69,13 +70,83 @@ def _proxy_host(proxy: str) -> str:
     return netloc.rpartition("@")[2] or "proxy:port"
 
 
+#: (failure kind, stage) -> (summary, fix) where the stage says which hop failed: the
+#: proxy (its answer to CONNECT, or what came through the tunnel it opened) or the index's
+#: HTTP answer after a good handshake.  ``{via}`` names the proxy the index was reached by.
+_BY_STAGE = {
+    ("timeout", "proxy"): (
+        "the proxy {proxy} stalls: no whole answer in time for {host}:{port}",
+        "check that the proxy address is right and the proxy is up (HTTPS_PROXY or pip's "
+        "proxy option); if it is, ask whoever runs the proxy {proxy}",
+    ),
+    ("timeout", "http"): (
+        "{host}:{port}{via} did not finish its answer in time",
+        "the index{via} sends its answer too slowly or never ends it: ask the index's owners"
+        " (or whoever runs the proxy); if the network is only slow, give it more time: "
+        "pipssl's --timeout, and pip's own timeout setting",
+    ),
+    ("not-tls", "proxy"): (
+        "the proxy {proxy} opened a tunnel to {host}:{port}, but what came through is not TLS",
+        "ask whoever runs the proxy {proxy} to pass TLS to {host}:{port} through unchanged: it"
+        " sent its own answer instead (a filter's page, or it is no CONNECT proxy); if the "
+        "index itself offers no TLS on that port, use the index's TLS port",
+    ),
+}
+
+#: errno name -> (summary, fix) of ``network-unreachable``: each OS condition as it is.
+_NETWORK = {
+    "ENETUNREACH": (
+        "no route to the network of {host} (ENETUNREACH)",
+        "check the network connection and the VPN, or whether a proxy is needed (HTTPS_PROXY)",
+    ),
+    "EHOSTUNREACH": (
+        "no route to the host {host} (EHOSTUNREACH)",
+        "check the host name, the network connection and the VPN, or whether a proxy is "
+        "needed (HTTPS_PROXY)",
+    ),
+    "EADDRNOTAVAIL": (
+        "no address of this machine can reach {host}:{port} (EADDRNOTAVAIL)",
+        "check the network setup (an IPv6 address with no IPv6 here?), the VPN, or whether "
+        "a proxy is needed (HTTPS_PROXY)",
+    ),
+    "ECONNRESET": (
+        "the connection to {host}:{port} was cut (ECONNRESET)",
+        "something on the path cut the connection, most often a firewall or proxy that "
+        "blocks this host: ask whoever runs the network, or check whether a proxy is needed"
+        " (HTTPS_PROXY)",
+    ),
+}
+_NETWORK["EHOSTDOWN"] = _NETWORK["EHOSTUNREACH"]
+_NETWORK["ENETDOWN"] = _NETWORK["ENETUNREACH"]
+_NETWORK["ECONNABORTED"] = _NETWORK["ECONNRESET"]
+_NETWORK_OTHER = (
+    "the connection to {host}:{port} failed",
+    "check the network connection, the VPN, and whether a proxy is needed (HTTPS_PROXY)",
+)
+
+
+def _wording(result: ProbeResult) -> Tuple[str, str]:
+    """The summary and fix of a transport failure: by its kind, its stage (the hop), and
+    the errno the OS named."""
+    code = result.failure
+    if code == "network-unreachable":
+        return _NETWORK.get(result.errno, _NETWORK_OTHER)
+    if code == "proxy-unreachable" and result.first_bytes:
+        return (
+            "the proxy {proxy} does not answer as an HTTP proxy",
+            "check the proxy address and port (HTTPS_PROXY or pip's proxy option): what "
+            "answers there is no HTTP proxy",
+        )
+    return _BY_STAGE.get((code, result.stage), _TRANSPORT[code])
+
+
 def transport_finding(result: ProbeResult, executable: str) -> Finding:
     """The finding for a probe that stopped before verification; a failure kind without a
     row of its own (``tls-error`` and any other) is reported as OpenSSL said it."""
-    if result.failure not in _TRANSPORT:
+    if result.failure not in _TRANSPORT and result.failure != "network-unreachable":
         return tls_error(result.url, result.host, result.error, f"stage: {result.stage}")
     code = result.failure
-    summary, fix = _TRANSPORT[code]
+    summary, fix = _wording(result)
     proxy = result.proxy or ""
     fixed = proxy.replace("https://", "http://", 1)
     # Every value is the network's or a config file's: shown() in prose, quoted for the
@@ -88,6 +159,7 @@ def transport_finding(result: ProbeResult, executable: str) -> Finding:
         "status": result.http_status,
         "proxy_host": commands.quote(_proxy_host(fixed)),
         "pip_config": commands.pip(executable, "config"),
+        "via": f", through the proxy {shown(proxy)}," if proxy else "",
     }
     if code == "client-cert-required" and result.client_cert:
         # pip's client-cert was presented (as pip presents it): asking to set it is wrong.

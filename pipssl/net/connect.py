@@ -7,6 +7,7 @@ say where and why it stopped.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import re
 import socket
@@ -162,14 +163,29 @@ def connect(host: str, port: int, deadline: Deadline, stage: str) -> socket.sock
             last = exc
             if isinstance(exc, socket.timeout):
                 break
+    raise _refused(last, host, port, stage)
+
+
+#: errno names -> the failure kind they are, for the index (at the proxy every one is
+#: ``proxy-unreachable``); any other errno is ``network-unreachable`` too, and the finding
+#: names each errno with its own summary and fix (:mod:`pipssl.diagnosis.transport`).
+_KINDS = {
+    "ECONNREFUSED": "connection-refused",  # the host answered: nothing listens there
+    "ETIMEDOUT": "timeout",  # no answer at all: a firewall that drops, a dead host
+}
+
+
+def _refused(last: Optional[BaseException], host: str, port: int, stage: str) -> Failure:
+    """The failure for a connection that could not be made, named by its errno."""
     if isinstance(last, socket.timeout):
-        raise Failure(
-            stage,
-            "proxy-unreachable" if stage == "proxy" else "timeout",
-            f"{host}:{port}: timed out",
-        )
-    if isinstance(last, ConnectionRefusedError):
-        kind = "proxy-unreachable" if stage == "proxy" else "connection-refused"
-        raise Failure(stage, kind, f"{host}:{port}: connection refused")
-    kind = "proxy-unreachable" if stage == "proxy" else "connection-refused"
-    raise Failure(stage, kind, f"{host}:{port}: {last}")
+        name, kind = "", "timeout"
+        said = "timed out"
+    else:
+        number = getattr(last, "errno", None)
+        name = errno.errorcode.get(number, "") if isinstance(number, int) else ""
+        kind = _KINDS.get(name, "network-unreachable")
+        said = getattr(last, "strerror", None) or str(last)
+    if stage == "proxy":
+        kind = "proxy-unreachable"
+    spelled = f" ({name}, errno {getattr(errno, name)})" if name else ""
+    return Failure(stage, kind, f"{host}:{port}: {said}{spelled}", errno=name)

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from pipssl._limits import BODY_BYTES, HEAD_BYTES
 from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.errors import UsageError
 from pipssl.net import wire
 from pipssl.net.connect import HTTPS_PORT, Deadline, Failure, connect, split_url
@@ -34,13 +36,16 @@ class ProbeResult:
         stage: where it stopped: ``dns``, ``proxy``, ``connect``, ``tls``, ``http``, or
             ``done`` on success.
         failure: a short kind (``dns-failure``, ``connection-refused``, ``timeout``,
-            ``proxy-unreachable``, ``proxy-auth-required``, ``proxy-scheme-mismatch``,
+            ``network-unreachable``, ``proxy-unreachable``, ``proxy-auth-required``,
+            ``proxy-scheme-mismatch``,
             ``proxy-denied``, ``not-tls``, ``tls-version-unsupported``,
             ``client-cert-required``, ``verify-failed``, ``tls-error``, ``http-error``),
             empty on success.
         verify_code / verify_message: OpenSSL's verdict when verification failed.
         chain: DER certificates the server sent, leaf first (read after a failure).
         client_cert: the client certificate file presented (pip's ``client-cert``).
+        errno: the OS's name for a connection's failure (``ENETUNREACH``, ``ECONNRESET``
+            ...), when the OS gave one.
     """
 
     url: str
@@ -60,6 +65,7 @@ class ProbeResult:
     http_status: Optional[int] = None
     first_bytes: bytes = field(default=b"", repr=False)
     client_cert: Optional[str] = None
+    errno: str = ""
 
 
 def _speaks_http(host: str, port: int, deadline: Deadline) -> bool:
@@ -121,13 +127,22 @@ def _tunnel(
         request += "Proxy-Authorization: Basic {}\r\n".format(
             base64.b64encode(token.encode("utf-8")).decode("ascii")
         )
-    sock.sendall((request + "\r\n").encode("latin-1"))
     head = b""
-    while b"\r\n\r\n" not in head and len(head) < 65536:
-        chunk = wire.recv(sock, deadline)
-        if not chunk:
-            break
-        head += chunk
+    try:
+        sock.sendall((request + "\r\n").encode("latin-1"))
+        while b"\r\n\r\n" not in head and len(head) < HEAD_BYTES:
+            chunk = wire.recv(sock, deadline)
+            if not chunk:
+                break
+            head += chunk
+    except socket.timeout:
+        sock.close()
+        sent = f" (it sent {shown(head.decode('latin-1'))})" if head else ""
+        raise Failure(
+            "proxy",
+            "timeout",
+            f"the proxy {proxy.display} did not answer CONNECT {host}:{port} in time{sent}",
+        ) from None
     status_line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     bits = status_line.split(" ", 2)
     status = int(bits[1]) if len(bits) >= 2 and bits[1].isdigit() else 0
@@ -142,10 +157,12 @@ def _tunnel(
             http_status=status,
         )
     if status == 0:
+        answered = f": it sent {shown(status_line)}" if head else ""
         raise Failure(
             "proxy",
             "proxy-unreachable",
-            f"the proxy {proxy.display} gave no HTTP answer to CONNECT",
+            f"the proxy {proxy.display} gave no HTTP answer to CONNECT{answered}",
+            first_bytes=head[:16],
         )
     # Any other answer is the proxy's refusal (403 from a filter, 502 ...), by its status.
     raise Failure(
@@ -153,6 +170,26 @@ def _tunnel(
         "proxy-denied",
         f"the proxy {proxy.display} answered CONNECT {host}:{port} with {status_line}",
         http_status=status,
+    )
+
+
+#: The handshake failures after which the chain is read (the classifier needs it, and a
+#: server that asks for a client certificate shows it there).
+_READ_CHAIN = ("verify-failed", "tls-error", "tls-version-unsupported", "network-unreachable")
+
+
+def _broken_tunnel(failure: Failure, proxy: Proxy, host: str, port: int, tap: wire.Tap) -> Failure:
+    """A tunnel the proxy opened (200) through which no TLS came: the proxy is the first
+    suspect (a filter's own page, no CONNECT proxy at all), so it is named, with what came."""
+    if failure.failure == "timeout":
+        came = "then nothing came through the tunnel in time"
+    else:
+        came = f"then sent {shown(tap.first.decode('latin-1'))} instead of the index's TLS"
+    return Failure(
+        "proxy",
+        failure.failure,
+        f"the proxy {proxy.display} answered CONNECT {host}:{port} with 200, {came}",
+        first_bytes=tap.first,
     )
 
 
@@ -206,13 +243,28 @@ def _tls_failure(exc: BaseException, tap: wire.Tap) -> Failure:
         return Failure("tls", "tls-version-unsupported", text)
     if isinstance(exc, socket.timeout):
         return Failure("tls", "timeout", "TLS handshake timed out")
+    if (
+        isinstance(exc, (ConnectionResetError, ConnectionAbortedError))
+        and not tap.certificate_request
+    ):
+        # Not TLS's verdict: something on the path (often a firewall or proxy) cut it.
+        name = "ECONNRESET" if isinstance(exc, ConnectionResetError) else "ECONNABORTED"
+        return Failure(
+            "tls", "network-unreachable", f"during the TLS handshake: {text}", errno=name
+        )
     return Failure("tls", "tls-error", text)
 
 
 def _http_status(
     transport: Any, obj: ssl.SSLObject, host: str, port: int, path: str, deadline: Deadline
 ) -> int:
-    """One GET of the index page, as pip's first request; returns the status code."""
+    """One GET of the index page, as pip's first request; returns the status code once the
+    answer's head and the start of its body (:data:`~pipssl._limits.BODY_BYTES`) came.
+
+    Raises:
+        Failure: ``timeout`` at the ``http`` stage, when the answer did not come in time
+            (a server that drips, or goes silent after the handshake).
+    """
     hostport = host if port == HTTPS_PORT else f"{host}:{port}"
     if ":" in host:
         hostport = f"[{host}]" if port == HTTPS_PORT else f"[{host}]:{port}"
@@ -222,14 +274,72 @@ def _http_status(
     )
     obj.write(request.encode("latin-1"))
     wire.flush(transport, obj._outgoing, deadline)  # type: ignore[attr-defined]
-    head = b""
-    while b"\r\n" not in head and len(head) < 8192:
-        chunk = wire.read(transport, obj, deadline, 8192)
-        if not chunk:
-            break
-        head += chunk
-    bits = head.split(b"\r\n", 1)[0].split(b" ")
+    answer = _Answer()
+    try:
+        while not answer.complete():
+            chunk = wire.read(transport, obj, deadline, 65536)
+            if not chunk:
+                break
+            answer.feed(chunk)
+    except socket.timeout:
+        raise Failure(
+            "http",
+            "timeout",
+            f"{host}:{port} sent {answer.received} bytes of its answer and did not finish "
+            "it in time",
+        ) from None
+    bits = answer.head.split(b"\r\n", 1)[0].split(b" ")
     return int(bits[1]) if len(bits) >= 2 and bits[1].isdigit() else 0
+
+
+class _Answer:
+    """An HTTP answer as it comes: its head (capped) and how much of its body came.
+
+    Complete once the head and the body's end (its Content-Length, the last chunk) or its
+    first :data:`~pipssl._limits.BODY_BYTES` came; a head past
+    :data:`~pipssl._limits.HEAD_BYTES` ends it too (no real index sends one)."""
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.received = 0
+        self._body = 0
+        self._length: Optional[int] = None
+        self._tail = b""
+        self._chunked = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        if b"\r\n\r\n" in self.head:
+            self._more_body(chunk)
+            return
+        self.head = (self.head + chunk)[: HEAD_BYTES + 4]
+        if b"\r\n\r\n" in self.head:
+            self.head, _, body = self.head.partition(b"\r\n\r\n")
+            self.head += b"\r\n\r\n"
+            self._read_head()
+            self._more_body(body)
+
+    def _read_head(self) -> None:
+        for line in self.head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            key = name.strip().lower()
+            if key == b"content-length" and value.strip().isdigit():
+                self._length = int(value.strip())
+            elif key == b"transfer-encoding" and b"chunked" in value.lower():
+                self._chunked = True
+
+    def _more_body(self, data: bytes) -> None:
+        self._body += len(data)
+        self._tail = (self._tail + data)[-7:]
+
+    def complete(self) -> bool:
+        if len(self.head) > HEAD_BYTES:
+            return True
+        if not self.head.endswith(b"\r\n\r\n"):
+            return False
+        if self._body >= BODY_BYTES or (self._length is not None and self._body >= self._length):
+            return True
+        return self._chunked and self._tail.endswith(b"0\r\n\r\n")
 
 
 def probe(
@@ -317,11 +427,13 @@ def probe(
             failure = _tls_failure(exc, tap)
             transport.close()
             transport = None
-            if failure.failure in ("verify-failed", "tls-error", "tls-version-unsupported"):
+            if proxy is not None and failure.failure in ("not-tls", "timeout"):
+                raise _broken_tunnel(failure, proxy, host, port, tap) from None
+            if failure.failure in _READ_CHAIN:
                 chain, requested = wire.read_chain(open_transport, host, deadline)
                 failure.extra.setdefault("chain", chain)
                 failure.extra["client_cert_requested"] = requested or tap.certificate_request
-                if requested and failure.failure == "tls-error":
+                if requested and failure.failure in ("tls-error", "network-unreachable"):
                     failure.failure = "client-cert-required"
             raise failure from None
         version = obj.version() or ""

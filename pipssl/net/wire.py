@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
+from pipssl._limits import FIRST_BYTES
 from pipssl.net.connect import Deadline, Failure
 from pipssl.net.context import make_context, ssl_module
 
@@ -32,8 +33,8 @@ class Tap:
         self.alert: Optional[int] = None
 
     def feed(self, data: bytes) -> None:
-        if len(self.first) < 16:
-            self.first += data[: 16 - len(self.first)]
+        if len(self.first) < FIRST_BYTES:
+            self.first += data[: FIRST_BYTES - len(self.first)]
         if self._done:
             return
         self._records += data

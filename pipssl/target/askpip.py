@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
+from pipssl._limits import MEMORY_BYTES, run_limit
 from pipssl._redact import redact
+from pipssl.target.child import Child, Finished
 
 #: A requirement no index can satisfy (local version labels are not published), so pip
 #: fetches every index's page for it and downloads nothing.
@@ -63,12 +64,16 @@ class Reach:
         index: the index URL, as pip named it (credentials redacted).
         reached: True: pip got an HTTP answer from it; False: it could not.
         reason: pip's own words when it could not (redacted), e.g. "There was a problem
-            confirming the ssl certificate: ... certificate verify failed ...".
+            confirming the ssl certificate: ... certificate verify failed ...", or, when
+            ``stopped``, why pipssl stopped pip.
+        stopped: pip was stopped (its deadline, its memory) before it finished with this
+            index: not reached, and pip said nothing of it.
     """
 
     index: str
     reached: bool
     reason: str = ""
+    stopped: bool = False
 
     @property
     def tls(self) -> bool:
@@ -89,6 +94,7 @@ class PipAnswer:
             never said which indexes it uses); empty when pip answered.
         errors: pip's own ``ERROR:`` lines (redacted); when it stopped before naming any
             index, its first lines: why it would not run at all.
+        stopped: why pipssl stopped pip before it finished (empty: it finished).
     """
 
     indexes: Tuple[str, ...] = ()
@@ -96,6 +102,7 @@ class PipAnswer:
     ignored: Tuple[str, ...] = ()
     problem: str = ""
     errors: Tuple[str, ...] = ()
+    stopped: str = ""
 
     def reach(self, url: str) -> Optional[Reach]:
         """What pip said of the index ``url`` (None: pip did not report on it)."""
@@ -117,42 +124,44 @@ class Asking:
         self._limit, self.dest = limit, dest
         self._answer: Optional[PipAnswer] = None
         try:
-            self._proc: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=dict(env),
-            )
+            self._child: Optional[Child] = Child(argv, env, limit=limit, merge_stderr=True)
             self._failed = ""
         except OSError as exc:
-            self._proc, self._failed = None, f"pip could not be started ({exc})"
+            self._child, self._failed = None, f"pip could not be started ({exc})"
 
     def answer(self) -> PipAnswer:
-        """pip's answer, once it has finished (the same object when called again)."""
+        """pip's answer, once it has finished or was stopped at its deadline (the same
+        object when called again)."""
         if self._answer is not None:
             return self._answer
-        if self._proc is None:
+        if self._child is None:
             self._answer = PipAnswer(problem=self._failed)
             shutil.rmtree(self.dest, ignore_errors=True)
             return self._answer
         try:
-            out, _ = self._proc.communicate(timeout=self._limit)
-            self._answer = parse(out.decode("utf-8", "replace"))
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.communicate()
-            self._answer = PipAnswer(problem=f"pip did not finish in {self._limit:g} s")
+            done = self._child.wait()
+            self._answer = parse(done.stdout.decode("utf-8", "replace"), _stopped(done))
         finally:
             shutil.rmtree(self.dest, ignore_errors=True)
         return self._answer
 
     def cancel(self) -> None:
         """Stop pip (when nothing will read its answer)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.communicate()
+        if self._child is not None:
+            self._child.stop()
         shutil.rmtree(self.dest, ignore_errors=True)
+
+
+def _stopped(done: Finished) -> str:
+    """Why pipssl stopped pip, in words (empty: pip ended by itself)."""
+    if done.stopped == "memory":
+        return (
+            f"pip did not finish: it grew past {MEMORY_BYTES // 2**20} MB reading an answer"
+            " and was stopped"
+        )
+    if done.stopped:
+        return f"pip did not finish in {done.limit:g} s and was stopped"
+    return ""
 
 
 def ask(
@@ -169,7 +178,7 @@ def ask(
         index_urls: the indexes to ask about instead of the configured ones (None: the
             configured ones, as that pip reads its config).
         timeout: pip's ``--timeout`` (seconds per connection); the whole run is given
-            four times that and twenty seconds for pip's start.
+            :func:`~pipssl._limits.run_limit` of it, and pip is stopped there.
     """
     dest = tempfile.mkdtemp(prefix="pipssl-ask-")
     argv = [python, "-m", "pip", "install", *_OPTIONS, "--timeout", f"{timeout:g}"]
@@ -184,7 +193,7 @@ def ask(
         # may carry credentials); they take the place of the config files' values.
         child_env["PIP_INDEX_URL"] = index_urls[0]
         child_env["PIP_EXTRA_INDEX_URL"] = " ".join(index_urls[1:])
-    return Asking(argv, child_env, 20 + 4 * timeout, dest)
+    return Asking(argv, child_env, run_limit(timeout), dest)
 
 
 #: Why each option: no dependencies, cache, self-check or prompt; a failure is told at
@@ -204,8 +213,12 @@ _OPTIONS = (
 )
 
 
-def parse(output: str) -> PipAnswer:
-    """Read pip's log: which indexes it looks in, and how each page fetch went."""
+def parse(output: str, stopped: str = "") -> PipAnswer:
+    """Read pip's log: which indexes it looks in, and how each page fetch went.
+
+    ``stopped``: why pipssl stopped pip (empty: it finished); every index pip named but
+    had not finished with is then a :class:`Reach` not reached, ``stopped``.
+    """
     indexes: List[str] = []
     reaches: List[Reach] = []
     ignored: List[str] = []
@@ -239,11 +252,23 @@ def parse(output: str) -> PipAnswer:
         said = errors or [redact(x.strip()) for x in output.splitlines() if x.strip()][:4]
         return PipAnswer(
             ignored=tuple(ignored),
-            problem="pip did not say which indexes it uses",
+            problem=stopped or "pip did not say which indexes it uses",
             errors=tuple(said),
+            stopped=stopped,
         )
+    if stopped:
+        told = {index_key(r.index) for r in reaches}
+        reaches += [
+            Reach(redact(i), False, stopped, stopped=True)
+            for i in indexes
+            if index_key(i) not in told
+        ]
     return PipAnswer(
-        tuple(redact(i) for i in indexes), tuple(reaches), tuple(ignored), errors=tuple(errors)
+        tuple(redact(i) for i in indexes),
+        tuple(reaches),
+        tuple(ignored),
+        errors=tuple(errors),
+        stopped=stopped,
     )
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from pipssl._text import shown
 from pipssl.certs.store.linux import OpenSSLPaths
 from pipssl.errors import PipsslError
+from pipssl.target.child import Child
 from pipssl.target.childscript import SCRIPT
 
 _PROBE_KEYS = ("executable", "version", "prefix", "base_prefix", "platform", "ssl", "pip")
@@ -167,42 +168,44 @@ class Inspection:
         self._exe, self._timeout = exe, timeout
         self._target: Optional[Target] = None
         try:
-            self._proc: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
-                [exe, "-c", SCRIPT],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                env=dict(env),
-            )
+            self._child: Optional[Child] = Child([exe, "-c", SCRIPT], env, limit=timeout)
             self._error: Optional[PipsslError] = None
         except FileNotFoundError:
-            self._proc = None
+            self._child = None
             self._error = PipsslError(
                 f"--python {exe}: no such interpreter", reference="python-not-found"
             )
         except OSError as exc:
-            self._proc = None
+            self._child = None
             self._error = _not_runnable(exe, exc)
 
     def result(self) -> Target:
         """The facts, once the child answered.
 
         Raises:
-            PipsslError: the interpreter cannot be run or gives no answer.
+            PipsslError: the interpreter cannot be run or gives no answer (in time:
+                it is stopped, with whatever it started, at ``timeout``).
         """
         if self._target is not None:
             return self._target
-        if self._proc is None:
+        if self._child is None:
             assert self._error is not None
             raise self._error
-        try:
-            stdout, stderr = self._proc.communicate(timeout=self._timeout)
-        except subprocess.TimeoutExpired as exc:
-            self._proc.kill()
-            self._proc.communicate()
-            raise _not_runnable(self._exe, exc) from None
-        self._target = _parse(self._exe, stdout, stderr, self._proc.returncode)
+        done = self._child.wait()
+        if done.stopped:
+            raise PipsslError(
+                f"--python {shown(self._exe)}: it did not answer in {done.limit:g} s "
+                "and was stopped",
+                reference="python-not-runnable",
+                hint="give the path of a Python interpreter, e.g. the venv's bin/python",
+            )
+        self._target = _parse(self._exe, done.stdout, done.stderr, done.returncode)
         return self._target
+
+    def cancel(self) -> None:
+        """Stop the child (nobody will read its answer)."""
+        if self._child is not None:
+            self._child.stop()
 
 
 def start(

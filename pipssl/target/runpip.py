@@ -7,7 +7,10 @@ to decide afterwards whether the failure was about TLS.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import threading
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 #: Lines pip prints when TLS (or the CA material it was given) is the problem.
@@ -44,7 +47,15 @@ def run_pip(
     echo: Optional[Callable[[str], None]] = None,
     timeout: Optional[float] = None,
 ) -> Tuple[int, str]:
-    """Run pip, passing each output line to ``echo``; return (exit code, output)."""
+    """Run pip, passing each output line to ``echo``; return (exit code, output).
+
+    ``timeout``: seconds pip may run; pip then runs in a process group of its own, and
+    the group is killed at the deadline, however pip's output goes (without it, pip stays
+    in the terminal's group, so that Ctrl-C reaches it).
+
+    Raises:
+        subprocess.TimeoutExpired: pip did not finish within ``timeout``.
+    """
     lines: List[str] = []
     with subprocess.Popen(
         list(argv),
@@ -54,14 +65,41 @@ def run_pip(
         env=dict(env),
         text=True,
         errors="replace",
+        start_new_session=timeout is not None and os.name == "posix",
     ) as proc:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if echo is not None:
-                echo(line)
-        code = proc.wait(timeout=timeout)
+        expired: List[bool] = []
+        timer = None
+        if timeout is not None:
+            timer = threading.Timer(timeout, _stop_group, (proc, expired))
+            timer.daemon = True
+            timer.start()
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if echo is not None:
+                    echo(line)
+            code = proc.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+    if expired:
+        raise subprocess.TimeoutExpired(list(argv), timeout or 0.0, "".join(lines))
     return code, "".join(lines)
+
+
+def _stop_group(proc: subprocess.Popen[str], expired: List[bool]) -> None:
+    """Kill pip and whatever it started (its group), once, while it is not reaped."""
+    if proc.returncode is not None or proc.poll() is not None:
+        return
+    expired.append(True)
+    if os.name == "posix":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:
+        proc.kill()
 
 
 def failed_on_tls(code: int, output: str) -> bool:

@@ -1,0 +1,308 @@
+"""A hostile network cannot stall or swell pipssl: ``doctor --timeout 3`` against an index
+that drips, one that never ends its answer, one silent after the handshake, and proxies
+that break the tunnel, returns within the documented bound (:func:`pipssl._limits.run_limit`)
+with the whole process tree under 200 MB, names the right hop, and never advises a weaker
+setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+from bed import hostile
+from targets import run_pipssl
+
+from pipssl._limits import run_limit
+
+TIMEOUT = 3.0
+#: pipssl's own start and its work after the children are done (a loaded machine).
+OWN = 5.0
+PEAK_MB = 200
+
+
+class TreePeak:
+    """The peak resident memory (MB) of every process below this one, polled from /proc."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.wait(0.02):
+            total = sum(rss for _pid, rss in _descendants(os.getpid()))
+            self.peak = max(self.peak, total * page / 2**20)
+
+
+def _descendants(root: int) -> Iterator[Tuple[int, int]]:
+    parents: Dict[int, int] = {}
+    rss: Dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)], rss[int(entry)] = int(fields[1]), int(fields[21])
+    wanted = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in wanted and pid not in wanted:
+                wanted.add(pid)
+                grew = True
+    for pid in wanted - {root}:
+        yield pid, rss[pid]
+
+
+def _trust(isolated_env: Any, cert_world: Any) -> None:
+    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+
+
+def _doctor(python: Path, url: str) -> Tuple[Dict[str, Any], float, float, str]:
+    """``doctor --json --timeout 3``: its answer, how long it took, its tree's peak."""
+    start = time.monotonic()
+    with TreePeak() as tree:
+        proc = run_pipssl(
+            "doctor", "--json", "--timeout", f"{TIMEOUT:g}", "--python", str(python),
+            "--index-url", url, timeout=120,
+        )  # fmt: skip
+    elapsed = time.monotonic() - start
+    assert proc.stdout.startswith("{"), proc.stderr
+    return json.loads(proc.stdout), elapsed, tree.peak, proc.stderr
+
+
+def _bounded(elapsed: float, peak: float) -> None:
+    assert elapsed < run_limit(TIMEOUT) + OWN, f"doctor took {elapsed:.1f} s"
+    assert peak < PEAK_MB, f"the process tree reached {peak:.0f} MB"
+
+
+def _no_weaker_advice(data: Dict[str, Any], proxy_url: str = "") -> None:
+    """No summary or fix advises plain HTTP or trusted-host (the proxy's own URL aside)."""
+    for found in data["findings"]:
+        text = found["summary"] + found["fix"]
+        text = text.replace(proxy_url, "") if proxy_url else text
+        assert "http://" not in text and "trusted-host" not in text, found
+
+
+def _found(data: Dict[str, Any], code: str) -> List[Dict[str, Any]]:
+    return [f for f in data["findings"] if f["code"] == code]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["drip", "silent"])
+@pytest.mark.slow
+def test_stalling_index_is_a_timeout_at_the_http_stage(
+    kind: str, venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+) -> None:
+    _trust(isolated_env, cert_world)
+    serve = hostile.drip_index if kind == "drip" else hostile.silent_index
+    with serve(cert_world.server_cert("good")) as index:
+        data, elapsed, peak, _ = _doctor(venvs["legacy"], index.url)
+    _bounded(elapsed, peak)
+    [timeout] = _found(data, "timeout")
+    assert "stage: http" in timeout["detail"] and f"localhost:{index.port}" in timeout["summary"]
+    assert not data["targets"][0]["ok"]
+    _no_weaker_advice(data)
+
+
+@pytest.mark.slow
+def test_endless_body_stops_pip_in_time_and_small(
+    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+) -> None:
+    _trust(isolated_env, cert_world)
+    with hostile.endless_index(cert_world.server_cert("good")) as index:
+        data, elapsed, peak, _ = _doctor(venvs["truststore"], index.url)
+    _bounded(elapsed, peak)
+    [timeout] = _found(data, "timeout")
+    assert index.url in timeout["summary"] and "the real pip" in timeout["detail"]
+    # no false ok, and no words pip never said
+    assert not data["targets"][0]["ok"] and not _found(data, "pip-cannot-reach")
+    _no_weaker_advice(data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kind", "code", "said"),
+    [
+        ("plain", "not-tls", "Blocked by web filter"),
+        ("garbage", "not-tls", "\\x00\\x01"),
+        ("silent", "timeout", "did not answer CONNECT"),
+        ("not-http", "proxy-unreachable", "SSH-2.0-OpenSSH"),
+    ],
+)
+@pytest.mark.slow
+def test_a_proxy_that_breaks_the_tunnel_is_named(
+    kind: str,
+    code: str,
+    said: str,
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: Any,
+    make_index: Any,
+) -> None:
+    _trust(isolated_env, cert_world)
+    index = make_index("good", url_host="localhost")
+    with hostile.proxy(kind) as proxy:
+        os.environ["HTTPS_PROXY"] = proxy.url
+        data, elapsed, peak, text = _doctor(venvs["legacy"], index.url)
+    _bounded(elapsed, peak)
+    [found] = [f for f in data["findings"] if f["code"] == code]
+    hop = f"127.0.0.1:{proxy.port}"
+    assert hop in found["summary"] and said in found["detail"], found
+    assert "stage: proxy" in found["detail"]
+    _no_weaker_advice(data, proxy.url)
+    assert "http://" not in text.replace(proxy.url, "")
+
+
+def _in_netns(lo_up: bool) -> List[str]:
+    """A prefix running the command in a network namespace of its own: only a loopback,
+    down (connecting anywhere is ENETUNREACH) or up (a closed port is refused)."""
+    script = ("ip link set lo up && " if lo_up else "") + 'exec "$0" "$@"'
+    return ["unshare", "-n", "sh", "-c", script]
+
+
+@pytest.fixture
+def netns() -> None:
+    import shutil
+    import subprocess
+
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        pytest.skip("unshare and ip are needed for a private network namespace")
+    if subprocess.run(["unshare", "-n", "true"], timeout=10).returncode != 0:
+        pytest.skip("no private network namespace here")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("lo_up", "code"), [(False, "network-unreachable"), (True, "connection-refused")]
+)
+@pytest.mark.slow
+def test_errno_101_is_no_route_and_a_closed_port_is_refused(
+    lo_up: bool, code: str, netns: None, venvs: Dict[str, Path], isolated_env: Any
+) -> None:
+    url = "https://127.0.0.1:9/simple/"
+    proc = run_pipssl(
+        "doctor", "--json", "--timeout", "3", "--python", str(venvs["legacy"]), "--index-url",
+        url, prefix=_in_netns(lo_up), timeout=120,
+    )  # fmt: skip
+    data = json.loads(proc.stdout)
+    assert [f["code"] for f in data["findings"]] == [code], proc.stderr
+    found = data["findings"][0]
+    if lo_up:
+        assert found["summary"] == "nothing listens on 127.0.0.1:9"
+        assert "ECONNREFUSED" in found["detail"]
+    else:
+        assert found["summary"] == "no route to the network of 127.0.0.1 (ENETUNREACH)"
+        assert "errno 101" in found["detail"] and "VPN" in found["fix"]
+        assert "listens" not in found["summary"] + found["fix"]
+
+
+@pytest.mark.slow
+def test_an_interpreter_that_never_answers_is_stopped_in_time(
+    isolated_env: Any, tmp_path: Path
+) -> None:
+    """A --python that never answers (a wrapper whose child holds the pipe open too): a
+    clean error, exit 2, within the facts child's limit, and nothing of it left running."""
+    marker = tmp_path / "left-running"
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\nsh -c 'sleep 600; touch {marker}' &\nsleep 600\n")
+    script.chmod(0o755)
+    start = time.monotonic()
+    with TreePeak():
+        proc = run_pipssl("doctor", "--quick", "--timeout", "1", "--python", str(script))
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 2, proc.stderr
+    assert "did not answer in 11 s and was stopped" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2
+    assert elapsed < 11 + OWN
+    assert _running_with(str(marker)) == []  # what it started went with it
+
+
+def _running_with(word: str) -> List[int]:
+    """Every process whose command line holds ``word`` (orphans included)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if word.encode() in handle.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_a_child_past_its_memory_cap_or_deadline_is_stopped_and_its_output_capped() -> None:
+    """The bounds of every child pipssl starts, each on its own."""
+    import sys
+
+    from pipssl._limits import MEMORY_BYTES, OUTPUT_BYTES
+    from pipssl.target.child import Child
+
+    grow = f"b = bytearray({2 * MEMORY_BYTES}); b[::4096] = b'x' * len(b[::4096])"
+    start = time.monotonic()
+    done = Child(
+        [sys.executable, "-c", grow + "; import time; time.sleep(60)"], {}, limit=60
+    ).wait()
+    assert done.stopped == "memory" and done.returncode < 0
+    assert time.monotonic() - start < 10
+    done = Child([sys.executable, "-c", "import time; time.sleep(60)"], {}, limit=0.5).wait()
+    assert done.stopped == "deadline"
+    talk = f"import sys; sys.stdout.write('x' * {2 * OUTPUT_BYTES})"
+    done = Child([sys.executable, "-c", talk], {}, limit=60).wait()
+    assert done.stopped == "" and done.returncode == 0 and len(done.stdout) == OUTPUT_BYTES
+
+
+def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
+    """run_pip's timeout (the wheelhouse's pip runs) holds however pip's output goes: a
+    child that keeps the output pipe open does not keep pipssl waiting."""
+    import subprocess
+    import sys
+
+    from pipssl.target.runpip import run_pip
+
+    code = "import subprocess, time; subprocess.Popen(['sleep', '60']); print('started'); "
+    code += "time.sleep(60)"
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired) as info:
+        run_pip([sys.executable, "-u", "-c", code], dict(os.environ), timeout=1)
+    assert time.monotonic() - start < 5
+    assert "started" in str(info.value.output)
+
+
+@pytest.mark.slow
+def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
+    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any, make_index: Any
+) -> None:
+    """The issuer a leaf's AIA URL names (a URL the server chose) is fetched within the
+    timeout in all, not per read."""
+    from pipssl import diagnose
+
+    _trust(isolated_env, cert_world)
+    with hostile.drip_http() as aia:
+        index = make_index(cert_world.incomplete_with_aia(aia.url))
+        start = time.monotonic()
+        report = diagnose(
+            python=str(venvs["legacy"]), index_urls=[index.url], timeout=2, confirm=False
+        )
+        elapsed = time.monotonic() - start
+        assert aia.connections >= 1
+    assert elapsed < 2 * 2 + OWN, f"diagnose took {elapsed:.1f} s"
+    assert not report.ok
