@@ -284,7 +284,7 @@ def test_plan(machine: Machine, name: str) -> None:
         if text is None and file == "consent":
             data = render_consent(consented) or b""
         elif text is None:
-            data = build_bundle(None, diagnosis.env, consented)
+            data = build_bundle((), diagnosis.env, consented)
         else:
             data = machine.fill(text).encode("utf-8")
         expected_after[file] = data
@@ -326,7 +326,7 @@ def test_a_healthy_machine_using_pipssls_bundle_gets_it_rebuilt_only_when_it_dif
 ) -> None:
     machine.write({"env": "[global]\ncert = {bundle}\n"})
     bundle = machine.paths["bundle"]
-    built = build_bundle(None, machine.env, ())
+    built = build_bundle((), machine.env, ())
     # no bundle yet: write it, answering nothing (the cert line is already there)
     plan = plan_for(machine)
     assert [(a.kind, a.path, a.answers, a.before) for a in plan.actions] == [

@@ -25,15 +25,18 @@ from pipssl._files import read_optional
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
     BundleDiff,
+    bundle_labels,
     certificates_of,
+    compose,
     consents_in_bundle,
-    current_entries,
     diff,
+    from_sources,
     render,
 )
-from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
+from pipssl.certs.consent import Consent, consent_path, merged, parse_consent, render_consent
 from pipssl.diagnosis import refused
 from pipssl.diagnosis.checks import unset_fix
+from pipssl.diagnosis.ownbundle import bundle_consented, certifi_copies
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.journal.state import private_dir
@@ -118,8 +121,14 @@ def plan_repair(
     if stored is None:
         # A bundle written before consent was kept apart is the only record of it.
         carried = consents_in_bundle(planned(bundle), bundle)
-    consented = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
-    if not consented:
+    # this user's consents (their store); each bundle also keeps the consents it holds
+    home = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
+
+    def consented_in(path: str) -> List[Consent]:
+        held = bundle_consented(home, planned(path), path)
+        return [c for c in held if c.sha256 not in options.forget]
+
+    if not consented_in(bundle):
         # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
         fixable.discard("untrusted-issuer-unknown")
     answers = tuple(sorted(fixable))
@@ -146,16 +155,24 @@ def plan_repair(
     rebuild = wanted or bool(options.clients_for)
     if options.forget and not rebuild:
         rebuild = planned(bundle) is not None  # withdrawn from the bundle it is in
-    vendored = target.pip.certifi if target.pip else None
+    copies = certifi_copies(target)
     changes = BundleDiff()
+    withdrawn: List[str] = []
 
     def write_bundle(path: str, scope_: str, answers_: Tuple[str, ...]) -> None:
         nonlocal changes
-        entries = current_entries(vendored, environ, consented)
-        old, new = planned(path), render(entries)
+        old, consented = planned(path), consented_in(path)
+        entries = compose(copies, environ, consented, old, path).entries
+        new = render(entries)
         delta = diff(certificates_of(old, path), [e.cert for e in entries])
         changes = changes.union(delta)
-        cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} you consented to"
+        labels = bundle_labels(old)
+        withdrawn.extend(
+            c.sha256
+            for c in delta.removed
+            if c.sha256 in options.forget or from_sources(labels.get(c.sha256, ""))
+        )
+        cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} consented to"
         what = f"pipssl's CA bundle (certifi + OS store + {cas})"
         detail = what + (f": {delta.describe()}" if old and delta else "")
         change("write-bundle", path, scope_, new, detail, answers_)
@@ -256,8 +273,8 @@ def plan_repair(
             "record-consent",
             consent_file,
             "pipssl",
-            render_consent(consented),
-            f"the CAs you consented to: {len(consented)} (pipssl forget SHA256 withdraws one)",
+            render_consent(home),
+            f"the CAs you consented to: {len(home)} (pipssl forget SHA256 withdraws one)",
             (),
         )
     return Plan(
@@ -274,6 +291,7 @@ def plan_repair(
         options,
         diagnosis,
         changes or None,
+        tuple(dict.fromkeys(withdrawn)),
     )
 
 
