@@ -23,7 +23,7 @@ from bed.certs import CertWorld
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.compose import build_bundle
-from pipssl.certs.consent import consent_path, merged, render_consent
+from pipssl.certs.consent import consent_path, forgotten_path, merged, render_consent
 from pipssl.diagnosis.report import Finding, PipInfo, PythonInfo, Report
 from pipssl.diagnosis.run import Diagnosis
 from pipssl.repairing.plan import plan_repair, stale_inputs
@@ -308,6 +308,7 @@ def test_plan(machine: Machine, name: str) -> None:
     inputs = dict(plan.inputs)
     expected_paths = {f.path for f in diagnosis.config.files} | set(plan.contents)
     expected_paths.add(consent_path(diagnosis.env))  # read even when nothing is consented
+    expected_paths.add(forgotten_path(diagnosis.env))  # and the CAs withdrawn
     # with no consent store yet, the bundle of an older pipssl is read for the CAs it holds
     bundles = {machine.path("bundle"), machine.path("site-bundle")}
     assert expected_paths <= set(inputs) and set(inputs) - expected_paths <= bundles

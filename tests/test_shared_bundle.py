@@ -77,3 +77,38 @@ def test_another_home_keeps_the_ca_consented_for_a_shared_venv(
     undone = run_pipssl("undo", env=user_a)
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert not bundle.exists()
+
+    # forget stays the way a consented CA leaves, for B too (it is not in B's own store)
+    assert as_user(user_a, "repair", "--yes", "--scope", "site", *target, "--ca", ca)["ok"]
+    sha = done["bundle"]["added"][-1]["sha256"]
+    gone = as_user(user_b, "forget", "--yes", "--scope", "site", "--python", str(python), sha)
+    assert gone["changed"] and [c["sha256"] for c in gone["bundle"]["removed"]] == [sha], gone
+    assert not pip_install(python, index.url, user_a, tmp_path / "a3")
+
+
+def test_a_rebuild_that_drops_a_root_no_source_withdrew_is_rolled_back(
+    pip_world: World, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    pip_world.user_scope().os_store()
+    python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
+    index = make_index("intercepted", url_host=url_host_for(python))
+    target = ("--python", str(python), "--index-url", index.url)
+    ca = str(cert_world.path("intercept.pem"))
+    done = as_user(os.environ, "repair", "--yes", "--scope", "site", *target, "--ca", ca)
+    assert done["ok"] and done["changed"], done
+    # the CA's label edited by hand: neither a source's root nor a consent any more
+    bundle = python.parent.parent / "share" / "pipssl" / "ca-bundle.pem"
+    text = bundle.read_text()
+    start = text.index("# source: consented ")
+    end = text.index("\n", start)
+    bundle.write_text(text[:start] + "# source: added by hand" + text[end:])
+    edited = bundle.read_bytes()
+    user_b = scrubbed_environ(tmp_path / "user-b", base=os.environ)
+    user_b.pop("PIP_CONFIG_FILE")
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        user_b[name] = os.environ[name]
+    again = as_user(user_b, "repair", "--yes", "--scope", "site", *target)
+    assert again["rolled_back"] and not again["changed"], again
+    assert again["message"] == f"rolled back: it would break {index.url}, which verified before"
+    assert bundle.read_bytes() == edited
+    assert pip_install(python, index.url, user_b, tmp_path / "b")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import List, Mapping, Optional, Sequence
+from typing import Collection, List, Mapping, Optional, Sequence
 
 from pipssl import commands
 from pipssl._files import read_optional
@@ -27,7 +27,7 @@ from pipssl.certs.compose import (
     is_pipssl_bundle,
     recorded_certifi,
 )
-from pipssl.certs.consent import Consent, read_consent
+from pipssl.certs.consent import Consent, read_consent, read_forgotten
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
@@ -51,10 +51,13 @@ def certifi_copies(target: Target) -> List[CertifiCopy]:
     return copies
 
 
-def bundle_consented(home: Sequence[Consent], data: Optional[bytes], where: str) -> List[Consent]:
-    """The consented CAs of the bundle at ``where``: those it holds (in its order), then
-    this user's others; whoever rebuilds it keeps the first."""
-    held = bundle_consents(data, where)
+def bundle_consented(
+    home: Sequence[Consent], data: Optional[bytes], where: str, forgotten: Collection[str] = ()
+) -> List[Consent]:
+    """The consented CAs of the bundle at ``where``: those it holds (in its order) but the
+    ones this user withdrew (``forgotten``), then this user's others.  Whoever rebuilds a
+    bundle keeps what it holds: consent belongs to the bundle, not to one HOME."""
+    held = [c for c in bundle_consents(data, where) if c.sha256 not in forgotten]
     have = {c.sha256 for c in held}
     return held + [c for c in home if c.sha256 not in have]
 
@@ -68,10 +71,11 @@ def check_own_bundle(
     """bundle-stale and the consented CAs' expiry (see the module docstring)."""
     try:
         home: Sequence[Consent] = read_consent(environ)
+        forgotten = read_forgotten(environ)
     except PipsslError as exc:
         if exc.reference != "no-state-dir":
             raise
-        home = ()  # no home: no state, so no consent and no bundle of ours in it
+        home, forgotten = (), ()  # no home: no state, so no consent of this user's
     cert = config.get("cert")
     path, data = "", None
     if cert is not None:
@@ -83,7 +87,7 @@ def check_own_bundle(
     if not is_pipssl_bundle(data):
         return [f for c in home for f in _expiry(c, now)]
     assert cert is not None
-    consented = bundle_consented(home, data, path)
+    consented = bundle_consented(home, data, path, forgotten)
     findings = [f for c in consented for f in _expiry(c, now)]
     sources = compose(copies, environ, consented, data, path)
     changes = diff(certificates_of(data, path), [e.cert for e in sources.entries])

@@ -33,7 +33,16 @@ from pipssl.certs.compose import (
     from_sources,
     render,
 )
-from pipssl.certs.consent import Consent, consent_path, merged, parse_consent, render_consent
+from pipssl.certs.consent import (
+    Consent,
+    consent_path,
+    forgotten_path,
+    merged,
+    parse_consent,
+    parse_forgotten,
+    render_consent,
+    render_forgotten,
+)
 from pipssl.diagnosis import refused
 from pipssl.diagnosis.checks import unset_fix
 from pipssl.diagnosis.ownbundle import bundle_consented, certifi_copies
@@ -124,9 +133,14 @@ def plan_repair(
     # this user's consents (their store); each bundle also keeps the consents it holds
     home = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
 
+    # the CAs this user withdrew leave every bundle they rebuild; one given again is back
+    forgotten_file = forgotten_path(environ)
+    given = {cert.sha256 for cert, _ in options.extra_cas}
+    was_forgotten = parse_forgotten(planned(forgotten_file), forgotten_file)
+    forgotten = {*was_forgotten, *options.forget} - given
+
     def consented_in(path: str) -> List[Consent]:
-        held = bundle_consented(home, planned(path), path)
-        return [c for c in held if c.sha256 not in options.forget]
+        return bundle_consented(home, planned(path), path, forgotten)
 
     if not consented_in(bundle):
         # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
@@ -170,7 +184,7 @@ def plan_repair(
         withdrawn.extend(
             c.sha256
             for c in delta.removed
-            if c.sha256 in options.forget or from_sources(labels.get(c.sha256, ""))
+            if c.sha256 in forgotten or from_sources(labels.get(c.sha256, ""))
         )
         cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} consented to"
         what = f"pipssl's CA bundle (certifi + OS store + {cas})"
@@ -275,6 +289,14 @@ def plan_repair(
             "pipssl",
             render_consent(home),
             f"the CAs you consented to: {len(home)} (pipssl forget SHA256 withdraws one)",
+            (),
+        )
+        change(
+            "record-consent",
+            forgotten_file,
+            "pipssl",
+            render_forgotten(forgotten),
+            f"the CAs you withdrew: {len(forgotten)} (they leave every bundle you rebuild)",
             (),
         )
     return Plan(
