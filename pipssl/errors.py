@@ -28,7 +28,8 @@ REFERENCES: Dict[str, str] = {
     "unsafe-state-dir": "pipssl's state directory is a link, or writable by others",
     "no-state-dir": "no home directory for pipssl's state or bundle (HOME is not set)",
     "journal-corrupt": "pipssl's journal cannot be read",
-    "consent-corrupt": "pipssl's consent store (the CAs you told it to trust) cannot be read",
+    "consent-corrupt": "pipssl's consent store (the CAs you told it to trust), or its list "
+    "of the CAs you withdrew (forgotten.json), cannot be read",
     "backup-damaged": "a backup does not hold what the journal says it holds",
     "changed-since": "a file changed since pipssl wrote it; undo would lose that change",
     "nothing-to-undo": "the journal holds no repair to undo",

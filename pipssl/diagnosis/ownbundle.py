@@ -2,8 +2,11 @@
 the user consented to against the calendar.
 
 ``bundle-stale``: the bundle pip uses is one pipssl wrote, and a rebuild now would trust
-other roots (certifi or the OS store withdrew one, IT added one, a consent was given or
-withdrawn since).  ``consented-ca-expiring`` / ``consented-ca-expired``: a consented CA
+other roots (a newer certifi dropped or added one, the OS store withdrew one, IT added one,
+a consent was given or withdrawn since); the finding names the sources it compared with.
+The CAs the bundle holds as consented are its own (whoever diagnoses it), and the certifi
+it holds counts among the sources, so the certifi pipssl runs with changes nothing.
+``consented-ca-expiring`` / ``consented-ca-expired``: a consented CA
 ends within :data:`EXPIRY_WARNING` or has ended; pip fails for every index it issued for.
 """
 

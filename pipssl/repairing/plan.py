@@ -9,8 +9,10 @@ client-side change can fix, and environment variables that override the config, 
 for the user.
 
 The bundle is always certifi + the OS store + every consented CA as they are now (see
-:mod:`pipssl.certs.compose`): a CA the user consented to in an earlier repair stays until
-they withdraw it (``forget``), and a root certifi or the OS store withdrew goes.
+:mod:`pipssl.certs.compose`): a CA the user consented to in an earlier repair, or that the
+bundle holds as consented (another user's, for a shared venv), stays until they withdraw
+it (``forget``, recorded in ``forgotten.json``), and a root certifi or the OS store
+withdrew goes.
 """
 
 from __future__ import annotations
