@@ -31,6 +31,7 @@ from pipssl.certs import bundle as cabundle  # noqa: E402
 from pipssl.certs import store as _platform  # noqa: E402
 from pipssl.certs.compose import build_bundle  # noqa: E402
 from pipssl.certs.store import linux  # noqa: E402
+from pipssl.diagnosis.ownbundle import certifi_copies  # noqa: E402
 from pipssl.target.facts import inspect  # noqa: E402
 
 
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] = ()) -> int:
         cabundle._PARSED.clear()
         linux._READ.clear()
         start = time.perf_counter()
-        data = build_bundle(target.pip.certifi if target.pip else None, os.environ, [])
+        data = build_bundle(certifi_copies(target), os.environ, [])
         times.append(time.perf_counter() - start)
     n_out = data.count(b"-----BEGIN CERTIFICATE-----")
     rows.append(

@@ -30,7 +30,8 @@ REFERENCES: Dict[str, str] = {
     "unsafe-state-dir": "pipssl's state directory is a link, or writable by others",
     "no-state-dir": "no home directory for pipssl's state or bundle (HOME is not set)",
     "journal-corrupt": "pipssl's journal cannot be read",
-    "consent-corrupt": "pipssl's consent store (the CAs you told it to trust) cannot be read",
+    "consent-corrupt": "pipssl's consent store (the CAs you told it to trust), or its list "
+    "of the CAs you withdrew (forgotten.json), cannot be read",
     "backup-damaged": "a backup does not hold what the journal says it holds",
     "foreign-path": "a journal record names a file no repair writes, or a backup outside"
     " pipssl's backups directory (or not a regular file); nothing is written",

@@ -656,9 +656,31 @@ def test_undo_stack_reads_only(state: Path, files: Path) -> None:
     before = journal(state)
     assert [(r.record.label, r.status) for r in undo_stack(state)] == [
         ("second", "undoable"),
-        ("first", "blocked"),  # a holds what the second wrote, not what the first did
+        # a holds what the second wrote over what the first did: pipssl's, not an edit
+        ("first", "held"),
     ]
     assert journal(state) == before
+
+
+def test_a_record_under_a_later_one_is_held_only_by_pipssl_s_writes(
+    state: Path, files: Path
+) -> None:
+    a, b = files / "a", files / "b"
+    with Transaction(state, label="first") as tx:
+        tx.write(a, b"a1")
+        tx.write(b, b"b1")
+    with Transaction(state, label="second") as tx:
+        tx.write(a, b"a2")
+    second = journal(state)[1]["id"]
+    assert [(f.path, f.held_by) for f in undo_stack(state)[1].files] == [
+        (str(a.resolve()), second),
+        (str(b.resolve()), None),
+    ]
+    b.write_bytes(b"the user's b")  # an edit as well: blocked, not held
+    assert [r.status for r in undo_stack(state)] == ["undoable", "blocked"]
+    b.write_bytes(b"b1")
+    a.write_bytes(b"the user's a")  # the later record is blocked; the first still held
+    assert [r.status for r in undo_stack(state)] == ["blocked", "held"]
 
 
 def test_put_back_records_are_dropped_and_the_next_undone(state: Path, files: Path) -> None:

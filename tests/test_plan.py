@@ -23,7 +23,7 @@ from bed.certs import CertWorld
 
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.compose import build_bundle
-from pipssl.certs.consent import consent_path, merged, render_consent
+from pipssl.certs.consent import consent_path, forgotten_path, merged, render_consent
 from pipssl.diagnosis.report import Finding, PipInfo, PythonInfo, Report
 from pipssl.diagnosis.run import Diagnosis
 from pipssl.repairing.plan import plan_repair, stale_inputs
@@ -284,7 +284,7 @@ def test_plan(machine: Machine, name: str) -> None:
         if text is None and file == "consent":
             data = render_consent(consented) or b""
         elif text is None:
-            data = build_bundle(None, diagnosis.env, consented)
+            data = build_bundle((), diagnosis.env, consented)
         else:
             data = machine.fill(text).encode("utf-8")
         expected_after[file] = data
@@ -308,6 +308,7 @@ def test_plan(machine: Machine, name: str) -> None:
     inputs = dict(plan.inputs)
     expected_paths = {f.path for f in diagnosis.config.files} | set(plan.contents)
     expected_paths.add(consent_path(diagnosis.env))  # read even when nothing is consented
+    expected_paths.add(forgotten_path(diagnosis.env))  # and the CAs withdrawn
     # with no consent store yet, the bundle of an older pipssl is read for the CAs it holds
     bundles = {machine.path("bundle"), machine.path("site-bundle")}
     assert expected_paths <= set(inputs) and set(inputs) - expected_paths <= bundles
@@ -326,7 +327,7 @@ def test_a_healthy_machine_using_pipssls_bundle_gets_it_rebuilt_only_when_it_dif
 ) -> None:
     machine.write({"env": "[global]\ncert = {bundle}\n"})
     bundle = machine.paths["bundle"]
-    built = build_bundle(None, machine.env, ())
+    built = build_bundle((), machine.env, ())
     # no bundle yet: write it, answering nothing (the cert line is already there)
     plan = plan_for(machine)
     assert [(a.kind, a.path, a.answers, a.before) for a in plan.actions] == [

@@ -85,9 +85,14 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
     assert (record["number"], record["id"], record["status"]) == (1, first["record"], "blocked")
     assert "repair --yes --json" in record["label"] and record["created"].endswith("Z")
     assert record["files"] == [
-        {"path": str(bundle), "status": "as-written", "detail": None},
-        {"path": str(config), "status": "changed", "detail": "its content changed"},
-        {"path": str(consent), "status": "as-written", "detail": None},
+        {"path": str(bundle), "status": "as-written", "detail": None, "held_by": None},
+        {
+            "path": str(config),
+            "status": "changed",
+            "detail": "its content changed",
+            "held_by": None,
+        },
+        {"path": str(consent), "status": "as-written", "detail": None, "held_by": None},
     ]
     text = run_pipssl("undo", "--list")
     assert text.returncode == 0 and text.stdout == ""
@@ -190,4 +195,34 @@ def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
     assert not bundle.exists() and (bundle_dir / "notes.txt").is_file()
     assert config.read_text() == original and config.stat().st_ino == inode  # left alone
     assert not pip_works(python, index.url, tmp_path / "dl")
+    assert listing()["records"] == []
+
+
+@pytest.mark.slow
+def test_a_repair_under_a_later_repair_is_held_not_blocked(
+    venvs: Dict[str, Path], world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    python = venvs["legacy"]
+    intercepted = index_for(make_index, "intercepted", python)
+    good = index_for(make_index, "good", python)
+    first = repair(python, intercepted.url, "--ca", str(cert_world.path("intercept.pem")))
+    second = repair(python, good.url, "--ca", str(cert_world.path("root.pem")))
+    newer, older = listing()["records"]
+    assert (newer["id"], newer["status"]) == (second["record"], "undoable")
+    assert (older["id"], older["status"]) == (first["record"], "held")
+    rewritten = {a["path"] for a in second["actions"]}
+    for f in older["files"]:
+        held = f["path"] in rewritten
+        assert (f["status"], f["held_by"]) == (("changed", 1) if held else ("as-written", None))
+    text = run_pipssl("undo", "--list")
+    said = text.stdout + text.stderr
+    assert text.returncode == 0 and " 2  held" in said
+    assert "written since by repair 1: undo that first" in said
+    assert "your edit" not in said and "--forget" not in said
+    assert "one stack for every Python" in said
+    # undo takes the later one, then the one it held
+    for record in (second, first):
+        undone = run_pipssl("undo", "--json")
+        assert undone.returncode == 0, undone.stderr
+        assert json.loads(undone.stdout)["record"] == record["record"]
     assert listing()["records"] == []

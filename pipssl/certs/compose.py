@@ -1,6 +1,11 @@
 """What pipssl's bundle holds, decided here once: certifi's roots, the OS store's roots
 and every consented CA, as they are *now*; and how one bundle differs from another.
 
+certifi is one copy, the newest of the target's (pip's vendored one, its standalone one)
+and the one the bundle already holds (:func:`choose_certifi`), never the certifi pipssl
+happens to run with; the consented CAs are this user's and those the bundle already holds
+(:func:`bundle_consents`).
+
 ``repair`` writes :func:`build_bundle`; ``doctor`` compares the bundle pip uses with
 :func:`current_entries` to tell a bundle that fell behind its sources (a root certifi or
 the OS store withdrew, one IT added).  The bundle is rebuilt from scratch each time,
@@ -9,6 +14,7 @@ never appended to, so the same sources give the same bytes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -19,7 +25,17 @@ from pipssl.certs.consent import Consent
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import PipsslError
 
-__all__ = ["BUNDLE_HEADER", "BundleDiff", "build_bundle", "current_entries", "diff"]
+__all__ = [
+    "BUNDLE_HEADER",
+    "BundleDiff",
+    "CertifiCopy",
+    "Composition",
+    "build_bundle",
+    "bundle_consents",
+    "compose",
+    "current_entries",
+    "diff",
+]
 
 BUNDLE_HEADER = (
     "# pipssl CA bundle: certifi's roots, the OS trust store's roots and the CAs the\n"
@@ -33,21 +49,161 @@ def is_pipssl_bundle(data: Optional[bytes]) -> bool:
     return data is not None and data.startswith(_MARK)
 
 
-def current_entries(
-    vendored_certifi: Optional[str],
+@dataclass(frozen=True)
+class CertifiCopy:
+    """One certifi a bundle's roots may come from.
+
+    Attributes:
+        version: its ``__version__`` ("" when unknown).
+        path: its ``cacert.pem``, or the bundle that recorded its roots.
+        kind: which copy (:data:`PIP_VENDORED`, :data:`TARGET_CERTIFI`, :data:`RECORDED`,
+            :data:`PIPSSL_OWN`).
+        certs: the roots, when they were read from a bundle rather than ``path``.
+    """
+
+    version: str
+    path: str
+    kind: str
+    certs: Optional[Tuple[Certificate, ...]] = None
+
+    def roots(self) -> List[Certificate]:
+        if self.certs is not None:
+            return list(self.certs)
+        return cabundle.load_cafile(self.path) if self.path else []
+
+    @property
+    def label(self) -> str:
+        """The bundle comment of its roots: the version only, so every copy of one
+        certifi release gives the same bytes, whoever built the bundle."""
+        return f"certifi {self.version}".strip()
+
+    def describe(self) -> str:
+        """``certifi 2025.8.3 from PATH (pip's vendored copy)``, for people."""
+        return (
+            f"certifi {self.version or '(version unknown)'} from {shown(self.path)} ({self.kind})"
+        )
+
+
+PIP_VENDORED = "the target pip's vendored copy"
+TARGET_CERTIFI = "the target's certifi"
+RECORDED = "the copy the bundle holds"
+PIPSSL_OWN = "pipssl's own"
+#: Among copies of the same version: the files of the target first, so the bundle follows them.
+_PREFERENCE = (PIP_VENDORED, TARGET_CERTIFI, RECORDED, PIPSSL_OWN)
+
+
+def version_key(version: str) -> Tuple[int, ...]:
+    """certifi's versions are dates (``2025.08.03``): compared as numbers; unknown is oldest."""
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def choose_certifi(
+    copies: Sequence[CertifiCopy], old: Optional[bytes], where: str
+) -> Optional[CertifiCopy]:
+    """The one certifi a bundle's roots come from: the newest of the target's copies (pip's
+    vendored one, its standalone certifi) and the one the bundle at ``where`` already holds.
+
+    pipssl's own certifi counts only when there is no other: it differs between an
+    installed pipssl and get-pipssl.py, and the bundle must not.  So the same target gives
+    the same bundle whichever pipssl builds it, and a bundle is never older roots than it
+    was (a root leaves when a newer certifi dropped it).
+    """
+    found = list(copies)
+    recorded = recorded_certifi(old, where)
+    if recorded is not None:
+        found.append(recorded)
+    if not found:
+        own = _own_certifi()
+        return own
+    return max(found, key=lambda c: (version_key(c.version), -_PREFERENCE.index(c.kind)))
+
+
+def recorded_certifi(data: Optional[bytes], where: str) -> Optional[CertifiCopy]:
+    """The certifi roots a bundle pipssl wrote holds, with the version its labels name."""
+    labels = bundle_labels(data)
+    versions = {_certifi_version(label) for label in labels.values()} - {None}
+    if not versions:
+        return None
+    certs = tuple(
+        c
+        for c in certificates_of(data, where)
+        if _certifi_version(labels.get(c.sha256, "")) is not None
+    )
+    # one release per bundle; a bundle of several (never written by pipssl) counts as its oldest
+    version = min(versions, key=lambda v: version_key(v or ""))
+    return CertifiCopy(version or "", where, RECORDED, certs)
+
+
+def from_sources(label: str) -> bool:
+    """Whether a bundle label names one of the bundle's sources (certifi or the OS store),
+    rather than a consented CA: only such a root leaves because its source withdrew it."""
+    return label == _platform.LABEL or _certifi_version(label) is not None
+
+
+def _certifi_version(label: str) -> Optional[str]:
+    """The version of a certifi label (``certifi 2025.8.3``; pipssl once wrote ``pip's
+    vendored certifi``, version unknown: ""); None for any other source."""
+    if label == "pip's vendored certifi":
+        return ""
+    match = re.fullmatch(r"certifi ?([0-9][0-9.]*)?", label)
+    return None if match is None else (match.group(1) or "")
+
+
+def _own_certifi() -> Optional[CertifiCopy]:
+    """The certifi pipssl runs with (installed, or carried by get-pipssl.py)."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return CertifiCopy(getattr(certifi, "__version__", ""), certifi.where(), PIPSSL_OWN)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What a bundle holds now and where each part came from.
+
+    Attributes:
+        entries: the certificates with their sources, in bundle order.
+        certifi: the certifi copy chosen (None: none available).
+        store: where the OS store was read.
+        consented: how many consented CAs it holds.
+    """
+
+    entries: Tuple[cabundle.BundleEntry, ...]
+    certifi: Optional[CertifiCopy]
+    store: Tuple[str, ...]
+    consented: int
+
+    def describe(self) -> str:
+        """Its sources for people: ``certifi X from P (...), the OS trust store (PATHS), 2
+        consented CAs``."""
+        parts = [self.certifi.describe() if self.certifi else "no certifi"]
+        where = ", ".join(shown(s) for s in self.store)
+        parts.append(f"the {_platform.LABEL}" + (f" ({where})" if where else " (empty)"))
+        parts.append(f"{self.consented} consented CA{'' if self.consented == 1 else 's'}")
+        return ", ".join(parts)
+
+
+def compose(
+    copies: Sequence[CertifiCopy],
     environ: Mapping[str, str],
     consented: Sequence[Consent],
-) -> List[cabundle.BundleEntry]:
-    """certifi's roots, then the OS store's CAs, then the consented CAs, each with its
-    source (repeats are dropped when rendered).
+    old: Optional[bytes] = None,
+    where: str = "",
+) -> Composition:
+    """certifi's roots (:func:`choose_certifi`), then the OS store's CAs, then the
+    consented CAs, each with its source (repeats are dropped when rendered).
 
     Args:
-        vendored_certifi: the target pip's vendored cacert.pem, used when pipssl runs
-            without certifi of its own (the bootstrap carries one).
+        copies: the target's certifi copies (pip's vendored one, its standalone one).
         environ: the environment the OS store is read with.
         consented: the consented CAs (:mod:`pipssl.certs.consent`).
+        old: the bytes of the bundle being rebuilt or compared (its certifi counts).
+        where: that bundle's path.
     """
-    roots, label = _certifi_roots(vendored_certifi)
+    chosen = choose_certifi(copies, old, where)
+    roots = chosen.roots() if chosen else []
+    label = chosen.label if chosen else "certifi"
     entries = [cabundle.BundleEntry(c, label) for c in roots]
     store = _platform.os_store(environ=environ)
     try:
@@ -58,16 +214,26 @@ def current_entries(
     # that do not say) are roots here.
     entries += [cabundle.BundleEntry(c, _platform.LABEL) for c in os_certs if c.is_ca is not False]
     entries += [cabundle.BundleEntry(c.cert, c.label) for c in consented]
-    return entries
+    locations = tuple(s.location for s in store.sources)
+    return Composition(tuple(entries), chosen, locations, len(consented))
+
+
+def current_entries(
+    copies: Sequence[CertifiCopy],
+    environ: Mapping[str, str],
+    consented: Sequence[Consent],
+) -> List[cabundle.BundleEntry]:
+    """:func:`compose`'s entries for a bundle built afresh."""
+    return list(compose(copies, environ, consented).entries)
 
 
 def build_bundle(
-    vendored_certifi: Optional[str],
+    copies: Sequence[CertifiCopy],
     environ: Mapping[str, str],
     consented: Sequence[Consent],
 ) -> bytes:
     """The bytes of pipssl's bundle from its sources as they are now."""
-    return render(current_entries(vendored_certifi, environ, consented))
+    return render(current_entries(copies, environ, consented))
 
 
 def render(entries: Sequence[cabundle.BundleEntry]) -> bytes:
@@ -79,39 +245,49 @@ def render(entries: Sequence[cabundle.BundleEntry]) -> bytes:
 _CONSENT_SOURCES = ("named by the user", "confirmed by SHA-256")
 
 
-def consents_in_bundle(data: Optional[bytes], where: str) -> List[Tuple[Certificate, str]]:
-    """The CAs a bundle pipssl wrote says a user consented to, with that source.
-
-    A bundle from a pipssl that kept no consent store is the only record of them; a
-    rebuild must carry them over, not drop them.  Only a bundle pipssl wrote is read, and
-    only the ``# source:`` labels that pipssl gave a user's CA then.
-    """
+def bundle_labels(data: Optional[bytes]) -> Dict[str, str]:
+    """The ``# source:`` label of each certificate (by SHA-256) of a bundle pipssl wrote;
+    none for any other file."""
     if not is_pipssl_bundle(data):
-        return []
+        return {}
     assert data is not None
-    text = data.decode("ascii", "replace")
-    sources: Dict[str, str] = {}
-    for block in text.split("# source: ")[1:]:
+    labels: Dict[str, str] = {}
+    for block in data.decode("ascii", "replace").split("# source: ")[1:]:
         source, _, rest = block.partition("\n")
         fingerprint = rest.partition("# sha256: ")[2].partition("\n")[0].strip()
-        # only the old labels: a bundle with "consented ..." labels has a store of its own
-        if source.startswith(_CONSENT_SOURCES):
-            sources.setdefault(fingerprint, source)
+        labels.setdefault(fingerprint, source)
+    return labels
+
+
+def consents_in_bundle(data: Optional[bytes], where: str) -> List[Tuple[Certificate, str]]:
+    """The CAs a bundle of a pipssl that kept no consent store says a user consented to,
+    with that source.
+
+    Such a bundle is the only record of them; a rebuild must carry them over, not drop
+    them.  Only the ``# source:`` labels that pipssl gave a user's CA then are read.
+    """
+    labels = bundle_labels(data)
+    sources = {fp: label for fp, label in labels.items() if label.startswith(_CONSENT_SOURCES)}
     return [(c, sources[c.sha256]) for c in certificates_of(data, where) if c.sha256 in sources]
 
 
-def _certifi_roots(vendored: Optional[str]) -> Tuple[List[Certificate], str]:
-    """certifi's roots: the installed certifi (or the one carried by the bootstrap);
-    failing that, the target pip's vendored copy."""
-    try:
-        import certifi
+_CONSENTED = re.compile(r"consented (\d{4}-\d{2}-\d{2}), (.+)")
 
-        path, label = certifi.where(), f"certifi {getattr(certifi, '__version__', '')}"
-    except ImportError:
-        path, label = vendored or "", "pip's vendored certifi"
-    if not path:
-        return [], label
-    return cabundle.load_cafile(path), label.strip()
+
+def bundle_consents(data: Optional[bytes], where: str) -> List[Consent]:
+    """The consented CAs a bundle pipssl wrote holds (its ``consented DATE, SOURCE``
+    labels), in bundle order.
+
+    Consent belongs to the bundle it is in: whoever rebuilds the bundle (another user, a
+    fresh HOME) keeps them, and only ``forget`` takes one out.
+    """
+    labels = bundle_labels(data)
+    out = []
+    for cert in certificates_of(data, where):
+        match = _CONSENTED.fullmatch(labels.get(cert.sha256, ""))
+        if match is not None:
+            out.append(Consent(cert, match.group(2), match.group(1)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 CONSENT_NAME = "consent.json"
+#: The CAs this user withdrew (``forget``): a bundle that still holds one (another
+#: Python's, a venv shared with others) drops it when this user rebuilds it.
+FORGOTTEN_NAME = "forgotten.json"
 #: The consent store's mode: only its owner can read it (like the journal).
 CONSENT_MODE = 0o600
 
@@ -106,6 +109,57 @@ def consent_path(environ: Mapping[str, str]) -> str:
         PipsslError: ``no-state-dir`` when the environment names no home directory.
     """
     return os.path.join(_dirs.user_dir(_dirs.STATE, sys.platform, environ), CONSENT_NAME)
+
+
+def forgotten_path(environ: Mapping[str, str]) -> str:
+    """Where the CAs this user withdrew are listed (beside the consent store).
+
+    Raises:
+        PipsslError: ``no-state-dir``.
+    """
+    return os.path.join(os.path.dirname(consent_path(environ)), FORGOTTEN_NAME)
+
+
+def read_forgotten(environ: Mapping[str, str]) -> Tuple[str, ...]:
+    """The SHA-256 of each CA this user withdrew; none without a state directory.
+
+    Raises:
+        PipsslError: ``consent-corrupt``.
+    """
+    path = forgotten_path(environ)
+    if not os.path.isdir(os.path.dirname(path)):
+        return ()
+    return parse_forgotten(read_optional(path, CONSENT), path)
+
+
+def parse_forgotten(data: Optional[bytes], path: str) -> Tuple[str, ...]:
+    """The fingerprints listed in ``data`` (the bytes at ``path``; None: no file).
+
+    Raises:
+        PipsslError: ``consent-corrupt``.
+    """
+    if data is None:
+        return ()
+    try:
+        doc = json.loads(data.decode("utf-8"))
+        if not isinstance(doc, dict) or doc.get("schema") != 1:
+            raise ValueError("not a schema 1 list of withdrawn CAs")
+        return tuple(_text(item) for item in doc["forgotten"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PipsslError(
+            f"cannot read pipssl's list of withdrawn CAs {path}: {exc}",
+            reference="consent-corrupt",
+            hint="Move it away and withdraw the CAs again with `forget`; until then "
+            "pipssl will not rebuild its bundle.",
+        ) from None
+
+
+def render_forgotten(fingerprints: Iterable[str]) -> Optional[bytes]:
+    """The bytes of the list of withdrawn CAs (None: none, so no file)."""
+    items = sorted(set(fingerprints))
+    if not items:
+        return None
+    return (json.dumps({"schema": 1, "forgotten": items}, indent=2) + "\n").encode("utf-8")
 
 
 def read_consent(environ: Mapping[str, str]) -> Tuple[Consent, ...]:

@@ -239,7 +239,7 @@ def _diagnose_target(
     from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_without, confirm
     from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
-    from pipssl.diagnosis.ownbundle import check_own_bundle
+    from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
     from pipssl.diagnosis.storecheck import check_os_store
     from pipssl.target.trust import pip_trust
@@ -272,7 +272,7 @@ def _diagnose_target(
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, target.executable)
     findings += checks.check_certifi(target)
-    findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
+    findings += check_own_bundle(config, env, certifi_copies(target), now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath (broken
     # only with a FIFO or device under a hashed name, which OpenSSL would block on).
     broken = tuple(

@@ -8,7 +8,10 @@ recovery after a kill and ``undo --list`` all go by this.
 
 A record is then ``undoable`` (nothing changed, something to put back), ``put-back``
 (every file already as before: nothing left to undo) or ``blocked`` (some file changed:
-putting the backup back would destroy someone's edit).  A record still ``pending`` is a
+putting the backup back would destroy someone's edit).  On the stack (:func:`undo_stack`)
+a record whose changed files were all written since by a later record, from what this one
+wrote, is ``held``: pipssl's own later repair, not an edit, stands in the way, and undoing
+that one first frees it.  A record still ``pending`` is a
 repair or undo that did not finish; the next pipssl run under the lock rolls it back.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -29,6 +32,7 @@ __all__ = ["FileStatus", "RecordStatus", "file_status", "record_status", "undo_s
 
 AS_WRITTEN, AS_BEFORE, CHANGED = "as-written", "as-before", "changed"
 UNDOABLE, PUT_BACK, BLOCKED, PENDING = "undoable", "put-back", "blocked", "pending"
+HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,14 @@ class FileStatus:
         status: ``as-written``, ``as-before`` or ``changed``.
         detail: for ``changed``, how: ``its content changed``, ``it was removed``,
             ``it was created again`` or ``it is no longer a regular file``.
+        held_by: for ``changed``, the id of the later record that wrote the file over
+            what this one wrote (set by :func:`undo_stack` only).
     """
 
     change: Change
     status: str
     detail: Optional[str] = None
+    held_by: Optional[str] = None
 
     @property
     def path(self) -> str:
@@ -65,11 +72,11 @@ class RecordStatus:
 
     @property
     def status(self) -> str:
-        """``pending``, ``blocked``, ``put-back`` or ``undoable``."""
+        """``pending``, ``held``, ``blocked``, ``put-back`` or ``undoable``."""
         if self.record.pending:
             return PENDING
         if self.changed:
-            return BLOCKED
+            return HELD if all(f.held_by for f in self.changed) else BLOCKED
         if all(f.status == AS_BEFORE for f in self.files):
             return PUT_BACK
         return UNDOABLE
@@ -132,4 +139,26 @@ def undo_stack(state: Path) -> Tuple[RecordStatus, ...]:
     if not os.path.lexists(state):
         return ()
     private_dir(state)
-    return tuple(record_status(r) for r in reversed(read_journal(state)))
+    records = tuple(reversed(read_journal(state)))
+    return tuple(_held(record_status(r), records[:i]) for i, r in enumerate(records))
+
+
+def _held(now: RecordStatus, later: Tuple[Record, ...]) -> RecordStatus:
+    """``now`` with each changed file that a ``later`` record wrote over what this one
+    wrote marked as held by it (the nearest such record: the one to undo first)."""
+    files = []
+    for f in now.files:
+        holder = None
+        if f.status == CHANGED and not now.record.pending:
+            ours = {f.change.after_sha256, *f.change.written}
+            holder = next(
+                (
+                    r.id
+                    for r in reversed(later)
+                    for c in r.changes
+                    if c.path == f.path and c.before_sha256 in ours
+                ),
+                None,
+            )
+        files.append(replace(f, held_by=holder) if holder else f)
+    return RecordStatus(now.record, tuple(files))

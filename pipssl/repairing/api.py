@@ -166,13 +166,16 @@ def prepare_forget(
             "forget: give the SHA-256 of a consented CA",
             hint=f"`{commands.pipssl('forget')}` lists them",
         )
+    plan = prepare(scope=scope, python=python, timeout=timeout, environ=env, forget=wanted)
+    # a CA another user consented to for a shared bundle is withdrawn from it the same way
+    dropped = {c.sha256 for c in plan.bundle_diff.removed} if plan.bundle_diff else set()
     for fingerprint in wanted:
-        if fingerprint not in have:
+        if fingerprint not in have and fingerprint not in dropped:
             raise UsageError(
                 f"forget: no CA you consented to has SHA-256 {fingerprint}",
                 hint=f"`{commands.pipssl('forget')}` with no argument lists them",
             )
-    return prepare(scope=scope, python=python, timeout=timeout, environ=env, forget=wanted)
+    return plan
 
 
 def forget(

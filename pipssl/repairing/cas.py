@@ -90,11 +90,13 @@ def require_roots(cas: Sequence[NamedCa], diagnosis: Diagnosis) -> None:
         return
     from pipssl.certs.compose import current_entries
     from pipssl.certs.consent import read_consent
+    from pipssl.diagnosis.ownbundle import certifi_copies
 
     env = diagnosis.env
-    vendored = diagnosis.target.pip.certifi if diagnosis.target.pip else None
     pool = [cert for cert, _ in cas]
-    pool += [e.cert for e in current_entries(vendored, env, read_consent(env))]
+    pool += [
+        e.cert for e in current_entries(certifi_copies(diagnosis.target), env, read_consent(env))
+    ]
     for cert, source in intermediates:
         if any(_issued(cert, by) for by in pool):
             continue

@@ -78,7 +78,10 @@ def judge(plan: Plan, before: Report, checked: Diagnosis, *, strict: bool = Fals
     if strict:
         return not_better
     was = set(_failing(before, plan.clients))
-    dropped = plan.bundle_diff.removed if plan.bundle_diff else ()
+    removed = plan.bundle_diff.removed if plan.bundle_diff else ()
+    # only a root its source withdrew, or the user forgot, may take an index with it: a
+    # consented CA missing from this user's store is no reason
+    dropped = [c for c in removed if c.sha256 in plan.withdrawn]
     lost: Dict[str, str] = {}
     broke = []
     for url, label in failing:

@@ -9,8 +9,10 @@ client-side change can fix, and environment variables that override the config, 
 for the user.
 
 The bundle is always certifi + the OS store + every consented CA as they are now (see
-:mod:`pipssl.certs.compose`): a CA the user consented to in an earlier repair stays until
-they withdraw it (``forget``), and a root certifi or the OS store withdrew goes.
+:mod:`pipssl.certs.compose`): a CA the user consented to in an earlier repair, or that the
+bundle holds as consented (another user's, for a shared venv), stays until they withdraw
+it (``forget``, recorded in ``forgotten.json``), and a root certifi or the OS store
+withdrew goes.
 """
 
 from __future__ import annotations
@@ -26,15 +28,27 @@ from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
     BundleDiff,
+    bundle_labels,
     certificates_of,
+    compose,
     consents_in_bundle,
-    current_entries,
     diff,
+    from_sources,
     render,
 )
-from pipssl.certs.consent import consent_path, merged, parse_consent, render_consent
+from pipssl.certs.consent import (
+    Consent,
+    consent_path,
+    forgotten_path,
+    merged,
+    parse_consent,
+    parse_forgotten,
+    render_consent,
+    render_forgotten,
+)
 from pipssl.diagnosis import refused
 from pipssl.diagnosis.checks import unset_fix
+from pipssl.diagnosis.ownbundle import bundle_consented, certifi_copies
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.journal.state import private_dir
@@ -119,8 +133,19 @@ def plan_repair(
     if stored is None:
         # A bundle written before consent was kept apart is the only record of it.
         carried = consents_in_bundle(planned(bundle), bundle)
-    consented = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
-    if not consented:
+    # this user's consents (their store); each bundle also keeps the consents it holds
+    home = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
+
+    # the CAs this user withdrew leave every bundle they rebuild; one given again is back
+    forgotten_file = forgotten_path(environ)
+    given = {cert.sha256 for cert, _ in options.extra_cas}
+    was_forgotten = parse_forgotten(planned(forgotten_file), forgotten_file)
+    forgotten = {*was_forgotten, *options.forget} - given
+
+    def consented_in(path: str) -> List[Consent]:
+        return bundle_consented(home, planned(path), path, forgotten)
+
+    if not consented_in(bundle):
         # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
         fixable.discard("untrusted-issuer-unknown")
     answers = tuple(sorted(fixable))
@@ -147,16 +172,24 @@ def plan_repair(
     rebuild = wanted or bool(options.clients_for)
     if options.forget and not rebuild:
         rebuild = planned(bundle) is not None  # withdrawn from the bundle it is in
-    vendored = target.pip.certifi if target.pip else None
+    copies = certifi_copies(target)
     changes = BundleDiff()
+    withdrawn: List[str] = []
 
     def write_bundle(path: str, scope_: str, answers_: Tuple[str, ...]) -> None:
         nonlocal changes
-        entries = current_entries(vendored, environ, consented)
-        old, new = planned(path), render(entries)
+        old, consented = planned(path), consented_in(path)
+        entries = compose(copies, environ, consented, old, path).entries
+        new = render(entries)
         delta = diff(certificates_of(old, path), [e.cert for e in entries])
         changes = changes.union(delta)
-        cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} you consented to"
+        labels = bundle_labels(old)
+        withdrawn.extend(
+            c.sha256
+            for c in delta.removed
+            if c.sha256 in forgotten or from_sources(labels.get(c.sha256, ""))
+        )
+        cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} consented to"
         what = f"pipssl's CA bundle (certifi + OS store + {cas})"
         detail = what + (f": {delta.describe()}" if old and delta else "")
         change("write-bundle", path, scope_, new, detail, answers_)
@@ -261,8 +294,16 @@ def plan_repair(
             "record-consent",
             consent_file,
             "pipssl",
-            render_consent(consented),
-            f"the CAs you consented to: {len(consented)} (pipssl forget SHA256 withdraws one)",
+            render_consent(home),
+            f"the CAs you consented to: {len(home)} (pipssl forget SHA256 withdraws one)",
+            (),
+        )
+        change(
+            "record-consent",
+            forgotten_file,
+            "pipssl",
+            render_forgotten(forgotten),
+            f"the CAs you withdrew: {len(forgotten)} (they leave every bundle you rebuild)",
             (),
         )
     return Plan(
@@ -279,6 +320,7 @@ def plan_repair(
         options,
         diagnosis,
         changes or None,
+        tuple(dict.fromkeys(withdrawn)),
     )
 
 

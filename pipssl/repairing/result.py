@@ -96,6 +96,8 @@ class Plan:
         diagnosis: the diagnosis it answers.
         bundle_diff: the roots the new bundle adds and drops (None: no bundle written, or
             it trusts what the old one did).
+        withdrawn: the SHA-256 of each dropped root its source withdrew (certifi, the OS
+            store) or the user did (``forget``); any other drop is no excuse to break an index.
     """
 
     scope: str
@@ -111,6 +113,7 @@ class Plan:
     options: Options = Options()
     diagnosis: Optional[Diagnosis] = field(default=None, repr=False, compare=False)
     bundle_diff: Optional[BundleDiff] = None
+    withdrawn: Tuple[str, ...] = ()
 
     def same_changes(self, other: Plan) -> bool:
         """Whether ``other`` writes exactly what this plan writes (consent carries over)."""

@@ -29,14 +29,28 @@ class StackFile:
         status: ``as-written`` (what pipssl wrote), ``as-before`` (what it held before
             the repair) or ``changed`` (anything else: undo will not overwrite it).
         detail: for ``changed``, how (``its content changed``, ``it was removed`` ...).
+        held_by: for ``changed``, the number of the later repair that wrote the file
+            since (None: not pipssl, someone edited it).
     """
 
     path: str
     status: str
     detail: Optional[str] = None
+    held_by: Optional[int] = None
 
     def to_dict(self) -> Dict[str, object]:
-        return {"path": self.path, "status": self.status, "detail": self.detail}
+        return {
+            "path": self.path,
+            "status": self.status,
+            "detail": self.detail,
+            "held_by": self.held_by,
+        }
+
+    def to_text(self) -> str:
+        line = f"    {self.status:<11} {shown(self.path)}"
+        if self.held_by is not None:
+            return line + f" (written since by repair {self.held_by}: undo that first)"
+        return line + (f" ({shown(self.detail)})" if self.detail else "")
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,10 @@ class StackRecord:
         id: the journal record's id.
         label: the command that made it (credentials masked when it was written).
         created: when, ISO 8601 in UTC.
-        status: ``undoable``, ``put-back`` (every file already as before), ``blocked``
-            (a file changed since) or ``pending`` (a run that did not finish; the next
-            pipssl run rolls it back).
+        status: ``undoable``, ``put-back`` (every file already as before), ``held``
+            (a later repair wrote its files since: undo that one first), ``blocked`` (a
+            file changed since, not by pipssl) or ``pending`` (a run that did not finish;
+            the next pipssl run rolls it back).
         files: its files, each with where it stands.
     """
 
@@ -77,9 +92,7 @@ class StackRecord:
             f"{self.number:>2}  {self.status:<9} {shown(self.created)}  {shown(self.id)}",
             f"    {shown(self.label)}",
         ]
-        for f in self.files:  # the journal's words, as shown(): a record is a file too
-            detail = f" ({shown(f.detail)})" if f.detail else ""
-            lines.append(f"    {f.status:<11} {shown(f.path)}{detail}")
+        lines += [f.to_text() for f in self.files]
         return "\n".join(lines)
 
 
@@ -142,12 +155,21 @@ class UndoList:
     def to_text(self) -> str:
         if not self.records:
             return "nothing to undo: the pipssl journal has no repair left"
-        lines = ["pipssl's undo stack, newest first (`pipssl undo` starts at 1):"]
+        # one journal per user: every Python and scope this user repaired shares it
+        lines = [
+            "pipssl's undo stack for this user, newest first: one stack for every Python"
+            " and scope repaired (`pipssl undo` starts at 1, whichever Python it was):"
+        ]
         lines += [r.to_text() for r in self.records]
         if any(r.status == "pending" for r in self.records):
             lines.append(
                 "\nA pending repair or undo did not finish (it was killed): the next pipssl"
                 " run puts its files back first, unless one was edited since."
+            )
+        if any(r.status == "held" for r in self.records):
+            lines.append(
+                "\nA held repair's files were written since by a later pipssl repair, not"
+                " edited: `pipssl undo` undoes that later one first, then this one."
             )
         blocked = [r.number for r in self.records if r.status == "blocked"]
         if blocked:
@@ -239,7 +261,8 @@ def undo_list(*, environ: Optional[Mapping[str, str]] = None) -> UndoList:
             that cannot be read).
     """
     stack = journal.undo_stack(_state(environ))
-    return UndoList(tuple(_stack_record(n, r) for n, r in enumerate(stack, 1)))
+    numbers = {r.record.id: n for n, r in enumerate(stack, 1)}
+    return UndoList(tuple(_stack_record(n, r, numbers) for n, r in enumerate(stack, 1)))
 
 
 def undo_forget(n: int, *, environ: Optional[Mapping[str, str]] = None) -> ForgetResult:
@@ -269,7 +292,13 @@ def _guard(environ: Optional[Mapping[str, str]]) -> journal.Guard:
     return places_for(dict(os.environ if environ is None else environ)).refusal
 
 
-def _stack_record(number: int, now: journal.RecordStatus) -> StackRecord:
-    files = tuple(StackFile(f.path, f.status, f.detail) for f in now.files)
+def _stack_record(
+    number: int, now: journal.RecordStatus, numbers: Optional[Mapping[str, int]] = None
+) -> StackRecord:
+    """``now`` as the stack shows it; ``numbers``: each record's number, by id."""
+    numbers = numbers or {}
+    files = tuple(
+        StackFile(f.path, f.status, f.detail, numbers.get(f.held_by or "")) for f in now.files
+    )
     record = now.record
     return StackRecord(number, record.id, record.label, record.created, now.status, files)
