@@ -210,8 +210,11 @@ def diagnose_target(
 
         asking = ask_pip(target.executable, env, index_urls, timeout)
     pending: List[Asking] = [asking] if asking is not None else []
+    from pipssl import commands
+
     try:
-        return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
+        with commands.aiming(target.executable):  # the fixes act on this interpreter
+            return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
     finally:
         for started in pending:  # a pip whose answer nobody will read
             started.cancel()

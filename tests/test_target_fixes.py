@@ -1,0 +1,126 @@
+"""A fix is right for the pip it was printed for: pasted as printed, it acts on the same
+interpreter, scope and indexes as the command that printed it, and the real pip of that
+interpreter then works.
+
+pipssl runs in this test's interpreter; the pip diagnosed is another venv's (``--python``,
+or the pip ``run`` was given): a fix without ``--python`` would repair the wrong pip.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from bed.pip import url_host_for
+from bed.world import World
+from targets import base_python, make_venv, pipssl_path, run_pipssl
+from test_fixlines import command_lines, fix_of, paste_and_apply, pip_works
+
+from pipssl import commands
+
+
+@pytest.fixture
+def world(pip_world: World) -> World:
+    pip_world.user_scope().os_store()
+    return pip_world
+
+
+@pytest.fixture
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv of its own: the pasted repairs write its site config (scope auto)."""
+    return make_venv(base_python("3.8"), tmp_path_factory.mktemp("venv") / "legacy")
+
+
+def _env() -> Dict[str, str]:
+    return {**os.environ, "PYTHONPATH": pipssl_path()}
+
+
+def _invocation() -> commands.Invocation:
+    return commands.module_of(sys.executable, os.environ.get("PATH"))
+
+
+def _repair_line(fix: str, ca: Path) -> str:
+    """The fix's repair command, with the CA file the user was told to get."""
+    lines = [x for x in command_lines(fix, _invocation()) if " repair " in f" {x} "]
+    assert lines, fix
+    return lines[-1].replace("corp-ca.pem", str(ca))
+
+
+def _fix_blocks(text: str, code: str) -> List[str]:
+    """The fix of each ``code`` finding in pipssl's text output (indented under fix:)."""
+    blocks, rows, inside, wanted = [], [], False, False
+    for row in text.splitlines():
+        if row and not row.startswith(" "):
+            wanted = row.endswith(f"[{code}]")
+            inside = False
+        if inside and row.startswith("    ") and wanted:
+            rows.append(row[4:])
+            continue
+        if rows:
+            blocks.append("\n".join(rows))
+            rows = []
+        inside = row == "  fix:"
+    if rows:
+        blocks.append("\n".join(rows))
+    return blocks
+
+
+@pytest.mark.slow
+def test_doctor_for_another_python_prints_fixes_for_that_python(
+    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    index = make_index("good", url_host=url_host_for(legacy))
+    proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
+    assert proc.returncode == 1, proc.stderr
+    fix = fix_of(proc, "untrusted-issuer-unknown")
+    line = _repair_line(fix, cert_world.path("root.pem"))
+    words = shlex.split(line)
+    assert words[words.index("--python") + 1] == str(legacy), line
+    assert words[words.index("--index-url") + 1] == index.url, line
+    paste_and_apply(line, Path(pipssl_path()), _env())
+    assert pip_works(legacy, index.url, tmp_path)
+
+
+@pytest.mark.slow
+def test_run_prints_fixes_for_the_pip_it_ran(
+    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    index = make_index("good", url_host=url_host_for(legacy))
+    pip = legacy.parent / "pip"
+    args = ["install", "--no-cache-dir", "--retries", "0", "--target", str(tmp_path / "t")]
+    proc = run_pipssl("run", "--", str(pip), *args, "-i", index.url, "pipssl_probe_pkg")
+    assert proc.returncode != 0, proc.stderr
+    (fix,) = _fix_blocks(proc.stderr, "untrusted-issuer-unknown")
+    line = _repair_line(fix, cert_world.path("root.pem"))
+    words = shlex.split(line)  # the venv's python, by the name pip's shebang gives it
+    assert Path(words[words.index("--python") + 1]).parent == legacy.parent, line
+    assert words[words.index("--index-url") + 1] == index.url, line
+    paste_and_apply(line, Path(pipssl_path()), _env())
+    assert pip_works(legacy, index.url, tmp_path)
+
+
+def test_a_fix_names_the_target_once_and_only_for_commands_that_take_it() -> None:
+    before = commands.aim()
+    try:
+        commands.use_aim(commands.Aim("/v/bin/python", "user", ("https://127.0.0.1:1/s",)))
+        repair = shlex.split(commands.pipssl("repair", "--scope", "site", "--ca", "a.pem"))
+        assert repair[repair.index("repair") :] == [
+            "repair", "--python", "/v/bin/python", "--index-url", "https://127.0.0.1:1/s",
+            "--scope", "site", "--ca", "a.pem",
+        ]  # fmt: skip
+        assert "--python" not in commands.pipssl("undo", "--list")
+        assert "--scope" not in commands.pipssl("doctor")
+        run = shlex.split(commands.pipssl("run", "--", "pip", "install", "x"))
+        assert run[run.index("run") :] == [
+            "run", "--python", "/v/bin/python", "--scope", "user", "--", "pip", "install", "x",
+        ]  # fmt: skip
+        install = shlex.split(commands.pipssl("wheelhouse", "install", "b.zip"))
+        assert install[install.index("wheelhouse") :][:4] == [
+            "wheelhouse", "install", "--python", "/v/bin/python",
+        ]  # fmt: skip
+    finally:
+        commands.use_aim(before)
