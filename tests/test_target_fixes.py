@@ -8,17 +8,19 @@ or the pip ``run`` was given): a fix without ``--python`` would repair the wrong
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List
+from urllib.parse import urlsplit
 
 import pytest
 from bed.pip import url_host_for
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
-from test_fixlines import command_lines, fix_of, paste_and_apply, pip_works
+from test_fixlines import command_lines, fix_of, paste, paste_and_apply, pip_works
 
 from pipssl import commands
 
@@ -124,3 +126,49 @@ def test_a_fix_names_the_target_once_and_only_for_commands_that_take_it() -> Non
         ]  # fmt: skip
     finally:
         commands.use_aim(before)
+
+
+@pytest.mark.slow
+def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
+    legacy: Path,
+    world: World,
+    isolated_env: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    """pip reaches the index only because trusted-host turns its checks off: doctor says
+    what pip needs to verify it (exit 1), and the entry's fix is the one command that
+    adds the CA and removes the entry, never the entry's removal alone."""
+    index = make_index("good", url_host=url_host_for(legacy))
+    host = urlsplit(index.url).hostname
+    user = isolated_env.write_pip_conf(f"[global]\ntrusted-host = {host}\n", where="user")
+    assert pip_works(legacy, index.url, tmp_path)  # unverified
+    proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    found = [f["code"] for f in data["findings"]]
+    assert "untrusted-issuer-unknown" in found and "pip-reaches" not in found, found
+    fix = fix_of(proc, "insecure-trusted-host")
+    assert "pip config" not in fix, fix
+    line = _repair_line(fix, cert_world.path("root.pem"))
+    assert "--remove-trusted-host" in shlex.split(line), line
+    done = paste(line, Path(pipssl_path()), _env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "trusted-host" not in user.read_text()
+    assert pip_works(legacy, index.url, tmp_path)  # verified now
+
+
+@pytest.mark.slow
+def test_trusted_host_for_an_index_that_verifies_keeps_its_plain_fix(
+    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+) -> None:
+    """The twin: the index verifies without the entry, so removing it is the whole fix."""
+    index = make_index("good", url_host=url_host_for(legacy))
+    host, root = urlsplit(index.url).hostname, cert_world.path("root.pem")
+    conf = f"[global]\ntrusted-host = {host}\ncert = {root}\n"
+    isolated_env.write_pip_conf(conf, where="user")
+    proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
+    data = json.loads(proc.stdout)
+    assert [f["code"] for f in data["findings"]] == ["insecure-trusted-host"], data
+    assert "unset global.trusted-host" in fix_of(proc, "insecure-trusted-host")

@@ -312,7 +312,9 @@ def _diagnose_target(
             configured=index_urls is None,
             without=without,
             executable=target.executable,
+            trusted=insecure.trusted_entries(config),
         )
+    findings = insecure.answer_trusted_hosts(findings, results)
     report = Report(
         python=PythonInfo.of(target),
         pip=PipInfo(
