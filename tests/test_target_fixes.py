@@ -172,3 +172,71 @@ def test_trusted_host_for_an_index_that_verifies_keeps_its_plain_fix(
     data = json.loads(proc.stdout)
     assert [f["code"] for f in data["findings"]] == ["insecure-trusted-host"], data
     assert "unset global.trusted-host" in fix_of(proc, "insecure-trusted-host")
+
+
+def _sh_line(fix: str, starts: str) -> str:
+    """The sh line (not PowerShell's) of a fix that starts with ``starts``."""
+    (line,) = [x for x in fix.splitlines() if x.startswith(starts)]
+    return line
+
+
+@pytest.mark.slow
+def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
+    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    """After a repair, REQUESTS_CA_BUNDLE names another file: doctor offers to unset it
+    or to keep it pointed at pipssl's bundle; each line, pasted before pip, works."""
+    import certifi
+
+    index = make_index("good", url_host=url_host_for(legacy))
+    root = str(cert_world.path("root.pem"))
+    args = ["--python", str(legacy), "--index-url", index.url]
+    assert run_pipssl("repair", "--yes", *args, "--ca", root).returncode == 0
+    env = {**_env(), "REQUESTS_CA_BUNDLE": certifi.where()}
+    proc = run_pipssl("doctor", "--json", *args, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    fix = fix_of(proc, "env-shadows-config", "REQUESTS_CA_BUNDLE")
+    for line in (_sh_line(fix, "unset "), _sh_line(fix, "export REQUESTS_CA_BUNDLE=")):
+        pip = shlex.join([str(legacy), "-m", "pip", "download", "--no-deps", "-d"])
+        dest = shlex.quote(str(tmp_path / f"d{len(line)}"))
+        done = paste(f"{line}\n{pip} {dest} -i {index.url} pipssl_probe_pkg", tmp_path, env)
+        assert done.returncode == 0, line + done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["PIP_CERT", "REQUESTS_CA_BUNDLE"])
+def test_doctor_says_before_repair_that_a_variable_would_override_it(
+    name: str,
+    legacy: Path,
+    world: World,
+    mounted_os_store: Any,
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    """A variable decides pip's CA file and the index wants a CA: doctor says the repair's
+    cert would not count while it is set (repair said it only afterwards); with the
+    variable naming a file that verifies, nothing is said (the twin).  No pip config
+    names a cert (the machine's global ones are hidden)."""
+    import certifi
+
+    prefix = mounted_os_store.prefix()
+    index = make_index("good", url_host=url_host_for(legacy))
+    args = ["doctor", "--json", "--python", str(legacy), "--index-url", index.url]
+    proc = run_pipssl(*args, env={**_env(), name: certifi.where()}, prefix=prefix)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    fix = fix_of(proc, "env-shadows-config", name)
+    assert f"unset {name}" in fix, fix
+    # the repair then offers to keep the variable, pointed at the bundle it wrote
+    env = {**_env(), name: certifi.where()}
+    root = str(cert_world.path("root.pem"))
+    repair = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
+    done = run_pipssl(*repair, "--ca", root, env=env, prefix=prefix)
+    line = _sh_line(fix_of(done, "env-shadows-config", name), f"export {name}=")
+    pip = shlex.join([str(legacy), "-m", "pip", "download", "--no-deps", "-d", str(tmp_path)])
+    pasted = paste(f"{line}\n{pip} -i {index.url} pipssl_probe_pkg", tmp_path, env, prefix)
+    assert pasted.returncode == 0, line + pasted.stdout + pasted.stderr
+    assert run_pipssl("undo").returncode == 0
+    twin = run_pipssl(*args, env={**_env(), name: str(cert_world.path("root.pem"))}, prefix=prefix)
+    assert twin.returncode == 0, twin.stdout + twin.stderr
+    assert "env-shadows-config" not in twin.stdout

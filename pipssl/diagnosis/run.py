@@ -314,6 +314,7 @@ def _diagnose_target(
             executable=target.executable,
             trusted=insecure.trusted_entries(config),
         )
+    findings += checks.check_repair_overridden(config, env, trust.unread, findings)
     findings = insecure.answer_trusted_hosts(findings, results)
     report = Report(
         python=PythonInfo.of(target),
