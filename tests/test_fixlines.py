@@ -310,7 +310,7 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     # the user knows which CA they pasted in: saved where the fix says
     (cwd / "ADDED-CAS.pem").write_bytes(cert_world.path("intercept.pem").read_bytes())
     try:
-        paste_and_apply(f"{keep} --python {legacy}", cwd, env, prefix)
+        paste_and_apply(keep, cwd, env, prefix)  # as printed: it names the python
     finally:
         (cwd / "ADDED-CAS.pem").unlink()
     done = paste(reinstall, cwd, env, prefix)
