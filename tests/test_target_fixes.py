@@ -240,3 +240,47 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
     twin = run_pipssl(*args, env={**_env(), name: str(cert_world.path("root.pem"))}, prefix=prefix)
     assert twin.returncode == 0, twin.stdout + twin.stderr
     assert "env-shadows-config" not in twin.stdout
+
+
+@pytest.mark.slow
+def test_for_leaves_alone_the_clients_not_installed(
+    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+) -> None:
+    """No uv, poetry or conda on PATH or configured, no requests in the venv: nothing is
+    created for them (no ~/.condarc), they are named as left alone, and the repair of pip
+    succeeds (exit 0)."""
+    index = make_index("good", url_host=url_host_for(legacy))
+    args = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
+    args += ["--ca", str(cert_world.path("root.pem")), "--for", "uv,poetry,conda,requests"]
+    proc = run_pipssl(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    skipped = {c["client"]: c["why"] for c in data["clients_skipped"]}
+    assert sorted(skipped) == ["conda", "poetry", "requests", "uv"], data["clients_skipped"]
+    assert all("not installed for" in why for why in skipped.values())
+    assert data["env_to_set"] == {} and not (isolated_env.home / ".condarc").exists()
+    assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert", "record-consent"]
+
+
+@pytest.mark.slow
+def test_a_user_wide_condarc_is_never_pointed_into_a_venv(
+    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+) -> None:
+    """The venv's repair (scope site) leaves ~/.condarc alone and says how to give conda a
+    bundle of the user's; that command, pasted, does it."""
+    index = make_index("good", url_host=url_host_for(legacy))
+    rc = isolated_env.home / ".condarc"
+    rc.write_text("channels:\n  - defaults\n")
+    args = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
+    proc = run_pipssl(*args, "--ca", str(cert_world.path("root.pem")), "--for", "conda")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert rc.read_text() == "channels:\n  - defaults\n"
+    ((client, why),) = [(c["client"], c["why"]) for c in data["clients_skipped"]]
+    assert client == "conda" and "user-wide" in why, why
+    line = why.splitlines()[-1]
+    words = shlex.split(line)
+    assert words[words.index("--scope") + 1] == "user" and str(legacy) in words, line
+    paste_and_apply(line, Path(pipssl_path()), _env())
+    bundle = isolated_env.home / ".local" / "share" / "pipssl" / "ca-bundle.pem"
+    assert f"ssl_verify: '{bundle}'" in rc.read_text(), rc.read_text()

@@ -99,6 +99,8 @@ def _plan_text(result: Any) -> str:
             lines.append(f"  {'':<20} {action.detail}")
     else:
         lines.append("pipssl has nothing to change.")
+    for client, why in result.clients_skipped:
+        lines.append(f"\nnot configured (--for {client}): " + why.replace("\n", "\n  "))
     if result.findings:
         lines.append("\nLeft for you:" + render_findings(result.findings))
     if result.message:

@@ -48,6 +48,7 @@ def preview(plan: Plan, message: str = "dry run: nothing was changed") -> Repair
         message,
         env_to_set=plan.env_to_set,
         bundle_diff=plan.bundle_diff,
+        clients_skipped=plan.clients_skipped,
     )
 
 
@@ -97,6 +98,7 @@ def apply(
             False,
             message,
             env_to_set=plan.env_to_set,
+            clients_skipped=plan.clients_skipped,
         )
     with journal.Transaction(state, label=label, timeout=lock_timeout) as tx:
         # Another repair (or the user) may have changed the files since the plan was made:
@@ -142,6 +144,7 @@ def apply(
                 env_to_set=plan.env_to_set,
                 bundle_diff=plan.bundle_diff,
                 still_failing=verdict.failing,
+                clients_skipped=plan.clients_skipped,
             )
         record = tx.commit()
     ok = outcome.done(plan, after)
@@ -173,4 +176,5 @@ def apply(
         plan.env_to_set,
         plan.bundle_diff if record.changes else None,
         verdict.failing,
+        plan.clients_skipped,
     )
