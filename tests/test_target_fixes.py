@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, List
@@ -284,3 +285,69 @@ def test_a_user_wide_condarc_is_never_pointed_into_a_venv(
     paste_and_apply(line, Path(pipssl_path()), _env())
     bundle = isolated_env.home / ".local" / "share" / "pipssl" / "ca-bundle.pem"
     assert f"ssl_verify: '{bundle}'" in rc.read_text(), rc.read_text()
+
+
+# --- a Python without ssl ------------------------------------------------------------------
+
+
+@pytest.fixture
+def nossl(tmp_path: Path) -> Path:
+    """A Python of this test's own without ssl (the wheelhouse install changes it)."""
+    from bed.nossl import NosslUnavailable, make_nossl_python
+
+    try:
+        return make_nossl_python(tmp_path / "nossl", "missing")
+    except NosslUnavailable as exc:
+        pytest.skip(f"cannot build a no-ssl Python here: {exc}")
+
+
+@pytest.mark.slow
+def test_repair_writes_nothing_for_a_python_without_ssl(
+    nossl: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+) -> None:
+    """Nothing could be verified: no bundle, no cert in the user's pip.conf (read by every
+    Python of theirs); the report names the interpreter by its path and says why."""
+    index = make_index("good")
+    args = ["repair", "--yes", "--json", "--python", str(nossl), "--index-url", index.url]
+    proc = run_pipssl(*args, "--ca", str(cert_world.path("root.pem")))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["actions"] == [] and not data["changed"], data["actions"]
+    (found,) = [f for f in data["findings"] if f["code"] == "ssl-module-missing"]
+    assert found["target"] == str(nossl) and str(nossl) in found["summary"], found
+    assert "writes nothing" in found["detail"], found
+    assert not list(isolated_env.home.rglob("pip.conf")), "the user's pip.conf was written"
+    assert not list(isolated_env.home.rglob("ca-bundle.pem"))
+
+
+@pytest.mark.slow
+def test_the_wheelhouse_route_printed_for_a_python_without_ssl_installs(
+    nossl: Path, isolated_env: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    """The two commands doctor prints: the one for a machine with network access (run
+    here against the loopback index) and the one for this machine (pasted, offline)."""
+    from bed.index import closed_port
+    from test_wheelhouse import serve_tree
+
+    proc = run_pipssl("doctor", "--json", "--python", str(nossl))
+    fix = fix_of(proc, "ssl-module-missing")
+    (there,) = [x[2:] for x in fix.splitlines() if x.startswith("# pipssl wheelhouse create")]
+    (here,) = [x for x in command_lines(fix, _invocation()) if " wheelhouse install " in x]
+    assert shlex.split(here)[-3:] == ["--python", str(nossl), "bundle.zip"], here
+    work, tree = tmp_path / "work", tmp_path / "tree"
+    work.mkdir()
+    tree.mkdir()
+    for world in serve_tree(tree, cert_world, lambda _: None):
+        connected = {**world.env, "PIP_INDEX_URL": world.index_url, "PYTHONPATH": pipssl_path()}
+        line = there.replace("REQUIREMENT", "omega").replace(
+            "pipssl ", f"{shlex.quote(sys.executable)} -m pipssl ", 1
+        )
+        made = paste(line, work, connected)
+        assert made.returncode == 0, line + made.stdout + made.stderr
+    offline = {**_env(), "PIP_INDEX_URL": f"https://127.0.0.1:{closed_port()}/simple/"}
+    done = paste(here, work, offline)
+    assert done.returncode == 0, here + done.stdout + done.stderr
+    imported = subprocess.run(
+        [str(nossl), "-c", "import omega"], capture_output=True, timeout=60, cwd=str(tmp_path)
+    )
+    assert imported.returncode == 0, imported.stderr

@@ -76,31 +76,34 @@ _SSL_FIXES = {
 
 
 def check_ssl(target: Target) -> List[Finding]:
-    """ssl-module-missing / ssl-module-broken / openssl-too-old."""
+    """ssl-module-missing / ssl-module-broken / openssl-too-old, about the interpreter by
+    its path (another Python of the user's may be fine)."""
     info = target.ssl
     kind = python_kind(target)
     short = ".".join(target.version.split(".")[:2])
     fix = _SSL_FIXES[kind].format(version=target.version, short=short)
+    python = shown(target.executable)
     if not info.ok:
         error = info.error
+        fix += _meanwhile(short)
         if info.file:
             missing = re.search(r"(lib[\w.+-]+\.(?:so|dylib|dll)[\w.]*)", error)
             library = missing.group(1) if missing else "its OpenSSL library"
             return [
                 Finding.make(
                     "ssl-module-broken",
-                    "python",
-                    f"this Python's ssl module cannot load {library} ({kind} Python)",
-                    f"{info.file} exists, but importing it fails:\n{error}",
+                    target.executable,
+                    f"{python}: its ssl module cannot load {library} ({kind} Python)",
+                    f"{info.file} exists, but importing it fails:\n{error}\n{_NO_REPAIR}",
                     "the OpenSSL this Python was built against is gone or moved; " + fix,
                 )
             ]
         return [
             Finding.make(
                 "ssl-module-missing",
-                "python",
-                f"this Python was built without the ssl module ({kind} Python)",
-                f"import ssl: {error}",
+                target.executable,
+                f"{python} was built without the ssl module ({kind} Python)",
+                f"import ssl: {error}\n{_NO_REPAIR}",
                 fix,
             )
         ]
@@ -109,15 +112,33 @@ def check_ssl(target: Target) -> List[Finding]:
         return [
             Finding.make(
                 "openssl-too-old",
-                "python",
-                "{} cannot speak TLS 1.2, which every index requires".format(
-                    info.openssl or "this OpenSSL"
+                target.executable,
+                "{} ({}) cannot speak TLS 1.2, which every index requires".format(
+                    info.openssl or "this OpenSSL", python
                 ),
                 "",
                 fix,
             )
         ]
     return []
+
+
+#: Why repair leaves a Python without ssl alone (:func:`pipssl.repairing.plan.plan_repair`).
+_NO_REPAIR = (
+    "pip cannot verify any certificate here, so pipssl's repair writes nothing for it: "
+    "no change could be checked"
+)
+
+
+def _meanwhile(short: str) -> str:
+    """Installing without TLS until then: a wheelhouse made on a machine with network
+    access (any pipssl there), installed here by this pipssl, offline and hash-checked."""
+    there = f"pipssl wheelhouse create --python-version {short} -o bundle.zip REQUIREMENT"
+    here = commands.pipssl("wheelhouse", "install", "bundle.zip")
+    return (
+        "\n# meanwhile pip cannot download here; on a machine with network access run:"
+        f"\n# {there}\n# bring bundle.zip here, then install from it (offline):\n{here}"
+    )
 
 
 def check_pip(target: Target) -> List[Finding]:

@@ -89,6 +89,11 @@ def plan_repair(
     fixable = {f.code for f in findings} & FIXABLE
     bundle = bundle_path("user" if kind == "env" else kind, target, environ)
     manual = [f for f in findings if f.code in MANUAL]
+    if not target.ssl.ok:
+        # pip cannot verify anything here, so no change could be checked; and the
+        # config auto picks outside a venv is the user's, read by every Python of theirs
+        return Plan(kind, bundle, config_file, (), tuple(manual), (), options=options,
+                    diagnosis=diagnosis)  # fmt: skip
     actions: List[Action] = []
     contents: Dict[str, Optional[bytes]] = {}
     # pip's config files shape the plan even where nothing is edited (which value wins)
