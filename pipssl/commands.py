@@ -23,8 +23,9 @@ import shlex
 import shutil
 import stat
 import sys
-from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from pipssl._text import escape
 
@@ -147,9 +148,106 @@ def current() -> Invocation:
     return _Current.invocation or module()
 
 
+@dataclass(frozen=True)
+class Aim:
+    """What the user's pipssl command acted on, which every pipssl command it prints must
+    act on too: pasted without ``--python``, a fix for another interpreter's pip would
+    change the pip of the interpreter pipssl runs in, and that pip may be fine.
+
+    Attributes:
+        python: the interpreter diagnosed, when it was given or is not the one pipssl runs
+            in (None: pipssl's own).
+        scope: the ``--scope`` given (None: auto).
+        index_urls: the ``--index-url`` values given (empty: the configured indexes).
+    """
+
+    python: Optional[str] = None
+    scope: Optional[str] = None
+    index_urls: Tuple[str, ...] = ()
+
+    def options(self, command: Tuple[str, ...]) -> List[str]:
+        """The options ``command`` (its words before any option) takes from this aim."""
+        takes = _TAKES.get(command, ())
+        words: List[str] = []
+        if self.python and "--python" in takes:
+            words += ["--python", self.python]
+        if self.scope and self.scope != "auto" and "--scope" in takes:
+            words += ["--scope", self.scope]
+        if "--index-url" in takes:
+            for url in self.index_urls:
+                words += ["--index-url", url]
+        return words
+
+
+#: The target options each command accepts (undo acts on the journal, not a target).
+_TAKES: Dict[Tuple[str, ...], Tuple[str, ...]] = {
+    ("doctor",): ("--python", "--index-url"),
+    ("repair",): ("--python", "--scope", "--index-url"),
+    ("forget",): ("--python", "--scope"),
+    ("run",): ("--python", "--scope"),
+    ("wheelhouse", "install"): ("--python",),
+    ("wheelhouse", "verify"): ("--python",),
+}
+
+
+class _Aimed:
+    aim = Aim()
+
+
+def interpreter_option(python: Optional[str]) -> Optional[str]:
+    """``python`` as ``--python`` names it in a pasted command: a path made absolute (the
+    paste may happen in another directory), a bare name (found on PATH) as it is."""
+    if not python:
+        return None
+    if os.sep in python or (os.altsep and os.altsep in python):
+        return os.path.abspath(python)
+    return python
+
+
+def is_own(python: str) -> bool:
+    """``python`` is the interpreter running pipssl (the default: no option needed)."""
+    return os.path.abspath(python) == os.path.abspath(sys.executable or "")
+
+
+def aim() -> Aim:
+    return _Aimed.aim
+
+
+def use_aim(new: Aim) -> None:
+    """Say what the user's command acts on (the CLI, once its arguments are read)."""
+    _Aimed.aim = new
+
+
+@contextmanager
+def aiming(python: Optional[str] = None) -> Iterator[None]:
+    """Within: commands name ``python`` (when it is not pipssl's own interpreter) unless
+    an interpreter was already named; a library caller's ``diagnose(python=X)`` gets fixes
+    for X."""
+    before = _Aimed.aim
+    named = interpreter_option(python)
+    if named and not is_own(named) and not before.python:
+        _Aimed.aim = replace(before, python=named)
+    try:
+        yield
+    finally:
+        _Aimed.aim = before
+
+
 def pipssl(*args: str) -> str:
-    """``pipssl ARGS`` spelt as this pipssl was started."""
-    return current().line(args)
+    """``pipssl ARGS`` spelt as this pipssl was started, with the options that make it
+    act on the same target as the command the user ran (:class:`Aim`), unless ``ARGS``
+    give them already."""
+    words = list(args)
+    at = 2 if tuple(words[:2]) in _TAKES else 1
+    extra = aim().options(tuple(words[:at]))
+    extra = _not_given(extra, set(words))
+    return current().line([*words[:at], *extra, *words[at:]])
+
+
+def _not_given(options: List[str], given: Set[str]) -> List[str]:
+    """``options`` (pairs of option and value) without those already in ``given``."""
+    pairs = zip(options[::2], options[1::2])
+    return [word for name, value in pairs if name not in given for word in (name, value)]
 
 
 def python(executable: str, *args: str) -> str:

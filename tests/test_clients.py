@@ -196,7 +196,7 @@ def test_conda_reads_ssl_verify_along_its_search_path(
     assert client(data, "conda")["verify"] is True
     assert client(data, "conda")["targets"][0]["ok"] is False
     assert client_codes(data, "conda") == ["client-cannot-verify"]
-    assert "pipssl repair --for conda" in str(data["findings"])
+    assert "--scope user --for conda" in str(data["findings"])  # the user's bundle
     # the negative twin: a bundle that holds the intercepting CA verifies
     ok_bundle = tmp_path / "ok.pem"
     ok_bundle.write_bytes(cert_world.path("intercept.pem").read_bytes())

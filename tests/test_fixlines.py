@@ -242,7 +242,7 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
     sha = ":".join(f"{b:02X}" for b in ca.fingerprint(hashes.SHA256()))
     assert shown.returncode == 0, shown.stderr
     assert f"Fingerprint={sha}" in shown.stdout and "Zscaler Root CA (test)" in shown.stdout
-    paste_and_apply(f"{lines[1]} --index-url {index.url} --python {python}", cwd, env)
+    paste_and_apply(lines[1], cwd, env)  # as printed: it names the index and the python
     assert pip_works(python, index.url, tmp_path)
 
 
@@ -264,7 +264,7 @@ def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
     fix = fix_of(proc, "self-signed")
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))
     (accept,) = [x for x in command_lines(fix, invocation) if "--accept-ca" in x]
-    paste_and_apply(f"{accept} --index-url {ca_server.url} --python {python}", cwd, env)
+    paste_and_apply(accept, cwd, env)  # as printed: it names the index and the python
     assert pip_works(python, ca_server.url, tmp_path)
 
 
@@ -310,7 +310,7 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     # the user knows which CA they pasted in: saved where the fix says
     (cwd / "ADDED-CAS.pem").write_bytes(cert_world.path("intercept.pem").read_bytes())
     try:
-        paste_and_apply(f"{keep} --python {legacy}", cwd, env, prefix)
+        paste_and_apply(keep, cwd, env, prefix)  # as printed: it names the python
     finally:
         (cwd / "ADDED-CAS.pem").unlink()
     done = paste(reinstall, cwd, env, prefix)

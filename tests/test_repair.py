@@ -138,7 +138,9 @@ def test_accept_ca_by_the_fingerprint_doctor_showed(
     )
     (found,) = [f for f in doctor["findings"] if f["code"] == "untrusted-issuer-unknown"]
     sha = re.search(r"sha256: ([0-9A-F:]{95})", found["detail"]).group(1)  # type: ignore[union-attr]
-    assert f"pipssl repair --accept-ca {sha}" in found["fix"]
+    # for the pip diagnosed: it names that python and the index
+    target = f"repair --python {python} --index-url {index.url} --accept-ca {sha}"
+    assert target in found["fix"], found["fix"]
     # without a fingerprint, nothing is trusted on first use
     proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 1 and json.loads(proc.stdout)["changed"] is False

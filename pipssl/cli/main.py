@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence
 
 from pipssl import _text, commands
@@ -106,6 +107,8 @@ def _plan_text(result: Any) -> str:
             lines.append(f"  {'':<20} {action.detail}")
     else:
         lines.append("pipssl has nothing to change.")
+    for client, why in result.clients_skipped:
+        lines.append(f"\nnot configured (--for {client}): " + why.replace("\n", "\n  "))
     if result.findings:
         lines.append("\nLeft for you:" + render_findings(result.findings))
     if result.message:
@@ -252,8 +255,13 @@ def _run(args: argparse.Namespace) -> int:
     argv, name = tool.argv, tool.name
     kwargs = _repair_kwargs(args)
     kwargs["python"] = tool.python  # diagnose and repair what the tool installs into
+    if tool.python and not args.python and not commands.is_own(tool.python):
+        # `run -- /v38/bin/pip ...`: the fixes printed must name that pip's interpreter
+        commands.use_aim(replace(commands.aim(), python=commands.interpreter_option(tool.python)))
     if name == "pip":
         kwargs["index_urls"] = index_args(tool.args) or None
+        # the fixes printed check the indexes this pip was given (`repair --index-url`)
+        commands.use_aim(replace(commands.aim(), index_urls=tuple(index_args(tool.args))))
     else:
         kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
         kwargs["index_urls"] = index_args(tool.args) or _tool_indexes(name) or None
@@ -353,6 +361,7 @@ def _main(arguments: List[str]) -> int:
         "run": _run,
         "wheelhouse": _wheelhouse,
     }
+    commands.use_aim(_aim(args))
     try:
         return handlers[args.command](args)
     except PipsslError as exc:
@@ -360,6 +369,16 @@ def _main(arguments: List[str]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("pipssl: interrupted\n")
         return EXIT_USAGE
+
+
+def _aim(args: argparse.Namespace) -> commands.Aim:
+    """What this command acts on, for every pipssl command it prints."""
+    urls = getattr(args, "index_url", None)
+    return commands.Aim(
+        python=commands.interpreter_option(getattr(args, "python", None)),
+        scope=getattr(args, "scope", None),
+        index_urls=tuple(urls) if isinstance(urls, list) else (),
+    )
 
 
 def _parse(arguments: List[str]) -> argparse.Namespace:

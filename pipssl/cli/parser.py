@@ -125,7 +125,9 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
         type=_clients,
         metavar="TOOLS",
         help="also point these installers at pipssl's bundle: uv, poetry, conda, requests "
-        "(comma-separated; repeatable)",
+        "(comma-separated; repeatable); those not installed for the interpreter are named "
+        "and left alone, and conda's and poetry's user-wide files only ever get the user's "
+        "bundle (--scope user)",
     )
 
 

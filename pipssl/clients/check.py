@@ -253,6 +253,18 @@ def _verdict(
     return target, found
 
 
+#: The clients whose config pipssl edits is the user's (``~/.condarc``, poetry's
+#: ``config.toml``): read by every Python of theirs, so the bundle it names is the user's.
+USER_WIDE = ("conda", "poetry")
+
+
+def repair_for(client: str, *more: str) -> str:
+    """The repair that points ``client`` at pipssl's bundle: for the clients whose files
+    are user-wide, the user's bundle (``--scope user``; one inside a venv is refused)."""
+    scope = ("--scope", "user") if client in USER_WIDE else ()
+    return commands.pipssl("repair", *scope, "--for", client, *more)
+
+
 def _confirmed(finding: Finding, answer: Optional[real.RealResult]) -> Finding:
     if answer is None:
         return finding
@@ -269,7 +281,7 @@ def _real_fails(trust: ClientTrust, result: ProbeResult, answer: real.RealResult
         "verified it",
         f"{answer.by}: {shown(answer.detail)}\npipssl's probe (with {trust.describe()}; "
         f"{trust.stack or 'its rules'}) verified; the real client's verdict stands",
-        commands.pipssl("repair", "--for", trust.client),
+        repair_for(trust.client),
         client=trust.client,
     )
 
@@ -283,7 +295,7 @@ def _cannot_verify(trust: ClientTrust, result: ProbeResult, problem: str) -> Fin
         trust.label,
         f"{trust.label} would not verify {shown(result.url)}",
         detail,
-        commands.pipssl("repair", "--for", trust.client),
+        repair_for(trust.client),
         client=trust.client,
     )
 
@@ -310,6 +322,6 @@ def _verify_off(trust: ClientTrust) -> Finding:
         trust.label,
         what,
         f"{shown(setting.name)} = {shown(setting.value)} ({shown(setting.where)})",
-        fix + "\n# then, if it still fails: " + commands.pipssl("repair", "--for", trust.client),
+        fix + "\n# then, if it still fails: " + repair_for(trust.client),
         client=trust.client,
     )

@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime
-from typing import List, Mapping, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from pipssl import commands
+from pipssl import codes, commands
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
 from pipssl.findings import Finding
-from pipssl.shell import unset_lines
+from pipssl.shell import set_lines, unset_lines
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
@@ -80,31 +80,34 @@ _SSL_FIXES = {
 
 
 def check_ssl(target: Target) -> List[Finding]:
-    """ssl-module-missing / ssl-module-broken / openssl-too-old."""
+    """ssl-module-missing / ssl-module-broken / openssl-too-old, about the interpreter by
+    its path (another Python of the user's may be fine)."""
     info = target.ssl
     kind = python_kind(target)
     short = ".".join(target.version.split(".")[:2])
     fix = _SSL_FIXES[kind].format(version=target.version, short=short)
+    python = shown(target.executable)
     if not info.ok:
         error = info.error
+        fix += _meanwhile(short)
         if info.file:
             missing = re.search(r"(lib[\w.+-]+\.(?:so|dylib|dll)[\w.]*)", error)
             library = missing.group(1) if missing else "its OpenSSL library"
             return [
                 Finding.make(
                     "ssl-module-broken",
-                    "python",
-                    f"this Python's ssl module cannot load {shown(library)} ({kind} Python)",
-                    f"{shown(info.file)} exists, but importing it fails:\n{shown(error)}",
+                    target.executable,
+                    f"{python}: its ssl module cannot load {shown(library)} ({kind} Python)",
+                    f"{shown(info.file)} exists, but importing it fails:\n{shown(error)}\n{_NO_REPAIR}",
                     "the OpenSSL this Python was built against is gone or moved; " + fix,
                 )
             ]
         return [
             Finding.make(
                 "ssl-module-missing",
-                "python",
-                f"this Python was built without the ssl module ({kind} Python)",
-                f"import ssl: {shown(error)}",
+                target.executable,
+                f"{python} was built without the ssl module ({kind} Python)",
+                f"import ssl: {shown(error)}\n{_NO_REPAIR}",
                 fix,
             )
         ]
@@ -113,15 +116,33 @@ def check_ssl(target: Target) -> List[Finding]:
         return [
             Finding.make(
                 "openssl-too-old",
-                "python",
-                "{} cannot speak TLS 1.2, which every index requires".format(
-                    info.openssl or "this OpenSSL"
+                target.executable,
+                "{} ({}) cannot speak TLS 1.2, which every index requires".format(
+                    info.openssl or "this OpenSSL", python
                 ),
                 "",
                 fix,
             )
         ]
     return []
+
+
+#: Why repair leaves a Python without ssl alone (:func:`pipssl.repairing.plan.plan_repair`).
+_NO_REPAIR = (
+    "pip cannot verify any certificate here, so pipssl's repair writes nothing for it: "
+    "no change could be checked"
+)
+
+
+def _meanwhile(short: str) -> str:
+    """Installing without TLS until then: a wheelhouse made on a machine with network
+    access (any pipssl there), installed here by this pipssl, offline and hash-checked."""
+    there = f"pipssl wheelhouse create --python-version {short} -o bundle.zip REQUIREMENT"
+    here = commands.pipssl("wheelhouse", "install", "bundle.zip")
+    return (
+        "\n# meanwhile pip cannot download here; on a machine with network access run:"
+        f"\n# {there}\n# bring bundle.zip here, then install from it (offline):\n{here}"
+    )
 
 
 def check_pip(target: Target) -> List[Finding]:
@@ -281,7 +302,84 @@ def check_env_shadows(
                 )
             )
             break
-    return findings
+    bundle = own_bundle(config)
+    return [_with_bundle(f, bundle) if f.target in CA_VARIABLES else f for f in findings]
+
+
+#: The variables that name pip's CA file over its config files.
+CA_VARIABLES = ("PIP_CERT", *ENV_BUNDLES)
+
+
+def own_bundle(config: pipconfig.PipConfig) -> Optional[str]:
+    """pipssl's bundle, when a config file of pip's names one (a file pipssl wrote)."""
+    from pipssl._files import read_optional
+    from pipssl.certs.compose import is_pipssl_bundle
+    from pipssl.errors import PipsslError
+
+    for value in config.get_all("cert"):
+        if value.kind == pipconfig.ENV_VAR:
+            continue
+        path = os.path.abspath(value.value.strip())
+        try:
+            if is_pipssl_bundle(read_optional(path, directory_is_missing=True)):
+                return path
+        except PipsslError:
+            continue  # check_cafiles reports a CA file that cannot be read
+    return None
+
+
+def _with_bundle(found: Finding, bundle: Optional[str]) -> Finding:
+    """The second remedy of a variable that hides pip's CA setting: keep the variable
+    (other tools may read it) and point it at pipssl's bundle."""
+    if bundle is None or found.target not in CA_VARIABLES:
+        return found
+    from dataclasses import replace
+
+    return replace(found, fix=found.fix + "\n" + keep_pointed(found.target, bundle))
+
+
+def keep_pointed(name: str, bundle: str) -> str:
+    """The lines that keep ``name`` set, pointed at pipssl's bundle ``bundle``."""
+    return f"# or keep {name}, pointed at pipssl's bundle:\n{set_lines(name, bundle)}"
+
+
+def deciding_variables(
+    config: pipconfig.PipConfig, environ: Mapping[str, str], unread: Sequence[str] = ()
+) -> List[Tuple[str, str]]:
+    """The variables (name, value) that decide pip's CA file, whatever its config says."""
+    found = [(v.name, v.value) for v in config.get_all("cert") if v.kind == pipconfig.ENV_VAR]
+    for name in ENV_BUNDLES:
+        if environ.get(name) and name not in unread:
+            return [*found, (name, environ[name])]
+    return found
+
+
+def check_repair_overridden(
+    config: pipconfig.PipConfig,
+    environ: Mapping[str, str],
+    unread: Sequence[str],
+    findings: Sequence[Finding],
+) -> List[Finding]:
+    """env-shadows-config before a repair: an index fails for want of a CA that pipssl's
+    bundle would give, and a variable decides pip's CA file, so the ``cert`` a repair
+    writes would not count while it is set (repair would say so only afterwards)."""
+    wanted = codes.with_remedy(codes.BUNDLE)
+    if not any(f.severity == codes.ERROR and f.code in wanted for f in findings):
+        return []
+    told = {f.target for f in findings if f.code == "env-shadows-config"}
+    return [
+        Finding.make(
+            "env-shadows-config",
+            name,
+            f"{name} decides pip's CA file: the cert a repair writes to pip's config would "
+            "not count while it is set",
+            f"{name} = {shown(value)}",
+            f"{unset_lines(name)}\n# or keep {name}, and once repair wrote pipssl's bundle "
+            "point it there (repair prints the line)",
+        )
+        for name, value in deciding_variables(config, environ, unread)
+        if name not in told
+    ]
 
 
 def check_certifi(target: Target) -> List[Finding]:

@@ -10,6 +10,8 @@ pipssl's probe (and so its model of this pip) was wrong:
   ``pip-cannot-reach``, with pip's own words.
 * both fail: the probe's findings stay; they explain the failure far better than pip's
   one line, and the chain behind them was read from the server.
+* pip reaches an index only because ``trusted-host`` switches its checks off there: that
+  is no verdict on verification; the probe's (verified) verdict and findings stay.
 * a variable overrides pip's config (``env-shadows-config``) and pip, asked once more
   without it, reaches an index it failed: the variable is the cause; its finding becomes
   an error that says so, and the index's other findings (a CA to add, say) are left out.
@@ -23,6 +25,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import _files, commands
 from pipssl._text import shown
+from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
@@ -106,6 +109,7 @@ def confirm(
     configured: bool,
     without: Optional[Tuple[Sequence[str], PipAnswer]] = None,
     executable: str = "python3",
+    trusted: Sequence[str] = (),
 ) -> Tuple[List[TargetResult], List[Finding]]:
     """Each index's result as the real pip says, and the findings that agree with it.
 
@@ -117,6 +121,7 @@ def confirm(
             pipssl), so an index pip uses that pipssl did not probe is reported too.
         without: the variables that override pip's config, and pip's answer without them.
         executable: the target interpreter (the fixes run its pip).
+        trusted: pip's trusted-host entries (pip checks no certificate for those hosts).
 
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
@@ -130,8 +135,8 @@ def confirm(
     added: List[Finding] = []
     for result in results:
         reach = answer.reach(result.url)
-        if reach is None:
-            out.append(result)
+        if reach is None or (reach.reached and verification_off(result.url, trusted)):
+            out.append(result)  # reached unverified says nothing about verifying
             continue
         out.append(
             replace(result, ok=reach.reached, confirmed=reach.reached, pip_error=reach.reason)

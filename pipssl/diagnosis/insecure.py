@@ -8,15 +8,20 @@ a plain ``http://`` index unless its host is a secure origin to pip: loopback, o
 from __future__ import annotations
 
 import ipaddress
-from typing import List, Optional, Sequence, Tuple
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from pipssl import commands
+from pipssl import codes, commands
 from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.diagnosis.checks import unset_fix
 from pipssl.findings import Finding
 from pipssl.target import pipconfig
+
+if TYPE_CHECKING:
+    from pipssl.diagnosis.report import TargetResult
 
 
 def check_trusted_host(config: pipconfig.PipConfig, executable: str) -> List[Finding]:
@@ -61,11 +66,96 @@ def _pip_trusts_plain_http(host: str, port: Optional[int], trusted: Sequence[str
     except ValueError:
         if host == "localhost":
             return True
+    return _listed(host, port, trusted)
+
+
+def _listed(host: str, port: Optional[int], trusted: Sequence[str]) -> bool:
+    """A trusted-host entry names ``host`` (an entry without a port: any port)."""
     for entry in trusted:
         name, entry_port = _host_port(entry)
         if name == host and entry_port in (None, port):
             return True
     return False
+
+
+def trusted_entries(config: pipconfig.PipConfig) -> List[str]:
+    """Every trusted-host entry pip reads."""
+    return [h for v in config.get_all("trusted-host") for h in pipconfig.split_list(v.value)]
+
+
+def verification_off(url: str, trusted: Sequence[str]) -> bool:
+    """pip checks no certificate for ``url``: it mounts its unverified adapter on
+    ``https://HOST/`` and, for an entry without a port, on ``https://HOST:`` too; a
+    trusted-host entry names this URL's host (and its port, when the entry has one)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        return False
+    host, port = _host_port(parts.netloc.rpartition("@")[2])
+    return _listed(host, port, trusted)
+
+
+def answer_trusted_hosts(
+    findings: Sequence[Finding], results: Sequence[TargetResult]
+) -> List[Finding]:
+    """An index pip reaches only because trusted-host switches its checks off, and that
+    fails verified: unsetting the entry alone would stop pip, so its finding's fix becomes
+    the repair that makes the index verify and removes the entry in the same step."""
+    out: List[Finding] = []
+    for found in findings:
+        failing = [] if found.code != "insecure-trusted-host" else _failing(found, results)
+        if not failing:
+            out.append(found)
+            continue
+        causes = [f for f in findings if f.target == failing[0].url and f.severity == "error"]
+        out.append(_combined(found, failing[0], causes))
+    return out
+
+
+def _failing(found: Finding, results: Sequence[TargetResult]) -> List[TargetResult]:
+    return [r for r in results if not r.ok and verification_off(r.url, [found.target])]
+
+
+def _combined(found: Finding, failing: TargetResult, causes: Sequence[Finding]) -> Finding:
+    url, names = shown(failing.url), ", ".join(f.code for f in causes) or failing.stage
+    detail = (
+        f"{found.detail}\npip checks no certificate for {url}, and checked it fails "
+        f"({names}): removing the entry alone would stop pip reaching it"
+    )
+    lines = _repair_lines(causes)
+    if not lines:
+        fix = (
+            f"first the index's own problem ({names}: see its finding); once pip verifies "
+            f"{url}, remove the entry:\n{found.fix}"
+        )
+        return replace(found, detail=detail, fix=fix)
+    fix = (
+        f"make pip verify {url} and remove the entry in one step (pipssl removes it only "
+        "once pip verifies):\n" + "\n".join(lines)
+    )
+    return replace(found, detail=detail, fix=fix)
+
+
+_ACCEPT = re.compile(r"--accept-ca ([0-9A-Fa-f:]{64,95})")
+
+
+def _repair_lines(causes: Sequence[Finding]) -> List[str]:
+    """The repair commands the causes' own fixes offer, each with the entry removed."""
+    from pipssl.diagnosis.classify import CA_FILE
+
+    done = ("--yes", "--remove-trusted-host")
+    lines: List[str] = []
+    for cause in causes:
+        accepted = _ACCEPT.search(cause.fix)
+        if accepted:
+            lines.append(commands.pipssl("repair", *done, "--accept-ca", accepted.group(1)))
+        if f"--ca {CA_FILE}" in cause.fix:
+            line = commands.pipssl("repair", *done, "--ca", CA_FILE)
+            lines.append(f"# or, with the CA's certificate file: {line}" if lines else line)
+        elif not lines and cause.code in codes.with_remedy(codes.BUNDLE):
+            lines.append(commands.pipssl("repair", *done))
+        if lines:
+            return lines
+    return lines
 
 
 def check_http_indexes(config: pipconfig.PipConfig, executable: str) -> List[Finding]:

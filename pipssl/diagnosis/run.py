@@ -214,8 +214,11 @@ def diagnose_target(
 
         asking = ask_pip(target.executable, env, index_urls, timeout)
     pending: List[Asking] = [asking] if asking is not None else []
+    from pipssl import commands
+
     try:
-        return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
+        with commands.aiming(target.executable):  # the fixes act on this interpreter
+            return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
     finally:
         for started in pending:  # a pip whose answer nobody will read
             started.cancel()
@@ -322,7 +325,10 @@ def _diagnose_target(
             configured=index_urls is None,
             without=without,
             executable=target.executable,
+            trusted=insecure.trusted_entries(config),
         )
+    findings += checks.check_repair_overridden(config, env, trust.unread, findings)
+    findings = insecure.answer_trusted_hosts(findings, results)
     report = Report(
         python=PythonInfo.of(target),
         pip=PipInfo(

@@ -72,7 +72,8 @@ def prepare(
         tuple(forget),
         tuple(word for pair in asked for word in pair),
     )
-    return plan_repair(diagnosis, options)
+    with commands.aiming(diagnosis.target.executable):  # the commands left for the user
+        return plan_repair(diagnosis, options)
 
 
 def repair(

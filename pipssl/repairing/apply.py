@@ -49,6 +49,7 @@ def preview(plan: Plan, message: str = "dry run: nothing was changed") -> Repair
         message,
         env_to_set=plan.env_to_set,
         bundle_diff=plan.bundle_diff,
+        clients_skipped=plan.clients_skipped,
     )
 
 
@@ -98,6 +99,7 @@ def apply(
             False,
             message,
             env_to_set=plan.env_to_set,
+            clients_skipped=plan.clients_skipped,
         )
     places = places_for(env, target.platform, prefix=target.prefix, base_prefix=target.base_prefix)
     with journal.Transaction(state, label=label, timeout=lock_timeout, guard=places.refusal) as tx:
@@ -144,6 +146,7 @@ def apply(
                 env_to_set=plan.env_to_set,
                 bundle_diff=plan.bundle_diff,
                 still_failing=verdict.failing,
+                clients_skipped=plan.clients_skipped,
             )
         record = tx.commit()
     ok = outcome.done(plan, after)
@@ -175,4 +178,5 @@ def apply(
         plan.env_to_set,
         plan.bundle_diff if record.changes else None,
         verdict.failing,
+        plan.clients_skipped,
     )

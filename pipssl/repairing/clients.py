@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl import commands
 from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
+from pipssl.clients.check import repair_for
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
 from pipssl.clients.condarc import read_condarc, set_condarc_key
 from pipssl.clients.model import CLIENTS, Context, Setting
@@ -49,6 +49,36 @@ BUNDLE_VARIABLE = {
 }
 #: The clients that read nothing but that variable.
 ENV_ONLY = ("uv", "requests")
+
+
+#: Why a client asked for with ``--for`` was left alone: (client, reason).
+Skipped = Tuple[Tuple[str, str], ...]
+
+
+def not_here(clients_for: Sequence[str], found: Sequence[str], python: str) -> Skipped:
+    """The clients asked for that the diagnosis did not find for ``python`` (``found``:
+    those it did): pipssl configures no tool that is not installed, or it would create a
+    user-wide file (``~/.condarc``) for nothing."""
+    where = shown(python)
+    return tuple(
+        (c, f"not installed for {where} (requests: not importable by it; the others: not on "
+         "PATH and not configured); nothing was changed for it")
+        for c in clients_for if c not in found
+    )  # fmt: skip
+
+
+def user_wide_refusal(client: str, edits: Sequence[Tuple[str, bytes, str, str]],
+                      bundle: str, scope: str) -> Optional[str]:  # fmt: skip
+    """Why ``client``'s edit is refused: its file is read by every Python of the user's
+    (``~/.condarc``, poetry's ``config.toml``) and ``bundle`` lives inside one venv (the
+    site scope), which may be deleted or belong to another project."""
+    if scope != "site" or not edits:
+        return None
+    again = repair_for(client)
+    return (
+        f"its config {shown(edits[0][0])} is user-wide, and pipssl's bundle for this scope "
+        f"is inside a venv ({shown(bundle)}); to point it at a bundle of the user's:\n{again}"
+    )
 
 
 def readers_of(name: str, clients: Sequence[str]) -> List[str]:
@@ -140,7 +170,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                     winner,
                     "wins over config.toml's cert" + (": verification OFF" if off else ""),
                     f"remove {shown(winner.name)} from {shown(winner.file)}, then:\n"
-                    + commands.pipssl("repair", "--for", "poetry"),
+                    + repair_for("poetry"),
                 )
             )
             continue
@@ -154,9 +184,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
                         label,
                         winner,
                         "switches verification OFF",
-                        commands.pipssl(
-                            "repair", "--for", "poetry", "--yes", "--remove-trusted-host"
-                        ),
+                        repair_for("poetry", "--yes", "--remove-trusted-host"),
                     )
                 )
                 continue
@@ -196,8 +224,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                     "conda",
                     setting,
                     f"wins over {shown(path)}",
-                    f"remove ssl_verify from {shown(setting.file)}, then:\n"
-                    + commands.pipssl("repair", "--for", "conda"),
+                    f"remove ssl_verify from {shown(setting.file)}, then:\n" + repair_for("conda"),
                 )
             )
     text = confedit.decoded(path, read(path))
@@ -210,7 +237,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                 "conda",
                 setting,
                 "switches verification OFF",
-                commands.pipssl("repair", "--for", "conda", "--yes", "--remove-trusted-host"),
+                repair_for("conda", "--yes", "--remove-trusted-host"),
             )
         )
         return ClientPlan(env_to_unset=tuple(unset), manual=tuple(manual))

@@ -6,11 +6,13 @@ for a preview): the CLI and the library print and return what these say.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from pipssl import _text, commands
 from pipssl.certs.x509 import Certificate, parse_certificate
+from pipssl.diagnosis.checks import CA_VARIABLES, keep_pointed
 from pipssl.diagnosis.report import Report
 from pipssl.errors import CertificateError
 from pipssl.findings import Finding
@@ -188,6 +190,16 @@ def _pending(the_plan: Plan, report: Report) -> List[Finding]:
     ]
 
 
+def _pointed(the_plan: Plan, name: str, applied: bool) -> str:
+    """The other remedy of a variable naming pip's CA file: keep it, pointed at the bundle
+    pip's config now names (once written: after the repair, or planned with its cert)."""
+    planned = not applied and any(a.kind == "set-cert" for a in the_plan.actions)
+    written = planned or os.path.isfile(the_plan.bundle)
+    if name not in CA_VARIABLES or not written:
+        return ""
+    return "\n" + keep_pointed(name, the_plan.bundle)
+
+
 def left_to_do(the_plan: Plan, report: Report, *, applied: bool = False) -> Tuple[Finding, ...]:
     """What the user must still do: ``report`` is the diagnosis after the plan was applied
     (``applied``), or the one it was made from (a preview)."""
@@ -200,7 +212,7 @@ def left_to_do(the_plan: Plan, report: Report, *, applied: bool = False) -> Tupl
                 name,
                 f"{name} overrides {what}; a program cannot unset it in your shell",
                 "unset it in the shell (and in any profile file that sets it)",
-                unset_lines(name),
+                unset_lines(name) + _pointed(the_plan, name, applied),
             )
         )
     for name, value in the_plan.env_to_set:

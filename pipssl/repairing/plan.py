@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
 
 from pipssl import codes, commands
 from pipssl._files import read_optional
@@ -53,7 +53,7 @@ from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.journal.state import private_dir
 from pipssl.repairing import confedit
-from pipssl.repairing.clients import plan_client
+from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import bundle_path, choose_scope
 from pipssl.repairing.result import Action, Options, Plan
 from pipssl.target import pipconfig
@@ -104,6 +104,11 @@ def plan_repair(
     fixable = {f.code for f in findings} & FIXABLE
     bundle = bundle_path("user" if kind == "env" else kind, target, environ)
     manual = [f for f in findings if f.code in MANUAL]
+    if not target.ssl.ok:
+        # pip cannot verify anything here, so no change could be checked; and the
+        # config auto picks outside a venv is the user's, read by every Python of theirs
+        return Plan(kind, bundle, config_file, (), tuple(manual), (), options=options,
+                    diagnosis=diagnosis)  # fmt: skip
     actions: List[Action] = []
     contents: Dict[str, Optional[bytes]] = {}
     # pip's config files shape the plan even where nothing is edited (which value wins)
@@ -169,7 +174,8 @@ def plan_repair(
     cert = config.get("cert")
     if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
         wanted = True  # keep our own bundle up to date once it is in use
-    rebuild = wanted or bool(options.clients_for)
+    client_plans, skipped = _plan_clients(diagnosis, options, bundle, kind, planned)
+    rebuild = wanted or bool(client_plans)
     if options.forget and not rebuild:
         rebuild = planned(bundle) is not None  # withdrawn from the bundle it is in
     copies = certifi_copies(target)
@@ -255,16 +261,7 @@ def plan_repair(
                     )
                 )
     env_to_set: List[Tuple[str, str]] = []
-    for client in options.clients_for:
-        client_plan = plan_client(
-            client,
-            bundle,
-            target,
-            environ,
-            read=planned,
-            cwd=diagnosis.cwd,
-            allow_insecure_fix=options.remove_trusted_host,
-        )
+    for client, client_plan in client_plans:
         for path, data, kind_, detail in client_plan.edits:
             change(kind_, path, client, data, detail, ())
         env_to_set += client_plan.env_to_set
@@ -315,13 +312,44 @@ def plan_repair(
         tuple(n for n in dict.fromkeys(env_to_unset) if n not in dict(env_to_set)),
         contents,
         tuple(dict(env_to_set).items()),
-        tuple(options.clients_for),
+        tuple(c for c, _ in client_plans),
         tuple(sorted(inputs.items())),
         options,
         diagnosis,
         changes or None,
         tuple(dict.fromkeys(withdrawn)),
+        tuple(skipped),
     )
+
+
+def _plan_clients(
+    diagnosis: Diagnosis,
+    options: Options,
+    bundle: str,
+    kind: str,
+    planned: Callable[[str], Optional[bytes]],
+) -> Tuple[List[Tuple[str, ClientPlan]], List[Tuple[str, str]]]:
+    """Each ``--for`` client's plan, and (client, why) for those left alone: not found for
+    this Python, or a user-wide file of theirs that would name a bundle inside a venv."""
+    found = [c.client for c in diagnosis.report.clients]
+    skipped = list(not_here(options.clients_for, found, diagnosis.target.executable))
+    plans: List[Tuple[str, ClientPlan]] = []
+    for client in [c for c in options.clients_for if c not in dict(skipped)]:
+        client_plan = plan_client(
+            client,
+            bundle,
+            diagnosis.target,
+            diagnosis.env,
+            read=planned,
+            cwd=diagnosis.cwd,
+            allow_insecure_fix=options.remove_trusted_host,
+        )
+        why = user_wide_refusal(client, client_plan.edits, bundle, kind)
+        if why:
+            skipped.append((client, why))
+        else:
+            plans.append((client, client_plan))
+    return plans, skipped
 
 
 def fingerprint(path: str) -> Optional[str]:

@@ -98,6 +98,8 @@ class Plan:
             it trusts what the old one did).
         withdrawn: the SHA-256 of each dropped root its source withdrew (certifi, the OS
             store) or the user did (``forget``); any other drop is no excuse to break an index.
+        clients_skipped: (client, why) for each ``--for`` client left alone (not
+            installed, or its user-wide file would name a bundle inside a venv).
     """
 
     scope: str
@@ -114,6 +116,7 @@ class Plan:
     diagnosis: Optional[Diagnosis] = field(default=None, repr=False, compare=False)
     bundle_diff: Optional[BundleDiff] = None
     withdrawn: Tuple[str, ...] = ()
+    clients_skipped: Tuple[Tuple[str, str], ...] = ()
 
     def same_changes(self, other: Plan) -> bool:
         """Whether ``other`` writes exactly what this plan writes (consent carries over)."""
@@ -141,6 +144,7 @@ class RepairResult:
         bundle_diff: the roots the new bundle added and dropped, when it changed.
         still_failing: the indexes (and clients' indexes) that did not verify after a
             repair that was kept because it fixed others and broke none.
+        clients_skipped: (client, why) for each ``--for`` client left alone.
     """
 
     ok: bool
@@ -155,6 +159,7 @@ class RepairResult:
     env_to_set: Tuple[Tuple[str, str], ...] = ()
     bundle_diff: Optional[BundleDiff] = None
     still_failing: Tuple[str, ...] = ()
+    clients_skipped: Tuple[Tuple[str, str], ...] = ()
 
     def to_dict(self) -> Dict[str, object]:
         """JSON-ready data (schema 1)."""
@@ -171,5 +176,6 @@ class RepairResult:
             "env_to_set": dict(self.env_to_set),
             "bundle": self.bundle_diff.to_dict() if self.bundle_diff else None,
             "still_failing": list(self.still_failing),
+            "clients_skipped": [{"client": c, "why": w} for c, w in self.clients_skipped],
             "verification": self.verification.to_dict() if self.verification else None,
         }
