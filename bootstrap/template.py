@@ -217,7 +217,7 @@ def run(directory, argv, embedded):
 def show_plan(commands):
     """What `repair` would change, and the command that does it."""
     from pipssl import PipsslError, repair
-    from pipssl.cli.main import _plan_text
+    from pipssl.cli.main import _out, _plan_text
 
     try:
         preview = repair(dry_run=True)
@@ -226,9 +226,9 @@ def show_plan(commands):
         if exc.hint:
             say("hint: " + exc.hint)
         return
-    say("\n" + _plan_text(preview))
+    _out("\n" + _plan_text(preview))  # the report, on stdout as doctor's
     if preview.actions:
-        say("To apply: " + commands.pipssl("repair", "--yes"))
+        _out("To apply: " + commands.pipssl("repair", "--yes"))
 
 
 def terminate(signum, frame):

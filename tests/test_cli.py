@@ -130,9 +130,9 @@ def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) 
         "--timeout",
         "2",
     )
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert "ERROR: nothing listens on 127.0.0.1:9 [connection-refused]" in proc.stderr
-    assert "fix:" in proc.stderr
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr  # the report alone, on stdout
+    assert "ERROR: nothing listens on 127.0.0.1:9 [connection-refused]" in proc.stdout
+    assert "fix:" in proc.stdout
     # no argument at all = doctor, on the configured index (a dead loopback port here)
     isolated_env.write_pip_conf("[global]\nindex-url = https://127.0.0.1:9/simple/\n")
     proc = run_pipssl("--json")

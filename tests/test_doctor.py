@@ -396,7 +396,7 @@ def test_proxy_auth_required_and_credentials_redacted(
     assert "wrong-pw" not in proc.stdout + proc.stderr
     assert "alice:****@" in proc.stdout
     proc = run_pipssl("doctor", "--python", str(venvs["legacy"]), "--index-url", index.url)
-    assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stderr
+    assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stdout
 
 
 def test_proxy_unreachable_and_no_proxy(

@@ -53,8 +53,8 @@ def paste_and_apply(
     """Paste a repair line as printed: with no terminal it changes nothing and prints the
     line to apply; paste that one too.  Returns the second run (which must succeed)."""
     asked = paste(line, cwd, env, prefix)
-    assert asked.returncode == 1 and "nothing was changed" in asked.stderr, asked.stderr
-    done = paste(to_apply(asked.stderr), cwd, env, prefix)
+    assert asked.returncode == 1 and "nothing was changed" in asked.stdout, asked.stderr
+    done = paste(to_apply(asked.stdout), cwd, env, prefix)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -155,15 +155,15 @@ def test_to_apply_works_pasted_however_pipssl_was_run(
             )
         head = [str(python), "get-pipssl.py"] if style == "bootstrap" else [str(python), "-"]
     assert proc.returncode == 1, proc.stderr
-    line = to_apply(proc.stderr)
-    assert "nothing was changed" in proc.stderr and "dry run" not in proc.stderr
+    line = to_apply(proc.stdout)
+    assert "nothing was changed" in proc.stdout and "dry run" not in proc.stdout
     assert shlex.split(line)[: len(head)] == head, line
     if style == "piped":
         assert line.endswith(" < get-pipssl.py"), line
     assert not pip_works(python, index.url, tmp_path)
     done = paste(line, cwd, env)
     assert done.returncode == 0, done.stderr
-    assert "pipssl changed:" in done.stderr
+    assert "pipssl changed:" in done.stdout
     assert pip_works(python, index.url, tmp_path)
 
 

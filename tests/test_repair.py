@@ -277,7 +277,7 @@ def test_dry_run_changes_nothing(
     )
     # as it was run: `python -m pipssl`, by the interpreter's path when PATH has another
     again = commands.module_of(sys.executable, os.environ["PATH"]).line(["repair", "--yes"])
-    assert proc.returncode == 1 and f"To apply: {again} --scope user" in proc.stderr
+    assert proc.returncode == 1 and f"To apply: {again} --scope user" in proc.stdout
     assert tree_hash(isolated_env.root) == before
 
 
@@ -328,7 +328,7 @@ def test_failed_verification_is_rolled_back(
     # the status line says what happened: changed, then put back (not "would change")
     args = repair_args(python, index.url, "--ca", str(cert_world.path("root.pem")))
     text = run_pipssl(*[a for a in args if a != "--json"])
-    assert "pipssl changed, then put back" in text.stderr and "would change" not in text.stderr
+    assert "pipssl changed, then put back" in text.stdout and "would change" not in text.stdout
     after = {
         k: v
         for k, v in tree_hash(isolated_env.root).items()

@@ -2,8 +2,11 @@
 grammar is :mod:`pipssl.cli.parser`).
 
 Exit codes: 0 healthy / done, 1 problems found or repair incomplete, 2 usage or input
-error.  With ``--json`` stdout carries exactly one JSON object; everything for humans goes
-to stderr.
+error.  The report (doctor's, a plan, what was changed, a listing) goes to stdout, as pip's
+and every other tool's does, so ``pipssl doctor > report.txt`` and ``| grep ERROR`` work;
+what pipssl says about itself (progress, the consent question, ``pipssl: error:`` and its
+hint, ``run``'s words between the tool's output) goes to stderr.  With ``--json`` stdout
+carries exactly one JSON object instead of the report.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from pipssl import commands
 from pipssl._redact import redact
+from pipssl._text import screen
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
@@ -62,15 +66,25 @@ def _wheelhouse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lines(text: str) -> str:
+    return screen(text) + ("\n" if not text.endswith("\n") else "")
+
+
 def _err(text: str) -> None:
-    sys.stderr.write(text + ("\n" if not text.endswith("\n") else ""))
+    """What pipssl says about itself: progress, the question, errors (stderr)."""
+    sys.stderr.write(_lines(text))
+
+
+def _out(text: str) -> None:
+    """The one writer of report text (stdout)."""
+    sys.stdout.write(_lines(text))
 
 
 def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        _err(text)
+        _out(text)
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -127,8 +141,9 @@ def _again(args: argparse.Namespace, *, yes: bool = False) -> str:
     return commands.current().line(words)
 
 
-def _consent(args: argparse.Namespace, plan: Any) -> bool:
-    """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run."""
+def _consent(args: argparse.Namespace, plan: Any, *, beside_tool: bool = False) -> bool:
+    """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run
+    (on stderr ``beside_tool``: ``run``'s stdout is the tool's own output)."""
     from pipssl.repairing.apply import preview
 
     if args.yes:
@@ -138,7 +153,11 @@ def _consent(args: argparse.Namespace, plan: Any) -> bool:
     if _interactive(args):
         return _ask(_plan_text(preview(plan, "")) + "\n\nApply these changes? [y/N] ")
     shown = preview(plan, "nothing was changed: pipssl asks first, and cannot ask here")
-    _emit(args, shown.to_dict(), _plan_text(shown) + f"\nTo apply: {_again(args, yes=True)}")
+    text = _plan_text(shown) + f"\nTo apply: {_again(args, yes=True)}"
+    if beside_tool:
+        _err(text)
+    else:
+        _emit(args, shown.to_dict(), text)
     return False
 
 
@@ -147,7 +166,7 @@ def _interactive(args: argparse.Namespace) -> bool:
 
 
 def _ask(question: str) -> bool:
-    sys.stderr.write(question)
+    sys.stderr.write(screen(question))
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
@@ -268,7 +287,7 @@ def _run(args: argparse.Namespace) -> int:
         _err(_plan_text(preview(plan)))
         return code
     if plan.actions:
-        if not _consent(args, plan):
+        if not _consent(args, plan, beside_tool=True):
             return code
         result = apply(plan, label=_again(args), confirm=_confirm(args))
         _err(_plan_text(result))
@@ -350,7 +369,7 @@ def _main(arguments: List[str]) -> int:
     except PipsslError as exc:
         return _refused(exc, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
-        sys.stderr.write("pipssl: interrupted\n")
+        _err("pipssl: interrupted")
         return EXIT_USAGE
 
 
@@ -368,9 +387,9 @@ def _refused(exc: PipsslError, *, as_json: bool) -> int:
     object on stdout.  Messages name the URLs and paths given: a password in one must not
     reach a log."""
     message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
-    sys.stderr.write(f"pipssl: error: {message}\n")
+    _err(f"pipssl: error: {message}")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        _err(f"hint: {hint}")
     if as_json:
         error = {"reference": exc.reference, "message": message, "hint": hint}
         sys.stdout.write(json.dumps({"schema": 1, "ok": False, "error": error}, indent=2) + "\n")
