@@ -31,15 +31,19 @@ def named_cas(paths: Sequence[str], now: datetime) -> List[NamedCa]:
     """CAs from files the user named: each must be a CA, valid now; keys are refused.
 
     Raises:
-        UsageError: a file that cannot be read, holds a key, or a certificate that is not
-            a CA valid now.
+        BundleError: a file that cannot be used as a CA file, with the finding code of the
+            same fault as its reference (``cafile-missing``, ``cafile-is-directory``,
+            ``private-key-in-file``, ``ca-not-a-certificate``, ...), as the README promises.
+        UsageError: a certificate that is not a CA valid now.
     """
     out: List[NamedCa] = []
     for path in paths:
         try:
             certs = cabundle.load_cafile(path)
         except BundleError as exc:
-            raise UsageError(f"--ca {path}: {exc}", hint=exc.hint) from None
+            raise BundleError(
+                f"--ca {path}: {exc}", reference=exc.reference, hint=exc.hint
+            ) from None
         for cert in certs:
             _require_ca(cert, f"--ca {path}", now)
             out.append((cert, f"named by the user: {os.path.abspath(path)}"))
