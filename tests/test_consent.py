@@ -119,7 +119,7 @@ def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
     store = Path(consent_path(os.environ))
     before = store.read_bytes()
     asked = run_pipssl("forget", "--python", str(python), sha)
-    assert asked.returncode == 1 and "--yes" in asked.stderr, asked.stderr
+    assert asked.returncode == 1 and "--yes" in asked.stdout, asked.stderr
     assert store.read_bytes() == before
     gone = run_pipssl("forget", "--yes", "--json", "--python", str(python), sha)
     data = json.loads(gone.stdout)
