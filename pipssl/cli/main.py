@@ -234,7 +234,9 @@ def _forget(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
-    return EXIT_OK if result.changed and not result.rolled_back else EXIT_PROBLEMS
+    # as its help says: 1 when not applied or an index now fails (the withdrawn CA's)
+    done = result.changed and not result.rolled_back and not result.still_failing
+    return EXIT_OK if done else EXIT_PROBLEMS
 
 
 def _undo(args: argparse.Namespace) -> int:
