@@ -60,8 +60,10 @@ def _wheelhouse(args: argparse.Namespace) -> int:
     done = wheelhouse.install(args.bundle, args.only, python=args.python)
     lines = [f"skipped {r}: its marker is false for {done.python}" for r in done.skipped]
     lines += [f"note: {n} (pip installs it without)" for n in done.notes]
-    installed = ", ".join(done.installed)
+    installed, present = ", ".join(done.installed), ", ".join(done.already_installed)
     lines.append(f"installed from the bundle: {installed}" if installed else "installed nothing")
+    if present:
+        lines.append(f"already installed: {present}")
     _emit(args, done.to_dict(), "\n".join(lines))
     return EXIT_OK
 
