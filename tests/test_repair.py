@@ -478,6 +478,12 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
         timeout=5,
     )
     assert result.ok and result.changed
+    # bundle_path(scope) names the bundle that repair(scope=...) wrote, in a venv too
+    written = [a.path for a in result.actions if a.kind == "write-bundle"]
+    assert written == [pipssl.bundle_path("user", python=str(python))]
+    assert (
+        os.path.isfile(written[0]) and pipssl.bundle_path("auto", python=str(python)) != written[0]
+    )
 
 
 @pytest.mark.slow
