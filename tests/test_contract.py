@@ -184,3 +184,68 @@ def test_wheelhouse_install_json_has_the_keys_the_readme_lists() -> None:
     done = InstallResult(bundle="b.zip", python="python", installed=[], ensurepip=False, output="")
     assert quoted_keys(prose) == set(done.to_dict())
     assert done.to_dict()["ok"] is True
+
+
+# --- set-up as documented ------------------------------------------------------------------
+
+#: Third-party modules the tests and benchmarks import, by the distribution that provides
+#: them (the distribution names of requirements-dev.txt and pyproject's dependencies).
+PROVIDED_BY = {"yaml": "pyyaml"}
+#: Imports the tox environments provide themselves, or that a test skips without.
+OPTIONAL = {"pip", "uv"}
+
+
+def _requirement_names(lines: List[str]) -> Set[str]:
+    names = set()
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def _third_party_imports(paths: List[Path], local: Set[str]) -> Set[str]:
+    import ast
+    import sys
+
+    stdlib = getattr(sys, "stdlib_module_names", set())
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - set(stdlib) - local - {"__future__", "pipssl"}
+
+
+@pytest.mark.skipif(not hasattr(__import__("sys"), "stdlib_module_names"), reason="3.10+")
+def test_one_list_holds_what_the_tests_and_benchmarks_import() -> None:
+    """README: one command installs the tests' and benchmarks' dependencies, and tox reads
+    the same list (the tox environments of real clients, mitmproxy and ansible add their
+    own tools on top)."""
+    listed = (REPO / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+    assert "python -m pip install -e . -r requirements-dev.txt" in README
+    tox = (REPO / "tox.ini").read_text(encoding="utf-8")
+    testenv = between(tox, "[testenv]\n", "\n[")
+    assert re.search(r"^deps =\n    -r\{toxinidir\}/requirements-dev\.txt$", testenv, re.M)
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    runtime = re.findall(r'"([a-z]+)"', between(pyproject, "dependencies = [", "]"))
+    names = _requirement_names(listed) | set(runtime)
+    roots = [REPO / "tests", REPO / "tests" / "bed", REPO / "benchmarks"]
+    paths = [p for root in roots for p in root.glob("*.py")]
+    local = {p.stem for root in [*roots, REPO / "tests" / "data"] for p in root.glob("*.py")}
+    local.add("bed")
+    needed = _third_party_imports(paths, local) - OPTIONAL
+    assert {PROVIDED_BY.get(m, m) for m in needed} <= names
+
+
+def test_the_readme_names_the_interpreters_ci_makes_visible() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    (versions,) = re.findall(r'export PYENV_VERSION="([0-9.:]+)"', ci)
+    tests = section(README, "Tests")
+    assert f"export PYENV_VERSION={versions}" in tests
+    tox = (REPO / "tox.ini").read_text(encoding="utf-8")
+    envlist = between(tox, "envlist = ", "\n")
+    minors = {".".join(v.split(".")[:2]) for v in versions.split(":")}
+    assert {f"py{m.replace('.', '')}" for m in minors} == set(re.findall(r"py3\d+", envlist))
