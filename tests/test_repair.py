@@ -634,6 +634,9 @@ def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
     def hand_edit() -> None:
         _edit_user_conf(isolated_env, edit)
 
+    # answering no says so
+    code, shown = _terminal(argv, env, [("Apply these changes? [y/N]", lambda: None, "n\n")])
+    assert code == 1 and shown.rstrip().endswith("nothing was changed."), shown
     code, shown = _terminal(
         argv,
         env,

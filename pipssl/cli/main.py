@@ -153,7 +153,10 @@ def _consent(args: argparse.Namespace, plan: Any, *, beside_tool: bool = False) 
     if not plan.actions:
         return False
     if _interactive(args):
-        return _ask(_plan_text(preview(plan, "")) + "\n\nApply these changes? [y/N] ")
+        if _ask(_plan_text(preview(plan, "")) + "\n\nApply these changes? [y/N] "):
+            return True
+        (_err if beside_tool else _out)("nothing was changed.")  # say what the 'n' did
+        return False
     shown = preview(plan, "nothing was changed: pipssl asks first, and cannot ask here")
     text = _plan_text(shown) + f"\nTo apply: {_again(args, yes=True)}"
     if beside_tool:
