@@ -230,10 +230,12 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
     assert "Zscaler Root CA (test)" in fix
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    # what IT hands over, saved where the fix says
-    corp = tmp_path / "corp-ca.pem"
+    # what IT hands over, saved where the fix says: a file named after the CA
+    named = "zscaler-root-ca-test.pem"
+    assert f"openssl x509 -in {named} " in lines[0] and lines[1].endswith(f"--ca {named}")
+    corp = tmp_path / named
     corp.write_bytes(cert_world.path("intercept.pem").read_bytes())
-    lines = [x.replace("corp-ca.pem", str(corp)) for x in lines]
+    lines = [x.replace(named, str(corp)) for x in lines]
     shown = paste(lines[0], cwd, env)
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
