@@ -493,6 +493,13 @@ def test_bad_option_is_refused(case: Case, kind: str) -> None:
     case.refused(case.repair(*extra, ca=False), names)
 
 
+def test_a_shortened_fingerprint_is_told_where_the_full_one_is(case: Case) -> None:
+    proc = case.refused(case.repair("--accept-ca", "43:8C:99", ca=False), "--accept-ca")
+    hint = json.loads(proc.stdout)["error"]["hint"]
+    assert hint.startswith("6 hex digits given; the full SHA-256 is needed: 64 hex digits")
+    assert "pipssl doctor` shows it under 'check this fingerprint'" in hint, hint
+
+
 BAD_URLS = {
     "not-http": "ftp://127.0.0.1/simple/",
     "no-scheme": "127.0.0.1/simple/",

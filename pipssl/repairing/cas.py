@@ -122,8 +122,25 @@ def normal_fingerprint(text: str, option: str = "--accept-ca") -> str:
     """
     hexdigits = "".join(ch for ch in text if ch not in ": ").upper()
     if len(hexdigits) != 64 or any(ch not in "0123456789ABCDEF" for ch in hexdigits):
-        raise UsageError(f"{option} {text!r} is not a SHA-256 fingerprint (64 hex digits)")
+        raise UsageError(
+            f"{option} {text!r} is not a SHA-256 fingerprint (64 hex digits)",
+            hint=_where_fingerprints_are(option, len(hexdigits)),
+        )
     return ":".join(hexdigits[i : i + 2] for i in range(0, 64, 2))
+
+
+def _where_fingerprints_are(option: str, digits: int) -> str:
+    """A shortened fingerprint (copied in part) is never matched by its prefix: a prefix
+    could be another CA's.  Say where the whole one is."""
+    need = "the full SHA-256 is needed: 64 hex digits, 32 pairs like 43:8C:..."
+    if 0 < digits < 64:
+        need = f"{digits} hex digits given; {need}"
+    if option == "forget":
+        return f"{need}; `{commands.pipssl('forget')}` lists the CAs you trust with theirs"
+    return (
+        f"{need}; `{commands.pipssl('doctor')}` shows it under 'check this fingerprint' "
+        "for the CA an index presents"
+    )
 
 
 def _require_ca(cert: Certificate, where: str, now: datetime) -> None:
