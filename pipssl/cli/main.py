@@ -223,7 +223,8 @@ def _forget(args: argparse.Namespace) -> int:
             lines.append(f"      {c.cert.subject}")
             lines.append(f"      {c.label}; valid until {c.cert.not_after.date()}")
         if not cas:
-            lines = ["You told pipssl to trust no CA of your own (repair --ca adds one)."]
+            adds = commands.pipssl("repair", "--ca", "FILE")
+            lines = [f"You told pipssl to trust no CA of your own ({adds} adds one)."]
         _emit(
             args,
             {"schema": 1, "ok": True, "consented": [c.to_dict() for c in cas]},

@@ -257,7 +257,8 @@ def plan_repair(
             consent_file,
             "pipssl",
             render_consent(consented),
-            f"the CAs you consented to: {len(consented)} (pipssl forget SHA256 withdraws one)",
+            f"the CAs you consented to: {len(consented)} "
+            f"({commands.pipssl('forget', 'SHA256')} withdraws one)",
             (),
         )
     return Plan(
