@@ -307,6 +307,27 @@ def test_connection_refused_and_timeout(
         assert report.targets[0].elapsed < 3
 
 
+def test_a_wait_is_named_on_a_terminal_and_only_there(
+    venvs: Dict[str, Path], isolated_env: Any
+) -> None:
+    """doctor on a server that never answers waits its timeout: on a terminal a line on
+    stderr says what for, after about a second; a pipe gets the report alone."""
+    from targets import pipssl_path
+    from test_repair import _terminal
+
+    with silent_server(lifetime=30) as port:
+        url = f"https://127.0.0.1:{port}/simple/"
+        args = ["doctor", "--quick", "--python", str(venvs["legacy"]), "--index-url", url]
+        args += ["--timeout", "2"]
+        env = dict(os.environ, PYTHONPATH=pipssl_path())
+        code, shown = _terminal([sys.executable, "-m", "pipssl", *args], env, [])
+        assert code == 1 and "pipssl: probing each index (up to 2 s each) ..." in shown, shown
+        assert shown.index("pipssl: probing") < shown.index("[timeout]"), shown
+        piped = run_pipssl(*args)
+        assert piped.returncode == 1 and piped.stderr == "", piped.stderr
+        assert "[timeout]" in piped.stdout
+
+
 def test_plain_http_on_a_tls_port(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any
 ) -> None:

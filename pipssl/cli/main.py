@@ -12,10 +12,12 @@ carries exactly one JSON object instead of the report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+import threading
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from pipssl import commands
 from pipssl._redact import redact
@@ -25,6 +27,8 @@ from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
+#: Seconds of silence after which a terminal is told what pipssl is waiting for.
+WAIT_NOTICE_AFTER = 1.0
 
 
 def _wheelhouse(args: argparse.Namespace) -> int:
@@ -36,16 +40,17 @@ def _wheelhouse(args: argparse.Namespace) -> int:
                 "wheelhouse create: give either -r FILE or requirements (one of them)"
             )
         tty = sys.stderr.isatty() and not getattr(args, "json", False)
-        result = wheelhouse.create(
-            args.requirements or args.requirement,
-            args.output,
-            python_versions=args.python_version,
-            platforms=args.platform,
-            index_url=args.index_url,
-            python=args.python,
-            progress=_err if tty else None,
-            bootstrap_file=args.bootstrap,
-        )
+        with _waiting("downloading the wheels with pip and packing the bundle"):
+            result = wheelhouse.create(
+                args.requirements or args.requirement,
+                args.output,
+                python_versions=args.python_version,
+                platforms=args.platform,
+                index_url=args.index_url,
+                python=args.python,
+                progress=_err if tty else None,
+                bootstrap_file=args.bootstrap,
+            )
         lines = [f"wrote {result.bundle}: {len(result.wheels)} wheels, {result.size} bytes"]
         lines += [f"sha256 {result.sha256}", *result.warnings]
         _emit(args, result.to_dict(), "\n".join(lines))
@@ -72,6 +77,29 @@ def _lines(text: str) -> str:
     return screen(text) + ("\n" if not text.endswith("\n") else "")
 
 
+@contextlib.contextmanager
+def _waiting(what: str) -> Iterator[None]:
+    """One line on stderr when ``what`` takes over about a second, on a terminal only (a
+    pipe or a log gets the report alone): the user sees what pipssl waits for, not a hang."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    notice = threading.Timer(WAIT_NOTICE_AFTER, _err, [f"pipssl: {what} ..."])
+    notice.daemon = True
+    _PENDING.append(notice)
+    notice.start()
+    try:
+        yield
+    finally:
+        notice.cancel()
+        _PENDING.remove(notice)
+
+
+#: The notices not yet shown: a question asked meanwhile cancels them (no line of pipssl's
+#: may land between a question and its answer).
+_PENDING: List[threading.Timer] = []
+
+
 def _err(text: str) -> None:
     """What pipssl says about itself: progress, the question, errors (stderr)."""
     sys.stderr.write(_lines(text))
@@ -92,12 +120,14 @@ def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
 def _doctor(args: argparse.Namespace) -> int:
     from pipssl.diagnosis.run import diagnose
 
-    report = diagnose(
-        python=args.python,
-        index_urls=args.index_url or None,
-        timeout=args.timeout,
-        confirm=not args.quick,
-    )
+    asking = "" if args.quick else ", then asking pip itself"
+    with _waiting(f"probing each index (up to {args.timeout:g} s each){asking}"):
+        report = diagnose(
+            python=args.python,
+            index_urls=args.index_url or None,
+            timeout=args.timeout,
+            confirm=not args.quick,
+        )
     _emit(args, report.to_dict(), report.to_text())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -171,6 +201,8 @@ def _interactive(args: argparse.Namespace) -> bool:
 
 
 def _ask(question: str) -> bool:
+    for notice in _PENDING:
+        notice.cancel()
     sys.stderr.write(screen(question))
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
@@ -199,14 +231,16 @@ def _repair(args: argparse.Namespace) -> int:
     from pipssl.repairing.api import prepare
     from pipssl.repairing.apply import apply, preview
 
-    plan = prepare(index_urls=args.index_url or None, **_repair_kwargs(args))
+    with _waiting("diagnosing (pipssl's probes, then pip itself) to plan the repair"):
+        plan = prepare(index_urls=args.index_url or None, **_repair_kwargs(args))
     if args.dry_run:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
         return EXIT_OK if not shown.actions and not shown.findings else EXIT_PROBLEMS
     if plan.actions and not _consent(args, plan):
         return EXIT_PROBLEMS
-    result = apply(plan, label=_again(args), confirm=_confirm(args))
+    with _waiting("writing, then checking every index again with what pip now reads"):
+        result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
