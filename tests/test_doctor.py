@@ -511,7 +511,20 @@ def test_certifi_modified(
     with cacert.open("ab") as fh:
         fh.write(cert_world.path("intercept.pem").read_bytes())
     report = diagnose(python=str(venv), index_urls=[])
-    assert finding(report, "certifi-modified").target == str(cacert)
+    found = finding(report, "certifi-modified")
+    assert found.target == str(cacert)
+    # the CA pasted in is named, and kept where the printed --ca line finds it
+    from pipssl.certs import bundle as cabundle
+
+    (added,) = cabundle.load_cafile(cert_world.path("intercept.pem"))
+    assert f"added to it, not certifi's own (1):\n  {added.subject}  sha256 {added.sha256}" in (
+        found.detail
+    )
+    kept = found.fix.split("repair --ca ", 1)[1].splitlines()[0]
+    assert [c.sha256 for c in cabundle.load_cafile(kept)] == [added.sha256]
+    assert f"pipssl keeps a copy of them in {kept}" in found.detail
+    assert oct(os.stat(kept).st_mode & 0o777) == "0o600"
+    assert "ADDED-CAS" not in found.fix
 
 
 # --- pip's own bugs ------------------------------------------------------------------------

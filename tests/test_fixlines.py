@@ -309,12 +309,9 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     )
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    # the user knows which CA they pasted in: saved where the fix says
-    (cwd / "ADDED-CAS.pem").write_bytes(cert_world.path("intercept.pem").read_bytes())
-    try:
-        paste_and_apply(f"{keep} --python {legacy}", cwd, env, prefix)
-    finally:
-        (cwd / "ADDED-CAS.pem").unlink()
+    # the CA pasted in is in the file the fix names: the line works as printed
+    assert "ADDED-CAS" not in keep
+    paste_and_apply(f"{keep} --python {legacy}", cwd, env, prefix)
     done = paste(reinstall, cwd, env, prefix)
     assert done.returncode == 0, done.stdout + done.stderr
     assert cert_world.path("intercept.pem").read_bytes() not in vendored.read_bytes()
@@ -424,7 +421,7 @@ def test_no_reinstall_is_offered_to_a_python_that_cannot_download(venvs: Dict[st
     edited = RecordCheck("pip", "/x/pip/_vendor/certifi/cacert.pem", "a", "b")
     target = replace(target, record_checks=(edited,))
     assert target.pip is not None
-    (with_ssl,) = check_certifi(target)
+    (with_ssl,) = check_certifi(target, os.environ)
     pinned = commands.pip(
         target.executable,
         "install",
@@ -434,6 +431,6 @@ def test_no_reinstall_is_offered_to_a_python_that_cannot_download(venvs: Dict[st
     )
     assert with_ssl.fix.splitlines()[-1] == pinned
     (without,) = check_certifi(
-        replace(target, ssl=SslFacts(ok=False, error="No module named _ssl"))
+        replace(target, ssl=SslFacts(ok=False, error="No module named _ssl")), os.environ
     )
     assert "pip install" not in without.fix and "repair --ca" in without.fix

@@ -261,7 +261,7 @@ def _diagnose_target(
         pending.append(asking_without[1])
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, target.executable)
-    findings += checks.check_certifi(target)
+    findings += checks.check_certifi(target, env)
     findings += check_own_bundle(config, env, target.pip.certifi if target.pip else None, now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath.
     broken = tuple(
