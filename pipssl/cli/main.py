@@ -326,7 +326,7 @@ def _run(args: argparse.Namespace) -> int:
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
     plan = prepare(**kwargs)
     if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
-        _err(_plan_text(preview(plan)))
+        _err(_plan_text(preview(plan, f"nothing was changed; {name}'s failure stands")))
         return code
     if plan.actions:
         if not _consent(args, plan, beside_tool=True):
