@@ -242,11 +242,14 @@ def run(directory, argv, embedded):
 
 
 def show_plan(commands):
-    """What `repair` would change, and the command that does it."""
+    """What `repair` would change, and the command that does it: the files alone, as
+    doctor's report above already gave each finding and its fix (once)."""
+    import dataclasses
+
     from pipssl import PipsslError, repair
     from pipssl._redact import redact
     from pipssl._text import screen
-    from pipssl.cli.main import _plan_text
+    from pipssl.cli.main import _out, _plan_text
 
     try:
         preview = repair(dry_run=True)
@@ -255,9 +258,11 @@ def show_plan(commands):
         if exc.hint:
             say(screen(redact("hint: " + exc.hint)))
         return
-    say(screen("\n" + _plan_text(preview)))
-    if preview.actions:
-        say("To apply: " + commands.pipssl("repair", "--yes"))
+    if not preview.actions:
+        return  # nothing for repair to write: the report's fixes are the user's to run
+    files_only = dataclasses.replace(preview, findings=(), message="")
+    _out("\n" + _plan_text(files_only))  # "pipssl would change:", on stdout as the report
+    _out("To apply: " + commands.pipssl("repair", "--yes"))
 
 
 def terminate(signum, frame):

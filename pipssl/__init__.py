@@ -8,7 +8,7 @@ all) and say exactly what to change; verification is never switched off.
     >>> report.ok, [f.code for f in report.findings]
     >>> result = pipssl.repair(ca_files=["corp-root.pem"], scope="user")
     >>> result.ok, result.actions, result.verification, result.findings
-    >>> pipssl.bundle_path()      # the CA bundle pipssl writes and points pip at
+    >>> pipssl.bundle_path("user")  # the CA bundle that repair wrote and points pip at
     >>> pipssl.consented()        # the CAs you told it to trust; pipssl.forget([sha256])
 
 The names in ``__all__`` (and :mod:`pipssl.wheelhouse`) are the API; every other module

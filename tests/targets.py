@@ -106,7 +106,8 @@ def check_printed_fixes(
     """Every fix (and "To apply:" line) a pipssl run printed, checked as pasted."""
     from bed import fixlines
 
-    fixlines.record_text(proc.stderr, invocation)
+    fixlines.record_text(proc.stdout, invocation)  # the report
+    fixlines.record_text(proc.stderr, invocation)  # `run` speaks beside the tool there
     try:
         data = json.loads(proc.stdout) if proc.stdout.lstrip().startswith("{") else None
     except ValueError:

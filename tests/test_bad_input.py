@@ -23,7 +23,7 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from bed.certs import CertWorld, hashed_ca_dir
@@ -336,29 +336,44 @@ def _truncated(case: Case) -> Path:
     return case.put("truncated.pem", pem[: pem.index(b"-----END")])
 
 
-BAD_CA_FILES: Dict[str, Callable[[Case], Path]] = {
-    "empty": lambda c: c.put("empty.pem", b""),
-    "blank-lines-only": lambda c: c.put("blank.pem", b"\n \n\t\n"),
-    "text-without-certificate": lambda c: c.put("notes.pem", b"ask IT for the CA file\n"),
-    "bad-base64": lambda c: c.put(
-        "bad64.pem", b"-----BEGIN CERTIFICATE-----\n!!not*base64!!\n-----END CERTIFICATE-----\n"
+#: Each bad CA file, and the reference its refusal carries: the finding code of the same
+#: fault for the file itself (as the README promises), usage-error for a certificate that
+#: is not a CA valid now.
+BAD_CA_FILES: Dict[str, Tuple[Callable[[Case], Path], str]] = {
+    "empty": (lambda c: c.put("empty.pem", b""), "cafile-empty"),
+    "blank-lines-only": (lambda c: c.put("blank.pem", b"\n \n\t\n"), "cafile-empty"),
+    "text-without-certificate": (
+        lambda c: c.put("notes.pem", b"ask IT for the CA file\n"),
+        "cafile-empty",
     ),
-    "no-end-line": _truncated,
-    "utf16-text": lambda c: c.put("utf16.pem", c.ca.read_text().encode("utf-16")),
-    "leaf-not-a-ca": lambda c: c.certs.path("good.leaf.pem"),
-    "expired-ca": _expired,
-    "not-yet-valid-ca": _not_yet_valid,
-    "missing-file": lambda c: c.inputs / "no-such-ca.pem",
-    "directory": _directory,
-    "named-pipe": _fifo,
-    "path-of-4000-chars": lambda c: c.inputs / ("c" * 4000 + ".pem"),
+    "bad-base64": (
+        lambda c: c.put(
+            "bad64.pem",
+            b"-----BEGIN CERTIFICATE-----\n!!not*base64!!\n-----END CERTIFICATE-----\n",
+        ),
+        "ca-not-a-certificate",
+    ),
+    "no-end-line": (_truncated, "ca-not-a-certificate"),
+    "utf16-text": (
+        lambda c: c.put("utf16.pem", c.ca.read_text().encode("utf-16")),
+        "cafile-unreadable",
+    ),
+    "leaf-not-a-ca": (lambda c: c.certs.path("good.leaf.pem"), "usage-error"),
+    "expired-ca": (_expired, "usage-error"),
+    "not-yet-valid-ca": (_not_yet_valid, "usage-error"),
+    "missing-file": (lambda c: c.inputs / "no-such-ca.pem", "cafile-missing"),
+    "directory": (_directory, "cafile-is-directory"),
+    "named-pipe": (_fifo, "cafile-unreadable"),
+    "path-of-4000-chars": (lambda c: c.inputs / ("c" * 4000 + ".pem"), "cafile-unreadable"),
 }
 
 
 @pytest.mark.parametrize("kind", BAD_CA_FILES)
 def test_bad_ca_file_is_refused(case: Case, kind: str) -> None:
-    path = BAD_CA_FILES[kind](case)
-    case.refused(case.repair("--ca", str(path), ca=False), f"--ca {path}")
+    make, reference = BAD_CA_FILES[kind]
+    path = make(case)
+    proc = case.refused(case.repair("--ca", str(path), ca=False), f"--ca {path}")
+    assert json.loads(proc.stdout)["error"]["reference"] == reference
 
 
 @pytest.mark.parametrize("with_cert", [False, True], ids=["key-alone", "cert-and-key"])
@@ -370,6 +385,7 @@ def test_ca_file_holding_a_private_key_is_refused_and_the_key_goes_nowhere(
     body = b"".join(key.splitlines()[1:-1]).decode()
     proc = case.refused(case.repair("--ca", str(path), ca=False), str(path), secret=body[:40])
     assert "private key" in proc.stderr
+    assert json.loads(proc.stdout)["error"]["reference"] == "private-key-in-file"
     for line in key.splitlines()[1:-1]:
         assert line.decode() not in proc.stderr
         assert files_containing(case.isolated.root, line.decode()) == []
@@ -477,6 +493,13 @@ BAD_OPTIONS = {
 def test_bad_option_is_refused(case: Case, kind: str) -> None:
     extra, names = BAD_OPTIONS[kind]
     case.refused(case.repair(*extra, ca=False), names)
+
+
+def test_a_shortened_fingerprint_is_told_where_the_full_one_is(case: Case) -> None:
+    proc = case.refused(case.repair("--accept-ca", "43:8C:99", ca=False), "--accept-ca")
+    hint = json.loads(proc.stdout)["error"]["hint"]
+    assert hint.startswith("6 hex digits given; the full SHA-256 is needed: 64 hex digits")
+    assert "pipssl doctor` shows it under 'check this fingerprint'" in hint, hint
 
 
 BAD_URLS = {

@@ -454,3 +454,24 @@ def test_strength_reads_key_and_digest_of_each_kind(cert_world: CertWorld) -> No
     assert seen["rsa1024-intermediate"].weak_key
     with pytest.raises(CertificateError):
         strength(b"\x30\x03\x02\x01")
+
+
+def test_each_ca_gets_a_file_name_of_its_own_in_the_fixes() -> None:
+    """The fixes name the file IT hands over after the CA, so two CAs' files never
+    overwrite each other; only [a-z0-9-] of a certificate's name reaches a shell line."""
+    from pipssl.certs.der import Name
+    from pipssl.diagnosis.classify import ca_file_for
+
+    def name(*rdns: Any) -> Name:
+        return Name(rdns=tuple(rdns), der=repr(rdns).encode())
+
+    acme = name(("O", "Acme"), ("CN", "Acme Corp Root CA"))
+    assert ca_file_for(acme) == "acme-corp-root-ca.pem"
+    assert ca_file_for(name(("O", "Acme"), ("CN", "Acme Corp Issuing CA 2"))) == (
+        "acme-corp-issuing-ca-2.pem"
+    )
+    assert ca_file_for(name(("O", "No CN, Inc."))) == "o-no-cn-inc.pem"
+    assert ca_file_for(name(("CN", "$(rm -rf ~); `x` > /etc/y"))) == "rm-rf-x-etc-y.pem"
+    assert len(ca_file_for(name(("CN", "x" * 500)))) == 60 + len(".pem")
+    first, second = name(("CN", "根证书")), name(("CN", "中间证书"))
+    assert ca_file_for(first).startswith("ca-") and ca_file_for(first) != ca_file_for(second)

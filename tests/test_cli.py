@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any, Dict
@@ -11,6 +12,7 @@ import pytest
 from targets import run_pipssl
 
 import pipssl
+import pipssl.cli.main
 from pipssl import codes
 
 
@@ -130,9 +132,9 @@ def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) 
         "--timeout",
         "2",
     )
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert "ERROR: nothing listens on 127.0.0.1:9 [connection-refused]" in proc.stderr
-    assert "fix:" in proc.stderr
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr  # the report alone, on stdout
+    assert "ERROR: nothing listens on 127.0.0.1:9 [connection-refused]" in proc.stdout
+    assert "fix:" in proc.stdout
     # no argument at all = doctor, on the configured index (a dead loopback port here)
     isolated_env.write_pip_conf("[global]\nindex-url = https://127.0.0.1:9/simple/\n")
     proc = run_pipssl("--json")
@@ -156,3 +158,27 @@ def test_library_never_prints(
     assert report.codes() == ["connection-refused"]
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_hints_are_spelt_as_pipssl_was_run(
+    isolated_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipssl import commands
+    from pipssl.certs.consent import consent_path, read_consent
+    from pipssl.errors import PipsslError
+
+    script = tmp_path / "get-pipssl.py"
+    script.write_text("")
+    ran, before = commands.bootstrap(str(script)), commands.current()
+    head = ran.line([])
+    try:
+        assert pipssl.cli.main.main(["forget"], invocation=ran) == 0
+        assert f"({head} repair --ca FILE adds one)" in capsys.readouterr().out
+        store = Path(consent_path(os.environ))
+        store.parent.mkdir(parents=True, mode=0o700)
+        store.write_text("{not json")
+        with pytest.raises(PipsslError) as caught:
+            read_consent(os.environ)
+        assert f"`{head} repair --ca FILE`" in str(caught.value.hint)
+    finally:
+        commands.use(before)

@@ -307,6 +307,27 @@ def test_connection_refused_and_timeout(
         assert report.targets[0].elapsed < 3
 
 
+def test_a_wait_is_named_on_a_terminal_and_only_there(
+    venvs: Dict[str, Path], isolated_env: Any
+) -> None:
+    """doctor on a server that never answers waits its timeout: on a terminal a line on
+    stderr says what for, after about a second; a pipe gets the report alone."""
+    from targets import pipssl_path
+    from test_repair import _terminal
+
+    with silent_server(lifetime=30) as port:
+        url = f"https://127.0.0.1:{port}/simple/"
+        args = ["doctor", "--quick", "--python", str(venvs["legacy"]), "--index-url", url]
+        args += ["--timeout", "2"]
+        env = dict(os.environ, PYTHONPATH=pipssl_path())
+        code, shown = _terminal([sys.executable, "-m", "pipssl", *args], env, [])
+        assert code == 1 and "pipssl: probing each index (up to 2 s each) ..." in shown, shown
+        assert shown.index("pipssl: probing") < shown.index("[timeout]"), shown
+        piped = run_pipssl(*args)
+        assert piped.returncode == 1 and piped.stderr == "", piped.stderr
+        assert "[timeout]" in piped.stdout
+
+
 def test_plain_http_on_a_tls_port(
     venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any
 ) -> None:
@@ -396,7 +417,7 @@ def test_proxy_auth_required_and_credentials_redacted(
     assert "wrong-pw" not in proc.stdout + proc.stderr
     assert "alice:****@" in proc.stdout
     proc = run_pipssl("doctor", "--python", str(venvs["legacy"]), "--index-url", index.url)
-    assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stderr
+    assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stdout
 
 
 def test_proxy_unreachable_and_no_proxy(
@@ -490,7 +511,20 @@ def test_certifi_modified(
     with cacert.open("ab") as fh:
         fh.write(cert_world.path("intercept.pem").read_bytes())
     report = diagnose(python=str(venv), index_urls=[])
-    assert finding(report, "certifi-modified").target == str(cacert)
+    found = finding(report, "certifi-modified")
+    assert found.target == str(cacert)
+    # the CA pasted in is named, and kept where the printed --ca line finds it
+    from pipssl.certs import bundle as cabundle
+
+    (added,) = cabundle.load_cafile(cert_world.path("intercept.pem"))
+    assert f"added to it, not certifi's own (1):\n  {added.subject}  sha256 {added.sha256}" in (
+        found.detail
+    )
+    kept = found.fix.split("repair --ca ", 1)[1].splitlines()[0]
+    assert [c.sha256 for c in cabundle.load_cafile(kept)] == [added.sha256]
+    assert f"pipssl keeps a copy of them in {kept}" in found.detail
+    assert oct(os.stat(kept).st_mode & 0o777) == "0o600"
+    assert "ADDED-CAS" not in found.fix
 
 
 # --- pip's own bugs ------------------------------------------------------------------------

@@ -53,8 +53,8 @@ def paste_and_apply(
     """Paste a repair line as printed: with no terminal it changes nothing and prints the
     line to apply; paste that one too.  Returns the second run (which must succeed)."""
     asked = paste(line, cwd, env, prefix)
-    assert asked.returncode == 1 and "nothing was changed" in asked.stderr, asked.stderr
-    done = paste(to_apply(asked.stderr), cwd, env, prefix)
+    assert asked.returncode == 1 and "nothing was changed" in asked.stdout, asked.stderr
+    done = paste(to_apply(asked.stdout), cwd, env, prefix)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -155,15 +155,15 @@ def test_to_apply_works_pasted_however_pipssl_was_run(
             )
         head = [str(python), "get-pipssl.py"] if style == "bootstrap" else [str(python), "-"]
     assert proc.returncode == 1, proc.stderr
-    line = to_apply(proc.stderr)
-    assert "nothing was changed" in proc.stderr and "dry run" not in proc.stderr
+    line = to_apply(proc.stdout)
+    assert "nothing was changed" in proc.stdout and "dry run" not in proc.stdout
     assert shlex.split(line)[: len(head)] == head, line
     if style == "piped":
         assert line.endswith(" < get-pipssl.py"), line
     assert not pip_works(python, index.url, tmp_path)
     done = paste(line, cwd, env)
     assert done.returncode == 0, done.stderr
-    assert "pipssl changed:" in done.stderr
+    assert "pipssl changed:" in done.stdout
     assert pip_works(python, index.url, tmp_path)
 
 
@@ -230,10 +230,12 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
     assert "Zscaler Root CA (test)" in fix
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    # what IT hands over, saved where the fix says
-    corp = tmp_path / "corp-ca.pem"
+    # what IT hands over, saved where the fix says: a file named after the CA
+    named = "zscaler-root-ca-test.pem"
+    assert f"openssl x509 -in {named} " in lines[0] and lines[1].endswith(f"--ca {named}")
+    corp = tmp_path / named
     corp.write_bytes(cert_world.path("intercept.pem").read_bytes())
-    lines = [x.replace("corp-ca.pem", str(corp)) for x in lines]
+    lines = [x.replace(named, str(corp)) for x in lines]
     shown = paste(lines[0], cwd, env)
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -307,12 +309,9 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     )
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    # the user knows which CA they pasted in: saved where the fix says
-    (cwd / "ADDED-CAS.pem").write_bytes(cert_world.path("intercept.pem").read_bytes())
-    try:
-        paste_and_apply(keep, cwd, env, prefix)  # as printed: it names the python
-    finally:
-        (cwd / "ADDED-CAS.pem").unlink()
+    # the CA pasted in is in the file the fix names: the line works as printed
+    assert "ADDED-CAS" not in keep
+    paste_and_apply(keep, cwd, env, prefix)  # as printed: it names the python
     done = paste(reinstall, cwd, env, prefix)
     assert done.returncode == 0, done.stdout + done.stderr
     assert cert_world.path("intercept.pem").read_bytes() not in vendored.read_bytes()
@@ -422,7 +421,7 @@ def test_no_reinstall_is_offered_to_a_python_that_cannot_download(venvs: Dict[st
     edited = RecordCheck("pip", "/x/pip/_vendor/certifi/cacert.pem", "a", "b")
     target = replace(target, record_checks=(edited,))
     assert target.pip is not None
-    (with_ssl,) = check_certifi(target)
+    (with_ssl,) = check_certifi(target, os.environ)
     pinned = commands.pip(
         target.executable,
         "install",
@@ -432,6 +431,6 @@ def test_no_reinstall_is_offered_to_a_python_that_cannot_download(venvs: Dict[st
     )
     assert with_ssl.fix.splitlines()[-1] == pinned
     (without,) = check_certifi(
-        replace(target, ssl=SslFacts(ok=False, error="No module named _ssl"))
+        replace(target, ssl=SslFacts(ok=False, error="No module named _ssl")), os.environ
     )
     assert "pip install" not in without.fix and "repair --ca" in without.fix

@@ -279,7 +279,7 @@ def test_dry_run_changes_nothing(
     )
     # as it was run: `python -m pipssl`, by the interpreter's path when PATH has another
     again = commands.module_of(sys.executable, os.environ["PATH"]).line(["repair", "--yes"])
-    assert proc.returncode == 1 and f"To apply: {again} --scope user" in proc.stderr
+    assert proc.returncode == 1 and f"To apply: {again} --scope user" in proc.stdout
     assert tree_hash(isolated_env.root) == before
 
 
@@ -330,7 +330,7 @@ def test_failed_verification_is_rolled_back(
     # the status line says what happened: changed, then put back (not "would change")
     args = repair_args(python, index.url, "--ca", str(cert_world.path("root.pem")))
     text = run_pipssl(*[a for a in args if a != "--json"])
-    assert "pipssl changed, then put back" in text.stderr and "would change" not in text.stderr
+    assert "pipssl changed, then put back" in text.stdout and "would change" not in text.stdout
     after = {
         k: v
         for k, v in tree_hash(isolated_env.root).items()
@@ -480,6 +480,12 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
         timeout=5,
     )
     assert result.ok and result.changed
+    # bundle_path(scope) names the bundle that repair(scope=...) wrote, in a venv too
+    written = [a.path for a in result.actions if a.kind == "write-bundle"]
+    assert written == [pipssl.bundle_path("user", python=str(python))]
+    assert (
+        os.path.isfile(written[0]) and pipssl.bundle_path("auto", python=str(python)) != written[0]
+    )
 
 
 @pytest.mark.slow
@@ -630,6 +636,9 @@ def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
     def hand_edit() -> None:
         _edit_user_conf(isolated_env, edit)
 
+    # answering no says so
+    code, shown = _terminal(argv, env, [("Apply these changes? [y/N]", lambda: None, "n\n")])
+    assert code == 1 and shown.rstrip().endswith("nothing was changed."), shown
     code, shown = _terminal(
         argv,
         env,

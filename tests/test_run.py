@@ -168,6 +168,20 @@ def test_a_failure_on_tls_is_diagnosed_and_repaired_in_the_tools_venv(
     assert not site_conf.exists()
 
 
+@pytest.mark.slow
+def test_a_failure_pipssl_cannot_fix_says_nothing_was_changed(
+    isolated_env: Any, venvs: Dict[str, Path], make_index: Any, tmp_path: Path
+) -> None:
+    legacy = venvs["legacy"]
+    index = make_index("intercepted", url_host=url_host_for(legacy))  # a CA given nowhere
+    pip = [str(legacy.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
+    pip += ["--retries", "0", "-d", str(tmp_path / "dl"), "-i", index.url, PKG]
+    proc = run_pipssl("run", "--yes", "--", *pip)
+    assert proc.returncode != 0 and "Left for you:" in proc.stderr, proc.stderr
+    assert "nothing was changed; pip's failure stands" in proc.stderr
+    assert "dry run" not in proc.stderr  # the user ran pip, not a dry run
+
+
 @pytest.mark.parametrize(
     "command, message, hint",
     [

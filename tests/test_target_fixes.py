@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -50,7 +51,9 @@ def _repair_line(fix: str, ca: Path) -> str:
     """The fix's repair command, with the CA file the user was told to get."""
     lines = [x for x in command_lines(fix, _invocation()) if " repair " in f" {x} "]
     assert lines, fix
-    return lines[-1].replace("corp-ca.pem", str(ca))
+    # the placeholder is made from the CA's name (acme-corp-root-ca.pem): the user saves
+    # the certificate under that name; here it is the test's own file
+    return re.sub(r"--ca [a-z0-9-]+\.pem\b", f"--ca {ca}", lines[-1])
 
 
 def _fix_blocks(text: str, code: str) -> List[str]:

@@ -95,8 +95,8 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
         {"path": str(consent), "status": "as-written", "detail": None, "held_by": None},
     ]
     text = run_pipssl("undo", "--list")
-    assert text.returncode == 0 and text.stdout == ""
-    assert " 1  blocked" in text.stderr and "pipssl undo --forget 1" in text.stderr
+    assert text.returncode == 0 and text.stderr == "", text.stderr
+    assert " 1  blocked" in text.stdout and "pipssl undo --forget 1" in text.stdout
     assert "not allowed" in refused("undo", "--list", "--forget", "1")
     for bad in ("0", "2"):
         assert f"no record {bad} to forget" in refused("undo", "--forget", bad)
@@ -110,7 +110,7 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
     assert "nothing to undo" in error
     assert listing()["records"] == []
     empty = run_pipssl("undo", "--list")
-    assert empty.returncode == 0 and "nothing to undo" in empty.stderr
+    assert empty.returncode == 0 and "nothing to undo" in empty.stdout
 
 
 @pytest.mark.slow

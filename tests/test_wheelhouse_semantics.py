@@ -118,14 +118,19 @@ def test_versions_extras_and_target_markers_that_hold_install(
     done = run_pipssl(*argv, env=env)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
+    assert result["ok"] is True and result["already_installed"] == [], result
     # beta[more] pulls gamma in; rho's gamma marker holds on 3.8, its omega one does not
     assert sorted(result["installed"]) == ["beta==1.0", "delta==1.0", "gamma==1.0", "rho==1.0"]
     assert result["skipped"] == [f"omega; {NOT_FOR_TARGET}"]
     installed = {line.split("==")[0] for line in pip_list(python, env)}
     assert {"rho", "beta", "gamma", "delta"} <= installed and "omega" not in installed
-    text = run_pipssl(*argv[:-1], env=env)  # again, as people read it: nothing new to do
+    again = json.loads(run_pipssl(*argv, env=env).stdout)  # nothing new to do
+    assert (again["ok"], again["installed"]) == (True, []), again
+    assert sorted(again["already_installed"]) == sorted(result["installed"]), again
+    text = run_pipssl(*argv[:-1], env=env)  # again, as people read it
     assert text.returncode == 0, text.stderr
-    assert f"skipped omega; {NOT_FOR_TARGET}: its marker is false for {python}" in text.stderr
+    assert "installed nothing" in text.stdout and "already installed: " in text.stdout
+    assert f"skipped omega; {NOT_FOR_TARGET}: its marker is false for {python}" in text.stdout
 
 
 def test_by_default_the_bundles_own_requirements_keep_their_markers(world: World) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl import _dirs
+from pipssl import _dirs, commands
 from pipssl._files import CONSENT, read_optional
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
@@ -197,8 +197,9 @@ def parse_consent(data: Optional[bytes], path: str) -> Tuple[Consent, ...]:
         raise PipsslError(
             f"cannot read pipssl's consent store {path}: {exc}",
             reference="consent-corrupt",
-            hint="Move it away and give the CAs again with `repair --ca`; until then "
-            "pipssl will not rebuild its bundle.",
+            hint=f"Move it away and give the CAs again with "
+            f"`{commands.pipssl('repair', '--ca', 'FILE')}`; until then pipssl will not "
+            "rebuild its bundle.",
         ) from None
 
 

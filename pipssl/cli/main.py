@@ -2,26 +2,34 @@
 grammar is :mod:`pipssl.cli.parser`).
 
 Exit codes: 0 healthy / done, 1 problems found or repair incomplete, 2 usage or input
-error.  With ``--json`` stdout carries exactly one JSON object; everything for humans goes
-to stderr.
+error.  The report (doctor's, a plan, what was changed, a listing) goes to stdout, as pip's
+and every other tool's does, so ``pipssl doctor > report.txt`` and ``| grep ERROR`` work;
+what pipssl says about itself (progress, the consent question, ``pipssl: error:`` and its
+hint, ``run``'s words between the tool's output) goes to stderr.  With ``--json`` stdout
+carries exactly one JSON object instead of the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import threading
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from pipssl import _text, commands
 from pipssl._redact import redact
+from pipssl._text import screen
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
+#: Seconds of silence after which a terminal is told what pipssl is waiting for.
+WAIT_NOTICE_AFTER = 1.0
 
 
 def _wheelhouse(args: argparse.Namespace) -> int:
@@ -33,16 +41,17 @@ def _wheelhouse(args: argparse.Namespace) -> int:
                 "wheelhouse create: give either -r FILE or requirements (one of them)"
             )
         tty = sys.stderr.isatty() and not getattr(args, "json", False)
-        result = wheelhouse.create(
-            args.requirements or args.requirement,
-            args.output,
-            python_versions=args.python_version,
-            platforms=args.platform,
-            index_url=args.index_url,
-            python=args.python,
-            progress=_err if tty else None,
-            bootstrap_file=args.bootstrap,
-        )
+        with _waiting("downloading the wheels with pip and packing the bundle"):
+            result = wheelhouse.create(
+                args.requirements or args.requirement,
+                args.output,
+                python_versions=args.python_version,
+                platforms=args.platform,
+                index_url=args.index_url,
+                python=args.python,
+                progress=_err if tty else None,
+                bootstrap_file=args.bootstrap,
+            )
         lines = [
             f"wrote {_text.shown(result.bundle)}: {len(result.wheels)} wheels, {result.size} bytes"
         ]
@@ -63,34 +72,71 @@ def _wheelhouse(args: argparse.Namespace) -> int:
     ]
     lines += [f"note: {n} (pip installs it without)" for n in done.notes]
     installed = _text.shown(", ".join(done.installed), limit=len(", ".join(done.installed)))
+    present = _text.shown(
+        ", ".join(done.already_installed), limit=len(", ".join(done.already_installed))
+    )
     lines.append(f"installed from the bundle: {installed}" if installed else "installed nothing")
+    if present:
+        lines.append(f"already installed: {present}")
     _emit(args, done.to_dict(), "\n".join(lines))
     return EXIT_OK
 
 
+def _lines(text: str) -> str:
+    return screen(text) + ("\n" if not text.endswith("\n") else "")
+
+
+@contextlib.contextmanager
+def _waiting(what: str) -> Iterator[None]:
+    """One line on stderr when ``what`` takes over about a second, on a terminal only (a
+    pipe or a log gets the report alone): the user sees what pipssl waits for, not a hang."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    notice = threading.Timer(WAIT_NOTICE_AFTER, _err, [f"pipssl: {what} ..."])
+    notice.daemon = True
+    _PENDING.append(notice)
+    notice.start()
+    try:
+        yield
+    finally:
+        notice.cancel()
+        _PENDING.remove(notice)
+
+
+#: The notices not yet shown: a question asked meanwhile cancels them (no line of pipssl's
+#: may land between a question and its answer).
+_PENDING: List[threading.Timer] = []
+
+
 def _err(text: str) -> None:
-    # _text.screen(): the last pass over every text for people, so a value from outside that
-    # reached it unescaped still cannot move the cursor, retitle or reorder the terminal
-    text = _text.screen(text)
-    sys.stderr.write(text + ("\n" if not text.endswith("\n") else ""))
+    """What pipssl says about itself: progress, the question, errors (stderr)."""
+    sys.stderr.write(_lines(text))
+
+
+def _out(text: str) -> None:
+    """The one writer of report text (stdout)."""
+    sys.stdout.write(_lines(text))
 
 
 def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        _err(text)
+        _out(text)
 
 
 def _doctor(args: argparse.Namespace) -> int:
     from pipssl.diagnosis.run import diagnose
 
-    report = diagnose(
-        python=args.python,
-        index_urls=args.index_url or None,
-        timeout=args.timeout,
-        confirm=not args.quick,
-    )
+    asking = "" if args.quick else ", then asking pip itself"
+    with _waiting(f"probing each index (up to {args.timeout:g} s each){asking}"):
+        report = diagnose(
+            python=args.python,
+            index_urls=args.index_url or None,
+            timeout=args.timeout,
+            confirm=not args.quick,
+        )
     _emit(args, report.to_dict(), report.to_text())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -138,8 +184,9 @@ def _again(args: argparse.Namespace, *, yes: bool = False) -> str:
     return commands.current().line(words)
 
 
-def _consent(args: argparse.Namespace, plan: Any) -> bool:
-    """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run."""
+def _consent(args: argparse.Namespace, plan: Any, *, beside_tool: bool = False) -> bool:
+    """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run
+    (on stderr ``beside_tool``: ``run``'s stdout is the tool's own output)."""
     from pipssl.repairing.apply import preview
 
     if args.yes:
@@ -147,9 +194,16 @@ def _consent(args: argparse.Namespace, plan: Any) -> bool:
     if not plan.actions:
         return False
     if _interactive(args):
-        return _ask(_plan_text(preview(plan, "")) + "\n\nApply these changes? [y/N] ")
+        if _ask(_plan_text(preview(plan, "")) + "\n\nApply these changes? [y/N] "):
+            return True
+        (_err if beside_tool else _out)("nothing was changed.")  # say what the 'n' did
+        return False
     shown = preview(plan, "nothing was changed: pipssl asks first, and cannot ask here")
-    _emit(args, shown.to_dict(), _plan_text(shown) + f"\nTo apply: {_again(args, yes=True)}")
+    text = _plan_text(shown) + f"\nTo apply: {_again(args, yes=True)}"
+    if beside_tool:
+        _err(text)
+    else:
+        _emit(args, shown.to_dict(), text)
     return False
 
 
@@ -158,7 +212,9 @@ def _interactive(args: argparse.Namespace) -> bool:
 
 
 def _ask(question: str) -> bool:
-    sys.stderr.write(_text.screen(question))
+    for notice in _PENDING:
+        notice.cancel()
+    sys.stderr.write(screen(question))
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
@@ -186,14 +242,16 @@ def _repair(args: argparse.Namespace) -> int:
     from pipssl.repairing.api import prepare
     from pipssl.repairing.apply import apply, preview
 
-    plan = prepare(index_urls=args.index_url or None, **_repair_kwargs(args))
+    with _waiting("diagnosing (pipssl's probes, then pip itself) to plan the repair"):
+        plan = prepare(index_urls=args.index_url or None, **_repair_kwargs(args))
     if args.dry_run:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
         return EXIT_OK if not shown.actions and not shown.findings else EXIT_PROBLEMS
     if plan.actions and not _consent(args, plan):
         return EXIT_PROBLEMS
-    result = apply(plan, label=_again(args), confirm=_confirm(args))
+    with _waiting("writing, then checking every index again with what pip now reads"):
+        result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
@@ -210,7 +268,8 @@ def _forget(args: argparse.Namespace) -> int:
             lines.append(f"      {_text.shown(c.cert.subject)}")
             lines.append(f"      {_text.shown(c.label)}; valid until {c.cert.not_after.date()}")
         if not cas:
-            lines = ["You told pipssl to trust no CA of your own (repair --ca adds one)."]
+            adds = commands.pipssl("repair", "--ca", "FILE")
+            lines = [f"You told pipssl to trust no CA of your own ({adds} adds one)."]
         _emit(
             args,
             {"schema": 1, "ok": True, "consented": [c.to_dict() for c in cas]},
@@ -226,7 +285,9 @@ def _forget(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     result = apply(plan, label=_again(args), confirm=_confirm(args))
     _emit(args, result.to_dict(), _plan_text(result))
-    return EXIT_OK if result.changed and not result.rolled_back else EXIT_PROBLEMS
+    # as its help says: 1 when not applied or an index now fails (the withdrawn CA's)
+    done = result.changed and not result.rolled_back and not result.still_failing
+    return EXIT_OK if done else EXIT_PROBLEMS
 
 
 def _undo(args: argparse.Namespace) -> int:
@@ -281,10 +342,10 @@ def _run(args: argparse.Namespace) -> int:
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
     plan = prepare(**kwargs)
     if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
-        _err(_plan_text(preview(plan)))
+        _err(_plan_text(preview(plan, f"nothing was changed; {name}'s failure stands")))
         return code
     if plan.actions:
-        if not _consent(args, plan):
+        if not _consent(args, plan, beside_tool=True):
             return code
         result = apply(plan, label=_again(args), confirm=_confirm(args))
         _err(_plan_text(result))
@@ -367,7 +428,7 @@ def _main(arguments: List[str]) -> int:
     except PipsslError as exc:
         return _refused(exc, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
-        sys.stderr.write("pipssl: interrupted\n")
+        _err("pipssl: interrupted")
         return EXIT_USAGE
 
 
@@ -395,9 +456,9 @@ def _refused(exc: PipsslError, *, as_json: bool) -> int:
     object on stdout.  Messages name the URLs and paths given: a password in one must not
     reach a log."""
     message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
-    sys.stderr.write(_text.screen(f"pipssl: error: {message}\n"))
+    _err(f"pipssl: error: {message}")
     if hint:
-        sys.stderr.write(_text.screen(f"hint: {hint}\n"))
+        _err(f"hint: {hint}")
     if as_json:
         error = {"reference": exc.reference, "message": message, "hint": hint}
         sys.stdout.write(json.dumps({"schema": 1, "ok": False, "error": error}, indent=2) + "\n")

@@ -18,6 +18,7 @@ from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
+from pipssl.diagnosis.certifiadds import Added, added_cas
 from pipssl.findings import Finding
 from pipssl.shell import set_lines, unset_lines
 from pipssl.target import pipconfig
@@ -98,7 +99,8 @@ def check_ssl(target: Target) -> List[Finding]:
                     "ssl-module-broken",
                     target.executable,
                     f"{python}: its ssl module cannot load {shown(library)} ({kind} Python)",
-                    f"{shown(info.file)} exists, but importing it fails:\n{shown(error)}\n{_NO_REPAIR}",
+                    f"{shown(info.file)} exists, but importing it fails:\n{shown(error)}\n"
+                    + _NO_REPAIR,
                     "the OpenSSL this Python was built against is gone or moved; " + fix,
                 )
             ]
@@ -382,12 +384,14 @@ def check_repair_overridden(
     ]
 
 
-def check_certifi(target: Target) -> List[Finding]:
-    """certifi-modified: cacert.pem differs from its wheel's RECORD."""
+def check_certifi(target: Target, environ: Mapping[str, str]) -> List[Finding]:
+    """certifi-modified: cacert.pem differs from its wheel's RECORD; the certificates
+    added to it are named, and kept in a file for the fix (:mod:`.certifiadds`)."""
     findings = []
     for check in target.record_checks:
         if not check.modified:
             continue
+        added = added_cas(check.path, environ)
         findings.append(
             Finding.make(
                 "certifi-modified",
@@ -395,14 +399,29 @@ def check_certifi(target: Target) -> List[Finding]:
                 "{}'s cacert.pem was edited after install; the next upgrade undoes it".format(
                     "pip's vendored certifi" if check.dist == "pip" else "certifi"
                 ),
-                f"RECORD sha256={check.expected}, file sha256={check.actual}",
-                _reinstall_fix(target, check.dist),
+                f"RECORD sha256={check.expected}, file sha256={check.actual}"
+                + _added_detail(added),
+                _reinstall_fix(target, check.dist, added),
             )
         )
     return findings
 
 
-def _reinstall_fix(target: Target, dist: str) -> str:
+def _added_detail(added: Added) -> str:
+    if not added.known:
+        return ""  # the fix asks for the file, as when nothing could be read
+    if not added.certs:
+        return "\nno certificate was added to it (certifi's own were changed or removed)"
+    lines = [f"\nadded to it, not certifi's own ({len(added.certs)}):"]
+    lines += [f"  {shown(c.subject)}  sha256 {c.sha256}" for c in added.certs]
+    if added.kept_in:
+        lines.append(f"pipssl keeps a copy of them in {shown(added.kept_in)}")
+    elif added.why:
+        lines.append(shown(added.why))
+    return "\n".join(lines)
+
+
+def _reinstall_fix(target: Target, dist: str, added: Added) -> str:
     """Put the file back as its wheel installed it: the version installed now (an unpinned
     reinstall would upgrade, maybe to a pip this Python cannot run), after the CAs added
     to it are given to pipssl (pip may reach its index only through them), and only where
@@ -415,6 +434,14 @@ def _reinstall_fix(target: Target, dist: str) -> str:
         "to pipssl (kept in a bundle of its own; certifi is never touched):\n"
         + commands.pipssl("repair", "--ca", "ADDED-CAS.pem")
     )
+    if added.kept_in:
+        keep = (
+            "the reinstall drops the certificates added to it: check them (listed above), "
+            "then give them to pipssl (kept in a bundle of its own; certifi is never "
+            "touched):\n" + commands.pipssl("repair", "--ca", added.kept_in)
+        )
+    elif added.known and not added.certs:
+        keep = "no CA was added to it: nothing to keep before the reinstall"
     if not target.ssl.ok or target.pip is None or version is None:
         return keep + "\n# the reinstall needs a pip that can download: fix this Python first"
     again = commands.pip(

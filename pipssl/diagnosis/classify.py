@@ -10,6 +10,8 @@ they are (:mod:`pipssl.diagnosis.chainfaults`).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Mapping, Optional, Tuple
@@ -19,6 +21,7 @@ from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store
 from pipssl.certs.consent import refusal
+from pipssl.certs.der import Name
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.clients.check import ISSUER_CODES
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
@@ -37,8 +40,22 @@ from pipssl.net.verify_codes import (
 from pipssl.target.facts import Target
 from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
-#: The file name the fixes use for a CA's certificate the user gets from IT.
-CA_FILE = "corp-ca.pem"
+#: The longest placeholder file name made from a CA's name, before ``.pem``.
+_FILE_STEM_LIMIT = 60
+
+
+def ca_file_for(name: Name) -> str:
+    """The file name the fixes use for the certificate of the CA ``name``, the user gets
+    from IT: made from its common name (else the whole name), so two CAs' fixes name two
+    files that cannot overwrite each other: ``Acme Corp Root CA`` -> ``acme-corp-root-ca.pem``.
+    Only ``[a-z0-9-]`` is kept: a name from a certificate must not reach a shell line."""
+    text = name.common_name or str(name)
+    stem = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:_FILE_STEM_LIMIT].strip("-")
+    if not stem:  # a name of other scripts only: its digest keeps two such CAs apart
+        stem = "ca-" + hashlib.sha256(name.der or str(name).encode()).hexdigest()[:12]
+    return stem + ".pem"
+
+
 #: Names that interception products put in their roots' subjects.
 INTERCEPTION_PRODUCTS = (
     "Zscaler",
@@ -171,18 +188,19 @@ def _trust_fix(cert: Certificate, now: datetime) -> str:
         f"  {cert.sha256}\n"
         "then trust it for pip (in a bundle of pipssl's own; certifi is not touched):\n"
         f"{commands.pipssl('repair', '--accept-ca', cert.sha256)}\n"
-        f"# or, with the CA's certificate file: {commands.pipssl('repair', '--ca', CA_FILE)}"
+        "# or, with the CA's certificate file: "
+        f"{commands.pipssl('repair', '--ca', ca_file_for(cert.subject))}"
     )
 
 
-def _issuer_fix(issuer: str) -> str:
+def _issuer_fix(issuer: str, ca_file: str) -> str:
     """The CA is not in the chain the server sent: the user has to get its file."""
     return (
         f"get the certificate of '{issuer}' (and of the root above it, if it is an "
-        f"intermediate) from your IT department as a PEM file, {CA_FILE}; check its "
+        f"intermediate) from your IT department as a PEM file, {ca_file}; check its "
         "fingerprint with them, then trust it for pip:\n"
-        f"openssl x509 -in {CA_FILE} -noout -subject -fingerprint -sha256\n"
-        f"{commands.pipssl('repair', '--ca', CA_FILE)}"
+        f"openssl x509 -in {ca_file} -noout -subject -fingerprint -sha256\n"
+        f"{commands.pipssl('repair', '--ca', ca_file)}"
     )
 
 
@@ -376,6 +394,8 @@ def classify(
                 host, f" ({product})" if product else ""
             ),
             detail,
-            _trust_fix(top, now) if top.self_issued else _issuer_fix(shown(anchor_name)),
+            _trust_fix(top, now)
+            if top.self_issued
+            else _issuer_fix(shown(anchor_name), ca_file_for(top.issuer)),
         )
     ]

@@ -136,20 +136,21 @@ def _combined(found: Finding, failing: TargetResult, causes: Sequence[Finding]) 
 
 
 _ACCEPT = re.compile(r"--accept-ca ([0-9A-Fa-f:]{64,95})")
+# The CA file an unknown-issuer fix names (made from the CA's name: [a-z0-9-] and .pem).
+_CA_FILE = re.compile(r"--ca ([a-z0-9-]+\.pem)\b")
 
 
 def _repair_lines(causes: Sequence[Finding]) -> List[str]:
     """The repair commands the causes' own fixes offer, each with the entry removed."""
-    from pipssl.diagnosis.classify import CA_FILE
-
     done = ("--yes", "--remove-trusted-host")
     lines: List[str] = []
     for cause in causes:
         accepted = _ACCEPT.search(cause.fix)
         if accepted:
             lines.append(commands.pipssl("repair", *done, "--accept-ca", accepted.group(1)))
-        if f"--ca {CA_FILE}" in cause.fix:
-            line = commands.pipssl("repair", *done, "--ca", CA_FILE)
+        named = _CA_FILE.search(cause.fix)
+        if named:
+            line = commands.pipssl("repair", *done, "--ca", named.group(1))
             lines.append(f"# or, with the CA's certificate file: {line}" if lines else line)
         elif not lines and cause.code in codes.with_remedy(codes.BUNDLE):
             lines.append(commands.pipssl("repair", *done))

@@ -274,7 +274,7 @@ def _diagnose_target(
         pending.append(asking_without[1])
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, target.executable)
-    findings += checks.check_certifi(target)
+    findings += checks.check_certifi(target, env)
     findings += check_own_bundle(config, env, certifi_copies(target), now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath (broken
     # only with a FIFO or device under a hashed name, which OpenSSL would block on).

@@ -203,16 +203,18 @@ def forget(
 
 
 def bundle_path(
-    scope: str = "auto",
+    scope: str,
     *,
     python: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
 ) -> str:
-    """The path of the CA bundle ``repair`` writes for ``scope`` (it may not exist yet):
+    """The path of the CA bundle ``repair(scope=...)`` writes (it may not exist yet):
     point other tools at it (``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``) once a repair ran.
 
     Args:
-        scope: ``auto``, ``user``, ``site`` or ``global``, as for :func:`repair`.
+        scope: the scope given to :func:`repair` (``auto``, ``user``, ``site`` or
+            ``global``); no default, because each scope has its own bundle (inside a venv,
+            ``auto`` is the venv's, not the one ``scope="user"`` wrote).
         python: the interpreter whose scope decides (default: this one).
         environ: the environment (default: ``os.environ``).
 

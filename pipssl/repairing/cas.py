@@ -32,15 +32,19 @@ def named_cas(paths: Sequence[str], now: datetime) -> List[NamedCa]:
     """CAs from files the user named: each must be a CA, valid now; keys are refused.
 
     Raises:
-        UsageError: a file that cannot be read, holds a key, or a certificate that is not
-            a CA valid now.
+        BundleError: a file that cannot be used as a CA file, with the finding code of the
+            same fault as its reference (``cafile-missing``, ``cafile-is-directory``,
+            ``private-key-in-file``, ``ca-not-a-certificate``, ...), as the README promises.
+        UsageError: a certificate that is not a CA valid now.
     """
     out: List[NamedCa] = []
     for path in paths:
         try:
             certs = cabundle.load_cafile(path)
         except BundleError as exc:
-            raise UsageError(f"--ca {shown(path)}: {exc}", hint=exc.hint) from None
+            raise BundleError(
+                f"--ca {shown(path)}: {exc}", reference=exc.reference, hint=exc.hint
+            ) from None
         for cert in certs:
             _require_ca(cert, f"--ca {path}", now)
             out.append((cert, f"named by the user: {os.path.abspath(path)}"))
@@ -122,8 +126,25 @@ def normal_fingerprint(text: str, option: str = "--accept-ca") -> str:
     """
     hexdigits = "".join(ch for ch in text if ch not in ": ").upper()
     if len(hexdigits) != 64 or any(ch not in "0123456789ABCDEF" for ch in hexdigits):
-        raise UsageError(f"{option} {text!r} is not a SHA-256 fingerprint (64 hex digits)")
+        raise UsageError(
+            f"{option} {text!r} is not a SHA-256 fingerprint (64 hex digits)",
+            hint=_where_fingerprints_are(option, len(hexdigits)),
+        )
     return ":".join(hexdigits[i : i + 2] for i in range(0, 64, 2))
+
+
+def _where_fingerprints_are(option: str, digits: int) -> str:
+    """A shortened fingerprint (copied in part) is never matched by its prefix: a prefix
+    could be another CA's.  Say where the whole one is."""
+    need = "the full SHA-256 is needed: 64 hex digits, 32 pairs like 43:8C:..."
+    if 0 < digits < 64:
+        need = f"{digits} hex digits given; {need}"
+    if option == "forget":
+        return f"{need}; `{commands.pipssl('forget')}` lists the CAs you trust with theirs"
+    return (
+        f"{need}; `{commands.pipssl('doctor')}` shows it under 'check this fingerprint' "
+        "for the CA an index presents"
+    )
 
 
 def _require_ca(cert: Certificate, where: str, now: datetime) -> None:

@@ -292,7 +292,8 @@ def plan_repair(
             consent_file,
             "pipssl",
             render_consent(home),
-            f"the CAs you consented to: {len(home)} (pipssl forget SHA256 withdraws one)",
+            f"the CAs you consented to: {len(home)} "
+            f"({commands.pipssl('forget', 'SHA256')} withdraws one)",
             (),
         )
         change(

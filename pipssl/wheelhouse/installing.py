@@ -39,6 +39,7 @@ class InstallResult:
 
     bundle: str
     python: str
+    #: the pins pip installed in this run
     installed: List[str]
     ensurepip: bool
     output: str
@@ -46,9 +47,25 @@ class InstallResult:
     skipped: List[str] = field(default_factory=list)
     #: what pip warns about and installs anyway (an extra a project does not provide)
     notes: List[str] = field(default_factory=list)
+    #: the pins pip found already installed at that version ("already satisfied")
+    already_installed: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"schema": SCHEMA, **asdict(self)}
+        # ok is always true here: an install that fails raises, and the CLI prints the
+        # error object with "ok": false (exit 2), as for every other command
+        return {"schema": SCHEMA, "ok": True, **asdict(self)}
+
+
+def split_installed(pins: Sequence[str], output: str) -> Tuple[List[str], List[str]]:
+    """The pins pip installed in this run, and those it found already satisfied: its
+    ``Successfully installed NAME-VERSION ...`` line names the former (project names as
+    their metadata spells them, so both sides are normalized)."""
+    done = set()
+    for line in output.splitlines():
+        if line.startswith("Successfully installed "):
+            done |= {normalize(w.rsplit("-", 1)[0]) for w in line.split()[2:]}
+    new = [p for p in pins if normalize(p.split("==", 1)[0]) in done]
+    return new, [p for p in pins if p not in new]
 
 
 def _pinned(
@@ -174,12 +191,14 @@ def install(
     if code != 0:
         tail = [ln for ln in out.splitlines() if ln.strip()][-1:] or ["(no output)"]
         raise error(f"pip install from {bundle} failed: {tail[0].strip()}", "pip-failed")
+    new, present = split_installed([ln.split(" ", 1)[0] for ln in reqs.splitlines()], out)
     return InstallResult(
         bundle=str(bundle),
         python=target,
-        installed=[ln.split(" ", 1)[0] for ln in reqs.splitlines()],
+        installed=new,
         ensurepip=ensurepip,
         output=out,
         skipped=list(resolution.skipped),
         notes=list(resolution.notes),
+        already_installed=present,
     )

@@ -75,6 +75,8 @@ def run(
     argv: Sequence[str], env: Mapping[str, str], progress: Optional[Progress]
 ) -> Tuple[int, str]:
     """(exit code, output) of a pip or Python run; one that cannot start is ``pip-failed``."""
+    if progress is not None:  # each line as pip prints it, not all at its exit
+        env = {**env, "PYTHONUNBUFFERED": "1"}
     try:
         return run_pip(argv, env, echo=progress, timeout=_TIMEOUT)
     except (OSError, subprocess.SubprocessError) as exc:
