@@ -121,7 +121,7 @@ CODES: Dict[str, Code] = {
     ),
     "bundle-stale": Code(
         WARNING,
-        "pipssl's bundle no longer matches certifi, the OS store and your consents",
+        "pipssl's bundle no longer matches its sources (certifi, the OS store, the consented CAs)",
         BUNDLE,
     ),
     "consented-ca-expiring": Code(WARNING, "a CA you told pipssl to trust expires soon", USER),

@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Mapping, Optional
 
-from pipssl.certs.consent import consent_path
+from pipssl.certs.consent import consent_path, forgotten_path
 from pipssl.clients.conda import conda_user_rc
 from pipssl.clients.poetry import poetry_config_dir
 from pipssl.repairing.location import BUNDLE_NAME, bundle_location
@@ -93,7 +93,7 @@ def places_for(
             named.extend(paths)
     for scope in ("user", "global"):
         named.append(bundle_location(scope, platform, environ, prefix or ""))
-    named += [consent_path(environ), conda_user_rc(environ)]
+    named += [consent_path(environ), forgotten_path(environ), conda_user_rc(environ)]
     named.append(os.path.join(poetry_config_dir(environ, platform), "config.toml"))
     name = "pip.ini" if platform.startswith("win") else "pip.conf"
     return Places(frozenset(_resolved(named)), name)
