@@ -306,3 +306,33 @@ def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
         assert aia.connections >= 1
     assert elapsed < 2 * 2 + OWN, f"diagnose took {elapsed:.1f} s"
     assert not report.ok
+
+
+def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
+    """pip's log read as far as it got: the index it finished with keeps pip's verdict, the
+    one it had not finished is not reached (stopped); before pip named any index, every
+    index the probe reached is failing, with a timeout saying pip did not finish."""
+    from pipssl.diagnosis.confirm import confirm
+    from pipssl.diagnosis.report import TargetResult
+    from pipssl.target import askpip
+
+    first, second = "https://127.0.0.1:1/simple/", "https://127.0.0.1:2/simple/"
+    log = (
+        f"Looking in indexes: {first}, {second}\n"
+        f"Fetched page {first}{askpip.PAGE_NAME}/ as text/html\n"
+    )
+    why = "pip did not finish in 16 s and was stopped"
+    answer = askpip.parse(log, why)
+    assert answer.reach(first) == askpip.Reach(first, True)
+    assert answer.reach(second) == askpip.Reach(second, False, why, stopped=True)
+    probed = [TargetResult(first, True, "done", 0.1), TargetResult(second, True, "done", 0.1)]
+    results, findings = confirm(probed, [], answer, configured=False)
+    assert [r.ok for r in results] == [True, False]
+    assert [(f.code, f.target) for f in findings] == [("timeout", second)]
+    assert "pip-cannot-reach" not in [f.code for f in findings]
+    early = askpip.parse("Using pip 24.2\n", why)
+    assert early.problem == why and early.stopped == why
+    results, findings = confirm(probed, [], early, configured=False)
+    assert [r.ok for r in results] == [False, False]
+    assert [f.code for f in findings] == ["timeout", "timeout"]
+    assert why in findings[0].detail and findings[0].fix
