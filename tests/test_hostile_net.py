@@ -336,3 +336,21 @@ def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
     assert [r.ok for r in results] == [False, False]
     assert [f.code for f in findings] == ["timeout", "timeout"]
     assert why in findings[0].detail and findings[0].fix
+
+
+def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) -> None:
+    """A reset (a firewall blocking the name) is no TLS verdict: ECONNRESET, named as a
+    connection cut on the path, not as OpenSSL's words for an unknown TLS failure."""
+    from pipssl.diagnosis.transport import transport_finding
+    from pipssl.net.probe import probe
+
+    with hostile.resetting() as server:
+        result = probe(server.url, cafiles=[str(cert_world.path("root.pem"))], timeout=3)
+    assert (result.stage, result.failure, result.errno) == (
+        "tls",
+        "network-unreachable",
+        "ECONNRESET",
+    )
+    found = transport_finding(result, "python3")
+    assert found.summary == f"the connection to localhost:{server.port} was cut (ECONNRESET)"
+    assert "firewall or proxy" in found.fix
