@@ -21,7 +21,7 @@ from pipssl._limits import run_limit
 
 TIMEOUT = 3.0
 #: pipssl's own start and its work after the children are done (a loaded machine).
-OWN = 5.0
+OWN = 6.0
 PEAK_MB = 200
 
 
@@ -306,3 +306,51 @@ def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
         assert aia.connections >= 1
     assert elapsed < 2 * 2 + OWN, f"diagnose took {elapsed:.1f} s"
     assert not report.ok
+
+
+def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
+    """pip's log read as far as it got: the index it finished with keeps pip's verdict, the
+    one it had not finished is not reached (stopped); before pip named any index, every
+    index the probe reached is failing, with a timeout saying pip did not finish."""
+    from pipssl.diagnosis.confirm import confirm
+    from pipssl.diagnosis.report import TargetResult
+    from pipssl.target import askpip
+
+    first, second = "https://127.0.0.1:1/simple/", "https://127.0.0.1:2/simple/"
+    log = (
+        f"Looking in indexes: {first}, {second}\n"
+        f"Fetched page {first}{askpip.PAGE_NAME}/ as text/html\n"
+    )
+    why = "pip did not finish in 16 s and was stopped"
+    answer = askpip.parse(log, why)
+    assert answer.reach(first) == askpip.Reach(first, True)
+    assert answer.reach(second) == askpip.Reach(second, False, why, stopped=True)
+    probed = [TargetResult(first, True, "done", 0.1), TargetResult(second, True, "done", 0.1)]
+    results, findings = confirm(probed, [], answer, configured=False)
+    assert [r.ok for r in results] == [True, False]
+    assert [(f.code, f.target) for f in findings] == [("timeout", second)]
+    assert "pip-cannot-reach" not in [f.code for f in findings]
+    early = askpip.parse("Using pip 24.2\n", why)
+    assert early.problem == why and early.stopped == why
+    results, findings = confirm(probed, [], early, configured=False)
+    assert [r.ok for r in results] == [False, False]
+    assert [f.code for f in findings] == ["timeout", "timeout"]
+    assert why in findings[0].detail and findings[0].fix
+
+
+def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) -> None:
+    """A reset (a firewall blocking the name) is no TLS verdict: ECONNRESET, named as a
+    connection cut on the path, not as OpenSSL's words for an unknown TLS failure."""
+    from pipssl.diagnosis.transport import transport_finding
+    from pipssl.net.probe import probe
+
+    with hostile.resetting() as server:
+        result = probe(server.url, cafiles=[str(cert_world.path("root.pem"))], timeout=3)
+    assert (result.stage, result.failure, result.errno) == (
+        "tls",
+        "network-unreachable",
+        "ECONNRESET",
+    )
+    found = transport_finding(result, "python3")
+    assert found.summary == f"the connection to localhost:{server.port} was cut (ECONNRESET)"
+    assert "firewall or proxy" in found.fix

@@ -160,7 +160,10 @@ def connect(host: str, port: int, deadline: Deadline, stage: str) -> socket.sock
             return sock
         except (OSError, socket.timeout) as exc:
             sock.close()
-            last = exc
+            # A refusal from any of the host's addresses says the most: the host is there
+            # (an IPv6 address with no route beside it is no news).
+            if not isinstance(last, ConnectionRefusedError):
+                last = exc
             if isinstance(exc, socket.timeout):
                 break
     raise _refused(last, host, port, stage)

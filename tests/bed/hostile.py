@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 from pathlib import Path
@@ -192,6 +193,18 @@ def endless_index(cert: ServerCert, lifetime: float = 60.0) -> ContextManager[Ho
 def silent_index(cert: ServerCert, lifetime: float = 60.0) -> ContextManager[Hostile]:
     """A TLS index that completes the handshake, then never answers."""
     return _serve(_silent, _index_url, cert, lifetime)
+
+
+def _reset(conn: socket.socket, stop: threading.Event) -> None:
+    """Read the client's first bytes (its ClientHello), then cut the connection (RST), as a
+    firewall that blocks the name it asks for does."""
+    conn.recv(65536)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def resetting(lifetime: float = 60.0) -> ContextManager[Hostile]:
+    """A port that accepts, reads the ClientHello and resets the connection."""
+    return _serve(_reset, _index_url, None, lifetime)
 
 
 def drip_http(lifetime: float = 60.0) -> ContextManager[Hostile]:
