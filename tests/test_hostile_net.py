@@ -6,6 +6,7 @@ setting."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -354,3 +355,32 @@ def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) 
     found = transport_finding(result, "python3")
     assert found.summary == f"the connection to localhost:{server.port} was cut (ECONNRESET)"
     assert "firewall or proxy" in found.fix
+
+
+@pytest.mark.slow
+def test_several_silent_indexes_share_one_bound(
+    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+) -> None:
+    """Eight indexes silent after the handshake: their waits run side by side, so doctor
+    keeps the one bound (one after another they would need eight times the timeout)."""
+    with contextlib.ExitStack() as stack:
+        servers = [
+            stack.enter_context(hostile.silent_index(cert_world.server_cert("good")))
+            for _ in range(8)
+        ]
+        isolated_env.write_pip_conf(
+            "[global]\ncert = {}\nindex-url = {}\nextra-index-url = {}\n".format(
+                cert_world.path("root.pem"), servers[0].url, " ".join(s.url for s in servers[1:])
+            )
+        )
+        start = time.monotonic()
+        with TreePeak() as tree:
+            proc = run_pipssl(
+                "doctor", "--json", "--timeout", f"{TIMEOUT:g}", "--python",
+                str(venvs["legacy"]), timeout=120,
+            )  # fmt: skip
+        elapsed = time.monotonic() - start
+    _bounded(elapsed, tree.peak)
+    data = json.loads(proc.stdout)
+    timed_out = {f["target"] for f in _found(data, "timeout")}
+    assert {s.url for s in servers} <= timed_out, (data["findings"], data["targets"])

@@ -8,6 +8,7 @@ one probe (:mod:`pipssl.net.probe`), and the findings that explain a failure
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Mapping, Optional, Sequence, Tuple
@@ -125,6 +126,44 @@ def pip_proxy_for(
         raise
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How pip would reach one index: the proxy, and the CA material of that connection."""
+
+    url: str
+    proxy: Optional[Proxy]
+    trust: PipTrust
+    stores: Stores
+    os_pem: str
+
+
+def _probe_one(plan: _Plan, timeout: float) -> ProbeResult:
+    client = plan.trust.client_cert
+    return probe(
+        plan.url,
+        proxy=plan.proxy,
+        cafiles=plan.trust.files,
+        capaths=plan.trust.directories,
+        cadata=plan.os_pem if plan.trust.os_store else None,
+        client_cert=client.path if client else None,
+        timeout=timeout,
+    )
+
+
+def _probe_all(plans: Sequence[_Plan], timeout: float) -> List[ProbeResult]:
+    """Every index probed at once, so that one ``timeout`` bounds them all: a slow or
+    silent index cannot add its wait to the next one's (each probe is bounded by
+    ``timeout`` itself, and they wait side by side)."""
+    if len(plans) < 2:
+        return [_probe_one(plan, timeout) for plan in plans]
+    with ThreadPoolExecutor(max_workers=min(len(plans), _MAX_PROBES_AT_ONCE)) as pool:
+        return list(pool.map(lambda plan: _probe_one(plan, timeout), plans))
+
+
+#: pip's config rarely names more than a few indexes; past this many they queue.
+_MAX_PROBES_AT_ONCE = 8
+
+
 def reach_indexes(
     target: Target,
     config: PipConfig,
@@ -145,12 +184,12 @@ def reach_indexes(
         os_store: the OS store as the target's OpenSSL resolves it.
         broken: CA file settings that cannot be used, left out of ``probe_trust``.
     """
-    results: List[TargetResult] = []
-    probes: List[ProbeResult] = []
     found: List[Finding] = []
     paths = target.ssl.verify_paths
     proxy_value = config.get("proxy")
+    pip_proxy = proxy_value.value if proxy_value else None
     behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
+    plans: List[_Plan] = []
     for url in urls:
         proxy = pip_proxy_for(url, target, config, env)
         url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
@@ -162,22 +201,14 @@ def reach_indexes(
                 behind_proxy = (proxied, load_stores(proxied, pem), pem)
             url_trust, url_stores, os_pem = behind_proxy
         found += checks.check_known_bugs(target, url_trust, [url])
-        client = url_trust.client_cert
-        result = probe(
-            url,
-            proxy=proxy,
-            cafiles=url_trust.files,
-            capaths=url_trust.directories,
-            cadata=os_pem if url_trust.os_store else None,
-            client_cert=client.path if client else None,
-            timeout=timeout,
-        )
-        probes.append(result)
-        pip_proxy = proxy_value.value if proxy_value else None
-        found += classify(result, url_stores, target, now, timeout, env, pip_proxy)
-        if url_trust is not probe_trust and result.failure == "verify-failed":
-            found.append(checks.proxy_truststore_bug(target, url, url_trust))
-        label = url_trust.describe()
+        plans.append(_Plan(url, proxy, url_trust, url_stores, os_pem))
+    probes = _probe_all(plans, timeout)
+    results: List[TargetResult] = []
+    for plan, result in zip(plans, probes):
+        found += classify(result, plan.stores, target, now, timeout, env, pip_proxy)
+        if plan.trust is not probe_trust and result.failure == "verify-failed":
+            found.append(checks.proxy_truststore_bug(target, plan.url, plan.trust))
+        label = plan.trust.describe()
         if broken:
             label += " (if the broken CA setting were removed)"
         results.append(
