@@ -84,7 +84,7 @@ def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
         try:
             data = _files.read_file(vendor / name, _files.WHEEL)
         except _files.FileRefused as exc:
-            raise _error(exc.message) from None
+            raise _error(f"cannot read {vendor / name}: {exc.cause or exc.problem}") from None
         if hashlib.sha256(data).hexdigest() != expected:
             raise _error(
                 f"{vendor / name} does not match its SHA-256 in {lock}",

@@ -86,7 +86,9 @@ def _version(package_dir: Path) -> str:
     """``__version__`` of the sources being packed (not of the pipssl running this)."""
     init = package_dir / "__init__.py"
     try:
-        match = _VERSION_LINE.search(_files.read_file(init, _files.SOURCE).decode("utf-8"))
+        text = _files.read_file(init, _files.SOURCE).decode("utf-8")
+        # universal newlines, as a text read gives them (a checkout with CRLF line ends)
+        match = _VERSION_LINE.search(text.replace("\r\n", "\n").replace("\r", "\n"))
     except _files.FileRefused as exc:
         raise build_error(exc.message) from None
     except UnicodeDecodeError as exc:
