@@ -20,6 +20,9 @@ from targets import run_pipssl
 
 from pipssl._limits import run_limit
 
+# The servers misbehave the same whatever Python runs pytest; the targets are fixed venvs.
+pytestmark = pytest.mark.once
+
 TIMEOUT = 3.0
 #: pipssl's own start and its work after the children are done (a loaded machine).
 OWN = 6.0
