@@ -127,9 +127,23 @@ def read_forgotten(environ: Mapping[str, str]) -> Tuple[str, ...]:
         PipsslError: ``consent-corrupt``.
     """
     path = forgotten_path(environ)
+    return parse_forgotten(_stored(path), path)
+
+
+def _stored(path: str) -> Optional[bytes]:
+    """The bytes of the state file ``path``; None without it, or without a state directory
+    (or with something else in its place): then nothing was ever recorded."""
     if not os.path.isdir(os.path.dirname(path)):
-        return ()
-    return parse_forgotten(read_optional(path, CONSENT), path)
+        return None
+    return read_optional(path, CONSENT)
+
+
+def _schema1(data: bytes, what: str) -> Dict[str, Any]:
+    """The JSON document of a state file, which must be of schema 1."""
+    doc = json.loads(data.decode("utf-8"))
+    if not isinstance(doc, dict) or doc.get("schema") != 1:
+        raise ValueError(f"not a schema 1 {what}")
+    return doc
 
 
 def parse_forgotten(data: Optional[bytes], path: str) -> Tuple[str, ...]:
@@ -141,13 +155,11 @@ def parse_forgotten(data: Optional[bytes], path: str) -> Tuple[str, ...]:
     if data is None:
         return ()
     try:
-        doc = json.loads(data.decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("schema") != 1:
-            raise ValueError("not a schema 1 list of withdrawn CAs")
+        doc = _schema1(data, "list of withdrawn CAs")
         return tuple(_text(item) for item in doc["forgotten"])
     except (ValueError, TypeError, KeyError) as exc:
         raise PipsslError(
-            f"cannot read pipssl's list of withdrawn CAs {path}: {exc}",
+            f"cannot read pipssl's list of withdrawn CAs {shown(path)}: {shown(exc)}",
             reference="consent-corrupt",
             hint="Move it away and withdraw the CAs again with `forget`; until then "
             "pipssl will not rebuild its bundle.",
@@ -169,9 +181,7 @@ def read_consent(environ: Mapping[str, str]) -> Tuple[Consent, ...]:
         PipsslError: ``consent-corrupt`` when the store cannot be read or parsed.
     """
     path = consent_path(environ)
-    if not os.path.isdir(os.path.dirname(path)):
-        return ()  # no state directory (or something else in its place): no consent kept
-    return parse_consent(read_optional(path, CONSENT), path)
+    return parse_consent(_stored(path), path)
 
 
 def parse_consent(data: Optional[bytes], path: str) -> Tuple[Consent, ...]:
@@ -183,9 +193,7 @@ def parse_consent(data: Optional[bytes], path: str) -> Tuple[Consent, ...]:
     if data is None:
         return ()
     try:
-        doc = json.loads(data.decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("schema") != 1:
-            raise ValueError("not a schema 1 consent store")
+        doc = _schema1(data, "consent store")
         out = []
         for item in doc["cas"]:
             certs = cabundle.read_pem(_text(item["pem"]), source=path)
@@ -195,7 +203,7 @@ def parse_consent(data: Optional[bytes], path: str) -> Tuple[Consent, ...]:
         return tuple(out)
     except (ValueError, TypeError, KeyError, BundleError) as exc:
         raise PipsslError(
-            f"cannot read pipssl's consent store {path}: {exc}",
+            f"cannot read pipssl's consent store {shown(path)}: {shown(exc)}",
             reference="consent-corrupt",
             hint=f"Move it away and give the CAs again with "
             f"`{commands.pipssl('repair', '--ca', 'FILE')}`; until then pipssl will not "
