@@ -148,8 +148,8 @@ def check_pip(target: Target) -> List[Finding]:
     return [
         Finding.make(
             "pip-missing",
-            "python",
-            f"{target.executable} has no pip",
+            target.executable,
+            f"{shown(target.executable)} has no pip",
             "",
             commands.python(target.executable, "-m", "ensurepip", "--upgrade")
             + "   # offline: uses the pip wheel shipped with Python",
