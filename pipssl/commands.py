@@ -12,7 +12,10 @@ Glossary:
 
 Every pipssl command in a finding, a hint or a "To apply:" line comes from
 :func:`pipssl`, every pip command for a target interpreter from :func:`pip`: a test pastes
-them.  The CLI says how it was started with :func:`use`; a library caller gets the
+them.  :func:`pipssl` also gives each command the options that make it act on what the
+user's command acted on (:class:`Aim`: ``--python``, ``--scope``, ``--index-url``), so a
+fix printed for another interpreter's pip repairs that pip when pasted.  The CLI says how
+it was started with :func:`use`; a library caller gets the
 ``python -m pipssl`` form of its own interpreter (the one that imported pipssl).
 """
 

@@ -23,7 +23,8 @@ class Finding:
     Attributes:
         code: stable kebab-case code from :mod:`pipssl.codes`.
         severity: ``error``, ``warning`` or ``info``.
-        target: what it is about: a URL, a file, an environment variable, ``python``.
+        target: what it is about: a URL, a file, an environment variable, an interpreter
+            (by its path).
         summary: one line for a human.
         detail: what was observed, with where it came from.
         fix: what to do, as a command to copy where there is one.

@@ -498,6 +498,7 @@ def test_pip_missing(
     report = diagnose(python=str(bare_python), index_urls=[], timeout=2)
     assert codes(report) == ["pip-missing"]
     assert "ensurepip" in report.findings[0].fix
+    assert report.findings[0].target == str(bare_python)  # by its path, not "python"
     assert "pip-missing" not in codes(diagnose(python=str(venvs["legacy"]), index_urls=[]))
 
 

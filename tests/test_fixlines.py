@@ -368,20 +368,21 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
     assert json.loads(proc.stdout)["rolled_back"], proc.stdout
     assert not pip_installs(python, good.url, tmp_path)
     fix = fix_of(proc, "env-shadows-config", "[install]")
-    assert "--scope" not in fix
+    assert "--scope env" not in fix  # the scope given is kept: no other one can help
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))
     unset, again = command_lines(fix, invocation)
     assert unset == commands.pip(str(python), "config", "--user", "unset", "install.cert")
     # the same repair again, with that file's CAs added
     asked_for = ["--ca", str(cert_world.path("root.pem"))]
     asked_for += ["--ca", str(cert_world.path("intercept.pem"))]
-    assert shlex.split(again)[len(invocation.head) :] == ["repair", *asked_for]
+    # for the same pip, scope and index as the repair that printed it
+    aimed = ["--python", str(python), "--scope", "user", "--index-url", good.url]
+    assert shlex.split(again)[len(invocation.head) :] == ["repair", *aimed, *asked_for]
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
     assert paste(unset, cwd, env).returncode == 0
     assert "cert" not in conf.read_text().partition("[install]")[2]
-    urls = f"--index-url {good.url} --index-url {theirs.url}"
-    paste_and_apply(f"{again} --python {python} --scope user {urls}", cwd, env)
+    paste_and_apply(f"{again} --index-url {theirs.url}", cwd, env)
     assert pip_installs(python, good.url, tmp_path) and pip_installs(python, theirs.url, tmp_path)
 
 

@@ -321,8 +321,6 @@ def _run(args: argparse.Namespace) -> int:
         commands.use_aim(replace(commands.aim(), python=commands.interpreter_option(tool.python)))
     if name == "pip":
         kwargs["index_urls"] = index_args(tool.args) or None
-        # the fixes printed check the indexes this pip was given (`repair --index-url`)
-        commands.use_aim(replace(commands.aim(), index_urls=tuple(index_args(tool.args))))
     else:
         kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
         kwargs["index_urls"] = index_args(tool.args) or _tool_indexes(name) or None
@@ -330,6 +328,9 @@ def _run(args: argparse.Namespace) -> int:
         if added:
             _err(f"pipssl: running {name} with {_assignments(added)}")
             env.update(added)
+
+    # the fixes printed check the indexes the tool was given (`repair --index-url`)
+    commands.use_aim(replace(commands.aim(), index_urls=tuple(kwargs["index_urls"] or ())))
 
     def echo(line: str) -> None:
         sys.stdout.write(line)

@@ -154,7 +154,7 @@ def check_pip(target: Target) -> List[Finding]:
     return [
         Finding.make(
             "pip-missing",
-            "python",
+            target.executable,
             f"{shown(target.executable)} has no pip",
             "",
             commands.python(target.executable, "-m", "ensurepip", "--upgrade")
