@@ -39,6 +39,10 @@ def legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_venv(base_python("3.8"), tmp_path_factory.mktemp("venv") / "legacy")
 
 
+# The targets are fixed venvs (3.8, 3.13), their pips the truth: py312 runs these.
+pytestmark = pytest.mark.once
+
+
 def _env() -> Dict[str, str]:
     return {**os.environ, "PYTHONPATH": pipssl_path()}
 
