@@ -339,6 +339,7 @@ def _sha256(pem: bytes) -> str:
     return cert.sha256
 
 
+@pytest.mark.slow
 def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
     venvs: Dict[str, Path], isolated_env: Any, make_index: Any, hostile_chain: ServerCert
 ) -> None:
@@ -361,6 +362,7 @@ def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
     assert "\\n  fix:\\n" in found["detail"] and "\n  fix:" not in found["detail"]
 
 
+@pytest.mark.slow
 def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     venvs: Dict[str, Path],
     pip_world: World,
