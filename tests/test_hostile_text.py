@@ -339,6 +339,7 @@ def _sha256(pem: bytes) -> str:
     return cert.sha256
 
 
+@pytest.mark.slow
 def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
     venvs: Dict[str, Path], isolated_env: Any, make_index: Any, hostile_chain: ServerCert
 ) -> None:
@@ -361,6 +362,7 @@ def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
     assert "\\n  fix:\\n" in found["detail"] and "\n  fix:" not in found["detail"]
 
 
+@pytest.mark.slow
 def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     venvs: Dict[str, Path],
     pip_world: World,
@@ -503,3 +505,34 @@ def test_wheelhouse_names_a_hostile_bundle_path_escaped(isolated_env: Any, tmp_p
     proc = run_pipssl("wheelhouse", "verify", hostile)
     assert proc.returncode == 2 and "not a readable zip" in proc.stderr
     assert_clean(_text_out(proc))
+
+
+@pytest.mark.once
+@pytest.mark.parametrize(
+    "word",
+    [
+        "plain-word",
+        "two words",
+        "/tmp/ca" + FORGED + ".pem",
+        HOSTILE.replace("\x00", ""),  # no shell word holds NUL
+        "it's a \\ back'slash",
+        "\x85é\u2028\U0001f600",
+        "a\udcffb",  # an undecodable byte of a file name (surrogateescape)
+        "\x1bc\u202e1f",  # an escape followed by what could read as more hex digits
+    ],
+)
+def test_a_printed_command_word_is_one_line_and_reads_back_as_itself(word: str) -> None:
+    """A path or URL in a pasteable command: one printable line, and the shell reads back
+    the very same word (not its escaped, different spelling)."""
+    from pipssl.commands import quote
+
+    quoted = quote(word)
+    assert quoted.isprintable() and unsafe(quoted) == []
+    proc = subprocess.run(
+        ["bash", "-c", "printf %s " + quoted],
+        capture_output=True,
+        timeout=30,
+        env={"LC_ALL": "C.UTF-8", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        check=True,
+    )
+    assert proc.stdout == word.encode("utf-8", "surrogateescape")

@@ -166,7 +166,7 @@ def trusts(ctx: Context) -> List[ClientTrust]:
     out: List[ClientTrust] = []
     for name, url, _where in [*sources, ("", "", "")]:
         seen = source_settings(ctx, project_dir, name) if name else []
-        label = f"poetry source {name}" if name else "poetry"
+        label = f"poetry source {shown(name)}" if name else "poetry"  # a project's words
         common: Dict[str, Any] = {
             "client": "poetry",
             "label": label,

@@ -157,7 +157,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
     for name, _url, _where in sources:
         settings = source_settings(ctx, project_dir, name)
         winner = settings[0] if settings else None
-        label = f"poetry source {name}"
+        label = f"poetry source {shown(name)}"
         ours = f"certificates.{name}.cert"  # the key this plan writes in config.toml
         if winner is not None and winner.file is None:
             unset.append(winner.name)  # the variable hides config.toml: unset it, set ours
