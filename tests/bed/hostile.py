@@ -195,6 +195,11 @@ def silent_index(cert: ServerCert, lifetime: float = 60.0) -> ContextManager[Hos
     return _serve(_silent, _index_url, cert, lifetime)
 
 
+def silent_tcp(lifetime: float = 60.0) -> ContextManager[Hostile]:
+    """A port that accepts TCP connections and never sends a byte (no TLS either)."""
+    return _serve(_silent, _proxy_url, None, lifetime)
+
+
 def _reset(conn: socket.socket, stop: threading.Event) -> None:
     """Read the client's first bytes (its ClientHello), then cut the connection (RST), as a
     firewall that blocks the name it asks for does."""

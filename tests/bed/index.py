@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from bed import hostile
 from bed.certs import ServerCert
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -531,34 +532,5 @@ def silent_server(lifetime: float = 60.0) -> Iterator[int]:
     Yields:
         The port.
     """
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.1)
-    stop = threading.Event()
-    held: List[socket.socket] = []
-
-    def accept_loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            held.append(conn)
-        listener.close()
-        for conn in held:
-            conn.close()
-
-    thread = threading.Thread(target=accept_loop, daemon=True)
-    thread.start()
-    timer = threading.Timer(lifetime, stop.set)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        timer.cancel()
-        stop.set()
-        thread.join(5)
+    with hostile.silent_tcp(lifetime) as server:
+        yield server.port
