@@ -28,11 +28,11 @@ import pytest
 from bed.certs import CertWorld
 from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
+from bed.refusal import check_refusal
 from bed.world import World
 from targets import run_pipssl
 
 from pipssl import _files
-from pipssl.errors import known
 from pipssl.net.connect import Url, parse_url
 
 pytestmark = pytest.mark.once
@@ -83,25 +83,7 @@ class Bed:
     ) -> Dict[str, Any]:
         """Exit 2 promptly, one error line naming ``names`` and a hint, and under --json
         the error object on stdout (as tests/test_bad_input.py checks it)."""
-        proc = timed([*args, "--json"], env)
-        both = proc.stdout + proc.stderr
-        assert proc.returncode == 2, both
-        assert "Traceback" not in both, both
-        lines = proc.stderr.splitlines()
-        assert len(lines) == 2 and lines[0].startswith("pipssl: error: "), both
-        assert names in lines[0] and lines[1].startswith("hint: "), both
-        answer: Dict[str, Any] = json.loads(proc.stdout)
-        assert answer == {
-            "schema": 1,
-            "ok": False,
-            "error": {
-                "reference": answer["error"]["reference"],
-                "message": lines[0][len("pipssl: error: ") :],
-                "hint": lines[1][len("hint: ") :],
-            },
-        }
-        assert known(answer["error"]["reference"]), answer
-        return answer
+        return check_refusal(timed([*args, "--json"], env), names)
 
 
 def timed(args: List[str], env: Optional[Dict[str, str]]) -> subprocess.CompletedProcess[str]:
