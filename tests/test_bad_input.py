@@ -482,7 +482,9 @@ def test_a_shortened_fingerprint_is_told_where_the_full_one_is(case: Case) -> No
     proc = case.refused(case.repair("--accept-ca", "43:8C:99", ca=False), "--accept-ca")
     hint = json.loads(proc.stdout)["error"]["hint"]
     assert hint.startswith("6 hex digits given; the full SHA-256 is needed: 64 hex digits")
-    assert "pipssl doctor` shows it under 'check this fingerprint'" in hint, hint
+    # doctor aimed at the same target as the repair (its python and index)
+    assert " -m pipssl doctor --python " in hint, hint
+    assert "` shows it under 'check this fingerprint'" in hint, hint
 
 
 BAD_URLS = {
