@@ -22,7 +22,6 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from pipssl import _text, commands
 from pipssl._redact import redact
-from pipssl._text import screen
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
@@ -83,7 +82,7 @@ def _wheelhouse(args: argparse.Namespace) -> int:
 
 
 def _lines(text: str) -> str:
-    return screen(text) + ("\n" if not text.endswith("\n") else "")
+    return _text.screen(text) + ("\n" if not text.endswith("\n") else "")
 
 
 @contextlib.contextmanager
@@ -214,7 +213,7 @@ def _interactive(args: argparse.Namespace) -> bool:
 def _ask(question: str) -> bool:
     for notice in _PENDING:
         notice.cancel()
-    sys.stderr.write(screen(question))
+    sys.stderr.write(_text.screen(question))
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
