@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -521,7 +522,8 @@ def test_certifi_modified(
     assert f"added to it, not certifi's own (1):\n  {added.subject}  sha256 {added.sha256}" in (
         found.detail
     )
-    kept = found.fix.split("repair --ca ", 1)[1].splitlines()[0]
+    # the repair line names the python diagnosed, then the file of the added CAs
+    kept = re.search(r" repair .*--ca (\S+)", found.fix).group(1)  # type: ignore[union-attr]
     assert [c.sha256 for c in cabundle.load_cafile(kept)] == [added.sha256]
     assert f"pipssl keeps a copy of them in {kept}" in found.detail
     assert oct(os.stat(kept).st_mode & 0o777) == "0o600"
