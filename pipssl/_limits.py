@@ -6,9 +6,9 @@ neither stall pipssl nor make it swell.  Each bound lives here, once, with why i
 it is.
 
 The bound a user can count on: one diagnosis returns within about
-``run_limit(timeout)`` = 2 x timeout + 10 seconds, whatever the network does, when pip uses
-one or two indexes (each further index may add one timeout more: pipssl's probes reach
-the indexes one after another, each with ``timeout`` seconds).
+``run_limit(timeout)`` = 2 x timeout + 10 seconds, whatever the network does: pipssl's
+probes reach the indexes side by side (up to eight at once), each within ``timeout``
+seconds, while the real pip runs under its own deadline.
 """
 
 from __future__ import annotations

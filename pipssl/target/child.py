@@ -61,7 +61,9 @@ class _Capped:
         assert self._pipe is not None
         try:
             while True:
-                chunk = self._pipe.read1(65536) if hasattr(self._pipe, "read1") else b""
+                # read1: what has come so far, without waiting for 64 KiB more
+                read = getattr(self._pipe, "read1", self._pipe.read)
+                chunk = read(65536)
                 if not chunk:
                     break
                 room = self._cap - self._kept
