@@ -90,7 +90,8 @@ def _serve(
             with contextlib.suppress(OSError):
                 conn.close()
 
-    threading.Thread(target=accept_loop, daemon=True).start()
+    accepting = threading.Thread(target=accept_loop, daemon=True)
+    accepting.start()
     timer = threading.Timer(lifetime, stop.set)
     timer.daemon = True
     timer.start()
@@ -100,6 +101,8 @@ def _serve(
     finally:
         timer.cancel()
         stop.set()
+        # gone once the block ends: the listener is closed before the caller goes on
+        accepting.join(5)
 
 
 def _read_head(conn: socket.socket) -> bytes:
