@@ -20,14 +20,15 @@ import pytest
 from bed.pip import url_host_for
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
-import pipssl
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.compose import render
 
 pytestmark = pytest.mark.once
 
 #: the checkout of the pipssl under test (get-pipssl.py is built from it)
-REPO = Path(pipssl.__file__).resolve().parents[1]
+#: The checkout: get-pipssl.py is built from its bootstrap/ and pipssl/ (under tox, the
+#: pipssl imported is the installed wheel, whose parent is site-packages).
+REPO = Path(__file__).resolve().parents[1]
 
 
 def vendored(python: Path) -> Path:
@@ -98,7 +99,7 @@ def test_get_pipssl_and_python_m_pipssl_build_the_same_bundle(
 ) -> None:
     script = tmp_path / "get-pipssl.py"  # built from this checkout: the code under test
     subprocess.run(
-        [sys.executable, "-m", "pipssl._embed", "--output", str(script)],
+        [sys.executable, "-m", "pipssl._embed", "--root", str(REPO), "--output", str(script)],
         cwd=REPO, check=True, timeout=300, capture_output=True,
     )  # fmt: skip
     index = make_index("intercepted", url_host=url_host_for(venv))
