@@ -13,7 +13,8 @@ Markers (declared in pyproject.toml):
   parsers and editors (der, bundle, confedit, fuzz, pipconfig's model), the journal, the
   bed itself, get-pipssl.py (it runs every Python itself), and the error and fault paths
   of bad_input, faults and wheelhouse (against fixed 3.8 / 3.13 venvs).  tox runs the whole
-  suite on py312 and only ``-m "not once"`` on the other Pythons.  doctor, repair, cli,
+  suite on py312, ``-m "not once"`` on py38 and py313 and ``-m "not once and not slow"``
+  on the Pythons between (tox.ini says why).  doctor, repair, cli,
   target, trust, tls, platform, package, scopes, plan, clients and pipconfig_pips stay
   unmarked: pipssl itself must work on every Python from 3.8 to 3.13.
 * ``slow``: more than about 3 s each (``pytest --durations=50``); ``pytest -m "not slow"``
@@ -89,6 +90,11 @@ _MACHINERY = ("pipssl.findings", "dataclasses", None)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A whole run (PIPSSL_FIXLINES_COVERAGE=1, tox's py312) must have checked the fixes of
     every finding code: a code no test made is a fix no test pasted."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # a pytest-xdist worker saw only its share: the controller adds the shares up
+        workeroutput["fixlines_seen"] = dict(fixlines.SEEN)
+        return
     if os.environ.get("PIPSSL_FIXLINES_COVERAGE") != "1":
         return
     from pipssl import codes
@@ -101,6 +107,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = 1
     else:
         writer.line(f"fix lines: the fixes of all {len(codes.CODES)} finding codes were checked")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: count the codes a worker saw, for the check above."""
+    for code, times in getattr(node, "workeroutput", {}).get("fixlines_seen", {}).items():
+        fixlines.SEEN[code] = fixlines.SEEN.get(code, 0) + times
 
 
 @pytest.fixture(autouse=True)
