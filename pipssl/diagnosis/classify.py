@@ -26,6 +26,7 @@ from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.clients.check import ISSUER_CODES
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
 from pipssl.diagnosis.checks import check_clock
+from pipssl.diagnosis.rootexpiry import ExpiredRoot, current_root, expired_root, root_expired
 from pipssl.diagnosis.transport import transport_finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
@@ -219,6 +220,34 @@ def _truststore_fix(target: Target) -> str:
     )
 
 
+def _certifi_roots(target: Target) -> List[Tuple[Certificate, str]]:
+    """The roots of the certifi a bundle rebuilt now takes (:mod:`pipssl.certs.compose`),
+    each with which certifi it is."""
+    from pipssl.certs.compose import choose_certifi
+    from pipssl.diagnosis.ownbundle import certifi_copies
+
+    chosen = choose_certifi(certifi_copies(target), None, "")
+    if chosen is None:
+        return []
+    try:
+        return [(c, chosen.describe()) for c in chosen.roots()]
+    except PipsslError:
+        return []
+
+
+def _root_expired(
+    result: ProbeResult, found: ExpiredRoot, stores: Stores, target: Target, now: datetime
+) -> Finding:
+    """root-expired, with the current root this machine may already hold: the OS store's
+    or certifi's, which a rebuilt bundle takes."""
+    held = [(c, "the OS store") for c in stores.os] + _certifi_roots(target)
+    where = f"OpenSSL: {shown(result.verify_message)} (code {result.verify_code})"
+    in_os = any(c.sha256 == found.root.sha256 for c in stores.os)
+    ca_file = ca_file_for(found.wanted.subject)
+    current = current_root(found, held, now)
+    return root_expired(result.url, result.host, found, current, in_os, where, ca_file)
+
+
 def classify(
     result: ProbeResult,
     stores: Stores,
@@ -246,6 +275,9 @@ def classify(
     message = result.verify_message
     leaf = chain[0] if chain else None
     where = f"OpenSSL: {shown(message)} (code {code})"
+    expired = expired_root(chain, stores.pip, now) if code == X509_V_ERR_CERT_HAS_EXPIRED else None
+    if expired is not None:  # the server's certificates are valid: the root is not
+        return [_root_expired(result, expired, stores, target, now)]
     if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
         dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
