@@ -130,6 +130,15 @@ def test_new_root_in_the_os_store_repair_alone_rebuilds(
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def by_target(report: Any) -> Dict[str, Any]:
+    """The one finding of each index (each must have exactly one)."""
+    found: Dict[str, Any] = {}
+    for finding in report.findings:
+        assert finding.target not in found, report.findings
+        found[finding.target] = finding
+    return found
+
+
 def test_doctor_names_the_expired_root_and_its_twins_the_expired_certificate_sent(
     venvs: Dict[str, Path],
     pip_world: World,
@@ -139,40 +148,52 @@ def test_doctor_names_the_expired_root_and_its_twins_the_expired_certificate_sen
     tmp_path: Path,
 ) -> None:
     """doctor in this Python, with the real pip 23.0.1 asked too (each finding stands
-    because that pip fails as well): the expired root named, with and without another
-    path offered; an expired leaf or intermediate the server sends is still its own."""
+    because that pip fails as well), several indexes per diagnosis: the expired root named,
+    with and without another path offered; an expired leaf or intermediate the server sends
+    is still its own; and with neither root trusted, the cross-signed new root is named
+    beside the unknown one."""
     python = str(venvs["legacy"])
     old_root_trusted(pip_world, expiry, tmp_path)
-    index = make_index(expiry.chains["cross-signed"], url_host="localhost")
-    report = diagnose(python=python, index_urls=[index.url], timeout=5)
-    assert codes(report) == ["root-expired"], report.findings
-    found = report.findings[0]
-    assert OLD_ROOT in found.summary and "server (test)" not in found.summary
-    assert f"localhost also chains to the root O=pipssl tests, CN={NEW_ROOT}" in found.detail
-    assert "--ca pipssl-new-root-ca-test.pem" in found.fix
-
-    index = make_index(expiry.chains["old-root-only"], url_host="localhost")
-    report = diagnose(python=python, index_urls=[index.url], timeout=5)
-    assert codes(report) == ["root-expired"], report.findings
-    found = report.findings[0]
-    assert OLD_ROOT in found.summary and "server (test)" not in found.summary
-    assert "localhost sends no certificate that leads to another root" in found.detail
-    assert f"CN={OLD_ROOT} renewed (same name and key)" in found.fix
-    assert "the server's owner must move to a certificate under a current root" in found.fix
-    assert "--ca pipssl-old-root-ca-expired-test.pem" in found.fix
+    served = {
+        kind: make_index(chain, url_host="localhost").url
+        for kind, chain in [
+            *expiry.chains.items(),
+            ("expired-leaf", cert_world.server_cert("expired")),
+        ]
+    }
+    cross, alone = served["cross-signed"], served["old-root-only"]
+    found = by_target(diagnose(python=python, index_urls=[cross, alone], timeout=5))
+    assert {f.code for f in found.values()} == {"root-expired"}, found
+    for finding in found.values():
+        assert OLD_ROOT in finding.summary and "server (test)" not in finding.summary
+    assert (
+        f"localhost also chains to the root O=pipssl tests, CN={NEW_ROOT}" in found[cross].detail
+    )
+    assert "--ca pipssl-new-root-ca-test.pem" in found[cross].fix
+    assert "localhost sends no certificate that leads to another root" in found[alone].detail
+    assert f"CN={OLD_ROOT} renewed (same name and key)" in found[alone].fix
+    assert "the server's owner must move to a certificate under a current root" in found[alone].fix
+    assert "--ca pipssl-old-root-ca-expired-test.pem" in found[alone].fix
 
     pip_world.pip_conf("user", f"[global]\ncert = {cert_world.path('root.pem')}\n")
-    for chain, named, other in [
-        (cert_world.server_cert("expired"), "CN=pipssl good server (test)", "Intermediate"),
-        (expiry.chains["expired-intermediate"], "CN=pipssl Expired Intermediate CA", "server"),
+    found = by_target(diagnose(python=python, index_urls=list(served.values()), timeout=5))
+    for kind, named, other in [
+        ("expired-leaf", "CN=pipssl good server (test)", "Intermediate"),
+        ("expired-intermediate", "CN=pipssl Expired Intermediate CA", "server"),
     ]:
-        index = make_index(chain, url_host="localhost")
-        report = diagnose(python=python, index_urls=[index.url], timeout=5)
-        assert codes(report) == ["cert-expired"], report.findings
-        found = report.findings[0]
-        assert "presents an expired certificate (" in found.summary
-        assert named in found.summary and other not in found.summary
-        assert "the server's owner must renew it" in found.fix
+        finding = found[served[kind]]
+        assert finding.code == "cert-expired", finding
+        assert "presents an expired certificate (" in finding.summary
+        assert named in finding.summary and other not in finding.summary
+        assert "the server's owner must renew it" in finding.fix
+    # Neither root trusted: the issuer is unknown; the new root the server sends
+    # cross-signed is named as the other way in, and only where the server sends one.
+    for url, offered in [(cross, True), (alone, False)]:
+        assert found[url].code == "untrusted-issuer-unknown", found[url]
+        fix = found[url].fix
+        assert "--ca pipssl-old-root-ca-expired-test.pem" in fix
+        assert ("--ca pipssl-new-root-ca-test.pem" in fix) is offered, fix
+        assert (f"also sends 'O=pipssl tests, CN={NEW_ROOT}' issued by" in fix) is offered
 
 
 @pytest.mark.once

@@ -26,7 +26,13 @@ from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.clients.check import ISSUER_CODES
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
 from pipssl.diagnosis.checks import check_clock
-from pipssl.diagnosis.rootexpiry import ExpiredRoot, current_root, expired_root, root_expired
+from pipssl.diagnosis.rootexpiry import (
+    ExpiredRoot,
+    cross_signed,
+    current_root,
+    expired_root,
+    root_expired,
+)
 from pipssl.diagnosis.transport import transport_finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
@@ -428,6 +434,21 @@ def classify(
             detail,
             _trust_fix(top, now)
             if top.self_issued
-            else _issuer_fix(shown(anchor_name), ca_file_for(top.issuer)),
+            else _issuer_fix(shown(anchor_name), ca_file_for(top.issuer))
+            + _cross_signed_fix(host, cross_signed(chain)),
         )
     ]
+
+
+def _cross_signed_fix(host: str, offered: Optional[Certificate]) -> str:
+    """When the server sends a root cross-signed by the unknown issuer, that root's own
+    certificate is the other way in (and the only one, once the old root expired)."""
+    if offered is None:
+        return ""
+    name, ca_file = shown(offered.subject), ca_file_for(offered.subject)
+    return (
+        f"\n# {host} also sends '{name}' issued by that CA: if '{name}' is a root of its own "
+        "(a new root cross-signed by an older one), its certificate does instead:\n"
+        f"openssl x509 -in {ca_file} -noout -subject -fingerprint -sha256\n"
+        + commands.pipssl("repair", "--ca", ca_file)
+    )

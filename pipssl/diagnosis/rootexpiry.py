@@ -114,11 +114,20 @@ def expired_root(
         return None
     if any(not c.is_valid_at(now) for c in path.sent):
         return None
-    # The leaf's own issuer under an expired root is an ordinary intermediate; a CA the
-    # server sends above that one, issued by the expired root, is a new root cross-signed.
-    top = path.sent[-1]
-    offered = top if len(path.sent) > 2 and not top.self_issued else None
-    return ExpiredRoot(root, path, offered)
+    return ExpiredRoot(root, path, cross_signed(path.sent))
+
+
+def cross_signed(sent: Sequence[Certificate]) -> Optional[Certificate]:
+    """The root the server offers cross-signed by another: the top CA of ``sent`` (a path,
+    leaf first) when it issued the CA below it and that CA is not the leaf's own issuer.
+    The leaf's issuer is an ordinary intermediate; a CA the server sends above it, issued
+    by another CA, is how a new root rides on an older one while clients lack it."""
+    if len(sent) < 3:
+        return None
+    top = sent[-1]
+    if top.self_issued or top.is_ca is False or not issued_by(sent[-2], top):
+        return None
+    return top
 
 
 def current_root(
