@@ -1,4 +1,4 @@
-"""An expired root of this machine's store at the end of the only path (root-expired).
+"""An expired root of this machine's store at the end of the path (root-expired).
 
 The world of a CA's root expiry (tests/bed/rootexpiry.py): the old root R1 expired and is
 what pip trusts; the new root R2 is not; the server sends its leaf, an intermediate of R2

@@ -242,12 +242,16 @@ def _certifi_roots(target: Target) -> List[Tuple[Certificate, str]]:
 
 
 def _root_expired(
-    result: ProbeResult, found: ExpiredRoot, stores: Stores, target: Target, now: datetime
+    result: ProbeResult,
+    found: ExpiredRoot,
+    stores: Stores,
+    target: Target,
+    now: datetime,
+    where: str,
 ) -> Finding:
     """root-expired, with the current root this machine may already hold: the OS store's
     or certifi's, which a rebuilt bundle takes."""
     held = [(c, "the OS store") for c in stores.os] + _certifi_roots(target)
-    where = f"OpenSSL: {shown(result.verify_message)} (code {result.verify_code})"
     in_os = any(c.sha256 == found.root.sha256 for c in stores.os)
     ca_file = ca_file_for(found.wanted.subject)
     current = current_root(found, held, now)
@@ -283,7 +287,7 @@ def classify(
     where = f"OpenSSL: {shown(message)} (code {code})"
     expired = expired_root(chain, stores.pip, now) if code == X509_V_ERR_CERT_HAS_EXPIRED else None
     if expired is not None:  # the server's certificates are valid: the root is not
-        return [_root_expired(result, expired, stores, target, now)]
+        return [_root_expired(result, expired, stores, target, now, where)]
     if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
         dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""

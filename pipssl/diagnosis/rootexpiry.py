@@ -1,4 +1,4 @@
-"""An expired root at the end of the only path: the chain built as OpenSSL builds it.
+"""An expired root at the end of the path: the chain built as OpenSSL builds it.
 
 OpenSSL's "certificate has expired" does not say which certificate, and Python passes no
 depth.  The server's certificates may all be within their dates while the root this
@@ -100,8 +100,8 @@ def build_path(
 def expired_root(
     chain: Sequence[Certificate], trusted: Sequence[Certificate], now: datetime
 ) -> Optional[ExpiredRoot]:
-    """The expired root the only path ends at, when every certificate the server sent on
-    that path is valid (else None: an expired one is the server's, ``cert-expired``).
+    """The expired root the path OpenSSL builds ends at, when every certificate the server
+    sent on that path is valid (else None: an expired one is the server's, ``cert-expired``).
 
     Args:
         chain: the certificates the server sent, leaf first.
@@ -150,7 +150,7 @@ def current_root(
 def _chain_line(found: ExpiredRoot) -> str:
     names = " -> ".join(shown(c.subject) for c in found.path.sent)
     root = shown(found.root.subject)
-    return f"the only path OpenSSL builds, from the leaf up: {names} -> {root} (trusted, expired)"
+    return f"the path OpenSSL builds, from the leaf up: {names} -> {root} (trusted, expired)"
 
 
 def _fix(
