@@ -224,3 +224,35 @@ def test_path_is_built_as_openssl_builds_it(expiry: RootExpiry, cert_world: Cert
     root = read_pem(cert_world.path("root.pem").read_bytes())[0]
     assert build_path(gone, [root], now).anchor == root
     assert expired_root(gone, [root], now) is None
+
+
+@pytest.mark.once
+def test_expired_with_nothing_out_of_date_in_sight_is_told_as_openssl_tells_it(
+    cert_world: CertWorld,
+) -> None:
+    """OpenSSL says "expired" but neither the chain sent nor the root pipssl builds it to
+    is (a trust pipssl did not see): no guess at the leaf, whose dates are valid."""
+    from dataclasses import replace
+
+    from pipssl.certs.bundle import read_pem
+    from pipssl.diagnosis.classify import Stores, classify
+    from pipssl.net.probe import ProbeResult
+    from pipssl.target.facts import SslFacts, Target
+
+    def chain(kind: str) -> Any:
+        return tuple(c.der for c in read_pem(cert_world.server_cert(kind).chain_pem))
+
+    root = read_pem(cert_world.path("root.pem").read_bytes())[0]
+    ssl = SslFacts(True, "OpenSSL 3.0.19", (3, 0, 0, 19, 0), has_tls1_2=True)
+    target = Target("/x/python", "3.8.18", "/x", "/x", "linux", ssl, None)
+    result = ProbeResult(
+        "https://localhost:9/simple/", "localhost", 9, "tls", False, 0.1,
+        failure="verify-failed", verify_code=10, verify_message=EXPIRED, chain=chain("good"),
+    )  # fmt: skip
+    stores = Stores((root,), (), False)
+    now = datetime.now(timezone.utc)
+    (found,) = classify(result, stores, target, now, 1.0)
+    assert found.code == "tls-error" and found.summary == f"TLS with localhost failed: {EXPIRED}"
+    assert "no certificate localhost sends, nor a root pipssl finds for them" in found.detail
+    (found,) = classify(replace(result, chain=chain("expired")), stores, target, now, 1.0)
+    assert found.code == "cert-expired" and "good server (test)" in found.summary

@@ -288,6 +288,13 @@ def classify(
     expired = expired_root(chain, stores.pip, now) if code == X509_V_ERR_CERT_HAS_EXPIRED else None
     if expired is not None:  # the server's certificates are valid: the root is not
         return [_root_expired(result, expired, stores, target, now, where)]
+    if code == X509_V_ERR_CERT_HAS_EXPIRED and chain and all(c.is_valid_at(now) for c in chain):
+        # Nothing pipssl sees is out of date: naming the leaf (its valid dates beside it)
+        # and sending its owner to renew it would be a guess.
+        seen = (
+            f"{where}\nno certificate {host} sends, nor a root pipssl finds for them, has expired"
+        )
+        return [tls_error(url, result.host, message or f"verify code {code}", seen)]
     if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
         dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
