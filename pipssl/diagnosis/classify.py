@@ -3,9 +3,10 @@
 The peer's chain (read by :mod:`pipssl.net.probe`) is compared with what pip trusts and with
 what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
 nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
-expired certificate.  Only OpenSSL's issuer codes lead to an ``untrusted-issuer-*``
-finding: a chain too weak, and any failure not positively recognised, are told as what
-they are (:mod:`pipssl.diagnosis.chainfaults`).
+expired certificate, and an expired certificate the server sends from an expired root this
+machine trusts for it (:mod:`pipssl.diagnosis.rootexpiry`).  Only OpenSSL's issuer codes
+lead to an ``untrusted-issuer-*`` finding: a chain too weak, and any failure not positively
+recognised, are told as what they are (:mod:`pipssl.diagnosis.chainfaults`).
 """
 
 from __future__ import annotations
