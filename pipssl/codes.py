@@ -73,6 +73,11 @@ CODES: Dict[str, Code] = {
     "incomplete-chain": Code(ERROR, "the server does not send its intermediate certificate", USER),
     "hostname-mismatch": Code(ERROR, "the certificate is for another host name", USER),
     "cert-expired": Code(ERROR, "the server's certificate has expired", USER),
+    "root-expired": Code(
+        ERROR,
+        "the root this machine trusts for the server's chain has expired: it needs the new root",
+        BUNDLE,
+    ),
     "cert-not-yet-valid": Code(ERROR, "the server's certificate is not valid yet", USER),
     "clock-skew": Code(ERROR, "this machine's clock looks wrong", USER),
     "proxy-auth-required": Code(ERROR, "the proxy asks for credentials (HTTP 407)", USER),

@@ -3,9 +3,10 @@
 The peer's chain (read by :mod:`pipssl.net.probe`) is compared with what pip trusts and with
 what the OS trusts, to tell an intercepting proxy's CA that the OS knows from one that
 nobody knows, a missing intermediate from an unknown issuer, a wrong clock from an
-expired certificate.  Only OpenSSL's issuer codes lead to an ``untrusted-issuer-*``
-finding: a chain too weak, and any failure not positively recognised, are told as what
-they are (:mod:`pipssl.diagnosis.chainfaults`).
+expired certificate, and an expired certificate the server sends from an expired root this
+machine trusts for it (:mod:`pipssl.diagnosis.rootexpiry`).  Only OpenSSL's issuer codes
+lead to an ``untrusted-issuer-*`` finding: a chain too weak, and any failure not positively
+recognised, are told as what they are (:mod:`pipssl.diagnosis.chainfaults`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.clients.check import ISSUER_CODES
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
 from pipssl.diagnosis.checks import check_clock
+from pipssl.diagnosis.rootexpiry import (
+    ExpiredRoot,
+    cross_signed,
+    current_root,
+    expired_root,
+    root_expired,
+)
 from pipssl.diagnosis.transport import transport_finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
@@ -219,6 +227,38 @@ def _truststore_fix(target: Target) -> str:
     )
 
 
+def _certifi_roots(target: Target) -> List[Tuple[Certificate, str]]:
+    """The roots of the certifi a bundle rebuilt now takes (:mod:`pipssl.certs.compose`),
+    each with which certifi it is."""
+    from pipssl.certs.compose import choose_certifi
+    from pipssl.diagnosis.ownbundle import certifi_copies
+
+    chosen = choose_certifi(certifi_copies(target), None, "")
+    if chosen is None:
+        return []
+    try:
+        return [(c, chosen.describe()) for c in chosen.roots()]
+    except PipsslError:
+        return []
+
+
+def _root_expired(
+    result: ProbeResult,
+    found: ExpiredRoot,
+    stores: Stores,
+    target: Target,
+    now: datetime,
+    where: str,
+) -> Finding:
+    """root-expired, with the current root this machine may already hold: the OS store's
+    or certifi's, which a rebuilt bundle takes."""
+    held = [(c, "the OS store") for c in stores.os] + _certifi_roots(target)
+    in_os = any(c.sha256 == found.root.sha256 for c in stores.os)
+    ca_file = ca_file_for(found.wanted.subject)
+    current = current_root(found, held, now)
+    return root_expired(result.url, result.host, found, current, in_os, where, ca_file)
+
+
 def classify(
     result: ProbeResult,
     stores: Stores,
@@ -246,6 +286,16 @@ def classify(
     message = result.verify_message
     leaf = chain[0] if chain else None
     where = f"OpenSSL: {shown(message)} (code {code})"
+    expired = expired_root(chain, stores.pip, now) if code == X509_V_ERR_CERT_HAS_EXPIRED else None
+    if expired is not None:  # the server's certificates are valid: the root is not
+        return [_root_expired(result, expired, stores, target, now, where)]
+    if code == X509_V_ERR_CERT_HAS_EXPIRED and chain and all(c.is_valid_at(now) for c in chain):
+        # Nothing pipssl sees is out of date: naming the leaf (its valid dates beside it)
+        # and sending its owner to renew it would be a guess.
+        seen = (
+            f"{where}\nno certificate {host} sends, nor a root pipssl finds for them, has expired"
+        )
+        return [tls_error(url, result.host, message or f"verify code {code}", seen)]
     if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
         bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
         dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
@@ -396,6 +446,21 @@ def classify(
             detail,
             _trust_fix(top, now)
             if top.self_issued
-            else _issuer_fix(shown(anchor_name), ca_file_for(top.issuer)),
+            else _issuer_fix(shown(anchor_name), ca_file_for(top.issuer))
+            + _cross_signed_fix(host, cross_signed(chain)),
         )
     ]
+
+
+def _cross_signed_fix(host: str, offered: Optional[Certificate]) -> str:
+    """When the server sends a root cross-signed by the unknown issuer, that root's own
+    certificate is the other way in (and the only one, once the old root expired)."""
+    if offered is None:
+        return ""
+    name, ca_file = shown(offered.subject), ca_file_for(offered.subject)
+    return (
+        f"\n# {host} also sends '{name}' issued by that CA: if '{name}' is a root of its own "
+        "(a new root cross-signed by an older one), its certificate does instead:\n"
+        f"openssl x509 -in {ca_file} -noout -subject -fingerprint -sha256\n"
+        + commands.pipssl("repair", "--ca", ca_file)
+    )
