@@ -159,36 +159,47 @@ def _repair_lines(causes: Sequence[Finding]) -> List[str]:
     return lines
 
 
-def check_http_indexes(config: pipconfig.PipConfig, executable: str) -> List[Finding]:
+def check_http_indexes(
+    config: pipconfig.PipConfig, executable: str, explicit: Optional[Sequence[str]] = None
+) -> List[Finding]:
     """http-index-ignored: an http:// index-url or extra-index-url that pip skips, with
     "is not a trusted or secure host and is being ignored", for its host is neither
-    loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)"""
+    loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)
+    ``explicit``: the URLs given on pipssl's command line, which pip is asked about; pip
+    ignores a plain-HTTP one there just as in its config (checked too: the local setup)."""
     trusted_value = config.get("trusted-host")
     trusted = pipconfig.split_list(trusted_value.value) if trusted_value else []
-    findings = []
+    # (url, where it is set, from pip's config)
+    given = [(url.strip(), "given with --index-url", False) for url in explicit or ()]
     for key in ("index-url", "extra-index-url"):
         value = config.get(key)
-        for url in pipconfig.split_list(value.value) if value else []:
-            parts = urlsplit(url)
-            if parts.scheme.lower() != "http" or not parts.hostname:
-                continue
-            host, port = _host_port(parts.netloc.rpartition("@")[2])
-            if _pip_trusts_plain_http(host, port, trusted):
-                continue
-            findings.append(
-                Finding.make(
-                    "http-index-ignored",
-                    redact(url),
-                    f"pip ignores the plain-HTTP index {shown(url)}",
-                    f"{key} set by {shown(value.where()) if value else '?'}\n"
-                    f"pip: The repository located at {shown(parts.hostname)} is not a trusted or "
-                    "secure host and is being ignored",
-                    "use the index's https:// URL, if it has one\n"
-                    "# only on a network you trust (pip then reads it unencrypted and "
-                    "unverified):\n"
-                    + commands.pip(
-                        executable, "config", "--user", "set", "global.trusted-host", host
-                    ),
-                )
-            )
+        where = f"{key} set by {shown(value.where()) if value else '?'}"
+        given += [(url, where, True) for url in pipconfig.split_list(value.value if value else "")]
+    findings = []
+    for url, where, configured in given:
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "http" or not parts.hostname:
+            continue
+        host, port = _host_port(parts.netloc.rpartition("@")[2])
+        if not _pip_trusts_plain_http(host, port, trusted):
+            findings.append(_ignored(url, where, host, executable if configured else None))
     return findings
+
+
+def _ignored(url: str, where: str, host: str, executable: Optional[str]) -> Finding:
+    """http-index-ignored for ``url`` (``executable``: the interpreter whose pip config the
+    fix may name; None for a URL given on the command line: its https:// URL alone)."""
+    fix = "use the index's https:// URL, if it has one"
+    if executable is not None:
+        fix += (
+            "\n# only on a network you trust (pip then reads it unencrypted and unverified):\n"
+            + commands.pip(executable, "config", "--user", "set", "global.trusted-host", host)
+        )
+    return Finding.make(
+        "http-index-ignored",
+        redact(url),
+        f"pip ignores the plain-HTTP index {shown(url)}",
+        f"{where}\npip: The repository located at {shown(urlsplit(url).hostname or '')} is "
+        "not a trusted or secure host and is being ignored",
+        fix,
+    )
