@@ -160,7 +160,7 @@ def _repair_lines(causes: Sequence[Finding]) -> List[str]:
 
 
 def check_http_indexes(
-    config: pipconfig.PipConfig, executable: str, explicit: Optional[Sequence[str]] = None
+    config: pipconfig.PipConfig, explicit: Optional[Sequence[str]] = None
 ) -> List[Finding]:
     """http-index-ignored: an http:// index-url or extra-index-url that pip skips, with
     "is not a trusted or secure host and is being ignored", for its host is neither
@@ -169,37 +169,30 @@ def check_http_indexes(
     ignores a plain-HTTP one there just as in its config (checked too: the local setup)."""
     trusted_value = config.get("trusted-host")
     trusted = pipconfig.split_list(trusted_value.value) if trusted_value else []
-    # (url, where it is set, from pip's config)
-    given = [(url.strip(), "given with --index-url", False) for url in explicit or ()]
+    given = [(url.strip(), "given with --index-url") for url in explicit or ()]
     for key in ("index-url", "extra-index-url"):
         value = config.get(key)
         where = f"{key} set by {shown(value.where()) if value else '?'}"
-        given += [(url, where, True) for url in pipconfig.split_list(value.value if value else "")]
+        given += [(url, where) for url in pipconfig.split_list(value.value if value else "")]
     findings = []
-    for url, where, configured in given:
+    for url, where in given:
         parts = urlsplit(url)
         if parts.scheme.lower() != "http" or not parts.hostname:
             continue
         host, port = _host_port(parts.netloc.rpartition("@")[2])
         if not _pip_trusts_plain_http(host, port, trusted):
-            findings.append(_ignored(url, where, host, executable if configured else None))
+            findings.append(_ignored(url, where))
     return findings
 
 
-def _ignored(url: str, where: str, host: str, executable: Optional[str]) -> Finding:
-    """http-index-ignored for ``url`` (``executable``: the interpreter whose pip config the
-    fix may name; None for a URL given on the command line: its https:// URL alone)."""
-    fix = "use the index's https:// URL, if it has one"
-    if executable is not None:
-        fix += (
-            "\n# only on a network you trust (pip then reads it unencrypted and unverified):\n"
-            + commands.pip(executable, "config", "--user", "set", "global.trusted-host", host)
-        )
+def _ignored(url: str, where: str) -> Finding:
+    """http-index-ignored for ``url``: the fix is its https:// URL, never trusted-host
+    (that would have pip read the index unencrypted and unverified)."""
     return Finding.make(
         "http-index-ignored",
         redact(url),
         f"pip ignores the plain-HTTP index {shown(url)}",
         f"{where}\npip: The repository located at {shown(urlsplit(url).hostname or '')} is "
         "not a trusted or secure host and is being ignored",
-        fix,
+        "use the index's https:// URL, if it has one (ask its owners for one if not)",
     )
