@@ -21,7 +21,7 @@ from pipssl.certs.x509 import Certificate
 from pipssl.diagnosis.certifiadds import Added, added_cas
 from pipssl.findings import Finding
 from pipssl.shell import set_lines, unset_lines
-from pipssl.target import pipconfig
+from pipssl.target import pipconfig, pipfiles
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
 
@@ -182,30 +182,40 @@ def check_cafiles(
     falls back to OpenSSL's directory or the distribution's bundle when it is missing, so
     a missing one shows in the OS store pip reads (:mod:`pipssl.certs.store.linux`).
     ``unread``: bundle variables this pip does not read (``PipTrust.unread``).
+    A setting pip never opens (a ``cert`` another one wins over, or that a bundle variable
+    overrides) is information; an empty one pip skips is nothing.
     """
-    settings: List[Tuple[str, str, str, str]] = []  # (path, where, severity, how to unset)
+    # (path, where, severity, how to unset, why pip does not read it)
+    settings: List[Tuple[str, str, str, str, str]] = []
     effective = config.get("cert")
+    bundles = [n for n in ENV_BUNDLES if environ.get(n) and n not in unread]
     for value in config.get_all("cert"):
-        severity = "error" if value == effective else "warning"
+        if not value.value:
+            continue  # pip skips an empty value: it names no file
         unset = unset_fix(value, config, executable)
-        settings.append((value.value.strip(), value.where(), severity, unset))
-    for name in ENV_BUNDLES:
-        if environ.get(name) and name not in unread:
-            where = "environment variable " + name
-            settings.append((environ[name], where, "error", unset_lines(name)))
+        ignored = _not_read(value, effective, bundles)
+        # a file pip never opens is no problem of pip's: information
+        severity = "info" if ignored else "error"
+        settings.append((value.value.strip(), value.where(), severity, unset, ignored))
+    for name in bundles:  # requests reads the first one set
+        where = "environment variable " + name
+        ignored = "" if name == bundles[0] else f"pip does not read it: {bundles[0]} overrides it"
+        severity = "info" if ignored else "error"
+        settings.append((environ[name], where, severity, unset_lines(name), ignored))
     findings = []
     repair = commands.pipssl("repair")
-    for path, where, severity, unset in settings:
+    for path, where, severity, unset, ignored in settings:
+        tail = f"; {ignored}" if ignored else ""
         fix = f"{unset}\n# or point it at a working bundle of pipssl's own:\n{repair}"
         if os.path.isdir(path):
             if not holds_hashed_names(path):
                 findings.append(
                     Finding(
                         "cafile-empty",
-                        "warning" if truststore else severity,
+                        "warning" if truststore and severity == "error" else severity,
                         path,
                         f"{shown(where)} names a CA directory in which OpenSSL finds no "
-                        "certificate",
+                        f"certificate{tail}",
                         "OpenSSL looks CAs up by file names <subject hash>.<n> "
                         "(openssl rehash DIR makes them); there are none",
                         f"openssl rehash {commands.quote(path)}\n# or remove the setting:\n{fix}",
@@ -218,7 +228,7 @@ def check_cafiles(
                         "cafile-unreadable",
                         severity,
                         path,
-                        f"{where} names a CA directory OpenSSL cannot read",
+                        f"{shown(where)} names a CA directory OpenSSL cannot read{tail}",
                         f"{shown(special)} is not a regular file",
                         f"remove {shown(special)} from the directory\n# or remove the setting:\n"
                         + fix,
@@ -236,12 +246,27 @@ def check_cafiles(
                 code,
                 severity,
                 path,
-                f"{shown(where)} names a CA file pip cannot use",
+                f"{shown(where)} names a CA file pip cannot use{tail}",
                 shown(problem),
                 fix,
             )
         )
     return findings
+
+
+def _not_read(
+    value: pipconfig.Value, effective: Optional[pipconfig.Value], bundles: Sequence[str]
+) -> str:
+    """Why pip never opens the CA file ``value`` names (empty: it does): requests lets a
+    bundle variable override pip's cert (measured: pip 23.0.1 and 24.2 verify with
+    REQUESTS_CA_BUNDLE and never open a missing PIP_CERT file), and pip reads one cert."""
+    if bundles:
+        return f"pip does not read it: {bundles[0]} overrides it"
+    if value != effective:
+        if effective is None:
+            return "pip does not read it: an empty cert setting after it hides it"
+        return f"pip does not read it: {shown(effective.where())} wins over it"
+    return ""
 
 
 def unset_fix(value: pipconfig.Value, config: pipconfig.PipConfig, executable: str) -> str:
@@ -269,7 +294,8 @@ def check_env_shadows(
     findings = []
     for key in _TLS_KEYS:
         values = config.get_all(key)
-        env_values = [v for v in values if v.kind == "env-var"]
+        # pip skips a variable set empty (its _update_defaults): it hides nothing
+        env_values = [v for v in values if v.kind == "env-var" and v.value]
         file_values = [v for v in values if v.kind != "env-var"]
         if not env_values or not file_values:
             continue
@@ -305,7 +331,33 @@ def check_env_shadows(
             )
             break
     bundle = own_bundle(config)
+    findings += _no_file_read(config, environ)
     return [_with_bundle(f, bundle) if f.target in CA_VARIABLES else f for f in findings]
+
+
+def _no_file_read(config: pipconfig.PipConfig, environ: Mapping[str, str]) -> List[Finding]:
+    """env-shadows-config, as information: PIP_CONFIG_FILE is the null device, so pip
+    reads none of its config files (the CA a pip.conf names, say, does not count).  The
+    real pip, asked once more without it, tells whether it is the cause (confirm.py)."""
+    if not any(f.note == pipconfig.NO_FILE_READ for f in config.files):
+        return []
+    skipped = [f.path for f in config.files if f.exists and f.kind != pipfiles.ENV]
+    name = "PIP_CONFIG_FILE"
+    return [
+        Finding(
+            "env-shadows-config",
+            "info",
+            name,
+            f"{name} is the null device: pip reads no config file at all",
+            f"{name} = {shown(environ.get(name, ''))}\n"
+            + (
+                "not read: " + ", ".join(shown(path) for path in skipped)
+                if skipped
+                else "no other config file of pip's exists here"
+            ),
+            f"# if pip should read its config files:\n{unset_lines(name)}",
+        )
+    ]
 
 
 #: The variables that name pip's CA file over its config files.

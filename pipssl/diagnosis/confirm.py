@@ -10,6 +10,9 @@ pipssl's probe (and so its model of this pip) was wrong:
   ``pip-cannot-reach``, with pip's own words.
 * both fail: the probe's findings stay; they explain the failure far better than pip's
   one line, and the chain behind them was read from the server.
+* pip ends by itself before it reaches an index (an exception, an error: a CA file it
+  cannot open, pip 24.2 on an IP-address index): it never reached it, whatever the probe
+  saw; ``pip-cannot-reach`` says why pip ended, unless another error names that index.
 * pip reaches an index only because ``trusted-host`` switches its checks off there: that
   is no verdict on verification; the probe's (verified) verdict and findings stay.
 * a variable overrides pip's config (``env-shadows-config``) and pip, asked once more
@@ -21,7 +24,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
+from functools import partial
+from typing import Callable, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import _files, commands
 from pipssl._text import shown
@@ -45,7 +49,9 @@ def ask_pip(
     name would stall it: see :func:`stalls`)."""
     if index_urls is not None and not index_urls:
         return None
-    if stalls(env.get(name, "") for name in _FILE_VARIABLES):
+    # pip never opens PIP_CONFIG_FILE when it is the null device (it reads no file then)
+    opened = [env.get(n, "") for n in _FILE_VARIABLES if (n, env.get(n)) != (_CONFIG, os.devnull)]
+    if stalls(opened):
         return None
     return askpip.ask(python, env, index_urls, timeout)
 
@@ -60,6 +66,9 @@ _FILE_VARIABLES = (
     "CURL_CA_BUNDLE",
     "SSL_CERT_FILE",
 )
+
+
+_CONFIG = _FILE_VARIABLES[0]
 
 
 def stalls(paths: Iterable[str]) -> bool:
@@ -128,7 +137,10 @@ def confirm(
     """
     if answer.problem:
         if answer.stopped:
-            return _unfinished(results, findings, answer.stopped)
+            return _unfinished(results, findings, answer.stopped, lambda i, w: [_stalled(i, w)])
+        if answer.aborted:
+            ended = partial(_ended, executable=executable, named=findings)
+            return _unfinished(results, findings, answer.aborted, ended)
         return list(results), list(findings)
     out: List[TargetResult] = []
     kept: List[Finding] = list(findings)
@@ -147,6 +159,8 @@ def confirm(
             added.append(_reaches(result, wrong))
         elif reach.stopped and result.ok:
             added.append(_stalled(result.url, reach.reason))
+        elif reach.aborted and result.ok:
+            added += _ended(result.url, reach.reason, executable=executable, named=kept)
         elif not reach.reached and result.ok:
             added.append(_cannot_reach(reach, result.trust, executable))
     if configured:
@@ -168,6 +182,10 @@ def confirm(
             )
             if reach.stopped:
                 added.append(_stalled(reach.index, reach.reason))
+            elif reach.aborted:
+                added += _ended(
+                    reach.index, reach.reason, executable=executable, named=kept, probed=False
+                )
             elif not reach.reached:
                 added.append(_cannot_reach(reach, None, executable))
     found = kept + added
@@ -210,16 +228,52 @@ def _blame_variables(
 
 
 def _unfinished(
-    results: Sequence[TargetResult], findings: Sequence[Finding], stopped: str
+    results: Sequence[TargetResult],
+    findings: Sequence[Finding],
+    stopped: str,
+    explain: Callable[[str, str], List[Finding]],
 ) -> Tuple[List[TargetResult], List[Finding]]:
-    """pip was stopped before it named any index: no index it uses counts as reached."""
+    """pip was stopped, or ended, before it named any index: no index it uses counts as
+    reached; ``explain(index, stopped)`` says so of each one pipssl's probe reached."""
     out: List[TargetResult] = []
     added: List[Finding] = []
     for result in results:
         out.append(replace(result, ok=False, confirmed=False, pip_error=stopped))
         if result.ok:
-            added.append(_stalled(result.url, stopped))
+            added += explain(result.url, stopped)
     return out, list(findings) + added
+
+
+def _ended(
+    index: str, why: str, *, executable: str, named: Sequence[Finding], probed: bool = True
+) -> List[Finding]:
+    """pip ended by itself (``why``: its exception or its first error) before it reached
+    ``index`` (``probed``: which pipssl's own probe reached; else pipssl did not know pip
+    uses it): no finding when another error names the index already (a known pip bug says
+    why pip stops there)."""
+    if any(f.target == index and f.severity == "error" for f in named):
+        return []
+    return [
+        Finding.make(
+            "pip-cannot-reach",
+            index,
+            f"pip stops before it reaches {shown(index)}",
+            f"pip: {shown(why)}\npip ended there, before it fetched anything from this "
+            "index; "
+            + (
+                "pipssl's own probe reached it, but only the real pip's verdict counts"
+                if probed
+                else "pipssl did not know pip uses it: pip's config, as pipssl reads it, "
+                "does not name it"
+            ),
+            "fix what pip's error names (another finding here may name it too), then "
+            "diagnose again:\n"
+            + commands.pipssl("doctor")
+            + "\n"
+            + commands.pip(executable, "config", "debug")
+            + "   # every setting pip reads, and from where",
+        )
+    ]
 
 
 def _stalled(index: str, stopped: str) -> Finding:

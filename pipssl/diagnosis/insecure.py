@@ -159,36 +159,40 @@ def _repair_lines(causes: Sequence[Finding]) -> List[str]:
     return lines
 
 
-def check_http_indexes(config: pipconfig.PipConfig, executable: str) -> List[Finding]:
+def check_http_indexes(
+    config: pipconfig.PipConfig, explicit: Optional[Sequence[str]] = None
+) -> List[Finding]:
     """http-index-ignored: an http:// index-url or extra-index-url that pip skips, with
     "is not a trusted or secure host and is being ignored", for its host is neither
-    loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)"""
+    loopback nor in trusted-host.  (Trusted, it is used: insecure-trusted-host says so.)
+    ``explicit``: the URLs given on pipssl's command line, which pip is asked about; pip
+    ignores a plain-HTTP one there just as in its config (checked too: the local setup)."""
     trusted_value = config.get("trusted-host")
     trusted = pipconfig.split_list(trusted_value.value) if trusted_value else []
-    findings = []
+    given = [(url.strip(), "given with --index-url") for url in explicit or ()]
     for key in ("index-url", "extra-index-url"):
         value = config.get(key)
-        for url in pipconfig.split_list(value.value) if value else []:
-            parts = urlsplit(url)
-            if parts.scheme.lower() != "http" or not parts.hostname:
-                continue
-            host, port = _host_port(parts.netloc.rpartition("@")[2])
-            if _pip_trusts_plain_http(host, port, trusted):
-                continue
-            findings.append(
-                Finding.make(
-                    "http-index-ignored",
-                    redact(url),
-                    f"pip ignores the plain-HTTP index {shown(url)}",
-                    f"{key} set by {shown(value.where()) if value else '?'}\n"
-                    f"pip: The repository located at {shown(parts.hostname)} is not a trusted or "
-                    "secure host and is being ignored",
-                    "use the index's https:// URL, if it has one\n"
-                    "# only on a network you trust (pip then reads it unencrypted and "
-                    "unverified):\n"
-                    + commands.pip(
-                        executable, "config", "--user", "set", "global.trusted-host", host
-                    ),
-                )
-            )
+        where = f"{key} set by {shown(value.where()) if value else '?'}"
+        given += [(url, where) for url in pipconfig.split_list(value.value if value else "")]
+    findings = []
+    for url, where in given:
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "http" or not parts.hostname:
+            continue
+        host, port = _host_port(parts.netloc.rpartition("@")[2])
+        if not _pip_trusts_plain_http(host, port, trusted):
+            findings.append(_ignored(url, where))
     return findings
+
+
+def _ignored(url: str, where: str) -> Finding:
+    """http-index-ignored for ``url``: the fix is its https:// URL, never trusted-host
+    (that would have pip read the index unencrypted and unverified)."""
+    return Finding.make(
+        "http-index-ignored",
+        redact(url),
+        f"pip ignores the plain-HTTP index {shown(url)}",
+        f"{where}\npip: The repository located at {shown(urlsplit(url).hostname or '')} is "
+        "not a trusted or secure host and is being ignored",
+        "use the index's https:// URL, if it has one (ask its owners for one if not)",
+    )

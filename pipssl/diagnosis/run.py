@@ -273,7 +273,7 @@ def _diagnose_target(
     if asking_without is not None:
         pending.append(asking_without[1])
     findings += insecure.check_trusted_host(config, target.executable)
-    findings += insecure.check_http_indexes(config, target.executable)
+    findings += insecure.check_http_indexes(config, index_urls)
     findings += checks.check_certifi(target, env)
     findings += check_own_bundle(config, env, certifi_copies(target), now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath (broken

@@ -44,6 +44,16 @@ _IGNORED = re.compile(r"The repository located at (\S+) is not a trusted or secu
 #: "404 Client Error: Not Found for url" and the like: an HTTP answer, so TLS worked.
 _HTTP_ANSWER = re.compile(r"^\d{3} (?:Client|Server) Error")
 _SSL_REASON = "There was a problem confirming the ssl certificate"
+#: pip's words once it has looked in every index for the requirement (DistributionNotFound,
+#: pip 10 to 26): without them, pip ended before it finished looking.
+_NOT_FOUND = (
+    "Could not find a version that satisfies the requirement",
+    "No matching distribution",
+)
+#: pip's words before the traceback of an exception it did not expect (its exit status 2).
+_CRASHED = "ERROR: Exception:"
+#: A traceback's last line: the exception's type (dotted) and its message.
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*: \S")
 #: The variables that would turn pip's logging down (pip reads them as config).
 _QUIETING = ("PIP_QUIET", "PIP_VERBOSE", "PIP_LOG", "PIP_LOG_FILE")
 
@@ -68,12 +78,15 @@ class Reach:
             ``stopped``, why pipssl stopped pip.
         stopped: pip was stopped (its deadline, its memory) before it finished with this
             index: not reached, and pip said nothing of it.
+        aborted: pip ended by itself (an exception, an error) before it reached this
+            index: not reached; ``reason`` says why pip ended.
     """
 
     index: str
     reached: bool
     reason: str = ""
     stopped: bool = False
+    aborted: bool = False
 
     @property
     def tls(self) -> bool:
@@ -95,6 +108,9 @@ class PipAnswer:
         errors: pip's own ``ERROR:`` lines (redacted); when it stopped before naming any
             index, its first lines: why it would not run at all.
         stopped: why pipssl stopped pip before it finished (empty: it finished).
+        aborted: why pip ended by itself before it finished looking in its indexes (its
+            exception's last line, or its first error); empty: it looked in every one, or
+            pipssl stopped it (``stopped``).
     """
 
     indexes: Tuple[str, ...] = ()
@@ -103,6 +119,7 @@ class PipAnswer:
     problem: str = ""
     errors: Tuple[str, ...] = ()
     stopped: str = ""
+    aborted: str = ""
 
     def reach(self, url: str) -> Optional[Reach]:
         """What pip said of the index ``url`` (None: pip did not report on it)."""
@@ -246,6 +263,7 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
             reaches.append(Reach(redact(index), False, redact(failed.group(2))))
         else:
             reaches.append(Reach(redact(index), True))
+    aborted = "" if stopped else _aborted(output)
     if not indexes:
         # pip stopped before looking anywhere (a config file it cannot load prints no
         # "ERROR:"): its first words are why.
@@ -255,11 +273,12 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
             problem=stopped or "pip did not say which indexes it uses",
             errors=tuple(said),
             stopped=stopped,
+            aborted=aborted,
         )
-    if stopped:
-        told = {index_key(r.index) for r in reaches}
+    told = {index_key(r.index) for r in reaches}
+    if stopped or aborted:
         reaches += [
-            Reach(redact(i), False, stopped, stopped=True)
+            Reach(redact(i), False, stopped or aborted, stopped=bool(stopped), aborted=not stopped)
             for i in indexes
             if index_key(i) not in told
         ]
@@ -269,7 +288,30 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
         tuple(ignored),
         errors=tuple(errors),
         stopped=stopped,
+        aborted=aborted,
     )
+
+
+def _aborted(output: str) -> str:
+    """Why pip, which ended by itself, did so before it finished looking in its indexes
+    (empty: it finished: it said no index has the requirement): its first error, with the
+    last line of the traceback -vvv logs after it ("due to an OSError." says no more), or
+    that line alone after pip's words for an exception it did not expect."""
+    if any(words in output for words in _NOT_FOUND):
+        return ""
+    raw = output.splitlines()
+    lines = [x.strip() for x in raw]
+    at = next(
+        (i for i, x in enumerate(lines) if x.startswith("ERROR: ") and REQUIREMENT not in x),
+        None,
+    )
+    if at is None:
+        return "pip ended before it said how its indexes went"
+    # a traceback's own lines are indented; its last, the exception, is not
+    raised = [x.strip() for x in raw[at + 1 :] if _RAISED.match(x)][-1:]
+    if lines[at] == _CRASHED:
+        return redact(raised[0]) if raised else "pip stopped with an exception"
+    return redact(" ".join([lines[at][len("ERROR: ") :], *raised]))
 
 
 def _index_of(page: str, indexes: Sequence[str]) -> Optional[str]:

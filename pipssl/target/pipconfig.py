@@ -56,6 +56,10 @@ _KIND_LABELS = {
     ENV: "PIP_CONFIG_FILE config",
 }
 
+#: The note of every config file when PIP_CONFIG_FILE is the null device (pip's
+#: Configuration.load: "Skipping loading configuration files", pip 10 to 26).
+NO_FILE_READ = "not read: PIP_CONFIG_FILE is os.devnull, so pip reads no file"
+
 # pip releases whose handling of values changed, from pip's source history.
 _PIP_PER_FILE_VALUES = (25, 2)  # https://github.com/pypa/pip/pull/12201
 _PIP_EMPTY_HIDES_AGAIN = (26, 0)  # https://github.com/pypa/pip/pull/13703
@@ -306,7 +310,7 @@ def load(
             if kind == USER and skip_user is not None:
                 note = skip_user
             elif devnull:
-                note = "not read: PIP_CONFIG_FILE is os.devnull, so pip reads no file"
+                note = NO_FILE_READ
             elif exists:
                 read, note = _read_file(kind, path, enc, strict, normalize)
                 if per_file:
