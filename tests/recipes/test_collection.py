@@ -1,0 +1,155 @@
+"""The Ansible collection (ansible_collections/pipssl/pipssl) against a fleet that differs.
+
+One journey over one fleet (``fleetbed``): three hosts whose pips cannot verify the
+loopback index (its certificate is the test's intercepting CA's), each with its own
+Python and pip (3.9's pip 23.0.1, 3.11's, 3.13's pip 24.2 with truststore), its own OS
+store, HOME and pip config (the venv's, PIP_CONFIG_FILE's, the user's), and a fourth host
+whose Python has no ssl module.  The collection's example playbook runs in check mode
+(nothing written), then for real (the three are fixed and their real pips install, the
+fourth fails with its finding, ``--diff`` shows the root added), then again (nothing
+changes); ``state: absent`` then puts every file back as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import ssl
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+from bed.osstore import MountedOsStore, why_unavailable
+from bed.pip import url_host_for
+from fleetbed import Host, inventory, make_host
+from recipebed import require_recipes_env, run_shell, show
+from targets import base_python, make_venv
+from test_ansible import ansible_env, ansible_playbook
+
+require_recipes_env()
+
+COLLECTIONS = Path(__file__).resolve().parents[2]
+PLAYBOOK = COLLECTIONS / "ansible_collections" / "pipssl" / "pipssl" / "playbooks" / "new_root.yml"
+RECAP = re.compile(
+    r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
+)
+#: the fleet: name, Python, where its pip config names the index
+FLEET = (("py39", "3.9", "site"), ("py311", "3.11", "env"), ("py313", "3.13", "user"))
+
+
+def recaps(output: str) -> Dict[str, Tuple[int, int, int]]:
+    """{host: (changed, unreachable, failed)} from the PLAY RECAP."""
+    return {h: (int(c), int(u), int(f)) for h, _ok, c, u, f in RECAP.findall(output)}
+
+
+def report(output: str) -> List[str]:
+    """The fleet report's lines, as the debug task printed them."""
+    start = output.index("TASK [Print the fleet report]")
+    block = output[start : output.index("PLAY RECAP", start)]
+    data = json.loads(block[block.index("{") : block.rindex("}") + 1])
+    lines: List[str] = data["msg"]
+    return lines
+
+
+def colons(ca: Any) -> str:
+    """A CA's SHA-256 as pipssl spells it (upper case, colons)."""
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+@pytest.fixture
+def fleet(isolated_env: Any, tmp_path: Path, make_index: Any, nossl_python: Any) -> List[Host]:
+    if why_unavailable():
+        pytest.skip(f"the OS store bed is not available: {why_unavailable()}")
+    index = make_index("intercepted", lifetime=900)
+    hosts = []
+    for name, version, kind in FLEET:
+        base = base_python(version)
+        venv = tmp_path / "venvs" / name
+        python = make_venv(base, venv)
+        url = f"https://{url_host_for(base)}:{index.port}/simple/"
+        hosts.append(make_host(tmp_path / name, name, python, venv, kind, url))
+    bare = nossl_python("missing")
+    url = f"https://127.0.0.1:{index.port}/simple/"
+    hosts.append(make_host(tmp_path / "nossl", "nossl", bare, None, "user", url))
+    return hosts
+
+
+@pytest.mark.once
+@pytest.mark.slow
+@pytest.mark.skipif(not MountedOsStore.available(), reason="no private mount namespaces here")
+def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> None:
+    good = [h for h in fleet if h.name != "nossl"]
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(inventory(fleet))
+    env = ansible_env(dict(os.environ), tmp_path / "ansible")
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS)
+    env["ANSIBLE_FORKS"] = "4"
+    ca = cert_world.path("intercept.pem")
+    argv = [ansible_playbook(), "-i", str(inv), str(PLAYBOOK), "-e", f"pipssl_ca={ca}"]
+    for host in good:
+        done = host.pip_download(tmp_path / f"dl-before-{host.name}")
+        assert done.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in done.stdout + done.stderr
+    before = {h.name: h.snapshot() for h in fleet}
+
+    # check mode: every good host would change, the bare one fails, nothing is written
+    checked = run_shell([*argv, "--check", "--diff"], tmp_path, env)
+    assert recaps(checked.stdout) == {
+        **{h.name: (1, 0, 0) for h in good},
+        "nossl": (0, 0, 1),
+        "localhost": (0, 0, 0),
+    }, show(checked)
+    assert {h.name: h.snapshot() for h in fleet} == before
+    assert "would be fixed: 3" in report(checked.stdout), show(checked)
+
+    # the real run: fixed, the roots added shown, the bare host fails with its finding
+    first = run_shell([*argv, "--diff"], tmp_path, env)
+    assert recaps(first.stdout) == {
+        **{h.name: (1, 0, 0) for h in good},
+        "nossl": (0, 0, 1),
+        "localhost": (0, 0, 0),
+    }, show(first)
+    root = cert_world.intercept
+    added = (
+        f"+O=Zscaler Inc. (pipssl test double), CN=Zscaler Root CA (test)  sha256:{colons(root)}"
+    )
+    assert added in first.stdout, show(first)
+    assert "ssl-module-missing" in first.stdout, show(first)
+    lines = report(first.stdout)
+    assert lines[:3] == [
+        "machines ok: 0",
+        "fixed in this run: 3",
+        "broken: 1 (ssl-module-missing: 1, pip-missing: 1)",
+    ]
+    assert "nossl  broken  ssl-module-missing,pip-missing" in lines
+    for host in good:
+        done = host.pip_download(tmp_path / f"dl-after-{host.name}")
+        assert done.returncode == 0, show(done)
+    assert fleet[-1].snapshot() == before["nossl"]
+
+    # again: nothing to change anywhere
+    again = run_shell(argv, tmp_path, env)
+    assert recaps(again.stdout) == {
+        **{h.name: (0, 0, 0) for h in good},
+        "nossl": (0, 0, 1),
+        "localhost": (0, 0, 0),
+    }, show(again)
+    assert report(again.stdout)[:2] == ["machines ok: 3", "fixed in this run: 0"]
+
+    # state: absent undoes the repair: every file exactly as before
+    undo = tmp_path / "undo.yml"
+    undo.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - pipssl.pipssl.pip_trust:\n        state: absent\n"
+    )
+    absent = run_shell(
+        [ansible_playbook(), "-i", str(inv), str(undo), "--limit", "py39,py311,py313"],
+        tmp_path,
+        env,
+    )
+    assert recaps(absent.stdout) == {h.name: (1, 0, 0) for h in good}, show(absent)
+    assert {h.name: h.snapshot() for h in good} == {h.name: before[h.name] for h in good}
+    shutil.rmtree(tmp_path / "ansible", ignore_errors=True)
