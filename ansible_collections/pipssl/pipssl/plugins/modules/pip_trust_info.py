@@ -11,14 +11,14 @@ DOCUMENTATION = r"""
 module: pip_trust_info
 short_description: pipssl's diagnosis of pip's TLS trust, as data
 description:
-  - Runs C(pipssl doctor) with the target's own Python and returns its report: the
+  - Runs C(pipssl doctor) with the target's own Python and returns its report, that is the
     findings, each index's verdict (the real pip's, when it was asked), the interpreter
     and the pip version. It changes nothing.
   - The action plugin copies the collection's C(get-pipssl.py) to the target for each task,
     so the target needs neither pipssl nor any index. A Python without a working C(ssl)
-    module is diagnosed like any other: the report carries the finding that says so.
+    module is diagnosed like any other; the report carries the finding that says so.
 version_added: "0.1.0"
-author: pipssl contributors
+author: pipssl contributors (!UNKNOWN)
 options:
   python:
     description: The interpreter whose pip to diagnose. Default the Python the module runs with.
@@ -43,8 +43,10 @@ options:
     type: path
 attributes:
   check_mode:
+    description: The module changes nothing in any mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is nothing to show.
     support: none
 notes:
   - The task fails only when pipssl cannot run (bad input); a host whose pip cannot verify is
