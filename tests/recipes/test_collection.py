@@ -25,14 +25,14 @@ import pytest
 from bed.osstore import MountedOsStore, why_unavailable
 from bed.pip import url_host_for
 from fleetbed import Host, inventory, make_host
-from recipebed import require_recipes_env, run_shell, show
+from recipebed import BOOTSTRAP, doc_block, require_recipes_env, run_shell, show
 from targets import base_python, make_venv
 from test_ansible import ansible_env, ansible_playbook
 
 require_recipes_env()
 
-COLLECTIONS = Path(__file__).resolve().parents[2]
-PLAYBOOK = COLLECTIONS / "ansible_collections" / "pipssl" / "pipssl" / "playbooks" / "new_root.yml"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "ansible.md"
+SOURCE = Path(__file__).resolve().parents[2] / "ansible_collections" / "pipssl" / "pipssl"
 RECAP = re.compile(
     r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
 )
@@ -58,6 +58,34 @@ def colons(ca: Any) -> str:
     """A CA's SHA-256 as pipssl spells it (upper case, colons)."""
     digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+def galaxy() -> str:
+    return str(Path(ansible_playbook()).with_name("ansible-galaxy"))
+
+
+def install_collection(directory: Path, env: Dict[str, str]) -> Path:
+    """Build the collection's tarball and install it offline, as the docs say; the
+    collections path it went to."""
+    built = run_shell([galaxy(), "collection", "build", str(SOURCE)], directory, env, timeout=120)
+    assert built.returncode == 0, show(built)
+    (tarball,) = directory.glob("pipssl-pipssl-*.tar.gz")
+    into = directory / "collections"
+    argv = [galaxy(), "collection", "install", "--offline", tarball.name, "-p", str(into)]
+    done = run_shell(argv, directory, env, timeout=120)
+    assert done.returncode == 0, show(done)
+    # the tarball carries get-pipssl.py itself, not the link the checkout has
+    carried = into / "ansible_collections" / "pipssl" / "pipssl" / "files" / "get-pipssl"
+    assert not carried.is_symlink()
+    assert carried.read_bytes() == BOOTSTRAP.read_bytes()
+    return into
+
+
+def test_docs_show_the_playbook() -> None:
+    """docs/ansible.md shows the collection's playbook as it is."""
+    lang, text = doc_block("fleet-playbook", DOC)
+    assert lang == "yaml"
+    assert text == (SOURCE / "playbooks" / "new_root.yml").read_text()
 
 
 @pytest.fixture
@@ -86,10 +114,10 @@ def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> No
     inv = tmp_path / "inventory.yml"
     inv.write_text(inventory(fleet))
     env = ansible_env(dict(os.environ), tmp_path / "ansible")
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(install_collection(tmp_path, env))
     env["ANSIBLE_FORKS"] = "4"
     ca = cert_world.path("intercept.pem")
-    argv = [ansible_playbook(), "-i", str(inv), str(PLAYBOOK), "-e", f"pipssl_ca={ca}"]
+    argv = [ansible_playbook(), "-i", str(inv), "pipssl.pipssl.new_root", "-e", f"pipssl_ca={ca}"]
     for host in good:
         done = host.pip_download(tmp_path / f"dl-before-{host.name}")
         assert done.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in done.stdout + done.stderr

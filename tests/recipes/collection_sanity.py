@@ -1,0 +1,102 @@
+"""``ansible-test sanity`` on the Ansible collection as it ships (``tox -e collection``).
+
+The collection is built into a tarball and installed offline, as docs/ansible.md says, and
+the installed copy is tested: the tarball holds ``get-pipssl.py`` itself where the checkout
+has a link.  Every sanity test runs on the controller's Python; ``compile`` and ``import``
+(the tests that depend on the target's Python) run on each other target Python the
+collection declares that pyenv has.  ``pslint`` needs PowerShell, which the collection has
+no file for, and ``shellcheck`` needs a program this project does not install (the
+collection has no shell script): both are skipped.
+
+ansible-test makes a virtual environment per test (under ``~/.ansible/test``: HOME is
+``--home``, kept between runs so that they are made once) and installs its pinned
+requirements into it from the package index.  It bootstraps pip in them with a get-pip
+script it downloads from its own file host; ``--pip-from-ensurepip`` writes a stand-in
+that takes pip from the Python's ensurepip and the index instead, for a machine that
+reaches the index but not that host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+SOURCE = Path(__file__).resolve().parents[2] / "ansible_collections" / "pipssl" / "pipssl"
+CONTROLLER = "3.12"
+TARGETS = ("3.9", "3.10", "3.11", "3.13")
+SKIPPED = ("pslint", "shellcheck")
+STAND_IN = '''"""ansible-test's pip bootstrap, from ensurepip and the package index."""
+import subprocess
+import sys
+
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"])
+subprocess.check_call([sys.executable, "-m", "pip", "install", *args])
+'''
+
+
+def tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def run(argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
+    print("+", " ".join(argv), flush=True)
+    subprocess.run(argv, cwd=str(cwd), env=env, check=True, timeout=1800)
+
+
+def pip_version_wanted() -> str:
+    """The pip version ansible-test bootstraps its environments with."""
+    import ansible_test
+
+    source = Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+    found = re.search(r"pip='(\d+(?:\.\d+)*)'", source.read_text())
+    if not found:
+        raise SystemExit(f"cannot tell which pip {source} bootstraps")
+    return found.group(1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", required=True, type=Path, help="a directory of this run's")
+    parser.add_argument("--home", required=True, type=Path, help="HOME for ansible-test")
+    parser.add_argument("--pip-from-ensurepip", action="store_true")
+    args = parser.parse_args()
+    work: Path = args.work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    home: Path = args.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, HOME=str(home), ANSIBLE_HOME=str(home / ".ansible"))
+    # pyenv's shims find their versions through HOME unless PYENV_ROOT says where
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    if pyenv.is_dir():
+        env["PYENV_ROOT"] = str(pyenv)
+    run([tool("ansible-galaxy"), "collection", "build", str(SOURCE)], work, env)
+    (tarball,) = work.glob("pipssl-pipssl-*.tar.gz")
+    into = work / "collections"
+    install = ["collection", "install", "--offline", tarball.name, "-p", str(into)]
+    run([tool("ansible-galaxy"), *install], work, env)
+    if args.pip_from_ensurepip:
+        cache = home / ".ansible" / "test" / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / f"get_pip_{pip_version_wanted().replace('.', '_')}.py").write_text(STAND_IN)
+    where = into / "ansible_collections" / "pipssl" / "pipssl"
+    skips = [a for name in SKIPPED for a in ("--skip-test", name)]
+    run([tool("ansible-test"), "sanity", "--python", CONTROLLER, *skips], where, env)
+    for version in TARGETS:
+        if shutil.which(f"python{version}", path=env.get("PATH")) is None:
+            print(f"no python{version} on PATH: compile and import not run on it", flush=True)
+            continue
+        argv = ["sanity", "--python", version, "--test", "compile", "--test", "import"]
+        run([tool("ansible-test"), *argv], where, env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
