@@ -13,6 +13,7 @@ changes); ``state: absent`` then puts every file back as it was.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -58,6 +59,10 @@ def colons(ca: Any) -> str:
     """A CA's SHA-256 as pipssl spells it (upper case, colons)."""
     digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+def ansible() -> str:
+    return str(Path(ansible_playbook()).with_name("ansible"))
 
 
 def galaxy() -> str:
@@ -180,4 +185,51 @@ def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> No
     )
     assert recaps(absent.stdout) == {h.name: (1, 0, 0) for h in good}, show(absent)
     assert {h.name: h.snapshot() for h in good} == {h.name: before[h.name] for h in good}
+    done = good[0].pip_download(tmp_path / "dl-undone")
+    assert done.returncode != 0, show(done)
+
+    # a CA that does not issue the index's chain: the task fails, nothing stays written
+    wrong = [ansible(), "-i", str(inv), good[0].name, "-m", "pipssl.pipssl.pip_trust"]
+    failed = run_shell([*wrong, "-a", f"ca={cert_world.path('root.pem')}"], tmp_path, env)
+    assert failed.returncode != 0, show(failed)
+    assert "FAILED" in failed.stdout and "Fix:" in failed.stdout, show(failed)
+    assert good[0].snapshot() == before[good[0].name]
     shutil.rmtree(tmp_path / "ansible", ignore_errors=True)
+
+
+def module_utils() -> Any:
+    """The collection's pipssl_cli, loaded from its file (it imports nothing of Ansible)."""
+    path = SOURCE / "plugins" / "module_utils" / "pipssl_cli.py"
+    spec = importlib.util.spec_from_file_location("pipssl_cli_under_test", path)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+@pytest.mark.once
+def test_diff_masks_credentials_as_pipssl_does() -> None:
+    """A pip config shown by --diff leaves the target with the credentials pipssl masks."""
+    from pipssl._redact import redact
+
+    masked = module_utils().masked
+    for line in (
+        "index-url = https://alice:s3cret@127.0.0.1:8443/simple/",
+        "extra-index-url = https://TOKEN123@127.0.0.1/simple/ https://bob:pw@[::1]/simple/",
+        "proxy = http://carol:p%40ss@127.0.0.1:3128",
+        "cert = /etc/ssl/certs/ca-certificates.crt",
+    ):
+        assert masked(line) == redact(line)
+        assert "s3cret" not in masked(line) and "TOKEN123" not in masked(line)
+
+
+@pytest.mark.once
+def test_fingerprints_are_pipssls(cert_world: Any) -> None:
+    """``state: absent`` with ``ca`` withdraws by the SHA-256 pipssl lists (any spelling)."""
+    utils = module_utils()
+    pem = cert_world.path("intercept.pem").read_text() + cert_world.path("root.pem").read_text()
+    bare = [colons(c).replace(":", "").lower() for c in (cert_world.intercept, cert_world.root)]
+    assert utils.pem_fingerprints(pem) == bare
+    diff = utils.roots_diff({"added": [{"subject": "CN=a", "sha256": "AA"}], "removed": []})
+    assert diff["after"] == "CN=a  sha256:AA\n" and diff["before"] == ""
+    assert utils.roots_diff(None) is None
