@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 SOURCE = Path(__file__).resolve().parents[2] / "ansible_collections" / "pipssl" / "pipssl"
 CONTROLLER = "3.12"
@@ -48,6 +48,15 @@ def tool(name: str) -> str:
 def run(argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
     print("+", " ".join(argv), flush=True)
     subprocess.run(argv, cwd=str(cwd), env=env, check=True, timeout=1800)
+
+
+def real_python(version: str, env: Dict[str, str]) -> Optional[str]:
+    """The interpreter ``pythonX.Y`` runs, by its own path (not pyenv's shim)."""
+    if shutil.which(f"python{version}", path=env.get("PATH")) is None:
+        return None
+    probe = [f"python{version}", "-c", "import sys; print(sys.executable)"]
+    done = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60, check=False)
+    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def pip_version_wanted() -> str:
@@ -89,12 +98,19 @@ def main() -> int:
     where = into / "ansible_collections" / "pipssl" / "pipssl"
     skips = [a for name in SKIPPED for a in ("--skip-test", name)]
     run([tool("ansible-test"), "sanity", "--python", CONTROLLER, *skips], where, env)
+    # ansible-test starts pythonX.Y from PATH with an environment of its own, in which
+    # pyenv's shims find no version: a directory of links to the real ones goes first
+    links = work / "pythons"
+    links.mkdir()
+    env["PATH"] = os.pathsep.join([str(links), env.get("PATH", "")])
     for version in TARGETS:
-        if shutil.which(f"python{version}", path=env.get("PATH")) is None:
-            print(f"no python{version} on PATH: compile and import not run on it", flush=True)
+        interpreter = real_python(version, env)
+        if interpreter is None:
+            print(f"no python{version} here: compile and import not run on it", flush=True)
             continue
-        argv = ["sanity", "--python", version, "--test", "compile", "--test", "import"]
-        run([tool("ansible-test"), *argv], where, env)
+        (links / f"python{version}").symlink_to(interpreter)
+        argv = ["sanity", "--python", version, "--python-interpreter", interpreter]
+        run([tool("ansible-test"), *argv, "--test", "compile", "--test", "import"], where, env)
     return 0
 
 

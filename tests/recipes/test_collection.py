@@ -137,6 +137,9 @@ def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> No
     }, show(checked)
     assert {h.name: h.snapshot() for h in fleet} == before
     assert "would be fixed: 3" in report(checked.stdout), show(checked)
+    # the plan names the file each host's repair edits: the venv's, PIP_CONFIG_FILE's
+    for host in good[:2]:
+        assert f"set-cert {host.config}: cert = " in checked.stdout, show(checked)
 
     # the real run: fixed, the roots added shown, the bare host fails with its finding
     first = run_shell([*argv, "--diff"], tmp_path, env)
@@ -150,6 +153,9 @@ def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> No
         f"+O=Zscaler Inc. (pipssl test double), CN=Zscaler Root CA (test)  sha256:{colons(root)}"
     )
     assert added in first.stdout, show(first)
+    for host in good[:2]:  # the config's lines before and after: the user's kept, cert added
+        assert f"--- before: {host.config}\n+++ after: {host.config}\n" in first.stdout
+    assert "+cert = " in first.stdout and " timeout = 20\n" in first.stdout, show(first)
     assert "ssl-module-missing" in first.stdout, show(first)
     lines = report(first.stdout)
     assert lines[:3] == [
@@ -172,25 +178,36 @@ def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> No
     }, show(again)
     assert report(again.stdout)[:2] == ["machines ok: 3", "fixed in this run: 0"]
 
-    # state: absent undoes the repair: every file exactly as before
+    # state: absent with the CA withdraws it (pipssl forget): py39's pip fails again
+    adhoc = [ansible(), "-i", str(inv), "py39", "-m", "pipssl.pipssl.pip_trust"]
+    forget = [*adhoc, "-a", f"state=absent ca={ca}"]
+    withdrawn = run_shell(forget, tmp_path, env)
+    assert withdrawn.returncode == 0 and "py39 | CHANGED" in withdrawn.stdout, show(withdrawn)
+    done = good[0].pip_download(tmp_path / "dl-withdrawn")
+    assert done.returncode != 0, show(done)
+    withdrawn = run_shell(forget, tmp_path, env)
+    assert withdrawn.returncode == 0 and "py39 | SUCCESS" in withdrawn.stdout, show(withdrawn)
+
+    # state: absent alone undoes (py39 twice: the withdrawal, then the repair); every file
+    # is then exactly as before, and there is nothing left to undo
     undo = tmp_path / "undo.yml"
     undo.write_text(
         "- hosts: all\n  gather_facts: false\n  tasks:\n"
         "    - pipssl.pipssl.pip_trust:\n        state: absent\n"
     )
-    absent = run_shell(
-        [ansible_playbook(), "-i", str(inv), str(undo), "--limit", "py39,py311,py313"],
-        tmp_path,
-        env,
-    )
+    undo_argv = [ansible_playbook(), "-i", str(inv), str(undo), "--limit"]
+    absent = run_shell([*undo_argv, "py39,py311,py313"], tmp_path, env)
     assert recaps(absent.stdout) == {h.name: (1, 0, 0) for h in good}, show(absent)
+    absent = run_shell([*undo_argv, "py39"], tmp_path, env)
+    assert recaps(absent.stdout) == {"py39": (1, 0, 0)}, show(absent)
     assert {h.name: h.snapshot() for h in good} == {h.name: before[h.name] for h in good}
+    absent = run_shell([*undo_argv, "py39"], tmp_path, env)
+    assert recaps(absent.stdout) == {"py39": (0, 0, 0)}, show(absent)
     done = good[0].pip_download(tmp_path / "dl-undone")
     assert done.returncode != 0, show(done)
 
     # a CA that does not issue the index's chain: the task fails, nothing stays written
-    wrong = [ansible(), "-i", str(inv), good[0].name, "-m", "pipssl.pipssl.pip_trust"]
-    failed = run_shell([*wrong, "-a", f"ca={cert_world.path('root.pem')}"], tmp_path, env)
+    failed = run_shell([*adhoc, "-a", f"ca={cert_world.path('root.pem')}"], tmp_path, env)
     assert failed.returncode != 0, show(failed)
     assert "FAILED" in failed.stdout and "Fix:" in failed.stdout, show(failed)
     assert good[0].snapshot() == before[good[0].name]

@@ -218,7 +218,7 @@ def check_diff(actions):
     return {"prepared": "\n".join(lines) + "\n"} if lines else None
 
 
-def run_changes(module, argv):
+def run_changes(module, argv, withdrawing=False):
     """Run a repair or a forget; return the module's result."""
     before = {}
     if module._diff and not module.check_mode:
@@ -238,17 +238,23 @@ def run_changes(module, argv):
             diffs = [d for d in [check_diff(actions)] if d]
         roots = roots_diff(data.get("bundle"))
         result["diff"] = diffs + ([roots] if roots else [])
-    if rc == 2 or not succeeded(module, data):
+    if rc == 2 or not succeeded(module, data, withdrawing):
         module.fail_json(msg=failure_message(data), **result)
+    if withdrawing and data.get("still_failing"):
+        # what was asked: an index that needed the withdrawn CA fails from now on
+        module.warn("pip now fails for: %s" % ", ".join(map(str, data["still_failing"])))
     return result
 
 
-def succeeded(module, data):
-    """A real run succeeded when pip verifies (``ok``); a dry run never verifies, so it
-    succeeds when the plan leaves no problem (its ``findings`` are what is left to do)."""
-    if not module.check_mode:
-        return bool(data.get("ok"))
-    return not [f for f in data.get("findings") or [] if f.get("severity") != "info"]
+def succeeded(module, data, withdrawing):
+    """A real repair succeeded when pip verifies (``ok``); a withdrawal when pipssl kept
+    it (an index that needed the CA withdrawn fails, as asked).  A dry run never verifies,
+    so it succeeds when the plan leaves no problem (its ``findings``)."""
+    if module.check_mode:
+        return not [f for f in data.get("findings") or [] if f.get("severity") != "info"]
+    if withdrawing:
+        return not data.get("rolled_back")
+    return bool(data.get("ok"))
 
 
 def _bare(fingerprint):
@@ -263,7 +269,7 @@ def withdraw(module, fingerprints):
     wanted = sorted({held[_bare(f)] for f in fingerprints if _bare(f) in held})
     if not wanted:
         return {"changed": False, "pipssl": listing, "findings": [], "actions": [], "bundle": None}
-    return run_changes(module, forget_argv(module, wanted))
+    return run_changes(module, forget_argv(module, wanted), withdrawing=True)
 
 
 def undo(module):
