@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -47,7 +48,23 @@ def tool(name: str) -> str:
 
 def run(argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
     print("+", " ".join(argv), flush=True)
-    subprocess.run(argv, cwd=str(cwd), env=env, check=True, timeout=1800)
+    done = subprocess.run(
+        argv,
+        cwd=str(cwd),
+        env=env,
+        timeout=1800,
+        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    print(done.stdout, flush=True)
+    if done.returncode != 0:
+        raise SystemExit(f"exit {done.returncode}: {argv[0]}")
+    # ansible-test lists a collection's files with git when a checkout holds it, and a
+    # copy under an ignored directory (.tox) then has none: a pass that tested nothing
+    if "All targets skipped" in done.stdout:
+        raise SystemExit("ansible-test found no file of the collection to test")
 
 
 def real_python(version: str, env: Dict[str, str]) -> Optional[str]:
@@ -72,14 +89,18 @@ def pip_version_wanted() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", required=True, type=Path, help="a directory of this run's")
     parser.add_argument("--home", required=True, type=Path, help="HOME for ansible-test")
     parser.add_argument("--pip-from-ensurepip", action="store_true")
     args = parser.parse_args()
-    work: Path = args.work.resolve()
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    home: Path = args.home.resolve()
+    # outside any git checkout (see run)
+    work = Path(tempfile.mkdtemp(prefix="pipssl-collection-sanity-"))
+    try:
+        return sanity(work, args.home.resolve(), args.pip_from_ensurepip)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def sanity(work: Path, home: Path, pip_from_ensurepip: bool) -> int:
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HOME=str(home), ANSIBLE_HOME=str(home / ".ansible"))
     # pyenv's shims find their versions through HOME unless PYENV_ROOT says where
@@ -91,7 +112,7 @@ def main() -> int:
     into = work / "collections"
     install = ["collection", "install", "--offline", tarball.name, "-p", str(into)]
     run([tool("ansible-galaxy"), *install], work, env)
-    if args.pip_from_ensurepip:
+    if pip_from_ensurepip:
         cache = home / ".ansible" / "test" / "cache"
         cache.mkdir(parents=True, exist_ok=True)
         (cache / f"get_pip_{pip_version_wanted().replace('.', '_')}.py").write_text(STAND_IN)
