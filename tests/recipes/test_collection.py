@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import ssl
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -250,3 +251,25 @@ def test_fingerprints_are_pipssls(cert_world: Any) -> None:
     diff = utils.roots_diff({"added": [{"subject": "CN=a", "sha256": "AA"}], "removed": []})
     assert diff["after"] == "CN=a  sha256:AA\n" and diff["before"] == ""
     assert utils.roots_diff(None) is None
+
+
+@pytest.mark.once
+def test_a_private_key_never_leaves_the_controller(
+    isolated_env: Any, cert_world: Any, tmp_path: Path
+) -> None:
+    """A ``ca`` file that holds a key fails the task in the action plugin, before anything
+    reaches a target, and the key's bytes appear nowhere in the output."""
+    key = cert_world.intercept.private_key_pem.bytes()
+    bundle = tmp_path / "ca-and-key.pem"
+    bundle.write_bytes(cert_world.intercept.cert_pem.bytes() + key)
+    env = ansible_env(dict(os.environ), tmp_path / "ansible")
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(SOURCE.parents[2])
+    argv = [ansible(), "-i", "localhost,", "-c", "local", "localhost"]
+    argv += ["-m", "pipssl.pipssl.pip_trust", "-a", f"ca={bundle}"]
+    argv += ["-e", f"ansible_python_interpreter={sys.executable}"]
+    done = run_shell(argv, tmp_path, env, timeout=120)
+    assert done.returncode != 0, show(done)
+    assert "holds a private key: only CA certificates are sent" in done.stdout, show(done)
+    body = b"".join(key.splitlines()[1:-1]).decode()
+    assert body[:40] not in done.stdout + done.stderr
+    assert not list((tmp_path / "ansible").rglob("get-pipssl.py"))
