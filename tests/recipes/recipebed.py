@@ -33,22 +33,22 @@ def require_recipes_env() -> None:
     pytest.importorskip("ansible", reason="the recipes are tested in tox env recipes")
 
 
-def doc_block(name: str) -> Tuple[str, str]:
-    """The fenced block marked ``<!-- tested: NAME -->`` in docs/provisioning.md.
+def doc_block(name: str, doc: Path = DOC) -> Tuple[str, str]:
+    """The fenced block marked ``<!-- tested: NAME -->`` in ``doc`` (docs/provisioning.md).
 
     Returns:
         (the fence's language, the block's text with a final newline).
     """
-    lines = DOC.read_text(encoding="utf-8").splitlines()
+    lines = doc.read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines):
         match = MARKER.fullmatch(line.strip())
         if not match or match.group(1) != name:
             continue
         fence = lines[number + 1]
-        assert fence.startswith("```"), f"{DOC}:{number + 2}: no fenced block after the marker"
+        assert fence.startswith("```"), f"{doc}:{number + 2}: no fenced block after the marker"
         end = lines.index("```", number + 2)
         return fence[3:].strip(), "\n".join(lines[number + 2 : end]) + "\n"
-    raise LookupError(f"{DOC} has no block marked <!-- tested: {name} -->")
+    raise LookupError(f"{doc} has no block marked <!-- tested: {name} -->")
 
 
 def python_shims(directory: Path, version: str) -> Path:
