@@ -29,7 +29,7 @@ from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
-from pipssl.target.askpip import Asking, PipAnswer, Reach, index_key
+from pipssl.target.askpip import Asking, HostReach, PipAnswer, Reach, index_key
 from pipssl.target.facts import Target
 
 _OUTSIDE = (
@@ -101,6 +101,26 @@ def ask_without(
     return names, askpip.ask(target.executable, rest, index_urls, timeout)
 
 
+def ask_files(
+    target: Target,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    asking: Optional[Asking],
+) -> Optional[Asking]:
+    """Ask pip, beside its reachability check (``asking``; None: pip is not asked), to
+    fetch a file of the project whose path pipssl follows (:func:`askpip.ask_files`)."""
+    from pipssl.diagnosis.downloadpath import DEFAULT_PROJECT
+
+    if asking is None or target.pip is None:
+        return None
+    version = target.pip_version or (0,)
+    # --dry-run (pip 22.2): only the metadata where the index serves it (PEP 658)
+    return askpip.ask_files(
+        target.executable, env, index_urls, timeout, DEFAULT_PROJECT, version >= (22, 2)
+    )
+
+
 def confirm(
     results: Sequence[TargetResult],
     findings: Sequence[Finding],
@@ -110,6 +130,7 @@ def confirm(
     without: Optional[Tuple[Sequence[str], PipAnswer]] = None,
     executable: str = "python3",
     trusted: Sequence[str] = (),
+    files: Optional[PipAnswer] = None,
 ) -> Tuple[List[TargetResult], List[Finding]]:
     """Each index's result as the real pip says, and the findings that agree with it.
 
@@ -122,6 +143,9 @@ def confirm(
         without: the variables that override pip's config, and pip's answer without them.
         executable: the target interpreter (the fixes run its pip).
         trusted: pip's trusted-host entries (pip checks no certificate for those hosts).
+        files: pip's answer on its way to a project's files (:func:`ask_files`): the
+            hosts past the indexes (``files``, ``redirect``) are judged by it and by
+            ``answer``'s log.
 
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
@@ -134,6 +158,9 @@ def confirm(
     kept: List[Finding] = list(findings)
     added: List[Finding] = []
     for result in results:
+        if result.kind != "index":
+            out.append(result)  # judged below, once every index is
+            continue
         reach = answer.reach(result.url)
         if reach is None or (reach.reached and verification_off(result.url, trusted)):
             out.append(result)  # reached unverified says nothing about verifying
@@ -170,10 +197,50 @@ def confirm(
                 added.append(_stalled(reach.index, reach.reason))
             elif not reach.reached:
                 added.append(_cannot_reach(reach, None, executable))
+    out, kept, added = _confirm_path(out, kept, added, [answer, files], executable)
     found = kept + added
     if without is not None and not without[1].problem:
         found = _blame_variables(out, found, *without)
     return out, found
+
+
+def _confirm_path(
+    results: List[TargetResult],
+    kept: List[Finding],
+    added: List[Finding],
+    answers: Sequence[Optional[PipAnswer]],
+    executable: str,
+) -> Tuple[List[TargetResult], List[Finding], List[Finding]]:
+    """The hosts past the indexes, by what pip's logs say of them; and an index pip could
+    not reach because a host on its path failed: that host's findings say why (pip
+    names that host, not the index, in its words), so no ``pip-cannot-reach`` for it."""
+    out: List[TargetResult] = []
+    for result in results:
+        said = _host_said(result.url, answers) if result.kind != "index" else None
+        if said is None:
+            out.append(result)
+            continue
+        out.append(replace(result, ok=said.reached, confirmed=said.reached, pip_error=said.reason))
+        if said.reached and not result.ok:
+            wrong = [f for f in kept if f.target == result.url]
+            kept = [f for f in kept if f.target != result.url]
+            added.append(_reaches(result, wrong))
+        elif not said.reached and result.ok:
+            added.append(
+                _cannot_reach(Reach(result.url, False, said.reason), result.trust, executable)
+            )
+    blocked = {r.via for r in out if r.kind != "index" and not r.ok}
+    added = [f for f in added if not (f.code == "pip-cannot-reach" and f.target in blocked)]
+    return out, kept, added
+
+
+def _host_said(url: str, answers: Sequence[Optional[PipAnswer]]) -> Optional[HostReach]:
+    """What pip's logs say of the host ``url`` (an origin): reached in one is reached."""
+    from pipssl.net.links import origin
+
+    said = [a.host(origin(url)) for a in answers if a is not None]
+    heard = [h for h in said if h is not None]
+    return next((h for h in heard if h.reached), heard[0] if heard else None)
 
 
 def _blame_variables(

@@ -240,7 +240,7 @@ def _diagnose_target(
     from pipssl.certs.store.linux import special_hashed_name
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
-    from pipssl.diagnosis.confirm import ask_without, confirm
+    from pipssl.diagnosis.confirm import ask_files, ask_without, confirm
     from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
@@ -272,6 +272,9 @@ def _diagnose_target(
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
+    asking_files = ask_files(target, env, index_urls, timeout, asking)
+    if asking_files is not None:
+        pending.append(asking_files)
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, target.executable)
     findings += checks.check_certifi(target, env)
@@ -326,6 +329,7 @@ def _diagnose_target(
             without=without,
             executable=target.executable,
             trusted=insecure.trusted_entries(config),
+            files=asking_files.answer() if asking_files is not None else None,
         )
     findings += checks.check_repair_overridden(config, env, trust.unread, findings)
     findings = insecure.answer_trusted_hosts(findings, results)
