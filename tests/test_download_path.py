@@ -87,8 +87,9 @@ def test_a_second_host_pip_downloads_from_is_checked_and_repaired(
         assert not report["ok"]
         host = other.base_url + "/"  # the host's origin
         path = [t for t in report["targets"] if t["kind"] != "index"]
-        assert [(t["url"], t["kind"], t["via"], t["ok"]) for t in path] == [
-            (host, how, page.url, False)
+        # the probe's verdict, and the real pip's: it could not fetch there either
+        assert [(t["url"], t["kind"], t["via"], t["ok"], t["confirmed"]) for t in path] == [
+            (host, how, page.url, False, False)
         ], report["targets"]
         named = [f for f in report["findings"] if f["target"] == host]
         assert named and named[0]["severity"] == "error", report["findings"]

@@ -330,8 +330,10 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
 class _Hosts:
     """The hosts of pip's log: urllib3's line for each answer (``https://HOST:PORT "GET
     /path HTTP/1.1" 200 123``, logged at -vvv by every pip) and the connection pool each
-    failure names (``HTTPSConnectionPool(host='HOST', port=PORT)``).  Read with ``find``
-    and ``partition`` only: the lines quote servers and proxies."""
+    failure names (``HTTPSConnectionPool(host='HOST', port=PORT): Max retries exceeded``
+    in pip's "Could not fetch URL" line, or in the exception a download ends with: only
+    a failure's message names a pool).  A host that answered once counts as reached.
+    Read with ``find`` and ``partition`` only: the lines quote servers and proxies."""
 
     _POOL = "HTTPSConnectionPool(host='"
 
@@ -351,7 +353,7 @@ class _Hosts:
             return
         host, _, rest = line[at + len(self._POOL) :].partition("'")
         port = rest[len(", port=") :].partition(")")[0] if rest.startswith(", port=") else ""
-        if host and port.isdigit() and ("Could not" in line or "ERROR" in line):
+        if host and port.isdigit():
             self._failed.append((_origin(host, port), redact(line)))
 
     def found(self) -> Tuple[HostReach, ...]:
