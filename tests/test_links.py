@@ -145,7 +145,8 @@ def test_pip_failing_at_a_host_on_the_path_explains_its_index() -> None:
     )
     out, findings = confirm(results, found, parse(log), configured=False)
     assert [(r.ok, r.confirmed) for r in out] == [(False, False), (False, False)]
-    assert [f.code for f in findings] == ["untrusted-issuer-unknown"]  # the cause; no pip-cannot-reach
+    # the cause, and no pip-cannot-reach
+    assert [f.code for f in findings] == ["untrusted-issuer-unknown"]
     # twin: pip fetched its file from that host, which pipssl's probe could not verify
     log = f'Looking in indexes: {index}\nhttps://m.test:443 "GET /a.whl HTTP/1.1" 200 9\n'
     reached = parse(f"Looking in indexes: {index}\nFetched page {index}pipssl-reachability-check/")
