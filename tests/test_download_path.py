@@ -103,3 +103,31 @@ def test_a_second_host_pip_downloads_from_is_checked_and_repaired(
         assert json.loads(proc.stdout)["ok"]
         done = pip_install(python, page, tmp_path / "after")
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_run_follows_the_path_of_the_project_the_command_asked_for(
+    venvs: Dict[str, Path],
+    pip_world: World,
+    cert_world: CertWorld,
+    wheel_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """``run``: pip fails on the files host; the diagnosis follows the project the command
+    asked for (this index serves no ``pip``), finds the files host's CA, and the repair
+    with its fingerprint (the form doctor prints) lets the retried command succeed."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    python = venvs["legacy"]
+    store = pip_world.user_scope().os_store("root.pem")
+    pip_world.pip_conf("user", f"[global]\ncert = {store}\n")
+    root = x509.load_pem_x509_certificate(cert_world.path("intercept.pem").read_bytes())
+    fingerprint = root.fingerprint(hashes.SHA256()).hex()
+    with two_hosts(wheel_dir, cert_world, url_host_for(python), "files") as (page, _other):
+        pip = [str(python), "-m", "pip", "install", "--no-deps", "--no-cache-dir"]
+        pip += ["--retries", "0", "--index-url", page.url, "--target", str(tmp_path / "t")]
+        args = ["run", "--yes", "--scope", "user", "--accept-ca", fingerprint, "--"]
+        proc = run_pipssl(*args, *pip, "pipssl_probe_pkg")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert list((tmp_path / "t").glob("pipssl_probe_pkg*"))
+        assert pip_install(python, page, tmp_path / "again").returncode == 0

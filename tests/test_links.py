@@ -153,3 +153,16 @@ def test_pip_failing_at_a_host_on_the_path_explains_its_index() -> None:
     out, findings = confirm(results, found, reached, configured=False, files=parse(log))
     assert [(r.ok, r.confirmed) for r in out] == [(True, True), (True, True)]
     assert [f.code for f in findings] == ["pip-reaches"]
+
+
+def test_the_project_followed_is_the_first_a_command_collected() -> None:
+    from pipssl.diagnosis.downloadpath import path_project
+    from pipssl.target.runpip import collected_project
+
+    out = (
+        "Looking in indexes: https://idx.test/simple/\nCollecting Foo_Bar.baz>=1 (from -r r.txt)\n"
+    )
+    assert collected_project(out + "Collecting other\n") == "foo-bar-baz"
+    assert collected_project("Collecting https://x.test/a.whl\n") is None
+    assert path_project(None) == path_project("../x") == path_project("a/b") == "pip"
+    assert path_project("Foo_Bar") == "foo-bar"

@@ -107,17 +107,16 @@ def ask_files(
     index_urls: Optional[Sequence[str]],
     timeout: float,
     asking: Optional[Asking],
+    project: str,
 ) -> Optional[Asking]:
     """Ask pip, beside its reachability check (``asking``; None: pip is not asked), to
-    fetch a file of the project whose path pipssl follows (:func:`askpip.ask_files`)."""
-    from pipssl.diagnosis.downloadpath import DEFAULT_PROJECT
-
+    fetch a file of ``project``, whose path pipssl follows (:func:`askpip.ask_files`)."""
     if asking is None or target.pip is None:
         return None
     version = target.pip_version or (0,)
     # --dry-run (pip 22.2): only the metadata where the index serves it (PEP 658)
     return askpip.ask_files(
-        target.executable, env, index_urls, timeout, DEFAULT_PROJECT, version >= (22, 2)
+        target.executable, env, index_urls, timeout, project, version >= (22, 2)
     )
 
 

@@ -11,6 +11,7 @@ the hosts of that page's links, a few of them, probed side by side.  Each new ho
 
 from __future__ import annotations
 
+import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -30,6 +31,17 @@ DEFAULT_PROJECT = "pip"
 MOST_FILE_HOSTS = 3
 #: Redirects followed from one URL (requests allows 30; a real path has one or two).
 MOST_REDIRECTS = 3
+
+
+def path_project(name: Optional[str]) -> str:
+    """The project to follow: ``name`` when it is a project name (it goes into a URL
+    path), else :data:`DEFAULT_PROJECT`; PEP 503 normalised, as pip asks for it."""
+    if not name or not _NAME.fullmatch(name):
+        return DEFAULT_PROJECT
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
 
 #: Probe one URL: (url, seconds, keep the body?) -> the result, as pip would reach it.
 Prober = Callable[[str, float, bool], ProbeResult]

@@ -51,6 +51,7 @@ class Diagnosis:
         index_urls: the URLs asked for instead of the configured ones (None: configured).
         timeout: seconds allowed per probe.
         cwd: the project directory uv and poetry read their settings from.
+        project: the project whose path to its files was followed (None: pip itself).
     """
 
     target: Target
@@ -64,6 +65,7 @@ class Diagnosis:
     index_urls: Optional[Tuple[str, ...]] = None
     timeout: float = DEFAULT_TIMEOUT
     cwd: Optional[str] = None
+    project: Optional[str] = None
 
     @property
     def env(self) -> Dict[str, str]:
@@ -145,8 +147,11 @@ def examine(
     now: Optional[datetime] = None,
     cwd: Optional[str] = None,
     confirm: bool = True,
+    project: Optional[str] = None,
 ) -> Diagnosis:
-    """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input)."""
+    """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input).
+    ``project``: the project whose path to its files to follow (the first one a failed
+    command asked for; None: pip itself, which every mirror of the default index serves)."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     inspection = facts.start(python, env=env, timeout=start_limit(timeout))
@@ -170,6 +175,7 @@ def examine(
         cwd=cwd,
         asking=asking,
         confirm=confirm,
+        project=project,
     )
 
 
@@ -204,6 +210,7 @@ def diagnose_target(
     cwd: Optional[str] = None,
     asking: Optional[Asking] = None,
     confirm: bool = True,
+    project: Optional[str] = None,
 ) -> Diagnosis:
     """:func:`examine` for an interpreter already inspected (repair verifies the same one
     after its changes; pip's config is read from disk each time).  ``cwd`` is the project
@@ -218,7 +225,9 @@ def diagnose_target(
 
     try:
         with commands.aiming(target.executable):  # the fixes act on this interpreter
-            return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
+            return _diagnose_target(
+                target, env, index_urls, timeout, now, cwd, asking, pending, project
+            )
     finally:
         for started in pending:  # a pip whose answer nobody will read
             started.cancel()
@@ -233,6 +242,7 @@ def _diagnose_target(
     cwd: Optional[str],
     asking: Optional[Asking],
     pending: List[Asking],
+    project: Optional[str],
 ) -> Diagnosis:
     from pipssl import clients
     from pipssl.certs import store
@@ -241,6 +251,7 @@ def _diagnose_target(
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_files, ask_without, confirm
+    from pipssl.diagnosis.downloadpath import path_project
     from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
@@ -272,7 +283,8 @@ def _diagnose_target(
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
-    asking_files = ask_files(target, env, index_urls, timeout, asking)
+    followed = path_project(project)
+    asking_files = ask_files(target, env, index_urls, timeout, asking, followed)
     if asking_files is not None:
         pending.append(asking_files)
     findings += insecure.check_trusted_host(config, target.executable)
@@ -301,8 +313,9 @@ def _diagnose_target(
     running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
     if target.ssl.ok and target.pip is not None and have_ssl:
         reached = reach_indexes(
-            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
-        )
+            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now,
+            followed,
+        )  # fmt: skip
         results, probes = reached.results, reached.probes
         findings += reached.findings
     client_reports: List[clients.ClientReport] = []
@@ -358,6 +371,7 @@ def _diagnose_target(
         None if index_urls is None else tuple(index_urls),
         timeout,
         cwd,
+        project,
     )
 
 
