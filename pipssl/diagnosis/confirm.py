@@ -106,18 +106,15 @@ def ask_files(
     env: Mapping[str, str],
     index_urls: Optional[Sequence[str]],
     timeout: float,
-    asking: Optional[Asking],
     project: str,
-) -> Optional[Asking]:
-    """Ask pip, beside its reachability check (``asking``; None: pip is not asked), to
-    fetch a file of ``project``, whose path pipssl follows (:func:`askpip.ask_files`)."""
-    if asking is None or target.pip is None:
-        return None
+    limit: float,
+) -> Asking:
+    """Ask pip to fetch a file of ``project``, whose path pipssl follows
+    (:func:`askpip.ask_files`), stopping it after ``limit`` seconds."""
     version = target.pip_version or (0,)
     # --dry-run (pip 22.2): only the metadata where the index serves it (PEP 658)
-    return askpip.ask_files(
-        target.executable, env, index_urls, timeout, project, version >= (22, 2)
-    )
+    dry_run = version >= (22, 2)
+    return askpip.ask_files(target.executable, env, index_urls, timeout, project, dry_run, limit)
 
 
 def confirm(

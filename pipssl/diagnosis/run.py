@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl._limits import TIMEOUT_MAX, start_limit
+from pipssl._limits import TIMEOUT_MAX, run_limit, start_limit
 from pipssl.errors import ConfigError, UsageError
 from pipssl.target import facts
 from pipssl.target.facts import Target
@@ -244,6 +245,7 @@ def _diagnose_target(
     pending: List[Asking],
     project: Optional[str],
 ) -> Diagnosis:
+    started = time.monotonic()
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
@@ -284,9 +286,6 @@ def _diagnose_target(
     if asking_without is not None:
         pending.append(asking_without[1])
     followed = path_project(project)
-    asking_files = ask_files(target, env, index_urls, timeout, asking, followed)
-    if asking_files is not None:
-        pending.append(asking_files)
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, target.executable)
     findings += checks.check_certifi(target, env)
@@ -318,6 +317,13 @@ def _diagnose_target(
         )  # fmt: skip
         results, probes = reached.results, reached.probes
         findings += reached.findings
+    # pip's way to a file, only where pip's path leaves the indexes' own hosts (there its
+    # page fetch already proved them), within what is left of the diagnosis' bound
+    asking_files = None
+    if asking is not None and any(r.kind != "index" for r in results):
+        left = run_limit(timeout) - (time.monotonic() - started)
+        asking_files = ask_files(target, env, index_urls, timeout, followed, max(left, 1.0))
+        pending.append(asking_files)
     client_reports: List[clients.ClientReport] = []
     if have_ssl:
         client_reports, found = clients.check(

@@ -233,18 +233,20 @@ def ask_files(
     timeout: float,
     project: str,
     dry_run: bool,
+    limit: float,
 ) -> Asking:
     """Start the real pip on its way to the files: ``pip install`` of ``project`` (the
     project whose page pipssl follows) into a scratch ``--target``, so that pip fetches a
     file (or only its metadata, PEP 658, with ``dry_run``: pip 22.2 and later) from the
     host it would download from.  Its log says which hosts it reached (``hosts``); the
     scratch directory is deleted after.  A project an index does not serve is no failure:
-    only a host pip could not connect to counts."""
+    only a host pip could not connect to counts.  ``limit``: seconds pip may run (what
+    is left of the diagnosis' bound: it starts once pipssl's probes found such a host)."""
     dest = tempfile.mkdtemp(prefix="pipssl-files-")
     argv = [python, "-m", "pip", "install", *_OPTIONS, "--timeout", f"{timeout:g}"]
     argv += ["--dry-run"] if dry_run else []
     argv += ["--target", dest, project]
-    return Asking(argv, _child_env(env, index_urls), run_limit(timeout), dest)
+    return Asking(argv, _child_env(env, index_urls), limit, dest)
 
 
 #: Why each option: no dependencies, cache, self-check or prompt; a failure is told at
