@@ -166,3 +166,34 @@ def test_the_project_followed_is_the_first_a_command_collected() -> None:
     assert collected_project("Collecting https://x.test/a.whl\n") is None
     assert path_project(None) == path_project("../x") == path_project("a/b") == "pip"
     assert path_project("Foo_Bar") == "foo-bar"
+
+
+def test_the_walk_starts_only_where_the_index_answered() -> None:
+    index = "https://idx.test/simple/"
+    page = b'<a href="https://cdn.test/a.whl">a</a>'
+    answers = {
+        index + "pip/": _probe(index + "pip/", body=page),
+        "https://cdn.test/a.whl": _probe("https://cdn.test/a.whl"),
+    }
+    missing = ProbeResult(index, "h", 443, "http", False, 0.1, "http-error", http_status=404)
+    silent = ProbeResult(index, "h", 443, "http", False, 5.0, "timeout")
+    for first, walked in ((missing, True), (silent, False), (_probe(index, False), False)):
+        steps = downloadpath.walk(index, first, "pip", lambda u, s, k: answers[u], 5.0)
+        assert bool(steps) == walked, first
+
+
+def test_a_files_host_pip_reaches_only_as_a_trusted_host_keeps_the_probes_verdict() -> None:
+    index = "https://idx.test/simple/"
+    results = [
+        TargetResult(index, True, "done", 0.1),
+        TargetResult("https://m.test/", False, "tls", 0.1, kind="files", via=index),
+    ]
+    found = [Finding.make("untrusted-issuer-unknown", "https://m.test/", "unknown CA", "", "")]
+    answer = parse(f"Looking in indexes: {index}\nFetched page {index}pipssl-reachability-check/")
+    files = parse(f'Looking in indexes: {index}\nhttps://m.test:443 "GET /a.whl HTTP/1.1" 200 9\n')
+    for trusted, verdict, codes in (([], True, ["pip-reaches"]), (["m.test"], False, [])):
+        out, findings = confirm(
+            results, found, answer, configured=False, files=files, trusted=trusted
+        )
+        assert out[1].ok is verdict
+        assert [f.code for f in findings if f.code != "untrusted-issuer-unknown"] == codes

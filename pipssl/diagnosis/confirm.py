@@ -193,7 +193,7 @@ def confirm(
                 added.append(_stalled(reach.index, reach.reason))
             elif not reach.reached:
                 added.append(_cannot_reach(reach, None, executable))
-    out, kept, added = _confirm_path(out, kept, added, [answer, files], executable)
+    out, kept, added = _confirm_path(out, kept, added, [answer, files], executable, trusted)
     found = kept + added
     if without is not None and not without[1].problem:
         found = _blame_variables(out, found, *without)
@@ -206,6 +206,7 @@ def _confirm_path(
     added: List[Finding],
     answers: Sequence[Optional[PipAnswer]],
     executable: str,
+    trusted: Sequence[str],
 ) -> Tuple[List[TargetResult], List[Finding], List[Finding]]:
     """The hosts past the indexes, by what pip's logs say of them; and an index pip could
     not reach because a host on its path failed: that host's findings say why (pip
@@ -213,7 +214,7 @@ def _confirm_path(
     out: List[TargetResult] = []
     for result in results:
         said = _host_said(result.url, answers) if result.kind != "index" else None
-        if said is None:
+        if said is None or (said.reached and verification_off(result.url, trusted)):
             out.append(result)
             continue
         out.append(replace(result, ok=said.reached, confirmed=said.reached, pip_error=said.reason))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -73,8 +74,8 @@ def walk(
     """The hosts pip meets after ``index``'s own (``first``: its probe), in one budget
     of ``timeout`` seconds; a host that fails ends the walk (pip stops there too).
     ``known``: URLs checked already (the other indexes): their hosts are no new step."""
-    if not first.ok:
-        return []
+    if not (first.ok or first.failure == "http-error"):
+        return []  # no answer from the index: pip goes no further either
     walker = _Walker(index, reach, Deadline(timeout))
     walker.seen += [origin(url) for url in known]
     if walker.follow(index, first) is None:
@@ -89,12 +90,11 @@ def walk(
     picked = hosts_of(file_urls(result.body, final_url), walker.seen, MOST_FILE_HOSTS)
     walker.seen += [origin(url) for url in picked]
     if len(picked) < 2:
-        for url in picked:
-            walker.file_host(url)
-        return walker.steps
-    with ThreadPoolExecutor(max_workers=len(picked)) as pool:
-        list(pool.map(walker.file_host, picked))
-    return walker.steps
+        found = [walker.file_host(url) for url in picked]
+    else:
+        with ThreadPoolExecutor(max_workers=len(picked)) as pool:
+            found = list(pool.map(walker.file_host, picked))
+    return walker.steps + [step for steps in found for step in steps]  # in page order
 
 
 class _Walker:
@@ -106,6 +106,7 @@ class _Walker:
         self.deadline = deadline
         self.seen = [origin(index)]
         self.steps: List[Step] = []
+        self._lock = threading.Lock()  # the file hosts are followed side by side
 
     def _probe(self, url: str, keep_body: bool) -> Optional[ProbeResult]:
         try:
@@ -114,14 +115,16 @@ class _Walker:
             return None  # the walk's budget is spent: what is left is not checked
         return self.reach(url, left, keep_body)
 
-    def file_host(self, url: str) -> None:
-        """The first link to a new host: probed (a step of kind files), then followed."""
+    def file_host(self, url: str) -> List[Step]:
+        """The first link to a new host: probed (a step of kind files), then followed;
+        the steps found, in their order."""
         result = self._probe(url, False)
         if result is None:
-            return
-        self.steps.append(Step(FILES, self.via, replace(result, url=origin(url))))
+            return []
+        steps = [Step(FILES, self.via, replace(result, url=origin(url)))]
         if result.ok:
-            self.follow(url, result)
+            self.follow(url, result, steps=steps)
+        return steps
 
     def fetch(self, url: str, keep_body: bool = False) -> Optional[Tuple[str, ProbeResult]]:
         """``url`` on a host already checked, and where its redirects end."""
@@ -131,10 +134,16 @@ class _Walker:
         return self.follow(url, result, keep_body)
 
     def follow(
-        self, url: str, result: ProbeResult, keep_body: bool = False
+        self,
+        url: str,
+        result: ProbeResult,
+        keep_body: bool = False,
+        steps: Optional[List[Step]] = None,
     ) -> Optional[Tuple[str, ProbeResult]]:
         """Where ``url``'s redirects end: (its URL, its probe); None when a new host on
-        the way fails (that step says why) or the budget ran out."""
+        the way fails (that step says why) or the budget ran out.  A new host is a step
+        in ``steps`` (default: the walk's own)."""
+        found = self.steps if steps is None else steps
         for _ in range(MOST_REDIRECTS):
             if not (result.ok and result.location):
                 return url, result
@@ -142,15 +151,16 @@ class _Walker:
             if not url.lower().startswith("https://"):
                 return url, result  # plain HTTP: not TLS (pip's insecure checks say more)
             key = origin(url)
-            fresh = key not in self.seen
-            if fresh:
-                self.seen.append(key)
+            with self._lock:
+                fresh = key not in self.seen
+                if fresh:
+                    self.seen.append(key)
             moved = self._probe(url, keep_body)
             if moved is None:
                 return None
             result = moved
             if fresh:
-                self.steps.append(Step(REDIRECT, self.via, replace(result, url=key)))
+                found.append(Step(REDIRECT, self.via, replace(result, url=key)))
                 if not result.ok:
                     return None
         return url, result
