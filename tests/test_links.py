@@ -197,3 +197,14 @@ def test_a_files_host_pip_reaches_only_as_a_trusted_host_keeps_the_probes_verdic
         )
         assert out[1].ok is verdict
         assert [f.code for f in findings if f.code != "untrusted-issuer-unknown"] == codes
+
+
+def test_a_link_or_location_that_is_no_url_is_left_out() -> None:
+    page = b'<a href="https://[bad/x.whl">1</a><a href="https://h.test:99999/y">2</a>'
+    page += b'<a href="https://ok.test/z.whl">3</a>'
+    assert file_urls(page, "https://idx.test/simple/pip/") == ["https://ok.test/z.whl"]
+    index = "https://idx.test/simple/"
+    for where in ("https://[bad/", "http://plain.test/simple/", "https://h.test:0/"):
+        answers = {index: _probe(index, location=where)}
+        asked, steps = _walk(answers, index)
+        assert steps == [] and where not in asked, where

@@ -17,11 +17,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, List, Optional, Sequence, Tuple
-from urllib.parse import urljoin
 
 from pipssl._redact import redact
 from pipssl.net.connect import Deadline
-from pipssl.net.links import file_urls, hosts_of, origin
+from pipssl.net.links import absolute, file_urls, hosts_of, origin
 from pipssl.net.probe import ProbeResult
 
 #: The kinds of host on pip's path (``TargetResult.kind``).
@@ -147,10 +146,10 @@ class _Walker:
         for _ in range(MOST_REDIRECTS):
             if not (result.ok and result.location):
                 return url, result
-            url = urljoin(url, result.location)
-            if not url.lower().startswith("https://"):
-                return url, result  # plain HTTP: not TLS (pip's insecure checks say more)
-            key = origin(url)
+            moved_to = absolute(url, result.location)
+            if moved_to is None:
+                return url, result  # plain HTTP (pip's insecure checks say more) or no URL
+            url, key = moved_to, origin(moved_to)
             with self._lock:
                 fresh = key not in self.seen
                 if fresh:
@@ -160,7 +159,7 @@ class _Walker:
                 return None
             result = moved
             if fresh:
-                found.append(Step(REDIRECT, self.via, replace(result, url=key)))
+                found.append(Step(REDIRECT, self.via, replace(result, url=key, body=b"")))
                 if not result.ok:
                     return None
         return url, result

@@ -79,10 +79,24 @@ def file_urls(page: bytes, page_url: str) -> List[str]:
     got the page, after any redirect), without their ``#sha256=`` fragments."""
     out: List[str] = []
     for href in hrefs(page):
-        url = urljoin(page_url, href.strip()).partition("#")[0]
-        if url.lower().startswith("https://") and origin(url):
+        url = absolute(page_url, href)
+        if url is not None:
             out.append(url)
     return out
+
+
+def absolute(base: str, href: str) -> Optional[str]:
+    """``href`` (a link, a redirect's Location) made absolute against ``base``, without
+    its fragment; None unless it is an https URL pipssl can connect to (the one check
+    every URL passes where it enters: :func:`pipssl.net.connect.parse_url`)."""
+    from pipssl.net.connect import parse_url
+
+    try:
+        url = urljoin(base, href.strip()).partition("#")[0]
+    except ValueError:  # "https://[bad" and the like
+        return None
+    parsed = parse_url(url, schemes=("https",))
+    return None if isinstance(parsed, str) or not origin(url) else url
 
 
 def hosts_of(urls: List[str], known: List[str], most: int) -> List[str]:
