@@ -133,3 +133,29 @@ def test_run_follows_the_path_of_the_project_the_command_asked_for(
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert list((tmp_path / "t").glob("pipssl_probe_pkg*"))
         assert pip_install(python, page, tmp_path / "again").returncode == 0
+
+
+def test_each_host_on_the_path_takes_the_proxy_pip_takes_to_it(
+    venvs: Dict[str, Path],
+    isolated_env: Any,
+    cert_world: CertWorld,
+    wheels: Path,
+    make_proxy: Any,
+) -> None:
+    """HTTPS_PROXY for the index, NO_PROXY naming the files host: pipssl reaches each host
+    as pip does (the index through the tunnel, the files host directly), and both agree."""
+    from pipssl import diagnose
+
+    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    good = cert_world.server_cert("good")
+    with serve_index(wheels, good, url_host="localhost") as other, serve_index(
+        wheels, good, url_host="localhost", files_at=other.base_url
+    ) as page:
+        proxy = make_proxy()
+        os.environ["HTTPS_PROXY"] = proxy.url
+        os.environ["NO_PROXY"] = f"localhost:{other.port}"
+        report = diagnose(python=str(venvs["legacy"]), index_urls=[page.url], timeout=3)
+    assert report.ok, report.findings
+    files = [(t.url, t.kind, t.ok, t.confirmed) for t in report.targets if t.kind != "index"]
+    assert files == [(other.base_url + "/", "files", True, True)], report.targets
+    assert proxy.log and set(proxy.log) == {f"localhost:{page.port}"}, proxy.log
