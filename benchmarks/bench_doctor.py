@@ -17,6 +17,8 @@ Markdown table, a column per pair, of medians (min-max) over whole-process runs:
 * doctor on a closed port and on a server that never answers, with ``--timeout 1``;
 * doctor through a CONNECT proxy that answers 407 (HTTPS_PROXY);
 * doctor on a healthy index (its root given by ``cert =`` in pip.conf): no finding;
+* doctor on such an index whose files (a ``pip`` project) sit on a second host behind the
+  intercepting CA: the path followed, and the real pip asked to fetch a file;
 * ``python -X importtime -c "import pipssl"`` in the venv, and ``python -c pass`` (the
   interpreter's own start, the floor under every doctor row).
 """
@@ -193,6 +195,22 @@ def healthy(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[W
 
 
 @contextlib.contextmanager
+def files_host(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
+    """The page host trusted (cert = root.pem), its files on a second host behind the
+    intercepting CA: doctor follows pip's path there, and asks the real pip to fetch one."""
+    with serve_index(
+        wheels, certs.server_cert("intercepted"), url_host=pair.url_host, lifetime=LIFETIME
+    ) as files, serve_index(
+        wheels,
+        certs.server_cert("good"),
+        url_host=pair.url_host,
+        lifetime=LIFETIME,
+        files_at=files.base_url,
+    ) as index:
+        yield World(index.url, (), world_env(tmp, certs.path("root.pem")))
+
+
+@contextlib.contextmanager
 def silent(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
     with silent_server(lifetime=LIFETIME) as port:
         yield World(f"https://127.0.0.1:{port}/simple/", ("--timeout", "1"), world_env(tmp))
@@ -204,12 +222,13 @@ WORLDS: Tuple[Tuple[str, str, WorldMaker], ...] = (
     ("closed", "doctor, closed port, --timeout 1", dead_port),
     ("proxy-407", "doctor, CONNECT proxy answering 407", proxy_407),
     ("healthy", "doctor, healthy world (cert = root.pem)", healthy),
+    ("files-host", "doctor, files on a second host behind an unknown CA", files_host),
     ("silent", "doctor, server that never answers, --timeout 1", silent),
 )
 
 
 #: The worlds also timed with --quick: the real pip not asked (its start-up is the rest).
-QUICK = ("unknown-ca", "healthy")
+QUICK = ("unknown-ca", "healthy", "files-host")
 
 
 def doctor_argv(pair: Pair, world: World) -> List[str]:
@@ -323,6 +342,7 @@ def main(argv: Sequence[str] = ()) -> int:
         certs = CertWorld(tmp / "certs")
         wheels = tmp / "wheels"
         build_wheel(wheels)
+        build_wheel(wheels, name="pip", version="0.0.1")  # the project doctor follows
         name, data = pipssl_wheel(REPO / "pipssl")
         wheel = tmp / "dist" / name
         wheel.parent.mkdir()

@@ -150,6 +150,11 @@ def test_doctor_json_has_the_keys_the_readme_lists() -> None:
     targets = between(prose, "`targets` (", "`actions`")
     words = set(re.findall(r"[a-z_]+", targets))
     assert {f.name for f in dataclasses.fields(TargetResult)} <= words
+    # every kind of host on pip's path a target may be, by its JSON value
+    from pipssl.diagnosis import downloadpath
+
+    kinds = {downloadpath.INDEX, downloadpath.FILES, downloadpath.REDIRECT}
+    assert {k for k in kinds if f"`{k}`" in targets} == kinds
 
 
 def test_repair_json_has_the_keys_the_readme_lists() -> None:

@@ -661,12 +661,13 @@ def test_pip_proxy_option_is_used_and_wins_over_the_environment(
         "[global]\ncert = {}\nproxy = {}\n".format(cert_world.path("root.pem"), proxy.url)
     )
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
-    # two tunnels: pipssl's probe and the real pip's, both through pip's proxy option
-    assert codes(report) == [] and len(proxy.log) == 2
+    # three tunnels, all through pip's proxy option: pipssl's probe, the project page it
+    # follows to the files, and the real pip's
+    assert codes(report) == [] and len(proxy.log) == 3
     assert report.targets[0].confirmed is True
     # pip passes its proxy with every request: HTTPS_PROXY does not override it (real pip
     # 23.0.1 and 26.3 in tests/test_probe_as_pip.py)
     os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
-    assert codes(report) == [] and len(proxy.log) == 4
+    assert codes(report) == [] and len(proxy.log) == 6
     assert report.targets[0].confirmed is True

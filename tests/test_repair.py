@@ -652,10 +652,11 @@ def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
     assert isolated_env.pip_conf_path("user").read_text() == edit
     assert not pip_works(python, index.url, tmp_path / "dl")
     # agreed, nothing changed meanwhile: diagnosed once (a failed handshake, the one that
-    # reads the chain, and the real pip's), verified once (pipssl's probe and the real pip)
+    # reads the chain, and the real pip's), verified once (pipssl's probe, then the project
+    # page it follows to the files, and the real pip)
     del index.connections[:]
     code, shown = _terminal(argv, env, [("Apply these changes? [y/N]", lambda: None, "y\n")])
     assert code == 0, shown
     assert "repaired: pip verifies every index" in shown
-    assert len(index.connections) == 5, index.connections
+    assert len(index.connections) == 6, index.connections
     assert pip_works(python, index.url, tmp_path / "dl")

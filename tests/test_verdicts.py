@@ -10,6 +10,10 @@ things are asked, and must agree:
 * ``doctor --quick``: pipssl's model alone (its probe, as it believes that pip connects);
 * ``doctor``: the model confirmed by the real pip.
 
+Two worlds leave the index's host on pip's way to the files (its links, or a redirect, to
+a second host whose CA pip does not trust): the truth is pip's install, and doctor's verdict
+covers every host on that path.
+
 Both verdicts must equal the truth, with the expected code.  The quick one proves the model
 itself: a world where only the confirmed verdict is right would be a model bug that
 ``pip-reaches`` / ``pip-cannot-reach`` merely hide.  The OS store's worlds are in
@@ -26,7 +30,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, Proxy, closed_port
+from bed.index import IndexServer, Proxy, build_wheel, closed_port
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.pip import find_pythons, pip_download, pip_version
 from targets import base_python, make_venv
@@ -140,6 +144,20 @@ def client_cert_missing(bed: Bed) -> Cell:
     return Cell(index.url, "client-cert-required")
 
 
+def _second_host(bed: Bed, how: str) -> Cell:
+    """The page host trusted, and pip's path to the files (a ``pip`` project, the one
+    doctor follows) leaving it for a second host behind the intercepting CA: its links
+    point there (``files``), or the index redirects there (``redirect``)."""
+    _trust_root(bed)
+    wheels = bed.tmp / "wheels"
+    build_wheel(wheels)
+    build_wheel(wheels, name="pip", version="0.0.1")
+    other = bed.index("intercepted", url_host="localhost", wheel_dir=wheels)
+    moved = {"files_at" if how == "files" else "redirect_to": other.base_url}
+    index = bed.index("good", url_host="localhost", wheel_dir=wheels, **moved)
+    return Cell(index.url, "untrusted-issuer-unknown")
+
+
 WORLDS: Dict[str, Callable[[Bed], Cell]] = {
     "healthy": healthy,
     "unknown-ca": unknown_ca,
@@ -154,6 +172,8 @@ WORLDS: Dict[str, Callable[[Bed], Cell]] = {
     "bundle-variable-and-proxy-option": bundle_variable_and_proxy_option,
     "pip-cert-breaks-config": pip_cert_breaks_config,
     "client-cert-missing": client_cert_missing,
+    "files-on-second-host": lambda bed: _second_host(bed, "files"),
+    "redirect-to-second-host": lambda bed: _second_host(bed, "redirect"),
 }
 
 
@@ -229,7 +249,8 @@ def test_doctor_says_what_the_real_pip_does(
         codes = [f.code for f in report.findings if f.severity == "error"]
         how = "doctor" if confirm else "doctor --quick"
         assert report.ok == truth, (how, report.findings)
-        assert report.targets[0].ok == truth, how
+        # every host on pip's path: the index, and those past it (where pip stops, last)
+        assert all(t.ok for t in report.targets) == truth, how
         if cell.expected is None:
             assert codes == [], (how, report.findings)
         elif confirm or cell.expected != "env-shadows-config":
@@ -237,4 +258,4 @@ def test_doctor_says_what_the_real_pip_does(
             # it, does (--quick asks nobody)
             assert codes == [cell.expected], (how, report.findings)
         if confirm:
-            assert report.targets[0].confirmed is truth, how
+            assert report.targets[-1].confirmed is truth, how

@@ -307,7 +307,13 @@ def _undo(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from pipssl.repairing.api import client_env, prepare
     from pipssl.repairing.apply import apply, preview
-    from pipssl.target.runpip import failed_on_tls, index_args, run_pip, scrubbed
+    from pipssl.target.runpip import (
+        collected_project,
+        failed_on_tls,
+        index_args,
+        run_pip,
+        scrubbed,
+    )
     from pipssl.target.tool import resolve
 
     env: Dict[str, str] = dict(os.environ)
@@ -340,7 +346,7 @@ def _run(args: argparse.Namespace) -> int:
         return code
     target = f" {tool.python}'s pip" if tool.python and name == "pip" else ""
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
-    plan = prepare(**kwargs)
+    plan = prepare(project=collected_project(output), **kwargs)
     if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
         _err(_plan_text(preview(plan, f"nothing was changed; {name}'s failure stands")))
         return code

@@ -157,8 +157,9 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     doctor = commands.add_parser(
         "doctor",
         help="diagnose; changes nothing (the default)",
-        description="Check this Python's ssl module, pip's CA settings and every index pip "
-        "would contact, and ask the real pip to reach each one (its verdict wins). Exit 0 "
+        description="Check this Python's ssl module, pip's CA settings, every index pip "
+        "would contact and the hosts pip downloads its files from (redirects, file hosts), "
+        "and ask the real pip to reach each one (its verdict wins). Exit 0 "
         "when healthy, 1 when problems were found, 2 on bad input.",
     )
     _common(doctor)

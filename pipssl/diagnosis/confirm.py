@@ -33,7 +33,7 @@ from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
-from pipssl.target.askpip import Asking, PipAnswer, Reach, index_key
+from pipssl.target.askpip import Asking, HostReach, PipAnswer, Reach, index_key
 from pipssl.target.facts import Target
 
 _OUTSIDE = (
@@ -110,6 +110,22 @@ def ask_without(
     return names, askpip.ask(target.executable, rest, index_urls, timeout)
 
 
+def ask_files(
+    target: Target,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    project: str,
+    limit: float,
+) -> Asking:
+    """Ask pip to fetch a file of ``project``, whose path pipssl follows
+    (:func:`askpip.ask_files`), stopping it after ``limit`` seconds."""
+    version = target.pip_version or (0,)
+    # --dry-run (pip 22.2): only the metadata where the index serves it (PEP 658)
+    dry_run = version >= (22, 2)
+    return askpip.ask_files(target.executable, env, index_urls, timeout, project, dry_run, limit)
+
+
 def confirm(
     results: Sequence[TargetResult],
     findings: Sequence[Finding],
@@ -119,6 +135,7 @@ def confirm(
     without: Optional[Tuple[Sequence[str], PipAnswer]] = None,
     executable: str = "python3",
     trusted: Sequence[str] = (),
+    files: Optional[PipAnswer] = None,
 ) -> Tuple[List[TargetResult], List[Finding]]:
     """Each index's result as the real pip says, and the findings that agree with it.
 
@@ -131,6 +148,9 @@ def confirm(
         without: the variables that override pip's config, and pip's answer without them.
         executable: the target interpreter (the fixes run its pip).
         trusted: pip's trusted-host entries (pip checks no certificate for those hosts).
+        files: pip's answer on its way to a project's files (:func:`ask_files`): the
+            hosts past the indexes (``files``, ``redirect``) are judged by it and by
+            ``answer``'s log.
 
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
@@ -146,6 +166,9 @@ def confirm(
     kept: List[Finding] = list(findings)
     added: List[Finding] = []
     for result in results:
+        if result.kind != "index":
+            out.append(result)  # judged below, once every index is
+            continue
         reach = answer.reach(result.url)
         if reach is None or (reach.reached and verification_off(result.url, trusted)):
             out.append(result)  # reached unverified says nothing about verifying
@@ -188,10 +211,51 @@ def confirm(
                 )
             elif not reach.reached:
                 added.append(_cannot_reach(reach, None, executable))
+    out, kept, added = _confirm_path(out, kept, added, [answer, files], executable, trusted)
     found = kept + added
     if without is not None and not without[1].problem:
         found = _blame_variables(out, found, *without)
     return out, found
+
+
+def _confirm_path(
+    results: List[TargetResult],
+    kept: List[Finding],
+    added: List[Finding],
+    answers: Sequence[Optional[PipAnswer]],
+    executable: str,
+    trusted: Sequence[str],
+) -> Tuple[List[TargetResult], List[Finding], List[Finding]]:
+    """The hosts past the indexes, by what pip's logs say of them; and an index pip could
+    not reach because a host on its path failed: that host's findings say why (pip
+    names that host, not the index, in its words), so no ``pip-cannot-reach`` for it."""
+    out: List[TargetResult] = []
+    for result in results:
+        said = _host_said(result.url, answers) if result.kind != "index" else None
+        if said is None or (said.reached and verification_off(result.url, trusted)):
+            out.append(result)
+            continue
+        out.append(replace(result, ok=said.reached, confirmed=said.reached, pip_error=said.reason))
+        if said.reached and not result.ok:
+            wrong = [f for f in kept if f.target == result.url]
+            kept = [f for f in kept if f.target != result.url]
+            added.append(_reaches(result, wrong))
+        elif not said.reached and result.ok:
+            added.append(
+                _cannot_reach(Reach(result.url, False, said.reason), result.trust, executable)
+            )
+    blocked = {r.via for r in out if r.kind != "index" and not r.ok}
+    added = [f for f in added if not (f.code == "pip-cannot-reach" and f.target in blocked)]
+    return out, kept, added
+
+
+def _host_said(url: str, answers: Sequence[Optional[PipAnswer]]) -> Optional[HostReach]:
+    """What pip's logs say of the host ``url`` (an origin): reached in one is reached."""
+    from pipssl.net.links import origin
+
+    said = [a.host(origin(url)) for a in answers if a is not None]
+    heard = [h for h in said if h is not None]
+    return next((h for h in heard if h.reached), heard[0] if heard else None)
 
 
 def _blame_variables(

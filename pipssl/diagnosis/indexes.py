@@ -8,17 +8,19 @@ one probe (:mod:`pipssl.net.probe`), and the findings that explain a failure
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.certs import store
 from pipssl.certs.store import OsStore
-from pipssl.diagnosis import checks
+from pipssl.diagnosis import checks, downloadpath
 from pipssl.diagnosis.classify import Stores, classify, load_stores
+from pipssl.diagnosis.downloadpath import Step
 from pipssl.diagnosis.report import TargetResult
 from pipssl.errors import ConfigError
 from pipssl.findings import Finding
@@ -38,7 +40,8 @@ from pipssl.target.trust import (
 
 @dataclass(frozen=True)
 class Reached:
-    """Every index probed: one result and one probe each, and the findings."""
+    """Every index probed, and the hosts on pip's path to its files: one result and one
+    probe each (an index's own first, then its path's), and the findings."""
 
     results: List[TargetResult]
     probes: List[ProbeResult]
@@ -137,7 +140,7 @@ class _Plan:
     os_pem: str
 
 
-def _probe_one(plan: _Plan, timeout: float) -> ProbeResult:
+def _probe_one(plan: _Plan, timeout: float, keep_body: bool = False) -> ProbeResult:
     client = plan.trust.client_cert
     return probe(
         plan.url,
@@ -147,17 +150,26 @@ def _probe_one(plan: _Plan, timeout: float) -> ProbeResult:
         cadata=plan.os_pem if plan.trust.os_store else None,
         client_cert=client.path if client else None,
         timeout=timeout,
+        keep_body=keep_body,
     )
 
 
-def _probe_all(plans: Sequence[_Plan], timeout: float) -> List[ProbeResult]:
+def _probe_all(
+    plans: Sequence[_Plan], timeout: float, walk: Callable[[_Plan, ProbeResult], List[Step]]
+) -> List[Tuple[ProbeResult, List[Step]]]:
     """Every index probed at once, so that one ``timeout`` bounds them all: a slow or
     silent index cannot add its wait to the next one's (each probe is bounded by
-    ``timeout`` itself, and they wait side by side)."""
+    ``timeout`` itself, and they wait side by side).  Then, each index that answered, the
+    hosts on pip's path to its files (:func:`downloadpath.walk`), within one more."""
+
+    def one(plan: _Plan) -> Tuple[ProbeResult, List[Step]]:
+        first = _probe_one(plan, timeout)
+        return first, walk(plan, first)
+
     if len(plans) < 2:
-        return [_probe_one(plan, timeout) for plan in plans]
+        return [one(plan) for plan in plans]
     with ThreadPoolExecutor(max_workers=min(len(plans), _MAX_PROBES_AT_ONCE)) as pool:
-        return list(pool.map(lambda plan: _probe_one(plan, timeout), plans))
+        return list(pool.map(one, plans))
 
 
 #: pip's config rarely names more than a few indexes; past this many they queue.
@@ -175,8 +187,10 @@ def reach_indexes(
     broken: Tuple[str, ...],
     timeout: float,
     now: datetime,
+    project: str = downloadpath.DEFAULT_PROJECT,
 ) -> Reached:
-    """Probe each of ``urls`` as ``target``'s pip would reach it.
+    """Probe each of ``urls`` as ``target``'s pip would reach it, and the hosts on the way
+    to its files (``project``'s page there: its redirects, its links' hosts).
 
     Args:
         probe_trust: what pip verifies with (without the CA settings in ``broken``).
@@ -185,40 +199,82 @@ def reach_indexes(
         broken: CA file settings that cannot be used, left out of ``probe_trust``.
     """
     found: List[Finding] = []
-    paths = target.ssl.verify_paths
     proxy_value = config.get("proxy")
     pip_proxy = proxy_value.value if proxy_value else None
-    behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
+    planner = _Planner(target, config, env, probe_trust, stores, os_store, broken)
     plans: List[_Plan] = []
     for url in urls:
-        proxy = pip_proxy_for(url, target, config, env)
-        url_trust, url_stores, os_pem = probe_trust, stores, os_store.pem
-        if proxy is not None and probe_trust.truststore and drops_truststore_behind_proxy(target):
-            if behind_proxy is None:
-                proxied = pip_trust(target, config, env, skip=broken, proxied=True)
-                # urllib3's load_default_certs(): OpenSSL's paths, no truststore search
-                pem = store.os_store(environ=env, openssl_paths=paths, fallback=False).pem
-                behind_proxy = (proxied, load_stores(proxied, pem), pem)
-            url_trust, url_stores, os_pem = behind_proxy
-        found += checks.check_known_bugs(target, url_trust, [url])
-        plans.append(_Plan(url, proxy, url_trust, url_stores, os_pem))
-    probes = _probe_all(plans, timeout)
+        plans.append(planner.plan(url))
+        found += checks.check_known_bugs(target, plans[-1].trust, [url])
+
+    def reach(url: str, seconds: float, keep_body: bool) -> ProbeResult:
+        return _probe_one(planner.plan(url), seconds, keep_body)
+
+    def walk(plan: _Plan, first: ProbeResult) -> List[Step]:
+        return downloadpath.walk(plan.url, first, project, reach, timeout, known=urls)
+
+    reached = _probe_all(plans, timeout, walk)
     results: List[TargetResult] = []
-    for plan, result in zip(plans, probes):
-        found += classify(result, plan.stores, target, now, timeout, env, pip_proxy)
-        if plan.trust is not probe_trust and result.failure == "verify-failed":
-            found.append(checks.proxy_truststore_bug(target, plan.url, plan.trust))
-        label = plan.trust.describe()
-        if broken:
-            label += " (if the broken CA setting were removed)"
-        results.append(
-            TargetResult(
-                result.url,
-                result.ok,
-                result.stage,
-                result.elapsed,
-                trust=label,
-                error=result.error,
+    probes: List[ProbeResult] = []
+    for plan, (first, steps) in zip(plans, reached):
+        kinds = [(plan, first, downloadpath.INDEX, "")]
+        kinds += [(planner.plan(s.result.url), s.result, s.kind, s.via) for s in steps]
+        for one, result, kind, via in kinds:
+            found += classify(result, one.stores, target, now, timeout, env, pip_proxy)
+            if one.trust is not probe_trust and result.failure == "verify-failed":
+                found.append(checks.proxy_truststore_bug(target, one.url, one.trust))
+            label = one.trust.describe()
+            if broken:
+                label += " (if the broken CA setting were removed)"
+            results.append(
+                TargetResult(
+                    result.url,
+                    result.ok,
+                    result.stage,
+                    result.elapsed,
+                    trust=label,
+                    error=result.error,
+                    kind=kind,
+                    via=via,
+                )
             )
-        )
+            probes.append(result)
     return Reached(results, probes, found)
+
+
+class _Planner:
+    """How pip reaches each URL (:class:`_Plan`): the proxy for its host, and the trust
+    of that connection (built once for the connections through a proxy)."""
+
+    def __init__(
+        self,
+        target: Target,
+        config: PipConfig,
+        env: Mapping[str, str],
+        probe_trust: PipTrust,
+        stores: Stores,
+        os_store: OsStore,
+        broken: Tuple[str, ...],
+    ) -> None:
+        self.target, self.config, self.env = target, config, env
+        self.probe_trust, self.stores, self.os_pem = probe_trust, stores, os_store.pem
+        self.broken = broken
+        self._behind_proxy: Optional[Tuple[PipTrust, Stores, str]] = None
+        self._lock = threading.Lock()
+
+    def plan(self, url: str) -> _Plan:
+        proxy = pip_proxy_for(url, self.target, self.config, self.env)
+        trust = self.probe_trust
+        if proxy is None or not trust.truststore or not drops_truststore_behind_proxy(self.target):
+            return _Plan(url, proxy, trust, self.stores, self.os_pem)
+        with self._lock:  # the hosts of a path are planned from the probes' threads
+            if self._behind_proxy is None:
+                proxied = pip_trust(
+                    self.target, self.config, self.env, skip=self.broken, proxied=True
+                )
+                # urllib3's load_default_certs(): OpenSSL's paths, no truststore search
+                paths = self.target.ssl.verify_paths
+                pem = store.os_store(environ=self.env, openssl_paths=paths, fallback=False).pem
+                self._behind_proxy = (proxied, load_stores(proxied, pem), pem)
+            proxied, stores, pem = self._behind_proxy
+        return _Plan(url, proxy, proxied, stores, pem)

@@ -34,6 +34,10 @@ class TargetResult:
         confirmed: what the real pip said: True, it reached the index; False, it could
             not; None, it was not asked or did not say.
         pip_error: pip's own words when it could not.
+        kind: what the host is on pip's path: ``index`` (an index's pages), ``files``
+            (a project page there links to its files) or ``redirect`` (an index or a
+            file redirects there); a ``files`` or ``redirect`` URL is the host's origin.
+        via: for ``files`` and ``redirect``, the index whose path it is on.
     """
 
     url: str
@@ -45,6 +49,8 @@ class TargetResult:
     error: str = ""
     confirmed: Optional[bool] = None
     pip_error: str = ""
+    kind: str = "index"
+    via: str = ""
 
     def state(self) -> str:
         """The verdict for humans, saying whose it is."""
@@ -60,7 +66,7 @@ class TargetResult:
         return "FAILED: pip cannot reach it (pipssl's probe: ok)"
 
     def __post_init__(self) -> None:
-        for name in ("url", "error", "trust", "pip_error"):
+        for name in ("url", "error", "trust", "pip_error", "via"):
             object.__setattr__(self, name, redact(getattr(self, name)))
 
 
@@ -151,7 +157,8 @@ class Report:
         if self.pip.trust:
             lines.append(f"pip verifies with: {self.pip.trust}")
         for t in self.targets:
-            lines.append(f"  {shown(t.url)}: {t.state()} ({t.elapsed * 1000:.0f} ms)")
+            role = f" ({t.kind} of {shown(t.via)})" if t.via else ""
+            lines.append(f"  {shown(t.url)}{role}: {t.state()} ({t.elapsed * 1000:.0f} ms)")
         for client in self.clients:
             lines.append(f"{client.label} verifies with: {client.trust}")
             for c in client.targets:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl._limits import TIMEOUT_MAX, start_limit
+from pipssl._limits import TIMEOUT_MAX, run_limit, start_limit
 from pipssl.errors import ConfigError, UsageError
 from pipssl.target import facts
 from pipssl.target.facts import Target
@@ -51,6 +52,7 @@ class Diagnosis:
         index_urls: the URLs asked for instead of the configured ones (None: configured).
         timeout: seconds allowed per probe.
         cwd: the project directory uv and poetry read their settings from.
+        project: the project whose path to its files was followed (None: pip itself).
     """
 
     target: Target
@@ -64,6 +66,7 @@ class Diagnosis:
     index_urls: Optional[Tuple[str, ...]] = None
     timeout: float = DEFAULT_TIMEOUT
     cwd: Optional[str] = None
+    project: Optional[str] = None
 
     @property
     def env(self) -> Dict[str, str]:
@@ -145,8 +148,11 @@ def examine(
     now: Optional[datetime] = None,
     cwd: Optional[str] = None,
     confirm: bool = True,
+    project: Optional[str] = None,
 ) -> Diagnosis:
-    """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input)."""
+    """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input).
+    ``project``: the project whose path to its files to follow (the first one a failed
+    command asked for; None: pip itself, which every mirror of the default index serves)."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     inspection = facts.start(python, env=env, timeout=start_limit(timeout))
@@ -170,6 +176,7 @@ def examine(
         cwd=cwd,
         asking=asking,
         confirm=confirm,
+        project=project,
     )
 
 
@@ -204,6 +211,7 @@ def diagnose_target(
     cwd: Optional[str] = None,
     asking: Optional[Asking] = None,
     confirm: bool = True,
+    project: Optional[str] = None,
 ) -> Diagnosis:
     """:func:`examine` for an interpreter already inspected (repair verifies the same one
     after its changes; pip's config is read from disk each time).  ``cwd`` is the project
@@ -218,7 +226,9 @@ def diagnose_target(
 
     try:
         with commands.aiming(target.executable):  # the fixes act on this interpreter
-            return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
+            return _diagnose_target(
+                target, env, index_urls, timeout, now, cwd, asking, pending, project
+            )
     finally:
         for started in pending:  # a pip whose answer nobody will read
             started.cancel()
@@ -233,14 +243,17 @@ def _diagnose_target(
     cwd: Optional[str],
     asking: Optional[Asking],
     pending: List[Asking],
+    project: Optional[str],
 ) -> Diagnosis:
+    started = time.monotonic()
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
     from pipssl.certs.store.linux import special_hashed_name
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
-    from pipssl.diagnosis.confirm import ask_without, confirm
+    from pipssl.diagnosis.confirm import ask_files, ask_without, confirm
+    from pipssl.diagnosis.downloadpath import path_project
     from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
@@ -272,6 +285,7 @@ def _diagnose_target(
     asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
+    followed = path_project(project)
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, index_urls)
     findings += checks.check_certifi(target, env)
@@ -298,10 +312,18 @@ def _diagnose_target(
     running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
     if target.ssl.ok and target.pip is not None and have_ssl:
         reached = reach_indexes(
-            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
-        )
+            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now,
+            followed,
+        )  # fmt: skip
         results, probes = reached.results, reached.probes
         findings += reached.findings
+    # pip's way to a file, only where pip's path leaves the indexes' own hosts (there its
+    # page fetch already proved them), within what is left of the diagnosis' bound
+    asking_files = None
+    if asking is not None and any(r.kind != "index" for r in results):
+        left = run_limit(timeout) - (time.monotonic() - started)
+        asking_files = ask_files(target, env, index_urls, timeout, followed, max(left, 1.0))
+        pending.append(asking_files)
     client_reports: List[clients.ClientReport] = []
     if have_ssl:
         client_reports, found = clients.check(
@@ -326,6 +348,7 @@ def _diagnose_target(
             without=without,
             executable=target.executable,
             trusted=insecure.trusted_entries(config),
+            files=asking_files.answer() if asking_files is not None else None,
         )
     findings += checks.check_repair_overridden(config, env, trust.unread, findings)
     findings = insecure.answer_trusted_hosts(findings, results)
@@ -354,6 +377,7 @@ def _diagnose_target(
         None if index_urls is None else tuple(index_urls),
         timeout,
         cwd,
+        project,
     )
 
 

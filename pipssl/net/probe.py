@@ -46,6 +46,9 @@ class ProbeResult:
         client_cert: the client certificate file presented (pip's ``client-cert``).
         errno: the OS's name for a connection's failure (``ENETUNREACH``, ``ECONNRESET``
             ...), when the OS gave one.
+        location: where a redirect (3xx) sends pip next, exactly as the server said.
+        body: the first :data:`~pipssl._limits.BODY_BYTES` of the answer's body, when
+            asked for (``keep_body``): the links of a project page.
     """
 
     url: str
@@ -66,6 +69,8 @@ class ProbeResult:
     first_bytes: bytes = field(default=b"", repr=False)
     client_cert: Optional[str] = None
     errno: str = ""
+    location: str = ""
+    body: bytes = field(default=b"", repr=False)
 
 
 def _speaks_http(host: str, port: int, deadline: Deadline) -> bool:
@@ -255,11 +260,17 @@ def _tls_failure(exc: BaseException, tap: wire.Tap) -> Failure:
     return Failure("tls", "tls-error", text)
 
 
-def _http_status(
-    transport: Any, obj: ssl.SSLObject, host: str, port: int, path: str, deadline: Deadline
-) -> int:
-    """One GET of the index page, as pip's first request; returns the status code once the
-    answer's head and the start of its body (:data:`~pipssl._limits.BODY_BYTES`) came.
+def _http_answer(
+    transport: Any,
+    obj: ssl.SSLObject,
+    host: str,
+    port: int,
+    path: str,
+    deadline: Deadline,
+    keep_body: bool = False,
+) -> _Answer:
+    """One GET of the index page, as pip's first request; returns the answer once its
+    head and the start of its body (:data:`~pipssl._limits.BODY_BYTES`) came.
 
     Raises:
         Failure: ``timeout`` at the ``http`` stage, when the answer did not come in time
@@ -274,7 +285,7 @@ def _http_status(
     )
     obj.write(request.encode("latin-1"))
     wire.flush(transport, obj._outgoing, deadline)  # type: ignore[attr-defined]
-    answer = _Answer()
+    answer = _Answer(keep_body)
     try:
         while not answer.complete():
             chunk = wire.read(transport, obj, deadline, 65536)
@@ -288,8 +299,7 @@ def _http_status(
             f"{host}:{port} sent {answer.received} bytes of its answer and did not finish "
             "it in time",
         ) from None
-    bits = answer.head.split(b"\r\n", 1)[0].split(b" ")
-    return int(bits[1]) if len(bits) >= 2 and bits[1].isdigit() else 0
+    return answer
 
 
 class _Answer:
@@ -299,7 +309,10 @@ class _Answer:
     first :data:`~pipssl._limits.BODY_BYTES` came; a head past
     :data:`~pipssl._limits.HEAD_BYTES` ends it too (no real index sends one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_body: bool = False) -> None:
+        self.keep_body = keep_body
+        self.body = b""
+        self.location = ""
         self.head = b""
         self.received = 0
         self._body = 0
@@ -327,8 +340,16 @@ class _Answer:
                 self._length = int(value.strip())
             elif key == b"transfer-encoding" and b"chunked" in value.lower():
                 self._chunked = True
+            elif key == b"location":
+                self.location = value.strip().decode("latin-1")
+
+    def status(self) -> int:
+        bits = self.head.split(b"\r\n", 1)[0].split(b" ")
+        return int(bits[1]) if len(bits) >= 2 and bits[1].isdigit() else 0
 
     def _more_body(self, data: bytes) -> None:
+        if self.keep_body and len(self.body) < BODY_BYTES:
+            self.body += data[: BODY_BYTES - len(self.body)]
         self._body += len(data)
         self._tail = (self._tail + data)[-7:]
 
@@ -352,6 +373,7 @@ def probe(
     client_cert: Optional[str] = None,
     timeout: float = 5.0,
     policy: VerifyPolicy = PIP_POLICY,
+    keep_body: bool = False,
 ) -> ProbeResult:
     """Reach ``url`` as pip would and report the first stage that fails.
 
@@ -367,6 +389,7 @@ def probe(
         timeout: overall budget in seconds for the whole probe.
         policy: the verify flags and host name rule of the client probed for (pip's by
             default; another client's when :mod:`pipssl.clients` probes for it).
+        keep_body: keep the start of the answer's body (a project page's links).
 
     Returns:
         A :class:`ProbeResult`; never raises for network or TLS failures.
@@ -437,8 +460,10 @@ def probe(
                     failure.failure = "client-cert-required"
             raise failure from None
         version = obj.version() or ""
+        answer = _Answer()
         try:
-            status = _http_status(transport, obj, host, port, path, deadline)
+            answer = _http_answer(transport, obj, host, port, path, deadline, keep_body)
+            status = answer.status()
             problem = "" if 0 < status < 400 else f"HTTP status {status}"
         except (OSError, ValueError) as exc:
             status, problem = 0, f"after the handshake: {exc}"
@@ -463,7 +488,10 @@ def probe(
                 http_status=status,
                 error=problem,
             )
-        return result("done", True, tls_version=version, http_status=status)
+        moved = answer.location if 300 <= status < 400 else ""
+        return result(
+            "done", True, tls_version=version, http_status=status, location=moved, body=answer.body
+        )
     except Failure as exc:
         return result(exc.stage, False, failure=exc.failure, error=redact(exc.error), **exc.extra)
     except socket.timeout:

@@ -47,10 +47,12 @@ def prepare(
     clients_for: Sequence[str] = (),
     cwd: Optional[str] = None,
     forget: Sequence[str] = (),
+    project: Optional[str] = None,
 ) -> Plan:
     """Diagnose once and plan the repair, changing nothing (arguments as for
-    :func:`repair`; ``forget``: as for :func:`forget`).  Show the plan, get consent, then
-    ``apply(plan)``.
+    :func:`repair`; ``forget``: as for :func:`forget`; ``project``: the project whose
+    path to its files to follow, the first a failed command asked for).  Show the plan,
+    get consent, then ``apply(plan)``.
 
     Raises:
         PipsslError: bad input (a CA file that is not a CA, holds a key, a bad scope ...).
@@ -58,7 +60,12 @@ def prepare(
     named = named_cas(ca_files, datetime.now(timezone.utc))
     validate_timeout(timeout)
     diagnosis = examine(
-        python=python, index_urls=index_urls, timeout=timeout, environ=environ, cwd=cwd
+        python=python,
+        index_urls=index_urls,
+        timeout=timeout,
+        environ=environ,
+        cwd=cwd,
+        project=project,
     )
     cas = named + accepted_cas(accept_ca, diagnosis)
     require_roots(cas, diagnosis)

@@ -127,6 +127,7 @@ def apply(
             index_urls=diagnosis.index_urls,
             timeout=diagnosis.timeout,
             cwd=diagnosis.cwd,
+            project=diagnosis.project,
         )
         after = checked.report
         # Files changed under the diagnosis (another run, a killed one put back): what

@@ -24,7 +24,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl._limits import MEMORY_BYTES, run_limit
@@ -96,6 +96,22 @@ class Reach:
 
 
 @dataclass(frozen=True)
+class HostReach:
+    """What the real pip's log says of one host it connected to (any URL there: a page,
+    a redirect's target, a file).
+
+    Attributes:
+        origin: ``https://host[:port]/`` (see :func:`pipssl.net.links.origin`).
+        reached: pip got an HTTP answer from it (TLS and all).
+        reason: pip's words when it could not (redacted).
+    """
+
+    origin: str
+    reached: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class PipAnswer:
     """The real pip's answer for every index it uses.
 
@@ -111,6 +127,7 @@ class PipAnswer:
         aborted: why pip ended by itself before it finished looking in its indexes (its
             exception's last line, or its first error); empty: it looked in every one, or
             pipssl stopped it (``stopped``).
+        hosts: every host pip connected to, and whether it got an answer there.
     """
 
     indexes: Tuple[str, ...] = ()
@@ -120,6 +137,14 @@ class PipAnswer:
     errors: Tuple[str, ...] = ()
     stopped: str = ""
     aborted: str = ""
+    hosts: Tuple[HostReach, ...] = ()
+
+    def host(self, origin: str) -> Optional[HostReach]:
+        """What pip's log says of the host ``origin`` (None: it did not connect there)."""
+        for one in self.hosts:
+            if one.origin == origin:
+                return one
+        return None
 
     def reach(self, url: str) -> Optional[Reach]:
         """What pip said of the index ``url`` (None: pip did not report on it)."""
@@ -200,6 +225,11 @@ def ask(
     dest = tempfile.mkdtemp(prefix="pipssl-ask-")
     argv = [python, "-m", "pip", "install", *_OPTIONS, "--timeout", f"{timeout:g}"]
     argv += ["--target", dest, REQUIREMENT]
+    return Asking(argv, _child_env(env, index_urls), run_limit(timeout), dest)
+
+
+def _child_env(env: Mapping[str, str], index_urls: Optional[Sequence[str]]) -> Dict[str, str]:
+    """pip's environment: as diagnosed, its logging up, the indexes asked about."""
     child_env = {k: v for k, v in env.items() if k.upper() not in _QUIETING}
     # Where pip would install does not change what it reaches: a `user` or
     # `require-virtualenv` of the config would stop it before any index (`--user` cannot
@@ -210,7 +240,30 @@ def ask(
         # may carry credentials); they take the place of the config files' values.
         child_env["PIP_INDEX_URL"] = index_urls[0]
         child_env["PIP_EXTRA_INDEX_URL"] = " ".join(index_urls[1:])
-    return Asking(argv, child_env, run_limit(timeout), dest)
+    return child_env
+
+
+def ask_files(
+    python: str,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    project: str,
+    dry_run: bool,
+    limit: float,
+) -> Asking:
+    """Start the real pip on its way to the files: ``pip install`` of ``project`` (the
+    project whose page pipssl follows) into a scratch ``--target``, so that pip fetches a
+    file (or only its metadata, PEP 658, with ``dry_run``: pip 22.2 and later) from the
+    host it would download from.  Its log says which hosts it reached (``hosts``); the
+    scratch directory is deleted after.  A project an index does not serve is no failure:
+    only a host pip could not connect to counts.  ``limit``: seconds pip may run (what
+    is left of the diagnosis' bound: it starts once pipssl's probes found such a host)."""
+    dest = tempfile.mkdtemp(prefix="pipssl-files-")
+    argv = [python, "-m", "pip", "install", *_OPTIONS, "--timeout", f"{timeout:g}"]
+    argv += ["--dry-run"] if dry_run else []
+    argv += ["--target", dest, project]
+    return Asking(argv, _child_env(env, index_urls), limit, dest)
 
 
 #: Why each option: no dependencies, cache, self-check or prompt; a failure is told at
@@ -240,8 +293,10 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
     reaches: List[Reach] = []
     ignored: List[str] = []
     errors: List[str] = []
+    hosts = _Hosts()
     for raw in output.splitlines():
         line = raw.strip()
+        hosts.read(line)
         if line.startswith("ERROR: ") and REQUIREMENT not in line:
             errors.append(redact(line[len("ERROR: ") :]))
         looking = _LOOKING.search(line)
@@ -274,6 +329,7 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
             errors=tuple(said),
             stopped=stopped,
             aborted=aborted,
+            hosts=hosts.found(),
         )
     told = {index_key(r.index) for r in reaches}
     if stopped or aborted:
@@ -289,6 +345,7 @@ def parse(output: str, stopped: str = "") -> PipAnswer:
         errors=tuple(errors),
         stopped=stopped,
         aborted=aborted,
+        hosts=hosts.found(),
     )
 
 
@@ -312,6 +369,50 @@ def _aborted(output: str) -> str:
     if lines[at] == _CRASHED:
         return redact(raised[0]) if raised else "pip stopped with an exception"
     return redact(" ".join([lines[at][len("ERROR: ") :], *raised]))
+
+
+class _Hosts:
+    """The hosts of pip's log: urllib3's line for each answer (``https://HOST:PORT "GET
+    /path HTTP/1.1" 200 123``, logged at -vvv by every pip) and the connection pool each
+    failure names (``HTTPSConnectionPool(host='HOST', port=PORT): Max retries exceeded``
+    in pip's "Could not fetch URL" line, or in the exception a download ends with: only
+    a failure's message names a pool).  A host that answered once counts as reached.
+    Read with ``find`` and ``partition`` only: the lines quote servers and proxies."""
+
+    _POOL = "HTTPSConnectionPool(host='"
+
+    def __init__(self) -> None:
+        self._reached: List[str] = []
+        self._failed: List[Tuple[str, str]] = []
+
+    def read(self, line: str) -> None:
+        if line.startswith("https://"):
+            hostport, _, rest = line[len("https://") :].partition(" ")
+            host, _, port = hostport.rpartition(":")
+            if rest.startswith('"') and host and port.isdigit():
+                self._reached.append(_origin(host, port))
+            return
+        at = line.find(self._POOL)
+        if at == -1:
+            return
+        host, _, rest = line[at + len(self._POOL) :].partition("'")
+        port = rest[len(", port=") :].partition(")")[0] if rest.startswith(", port=") else ""
+        if host and port.isdigit():
+            self._failed.append((_origin(host, port), redact(line)))
+
+    def found(self) -> Tuple[HostReach, ...]:
+        out = [HostReach(origin, True) for origin in dict.fromkeys(self._reached)]
+        for origin, reason in self._failed:
+            if origin not in self._reached and origin not in [h.origin for h in out]:
+                out.append(HostReach(origin, False, reason))
+        return tuple(out)
+
+
+def _origin(host: str, port: str) -> str:
+    from pipssl.net.links import origin
+
+    bare = host.strip("[]")
+    return origin(f"https://[{bare}]:{port}/" if ":" in bare else f"https://{bare}:{port}/")
 
 
 def _index_of(page: str, indexes: Sequence[str]) -> Optional[str]:

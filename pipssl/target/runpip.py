@@ -8,6 +8,7 @@ to decide afterwards whether the failure was about TLS.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -100,6 +101,20 @@ def _stop_group(proc: subprocess.Popen[str], expired: List[bool]) -> None:
             pass
     else:
         proc.kill()
+
+
+#: pip's "Collecting NAME..." line: the first project a pip command asked an index for.
+_COLLECTING = re.compile(r"^\s*Collecting ([A-Za-z0-9][A-Za-z0-9._-]*)(?:$|[\s<>=!~;\[(])")
+
+
+def collected_project(output: str) -> Optional[str]:
+    """The first project pip collected in ``output`` (its PEP 503 name), or None: the
+    project whose path to its files a diagnosis of that failure follows."""
+    for line in output.splitlines():
+        found = _COLLECTING.match(line)
+        if found:
+            return re.sub(r"[-_.]+", "-", found.group(1)).lower()
+    return None
 
 
 def failed_on_tls(code: int, output: str) -> bool:

@@ -61,19 +61,20 @@ def _blocked(
 ) -> Optional[PipsslError]:
     """``index-unusable`` naming doctor's error findings, when pip's failure may hide one
     (a TLS marker, no matching distribution, could not fetch); else None."""
-    from pipssl.target.runpip import failed_on_tls
+    from pipssl.target.runpip import collected_project, failed_on_tls
 
     if not (failed_on_tls(code, out) or _NO_MATCH.search(out) or "Could not fetch" in out):
         return None
-    from pipssl.diagnosis.run import diagnose
+    from pipssl.diagnosis.run import examine
 
     try:
-        report = diagnose(
+        report = examine(
             python=python,
             index_urls=[index_url] if index_url else None,
             timeout=_DIAGNOSE_TIMEOUT,
             environ=env,
-        )
+            project=collected_project(out),  # the path to its files is followed
+        ).report
     except PipsslError:
         return None  # pip's own message stands
     errors = [f for f in report.findings if f.severity == "error"]

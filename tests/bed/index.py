@@ -113,6 +113,9 @@ class _IndexHandler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         self.server.requests.append(self.path)
+        if self.server.redirect_to:
+            self._redirect(self.server.redirect_to + self.path, 302)
+            return
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         wheel_dir = self.server.wheel_dir
         files = sorted(p.name for p in wheel_dir.iterdir() if _project_of(p.name))
@@ -129,7 +132,7 @@ class _IndexHandler(http.server.BaseHTTPRequestHandler):
         elif project:
             mine = [f for f in files if _project_of(f) == project[1]]
             links = "".join(
-                f'<a href="/files/{html.escape(f)}#sha256='
+                f'<a href="{self.server.files_at}/files/{html.escape(f)}#sha256='
                 f'{hashlib.sha256((wheel_dir / f).read_bytes()).hexdigest()}">'
                 f"{html.escape(f)}</a><br>\n"
                 for f in mine
@@ -144,8 +147,8 @@ class _IndexHandler(http.server.BaseHTTPRequestHandler):
         else:
             self._send(404, "text/plain", b"not found\n", head)
 
-    def _redirect(self, location: str) -> None:
-        self.send_response(301)
+    def _redirect(self, location: str, status: int = 301) -> None:
+        self.send_response(status)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -177,6 +180,8 @@ class _IndexHTTPServer(http.server.ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.wheel_dir = wheel_dir
         self.context = context
+        self.files_at = ""  # where a project page's links point: "" this server
+        self.redirect_to = ""  # a base URL every request is redirected to (302)
         self.requests: List[str] = []
         self.handshake_errors: List[str] = []
         self.connections: List[Tuple[str, int]] = []  # every client that connected
@@ -294,6 +299,8 @@ def serve_index(
     url_host: Optional[str] = None,
     ciphers: Optional[str] = None,
     lifetime: float = 120.0,
+    files_at: str = "",
+    redirect_to: str = "",
 ) -> Iterator[IndexServer]:
     """Run a threaded PEP 503 simple index over the files in ``wheel_dir``.
 
@@ -309,6 +316,9 @@ def serve_index(
         ciphers: the server's OpenSSL cipher string (TLS 1.2 and below), e.g. one the
             client shares none of, or "DEFAULT:@SECLEVEL=0" to serve a weak certificate.
         lifetime: seconds after which the server stops by itself.
+        files_at: a base URL (``https://host:port``) the project pages' links point to,
+            absolute: the files are on another host (which serves them from /files/).
+        redirect_to: a base URL every request is redirected to (302, same path).
 
     Yields:
         The running :class:`IndexServer`.
@@ -326,6 +336,7 @@ def serve_index(
             raise ValueError("mode 'tls' needs a ServerCert")
         context = _server_context(cert, client_ca, minimum_version, maximum_version, ciphers)
     server = _IndexHTTPServer((bind, 0), wheel_dir, context)
+    server.files_at, server.redirect_to = files_at, redirect_to
     with _running(server, lifetime):
         yield IndexServer(server, url_host or bind)
 
