@@ -25,7 +25,6 @@ from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import _files, commands
 from pipssl._text import shown
-from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
@@ -126,6 +125,9 @@ def confirm(
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
     """
+    # here, not at the top: ask_pip starts pip before pipssl imports its checks
+    from pipssl.diagnosis.insecure import verification_off
+
     if answer.problem:
         if answer.stopped:
             return _unfinished(results, findings, answer.stopped)

@@ -25,6 +25,7 @@ from pipssl.target import facts
 from pipssl.target.facts import Target
 
 if TYPE_CHECKING:
+    from pipssl.clients.real import Early
     from pipssl.diagnosis.report import Report
     from pipssl.findings import Finding
     from pipssl.net.probe import ProbeResult
@@ -149,18 +150,18 @@ def examine(
     """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input)."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
+    asking, early = _start_real(python or sys.executable, env, index_urls, timeout, cwd, confirm)
     inspection = facts.start(python, env=env, timeout=start_limit(timeout))
-    # The real pip is asked at once, beside the facts: its start-up is most of its time.
-    from pipssl.diagnosis.confirm import ask_pip
-
-    asking = ask_pip(python or sys.executable, env, index_urls, timeout) if confirm else None
     _meanwhile(env)
     try:
         target = inspection.result()
     except BaseException:
-        if asking is not None:
-            asking.cancel()
+        for started in (asking, early):
+            if started is not None:
+                started.cancel()
         raise
+    if early is not None:
+        early.program = target.executable  # the interpreter it runs in, as it names itself
     return diagnose_target(
         target,
         env,
@@ -170,7 +171,31 @@ def examine(
         cwd=cwd,
         asking=asking,
         confirm=confirm,
+        early=early,
     )
+
+
+def _start_real(
+    python: str,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    cwd: Optional[str],
+    confirm: bool,
+) -> Tuple[Optional[Asking], Optional[Early]]:
+    """The real pip and the real requests, started before anything else (nothing when not
+    ``confirm``): a confirmed verdict cannot come sooner than pip's, so pip goes first, and
+    pipssl's own work (the facts, the probes) is done while they run.  requests' check
+    starts in the target interpreter before pipssl knows whether requests is there (its
+    start and import are most of its time); it gets its URLs later, or is stopped."""
+    if not confirm:
+        return None, None
+    from pipssl.clients.real import Early
+    from pipssl.diagnosis.confirm import ask_pip
+
+    asking = ask_pip(python, env, index_urls, timeout)
+    wanted = index_urls is None or bool(index_urls)  # `--index-url` none: nothing is probed
+    return asking, Early(python, env, timeout=timeout, cwd=cwd) if wanted else None
 
 
 def _meanwhile(env: Mapping[str, str]) -> None:
@@ -204,11 +229,14 @@ def diagnose_target(
     cwd: Optional[str] = None,
     asking: Optional[Asking] = None,
     confirm: bool = True,
+    early: Optional[Early] = None,
 ) -> Diagnosis:
     """:func:`examine` for an interpreter already inspected (repair verifies the same one
     after its changes; pip's config is read from disk each time).  ``cwd`` is the project
     directory uv and poetry read their settings from; ``asking``, the real pip already
-    asked (else, with ``confirm``, it is asked here, while the probes run)."""
+    asked (else, with ``confirm``, it is asked here, while the probes run); ``early``,
+    requests' check already started.  Without ``confirm`` no real client is asked either:
+    pipssl's model alone."""
     if asking is None and confirm:
         from pipssl.diagnosis.confirm import ask_pip
 
@@ -218,10 +246,14 @@ def diagnose_target(
 
     try:
         with commands.aiming(target.executable):  # the fixes act on this interpreter
-            return _diagnose_target(target, env, index_urls, timeout, now, cwd, asking, pending)
+            return _diagnose_target(
+                target, env, index_urls, timeout, now, cwd, asking, pending, early, confirm
+            )
     finally:
         for started in pending:  # a pip whose answer nobody will read
             started.cancel()
+        if early is not None:
+            early.cancel()  # no requests job took it
 
 
 def _diagnose_target(
@@ -233,11 +265,14 @@ def _diagnose_target(
     cwd: Optional[str],
     asking: Optional[Asking],
     pending: List[Asking],
+    early: Optional[Early],
+    ask_clients: bool,
 ) -> Diagnosis:
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
     from pipssl.certs.store.linux import special_hashed_name
+    from pipssl.clients.real import Running
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
     from pipssl.diagnosis.confirm import ask_without, confirm
@@ -292,10 +327,15 @@ def _diagnose_target(
     findings += checks.check_clock(stores.pip, now)
     results: List[TargetResult] = []
     probes: List[ProbeResult] = []
-    # The other clients' own checks are started now, to run beside pip's probes.
+    # The other clients' own checks are started now (requests' took its job, if it was
+    # started early), to run beside pip's probes; --quick asks none of them.
     have_ssl = _have_ssl()  # pipssl's own ssl module: nothing is probed without it
     client_trusts = clients.detect(target, env, cwd=cwd) if have_ssl else []
-    running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
+    running = (
+        clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd, early=early)
+        if ask_clients
+        else Running([])
+    )
     if target.ssl.ok and target.pip is not None and have_ssl:
         reached = reach_indexes(
             target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
