@@ -15,9 +15,20 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from pipssl._limits import TIMEOUT_MAX, start_limit
 from pipssl.errors import ConfigError, UsageError
@@ -25,6 +36,7 @@ from pipssl.target import facts
 from pipssl.target.facts import Target
 
 if TYPE_CHECKING:
+    from pipssl.clients.model import ClientReport
     from pipssl.clients.real import Early
     from pipssl.diagnosis.report import Report
     from pipssl.findings import Finding
@@ -336,15 +348,10 @@ def _diagnose_target(
         if ask_clients
         else Running([])
     )
-    if target.ssl.ok and target.pip is not None and have_ssl:
-        reached = reach_indexes(
-            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
-        )
-        results, probes = reached.results, reached.probes
-        findings += reached.findings
-    client_reports: List[clients.ClientReport] = []
-    if have_ssl:
-        client_reports, found = clients.check(
+    # The clients' probes (and the wait for their real checks) beside pip's: each loads
+    # its own CA material into OpenSSL, which runs outside the GIL for a CA file.
+    checking = _Beside(
+        lambda: clients.check(
             client_trusts,
             urls,
             env,
@@ -353,7 +360,15 @@ def _diagnose_target(
             running=running,
             cwd=cwd,
         )
-        findings += found
+    )
+    if target.ssl.ok and target.pip is not None and have_ssl:
+        reached = reach_indexes(
+            target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now
+        )
+        results, probes = reached.results, reached.probes
+        findings += reached.findings
+    client_reports, found = checking.result()
+    findings += found
     if asking is not None and target.ssl.ok and target.pip is not None:
         without = None
         if asking_without is not None:
@@ -395,6 +410,31 @@ def _diagnose_target(
         timeout,
         cwd,
     )
+
+
+class _Beside:
+    """The clients' check, run in a thread of its own from now; :meth:`result` waits for
+    it (bounded: every probe and real check it runs is), and raises what it raised."""
+
+    def __init__(self, work: Callable[[], Tuple[List[ClientReport], List[Finding]]]) -> None:
+        self._work = work
+        self._out: Optional[Tuple[List[ClientReport], List[Finding]]] = None
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._out = self._work()
+        except BaseException as exc:  # raised again in the caller's thread
+            self._error = exc
+
+    def result(self) -> Tuple[List[ClientReport], List[Finding]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._out is not None
+        return self._out
 
 
 def _only(
