@@ -164,10 +164,11 @@ def examine(
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
     asking, early = _start_real(python or sys.executable, env, index_urls, timeout, cwd, confirm)
     inspection = facts.start(python, env=env, timeout=start_limit(timeout))
-    _meanwhile(env)
     try:
+        _meanwhile(env)
         target = inspection.result()
-    except BaseException:
+    except BaseException:  # no child is left running that nobody will read
+        inspection.cancel()
         for started in (asking, early):
             if started is not None:
                 started.cancel()
