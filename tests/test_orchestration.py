@@ -175,3 +175,68 @@ def test_a_childs_end_is_seen_when_its_output_ends_not_at_the_next_look(
     linger = "import os, time; os.close(1); time.sleep(0.3)"
     done = child.Child([sys.executable, "-c", linger], {}, limit=30).wait()
     assert done.returncode == 0 and done.stopped == ""
+
+
+def test_the_clients_probes_run_beside_pips(
+    venvs: Any,
+    fake_requests: Path,
+    make_index: Callable[..., IndexServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests' probe (its own CA material loaded into OpenSSL) runs while pip's indexes
+    are probed, not after them: pip's probe here waits (bounded) for the clients' check to
+    have begun, and says whether it had."""
+    import threading
+
+    import pipssl.clients
+    from pipssl.diagnosis import indexes, run
+
+    begun, seen = threading.Event(), []
+    check, reach = pipssl.clients.check, indexes.reach_indexes
+
+    def checking(*args: Any, **kwargs: Any) -> Any:
+        begun.set()
+        return check(*args, **kwargs)
+
+    def reaching(*args: Any, **kwargs: Any) -> Any:
+        seen.append(begun.wait(3))
+        return reach(*args, **kwargs)
+
+    monkeypatch.setattr(pipssl.clients, "check", checking)
+    monkeypatch.setattr(indexes, "reach_indexes", reaching)
+    index = make_index("good")
+    report = run.diagnose(python=str(venvs["legacy"]), index_urls=[index.url], confirm=False)
+    assert seen == [True]
+    assert [c.client for c in report.clients] == ["requests"]
+
+
+def test_a_trust_set_is_built_once_when_probes_ask_side_by_side(
+    cert_world: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two probes needing the same CA material at the same moment (pip's default index and
+    its file host) share one context: the second waits for the first's build."""
+    import threading
+
+    from pipssl.net import context
+
+    builds: List[str] = []
+    build = context._build
+
+    def slow_build(*args: Any) -> Any:
+        builds.append("build")
+        time.sleep(0.2)  # both threads are inside make_context meanwhile
+        return build(*args)
+
+    monkeypatch.setattr(context, "_build", slow_build)
+    cafile = tmp_path / "root.pem"  # a trust set no other test built: a file of its own
+    cafile.write_bytes(cert_world.path("root.pem").read_bytes())
+    made: List[Any] = []
+    threads = [
+        threading.Thread(target=lambda: made.append(context.make_context([str(cafile)])))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert builds == ["build"] and len(made) == 2 and made[0] is made[1]
