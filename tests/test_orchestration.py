@@ -240,3 +240,28 @@ def test_a_trust_set_is_built_once_when_probes_ask_side_by_side(
     for thread in threads:
         thread.join(10)
     assert builds == ["build"] and len(made) == 2 and made[0] is made[1]
+
+
+def test_quick_imports_nothing_of_the_real_pips(
+    venvs: Any, isolated_env: Any, make_index: Callable[..., IndexServer]
+) -> None:
+    """--quick asks no real pip, so it pays for none of its modules (the confirmation, the
+    real pip's log reader and what they import)."""
+    import subprocess
+
+    from targets import pipssl_path
+
+    index = make_index("good")
+    script = (
+        "import sys; from pipssl.diagnosis.run import diagnose; "
+        f"diagnose(python={str(venvs['legacy'])!r}, index_urls=[{index.url!r}], confirm=False); "
+        "print(sorted(m for m in sys.modules if m.startswith('pipssl.')))"
+    )
+    env = dict(os.environ, PYTHONPATH=pipssl_path())
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stdout
+    assert "'pipssl.diagnosis.run'" in loaded and "'pipssl.net.probe'" in loaded, loaded
+    assert "pipssl.diagnosis.confirm" not in loaded and "pipssl.target.askpip" not in loaded

@@ -288,7 +288,6 @@ def _diagnose_target(
     from pipssl.clients.real import Running
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
-    from pipssl.diagnosis.confirm import ask_without, confirm
     from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
     from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
@@ -317,7 +316,11 @@ def _diagnose_target(
     )
     shadowing = checks.check_env_shadows(config, env, trust.unread)
     findings += shadowing
-    asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
+    asking_without = None
+    if asking is not None:  # --quick imports nothing of the real pip's
+        from pipssl.diagnosis.confirm import ask_without
+
+        asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
     findings += insecure.check_trusted_host(config, target.executable)
@@ -374,6 +377,8 @@ def _diagnose_target(
         without = None
         if asking_without is not None:
             without = (asking_without[0], asking_without[1].answer())
+        from pipssl.diagnosis.confirm import confirm
+
         results, findings = confirm(
             results,
             findings,
@@ -466,9 +471,11 @@ def _only(
 
 def _unless_stalled(asking: Optional[Asking], paths: Sequence[str]) -> Optional[Asking]:
     """``asking``, or None (pip stopped) when one of the files pip opens would stall it."""
+    if asking is None:
+        return None
     from pipssl.diagnosis.confirm import stalls
 
-    if asking is not None and stalls(paths):
+    if stalls(paths):
         asking.cancel()
         return None
     return asking
