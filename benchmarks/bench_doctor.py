@@ -180,10 +180,14 @@ def world_env(directory: Path, cert: Optional[Path] = None, **extra: str) -> Dic
     return env
 
 
+class Unavailable(Exception):
+    """A world this machine cannot build: its row says why instead of a measurement."""
+
+
 def distribution_bundle(tmp: Path, *extra: Path) -> Path:
     """A copy of the distribution bundle with ``extra`` PEM files appended (none: itself)."""
     if not DISTRIBUTION_BUNDLE.is_file():
-        raise SystemExit(f"no distribution bundle at {DISTRIBUTION_BUNDLE}")
+        raise Unavailable(f"no distribution bundle at {DISTRIBUTION_BUNDLE}")
     if not extra:
         return DISTRIBUTION_BUNDLE
     tmp.mkdir(parents=True, exist_ok=True)
@@ -235,7 +239,7 @@ def healthy(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[W
 @contextlib.contextmanager
 def os_store(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
     if not MountedOsStore.available():
-        raise SystemExit("the OS store world needs a private mount namespace (root, Linux)")
+        raise Unavailable("needs a private mount namespace (root, Linux)")
     store = MountedOsStore(tmp / "os-store")
     store.set(certs.path("root.pem").read_bytes())
     with serve_index(
@@ -324,6 +328,42 @@ def import_times(python: Path, env: Dict[str, str], cwd: Path, runs: int) -> Lis
     return out
 
 
+def _world_row(
+    pair: Pair,
+    certs: CertWorld,
+    wheels: Path,
+    tmp: Path,
+    world_key: Tuple[str, str, WorldMaker],
+    runs: int,
+    lines: List[str],
+) -> Tuple[str, ...]:
+    """One world's row (and, for the unknown-CA world, a line under the table)."""
+    key, name, maker = world_key
+    cwd = tmp / "cwd"  # never the checkout: `-m` and `-c` put the cwd on sys.path
+    with maker(certs, wheels, pair, tmp / key) as world:
+        codes = verdict(doctor_argv(pair, world), world, cwd)
+        quick_codes = verdict(doctor_argv(pair, world, "--quick"), world, cwd)
+        argvs = [
+            doctor_argv(pair, world),
+            doctor_argv(pair, world, "--quick"),
+            pip_argv(pair, world, tmp / "dl"),
+        ]
+        doctor, quick, pip = rounds(argvs, world.env, cwd, runs)
+        ratios = [d / p for d, p in zip(doctor, pip)]
+        quick_cell = fmt(quick) + (f" [{quick_codes}]" if quick_codes != codes else "")
+        if key == "unknown-ca":
+            retrying = timed(
+                pip_argv(pair, world, tmp / "dl", retries=5), world.env, cwd, max(1, runs // 2)
+            )
+            lines.append(
+                f"stock pip with its default 5 retries, unknown-CA world: {fmt(retrying)}"
+                f" ({statistics.median(retrying) / statistics.median(quick):.1f}x --quick)"
+            )
+    return (
+        name, f"{fmt(doctor)} [{codes}]", quick_cell, fmt(pip), f"{statistics.median(ratios):.2f}x"
+    )  # fmt: skip
+
+
 #: The columns of each pair's table.
 HEADER = (
     "world",
@@ -341,31 +381,12 @@ def measure(
     rows: List[Tuple[str, ...]] = []
     cwd = tmp / "cwd"  # never the checkout: `-m` and `-c` put the cwd on sys.path
     cwd.mkdir(parents=True, exist_ok=True)
-    lines = []
+    lines: List[str] = []
     for key, name, maker in WORLDS:
-        with maker(certs, wheels, pair, tmp / key) as world:
-            codes = verdict(doctor_argv(pair, world), world, cwd)
-            quick_codes = verdict(doctor_argv(pair, world, "--quick"), world, cwd)
-            argvs = [
-                doctor_argv(pair, world),
-                doctor_argv(pair, world, "--quick"),
-                pip_argv(pair, world, tmp / "dl"),
-            ]
-            doctor, quick, pip = rounds(argvs, world.env, cwd, runs)
-            ratios = [d / p for d, p in zip(doctor, pip)]
-            quick_cell = fmt(quick) + (f" [{quick_codes}]" if quick_codes != codes else "")
-            rows.append(
-                (name, f"{fmt(doctor)} [{codes}]", quick_cell, fmt(pip),
-                 f"{statistics.median(ratios):.2f}x")
-            )  # fmt: skip
-            if key == "unknown-ca":
-                retrying = timed(
-                    pip_argv(pair, world, tmp / "dl", retries=5), world.env, cwd, max(1, runs // 2)
-                )
-                lines.append(
-                    f"stock pip with its default 5 retries, unknown-CA world: {fmt(retrying)}"
-                    f" ({statistics.median(retrying) / statistics.median(quick):.1f}x --quick)"
-                )
+        try:
+            rows.append(_world_row(pair, certs, wheels, tmp, (key, name, maker), runs, lines))
+        except Unavailable as exc:
+            rows.append((name, f"not measured: {exc}", "-", "-", "-"))
     env = world_env(tmp / "import")
     # The floor under every doctor row on this machine, at this load.
     start = timed([str(pair.python), "-c", "pass"], env, cwd, runs)
