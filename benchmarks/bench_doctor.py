@@ -1,26 +1,37 @@
 """Measure doctor's budgets on loopback worlds, for two interpreter/pip pairs.
 
-    python benchmarks/bench_doctor.py [--runs 5]
+    python benchmarks/bench_doctor.py [--runs 7]
 
 Needs the test dependencies (trustme, cryptography), pyenv's Python 3.13.0 and 3.8.18, and
-the package registry (once, for the newest pip). Each pair gets a fresh venv: 3.13 with pip
-upgraded to the newest release, 3.8 with ensurepip's pip 23.0.1 untouched. pipssl is
-installed into each venv from a wheel built from this checkout (with the vendored certifi
-and packaging), as a user would install it: pip compiles the .pyc files at install, and
-every run starts outside the source tree, so the venv's own pipssl is what runs.
+the package registry (once: the newest pip, and requests for each venv). Each pair gets a
+fresh venv: 3.13 with pip upgraded to the newest release, 3.8 with ensurepip's pip 23.0.1
+untouched; both with requests installed (its real check is part of a confirmed verdict).
+pipssl is installed into each venv from a wheel built from this checkout (with the vendored
+certifi and packaging), as a user would install it: pip compiles the .pyc files at install,
+and every run starts outside the source tree, so the venv's own pipssl is what runs.
 
-``VENV/bin/python -m pipssl doctor --json`` then diagnoses the venv's own pip. Prints one
-Markdown table, a column per pair, of medians (min-max) over whole-process runs:
+``VENV/bin/python -m pipssl doctor --json`` then diagnoses the venv's own pip, in each
+world, interleaved in every round with ``doctor --quick`` and one stock pip attempt in the
+same world (``pip download --retries 0`` of the index's package: what a user runs once):
 
-* doctor on an index whose chain comes from an intercepting CA trusted nowhere, against
-  stock ``pip download`` failing on the same index (pip's default retries);
-* doctor on a closed port and on a server that never answers, with ``--timeout 1``;
-* doctor through a CONNECT proxy that answers 407 (HTTPS_PROXY);
-* doctor on a healthy index (its root given by ``cert =`` in pip.conf): no finding;
-* doctor on such an index whose files (a ``pip`` project) sit on a second host behind the
-  intercepting CA: the path followed, and the real pip asked to fetch a file;
-* ``python -X importtime -c "import pipssl"`` in the venv, and ``python -c pass`` (the
-  interpreter's own start, the floor under every doctor row).
+* an index whose chain comes from an intercepting CA trusted nowhere, pip's ``cert`` the
+  distribution bundle (/etc/ssl/certs/ca-certificates.crt: a common Debian/Ubuntu setup);
+* a healthy index whose root is added to a copy of the distribution bundle, pip's ``cert``;
+* a healthy index whose root is given alone by ``cert`` (one root: the cheapest trust);
+* the OS store: a private mount namespace binds certifi's roots and the test root over
+  /etc/ssl/certs (``tests/bed/osstore.py``), no ``cert``: pip 24.2+ verifies through it,
+  older pips do not (each of the three commands runs through the same namespace prefix);
+* a closed port and a server that never answers, with ``--timeout 1`` (pip: ``--timeout 1``);
+* a CONNECT proxy answering 407 (HTTPS_PROXY);
+* a healthy index (its root given by ``cert``) whose files (a ``pip`` project) sit on a
+  second host behind the intercepting CA: the path followed, and the real pip asked to
+  fetch a file.
+
+Prints, per pair, one Markdown table of medians (min-max) over whole-process wall times,
+with doctor / stock pip as the median of each round's ratio (the rounds interleave, so a
+change in the machine's load touches both sides), then the interpreter's own start
+(``python -c pass``, the floor under every row), ``import pipssl``, and stock pip with its
+default retries in the unknown-CA world.
 """
 
 from __future__ import annotations
@@ -52,6 +63,7 @@ from bed.index import (  # noqa: E402
     silent_server,
 )
 from bed.isolation import scrubbed_environ  # noqa: E402
+from bed.osstore import MountedOsStore  # noqa: E402
 from bed.pip import find_pythons, pip_version, url_host_for  # noqa: E402
 from targets import make_venv  # noqa: E402
 
@@ -63,13 +75,19 @@ LIFETIME = 900.0  # seconds; every server stops by itself even if this script is
 RUN_TIMEOUT = 600.0
 
 
+#: The distribution bundle (Debian/Ubuntu's path), as pip's ``cert`` in two worlds.
+DISTRIBUTION_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
 @dataclass
 class World:
-    """What one run of doctor needs: the index URL, extra doctor options, the environment."""
+    """What one run of doctor needs: the index URL, extra doctor options, the environment,
+    and a prefix every command of the world runs through (the OS store's namespace)."""
 
     url: str
     args: Tuple[str, ...]
     env: Dict[str, str]
+    prefix: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -136,6 +154,7 @@ def build_pair(version: str, upgrade: bool, tmp: Path, wheel: Path) -> Pair:
 
     if upgrade:
         run([*pip, "-U", "pip"])
+    run([*pip, "requests"])  # whichever release supports this Python
     # Offline, from this checkout's wheel and the vendored dependencies; pip compiles the
     # .pyc files here even though this machine sets PYTHONDONTWRITEBYTECODE=1.
     vendored = sorted((REPO / "bootstrap" / "vendor").glob("*.whl"))
@@ -164,12 +183,29 @@ def world_env(directory: Path, cert: Optional[Path] = None, **extra: str) -> Dic
     return env
 
 
+class Unavailable(Exception):
+    """A world this machine cannot build: its row says why instead of a measurement."""
+
+
+def distribution_bundle(tmp: Path, *extra: Path) -> Path:
+    """A copy of the distribution bundle with ``extra`` PEM files appended (none: itself)."""
+    if not DISTRIBUTION_BUNDLE.is_file():
+        raise Unavailable(f"no distribution bundle at {DISTRIBUTION_BUNDLE}")
+    if not extra:
+        return DISTRIBUTION_BUNDLE
+    tmp.mkdir(parents=True, exist_ok=True)
+    bundle = tmp / "distribution+root.pem"
+    text = DISTRIBUTION_BUNDLE.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    bundle.write_text(text + "".join(p.read_text(encoding="utf-8") for p in extra))
+    return bundle
+
+
 @contextlib.contextmanager
 def unknown_ca(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
     with serve_index(
         wheels, certs.server_cert("intercepted"), url_host=pair.url_host, lifetime=LIFETIME
     ) as index:
-        yield World(index.url, (), world_env(tmp))
+        yield World(index.url, (), world_env(tmp, distribution_bundle(tmp)))
 
 
 @contextlib.contextmanager
@@ -187,11 +223,32 @@ def proxy_407(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator
 
 
 @contextlib.contextmanager
+def healthy_dist(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
+    bundle = distribution_bundle(tmp, certs.path("root.pem"))
+    with serve_index(
+        wheels, certs.server_cert("good"), url_host=pair.url_host, lifetime=LIFETIME
+    ) as index:
+        yield World(index.url, (), world_env(tmp, bundle))
+
+
+@contextlib.contextmanager
 def healthy(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
     with serve_index(
         wheels, certs.server_cert("good"), url_host=pair.url_host, lifetime=LIFETIME
     ) as index:
         yield World(index.url, (), world_env(tmp, certs.path("root.pem")))
+
+
+@contextlib.contextmanager
+def os_store(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[World]:
+    if not MountedOsStore.available():
+        raise Unavailable("needs a private mount namespace (root, Linux)")
+    store = MountedOsStore(tmp / "os-store")
+    store.set(certs.path("root.pem").read_bytes())
+    with serve_index(
+        wheels, certs.server_cert("good"), url_host=pair.url_host, lifetime=LIFETIME
+    ) as index:
+        yield World(index.url, (), world_env(tmp), tuple(store.prefix()))
 
 
 @contextlib.contextmanager
@@ -218,36 +275,34 @@ def silent(certs: CertWorld, wheels: Path, pair: Pair, tmp: Path) -> Iterator[Wo
 
 WorldMaker = Callable[[CertWorld, Path, Pair, Path], ContextManager[World]]
 WORLDS: Tuple[Tuple[str, str, WorldMaker], ...] = (
-    ("unknown-ca", "doctor, unknown-CA world", unknown_ca),
-    ("closed", "doctor, closed port, --timeout 1", dead_port),
-    ("proxy-407", "doctor, CONNECT proxy answering 407", proxy_407),
-    ("healthy", "doctor, healthy world (cert = root.pem)", healthy),
-    ("files-host", "doctor, files on a second host behind an unknown CA", files_host),
-    ("silent", "doctor, server that never answers, --timeout 1", silent),
+    ("unknown-ca", "unknown CA, cert = the distribution bundle", unknown_ca),
+    ("healthy-dist", "healthy, cert = distribution bundle + root", healthy_dist),
+    ("healthy", "healthy, cert = the root alone", healthy),
+    ("os-store", "the OS store (certifi + root), no cert", os_store),
+    ("closed", "closed port, --timeout 1", dead_port),
+    ("proxy-407", "CONNECT proxy answering 407", proxy_407),
+    ("silent", "server that never answers, --timeout 1", silent),
+    ("files-host", "files on a second host behind an unknown CA", files_host),
 )
 
 
-#: The worlds also timed with --quick: the real pip not asked (its start-up is the rest).
-QUICK = ("unknown-ca", "healthy", "files-host")
+def doctor_argv(pair: Pair, world: World, *more: str) -> List[str]:
+    argv = [str(pair.python), "-m", "pipssl", "doctor", "--json", "--index-url", world.url]
+    return [*world.prefix, *argv, *world.args, *more]
 
 
-def doctor_argv(pair: Pair, world: World) -> List[str]:
-    return [
-        str(pair.python),
-        "-m",
-        "pipssl",
-        "doctor",
-        "--json",
-        "--index-url",
-        world.url,
-        *world.args,
-    ]
+def pip_argv(pair: Pair, world: World, dest: Path, retries: int = 0) -> List[str]:
+    """One stock pip attempt (``retries`` 0) to get the index's package, as a user runs it."""
+    argv = [str(pair.python), "-m", "pip", "download", "--no-deps", "--no-cache-dir"]
+    argv += ["--retries", str(retries), "-d", str(dest), "--index-url", world.url]
+    timeout = ["--timeout", world.args[1]] if world.args[:1] == ("--timeout",) else []
+    return [*world.prefix, *argv, *timeout, "pipssl_probe_pkg"]
 
 
-def verdict(pair: Pair, world: World, cwd: Path) -> Tuple[str, float]:
-    """Run doctor once and read its JSON: the codes found ("ok" when none) and the probe time."""
+def verdict(argv: Sequence[str], world: World, cwd: Path) -> str:
+    """Run doctor once and read its JSON: the codes found ("ok" when none)."""
     proc = subprocess.run(
-        doctor_argv(pair, world),
+        argv,
         env=world.env,
         cwd=cwd,
         capture_output=True,
@@ -260,8 +315,18 @@ def verdict(pair: Pair, world: World, cwd: Path) -> Tuple[str, float]:
         report = json.loads(proc.stdout)
     except ValueError:
         raise SystemExit(f"doctor printed no JSON:\n{proc.stdout}{proc.stderr}") from None
-    codes = [f["code"] for f in report["findings"]]
-    return ", ".join(codes) or "ok", report["targets"][0]["elapsed"]
+    return ", ".join(f["code"] for f in report["findings"]) or "ok"
+
+
+def rounds(
+    argvs: Sequence[Sequence[str]], env: Dict[str, str], cwd: Path, runs: int
+) -> List[List[float]]:
+    """Each command once per round, in turn, ``runs`` rounds: the times per command."""
+    times: List[List[float]] = [[] for _ in argvs]
+    for _ in range(runs):
+        for argv, out in zip(argvs, times):
+            out.extend(timed(argv, env, cwd, 1))
+    return times
 
 
 def import_times(python: Path, env: Dict[str, str], cwd: Path, runs: int) -> List[float]:
@@ -283,60 +348,80 @@ def import_times(python: Path, env: Dict[str, str], cwd: Path, runs: int) -> Lis
     return out
 
 
-def measure(pair: Pair, certs: CertWorld, wheels: Path, tmp: Path, runs: int) -> Dict[str, str]:
-    """Every row of the table for one pair, keyed by row name."""
-    cells: Dict[str, str] = {}
+def _world_row(
+    pair: Pair,
+    certs: CertWorld,
+    wheels: Path,
+    tmp: Path,
+    world_key: Tuple[str, str, WorldMaker],
+    runs: int,
+    lines: List[str],
+) -> Tuple[str, ...]:
+    """One world's row (and, for the unknown-CA world, a line under the table)."""
+    key, name, maker = world_key
+    cwd = tmp / "cwd"  # never the checkout: `-m` and `-c` put the cwd on sys.path
+    with maker(certs, wheels, pair, tmp / key) as world:
+        codes = verdict(doctor_argv(pair, world), world, cwd)
+        quick_codes = verdict(doctor_argv(pair, world, "--quick"), world, cwd)
+        argvs = [
+            doctor_argv(pair, world),
+            doctor_argv(pair, world, "--quick"),
+            pip_argv(pair, world, tmp / "dl"),
+        ]
+        doctor, quick, pip = rounds(argvs, world.env, cwd, runs)
+        ratios = [d / p for d, p in zip(doctor, pip)]
+        quick_cell = fmt(quick) + (f" [{quick_codes}]" if quick_codes != codes else "")
+        if key == "unknown-ca":
+            retrying = timed(
+                pip_argv(pair, world, tmp / "dl", retries=5), world.env, cwd, max(1, runs // 2)
+            )
+            lines.append(
+                f"stock pip with its default 5 retries, unknown-CA world: {fmt(retrying)}"
+                f" ({statistics.median(retrying) / statistics.median(quick):.1f}x --quick)"
+            )
+    return (
+        name, f"{fmt(doctor)} [{codes}]", quick_cell, fmt(pip), f"{statistics.median(ratios):.2f}x"
+    )  # fmt: skip
+
+
+#: The columns of each pair's table.
+HEADER = (
+    "world",
+    "doctor [its findings]",
+    "doctor --quick",
+    "stock pip, one attempt",
+    "doctor / pip",
+)
+
+
+def measure(
+    pair: Pair, certs: CertWorld, wheels: Path, tmp: Path, runs: int
+) -> Tuple[List[Tuple[str, ...]], List[str]]:
+    """The table's rows for one pair, and the lines under it."""
+    rows: List[Tuple[str, ...]] = []
     cwd = tmp / "cwd"  # never the checkout: `-m` and `-c` put the cwd on sys.path
     cwd.mkdir(parents=True, exist_ok=True)
-    doctor_medians: Dict[str, float] = {}
+    lines: List[str] = []
     for key, name, maker in WORLDS:
-        with maker(certs, wheels, pair, tmp / key) as world:
-            codes, probe = verdict(pair, world, cwd)
-            times = timed(doctor_argv(pair, world), world.env, cwd, runs)
-            doctor_medians[key] = statistics.median(times)
-            cells[name] = f"{fmt(times)} [{codes}]"
-            if key in QUICK:
-                quick = timed([*doctor_argv(pair, world), "--quick"], world.env, cwd, runs)
-                cells[f"  the same with --quick ({key}: pipssl's probes only)"] = fmt(quick)
-            if key == "unknown-ca":
-                cells["  of which the probe (from the JSON)"] = f"{probe * 1000:.1f} ms"
-                pip_times = timed(
-                    [
-                        str(pair.python),
-                        "-m",
-                        "pip",
-                        "download",
-                        "--no-deps",
-                        "--no-cache-dir",
-                        "-d",
-                        str(tmp / "dl"),
-                        "--index-url",
-                        world.url,
-                        "pipssl_probe_pkg",
-                    ],
-                    world.env,
-                    cwd,
-                    max(1, runs // 2),
-                )
-                cells["stock pip download failing, unknown-CA world"] = fmt(pip_times)
-                ratio = statistics.median(pip_times) / doctor_medians[key]
-                cells["ratio pip / doctor (medians)"] = f"{ratio:.1f}x"
+        try:
+            rows.append(_world_row(pair, certs, wheels, tmp, (key, name, maker), runs, lines))
+        except Unavailable as exc:
+            rows.append((name, f"not measured: {exc}", "-", "-", "-"))
     env = world_env(tmp / "import")
     # The floor under every doctor row on this machine, at this load.
-    cells["interpreter start alone, python -c pass"] = fmt(
-        timed([str(pair.python), "-c", "pass"], env, cwd, runs)
+    start = timed([str(pair.python), "-c", "pass"], env, cwd, runs)
+    lines.append(f"interpreter start alone, python -c pass: {fmt(start)}")
+    imports = import_times(pair.python, env, cwd, runs)
+    lines.append(
+        f"python -X importtime -c 'import pipssl' (cumulative): {fmt(imports, 1000, 'ms')}"
     )
-    cells["python -X importtime -c 'import pipssl' (cumulative)"] = fmt(
-        import_times(pair.python, env, cwd, runs), 1000, "ms"
-    )
-    return cells
+    return rows, lines
 
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv or None)
-    columns: List[Tuple[str, Dict[str, str]]] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         certs = CertWorld(tmp / "certs")
@@ -349,12 +434,17 @@ def main(argv: Sequence[str] = ()) -> int:
         wheel.write_bytes(data)
         for version, upgrade in PAIRS:
             pair = build_pair(version, upgrade, tmp / version, wheel)
-            columns.append((pair.label, measure(pair, certs, wheels, tmp / version, args.runs)))
-    rows = list(columns[0][1])
-    print("| measurement | " + " | ".join(label for label, _ in columns) + " |")
-    print("|---|" + "---|" * len(columns))
-    for row in rows:
-        print(f"| {row} | " + " | ".join(cells.get(row, "-") for _, cells in columns) + " |")
+            rows, lines = measure(pair, certs, wheels, tmp / version, args.runs)
+            load = os.getloadavg() if hasattr(os, "getloadavg") else ()
+            print(f"\n{pair.label} ({args.runs} rounds; load average after: "
+                  + " ".join(f"{x:.2f}" for x in load) + ")\n")  # fmt: skip
+            print("| " + " | ".join(HEADER) + " |")
+            print("|---" * len(HEADER) + "|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+            print()
+            for line in lines:
+                print(f"- {line}")
     return 0
 
 

@@ -136,7 +136,13 @@ def _doctor(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             confirm=not args.quick,
         )
-    _emit(args, report.to_dict(), report.to_text())
+    text = report.to_text()
+    if args.quick:  # a verdict nobody but pipssl's model gave must say so
+        text += (
+            "\n\n--quick: pipssl's model alone; neither the real pip nor the other clients "
+            "were asked (run doctor without --quick to confirm)"
+        )
+    _emit(args, report.to_dict(), text)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

@@ -166,7 +166,8 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
     doctor.add_argument(
         "--quick",
         action="store_true",
-        help="pipssl's own probes only, without asking the real pip (faster, not confirmed)",
+        help="pipssl's model alone: neither the real pip nor the other clients are asked "
+        "(faster; each verdict says it is not confirmed)",
     )
     repair = commands.add_parser(
         "repair",

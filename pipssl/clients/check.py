@@ -130,10 +130,12 @@ def start_real(
     *,
     timeout: float,
     cwd: Optional[str] = None,
+    early: Optional[real.Early] = None,
 ) -> real.Running:
     """Start the real clients' own checks (:mod:`pipssl.clients.real`) for every client
     that can be run here; :func:`check` reads them.  Start them early: they run beside
-    everything else, each bounded by ``timeout``."""
+    everything else, each bounded by ``timeout``.  ``early``: requests' check already
+    started in the target interpreter (given its job here, or stopped)."""
     covered = _covered(trusts)
     jobs = []
     for trust in trusts:
@@ -143,7 +145,7 @@ def start_real(
         kind = "uv" if trust.client == "uv" else "requests"
         jobs.append((trust.label, kind, trust.program, wanted, trust.verify_arg))
     python = next((t.python for t in trusts if t.client == "uv"), None)
-    return real.start(jobs, environ, timeout=timeout, cwd=cwd, python=python)
+    return real.start(jobs, environ, timeout=timeout, cwd=cwd, python=python, early=early)
 
 
 def check(

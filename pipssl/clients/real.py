@@ -7,7 +7,8 @@ client; the client itself is the truth, and its verdict wins (:func:`pipssl.clie
 * uv: the real ``uv pip compile`` of a name that need not exist, against the index alone,
   with no cache: an index that answers "not found" was reached and verified.
 
-Each check is a subprocess started at once (:func:`start`) and read later
+Each check is a subprocess started at once (:func:`start`; requests' in the target
+interpreter even before that, :class:`Early`, beside the real pip) and read later
 (:meth:`Running.results`), so they run beside pipssl's own probes; each is bounded
 (:class:`pipssl.target.child.Child`: its time, its memory, its output) and stopped,
 with whatever it started, past :func:`~pipssl._limits.run_limit` of the timeout.  URLs
@@ -28,14 +29,19 @@ from pipssl.target.child import Child
 #: A project name no index holds: uv resolving it must ask the index, and stop there.
 PROBE_NAME = "pipssl-reach-check-0"
 
+# requests is imported before the job is read: the child can be started (and import it)
+# before pipssl knows which URLs to ask about; no job (an empty input): nothing to do.
 _REQUESTS = r"""
 import json, sys
-job = json.loads(sys.stdin.read())
 try:
     import requests
 except Exception as exc:
     print(json.dumps({"error": "cannot import requests: %s" % exc}))
     sys.exit(0)
+text = sys.stdin.read()
+if not text.strip():
+    sys.exit(0)
+job = json.loads(text)
 out = {"requests": requests.__version__, "results": []}
 for url in job["urls"]:
     try:
@@ -94,6 +100,51 @@ class Running:
         return self._done
 
 
+class Early:
+    """requests' check started in the target interpreter before its facts are known (its
+    start and its import of requests are most of its time): :func:`start` gives it its
+    job when requests is found there, and stops it otherwise.
+
+    Attributes:
+        python: the interpreter it runs in, as given.
+        program: that interpreter as it names itself (``Target.executable``), once known:
+            the requests job for this program is the one this child takes.
+    """
+
+    def __init__(
+        self, python: str, environ: Mapping[str, str], *, timeout: float, cwd: Optional[str]
+    ) -> None:
+        self.python, self.program = python, ""
+        self._environ, self._cwd, self.timeout = dict(environ), cwd, timeout
+        try:
+            self.child: Optional[Child] = Child(
+                [python, "-c", _REQUESTS], self._environ, limit=run_limit(timeout),
+                cwd=cwd, hold_stdin=True,
+            )  # fmt: skip
+        except OSError:
+            self.child = None  # the facts child will say why this interpreter does not run
+
+    def fits(self, program: str, environ: Mapping[str, str], cwd: Optional[str]) -> bool:
+        """Whether a requests job for ``program`` would run exactly as this child does."""
+        return (
+            self.child is not None
+            and program == self.program
+            and dict(environ) == self._environ
+            and cwd == self._cwd
+        )
+
+    def take(self) -> Optional[Child]:
+        """The child, for one job only (None once taken)."""
+        child, self.child = self.child, None
+        return child
+
+    def cancel(self) -> None:
+        """Stop it, unless a job took it (nothing will read its answer)."""
+        child = self.take()
+        if child is not None:
+            child.stop(wait=False)
+
+
 def start(
     jobs: Sequence[Tuple[str, str, str, Sequence[str], Optional[str]]],
     environ: Mapping[str, str],
@@ -101,20 +152,26 @@ def start(
     timeout: float,
     cwd: Optional[str] = None,
     python: Optional[str] = None,
+    early: Optional[Early] = None,
 ) -> Running:
     """Start one check per (label, kind, program, urls, verify) job: ``kind`` ``requests``
     runs ``program`` (a Python) with ``verify`` (a CA file, or None for requests' own
-    choice); ``uv`` runs ``program`` (uv) once per URL, resolving for ``python``."""
+    choice); ``uv`` runs ``program`` (uv) once per URL, resolving for ``python``.
+    ``early``: a requests check already started, given the job that fits it (and stopped
+    when none does)."""
     started: List[_Job] = []
     env = dict(environ)
     limit = run_limit(timeout)
     for label, kind, program, urls, verify in jobs:
         if kind == "requests":
             job = _Job(label, tuple(urls), kind, f"requests in {program}")
-            payload = {"urls": list(urls), "timeout": timeout, "verify": verify}
-            job.child = _spawn(
-                [program, "-c", _REQUESTS], env, cwd, json.dumps(payload), job, limit
-            )
+            payload = json.dumps({"urls": list(urls), "timeout": timeout, "verify": verify})
+            if early is not None and early.timeout == timeout and early.fits(program, env, cwd):
+                job.child = early.take()
+                assert job.child is not None
+                job.child.feed(payload.encode("utf-8"))
+            else:
+                job.child = _spawn([program, "-c", _REQUESTS], env, cwd, payload, job, limit)
             started.append(job)
         else:
             uv_env = dict(env, UV_HTTP_TIMEOUT=str(max(1, int(timeout))), UV_HTTP_RETRIES="0")
@@ -128,6 +185,8 @@ def start(
                     argv, dict(uv_env, UV_DEFAULT_INDEX=url), cwd, PROBE_NAME + "\n", job, limit
                 )
                 started.append(job)
+    if early is not None:
+        early.cancel()
     return Running(started)
 
 

@@ -29,7 +29,6 @@ from typing import Callable, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import _files, commands
 from pipssl._text import shown
-from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.target import askpip
@@ -155,6 +154,9 @@ def confirm(
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
     """
+    # here, not at the top: ask_pip starts pip before pipssl imports its checks
+    from pipssl.diagnosis.insecure import verification_off
+
     if answer.problem:
         if answer.stopped:
             return _unfinished(results, findings, answer.stopped, lambda i, w: [_stalled(i, w)])
@@ -229,6 +231,8 @@ def _confirm_path(
     """The hosts past the indexes, by what pip's logs say of them; and an index pip could
     not reach because a host on its path failed: that host's findings say why (pip
     names that host, not the index, in its words), so no ``pip-cannot-reach`` for it."""
+    from pipssl.diagnosis.insecure import verification_off  # as in confirm(): not at the top
+
     out: List[TargetResult] = []
     for result in results:
         said = _host_said(result.url, answers) if result.kind != "index" else None

@@ -54,8 +54,9 @@ class TargetResult:
 
     def state(self) -> str:
         """The verdict for humans, saying whose it is."""
-        if self.confirmed is None:
-            return "ok" if self.ok else f"FAILED at {self.stage}"
+        if self.confirmed is None:  # --quick, or pip said nothing of it
+            verdict = "ok" if self.ok else f"FAILED at {self.stage}"
+            return f"{verdict} (pipssl's probe alone; not confirmed by pip)"
         probe = "ok" if self.stage in ("done", "http") else f"FAILED at {self.stage}"
         if self.stage == "pip":
             return "ok (pip)" if self.ok else "FAILED (pip)"
@@ -163,6 +164,8 @@ class Report:
             lines.append(f"{client.label} verifies with: {client.trust}")
             for c in client.targets:
                 state = "ok" if c.ok else f"FAILED at {c.stage}"
+                if not c.checked_by:  # --quick, or the client cannot be run or did not answer
+                    state += f" (pipssl's probe alone; not confirmed by {client.client})"
                 lines.append(f"  {shown(c.url)}: {state}")
         if not self.findings:
             lines.append("No problems found: pip should verify and reach its index.")

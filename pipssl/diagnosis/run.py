@@ -15,10 +15,21 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from pipssl._limits import TIMEOUT_MAX, run_limit, start_limit
 from pipssl.errors import ConfigError, UsageError
@@ -26,6 +37,8 @@ from pipssl.target import facts
 from pipssl.target.facts import Target
 
 if TYPE_CHECKING:
+    from pipssl.clients.model import ClientReport
+    from pipssl.clients.real import Early
     from pipssl.diagnosis.report import Report
     from pipssl.findings import Finding
     from pipssl.net.probe import ProbeResult
@@ -155,18 +168,19 @@ def examine(
     command asked for; None: pip itself, which every mirror of the default index serves)."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
+    asking, early = _start_real(python or sys.executable, env, index_urls, timeout, cwd, confirm)
     inspection = facts.start(python, env=env, timeout=start_limit(timeout))
-    # The real pip is asked at once, beside the facts: its start-up is most of its time.
-    from pipssl.diagnosis.confirm import ask_pip
-
-    asking = ask_pip(python or sys.executable, env, index_urls, timeout) if confirm else None
-    _meanwhile(env)
     try:
+        _meanwhile(env)
         target = inspection.result()
-    except BaseException:
-        if asking is not None:
-            asking.cancel()
+    except BaseException:  # no child is left running that nobody will read
+        inspection.cancel()
+        for started in (asking, early):
+            if started is not None:
+                started.cancel()
         raise
+    if early is not None:
+        early.program = target.executable  # the interpreter it runs in, as it names itself
     return diagnose_target(
         target,
         env,
@@ -177,7 +191,31 @@ def examine(
         asking=asking,
         confirm=confirm,
         project=project,
+        early=early,
     )
+
+
+def _start_real(
+    python: str,
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    cwd: Optional[str],
+    confirm: bool,
+) -> Tuple[Optional[Asking], Optional[Early]]:
+    """The real pip and the real requests, started before anything else (nothing when not
+    ``confirm``): a confirmed verdict cannot come sooner than pip's, so pip goes first, and
+    pipssl's own work (the facts, the probes) is done while they run.  requests' check
+    starts in the target interpreter before pipssl knows whether requests is there (its
+    start and import are most of its time); it gets its URLs later, or is stopped."""
+    if not confirm:
+        return None, None
+    from pipssl.clients.real import Early
+    from pipssl.diagnosis.confirm import ask_pip
+
+    asking = ask_pip(python, env, index_urls, timeout)
+    wanted = index_urls is None or bool(index_urls)  # `--index-url` none: nothing is probed
+    return asking, Early(python, env, timeout=timeout, cwd=cwd) if wanted else None
 
 
 def _meanwhile(env: Mapping[str, str]) -> None:
@@ -212,11 +250,14 @@ def diagnose_target(
     asking: Optional[Asking] = None,
     confirm: bool = True,
     project: Optional[str] = None,
+    early: Optional[Early] = None,
 ) -> Diagnosis:
     """:func:`examine` for an interpreter already inspected (repair verifies the same one
     after its changes; pip's config is read from disk each time).  ``cwd`` is the project
     directory uv and poetry read their settings from; ``asking``, the real pip already
-    asked (else, with ``confirm``, it is asked here, while the probes run)."""
+    asked (else, with ``confirm``, it is asked here, while the probes run); ``early``,
+    requests' check already started.  Without ``confirm`` no real client is asked either:
+    pipssl's model alone."""
     if asking is None and confirm:
         from pipssl.diagnosis.confirm import ask_pip
 
@@ -227,11 +268,23 @@ def diagnose_target(
     try:
         with commands.aiming(target.executable):  # the fixes act on this interpreter
             return _diagnose_target(
-                target, env, index_urls, timeout, now, cwd, asking, pending, project
+                target,
+                env,
+                index_urls,
+                timeout,
+                now,
+                cwd,
+                asking,
+                pending,
+                project,
+                early,
+                confirm,
             )
     finally:
         for started in pending:  # a pip whose answer nobody will read
             started.cancel()
+        if early is not None:
+            early.cancel()  # no requests job took it
 
 
 def _diagnose_target(
@@ -244,15 +297,17 @@ def _diagnose_target(
     asking: Optional[Asking],
     pending: List[Asking],
     project: Optional[str],
+    early: Optional[Early],
+    ask_clients: bool,
 ) -> Diagnosis:
     started = time.monotonic()
     from pipssl import clients
     from pipssl.certs import store
     from pipssl.certs.bundle import cafile_problem
     from pipssl.certs.store.linux import special_hashed_name
+    from pipssl.clients.real import Running
     from pipssl.diagnosis import checks, insecure
     from pipssl.diagnosis.classify import load_stores
-    from pipssl.diagnosis.confirm import ask_files, ask_without, confirm
     from pipssl.diagnosis.downloadpath import path_project
     from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
     from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
@@ -282,7 +337,11 @@ def _diagnose_target(
     )
     shadowing = checks.check_env_shadows(config, env, trust.unread)
     findings += shadowing
-    asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
+    asking_without = None
+    if asking is not None:  # --quick imports nothing of the real pip's
+        from pipssl.diagnosis.confirm import ask_without
+
+        asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
         pending.append(asking_without[1])
     followed = path_project(project)
@@ -306,10 +365,28 @@ def _diagnose_target(
     findings += checks.check_clock(stores.pip, now)
     results: List[TargetResult] = []
     probes: List[ProbeResult] = []
-    # The other clients' own checks are started now, to run beside pip's probes.
+    # The other clients' own checks are started now (requests' took its job, if it was
+    # started early), to run beside pip's probes; --quick asks none of them.
     have_ssl = _have_ssl()  # pipssl's own ssl module: nothing is probed without it
     client_trusts = clients.detect(target, env, cwd=cwd) if have_ssl else []
-    running = clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd)
+    running = (
+        clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd, early=early)
+        if ask_clients
+        else Running([])
+    )
+    # The clients' probes (and the wait for their real checks) beside pip's: each loads
+    # its own CA material into OpenSSL, which runs outside the GIL for a CA file.
+    checking = _Beside(
+        lambda: clients.check(
+            client_trusts,
+            urls,
+            env,
+            os_store_pem=os_store.pem,
+            timeout=timeout,
+            running=running,
+            cwd=cwd,
+        )
+    )
     if target.ssl.ok and target.pip is not None and have_ssl:
         reached = reach_indexes(
             target, config, env, urls, probe_trust, stores, os_store, broken, timeout, now,
@@ -321,25 +398,19 @@ def _diagnose_target(
     # page fetch already proved them), within what is left of the diagnosis' bound
     asking_files = None
     if asking is not None and any(r.kind != "index" for r in results):
+        from pipssl.diagnosis.confirm import ask_files
+
         left = run_limit(timeout) - (time.monotonic() - started)
         asking_files = ask_files(target, env, index_urls, timeout, followed, max(left, 1.0))
         pending.append(asking_files)
-    client_reports: List[clients.ClientReport] = []
-    if have_ssl:
-        client_reports, found = clients.check(
-            client_trusts,
-            urls,
-            env,
-            os_store_pem=os_store.pem,
-            timeout=timeout,
-            running=running,
-            cwd=cwd,
-        )
-        findings += found
+    client_reports, found = checking.result()
+    findings += found
     if asking is not None and target.ssl.ok and target.pip is not None:
         without = None
         if asking_without is not None:
             without = (asking_without[0], asking_without[1].answer())
+        from pipssl.diagnosis.confirm import confirm
+
         results, findings = confirm(
             results,
             findings,
@@ -381,6 +452,31 @@ def _diagnose_target(
     )
 
 
+class _Beside:
+    """The clients' check, run in a thread of its own from now; :meth:`result` waits for
+    it (bounded: every probe and real check it runs is), and raises what it raised."""
+
+    def __init__(self, work: Callable[[], Tuple[List[ClientReport], List[Finding]]]) -> None:
+        self._work = work
+        self._out: Optional[Tuple[List[ClientReport], List[Finding]]] = None
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._out = self._work()
+        except BaseException as exc:  # raised again in the caller's thread
+            self._error = exc
+
+    def result(self) -> Tuple[List[ClientReport], List[Finding]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._out is not None
+        return self._out
+
+
 def _only(
     target: Target,
     env: Mapping[str, str],
@@ -409,9 +505,11 @@ def _only(
 
 def _unless_stalled(asking: Optional[Asking], paths: Sequence[str]) -> Optional[Asking]:
     """``asking``, or None (pip stopped) when one of the files pip opens would stall it."""
+    if asking is None:
+        return None
     from pipssl.diagnosis.confirm import stalls
 
-    if asking is not None and stalls(paths):
+    if stalls(paths):
         asking.cancel()
         return None
     return asking

@@ -8,6 +8,7 @@ would, no more and no less.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -94,20 +95,41 @@ def make_context(
         policy,
     )
     ctx = _BUILT.get(key)
-    if ctx is None:
-        ctx = _build(cafiles, cadata, verify, maximum_version)
-        if verify:
-            for directory in capaths:
-                # Looked up by subject hash at each handshake, as requests has OpenSSL do.
-                _regular_entries(directory)
-                ctx.load_verify_locations(capath=directory)
-            _apply(ctx, policy)
-        if client_cert:
-            # requests passes pip's client-cert as the certfile alone: the key is in it.
-            # OpenSSL opens it itself: a FIFO would block it, a device never end.
-            _regular(client_cert, _files.CLIENT_CERT)
-            ctx.load_cert_chain(client_cert)
-        _BUILT[key] = ctx
+    if ctx is not None:
+        return ctx
+    # Probes run side by side (each index, each client): the first to need a trust set
+    # builds its context, the others wait for it rather than load the same bundle again.
+    with _BUILDING_LOCK:
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
+        ctx = _BUILT.get(key)
+        if ctx is None:
+            ctx = _built(cafiles, cadata, capaths, client_cert, verify, maximum_version, policy)
+            _BUILT[key] = ctx
+    return ctx
+
+
+def _built(
+    cafiles: Sequence[str],
+    cadata: Optional[str],
+    capaths: Sequence[str],
+    client_cert: Optional[str],
+    verify: bool,
+    maximum_version: Optional[str],
+    policy: VerifyPolicy,
+) -> ssl.SSLContext:
+    ctx = _build(cafiles, cadata, verify, maximum_version)
+    if verify:
+        for directory in capaths:
+            # Looked up by subject hash at each handshake, as requests has OpenSSL do.
+            _regular_entries(directory)
+            ctx.load_verify_locations(capath=directory)
+        _apply(ctx, policy)
+    if client_cert:
+        # requests passes pip's client-cert as the certfile alone: the key is in it.
+        # OpenSSL opens it itself: a FIFO would block it, a device never end.
+        _regular(client_cert, _files.CLIENT_CERT)
+        ctx.load_cert_chain(client_cert)
     return ctx
 
 
@@ -123,6 +145,9 @@ def _apply(ctx: ssl.SSLContext, policy: VerifyPolicy) -> None:
 
 
 _BUILT: Dict[Tuple[object, ...], ssl.SSLContext] = {}
+#: One lock per trust set being built (kept: a few per process), and the lock over them.
+_BUILDING: Dict[Tuple[object, ...], threading.Lock] = {}
+_BUILDING_LOCK = threading.Lock()
 
 
 def _stamped(cafiles: Sequence[str]) -> Tuple[Tuple[str, object], ...]:

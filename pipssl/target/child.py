@@ -21,8 +21,13 @@ from typing import IO, List, Mapping, Optional, Sequence
 
 from pipssl._limits import MEMORY_BYTES, OUTPUT_BYTES
 
-#: Seconds between two looks at a running child (its exit, its deadline, its memory).
+#: Seconds between two looks at a running child (its deadline, its memory); its end wakes
+#: the watcher at once (its output pipe closes), so a wait is not held back by a look.
 _POLL = 0.05
+#: Seconds to the first look once the child closed its output but has not ended yet (the
+#: next ones twice as far apart each, up to _POLL: a child that closed its output and
+#: lives on costs no more looks than any other).
+_SETTLE = 0.002
 #: Seconds to wait for the readers once the group is gone (a member that left the group
 #: may still hold a pipe: its output is not waited for).
 _DRAIN = 2.0
@@ -50,9 +55,12 @@ class Finished:
 class _Capped:
     """Reads a pipe to its end in a thread, keeping the first ``cap`` bytes."""
 
-    def __init__(self, pipe: Optional[IO[bytes]], cap: int) -> None:
+    def __init__(
+        self, pipe: Optional[IO[bytes]], cap: int, ended: Optional[threading.Event] = None
+    ) -> None:
         self._chunks: List[bytes] = []
         self._pipe, self._cap, self._kept = pipe, cap, 0
+        self._ended = ended
         self._thread = threading.Thread(target=self._run, daemon=True)
         if pipe is not None:
             self._thread.start()
@@ -72,6 +80,9 @@ class _Capped:
                     self._kept += min(room, len(chunk))
         except (OSError, ValueError):
             pass  # closed under us once the group is gone
+        finally:
+            if self._ended is not None:
+                self._ended.set()  # the end of its output: most likely the child's end
 
     def value(self) -> bytes:
         if self._pipe is not None:
@@ -97,29 +108,36 @@ class Child:
         stdin: Optional[bytes] = None,
         cwd: Optional[str] = None,
         merge_stderr: bool = False,
+        hold_stdin: bool = False,
     ) -> None:
+        """``stdin``: written at once, then closed; ``hold_stdin``: a pipe left open for
+        :meth:`feed` (the child can start its work before its input is known)."""
         self.limit = limit
         self._end = time.monotonic() + limit
         self._stopped = ""
         self._lock = threading.Lock()
+        self._ended = threading.Event()
+        piped = stdin is not None or hold_stdin
         self._proc = subprocess.Popen(
             list(argv),
-            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
             env=dict(env),
             cwd=cwd,
             start_new_session=os.name == "posix",
         )
-        self._out = _Capped(self._proc.stdout, OUTPUT_BYTES)
+        self._out = _Capped(self._proc.stdout, OUTPUT_BYTES, self._ended)
         self._err = _Capped(self._proc.stderr, OUTPUT_BYTES)
         if stdin is not None:
-            self._feed(stdin)
+            self.feed(stdin)
         self._watcher = threading.Thread(target=self._watch, daemon=True)
         self._watcher.start()
 
-    def _feed(self, data: bytes) -> None:
-        assert self._proc.stdin is not None
+    def feed(self, data: bytes) -> None:
+        """Write ``data`` to the child's standard input and close it (once)."""
+        if self._proc.stdin is None or self._proc.stdin.closed:
+            return
         try:
             self._proc.stdin.write(data)
             self._proc.stdin.close()
@@ -127,12 +145,17 @@ class Child:
             pass  # it died at once; its exit says why
 
     def _watch(self) -> None:
+        settle = _SETTLE
         while not self._exited():
             if time.monotonic() >= self._end:
                 self._kill("deadline")
             elif _resident(self._proc.pid) > MEMORY_BYTES:
                 self._kill("memory")
-            time.sleep(_POLL)
+            if self._ended.is_set():  # its output ended: its exit is most likely a moment away
+                time.sleep(settle)
+                settle = min(2 * settle, _POLL)
+            else:
+                self._ended.wait(_POLL)
         # It ended: its group may outlive it (a child it left behind); the group goes too,
         # then it is reaped, under the lock, so no kill can reach a reused process id.
         with self._lock:
@@ -169,10 +192,17 @@ class Child:
         except (ProcessLookupError, PermissionError):
             pass  # the group is gone already
 
-    def stop(self) -> None:
-        """End the child and its group now (nobody will read its answer)."""
+    def stop(self, *, wait: bool = True) -> None:
+        """End the child and its group now (nobody will read its answer); ``wait``: until
+        it is reaped (else the watcher reaps it meanwhile)."""
         self._kill("cancelled")
-        self.wait()
+        if self._proc.stdin is not None and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass  # a held pipe, closed only so that no descriptor is left behind
+        if wait:
+            self.wait()
 
     def wait(self) -> Finished:
         """Wait (never past the deadline and the reap) for the child's end."""
