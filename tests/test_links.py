@@ -82,8 +82,26 @@ def test_pips_log_says_which_hosts_it_reached() -> None:
         "https://[::1]:8443/": (True, False),  # answered once: TLS worked there
         "https://cdn.test/": (False, True),
     }
+    # pip 26 names no pool when a redirect's TLS fails: urllib3's connection line names the
+    # host (taken from pip 26.3's -vvv log of a 302 to a host behind an unknown CA)
+    log = (
+        "Looking in indexes: https://localhost:40777/simple/\n"
+        "Starting new HTTPS connection (1): localhost:40777\n"
+        'https://localhost:40777 "GET /simple/pip/ HTTP/1.1" 302 0\n'
+        "Starting new HTTPS connection (1): localhost:35107\n"
+        "Could not fetch URL https://localhost:40777/simple/pip/: There was a problem "
+        "confirming the ssl certificate: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+        "failed - skipping\n"
+        "Starting new HTTPS connection (1): ::1:9443\n"
+    )
+    hosts = {h.origin: (h.reached, h.reason) for h in parse(log).hosts}
+    assert hosts["https://localhost:40777/"] == (True, "")
+    reached, reason = hosts["https://localhost:35107/"]
+    assert not reached and "CERTIFICATE_VERIFY_FAILED" in reason
+    assert hosts["https://[::1]:9443/"] == (False, "pip connected to it and got no answer")
     start = time.perf_counter()
     parse("HTTPSConnectionPool(host='" * 100_000 + "\n" + "https://" + "a:" * 200_000)
+    parse("Starting new HTTPS connection (" * 100_000 + "\n" + "Could not fetch URL " * 9_000)
     assert time.perf_counter() - start < 1.0
 
 

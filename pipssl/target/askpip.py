@@ -376,14 +376,20 @@ class _Hosts:
     /path HTTP/1.1" 200 123``, logged at -vvv by every pip) and the connection pool each
     failure names (``HTTPSConnectionPool(host='HOST', port=PORT): Max retries exceeded``
     in pip's "Could not fetch URL" line, or in the exception a download ends with: only
-    a failure's message names a pool).  A host that answered once counts as reached.
+    a failure's message names a pool).  pip 26 names no pool in "Could not fetch URL":
+    urllib3's ``Starting new HTTPS connection (1): HOST:PORT`` before it says where it
+    went, so a host pip connected to and never got an answer from counts as failed, with
+    the failure that followed.  A host that answered once counts as reached.
     Read with ``find`` and ``partition`` only: the lines quote servers and proxies."""
 
     _POOL = "HTTPSConnectionPool(host='"
+    _STARTING = "Starting new HTTPS connection ("
+    _NO_ANSWER = "pip connected to it and got no answer"
 
     def __init__(self) -> None:
         self._reached: List[str] = []
         self._failed: List[Tuple[str, str]] = []
+        self._started: List[str] = []
 
     def read(self, line: str) -> None:
         if line.startswith("https://"):
@@ -392,8 +398,16 @@ class _Hosts:
             if rest.startswith('"') and host and port.isdigit():
                 self._reached.append(_origin(host, port))
             return
+        if line.startswith(self._STARTING):
+            host, _, port = line.partition("): ")[2].strip().rpartition(":")
+            if host and port.isdigit():
+                self._started.append(_origin(host, port))
+            return
         at = line.find(self._POOL)
         if at == -1:
+            last = self._started[-1] if self._started else ""
+            if line.startswith("Could not fetch URL") and last and last not in self._reached:
+                self._failed.append((last, redact(line)))
             return
         host, _, rest = line[at + len(self._POOL) :].partition("'")
         port = rest[len(", port=") :].partition(")")[0] if rest.startswith(", port=") else ""
@@ -402,7 +416,8 @@ class _Hosts:
 
     def found(self) -> Tuple[HostReach, ...]:
         out = [HostReach(origin, True) for origin in dict.fromkeys(self._reached)]
-        for origin, reason in self._failed:
+        failed = self._failed + [(o, self._NO_ANSWER) for o in self._started]
+        for origin, reason in failed:
             if origin not in self._reached and origin not in [h.origin for h in out]:
                 out.append(HostReach(origin, False, reason))
         return tuple(out)
