@@ -13,12 +13,13 @@ Markers (declared in pyproject.toml):
   parsers and editors (der, bundle, confedit, fuzz, pipconfig's model), the journal, the
   bed itself, get-pipssl.py (it runs every Python itself), and the error and fault paths
   of bad_input, faults and wheelhouse (against fixed 3.8 / 3.13 venvs).  tox runs the whole
-  suite on py312, ``-m "not once"`` on py38 and py313 and ``-m "not once and not slow"``
-  on the Pythons between (tox.ini says why).  doctor, repair, cli,
+  suite on py312 and ``-m "not once and not slow"`` on the other Pythons (tox.ini says
+  why).  doctor, repair, cli,
   target, trust, tls, platform, package, scopes, plan, clients and pipconfig_pips stay
   unmarked: pipssl itself must work on every Python from 3.8 to 3.13.
-* ``slow``: more than about 3 s each (``pytest --durations=50``); ``pytest -m "not slow"``
-  is the fast inner loop, ``pytest -m "not slow and not once"`` an even faster one.
+* ``slow``: more than about 3 s each (``pytest --durations=50``), mostly journeys over the
+  real pips of the fixed venvs; tox runs them on py312 only.  ``pytest -m "not slow"`` is
+  the fast inner loop, ``pytest -m "not slow and not once"`` an even faster one.
 """
 
 from __future__ import annotations
