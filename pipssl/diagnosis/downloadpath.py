@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from pipssl._names import normalize
 from pipssl._redact import redact
 from pipssl.net.connect import Deadline
 from pipssl.net.links import absolute, file_urls, hosts_of, origin
@@ -38,7 +39,7 @@ def path_project(name: Optional[str]) -> str:
     path), else :data:`DEFAULT_PROJECT`; PEP 503 normalised, as pip asks for it."""
     if not name or not _NAME.fullmatch(name):
         return DEFAULT_PROJECT
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return normalize(name)
 
 
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")

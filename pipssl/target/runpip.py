@@ -14,6 +14,8 @@ import subprocess
 import threading
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._names import normalize
+
 #: Lines pip prints when TLS (or the CA material it was given) is the problem.
 TLS_MARKERS = (
     "CERTIFICATE_VERIFY_FAILED",
@@ -113,7 +115,7 @@ def collected_project(output: str) -> Optional[str]:
     for line in output.splitlines():
         found = _COLLECTING.match(line)
         if found:
-            return re.sub(r"[-_.]+", "-", found.group(1)).lower()
+            return normalize(found.group(1))
     return None
 
 

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipssl._names import normalize
 from pipssl._text import shown
 from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
     error,
-    normalize,
     run,
 )
 from pipssl.wheelhouse.resolving import Resolution, resolve

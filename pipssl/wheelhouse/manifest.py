@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pipssl import _files
+from pipssl._names import normalize
 from pipssl.errors import PipsslError
 from pipssl.target.runpip import run_pip
 
@@ -44,11 +45,6 @@ Progress = Callable[[str], None]
 def error(message: str, reference: str, hint: Optional[str] = None) -> PipsslError:
     """The error every step raises; ``reference`` is the code the CLI and JSON name."""
     return PipsslError(message, reference=reference, hint=hint)
-
-
-def normalize(name: str) -> str:
-    """PEP 503 normalised project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def sha256(data: bytes) -> str:

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pipssl import _files
+from pipssl._names import normalize
 from pipssl._text import shown
 from pipssl.commands import quote
 from pipssl.errors import PipsslError
-from pipssl.wheelhouse.manifest import error, normalize
+from pipssl.wheelhouse.manifest import error
 
 
 @dataclass(frozen=True)
