@@ -33,7 +33,7 @@ options:
     type: float
     default: 5
   quick:
-    description: pipssl's own probes only, without asking the real pip (faster, not confirmed).
+    description: pipssl's model alone, asking neither the real pip nor the other clients (faster, not confirmed).
     type: bool
     default: false
   script:
