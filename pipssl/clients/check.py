@@ -21,21 +21,11 @@ from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrus
 from pipssl.clients.profile import rejection
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
-from pipssl.net import verify_codes as V
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import select_proxy
+from pipssl.net.verify_codes import ISSUER_CODES
 from pipssl.shell import unset_lines
 from pipssl.target.facts import Target
-
-#: OpenSSL's verify codes for "the issuer is not among the roots": a bundle fixes these.
-ISSUER_CODES = frozenset(
-    {
-        V.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
-        V.X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
-        V.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-        V.X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
-    }
-)
 
 
 def detect(

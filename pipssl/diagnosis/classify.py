@@ -24,7 +24,6 @@ from pipssl.certs import store
 from pipssl.certs.consent import refusal
 from pipssl.certs.der import Name
 from pipssl.certs.x509 import Certificate, parse_certificate
-from pipssl.clients.check import ISSUER_CODES
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
 from pipssl.diagnosis.checks import check_clock
 from pipssl.diagnosis.rootexpiry import (
@@ -39,6 +38,7 @@ from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult
 from pipssl.net.verify_codes import (
+    ISSUER_CODES,
     X509_V_ERR_CERT_HAS_EXPIRED,
     X509_V_ERR_CERT_NOT_YET_VALID,
     X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,

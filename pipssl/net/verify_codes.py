@@ -51,3 +51,14 @@ X509_V_ERR_CA_CERT_MISSING_KEY_USAGE = 92
 #: Every code of the strict profile: X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA (80) to
 #: X509_V_ERR_EC_KEY_EXPLICIT_PARAMS (94).
 STRICT_PROFILE = frozenset(range(80, 95))
+
+#: The codes that say "the issuer is not among the trusted roots": the only failures a CA
+#: added to the trust (a bundle) can fix.
+ISSUER_CODES = frozenset(
+    {
+        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+        X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+    }
+)
