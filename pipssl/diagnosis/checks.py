@@ -19,8 +19,9 @@ from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
 from pipssl.diagnosis.certifiadds import Added, added_cas
+from pipssl.diagnosis.wording import keep_pointed, unset_fix
 from pipssl.findings import Finding
-from pipssl.shell import set_lines, unset_lines
+from pipssl.shell import unset_lines
 from pipssl.target import pipconfig, pipfiles
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
@@ -269,20 +270,6 @@ def _not_read(
     return ""
 
 
-def unset_fix(value: pipconfig.Value, config: pipconfig.PipConfig, executable: str) -> str:
-    """The exact way to remove the setting ``value``, from where it was made: ``pip config
-    --<kind> unset`` only where that command edits this very file (it edits the last file
-    of the kind, and cannot remove a [DEFAULT] line); otherwise which line to delete."""
-    if value.kind == pipconfig.ENV_VAR:
-        return unset_lines(value.name)
-    section = "DEFAULT" if value.from_default else value.section
-    flag = {"user": "--user", "global": "--global", "site": "--site"}.get(value.kind)
-    edited = [f.path for f in config.files if f.kind == value.kind][-1:]
-    if flag and not value.from_default and edited == [value.file]:
-        return commands.pip(executable, "config", flag, "unset", f"{section}.{value.name}")
-    return f"remove the line '{shown(value.name)}' from [{shown(section)}] in {shown(value.file)}"
-
-
 _TLS_KEYS = ("cert", "client-cert", "index-url", "extra-index-url", "trusted-host", "proxy")
 
 
@@ -390,11 +377,6 @@ def _with_bundle(found: Finding, bundle: Optional[str]) -> Finding:
     from dataclasses import replace
 
     return replace(found, fix=found.fix + "\n" + keep_pointed(found.target, bundle))
-
-
-def keep_pointed(name: str, bundle: str) -> str:
-    """The lines that keep ``name`` set, pointed at pipssl's bundle ``bundle``."""
-    return f"# or keep {name}, pointed at pipssl's bundle:\n{set_lines(name, bundle)}"
 
 
 def deciding_variables(

@@ -7,6 +7,9 @@ expired certificate, and an expired certificate the server sends from an expired
 machine trusts for it (:mod:`pipssl.diagnosis.rootexpiry`).  Only OpenSSL's issuer codes
 lead to an ``untrusted-issuer-*`` finding: a chain too weak, and any failure not positively
 recognised, are told as what they are (:mod:`pipssl.diagnosis.chainfaults`).
+
+Each verify code OpenSSL may give has one short handler (:data:`BY_VERIFY_CODE`); the
+handlers decide which finding it is, and :mod:`pipssl.diagnosis.wording` words it.
 """
 
 from __future__ import annotations
@@ -15,17 +18,19 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from pipssl import commands
-from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs import store
+from pipssl.certs.compose import choose_certifi
 from pipssl.certs.consent import refusal
 from pipssl.certs.der import Name
+from pipssl.certs.store import linux
 from pipssl.certs.x509 import Certificate, parse_certificate
+from pipssl.diagnosis import wording
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
 from pipssl.diagnosis.checks import check_clock
+from pipssl.diagnosis.ownbundle import certifi_copies
 from pipssl.diagnosis.rootexpiry import (
     ExpiredRoot,
     cross_signed,
@@ -36,7 +41,9 @@ from pipssl.diagnosis.rootexpiry import (
 from pipssl.diagnosis.transport import transport_finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
+from pipssl.net.fetch import http_get
 from pipssl.net.probe import ProbeResult
+from pipssl.net.proxy import select_proxy
 from pipssl.net.verify_codes import (
     ISSUER_CODES,
     X509_V_ERR_CERT_HAS_EXPIRED,
@@ -125,8 +132,6 @@ def _parse_all(pem: str, source: str) -> List[Certificate]:
 def load_stores(trust: PipTrust, os_pem: str) -> Stores:
     """What pip trusts (its files, its CA directories' hashed entries, and ``os_pem`` when
     it reads the OS store) and what the OS store holds."""
-    from pipssl.certs.store import linux
-
     pip_certs: List[Certificate] = []
     for path in trust.files:
         try:
@@ -162,9 +167,6 @@ def _fetch_issuer(
     diagnosis' environment and pip's ``proxy`` option, NO_PROXY honoured), never through
     whatever this process's environment says; ``timeout`` bounds each fetch as a whole.
     """
-    from pipssl.net.fetch import http_get
-    from pipssl.net.proxy import select_proxy
-
     for url in cert.ca_issuers:
         if not url.startswith("http://"):
             continue
@@ -185,54 +187,9 @@ def _fetch_issuer(
     return None
 
 
-def _trust_fix(cert: Certificate, now: datetime) -> str:
-    """Trusting the CA ``cert`` the index presented, when repair would accept it (the one
-    rule: :func:`pipssl.certs.consent.refusal`); otherwise why it cannot be trusted."""
-    why = refusal(cert, now)
-    if why is not None:
-        return f"pipssl cannot trust it: {why}; ask its owner for a certificate from a CA"
-    return (
-        "check this fingerprint with your IT department before trusting it:\n"
-        f"  {cert.sha256}\n"
-        "then trust it for pip (in a bundle of pipssl's own; certifi is not touched):\n"
-        f"{commands.pipssl('repair', '--accept-ca', cert.sha256)}\n"
-        "# or, with the CA's certificate file: "
-        f"{commands.pipssl('repair', '--ca', ca_file_for(cert.subject))}"
-    )
-
-
-def _issuer_fix(issuer: str, ca_file: str) -> str:
-    """The CA is not in the chain the server sent: the user has to get its file."""
-    return (
-        f"get the certificate of '{issuer}' (and of the root above it, if it is an "
-        f"intermediate) from your IT department as a PEM file, {ca_file}; check its "
-        "fingerprint with them, then trust it for pip:\n"
-        f"openssl x509 -in {ca_file} -noout -subject -fingerprint -sha256\n"
-        f"{commands.pipssl('repair', '--ca', ca_file)}"
-    )
-
-
-def _truststore_fix(target: Target) -> str:
-    """pip cannot reach its index yet: the bundle first, then (where it can help) the pip
-    that reads the OS store, so the upgrade itself can be downloaded."""
-    repair = commands.pipssl("repair")
-    if target.version_info[:2] < TRUSTSTORE_PYTHON:
-        return (
-            f"on Python {target.version} no pip reads the OS store; a bundle of pipssl's own "
-            f"holds its roots:\n{repair}"
-        )
-    wanted = "pip>=" + ".".join(map(str, TRUSTSTORE_PIP))
-    return f"{repair}\n# then, to have pip read the OS store itself from now on:\n" + commands.pip(
-        target.executable, "install", "--upgrade", wanted
-    )
-
-
 def _certifi_roots(target: Target) -> List[Tuple[Certificate, str]]:
     """The roots of the certifi a bundle rebuilt now takes (:mod:`pipssl.certs.compose`),
     each with which certifi it is."""
-    from pipssl.certs.compose import choose_certifi
-    from pipssl.diagnosis.ownbundle import certifi_copies
-
     chosen = choose_certifi(certifi_copies(target), None, "")
     if chosen is None:
         return []
@@ -259,6 +216,201 @@ def _root_expired(
     return root_expired(result.url, result.host, found, current, in_os, where, ca_file)
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A verification that failed, as each handler below reads it."""
+
+    result: ProbeResult
+    chain: Tuple[Certificate, ...]  # the certificates sent, leaf first, up to one unreadable
+    stores: Stores
+    target: Target
+    now: datetime
+    timeout: float
+    environ: Optional[Mapping[str, str]]
+    pip_proxy: Optional[str]
+
+    @property
+    def code(self) -> Optional[int]:
+        return self.result.verify_code
+
+    @property
+    def leaf(self) -> Optional[Certificate]:
+        return self.chain[0] if self.chain else None
+
+    @property
+    def where(self) -> str:
+        return wording.openssl_said(self.result.verify_message, self.code)
+
+
+#: What a handler gives: the findings of one failed verification.
+Handler = Callable[[Failed], List[Finding]]
+
+
+def _finding(code: str, target: str, words: wording.Words) -> Finding:
+    return Finding.make(code, target, words.summary, words.detail, words.fix)
+
+
+def _found(code: str, failed: Failed, words: wording.Words) -> List[Finding]:
+    """The one finding of ``failed``'s index."""
+    return [_finding(code, failed.result.url, words)]
+
+
+def _unrecognised(failed: Failed, detail: str = "") -> List[Finding]:
+    """A code no handler knows: OpenSSL's words, and no change on this machine."""
+    result = failed.result
+    reason = result.verify_message or f"verify code {failed.code}"
+    return [tls_error(result.url, result.host, reason, detail or failed.where)]
+
+
+def _expired(failed: Failed) -> List[Finding]:
+    """An expired root this machine trusts, else the expired certificate the server sends."""
+    chain, now = failed.chain, failed.now
+    found = expired_root(chain, failed.stores.pip, now)
+    if found is not None:  # the server's certificates are valid: the root is not
+        return [
+            _root_expired(failed.result, found, failed.stores, failed.target, now, failed.where)
+        ]
+    if chain and all(c.is_valid_at(now) for c in chain):
+        # Nothing pipssl sees is out of date: naming the leaf (its valid dates beside it)
+        # and sending its owner to renew it would be a guess.
+        return _unrecognised(failed, wording.nothing_expired(failed.where, failed.result.host))
+    words = wording.cert_expired(
+        failed.result.host, _out_of_date(failed), failed.where, _skew(failed)
+    )
+    return _found("cert-expired", failed, words)
+
+
+def _not_yet_valid(failed: Failed) -> List[Finding]:
+    words = wording.cert_not_yet_valid(
+        failed.result.host, _out_of_date(failed), failed.where, failed.now
+    )
+    return _found("cert-not-yet-valid", failed, words)
+
+
+def _out_of_date(failed: Failed) -> Optional[Certificate]:
+    """The first certificate sent that is outside its dates (the leaf when none is)."""
+    return next((c for c in failed.chain if not c.is_valid_at(failed.now)), failed.leaf)
+
+
+def _skew(failed: Failed) -> bool:
+    """A wrong clock: clock-skew itself is reported once, by diagnose(); here it only
+    changes the advice."""
+    return bool(check_clock(failed.stores.pip, failed.now))
+
+
+def _hostname_mismatch(failed: Failed) -> List[Finding]:
+    words = wording.hostname_mismatch(failed.result.host, failed.leaf, failed.where)
+    return _found("hostname-mismatch", failed, words)
+
+
+def _weak(failed: Failed) -> List[Finding]:
+    result = failed.result
+    assert failed.code is not None  # only a verify code leads here
+    return [weak_certificate(result.url, result.host, failed.code, failed.chain, failed.where)]
+
+
+def _self_signed(failed: Failed) -> List[Finding]:
+    """The server's own certificate, signed by itself: pipssl offers to trust it only
+    when it is a CA pipssl would accept."""
+    leaf = failed.leaf
+    trust = None
+    if leaf is not None and refusal(leaf, failed.now) is None:
+        trust = wording.trust_fix(leaf, None, ca_file_for(leaf.subject))
+    words = wording.self_signed(failed.result.host, leaf, failed.where, trust)
+    return _found("self-signed", failed, words)
+
+
+def _untrusted_issuer(failed: Failed) -> List[Finding]:
+    """OpenSSL's issuer codes: the chain leads to a CA pip does not trust.  Which CA, and
+    whether the OS trusts it, the server leaves an intermediate out, or the leaf is alone
+    and self-signed, decides the finding."""
+    chain, leaf = failed.chain, failed.leaf
+    if leaf is not None and len(chain) == 1 and leaf.self_issued:
+        return _self_signed(failed)
+    if not chain:
+        return _found(
+            "untrusted-issuer-unknown",
+            failed,
+            wording.not_trusted(failed.result.host, failed.where),
+        )
+    in_os = failed.stores.os_match(chain[-1])
+    if in_os is not None and not failed.stores.pip_has(in_os):
+        return _in_system_store(failed, in_os)
+    return _incomplete_chain(failed) or _unknown_issuer(failed)
+
+
+def _in_system_store(failed: Failed, in_os: Certificate) -> List[Finding]:
+    """The OS trusts the issuer; and a pip that cannot read the OS store is named too."""
+    found = _found(
+        "untrusted-issuer-in-system-store", failed, wording.in_system_store(in_os, failed.where)
+    )
+    target = failed.target
+    python_can = target.version_info[:2] >= TRUSTSTORE_PYTHON
+    if target.pip_version is None or target.pip_version < TRUSTSTORE_PIP or not python_can:
+        words = wording.too_old_for_truststore(target, python_can)
+        found.append(_finding("pip-too-old-for-truststore", target.executable, words))
+    return found
+
+
+def _incomplete_chain(failed: Failed) -> List[Finding]:
+    """The leaf came alone and its issuer, fetched from its AIA URL, leads to pip's roots:
+    the server leaves its intermediate out (empty: it does not, or pipssl cannot tell)."""
+    top, stores = failed.chain[-1], failed.stores
+    if top.self_issued or len(failed.chain) != 1:
+        return []
+    issuer = _fetch_issuer(top, min(failed.timeout, 3.0), failed.environ, failed.pip_proxy)
+    if issuer is None or not (
+        stores.pip_has(issuer) or any(c.subject == issuer.issuer for c in stores.pip)
+    ):
+        return []
+    return _found(
+        "incomplete-chain", failed, wording.incomplete_chain(failed.result.host, top, failed.where)
+    )
+
+
+def _unknown_issuer(failed: Failed) -> List[Finding]:
+    """A CA nobody on this machine trusts: trusting it (the root was sent) or getting its
+    certificate from IT (it was not), and a cross-signed root the server sends as the
+    other way in."""
+    top, host = failed.chain[-1], failed.result.host
+    anchor = str(top.subject if top.self_issued else top.issuer)
+    if top.self_issued:
+        fix = wording.trust_fix(top, refusal(top, failed.now), ca_file_for(top.subject))
+    else:
+        offered = cross_signed(list(failed.chain))
+        fix = wording.issuer_fix(anchor, ca_file_for(top.issuer)) + wording.cross_signed_fix(
+            host, None if offered is None else (offered, ca_file_for(offered.subject))
+        )
+    words = wording.unknown_issuer(
+        host, anchor, _product(anchor), top, len(failed.chain), failed.where, fix
+    )
+    return _found("untrusted-issuer-unknown", failed, words)
+
+
+#: OpenSSL's verify code -> the handler that knows what it means; any other code is told
+#: as OpenSSL says it (:func:`_unrecognised`): a CA cannot fix what is not about the issuer.
+BY_VERIFY_CODE: Dict[int, Handler] = {
+    X509_V_ERR_CERT_HAS_EXPIRED: _expired,
+    X509_V_ERR_CERT_NOT_YET_VALID: _not_yet_valid,
+    X509_V_ERR_HOSTNAME_MISMATCH: _hostname_mismatch,
+    X509_V_ERR_IP_ADDRESS_MISMATCH: _hostname_mismatch,
+    X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: _self_signed,
+    **{code: _weak for code in WEAK_CODES},
+    **{code: _untrusted_issuer for code in ISSUER_CODES},
+}
+
+
+def _read_chain(result: ProbeResult) -> Tuple[Certificate, ...]:
+    """The certificates the server sent, up to the first pipssl cannot read."""
+    chain: List[Certificate] = []
+    for der in result.chain:
+        try:
+            chain.append(parse_certificate(der))
+        except CertificateError:
+            break
+    return tuple(chain)
+
+
 def classify(
     result: ProbeResult,
     stores: Stores,
@@ -270,197 +422,11 @@ def classify(
 ) -> List[Finding]:
     """Turn a failed probe into findings (empty when the probe succeeded).  ``environ``
     and ``pip_proxy`` (pip's ``proxy`` option) choose the proxy of the AIA fetch."""
-    url = result.url
-    host = shown(result.host)  # the URL's host, and below every certificate field: shown()
     if result.ok or result.failure == "http-error":
         return []
     if result.failure != "verify-failed":
         return [transport_finding(result, target.executable)]
-    chain: List[Certificate] = []
-    for der in result.chain:
-        try:
-            chain.append(parse_certificate(der))
-        except CertificateError:
-            break
-    code = result.verify_code
-    message = result.verify_message
-    leaf = chain[0] if chain else None
-    where = f"OpenSSL: {shown(message)} (code {code})"
-    expired = expired_root(chain, stores.pip, now) if code == X509_V_ERR_CERT_HAS_EXPIRED else None
-    if expired is not None:  # the server's certificates are valid: the root is not
-        return [_root_expired(result, expired, stores, target, now, where)]
-    if code == X509_V_ERR_CERT_HAS_EXPIRED and chain and all(c.is_valid_at(now) for c in chain):
-        # Nothing pipssl sees is out of date: naming the leaf (its valid dates beside it)
-        # and sending its owner to renew it would be a guess.
-        seen = (
-            f"{where}\nno certificate {host} sends, nor a root pipssl finds for them, has expired"
-        )
-        return [tls_error(url, result.host, message or f"verify code {code}", seen)]
-    if code in (X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED):
-        bad = next((c for c in chain if not c.is_valid_at(now)), leaf)
-        dates = f"valid {bad.not_before.date()} to {bad.not_after.date()}" if bad else ""
-        # clock-skew itself is reported once, by diagnose(); here it only changes the advice
-        skew = bool(check_clock(stores.pip, now))
-        findings: List[Finding] = []
-        if code == X509_V_ERR_CERT_HAS_EXPIRED:
-            findings.append(
-                Finding.make(
-                    "cert-expired",
-                    url,
-                    "{} presents an expired certificate{}".format(
-                        host, f" ({shown(bad.subject)})" if bad else ""
-                    ),
-                    f"{where}\n{dates}",
-                    "nothing to fix on this machine: the server's owner must renew it"
-                    if not skew
-                    else "fix the clock first",
-                )
-            )
-        else:
-            findings.append(
-                Finding.make(
-                    "cert-not-yet-valid",
-                    url,
-                    "{}'s certificate is not valid yet{}".format(
-                        host, f" ({shown(bad.subject)})" if bad else ""
-                    ),
-                    "{}\n{}; this clock: {}".format(where, dates, now.strftime("%Y-%m-%d %H:%M")),
-                    "if this clock is right, the server's owner must fix the certificate; "
-                    "otherwise set the clock",
-                )
-            )
-        return findings
-    if code in (X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH):
-        names = ", ".join(leaf.san_dns + leaf.san_ip) if leaf else "?"
-        return [
-            Finding.make(
-                "hostname-mismatch",
-                url,
-                f"{host}'s certificate is for another host",
-                "{}\ncertificate names: {}".format(
-                    where, shown(names or leaf.subject) if leaf else "?"
-                ),
-                "use the host name the certificate names, or ask the server's owner to fix it;"
-                " never turn checking off",
-            )
-        ]
-    if code in WEAK_CODES:
-        return [weak_certificate(url, result.host, code, chain, where)]
-    if code not in ISSUER_CODES and code != X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        # Only the issuer codes say "not among the roots": a CA cannot fix anything else.
-        return [tls_error(url, result.host, message or f"verify code {code}", where)]
-    if code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT or (
-        leaf is not None and len(chain) == 1 and leaf.self_issued
-    ):
-        return [
-            Finding.make(
-                "self-signed",
-                url,
-                f"{host} presents a self-signed certificate",
-                "{}\nsubject: {}\nsha256: {}".format(
-                    where, shown(leaf.subject) if leaf else "?", leaf.sha256 if leaf else "?"
-                ),
-                "ask the server's owner for a certificate from a CA (a private CA of "
-                "theirs is fine: pipssl can trust that CA)"
-                + (
-                    "; if you run it and this certificate is your CA, " + _trust_fix(leaf, now)
-                    if leaf is not None and refusal(leaf, now) is None
-                    else "; pipssl never trusts a server certificate that is not a CA"
-                ),
-            )
-        ]
-    top = chain[-1] if chain else None
-    if top is None:
-        return [
-            Finding.make(
-                "untrusted-issuer-unknown",
-                url,
-                f"{host}'s certificate is not trusted",
-                where,
-            )
-        ]
-    anchor_name = str(top.subject if top.self_issued else top.issuer)
-    in_os = stores.os_match(top)
-    if in_os is not None and not stores.pip_has(in_os):
-        findings = [
-            Finding.make(
-                "untrusted-issuer-in-system-store",
-                url,
-                f"{shown(in_os.subject)} is trusted by the OS, but not by what this pip uses",
-                f"{where}\nissuer: {shown(in_os.subject)}\nsha256: {in_os.sha256}\n"
-                "pip verifies with its own bundle, which lacks it",
-                "point pip at a bundle of certifi's and the OS store's roots:\n"
-                + commands.pipssl("repair"),
-            )
-        ]
-        if (
-            target.pip_version is None
-            or target.pip_version < TRUSTSTORE_PIP
-            or (target.version_info[:2] < TRUSTSTORE_PYTHON)
-        ):
-            findings.append(
-                Finding.make(
-                    "pip-too-old-for-truststore",
-                    target.executable,
-                    "pip {} on Python {} does not read the OS trust store".format(
-                        target.pip.version if target.pip else "?", target.version
-                    ),
-                    "the OS store is used by pip >= 24.2 on Python >= 3.10 (truststore)",
-                    _truststore_fix(target),
-                )
-            )
-        return findings
-    if not top.self_issued and len(chain) == 1:
-        issuer = _fetch_issuer(top, min(timeout, 3.0), environ, pip_proxy)
-        if issuer is not None and (
-            stores.pip_has(issuer) or any(c.subject == issuer.issuer for c in stores.pip)
-        ):
-            return [
-                Finding.make(
-                    "incomplete-chain",
-                    url,
-                    f"{host} does not send its intermediate certificate ({shown(top.issuer)})",
-                    f"{where}\nits issuer, fetched from {shown(top.ca_issuers[0])} "
-                    "(for diagnosis only), chains to a root "
-                    "pip trusts",
-                    "the server's owner must configure the full chain; meanwhile no safe "
-                    "client-side fix is needed beyond waiting or using another mirror",
-                )
-            ]
-    product = _product(anchor_name)
-    looks = f" - this looks like {product}, a TLS-intercepting product" if product else ""
-    detail = f"{where}\nissuer: {shown(anchor_name)}{looks}"
-    if top.self_issued:
-        detail += f"\nsha256: {top.sha256}"
-    elif len(chain) == 1:
-        detail += (
-            "\nthe server sent only its own certificate; it may also be missing an intermediate"
-        )
-    return [
-        Finding.make(
-            "untrusted-issuer-unknown",
-            url,
-            "{}'s issuer is trusted nowhere on this machine{}".format(
-                host, f" ({product})" if product else ""
-            ),
-            detail,
-            _trust_fix(top, now)
-            if top.self_issued
-            else _issuer_fix(shown(anchor_name), ca_file_for(top.issuer))
-            + _cross_signed_fix(host, cross_signed(chain)),
-        )
-    ]
-
-
-def _cross_signed_fix(host: str, offered: Optional[Certificate]) -> str:
-    """When the server sends a root cross-signed by the unknown issuer, that root's own
-    certificate is the other way in (and the only one, once the old root expired)."""
-    if offered is None:
-        return ""
-    name, ca_file = shown(offered.subject), ca_file_for(offered.subject)
-    return (
-        f"\n# {host} also sends '{name}' issued by that CA: if '{name}' is a root of its own "
-        "(a new root cross-signed by an older one), its certificate does instead:\n"
-        f"openssl x509 -in {ca_file} -noout -subject -fingerprint -sha256\n"
-        + commands.pipssl("repair", "--ca", ca_file)
-    )
+    chain = _read_chain(result)
+    failed = Failed(result, chain, stores, target, now, timeout, environ, pip_proxy)
+    handler = BY_VERIFY_CODE.get(result.verify_code or 0, _unrecognised)
+    return handler(failed)

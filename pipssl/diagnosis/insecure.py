@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pipssl import codes, commands
 from pipssl._redact import redact
 from pipssl._text import shown
-from pipssl.diagnosis.checks import unset_fix
+from pipssl.diagnosis.wording import unset_fix
 from pipssl.findings import Finding
 from pipssl.target import pipconfig
 

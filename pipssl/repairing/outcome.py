@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from pipssl import _text, commands
 from pipssl.certs.x509 import Certificate, parse_certificate
-from pipssl.diagnosis.checks import CA_VARIABLES, keep_pointed
+from pipssl.diagnosis.checks import CA_VARIABLES
 from pipssl.diagnosis.report import Report
+from pipssl.diagnosis.wording import keep_pointed
 from pipssl.errors import CertificateError
 from pipssl.findings import Finding
 from pipssl.repairing.clients import readers_of
