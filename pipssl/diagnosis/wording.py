@@ -244,3 +244,46 @@ def unset_fix(value: pipconfig.Value, config: pipconfig.PipConfig, executable: s
 def keep_pointed(name: str, bundle: str) -> str:
     """The lines that keep ``name`` set, pointed at pipssl's bundle ``bundle``."""
     return f"# or keep {name}, pointed at pipssl's bundle:\n{set_lines(name, bundle)}"
+
+
+# --- what a repair plan says ------------------------------------------------------------
+
+
+def bundle_written(consented: int, changes: str) -> str:
+    """The write-bundle action: what the bundle holds, and how it differs from the old one
+    (``changes``: empty for a new bundle or the same roots)."""
+    cas = f"{consented} CA{'' if consented == 1 else 's'} consented to"
+    what = f"pipssl's CA bundle (certifi + OS store + {cas})"
+    return what + (f": {changes}" if changes else "")
+
+
+def cert_set(bundle: str) -> str:
+    return f"cert = {shown(bundle)} in [global]"
+
+
+def cert_removed(value: pipconfig.Value) -> str:
+    return f"remove broken {shown(value.where())}"
+
+
+def cert_elsewhere(value: pipconfig.Value, unset: str, again: str) -> Words:
+    """env-shadows-config: a ``cert`` that wins over pipssl's names another CA file; the
+    user unsets it (``unset``) and gives its CAs to repair (``again``)."""
+    return Words(
+        f"{shown(value.where())} names another CA file and wins over pipssl's",
+        f"cert = {shown(value.value)}",
+        f"to have pip use pipssl's bundle, with that file's CAs in it:\n{unset}\n{again}",
+    )
+
+
+def trusted_host_removed(value: pipconfig.Value) -> str:
+    return f"remove trusted-host from {shown(value.where())}"
+
+
+def consents_recorded(count: int) -> str:
+    return (
+        f"the CAs you consented to: {count} ({commands.pipssl('forget', 'SHA256')} withdraws one)"
+    )
+
+
+def withdrawals_recorded(count: int) -> str:
+    return f"the CAs you withdrew: {count} (they leave every bundle you rebuild)"

@@ -6,7 +6,9 @@ The actions, in order: write pipssl's bundle, set ``cert`` in the config file of
 remove a broken ``cert`` that would win over it, edit the ``--for`` clients' files, remove
 ``trusted-host`` (only when asked), record the consented CAs.  Findings no
 client-side change can fix, and environment variables that override the config, are left
-for the user.
+for the user.  Each of those is one step: a short function that adds its changes to one
+:class:`Draft` (which remembers every file read); the draft ends as the :class:`Plan`.
+The words of the actions are :mod:`pipssl.diagnosis.wording`'s.
 
 The bundle is always certifi + the OS store + every consented CA as they are now (see
 :mod:`pipssl.certs.compose`): a CA the user consented to in an earlier repair, or that the
@@ -19,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import codes, commands
 from pipssl._files import read_optional
-from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
     BundleDiff,
@@ -46,9 +48,9 @@ from pipssl.certs.consent import (
     render_consent,
     render_forgotten,
 )
-from pipssl.diagnosis import refused
-from pipssl.diagnosis.checks import unset_fix
+from pipssl.diagnosis import refused, wording
 from pipssl.diagnosis.ownbundle import bundle_consented, certifi_copies
+from pipssl.diagnosis.wording import unset_fix
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.journal.state import private_dir
@@ -77,6 +79,102 @@ def sha256(data: Optional[bytes]) -> Optional[str]:
 read = read_optional
 
 
+@dataclass
+class Draft:
+    """The plan as its steps build it: the changes so far (several may edit one file), every
+    file read with its SHA-256 then, and what is left to the user.
+
+    Attributes:
+        scope / config_file / bundle: the config kind edited, its file, pipssl's bundle.
+        answers: the finding codes the bundle and ``cert`` answer.
+    """
+
+    diagnosis: Diagnosis
+    options: Options
+    config: pipconfig.PipConfig
+    scope: str
+    config_file: str
+    bundle: str
+    answers: Tuple[str, ...] = ()
+    actions: List[Action] = field(default_factory=list)
+    contents: Dict[str, Optional[bytes]] = field(default_factory=dict)
+    inputs: Dict[str, Optional[str]] = field(default_factory=dict)
+    manual: List[Finding] = field(default_factory=list)
+    env_to_unset: List[str] = field(default_factory=list)
+    env_to_set: List[Tuple[str, str]] = field(default_factory=list)
+    clients: List[str] = field(default_factory=list)
+    skipped: List[Tuple[str, str]] = field(default_factory=list)
+    bundle_diff: BundleDiff = field(default_factory=BundleDiff)
+    withdrawn: List[str] = field(default_factory=list)
+
+    def planned(self, path: str) -> Optional[bytes]:
+        """The file as the plan leaves it so far; read (and remembered) the first time."""
+        if path in self.contents:
+            return self.contents[path]
+        data = read(path)
+        self.inputs[path] = sha256(data)
+        return data
+
+    def change(
+        self,
+        kind: str,
+        path: str,
+        scope: str,
+        new: Optional[bytes],
+        detail: str,
+        answers: Optional[Tuple[str, ...]] = None,
+    ) -> None:
+        """Plan ``path``'s new bytes (None: remove it), unless they are the ones it holds;
+        the action answers the plan's findings unless ``answers`` says otherwise."""
+        old = self.planned(path)
+        if old == new:
+            return
+        self.contents[path] = new
+        answered = self.answers if answers is None else answers
+        self.actions.append(Action(kind, path, scope, answered, sha256(old), sha256(new), detail))
+
+    def plan(self) -> Plan:
+        """The finished plan: a variable a client must see is not also one to unset."""
+        to_set = dict(self.env_to_set)
+        return Plan(
+            scope=self.scope,
+            bundle=self.bundle,
+            config_file=self.config_file,
+            actions=tuple(self.actions),
+            manual=tuple(self.manual),
+            env_to_unset=tuple(n for n in dict.fromkeys(self.env_to_unset) if n not in to_set),
+            contents=self.contents,
+            env_to_set=tuple(to_set.items()),
+            clients=tuple(self.clients),
+            inputs=tuple(sorted(self.inputs.items())),
+            options=self.options,
+            diagnosis=self.diagnosis,
+            bundle_diff=self.bundle_diff or None,
+            withdrawn=tuple(dict.fromkeys(self.withdrawn)),
+            clients_skipped=tuple(self.skipped),
+        )
+
+
+@dataclass(frozen=True)
+class Consents:
+    """The consented CAs a rebuilt bundle holds, and the CAs withdrawn from every bundle.
+
+    Attributes:
+        consent_file / forgotten_file: this user's store and list of withdrawn CAs.
+        home: this user's consents after this run (those given and withdrawn now counted).
+        forgotten: the SHA-256 of every CA this user withdrew and did not give again now.
+    """
+
+    consent_file: str
+    forgotten_file: str
+    home: Tuple[Consent, ...]
+    forgotten: FrozenSet[str]
+
+    def of_bundle(self, draft: Draft, path: str) -> List[Consent]:
+        """The consented CAs the bundle at ``path`` holds once rebuilt."""
+        return bundle_consented(self.home, draft.planned(path), path, self.forgotten)
+
+
 def plan_repair(
     diagnosis: Diagnosis, options: Options, *, config: Optional[pipconfig.PipConfig] = None
 ) -> Plan:
@@ -94,263 +192,276 @@ def plan_repair(
     Raises:
         PipsslError: a bad scope, a config file that cannot be read or edited safely.
     """
-    target, environ = diagnosis.target, diagnosis.env
-    config = config or diagnosis.config
-    findings = diagnosis.report.findings
-    for found in findings:
-        if found.code == refused.CODE:  # never edit around a file pip cannot read
-            raise refused.refusal(found)
-    kind, config_file = choose_scope(options.scope, target, environ)
-    fixable = {f.code for f in findings} & FIXABLE
-    bundle = bundle_path("user" if kind == "env" else kind, target, environ)
-    manual = [f for f in findings if f.code in MANUAL]
-    if not target.ssl.ok:
+    _refuse_around_refused(diagnosis.report.findings)
+    draft = _start(diagnosis, options, config or diagnosis.config)
+    if not diagnosis.target.ssl.ok:
         # pip cannot verify anything here, so no change could be checked; and the
         # config auto picks outside a venv is the user's, read by every Python of theirs
-        return Plan(kind, bundle, config_file, (), tuple(manual), (), options=options,
-                    diagnosis=diagnosis)  # fmt: skip
-    actions: List[Action] = []
-    contents: Dict[str, Optional[bytes]] = {}
-    # pip's config files shape the plan even where nothing is edited (which value wins)
-    inputs: Dict[str, Optional[str]] = {f.path: fingerprint(f.path) for f in config.files}
-    # A variable the real pip reaches an index without (confirm.py made its finding an
-    # error): unsetting it is the repair, whatever else is planned.
-    env_to_unset: List[str] = [
+        return Plan(
+            scope=draft.scope,
+            bundle=draft.bundle,
+            config_file=draft.config_file,
+            actions=(),
+            manual=tuple(draft.manual),
+            env_to_unset=(),
+            options=options,
+            diagnosis=diagnosis,
+        )
+    _fingerprint_config(draft)
+    consents = _read_consents(draft)
+    draft.answers = _answers(draft, consents)
+    wanted = _wanted(draft)
+    client_plans = _plan_clients(draft)
+    if _rebuild(draft, wanted, bool(client_plans)):
+        # without ``wanted`` only the clients asked for it: it answers no finding of pip's
+        _write_bundle(draft, consents, draft.bundle, draft.scope, draft.answers if wanted else ())
+    _withdraw_from_other_bundles(draft, consents)
+    if wanted:
+        _point_pip(draft)
+    _take_client_plans(draft, client_plans)
+    _unset_bundle_variables(draft)
+    if options.remove_trusted_host:
+        _remove_trusted_hosts(draft)
+    if wanted or options.forget:
+        _record_consents(draft, consents)
+    return draft.plan()
+
+
+def _refuse_around_refused(findings: Sequence[Finding]) -> None:
+    """Never edit around a config file pip refuses to read."""
+    for found in findings:
+        if found.code == refused.CODE:
+            raise refused.refusal(found)
+
+
+def _start(diagnosis: Diagnosis, options: Options, config: pipconfig.PipConfig) -> Draft:
+    """The scope, its config file and bundle; the findings only the user can answer; the
+    variables the real pip reaches an index without."""
+    target, environ = diagnosis.target, diagnosis.env
+    scope, config_file = choose_scope(options.scope, target, environ)
+    bundle = bundle_path("user" if scope == "env" else scope, target, environ)
+    findings = diagnosis.report.findings
+    draft = Draft(diagnosis, options, config, scope, config_file, bundle)
+    draft.manual = [f for f in findings if f.code in MANUAL]
+    # confirm.py made such a finding an error: unsetting it is the repair, whatever else
+    # is planned
+    draft.env_to_unset = [
         f.target for f in findings if f.code == "env-shadows-config" and f.severity == "error"
     ]
+    return draft
 
-    def planned(path: str) -> Optional[bytes]:
-        """The file as the plan leaves it so far (several actions may edit one file)."""
-        if path in contents:
-            return contents[path]
-        data = read(path)
-        inputs[path] = sha256(data)
-        return data
 
+def _fingerprint_config(draft: Draft) -> None:
+    """pip's config files shape the plan even where nothing is edited (which value wins)."""
+    draft.inputs.update({f.path: fingerprint(f.path) for f in draft.config.files})
+
+
+def _read_consents(draft: Draft) -> Consents:
+    """This user's consents (their store; a bundle written before consent was kept apart
+    is the only record of them) merged with the CAs given and withdrawn now; each bundle
+    also keeps the consents it holds.  A CA this user withdrew leaves every bundle they
+    rebuild; one given again is back."""
+    environ, options = draft.diagnosis.env, draft.options
     consent_file = consent_path(environ)
     state = os.path.dirname(consent_file)
     if os.path.lexists(state):
         # consent read from a directory someone else controls would be theirs, not the user's
         private_dir(Path(state))
-    stored = planned(consent_file)
+    stored = draft.planned(consent_file)
     kept = parse_consent(stored, consent_file)
-    carried = []
-    if stored is None:
-        # A bundle written before consent was kept apart is the only record of it.
-        carried = consents_in_bundle(planned(bundle), bundle)
-    # this user's consents (their store); each bundle also keeps the consents it holds
-    home = merged(kept, [*carried, *options.extra_cas], options.forget, diagnosis.now)
-
-    # the CAs this user withdrew leave every bundle they rebuild; one given again is back
+    carried = (
+        consents_in_bundle(draft.planned(draft.bundle), draft.bundle) if stored is None else []
+    )
+    home = merged(kept, [*carried, *options.extra_cas], options.forget, draft.diagnosis.now)
     forgotten_file = forgotten_path(environ)
     given = {cert.sha256 for cert, _ in options.extra_cas}
-    was_forgotten = parse_forgotten(planned(forgotten_file), forgotten_file)
-    forgotten = {*was_forgotten, *options.forget} - given
+    was_forgotten = parse_forgotten(draft.planned(forgotten_file), forgotten_file)
+    forgotten = frozenset({*was_forgotten, *options.forget} - given)
+    return Consents(consent_file, forgotten_file, tuple(home), forgotten)
 
-    def consented_in(path: str) -> List[Consent]:
-        return bundle_consented(home, planned(path), path, forgotten)
 
-    if not consented_in(bundle):
-        # certifi + the OS store cannot cover an issuer nobody on this machine trusts.
+def _answers(draft: Draft, consents: Consents) -> Tuple[str, ...]:
+    """The findings a new bundle + ``cert`` answer: certifi + the OS store cannot cover
+    an issuer nobody on this machine trusts, only a consented CA can."""
+    fixable = {f.code for f in draft.diagnosis.report.findings} & FIXABLE
+    if not consents.of_bundle(draft, draft.bundle):
         fixable.discard("untrusted-issuer-unknown")
-    answers = tuple(sorted(fixable))
+    return tuple(sorted(fixable))
 
-    def change(
-        kind_: str,
-        path: str,
-        scope_: str,
-        new: Optional[bytes],
-        detail: str,
-        answers_: Tuple[str, ...] = answers,
-    ) -> None:
-        old = planned(path)
-        if old == new:
-            return
-        contents[path] = new
-        actions.append(Action(kind_, path, scope_, answers_, sha256(old), sha256(new), detail))
 
-    # wanted: point pip at pipssl's bundle; rebuild: bring the bundle up to date
-    wanted = bool(answers) or bool(options.extra_cas)
-    cert = config.get("cert")
-    if cert is not None and os.path.abspath(cert.value.strip()) == bundle:
-        wanted = True  # keep our own bundle up to date once it is in use
-    client_plans, skipped = _plan_clients(diagnosis, options, bundle, kind, planned)
-    rebuild = wanted or bool(client_plans)
-    if options.forget and not rebuild:
-        rebuild = planned(bundle) is not None  # withdrawn from the bundle it is in
-    copies = certifi_copies(target)
-    changes = BundleDiff()
-    withdrawn: List[str] = []
+def _wanted(draft: Draft) -> bool:
+    """Whether to point pip at pipssl's bundle: it answers a finding, the user gave a CA,
+    or pip uses it already (pipssl keeps its own bundle up to date once it is in use)."""
+    cert = draft.config.get("cert")
+    ours = cert is not None and os.path.abspath(cert.value.strip()) == draft.bundle
+    return bool(draft.answers) or bool(draft.options.extra_cas) or ours
 
-    def write_bundle(path: str, scope_: str, answers_: Tuple[str, ...]) -> None:
-        nonlocal changes
-        old, consented = planned(path), consented_in(path)
-        entries = compose(copies, environ, consented, old, path).entries
-        new = render(entries)
-        delta = diff(certificates_of(old, path), [e.cert for e in entries])
-        changes = changes.union(delta)
-        labels = bundle_labels(old)
-        withdrawn.extend(
-            c.sha256
-            for c in delta.removed
-            if c.sha256 in forgotten or from_sources(labels.get(c.sha256, ""))
-        )
-        cas = f"{len(consented)} CA{'' if len(consented) == 1 else 's'} consented to"
-        what = f"pipssl's CA bundle (certifi + OS store + {cas})"
-        detail = what + (f": {delta.describe()}" if old and delta else "")
-        change("write-bundle", path, scope_, new, detail, answers_)
 
-    if rebuild:
-        write_bundle(bundle, kind, answers if wanted else ())  # else only the clients asked
-    # A withdrawn CA leaves every bundle pipssl wrote for this Python, not only the one of
-    # the scope asked (a venv's and the user's, say).
-    for other_scope, other in (
-        _other_bundles(kind, bundle, target, environ) if options.forget else ()
-    ):
-        held = certificates_of(planned(other), other)
-        if any(c.sha256 in options.forget for c in held):
-            write_bundle(other, other_scope, ())
-    if wanted:
-        text = confedit.decoded(config_file, planned(config_file))
-        edited = confedit.set_value(text, "global", "cert", bundle)
-        change(
-            "set-cert",
-            config_file,
-            kind,
-            edited.encode("utf-8"),
-            f"cert = {shown(bundle)} in [global]",
-        )
-        # A cert elsewhere that pip would prefer over ours: fix it if it is broken,
-        # report it otherwise; an environment variable can only be reported.
-        ours = _precedence(kind)
-        for value in config.get_all("cert"):
-            if value.kind == "env-var":
-                env_to_unset.append(value.name)
-                continue
-            wins = _precedence(value.kind) > ours or (
-                value.kind == kind and value.section not in (None, "global")
-            )
-            if not wins or value.file is None:
-                continue
+def _rebuild(draft: Draft, wanted: bool, for_clients: bool) -> bool:
+    """Whether to write pipssl's bundle of this scope: pip or a client is pointed at it,
+    or a CA withdrawn now leaves the bundle it is in."""
+    if wanted or for_clients:
+        return True
+    return bool(draft.options.forget) and draft.planned(draft.bundle) is not None
+
+
+def _write_bundle(
+    draft: Draft, consents: Consents, path: str, scope: str, answers: Tuple[str, ...]
+) -> None:
+    """pipssl's bundle at ``path`` as :mod:`pipssl.certs.compose` makes it now, and the
+    roots it drops that their source or the user withdrew."""
+    old, consented = draft.planned(path), consents.of_bundle(draft, path)
+    copies = certifi_copies(draft.diagnosis.target)
+    entries = compose(copies, draft.diagnosis.env, consented, old, path).entries
+    delta = diff(certificates_of(old, path), [e.cert for e in entries])
+    draft.bundle_diff = draft.bundle_diff.union(delta)
+    labels = bundle_labels(old)
+    draft.withdrawn.extend(
+        c.sha256
+        for c in delta.removed
+        if c.sha256 in consents.forgotten or from_sources(labels.get(c.sha256, ""))
+    )
+    detail = wording.bundle_written(len(consented), delta.describe() if old and delta else "")
+    draft.change("write-bundle", path, scope, render(entries), detail, answers)
+
+
+def _withdraw_from_other_bundles(draft: Draft, consents: Consents) -> None:
+    """A withdrawn CA leaves every bundle pipssl wrote for this Python, not only the one of
+    the scope asked (a venv's and the user's, say)."""
+    forget = draft.options.forget
+    if not forget:
+        return
+    target, environ = draft.diagnosis.target, draft.diagnosis.env
+    for other_scope, other in _other_bundles(draft.scope, draft.bundle, target, environ):
+        held = certificates_of(draft.planned(other), other)
+        if any(c.sha256 in forget for c in held):
+            _write_bundle(draft, consents, other, other_scope, ())
+
+
+def _point_pip(draft: Draft) -> None:
+    """``cert`` = pipssl's bundle in [global] of the scope's file; a ``cert`` elsewhere
+    that pip would prefer over it is removed if broken, reported otherwise; a variable can
+    only be reported."""
+    path = draft.config_file
+    edited = confedit.set_value(
+        confedit.decoded(path, draft.planned(path)), "global", "cert", draft.bundle
+    )
+    draft.change(
+        "set-cert", path, draft.scope, edited.encode("utf-8"), wording.cert_set(draft.bundle)
+    )
+    for value in draft.config.get_all("cert"):
+        if value.kind == "env-var":
+            draft.env_to_unset.append(value.name)
+        elif _wins_over_ours(value, draft.scope) and value.file is not None:
             if ca_setting_problem(value.value.strip()) is not None:
-                path = value.file
-                text = confedit.decoded(path, planned(path))
-                new = confedit.remove_value(text, _section(value), value.name)
-                change(
-                    "remove-cert",
-                    path,
-                    value.kind,
-                    new.encode("utf-8"),
-                    f"remove broken {shown(value.where())}",
-                )
+                _remove_broken_cert(draft, value, value.file)
             else:
-                # Another --scope would not help (the same file's [install] wins over its
-                # [global]), and writing over it would drop its CAs: move them into the bundle.
-                unset = unset_fix(value, config, target.executable)
-                again = commands.pipssl(
-                    "repair", *options.ca_arguments, "--ca", value.value.strip()
-                )
-                manual.append(
-                    Finding.make(
-                        "env-shadows-config",
-                        value.where(),
-                        f"{shown(value.where())} names another CA file and wins over pipssl's",
-                        f"cert = {shown(value.value)}",
-                        "to have pip use pipssl's bundle, with that file's CAs in it:\n"
-                        f"{unset}\n{again}",
-                    )
-                )
-    env_to_set: List[Tuple[str, str]] = []
-    for client, client_plan in client_plans:
-        for path, data, kind_, detail in client_plan.edits:
-            change(kind_, path, client, data, detail, ())
-        env_to_set += client_plan.env_to_set
-        env_to_unset += client_plan.env_to_unset
-        manual += client_plan.manual
-    for name in ENV_BUNDLES:
-        if environ.get(name) and environ[name] != bundle:
-            env_to_unset.append(name)
-    if options.remove_trusted_host:
-        for value in config.get_all("trusted-host"):
-            if value.file is None or value.kind == "env-var":
-                env_to_unset.append(value.name)
-                continue
-            path = value.file
-            text = confedit.decoded(path, planned(path))
-            for host in pipconfig.split_list(value.value):
-                text = confedit.remove_list_item(text, _section(value), value.name, host)
-            change(
-                "remove-trusted-host",
-                path,
-                value.kind,
-                text.encode("utf-8"),
-                f"remove trusted-host from {shown(value.where())}",
-            )
-    if wanted or options.forget:
-        change(
-            "record-consent",
-            consent_file,
-            "pipssl",
-            render_consent(home),
-            f"the CAs you consented to: {len(home)} "
-            f"({commands.pipssl('forget', 'SHA256')} withdraws one)",
-            (),
-        )
-        change(
-            "record-consent",
-            forgotten_file,
-            "pipssl",
-            render_forgotten(forgotten),
-            f"the CAs you withdrew: {len(forgotten)} (they leave every bundle you rebuild)",
-            (),
-        )
-    return Plan(
-        kind,
-        bundle,
-        config_file,
-        tuple(actions),
-        tuple(manual),
-        tuple(n for n in dict.fromkeys(env_to_unset) if n not in dict(env_to_set)),
-        contents,
-        tuple(dict(env_to_set).items()),
-        tuple(c for c, _ in client_plans),
-        tuple(sorted(inputs.items())),
-        options,
-        diagnosis,
-        changes or None,
-        tuple(dict.fromkeys(withdrawn)),
-        tuple(skipped),
+                draft.manual.append(_cert_elsewhere(draft, value))
+
+
+def _wins_over_ours(value: pipconfig.Value, scope: str) -> bool:
+    """Whether pip prefers ``value`` over a ``cert`` in [global] of the ``scope`` file."""
+    return _precedence(value.kind) > _precedence(scope) or (
+        value.kind == scope and value.section not in (None, "global")
     )
 
 
-def _plan_clients(
-    diagnosis: Diagnosis,
-    options: Options,
-    bundle: str,
-    kind: str,
-    planned: Callable[[str], Optional[bytes]],
-) -> Tuple[List[Tuple[str, ClientPlan]], List[Tuple[str, str]]]:
-    """Each ``--for`` client's plan, and (client, why) for those left alone: not found for
-    this Python, or a user-wide file of theirs that would name a bundle inside a venv."""
+def _remove_broken_cert(draft: Draft, value: pipconfig.Value, path: str) -> None:
+    text = confedit.decoded(path, draft.planned(path))
+    new = confedit.remove_value(text, _section(value), value.name)
+    draft.change("remove-cert", path, value.kind, new.encode("utf-8"), wording.cert_removed(value))
+
+
+def _cert_elsewhere(draft: Draft, value: pipconfig.Value) -> Finding:
+    """Another --scope would not help (the same file's [install] wins over its [global]),
+    and writing over it would drop its CAs: the user moves them into the bundle."""
+    unset = unset_fix(value, draft.config, draft.diagnosis.target.executable)
+    again = commands.pipssl("repair", *draft.options.ca_arguments, "--ca", value.value.strip())
+    words = wording.cert_elsewhere(value, unset, again)
+    return Finding.make(
+        "env-shadows-config", value.where(), words.summary, words.detail, words.fix
+    )
+
+
+def _plan_clients(draft: Draft) -> List[Tuple[str, ClientPlan]]:
+    """Each ``--for`` client's plan; those left alone go to ``draft.skipped`` with why:
+    not found for this Python, or a user-wide file of theirs that would name a bundle
+    inside a venv."""
+    diagnosis, options, bundle = draft.diagnosis, draft.options, draft.bundle
     found = [c.client for c in diagnosis.report.clients]
-    skipped = list(not_here(options.clients_for, found, diagnosis.target.executable))
+    draft.skipped = list(not_here(options.clients_for, found, diagnosis.target.executable))
     plans: List[Tuple[str, ClientPlan]] = []
-    for client in [c for c in options.clients_for if c not in dict(skipped)]:
+    for client in [c for c in options.clients_for if c not in dict(draft.skipped)]:
         client_plan = plan_client(
             client,
             bundle,
             diagnosis.target,
             diagnosis.env,
-            read=planned,
+            read=draft.planned,
             cwd=diagnosis.cwd,
             allow_insecure_fix=options.remove_trusted_host,
         )
-        why = user_wide_refusal(client, client_plan.edits, bundle, kind)
+        why = user_wide_refusal(client, client_plan.edits, bundle, draft.scope)
         if why:
-            skipped.append((client, why))
+            draft.skipped.append((client, why))
         else:
             plans.append((client, client_plan))
-    return plans, skipped
+    return plans
+
+
+def _take_client_plans(draft: Draft, client_plans: Sequence[Tuple[str, ClientPlan]]) -> None:
+    """The clients' edits (they answer no finding of pip's) and the variables they need."""
+    for client, client_plan in client_plans:
+        for path, data, kind, detail in client_plan.edits:
+            draft.change(kind, path, client, data, detail, ())
+        draft.env_to_set += client_plan.env_to_set
+        draft.env_to_unset += client_plan.env_to_unset
+        draft.manual += client_plan.manual
+        draft.clients.append(client)
+
+
+def _unset_bundle_variables(draft: Draft) -> None:
+    """A bundle variable naming another file wins over pip's ``cert``."""
+    environ = draft.diagnosis.env
+    for name in ENV_BUNDLES:
+        if environ.get(name) and environ[name] != draft.bundle:
+            draft.env_to_unset.append(name)
+
+
+def _remove_trusted_hosts(draft: Draft) -> None:
+    """Every ``trusted-host`` item from the file that sets it (only when asked); a
+    variable can only be unset by the user."""
+    for value in draft.config.get_all("trusted-host"):
+        if value.file is None or value.kind == "env-var":
+            draft.env_to_unset.append(value.name)
+            continue
+        path = value.file
+        text = confedit.decoded(path, draft.planned(path))
+        for host in pipconfig.split_list(value.value):
+            text = confedit.remove_list_item(text, _section(value), value.name, host)
+        detail = wording.trusted_host_removed(value)
+        draft.change("remove-trusted-host", path, value.kind, text.encode("utf-8"), detail)
+
+
+def _record_consents(draft: Draft, consents: Consents) -> None:
+    """This user's consents and withdrawals, in the transaction that writes the bundle."""
+    home, forgotten = consents.home, consents.forgotten
+    draft.change(
+        "record-consent",
+        consents.consent_file,
+        "pipssl",
+        render_consent(home),
+        wording.consents_recorded(len(home)),
+        (),
+    )
+    draft.change(
+        "record-consent",
+        consents.forgotten_file,
+        "pipssl",
+        render_forgotten(forgotten),
+        wording.withdrawals_recorded(len(forgotten)),
+        (),
+    )
 
 
 def fingerprint(path: str) -> Optional[str]:
