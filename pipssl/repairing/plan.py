@@ -195,18 +195,7 @@ def plan_repair(
     _refuse_around_refused(diagnosis.report.findings)
     draft = _start(diagnosis, options, config or diagnosis.config)
     if not diagnosis.target.ssl.ok:
-        # pip cannot verify anything here, so no change could be checked; and the
-        # config auto picks outside a venv is the user's, read by every Python of theirs
-        return Plan(
-            scope=draft.scope,
-            bundle=draft.bundle,
-            config_file=draft.config_file,
-            actions=(),
-            manual=tuple(draft.manual),
-            env_to_unset=(),
-            options=options,
-            diagnosis=diagnosis,
-        )
+        return _unverifiable(draft)
     _fingerprint_config(draft)
     consents = _read_consents(draft)
     draft.answers = _answers(draft, consents)
@@ -225,6 +214,22 @@ def plan_repair(
     if wanted or options.forget:
         _record_consents(draft, consents)
     return draft.plan()
+
+
+def _unverifiable(draft: Draft) -> Plan:
+    """No change at all: pip cannot verify anything here, so no change could be checked;
+    and the config ``auto`` picks outside a venv is the user's, read by every Python of
+    theirs.  Only what the user can do is left."""
+    return Plan(
+        scope=draft.scope,
+        bundle=draft.bundle,
+        config_file=draft.config_file,
+        actions=(),
+        manual=tuple(draft.manual),
+        env_to_unset=(),
+        options=draft.options,
+        diagnosis=draft.diagnosis,
+    )
 
 
 def _refuse_around_refused(findings: Sequence[Finding]) -> None:
