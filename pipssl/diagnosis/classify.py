@@ -246,13 +246,9 @@ class Failed:
 Handler = Callable[[Failed], List[Finding]]
 
 
-def _finding(code: str, target: str, words: wording.Words) -> Finding:
-    return Finding.make(code, target, words.summary, words.detail, words.fix)
-
-
 def _found(code: str, failed: Failed, words: wording.Words) -> List[Finding]:
     """The one finding of ``failed``'s index."""
-    return [_finding(code, failed.result.url, words)]
+    return [words.finding(code, failed.result.url)]
 
 
 def _unrecognised(failed: Failed, detail: str = "") -> List[Finding]:
@@ -348,7 +344,7 @@ def _in_system_store(failed: Failed, in_os: Certificate) -> List[Finding]:
     python_can = target.version_info[:2] >= TRUSTSTORE_PYTHON
     if target.pip_version is None or target.pip_version < TRUSTSTORE_PIP or not python_can:
         words = wording.too_old_for_truststore(target, python_can)
-        found.append(_finding("pip-too-old-for-truststore", target.executable, words))
+        found.append(words.finding("pip-too-old-for-truststore", target.executable))
     return found
 
 

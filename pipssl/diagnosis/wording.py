@@ -17,6 +17,7 @@ from typing import Optional, Tuple
 from pipssl import commands
 from pipssl._text import shown
 from pipssl.certs.x509 import Certificate
+from pipssl.findings import Finding
 from pipssl.shell import set_lines, unset_lines
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
@@ -30,6 +31,10 @@ class Words:
     summary: str
     detail: str = ""
     fix: str = ""
+
+    def finding(self, code: str, target: str) -> Finding:
+        """The finding ``code`` about ``target`` that says these words."""
+        return Finding.make(code, target, self.summary, self.detail, self.fix)
 
 
 # --- a failed verification (classify) ---------------------------------------------------

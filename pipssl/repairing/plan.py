@@ -383,9 +383,7 @@ def _cert_elsewhere(draft: Draft, value: pipconfig.Value) -> Finding:
     unset = unset_fix(value, draft.config, draft.diagnosis.target.executable)
     again = commands.pipssl("repair", *draft.options.ca_arguments, "--ca", value.value.strip())
     words = wording.cert_elsewhere(value, unset, again)
-    return Finding.make(
-        "env-shadows-config", value.where(), words.summary, words.detail, words.fix
-    )
+    return words.finding("env-shadows-config", value.where())
 
 
 def _plan_clients(draft: Draft) -> List[Tuple[str, ClientPlan]]:
