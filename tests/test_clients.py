@@ -17,9 +17,9 @@ import pytest
 from bed.pip import url_host_for
 from targets import run_pipssl
 
-from pipssl.clients.condarc import read_condarc, set_condarc_key
-from pipssl.clients.toml import read_toml, set_toml_string
 from pipssl.errors import ConfigError
+from pipssl.formats.condarc import read_condarc, set_condarc_key
+from pipssl.formats.toml import read_toml, set_toml_string
 
 # --- the TOML reader and editor ------------------------------------------------------------
 

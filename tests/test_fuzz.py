@@ -8,14 +8,14 @@ editors that write other clients' settings.
 * the PEM reader (``pipssl.certs.bundle``): random text and bytes, and bundles assembled from
   valid, broken and foreign blocks, private keys and noise, checked against a model of the
   expected outcome and round-tripped through ``render_bundle``;
-* the config editor (``pipssl.repairing.confedit``) on arbitrary text, where tests/test_confedit.py
+* the config editor (``pipssl.formats.ini_edit``) on arbitrary text, where tests/test_confedit.py
   covers generated valid files: only ``ConfigError`` for text it refuses, every unrelated line
   kept byte for byte, idempotence, the parse pip gets afterwards;
-* the TOML reader and editor (``pipssl.clients.toml``, poetry's ``config.toml``): generated
+* the TOML reader and editor (``pipssl.formats.toml``, poetry's ``config.toml``): generated
   config files and any text, against tomllib (Python >= 3.11, or tomli if installed): what
   the reader accepts tomllib reads the same, and setting ``certificates.<source>.cert``
   changes that value only, every other line byte for byte, and a second edit nothing;
-* the ``.condarc`` reader and editor (``pipssl.clients.condarc``), against PyYAML (in tox's
+* the ``.condarc`` reader and editor (``pipssl.formats.condarc``), against PyYAML (in tox's
   deps): setting ``ssl_verify`` changes that key only, in place or as a new last line.
 
 Every property only lets pipssl's own errors through. The DER properties call the parser
@@ -62,11 +62,11 @@ from pipssl.certs import x509 as _der
 from pipssl.certs.bundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
 from pipssl.certs.der import fingerprint, first_element, looks_like_private_key
 from pipssl.certs.x509 import Certificate, parse_certificate
-from pipssl.clients.condarc import read_condarc, set_condarc_key
-from pipssl.clients.toml import read_toml, set_toml_string, toml_get
 from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError
-from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
-from pipssl.target.pipparse import normalize_key
+from pipssl.formats.condarc import read_condarc, set_condarc_key
+from pipssl.formats.ini import normalize_key
+from pipssl.formats.ini_edit import get_values, remove_list_item, remove_value, set_value
+from pipssl.formats.toml import read_toml, set_toml_string, toml_get
 
 pytestmark = pytest.mark.once
 

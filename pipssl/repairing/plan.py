@@ -51,8 +51,9 @@ from pipssl.diagnosis.checks import unset_fix
 from pipssl.diagnosis.ownbundle import bundle_consented, certifi_copies
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
+from pipssl.formats import ini_edit
+from pipssl.formats.edit import decoded
 from pipssl.journal.state import private_dir
-from pipssl.repairing import confedit
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import bundle_path, choose_scope
 from pipssl.repairing.result import Action, Options, Plan
@@ -211,8 +212,8 @@ def plan_repair(
         if any(c.sha256 in options.forget for c in held):
             write_bundle(other, other_scope, ())
     if wanted:
-        text = confedit.decoded(config_file, planned(config_file))
-        edited = confedit.set_value(text, "global", "cert", bundle)
+        text = decoded(config_file, planned(config_file))
+        edited = ini_edit.set_value(text, "global", "cert", bundle)
         change(
             "set-cert",
             config_file,
@@ -234,8 +235,8 @@ def plan_repair(
                 continue
             if ca_setting_problem(value.value.strip()) is not None:
                 path = value.file
-                text = confedit.decoded(path, planned(path))
-                new = confedit.remove_value(text, _section(value), value.name)
+                text = decoded(path, planned(path))
+                new = ini_edit.remove_value(text, _section(value), value.name)
                 change(
                     "remove-cert",
                     path,
@@ -276,9 +277,9 @@ def plan_repair(
                 env_to_unset.append(value.name)
                 continue
             path = value.file
-            text = confedit.decoded(path, planned(path))
+            text = decoded(path, planned(path))
             for host in pipconfig.split_list(value.value):
-                text = confedit.remove_list_item(text, _section(value), value.name, host)
+                text = ini_edit.remove_list_item(text, _section(value), value.name, host)
             change(
                 "remove-trusted-host",
                 path,

@@ -4,7 +4,7 @@ files, and how TOML spells a key or a string.
 pipssl must run on Python 3.8 with the standard library alone, where ``tomllib`` does not
 exist.  The parser gives dicts, lists, strings and booleans (numbers and dates are kept as
 their text), and records where each scalar sits (:class:`TomlScalar`) so that
-:func:`pipssl.clients.toml.set_toml_string` can edit one value in place.  It refuses what
+:func:`pipssl.formats.toml.set_toml_string` can edit one value in place.  It refuses what
 tomllib refuses rather than guess; the fuzz tests hold it to that.
 """
 

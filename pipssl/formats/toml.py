@@ -1,7 +1,7 @@
 """Read, and edit one key of, TOML config files: uv's ``uv.toml``, ``pyproject.toml``,
 poetry's ``config.toml``.
 
-:func:`read_toml` parses a document (with :class:`~pipssl.clients.tomlparse.TomlParser`)
+:func:`read_toml` parses a document (with :class:`~pipssl.formats.tomlparse.TomlParser`)
 into dicts, lists, strings and booleans, remembering where each scalar sits;
 :func:`set_toml_string` sets one string key of one table (``[certificates.<source>]
 cert``), replacing its value in place or adding the table at the end.  pipssl never
@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
-from pipssl.clients.tomlparse import (
+from pipssl.errors import ConfigError
+from pipssl.formats.tomlparse import (
     Path_,
     TomlParser,
     TomlScalar,
@@ -24,7 +25,6 @@ from pipssl.clients.tomlparse import (
     toml_key,
     toml_string,
 )
-from pipssl.errors import ConfigError
 
 # TOML allows no control character but tab and line endings (LF or CRLF) anywhere, not even
 # in a comment or a string; a lone CR is no line ending.  tomllib refuses them, and the
