@@ -211,7 +211,7 @@ def read_text(path: str) -> Optional[str]:
 
 def read_toml_file(path: str) -> Optional[Dict[str, Any]]:
     text = read_text(path)
-    return None if text is None else read_toml(text, path).data
+    return None if text is None else read_toml(text, path)
 
 
 def as_text(value: Any) -> str:

@@ -1,77 +1,81 @@
-"""Read, and edit one key of, TOML config files: uv's ``uv.toml``, ``pyproject.toml``,
+"""Read, and set one string of, TOML config files: uv's ``uv.toml``, ``pyproject.toml``,
 poetry's ``config.toml``.
 
-:func:`read_toml` parses a document (with :class:`~pipssl.formats.tomlparse.TomlParser`)
-into dicts, lists, strings and booleans, remembering where each scalar sits;
-:func:`set_toml_string` sets one string key of one table (``[certificates.<source>]
-cert``), replacing its value in place or adding the table at the end.  pipssl never
-rewrites a user's file wholesale: every edit keeps each other byte (comments, order, line
-endings, a missing final newline), is parsed again, and raises
-:class:`~pipssl.errors.ConfigError` if anything but the one value changed.
+:func:`read_toml` reads with ``tomllib`` (Python 3.11+) or ``tomli`` (the same parser;
+pipssl's dependency below 3.11, carried by ``get-pipssl.py``), imported on first use: the
+clients read their files with it too, so pipssl reads them as they do.  A file it refuses
+is neither read nor edited.  :func:`set_toml_string` sets one string key of one table
+(``[certificates.<source>] cert``): the line locator (:mod:`pipssl.formats.toml_lines`)
+finds where the key or its table is written, the edit replaces the value in place, adds
+the key below the table's header or adds the table at the end, and the reader proves on
+the text before and after that only that one value changed
+(:func:`pipssl.formats.edit.prove`); every other byte (comments, order, line endings, a
+missing final newline, a BOM) stays.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+import sys
+from types import ModuleType
+from typing import Any, Callable, Dict, Optional
 
+from pipssl._text import shown
 from pipssl.errors import ConfigError
-from pipssl.formats.tomlparse import (
-    Path_,
-    TomlParser,
-    TomlScalar,
-    shown_key,
-    toml_key,
-    toml_string,
-)
+from pipssl.formats.edit import Edit, Key, Splice, Values, line_ending, prove, spliced
+from pipssl.formats.toml_lines import Layout, layout
 
-# TOML allows no control character but tab and line endings (LF or CRLF) anywhere, not even
-# in a comment or a string; a lone CR is no line ending.  tomllib refuses them, and the
-# reader treated a lone CR as a newline, so it accepted files the clients refuse (fuzzing).
-_TOML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+#: A TOML table as tomllib reads it (the clients' settings are strings, booleans, tables).
+TomlTable = Dict[str, Any]
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-@dataclass
-class TomlDocument:
-    """A parsed TOML document: the data, its explicit tables and its scalars' positions."""
-
-    data: Dict[str, Any]
-    headers: Dict[Path_, Tuple[int, bool]]  # table path -> (end of header line, array?)
-    scalars: List[TomlScalar]
-    eol: str
+class _FloatText(str):
+    """A float kept as its text, for the edit's proof: ``nan`` equals ``nan`` there."""
 
 
-def read_toml(text: str, name: str = "the file") -> TomlDocument:
-    """Parse a TOML document.
+def _reader(name: str) -> ModuleType:
+    """tomllib, or tomli before Python 3.11."""
+    if sys.version_info >= (3, 11):
+        import tomllib
 
-    Args:
-        text: the file's text (decoded, newlines untranslated).
-        name: what to call the file in errors.
+        return tomllib
+    try:
+        return importlib.import_module("tomli")
+    except ImportError:
+        raise ConfigError(
+            f"{shown(name)}: reading TOML on Python {sys.version_info[0]}.{sys.version_info[1]}"
+            " needs the tomli package, which is missing; pipssl will not read or edit it",
+            hint="install tomli into the Python that runs pipssl, run pipssl with Python"
+            " 3.11 or later, or run get-pipssl.py, which carries tomli",
+        ) from None
 
-    Returns:
-        A :class:`TomlDocument`.
+
+def _loads(text: str, name: str, parse_float: Callable[[str], Any] = float) -> TomlTable:
+    body = text[1:] if text.startswith("\ufeff") else text  # the clients read past a BOM
+    reader = _reader(name)
+    try:
+        data: TomlTable = reader.loads(body, parse_float=parse_float)
+    except reader.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{shown(name)}: not valid TOML, {shown(str(exc))}; pipssl will not read or edit it",
+            hint="fix the file (its client refuses it too) and run again",
+        ) from None
+    return data
+
+
+def read_toml(text: str, name: str = "the file") -> TomlTable:
+    """The document in ``text`` (decoded, newlines untranslated), as tomllib reads it.
 
     Raises:
-        ConfigError: the text is not TOML as this reader understands it.
+        ConfigError: the text is not TOML, or this Python has neither tomllib nor tomli.
     """
-    body = text[1:] if text.startswith("\ufeff") else text
-    parser = TomlParser(body, name)
-    control = _TOML_CONTROL.search(body)
-    if control:
-        parser.i = control.start()
-        raise parser.fail(f"a control character ({control.group()[0]!r}) outside an escape")
-    data = parser.document()
-    offset = len(text) - len(body)
-    scalars = [
-        TomlScalar(s.path, s.value, s.start + offset, s.end + offset, s.inline)
-        for s in parser.scalars
-    ]
-    headers = {k: (v[0] + offset, v[1]) for k, v in parser.headers.items()}
-    return TomlDocument(data, headers, scalars, line_ending(text))
+    return _loads(text, name)
 
 
-def toml_get(data: Dict[str, Any], *path: str) -> Any:
+def toml_get(data: TomlTable, *path: str) -> Any:
     """``data[a][b]...`` or None when any step is missing or not a table."""
     node: Any = data
     for part in path:
@@ -81,7 +85,7 @@ def toml_get(data: Dict[str, Any], *path: str) -> Any:
     return node
 
 
-def set_toml_string(text: str, table: Path_, key: str, value: str, name: str) -> str:
+def set_toml_string(text: str, table: Key, key: str, value: str, name: str) -> str:
     """Set ``key = "value"`` in ``[table]``, changing nothing else.
 
     An existing value is replaced where it stands; a missing key goes right below the
@@ -98,44 +102,62 @@ def set_toml_string(text: str, table: Path_, key: str, value: str, name: str) ->
         The new text.
 
     Raises:
-        ConfigError: the file cannot be parsed, or the key lives somewhere an in-place
-            edit cannot reach safely (an inline table, a dotted key from another table).
+        ConfigError: the file is not TOML, or the key lives somewhere an in-place edit
+            cannot reach safely (an inline table, an array, a table made by dotted keys).
     """
-    doc = read_toml(text, name)
+    data = read_toml(text, name)
+    bom = 1 if text.startswith("\ufeff") else 0
+    body = text[bom:]  # the locator's offsets are in the text past a BOM
+    spots = layout(body, lambda small: _loads(small, name))
     full = (*table, key)
+    cut = _where(body, data, spots, full, toml_string(value), name)
+    edited = spliced(text, [Splice(cut.start + bom, cut.end + bom, cut.new)])
+    return prove(
+        Edit(text, edited, full),
+        lambda t: _flat(_loads(t, name, parse_float=_FloatText)),
+        lambda own: own == {full: value},
+        lambda: ConfigError(
+            f"{shown(name)}: an edit of {shown_key(full)} would change other settings;"
+            " not written",
+            reference="internal",
+        ),
+    )
+
+
+def _where(body: str, data: TomlTable, spots: Layout, full: Key, new: str, name: str) -> Splice:
+    """Where ``new`` (the value, as TOML) goes in ``body`` (the text past any BOM): over
+    the old value, below the table's header, or in a new table at the end."""
+    table, key = full[:-1], full[-1]
     dotted = ".".join(toml_key(p) for p in table)
-    new = toml_string(value)
-    found = [s for s in doc.scalars if s.path == full]
-    if found:
-        spot = found[0]
-        if spot.inline:
-            raise _cannot(name, dotted, key, "it is set inside an inline table or array")
-        result = text[: spot.start] + new + text[spot.end :]
-    elif toml_get(doc.data, *full) is not None:
-        raise _cannot(name, dotted, key, "it is set by an inline table")
-    elif table in doc.headers and not doc.headers[table][1]:
-        if any(s.path[: len(table)] == table and s.inline for s in doc.scalars):
-            raise _cannot(name, dotted, key, "the table is partly an inline table")
-        at = doc.headers[table][0]
-        result = text[:at] + _line_end(text, at, doc.eol) + f"{toml_key(key)} = {new}{doc.eol}"
-        result += text[at:]
-    elif toml_get(doc.data, *table) is not None or _prefix_is_value(doc.data, table):
+    eol = line_ending(body)
+    if toml_get(data, *full) is not None:
+        found = [s for s in spots.statements if s.path == full and not s.in_array]
+        if not found:
+            raise _cannot(name, dotted, key, "it is set by an inline table")
+        if body[found[0].start] in "[{":
+            raise _cannot(name, dotted, key, "its value is an array or an inline table")
+        return Splice(found[0].start, found[0].end, new)
+    header = _header(spots, table)
+    if header is not None:
+        # a header on the file's last line without a newline needs one before new lines
+        unended = header == len(body) and not body.endswith(("\n", "\r"))
+        return Splice(header, header, f"{eol if unended else ''}{toml_key(key)} = {new}{eol}")
+    if toml_get(data, *table) is not None or _prefix_is_value(data, table):
         raise _cannot(name, dotted, key, "the table is defined by dotted keys or inline")
-    else:
-        # a file holding only a BOM counts as empty (no blank first line: fuzzing)
-        sep = "" if text in ("", "\ufeff") or text.endswith(("\n", "\r")) else doc.eol
-        gap = doc.eol if text.lstrip("\ufeff").strip() else ""
-        result = f"{text}{sep}{gap}[{dotted}]{doc.eol}{toml_key(key)} = {new}{doc.eol}"
-    _check_toml_edit(doc, read_toml(result, name), full, value, name)
-    return result
+    sep = "" if not body or body.endswith(("\n", "\r")) else eol
+    gap = eol if body.strip() else ""  # a file holding only a BOM counts as empty (fuzzing)
+    return Splice(len(body), len(body), f"{sep}{gap}[{dotted}]{eol}{toml_key(key)} = {new}{eol}")
 
 
-def _line_end(text: str, at: int, eol: str) -> str:
-    """A header on the file's last line without a newline needs one before new lines."""
-    return eol if at == len(text) and not text.endswith(("\n", "\r")) else ""
+def _header(spots: Layout, table: Key) -> Optional[int]:
+    """Where the line after ``[table]``'s header starts, if a header (not an array's) opens it."""
+    for header in spots.headers:
+        if header.path == table and not header.array:
+            return header.end
+    return None
 
 
-def _prefix_is_value(data: Dict[str, Any], table: Path_) -> bool:
+def _prefix_is_value(data: TomlTable, table: Key) -> bool:
     node: Any = data
     for part in table:
         if not isinstance(node, dict):
@@ -146,43 +168,44 @@ def _prefix_is_value(data: Dict[str, Any], table: Path_) -> bool:
     return not isinstance(node, dict)
 
 
-def _cannot(name: str, table: str, key: str, why: str) -> ConfigError:
-    return ConfigError(
-        f"{name}: cannot set {table}.{key} safely: {why}",
-        hint=f"set it by hand under a [{table}] table, or move that setting into one",
-    )
-
-
-def _check_toml_edit(
-    before: TomlDocument, after: TomlDocument, path: Path_, value: str, name: str
-) -> None:
-    """The edit changed that one value and nothing else, or it is refused."""
-    expected = _without(before.data, path)
-    if toml_get(after.data, *path) != value or _without(after.data, path) != expected:
-        raise ConfigError(
-            f"{name}: an edit of {shown_key(path)} would change other settings; not written",
-            reference="internal",
-        )
-
-
-def _without(data: Dict[str, Any], path: Path_) -> Any:
-    """A deep copy of ``data`` without ``path`` and without tables left empty by that."""
-    if not path:
-        return None
-    out = dict(data)
-    head = path[0]
-    if len(path) == 1:
-        out.pop(head, None)
-    elif isinstance(out.get(head), dict):
-        inner = _without(out[head], path[1:])
-        if inner:
-            out[head] = inner
+def _flat(data: TomlTable, at: Key = ()) -> Values:
+    """Each value by its path; a table only when it is empty (it still exists)."""
+    out: Values = {}
+    for part, value in data.items():
+        path = (*at, part)
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, path))
         else:
-            out.pop(head)
+            out[path] = value
     return out
 
 
-def line_ending(text: str) -> str:
-    """The file's own line ending (its first one), ``\\n`` for a file without any."""
-    m = re.search(r"\r\n|\r|\n", text)
-    return m.group() if m else "\n"
+def _cannot(name: str, table: str, key: str, why: str) -> ConfigError:
+    return ConfigError(
+        f"{shown(name)}: cannot set {shown(table)}.{shown(key)} safely: {why}",
+        hint=f"set it by hand under a [{shown(table)}] table, or move that setting into one",
+    )
+
+
+def shown_key(path: Key) -> str:
+    """A key for an error message: one line, and short, whatever the file holds."""
+    text = ".".join(toml_key(part) for part in path)
+    return shown(text if len(text) <= 60 else text[:57] + "...")
+
+
+def toml_key(part: str) -> str:
+    """One key part as TOML spells it: bare when it can be, else a basic string."""
+    return part if _BARE_KEY.fullmatch(part) else toml_string(part)
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string for ``value`` (backslashes, quotes and controls escaped)."""
+    out = []
+    for ch in value:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
