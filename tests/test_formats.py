@@ -3,9 +3,9 @@
 The contract (``formats/edit.py``): an edit is spliced into the text, every byte outside
 it kept, and the format's reader proves on the text before and after that only the one
 setting changed.  The TOML editor locates a key or table line by line
-(``formats/toml_lines.py``) and reads with tomllib, or tomli below Python 3.11, the parser
-the clients themselves use.  tests/test_confedit.py, tests/test_clients.py and
-tests/test_fuzz.py hold the formats' own cases; these are the seams.
+(``formats/toml_lines.py``) and reads with tomllib, or tomli below Python 3.11.
+tests/test_confedit.py, tests/test_clients.py and tests/test_fuzz.py hold the formats' own
+cases; these are the seams.
 """
 
 from __future__ import annotations

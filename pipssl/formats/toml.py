@@ -2,9 +2,9 @@
 poetry's ``config.toml``.
 
 :func:`read_toml` reads with ``tomllib`` (Python 3.11+) or ``tomli`` (the same parser;
-pipssl's dependency below 3.11, carried by ``get-pipssl.py``), imported on first use: the
-clients read their files with it too, so pipssl reads them as they do.  A file it refuses
-is neither read nor edited.  :func:`set_toml_string` sets one string key of one table
+pipssl's dependency below 3.11, carried by ``get-pipssl.py``), imported on first use: a
+strict TOML 1.0 parser, so pipssl reads what the clients' own parsers read, and a file it
+refuses is neither read nor edited.  :func:`set_toml_string` sets one string key of one table
 (``[certificates.<source>] cert``): the line locator (:mod:`pipssl.formats.toml_lines`)
 finds where the key or its table is written, the edit replaces the value in place, adds
 the key below the table's header or adds the table at the end, and the reader proves on
