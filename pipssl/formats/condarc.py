@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 from pipssl.errors import ConfigError
 from pipssl.formats.edit import Edit, Splice, Values, line_ending, prove, spliced
+
+#: A plain scalar as conda reads it: a string, a boolean, or None (an empty or null value).
+Scalar = Optional[Union[str, bool]]
 
 _YAML_KEY = re.compile(
     r"""(?P<key>[A-Za-z_][\w.-]*|"[^"\\]*"|'[^']*')[ \t]*:(?=[ \t]|$)(?P<rest>.*)$"""
@@ -34,7 +37,7 @@ class YamlScalar:
     """A top-level ``key: value`` of a .condarc, with where its value sits in the text."""
 
     key: str
-    value: Any  # a string, True, False, or None for an empty (null) value
+    value: Scalar
     start: int
     end: int
     final: bool  # conda's ``#!final`` marker: later files cannot override it
@@ -55,7 +58,7 @@ def _split_lines(text: str) -> List[Tuple[int, str]]:
     return out
 
 
-def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Any, int, int, bool]:
+def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Scalar, int, int, bool]:
     """Parse the value part of ``key: <text>``: (value, start, end, final) within ``text``."""
     lead = len(text) - len(text.lstrip(" \t"))
     body = text[lead:]
@@ -70,7 +73,7 @@ def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Any, int, int, bool]:
             raise _refuse(name, key, "its quoted value does not end on its line")
         raw = body[1:end]
         if first == "'":
-            value: Any = raw.replace("''", "'")
+            value: Scalar = raw.replace("''", "'")
         elif "\\" in raw.replace("\\\\", "").replace('\\"', ""):
             raise _refuse(name, key, "its value uses YAML escapes")
         else:

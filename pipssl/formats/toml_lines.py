@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, List, Set, Tuple
+from typing import Callable, Dict, List, Set, Tuple
 
 from pipssl.errors import ConfigError
 from pipssl.formats.edit import Key
@@ -53,7 +53,7 @@ class Layout:
 
 
 #: Reads a small TOML text (a key, a header) with the same reader as the whole file.
-Loads = Callable[[str], Any]
+Loads = Callable[[str], Dict[str, object]]
 
 
 def layout(text: str, loads: Loads) -> Layout:
@@ -205,7 +205,7 @@ class _Walk:
         raise self.fail()
 
 
-def _path(data: Any) -> Key:
+def _path(data: object) -> Key:
     """The one path through a document of one key or one header, as tomllib read it."""
     path: List[str] = []
     while isinstance(data, dict) and len(data) == 1:
