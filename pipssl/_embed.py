@@ -4,8 +4,9 @@ A tool for a checkout (it reads ``bootstrap/``): the wheel the bootstrap carries
 out, and what runs from an installed pipssl (its own wheel, for ``wheelhouse create``) is
 :mod:`pipssl._wheel`.
 
-The payload is a zip of three wheels: pipssl's own (built here from the sources beside
-this module) and the upstream certifi and packaging wheels committed under
+The payload is a zip of four wheels: pipssl's own (built here from the sources beside
+this module) and the upstream certifi, packaging and tomli (TOML below Python 3.11) wheels
+committed under
 ``bootstrap/vendor`` (checked against ``bootstrap/vendor.lock``), base85-encoded.
 
 A copy cut short must say so rather than fail on its syntax, and Python parses a whole
@@ -140,7 +141,7 @@ def _docstrings(tree: ast.AST) -> List[Tuple[ast.Expr, bool]]:
 
 
 def payload(root: Path) -> bytes:
-    """The zip of the three wheels that ``get-pipssl.py`` carries.
+    """The zip of the four wheels that ``get-pipssl.py`` carries.
 
     Args:
         root: the checkout (holding ``pipssl/`` and ``bootstrap/``).

@@ -237,7 +237,7 @@ def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
     data = _embed.payload(REPO)
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = archive.namelist()
-    assert len(names) == 3 and names == sorted(names)
+    assert len(names) == 4 and names == sorted(names)
     lock = (REPO / "bootstrap" / "vendor.lock").read_text().splitlines()
     for line in lock:
         digest, name = line.split("  ")
@@ -261,6 +261,7 @@ def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
             assert digest == _wheel._record_hash(wheel.read(name)) and int(size) > 0
     metadata = wheel.read(f"{info}/METADATA").decode()
     assert "Requires-Python: >=3.8" in metadata and "Requires-Dist: certifi" in metadata
+    assert "Requires-Dist: tomli>=1.1.0; python_version < '3.11'" in metadata
     assert hashlib.sha256(data).hexdigest() in SCRIPT.read_text()
 
 

@@ -1,4 +1,4 @@
-"""pipssl.repairing.confedit: minimal edits of pip config text, checked against configparser.
+"""pipssl.formats.ini_edit: minimal edits of pip config text, checked against configparser.
 
 Table-driven cases pin the exact text of each edit; hypothesis properties run the edits on
 generated valid files (sections, spellings, continuation lines, comments, blank lines, line
@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pipssl.errors import ConfigError
-from pipssl.repairing import confedit
-from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
+from pipssl.formats import ini_edit as confedit
+from pipssl.formats.ini import normalize_key
+from pipssl.formats.ini_edit import get_values, remove_list_item, remove_value, set_value
 from pipssl.target import pipconfig
-from pipssl.target.pipparse import normalize_key
 
 pytestmark = pytest.mark.once
 

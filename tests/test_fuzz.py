@@ -8,14 +8,13 @@ editors that write other clients' settings.
 * the PEM reader (``pipssl.certs.bundle``): random text and bytes, and bundles assembled from
   valid, broken and foreign blocks, private keys and noise, checked against a model of the
   expected outcome and round-tripped through ``render_bundle``;
-* the config editor (``pipssl.repairing.confedit``) on arbitrary text, where tests/test_confedit.py
+* the config editor (``pipssl.formats.ini_edit``) on arbitrary text, where tests/test_confedit.py
   covers generated valid files: only ``ConfigError`` for text it refuses, every unrelated line
   kept byte for byte, idempotence, the parse pip gets afterwards;
-* the TOML reader and editor (``pipssl.clients.toml``, poetry's ``config.toml``): generated
-  config files and any text, against tomllib (Python >= 3.11, or tomli if installed): what
-  the reader accepts tomllib reads the same, and setting ``certificates.<source>.cert``
+* the TOML editor (``pipssl.formats.toml``, poetry's ``config.toml``; it reads with tomllib,
+  or tomli): generated config files and any text: setting ``certificates.<source>.cert``
   changes that value only, every other line byte for byte, and a second edit nothing;
-* the ``.condarc`` reader and editor (``pipssl.clients.condarc``), against PyYAML (in tox's
+* the ``.condarc`` reader and editor (``pipssl.formats.condarc``), against PyYAML (in tox's
   deps): setting ``ssl_verify`` changes that key only, in place or as a new last line.
 
 Every property only lets pipssl's own errors through. The DER properties call the parser
@@ -62,11 +61,11 @@ from pipssl.certs import x509 as _der
 from pipssl.certs.bundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
 from pipssl.certs.der import fingerprint, first_element, looks_like_private_key
 from pipssl.certs.x509 import Certificate, parse_certificate
-from pipssl.clients.condarc import read_condarc, set_condarc_key
-from pipssl.clients.toml import read_toml, set_toml_string, toml_get
 from pipssl.errors import BundleError, CertificateError, ConfigError, PipsslError
-from pipssl.repairing.confedit import get_values, remove_list_item, remove_value, set_value
-from pipssl.target.pipparse import normalize_key
+from pipssl.formats.condarc import read_condarc, set_condarc_key
+from pipssl.formats.ini import normalize_key
+from pipssl.formats.ini_edit import get_values, remove_list_item, remove_value, set_value
+from pipssl.formats.toml import read_toml, set_toml_string, toml_get
 
 pytestmark = pytest.mark.once
 
@@ -1654,32 +1653,6 @@ def toml_loads(text: str) -> Any:
         return REFUSED
 
 
-def same_as_tomllib(ours: Any, theirs: Any) -> bool:
-    """pipssl's reading equals tomllib's, where pipssl keeps numbers and dates as text."""
-    if isinstance(theirs, dict):
-        return (
-            isinstance(ours, dict)
-            and list(ours) == list(theirs)
-            and all(same_as_tomllib(ours[k], theirs[k]) for k in theirs)
-        )
-    if isinstance(theirs, list):
-        return (
-            isinstance(ours, list)
-            and len(ours) == len(theirs)
-            and all(same_as_tomllib(a, b) for a, b in zip(ours, theirs))
-        )
-    if type(theirs) is str:  # tomllib turns CRLF in a multi-line string into LF; TOML
-        # lets a reader keep it, and pipssl does
-        return type(ours) is str and ours.replace("\r\n", "\n") == theirs
-    if isinstance(theirs, bool):
-        return type(ours) is bool and ours == theirs
-    if isinstance(theirs, TomlFloat):
-        return type(ours) is str and ours == theirs
-    if isinstance(theirs, int):
-        return type(ours) is str and int(ours.replace("_", ""), 0) == theirs
-    return type(ours) is str  # a date or a time, kept as its text
-
-
 def pipssl_call(call: Callable[[], Any]) -> Any:
     """The call's result, or the PipsslError it raised (anything else fails the test)."""
     try:
@@ -1774,33 +1747,6 @@ def check_toml_lines(before: str, after: str, source: str, value: str) -> None:
         assert TOMLLIB.loads(contents[-1]) == {"cert": value}, new
 
 
-# Texts the reader accepted and tomllib refuses, or read differently (found by fuzzing):
-# a lone CR as a line ending; a bare word or half a date as a value; a table defined by a
-# header and again by dotted keys, or the other way round; an array of tables added to an
-# array written as a value; a CRLF right after the quotes opening a multi-line string.
-@pytest.mark.skipif(TOMLLIB is None, reason="no tomllib (Python < 3.11) and no tomli")
-@FUZZ
-@given(toml_texts())
-@example("[virtualenvs]\r")
-@example("cert = foo\n")
-@example("cert = 1979-05-27T\n")
-@example('[certificates.corp]\n[certificates]\ncorp.cert = "/etc/ssl/corp.pem"\n')
-@example('[certificates]\ncorp.cert = "/etc/ssl/corp.pem"\n[certificates.corp]\n')
-@example('[certificates]\nlist = [1, 2, "x"]\n[[certificates.list]]\n')
-@example('client-cert = """\r\nmulti\nline"""\n')
-def test_toml_reader_agrees_with_tomllib(text: str) -> None:
-    """What the reader accepts, tomllib reads the same; it may refuse more (statistics)."""
-    theirs = toml_loads(text)
-    ours = pipssl_call(lambda: read_toml(text, "config.toml"))
-    if isinstance(ours, PipsslError):
-        stricter = f"toml: stricter than tomllib, {reason(ours)}"
-        event("toml: both refuse" if theirs is REFUSED else stricter)
-        return
-    assert theirs is not REFUSED, "the reader accepts a text tomllib refuses"
-    assert same_as_tomllib(ours.data, theirs), (ours.data, theirs)
-    event("toml: both read it")
-
-
 @FUZZ
 @given(toml_edits(), st.sampled_from(CERT_VALUES))
 @example(('[certificates]\ncorp.cert = "/etc/ssl/corp.pem"\n[certificates.corp]\n', "corp"), "/a")
@@ -1825,7 +1771,7 @@ def test_toml_set_cert_on_any_text(edit: Tuple[str, str], value: str) -> None:
         assert isinstance(entry, dict), f"edited certificates.{source} that is not a table"
         entry["cert"] = value
         assert toml_loads(result) == expected
-    assert toml_get(read_toml(result).data, *table, "cert") == value
+    assert toml_get(read_toml(result), *table, "cert") == value
     assert set_toml_string(result, table, "cert", value, "config.toml") == result
     check_toml_lines(text, result, source, value)
 

@@ -65,13 +65,14 @@ def test_package_imports_only_the_standard_library_at_top_level() -> None:
 
 
 def test_every_module_imports_with_ssl_blocked_and_no_third_party() -> None:
-    # A meta-path hook makes ssl, certifi and packaging unimportable, as on a broken
-    # Python with nothing installed.
+    # A meta-path hook makes ssl, certifi, packaging and the TOML readers unimportable, as
+    # on a broken Python with nothing installed.
     code = r"""
 import importlib, pkgutil, sys
+BLOCKED = ('ssl', '_ssl', 'certifi', 'packaging', 'pip', 'tomli', 'tomllib')
 class Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('ssl', '_ssl', 'certifi', 'packaging', 'pip'):
+        if name.split('.')[0] in BLOCKED:
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
 import pipssl

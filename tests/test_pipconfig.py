@@ -16,6 +16,7 @@ import pytest
 from bed.isolation import IsolatedEnv
 
 from pipssl.errors import ConfigError
+from pipssl.formats.ini import normalize_key
 from pipssl.target.pipconfig import (
     ENV_VAR,
     OVERRIDE_ORDER,
@@ -27,7 +28,6 @@ from pipssl.target.pipconfig import (
     split_list,
 )
 from pipssl.target.pipfiles import ENV, GLOBAL, SITE, USER
-from pipssl.target.pipparse import normalize_key
 
 pytestmark = pytest.mark.once
 

@@ -119,7 +119,7 @@ def make_sdist(dest: Path) -> Path:
 
 
 def tools_wheels(dest: Path) -> None:
-    """pip from Python 3.8's ensurepip; certifi and packaging from bootstrap/vendor."""
+    """pip from Python 3.8's ensurepip; certifi, packaging and tomli from bootstrap/vendor."""
     bundled = base_python(LEGACY_BASE).parent.parent / "lib" / "python3.8" / "ensurepip"
     pips = sorted((bundled / "_bundled").glob("pip-23*.whl"))
     if not pips:
@@ -214,7 +214,7 @@ def test_bundle_holds_pinned_wheels_tools_bootstrap_and_a_manifest(bundle: Path)
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
     assert all(i.compress_type == zipfile.ZIP_STORED for i in infos if i.filename.endswith(".whl"))
     projects = {w["name"] for w in manifest["wheels"]}
-    assert projects == {*TREE, "pip", "certifi", "packaging", "pipssl"}
+    assert projects == {*TREE, "pip", "certifi", "packaging", "tomli", "pipssl"}
     assert "get-pipssl.py" in names
     assert manifest["schema"] == 1 and manifest["pip_version"]
     assert manifest["requirements"] == ["alpha", "omega"] and manifest["roots"] == [
@@ -260,7 +260,7 @@ def test_install_into_fresh_venv_with_no_network(world: World, bundle: Path) -> 
     assert done.returncode == 0, done.stderr
     assert imports(python, "alpha, beta, gamma, delta, omega", env) == 0
     installed = {line.split("==")[0].lower() for line in pip_list(python, env)}
-    assert not installed & {"pipssl", "certifi", "packaging"}  # carried, not installed
+    assert not installed & {"pipssl", "certifi", "packaging", "tomli"}  # carried, not installed
 
 
 @pytest.mark.slow

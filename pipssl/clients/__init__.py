@@ -8,7 +8,7 @@ came from: :mod:`~pipssl.clients.model` holds the shared dataclasses and readers
 per client (:mod:`~pipssl.clients.uv`, :mod:`~pipssl.clients.poetry`,
 :mod:`~pipssl.clients.conda`, :mod:`~pipssl.clients.requests_`) its table,
 :mod:`~pipssl.clients.check` the detection and the probes, and
-:mod:`~pipssl.clients.toml` / :mod:`~pipssl.clients.condarc` the file readers and editors.
+:mod:`pipssl.formats` the file readers and editors.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from pipssl.clients.condarc import read_condarc
 from pipssl.clients.model import (
     ClientTrust,
     Context,
@@ -21,6 +20,7 @@ from pipssl.clients.model import (
     mozilla_roots,
     read_text,
 )
+from pipssl.formats.condarc import read_condarc
 
 
 def _conda_search(environ: Mapping[str, str], platform: str) -> List[str]:

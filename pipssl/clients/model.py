@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from pipssl import _files
 from pipssl._redact import redact
 from pipssl._text import shown
-from pipssl.clients.toml import read_toml
 from pipssl.errors import ConfigError
+from pipssl.formats.toml import read_toml
 from pipssl.net.context import PIP_POLICY, VerifyPolicy
 from pipssl.target.facts import Target
 
@@ -211,7 +211,7 @@ def read_text(path: str) -> Optional[str]:
 
 def read_toml_file(path: str) -> Optional[Dict[str, Any]]:
     text = read_text(path)
-    return None if text is None else read_toml(text, path).data
+    return None if text is None else read_toml(text, path)
 
 
 def as_text(value: Any) -> str:

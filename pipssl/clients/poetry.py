@@ -28,8 +28,8 @@ from pipssl.clients.model import (
 )
 from pipssl.clients.profile import environment_urllib3, requests_policy
 from pipssl.clients.requests_ import requests_default
-from pipssl.clients.toml import toml_get
 from pipssl.errors import ConfigError
+from pipssl.formats.toml import toml_get
 from pipssl.net.connect import parse_url
 from pipssl.target.facts import SslFacts, Target
 from pipssl.target.tool import shebang_interpreter

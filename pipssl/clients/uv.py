@@ -27,7 +27,7 @@ from pipssl.clients.model import (
     read_toml_file,
 )
 from pipssl.clients.profile import UV_POLICY
-from pipssl.clients.toml import toml_get
+from pipssl.formats.toml import toml_get
 
 #: uv: what decides its roots, first present wins (``--cert`` is per command line).
 UV_ORDER = (

@@ -14,12 +14,12 @@ from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.clients.check import repair_for
 from pipssl.clients.conda import conda_user_rc, condarc_files, ssl_verify_settings
-from pipssl.clients.condarc import read_condarc, set_condarc_key
 from pipssl.clients.model import CLIENTS, Context, Setting
 from pipssl.clients.poetry import poetry_config_dir, poetry_sources, source_settings
-from pipssl.clients.toml import set_toml_string
 from pipssl.findings import Finding
-from pipssl.repairing import confedit
+from pipssl.formats.condarc import read_condarc, set_condarc_key
+from pipssl.formats.edit import decoded
+from pipssl.formats.toml import set_toml_string
 from pipssl.target.facts import Target
 
 
@@ -150,7 +150,7 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
             return ClientPlan()
         return ClientPlan(env_to_set=((BUNDLE_VARIABLE["poetry"], bundle),))
     path = os.path.join(poetry_config_dir(ctx.environ, ctx.platform), "config.toml")
-    text = confedit.decoded(path, read(path))
+    text = decoded(path, read(path))
     unset: List[str] = []
     manual: List[Finding] = []
     changed: List[str] = []
@@ -227,7 +227,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
                     f"remove ssl_verify from {shown(setting.file)}, then:\n" + repair_for("conda"),
                 )
             )
-    text = confedit.decoded(path, read(path))
+    text = decoded(path, read(path))
     spot = read_condarc(text, path, ("ssl_verify",)).get("ssl_verify")
     if spot is not None and spot.value is False and not insecure_ok:
         setting = Setting("ssl_verify", "false", f"conda config {path}", path)

@@ -53,8 +53,9 @@ from pipssl.diagnosis.ownbundle import bundle_consented, certifi_copies
 from pipssl.diagnosis.wording import unset_fix
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
+from pipssl.formats import ini_edit
+from pipssl.formats.edit import decoded
 from pipssl.journal.state import private_dir
-from pipssl.repairing import confedit
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import bundle_path, choose_scope
 from pipssl.repairing.result import Action, Options, Plan
@@ -348,8 +349,8 @@ def _point_pip(draft: Draft) -> None:
     that pip would prefer over it is removed if broken, reported otherwise; a variable can
     only be reported."""
     path = draft.config_file
-    edited = confedit.set_value(
-        confedit.decoded(path, draft.planned(path)), "global", "cert", draft.bundle
+    edited = ini_edit.set_value(
+        decoded(path, draft.planned(path)), "global", "cert", draft.bundle
     )
     draft.change(
         "set-cert", path, draft.scope, edited.encode("utf-8"), wording.cert_set(draft.bundle)
@@ -372,8 +373,8 @@ def _wins_over_ours(value: pipconfig.Value, scope: str) -> bool:
 
 
 def _remove_broken_cert(draft: Draft, value: pipconfig.Value, path: str) -> None:
-    text = confedit.decoded(path, draft.planned(path))
-    new = confedit.remove_value(text, _section(value), value.name)
+    text = decoded(path, draft.planned(path))
+    new = ini_edit.remove_value(text, _section(value), value.name)
     draft.change("remove-cert", path, value.kind, new.encode("utf-8"), wording.cert_removed(value))
 
 
@@ -439,9 +440,9 @@ def _remove_trusted_hosts(draft: Draft) -> None:
             draft.env_to_unset.append(value.name)
             continue
         path = value.file
-        text = confedit.decoded(path, draft.planned(path))
+        text = decoded(path, draft.planned(path))
         for host in pipconfig.split_list(value.value):
-            text = confedit.remove_list_item(text, _section(value), value.name, host)
+            text = ini_edit.remove_list_item(text, _section(value), value.name, host)
         detail = wording.trusted_host_removed(value)
         draft.change("remove-trusted-host", path, value.kind, text.encode("utf-8"), detail)
 

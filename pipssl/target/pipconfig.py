@@ -38,8 +38,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from pipssl import _files
 from pipssl._text import shown
 from pipssl.errors import ConfigError
+from pipssl.formats.ini import normalize_key, parse
 from pipssl.target.pipfiles import ENV, FILE_KINDS, GLOBAL, NEWEST, SITE, USER, Host
-from pipssl.target.pipparse import normalize_key, parse
 
 ENV_VAR = "env-var"
 OVERRIDE_ORDER = (GLOBAL, USER, SITE, ENV, ENV_VAR)

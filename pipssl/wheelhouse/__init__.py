@@ -12,7 +12,7 @@ A bundle is a deterministic zip::
                          sha256 and size, each wheel's tags and dependencies
     requirements.txt     every wheel pinned with --hash=sha256:
     get-pipssl.py        the bootstrap, when it could be found or built
-    wheels/*.whl         the requirements' wheels, plus pip, certifi, packaging, pipssl
+    wheels/*.whl         the requirements' wheels, plus pip, certifi, packaging, tomli, pipssl
 
 The format and the dependency graph that lets ``install`` take a subset are described in
 :mod:`pipssl.wheelhouse.manifest`; each step lives in its own module (``creating``,

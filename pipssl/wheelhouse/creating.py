@@ -1,7 +1,7 @@
 """``create``: drive the real ``pip download`` (and ``pip wheel``) and write one bundle.
 
 Runs on a connected machine.  The wheels are pinned by hash in ``requirements.txt``, pip,
-certifi, packaging and pipssl itself are carried along, and the zip is deterministic: the
+certifi, packaging, tomli and pipssl itself are carried along, and the zip is deterministic: the
 same wheels give the same bytes.
 """
 
@@ -37,7 +37,7 @@ from pipssl.wheelhouse.manifest import (
     wheel_parts,
 )
 
-TOOLS = ("pip", "certifi", "packaging")
+TOOLS = ("pip", "certifi", "packaging", "tomli")  # tomli: pipssl reads TOML with it below 3.11
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 pip reads each file with ``configparser.RawConfigParser`` (pip >= 26.3 normalising option
 names as it reads), decoded with the locale's preferred encoding; a file that does not
-decode or parse stops pip.  Opening the file is :mod:`pipssl.target.pipconfig`'s part.
+decode or parse stops pip.  Opening the file is :mod:`pipssl.target.pipconfig`'s part,
+editing it :mod:`pipssl.formats.ini_edit`'s.
 """
 
 from __future__ import annotations

@@ -3,18 +3,22 @@
 :func:`read_condarc` reads top-level scalar keys, and :func:`set_condarc_key` sets one, in
 place or as a new last line.  Anything that is not a plain one-line ``key: value`` (block
 scalars, flow collections, anchors, several documents, a duplicate key) is refused rather
-than guessed at.  Every edit keeps each other byte and is read back: the value must read
-as written, exactly where it was put, or :class:`~pipssl.errors.ConfigError` is raised.
+than guessed at.  Every edit is a splice of the text, keeping each other byte, and is proven
+by :func:`pipssl.formats.edit.prove`: the value must read as written, exactly where it was
+put, or :class:`~pipssl.errors.ConfigError` is raised.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
-from pipssl.clients.toml import line_ending
 from pipssl.errors import ConfigError
+from pipssl.formats.edit import Edit, Splice, Values, line_ending, prove, spliced
+
+#: A plain scalar as conda reads it: a string, a boolean, or None (an empty or null value).
+Scalar = Optional[Union[str, bool]]
 
 _YAML_KEY = re.compile(
     r"""(?P<key>[A-Za-z_][\w.-]*|"[^"\\]*"|'[^']*')[ \t]*:(?=[ \t]|$)(?P<rest>.*)$"""
@@ -33,7 +37,7 @@ class YamlScalar:
     """A top-level ``key: value`` of a .condarc, with where its value sits in the text."""
 
     key: str
-    value: Any  # a string, True, False, or None for an empty (null) value
+    value: Scalar
     start: int
     end: int
     final: bool  # conda's ``#!final`` marker: later files cannot override it
@@ -54,7 +58,7 @@ def _split_lines(text: str) -> List[Tuple[int, str]]:
     return out
 
 
-def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Any, int, int, bool]:
+def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Scalar, int, int, bool]:
     """Parse the value part of ``key: <text>``: (value, start, end, final) within ``text``."""
     lead = len(text) - len(text.lstrip(" \t"))
     body = text[lead:]
@@ -69,7 +73,7 @@ def _yaml_scalar(text: str, name: str, key: str) -> Tuple[Any, int, int, bool]:
             raise _refuse(name, key, "its quoted value does not end on its line")
         raw = body[1:end]
         if first == "'":
-            value: Any = raw.replace("''", "'")
+            value: Scalar = raw.replace("''", "'")
         elif "\\" in raw.replace("\\\\", "").replace('\\"', ""):
             raise _refuse(name, key, "its value uses YAML escapes")
         else:
@@ -260,37 +264,53 @@ def set_condarc_key(text: str, key: str, value: str, name: str) -> str:
     """
     found = read_condarc(text, name, (key,))
     new = yaml_string(value)
-    braces = [at for at, line in _split_lines(text) if line.rstrip(" \t") == "{}"]
-    if key in found:
-        spot = found[key]
-        head = text[: spot.start]
-        if spot.start == spot.end and not head.endswith((" ", "\t")):
-            head += " "
-        result = head + new + text[spot.end :]
-        span: Optional[Tuple[int, int]] = (len(head), len(head) + len(new))
-    elif braces:
-        # The reader let "{}" through only as the document's one value: it becomes the key.
-        at = braces[0]
-        result = f"{text[:at]}{key}: {new}{text[at + 2 :]}"
-        span = (at + len(key) + 2, at + len(key) + 2 + len(new))
-    else:
-        eol = line_ending(text)
-        sep = "" if text in ("", "\ufeff") or text.endswith(("\n", "\r")) else eol
-        if sep and _split_lines(text)[-1][1][:1] in (" ", "\t"):
-            # The last line may end a block scalar ("|"), whose value would gain the line
-            # ending that a new key below needs (found by fuzzing).
-            raise ConfigError(
-                f"{name}: its last line is indented and has no line ending; pipssl will not "
-                "add a line after it",
-                hint="end the file with a newline and run again",
-            )
-        result, span = f"{text}{sep}{key}: {new}{eol}", None
-    after = read_condarc(result, name, (key,)).get(key)
-    # Every other byte is the same by construction; the reader must see our value
-    # exactly where we put it, or the file meant something we did not understand.
-    if after is None or after.value != value or (span and (after.start, after.end) != span):
-        raise ConfigError(
+    cut, at = _where(text, found.get(key), key, new, name)
+    result = spliced(text, [cut])
+    # the reader must see our value exactly where we put it, or the file meant something
+    # we did not understand (a new last line is checked for its value alone)
+    span = None if at is None else (cut.start + at, cut.start + at + len(new))
+
+    def read(text: str) -> Values:
+        return {(k,): spot for k, spot in read_condarc(text, name, (key,)).items()}
+
+    def wanted(own: Values) -> bool:
+        spot = own.get((key,))
+        return (
+            isinstance(spot, YamlScalar)
+            and spot.value == value
+            and (span is None or (spot.start, spot.end) == span)
+        )
+
+    def refuse() -> ConfigError:
+        return ConfigError(
             f"{name}: an edit of {key} would not read back as written; not written",
             reference="internal",
         )
-    return result
+
+    return prove(Edit(text, result, (key,)), read, wanted, refuse)
+
+
+def _where(
+    text: str, spot: Optional[YamlScalar], key: str, new: str, name: str
+) -> Tuple[Splice, Optional[int]]:
+    """Where the new value goes: over the old one, in place of a lone ``{}``, or as a new
+    last line; and where the value starts in the splice (None for a new last line)."""
+    if spot is not None:
+        blank = spot.start == spot.end and not text[: spot.start].endswith((" ", "\t"))
+        gap = " " if blank else ""
+        return Splice(spot.start, spot.end, gap + new), len(gap)
+    braces = [at for at, line in _split_lines(text) if line.rstrip(" \t") == "{}"]
+    if braces:
+        # The reader let "{}" through only as the document's one value: it becomes the key.
+        return Splice(braces[0], braces[0] + 2, f"{key}: {new}"), len(key) + 2
+    eol = line_ending(text)
+    sep = "" if text in ("", "\ufeff") or text.endswith(("\n", "\r")) else eol
+    if sep and _split_lines(text)[-1][1][:1] in (" ", "\t"):
+        # The last line may end a block scalar ("|"), whose value would gain the line
+        # ending that a new key below needs (found by fuzzing).
+        raise ConfigError(
+            f"{name}: its last line is indented and has no line ending; pipssl will not "
+            "add a line after it",
+            hint="end the file with a newline and run again",
+        )
+    return Splice(len(text), len(text), f"{sep}{key}: {new}{eol}"), None

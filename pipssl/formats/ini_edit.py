@@ -9,40 +9,27 @@ leading UTF-8 byte order mark (``\\ufeff``; pip itself cannot read such a file, 
 the caller to report).
 
 Options are matched the way pip compares them
-(:func:`pipssl.target.pipparse.normalize_key`), in the named section only: a value
+(:func:`pipssl.formats.ini.normalize_key`), in the named section only: a value
 inherited from ``[DEFAULT]`` is never edited through another section. Every result is
-parsed again and compared with the original parse, so an edit that
-would change anything but the one option raises instead of returning a wrong file.
+parsed again and compared with the original parse
+(:func:`pipssl.formats.edit.prove`), so an edit that would change anything but the one
+option raises instead of returning a wrong file.
 
 The functions work on text: the caller decodes the file without newline translation
-(``bytes.decode``, or ``open(..., newline="")``), writes the result atomically and keeps a backup.
+(:func:`pipssl.formats.edit.decoded`), writes the result atomically and keeps a backup.
 """
 
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 from pipssl.errors import ConfigError
-from pipssl.repairing.confedit_check import COMMENT, EOL, SECTCRE, Document, Line, indent_of
-from pipssl.target.pipparse import normalize_key
+from pipssl.formats.ini import normalize_key
+from pipssl.formats.ini_lines import COMMENT, EOL, SECTCRE, Document, Line, indent_of
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9.-]*")  # a pip option name, once normalised
 _BLANKS = re.compile(r"(\s+)")  # the same characters as str.split() splits on
-
-
-def decoded(path: str, data: Optional[bytes]) -> str:
-    """The text of a config file about to be edited ("" when it does not exist yet).
-
-    Raises:
-        ConfigError: the file is not UTF-8: pipssl does not guess an encoding to write.
-    """
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8; pipssl will not edit it") from None
 
 
 def set_value(

@@ -1,10 +1,10 @@
-"""Where each line of a pip config file belongs, and the proof that an edit changed one option.
+"""Where each line of a pip config file belongs: the INI line locator.
 
 :class:`Document` finds sections and options line by line the way
 ``configparser.RawConfigParser._read`` does, and checks that this agrees with what
-configparser itself parses; :meth:`Document.finish` parses the edited text again and
-refuses it unless only the one option changed (:mod:`pipssl.repairing.confedit` makes
-the edits).
+configparser itself parses; :meth:`Document.finish` has the edited text proven by
+:func:`pipssl.formats.edit.prove` (only the one option changed) with configparser as the
+reader (:mod:`pipssl.formats.ini_edit` makes the edits).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 from pipssl.errors import ConfigError
-from pipssl.target.pipparse import describe_error, normalize_key
+from pipssl.formats.edit import Edit, Values, prove
+from pipssl.formats.ini import describe_error, normalize_key
 
 __all__ = ["COMMENT", "EOL", "SECTCRE", "Document", "Line", "indent_of"]
 
@@ -63,7 +64,7 @@ class Document:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
         self.bom = _BOM if text.startswith(_BOM) else ""
-        body = text[len(self.bom) :]
+        body = self.body = text[len(self.bom) :]
         self.lines = _split(body)
         self.unended = bool(self.lines) and not self.lines[-1][1]
         first = EOL.search(body)
@@ -101,14 +102,18 @@ class Document:
         if lines and self.unended and lines[-1][0]:  # an empty last line needs its ending
             lines[-1] = (lines[-1][0], "")
         body = "".join(content + ending for content, ending in lines)
-        after = _parse(body, self.source)
-        before = self.before
-        if section not in [name for name, _ in before]:
-            before = [*before, (section, [])]
-        own = [(n, v) for s, opts in after if s == section for n, v in opts if _is(n, nkey)]
-        if _others(after, section, nkey) != _others(before, section, nkey) or not check(own):
-            raise self._unsafe(f"editing [{section}] {nkey} would change other settings")
-        return self.bom + body
+
+        def wanted(own: Values) -> bool:
+            options = [(k[2], str(v)) for k, v in own.items() if len(k) == 3]
+            return (section,) in own and check(options)
+
+        def read(text: str) -> Values:
+            # the text before was parsed once already, when the document was read
+            return _values(self.before if text is self.body else _parse(text, self.source))
+
+        edit = Edit(self.body, body, (section, nkey))
+        why = f"editing [{section}] {nkey} would change other settings"
+        return self.bom + prove(edit, read, wanted, lambda: self._unsafe(why))
 
     def _unsafe(self, why: str) -> ConfigError:
         return ConfigError(
@@ -200,12 +205,12 @@ def _parse(body: str, source: str) -> Snapshot:
     return snapshot
 
 
-def _others(snapshot: Snapshot, section: str, nkey: str) -> Snapshot:
-    return [
-        (s, [(n, v) for n, v in options if s != section or not _is(n, nkey)])
-        for s, options in snapshot
-    ]
-
-
-def _is(name: str, nkey: str) -> bool:
-    return normalize_key(name) == nkey
+def _values(snapshot: Snapshot) -> Values:
+    """The parse as the edit contract's values: each section (so that a new one may be
+    added), then each option by its section, the name pip compares and its spelling."""
+    values: Values = {}
+    for section, options in snapshot:
+        values[(section,)] = None
+        for name, value in options:
+            values[(section, normalize_key(name), name)] = value
+    return values
