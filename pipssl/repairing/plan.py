@@ -17,13 +17,12 @@ withdrew goes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
 
 from pipssl import codes, commands
-from pipssl._files import read_optional
+from pipssl._files import read_optional, sha256
 from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
@@ -66,11 +65,6 @@ if TYPE_CHECKING:
 #: Findings a new bundle + ``cert`` can answer, and those only the user can.
 FIXABLE = codes.with_remedy(codes.BUNDLE)
 MANUAL = codes.with_remedy(codes.USER)
-
-
-def sha256(data: Optional[bytes]) -> Optional[str]:
-    """The digest actions and plans carry (None: no such file)."""
-    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 #: A file's bytes, None when it does not exist; ``read-failed`` when it cannot be read.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pipssl import _files
+from pipssl._files import sha256
 from pipssl._text import shown
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.downloading import download
@@ -33,7 +34,6 @@ from pipssl.wheelhouse.manifest import (
     requires,
     roots,
     run,
-    sha256,
     wheel_parts,
 )
 

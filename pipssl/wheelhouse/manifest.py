@@ -15,7 +15,6 @@ dependencies the bundle lacks, which the graph leaves out.
 from __future__ import annotations
 
 import email.parser
-import hashlib
 import io
 import json
 import re
@@ -45,11 +44,6 @@ Progress = Callable[[str], None]
 def error(message: str, reference: str, hint: Optional[str] = None) -> PipsslError:
     """The error every step raises; ``reference`` is the code the CLI and JSON name."""
     return PipsslError(message, reference=reference, hint=hint)
-
-
-def sha256(data: bytes) -> str:
-    """Hex SHA-256, as the manifest and ``--hash=sha256:`` pins spell it."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def wheel_parts(filename: str) -> Tuple[str, str, List[str]]:
