@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, get_args
 
 import pytest
 from bed.certs import CertWorld
@@ -15,6 +15,7 @@ from bed.pip import pip_download, url_host_for
 from bed.world import World
 
 import pipssl
+from pipssl.repairing.result import ActionKind
 
 
 @pytest.mark.once
@@ -41,6 +42,7 @@ def test_plan_then_apply_makes_the_real_pip_reach_the_index(
     assert isinstance(plan, pipssl.Plan)
     assert [a.kind for a in plan.actions] == ["write-bundle", "set-cert", "record-consent"]
     assert all(isinstance(a, pipssl.Action) for a in plan.actions)
+    assert {a.kind for a in plan.actions} <= set(get_args(ActionKind))
     assert plan.scope == "user" and not plan.manual
     conf = Path(plan.config_file)
     assert not conf.exists(), "planning writes nothing"

@@ -54,7 +54,7 @@ from pipssl.journal.state import private_dir
 from pipssl.repairing import confedit
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import bundle_path, choose_scope
-from pipssl.repairing.result import Action, Options, Plan
+from pipssl.repairing.result import Action, ActionKind, Options, Plan
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES
@@ -150,7 +150,7 @@ def plan_repair(
     answers = tuple(sorted(fixable))
 
     def change(
-        kind_: str,
+        kind_: ActionKind,
         path: str,
         scope_: str,
         new: Optional[bytes],
@@ -256,8 +256,8 @@ def plan_repair(
                 )
     env_to_set: List[Tuple[str, str]] = []
     for client, client_plan in client_plans:
-        for path, data, kind_, detail in client_plan.edits:
-            change(kind_, path, client, data, detail, ())
+        for ed in client_plan.edits:
+            change(ed.kind, ed.path, client, ed.data, ed.detail, ())
         env_to_set += client_plan.env_to_set
         env_to_unset += client_plan.env_to_unset
         manual += client_plan.manual

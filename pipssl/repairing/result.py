@@ -7,7 +7,7 @@ computed from, so applying it can tell whether the world changed since.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Literal, Mapping, Optional, Sequence, Tuple
 
 from pipssl.certs.compose import BundleDiff
 from pipssl.diagnosis.report import Report
@@ -15,9 +15,43 @@ from pipssl.diagnosis.run import DEFAULT_TIMEOUT
 from pipssl.errors import UsageError
 from pipssl.findings import Finding
 from pipssl.repairing.cas import NamedCa
+from pipssl.repairing.location import ConfigKind, Scope
 
 if TYPE_CHECKING:
     from pipssl.diagnosis.run import Diagnosis
+
+
+#: What an action does (its JSON ``kind``): pipssl's bundle, pip's ``cert``, the consent
+#: store, ``trusted-host``, and the edits of the clients' own config files.
+ActionKind = Literal[
+    "write-bundle",
+    "set-cert",
+    "remove-cert",
+    "record-consent",
+    "remove-trusted-host",
+    "set-poetry-cert",
+    "set-conda-ssl-verify",
+]
+
+#: ``read(path)``: a file's bytes as a plan leaves it so far (None: no such file).
+Reader = Callable[[str], Optional[bytes]]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One client config file a repair changes (poetry's ``config.toml``, ``.condarc``).
+
+    Attributes:
+        path: the file.
+        data: its new bytes.
+        kind: the action's kind (``set-poetry-cert`` ...).
+        detail: one line for humans.
+    """
+
+    path: str
+    data: bytes
+    kind: ActionKind
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -27,7 +61,7 @@ class Action:
     Attributes:
         kind: ``write-bundle``, ``set-cert``, ``remove-cert``, ``record-consent`` (the
             consent store) or ``remove-trusted-host`` (and, for ``--for`` clients, their
-            config edits).
+            config edits): :data:`ActionKind`.
         path: the file changed.
         scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file), the
             client whose file it is, or ``pipssl`` (its own state).
@@ -36,7 +70,7 @@ class Action:
         detail: one line for humans.
     """
 
-    kind: str
+    kind: ActionKind
     path: str
     scope: str
     answers: Tuple[str, ...]
@@ -81,7 +115,7 @@ class RepairOptions:
 
     ca_files: Sequence[str] = ()
     accept_ca: Sequence[str] = ()
-    scope: str = "auto"
+    scope: Scope = "auto"
     remove_trusted_host: bool = False
     python: Optional[str] = None
     index_urls: Optional[Sequence[str]] = None
@@ -118,7 +152,7 @@ class Options:
             ``--accept-ca SHA256``), for a fix that says "run it again with one more".
     """
 
-    scope: str = "auto"
+    scope: Scope = "auto"
     extra_cas: Tuple[NamedCa, ...] = ()
     remove_trusted_host: bool = False
     clients_for: Tuple[str, ...] = ()
@@ -151,7 +185,7 @@ class Plan:
             installed, or its user-wide file would name a bundle inside a venv).
     """
 
-    scope: str
+    scope: ConfigKind
     bundle: str
     config_file: str
     actions: Tuple[Action, ...]
