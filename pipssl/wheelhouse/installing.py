@@ -19,6 +19,7 @@ from pipssl._text import shown
 from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
+    Manifest,
     error,
     run,
 )
@@ -69,7 +70,7 @@ def split_installed(pins: Sequence[str], output: str) -> Tuple[List[str], List[s
 
 
 def _pinned(
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     pins: str,
     requirements: Sequence[str],
     wheels: Path,
@@ -86,12 +87,12 @@ def _pinned(
     return "".join(line + "\n" for line in lines), resolution
 
 
-def _created_for(manifest: Mapping[str, Any]) -> Optional[List[str]]:
+def _created_for(manifest: Manifest) -> Optional[List[str]]:
     """The requirements ``create`` was given, markers and all (None: they include a file
     or a path, which name no project); pip's per-line options and comments cut off."""
-    if manifest.get("roots") is None:
+    if manifest.roots is None:
         return None
-    lines = [str(line) for line in manifest["requirements"] if not str(line).startswith("-")]
+    lines = [line for line in manifest.requirements if not line.startswith("-")]
     return [_requirement_part(line) for line in lines]
 
 

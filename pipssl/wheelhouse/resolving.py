@@ -27,7 +27,7 @@ from pipssl._names import normalize
 from pipssl._text import shown
 from pipssl.commands import quote
 from pipssl.errors import PipsslError
-from pipssl.wheelhouse.manifest import error
+from pipssl.wheelhouse.manifest import Manifest, error
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,14 @@ class _Held:
     wheel: Path
 
 
-def _held(manifest: Mapping[str, Any], wheels: Path) -> Dict[str, _Held]:
+def _held(manifest: Manifest, wheels: Path) -> Dict[str, _Held]:
     # create pins one version per project (_pins refuses more), so any of its wheels
     # (one per platform) carries the same METADATA: take the first by name.
     found: Dict[str, _Held] = {}
-    for wheel in sorted(manifest["wheels"], key=lambda w: str(w["path"])):
-        name = normalize(str(wheel["name"]))
+    for wheel in sorted(manifest.wheels, key=lambda w: w.path):
+        name = normalize(wheel.name)
         if name not in found:
-            found[name] = _Held(str(wheel["version"]), wheels / Path(str(wheel["path"])).name)
+            found[name] = _Held(wheel.version, wheels / Path(wheel.path).name)
     return found
 
 
@@ -110,7 +110,7 @@ def _hint(requirement: str) -> str:
 
 
 def resolve(
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     wheels: Path,
     requirements: Sequence[str],
     environment: Mapping[str, str],

@@ -26,6 +26,8 @@ from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
     WHEELS,
+    Manifest,
+    ManifestWheel,
     check_manifest,
     error,
     run,
@@ -106,7 +108,7 @@ def _entries(bundle: Path, archive: zipfile.ZipFile) -> Dict[str, zipfile.ZipInf
     return entries
 
 
-def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[str, Any], str]:
+def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Manifest, str]:
     """The manifest and the pins, after checking every entry against the manifest.
 
     Files are hashed as they stream out of the zip; with ``extract_to`` the wheels are
@@ -116,7 +118,7 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
     with _open(bundle) as archive:
         entries = _entries(bundle, archive)
         manifest = check_manifest(bundle, archive, entries.pop(MANIFEST, None))
-        files: Dict[str, Tuple[str, int]] = manifest.pop("_files")
+        files = manifest.digests()
         missing = sorted(set(files) - set(entries))
         if missing:
             raise error(
@@ -278,23 +280,23 @@ def verify(
     env = dict(os.environ if environ is None else environ)
     supported = _supported_tags(python, env)
     allowed = set(supported)
-    by_project: Dict[str, List[Dict[str, Any]]] = {}
-    for wheel in manifest.get("wheels", []):
-        by_project.setdefault(str(wheel["name"]), []).append(wheel)
+    by_project: Dict[str, List[ManifestWheel]] = {}
+    for wheel in manifest.wheels:
+        by_project.setdefault(wheel.name, []).append(wheel)
     incompatible = []
     for name, wheels in sorted(by_project.items()):
-        if not any(allowed.intersection(w["tags"]) for w in wheels):
+        if not any(allowed.intersection(w.tags) for w in wheels):
             incompatible.append(
                 Incompatible(
                     name=name,
-                    files=[Path(w["path"]).name for w in wheels],
-                    tags=sorted({t for w in wheels for t in w["tags"]}),
+                    files=[Path(w.path).name for w in wheels],
+                    tags=sorted({t for w in wheels for t in w.tags}),
                 )
             )
     return VerifyResult(
         bundle=str(bundle),
-        files=len(manifest["files"]),
-        wheels=sorted(Path(w["path"]).name for w in manifest.get("wheels", [])),
+        files=len(manifest.files),
+        wheels=sorted(Path(w.path).name for w in manifest.wheels),
         python=python or sys.executable,
         incompatible=incompatible,
         supported_tags=supported[:_SHOWN_TAGS],
