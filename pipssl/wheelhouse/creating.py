@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from pipssl import _files
 from pipssl._files import sha256
@@ -43,7 +43,7 @@ from pipssl.wheelhouse.manifest import (
 TOOLS = ("pip", "certifi", "packaging")
 
 
-@dataclass
+@dataclass(frozen=True)
 class CreateResult:
     """What ``create`` wrote: the bundle, its wheels and size, and anything left out."""
 
@@ -55,7 +55,7 @@ class CreateResult:
     built_from_sdist: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> Dict[str, object]:
         return {"schema": SCHEMA, **asdict(self)}
 
 

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._names import normalize
 from pipssl._text import shown
@@ -34,7 +34,7 @@ from pipssl.wheelhouse.verifying import (
 _INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX")
 
 
-@dataclass
+@dataclass(frozen=True)
 class InstallResult:
     """What ``install`` pinned and ran."""
 
@@ -51,7 +51,7 @@ class InstallResult:
     #: the pins pip found already installed at that version ("already satisfied")
     already_installed: List[str] = field(default_factory=list)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> Dict[str, object]:
         # ok is always true here: an install that fails raises, and the CLI prints the
         # error object with "ok": false (exit 2), as for every other command
         return {"schema": SCHEMA, "ok": True, **asdict(self)}

@@ -23,12 +23,26 @@ import subprocess
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from pipssl import _files
 from pipssl._names import normalize
 from pipssl.errors import PipsslError
 from pipssl.target.runpip import run_pip
+
+if TYPE_CHECKING:  # packaging is imported where it is used (see pipssl's import rule)
+    from packaging.markers import Marker
 
 SCHEMA = 1
 MANIFEST = "manifest.json"
@@ -125,7 +139,7 @@ def requires(data: bytes, present: Set[str]) -> Dict[str, List[str]]:
     return {k: sorted(set(v)) for k, v in sorted(graph.items())}
 
 
-def _holds(marker: Any, extra: str) -> bool:
+def _holds(marker: Marker, extra: str) -> bool:
     try:
         return bool(marker.evaluate({"extra": extra}))
     except Exception:  # packaging's marker errors differ between its versions

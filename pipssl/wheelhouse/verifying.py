@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from pipssl import _files
 from pipssl._text import shown
@@ -38,7 +38,7 @@ _SHOWN_TAGS = 5
 _CHUNK = 1 << 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class Incompatible:
     """A project none of whose wheels in the bundle installs on the target interpreter."""
 
@@ -47,7 +47,7 @@ class Incompatible:
     tags: List[str]
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyResult:
     """Hashes and sizes all match (else ``verify`` raised); ``incompatible`` may be empty."""
 
@@ -62,10 +62,8 @@ class VerifyResult:
     def ok(self) -> bool:
         return not self.incompatible
 
-    def to_dict(self) -> Dict[str, Any]:
-        data = asdict(self)
-        data["ok"] = self.ok
-        return {"schema": SCHEMA, **data}
+    def to_dict(self) -> Dict[str, object]:
+        return {"schema": SCHEMA, **asdict(self), "ok": self.ok}
 
 
 @contextlib.contextmanager
@@ -165,7 +163,7 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Manife
 
 
 def _hash_entry(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sink: Optional[Any]
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sink: Optional[BinaryIO]
 ) -> Optional[Tuple[str, bytes]]:
     """(sha256, the bytes when small) of one entry, None when its size is not ``size``."""
     if info.file_size != size:
@@ -208,7 +206,7 @@ else:
 """
 
 
-def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[Any, str]:
+def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[object, str]:
     """(what ``packaging`` computes inside the target interpreter, parsed from JSON, or None
     when it cannot say; the child's output for the error)."""
     import packaging
