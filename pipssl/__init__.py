@@ -8,6 +8,9 @@ all) and say exactly what to change; verification is never switched off.
     >>> report.ok, [f.code for f in report.findings]
     >>> result = pipssl.repair(ca_files=["corp-root.pem"], scope="user")
     >>> result.ok, result.actions, result.verification, result.findings
+    >>> plan = pipssl.plan(pipssl.RepairOptions(ca_files=("corp-root.pem",)))
+    >>> plan.actions, plan.manual   # look before you leap, then
+    >>> result = pipssl.apply(plan)
     >>> pipssl.bundle_path("user")  # the CA bundle that repair wrote and points pip at
     >>> pipssl.consented()        # the CAs you told it to trust; pipssl.forget([sha256])
 
@@ -18,6 +21,7 @@ parsed until you use a name.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from pipssl.errors import PipsslError
@@ -28,37 +32,49 @@ if TYPE_CHECKING:
     from pipssl.diagnosis.run import diagnose
     from pipssl.findings import Finding
     from pipssl.repairing.api import bundle_path, consented, forget, repair
-    from pipssl.repairing.result import RepairResult
+    from pipssl.repairing.api import prepare as plan
+    from pipssl.repairing.apply import apply
+    from pipssl.repairing.result import Action, Plan, RepairOptions, RepairResult
     from pipssl.repairing.undoing import UndoResult, undo
 
 __version__ = "0.1.0"
 __all__ = [
+    "Action",
     "Consent",
     "Finding",
     "PipsslError",
+    "Plan",
+    "RepairOptions",
     "RepairResult",
     "Report",
     "UndoResult",
+    "apply",
     "bundle_path",
     "consented",
     "diagnose",
     "forget",
+    "plan",
     "repair",
     "undo",
 ]
 
-#: Where each lazily loaded name lives.
+#: Where each lazily loaded name lives (module, or module and its name there).
 _HOMES = {
     "Finding": "pipssl.findings",
     "Report": "pipssl.diagnosis.report",
     "diagnose": "pipssl.diagnosis.run",
     "repair": "pipssl.repairing.api",
+    "plan": "pipssl.repairing.api:prepare",
+    "apply": "pipssl.repairing.apply",
     "undo": "pipssl.repairing.undoing",
     "bundle_path": "pipssl.repairing.api",
     "consented": "pipssl.repairing.api",
     "forget": "pipssl.repairing.api",
     "Consent": "pipssl.certs.consent",
     "RepairResult": "pipssl.repairing.result",
+    "RepairOptions": "pipssl.repairing.result",
+    "Plan": "pipssl.repairing.result",
+    "Action": "pipssl.repairing.result",
     "UndoResult": "pipssl.repairing.undoing",
 }
 
@@ -68,9 +84,8 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'pipssl' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(home), name)
+    module, _, there = home.partition(":")
+    return getattr(importlib.import_module(module), there or name)
 
 
 def __dir__() -> list[str]:

@@ -14,11 +14,12 @@ the temporary files such a kill leaves with :func:`leftover_temps`, by their exa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, BinaryIO, List, Optional, Tuple, Union, overload
 
 from pipssl import _faults
 from pipssl._text import shown
@@ -37,9 +38,23 @@ __all__ = [
     "read_head",
     "read_member",
     "read_optional",
+    "sha256",
     "write_atomic",
     "write_new",
 ]
+
+
+@overload
+def sha256(data: bytes) -> str: ...
+@overload
+def sha256(data: None) -> None: ...
+@overload
+def sha256(data: Optional[bytes]) -> Optional[str]: ...
+def sha256(data: Optional[bytes]) -> Optional[str]:
+    """Hex SHA-256 of ``data``, None for no file: the one digest the journal, the plans'
+    actions and the wheelhouse manifest (its ``--hash=sha256:`` pins) compare."""
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
 
 # Marks write_atomic's temporary files, so recovery after a crash can find its own.
 _TEMP_TAG = "pipssl-"

@@ -6,28 +6,31 @@ produced for real by the test bed.
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, NamedTuple
+from typing import Dict, FrozenSet, Literal, NamedTuple
 
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
+#: How bad a finding is (its JSON ``severity``).
+Severity = Literal["error", "warning", "info"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+INFO: Severity = "info"
 
 #: How a finding is answered: by a bundle of pipssl's own plus pip's ``cert`` (repair
 #: writes them), by the user alone (repair says exactly what to do), or by a repair step of
 #: its own (``env-shadows-config``: unset a variable; ``insecure-trusted-host``: removed with
 #: ``--remove-trusted-host``; the ``client-*`` codes: ``--for``) or not at all (information).
-BUNDLE = "bundle"
-USER = "user"
-OWN = "own"
+Remedy = Literal["bundle", "user", "own"]
+BUNDLE: Remedy = "bundle"
+USER: Remedy = "user"
+OWN: Remedy = "own"
 
 
 class Code(NamedTuple):
     """A finding code's row: its default severity, the one-line title used in docs and
     text output, and its remedy (``BUNDLE``, ``USER`` or ``OWN``)."""
 
-    severity: str
+    severity: Severity
     title: str
-    remedy: str
+    remedy: Remedy
 
 
 CODES: Dict[str, Code] = {
@@ -139,11 +142,11 @@ CODES: Dict[str, Code] = {
 }
 
 
-def severity(code: str) -> str:
+def severity(code: str) -> Severity:
     """Return the default severity of ``code`` (KeyError for an unknown code)."""
     return CODES[code].severity
 
 
-def with_remedy(remedy: str) -> FrozenSet[str]:
+def with_remedy(remedy: Remedy) -> FrozenSet[str]:
     """The codes answered by ``remedy``."""
     return frozenset(code for code, row in CODES.items() if row.remedy == remedy)

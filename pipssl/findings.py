@@ -33,7 +33,7 @@ class Finding:
     """
 
     code: str
-    severity: str
+    severity: codes.Severity
     target: str
     summary: str
     detail: str = ""

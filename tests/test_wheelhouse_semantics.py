@@ -178,18 +178,18 @@ def test_a_dependency_held_at_a_version_it_excludes_is_refused(
 ) -> None:
     """A bundle ``create`` would not make (tau needs delta>=2, delta 1.0 held): the check
     reaches past the asked requirement, as pip's resolver does."""
+    from pipssl.wheelhouse.manifest import Manifest, ManifestWheel
     from pipssl.wheelhouse.resolving import resolve
 
     wheel_dir = tmp_path / "wheels"
     wheel_dir.mkdir()
     paths = [make_wheel(wheel_dir, "tau", "py3-none-any", ["delta>=2"])]
     paths.append(make_wheel(wheel_dir, "delta", "py3-none-any"))
-    manifest = {
-        "wheels": [
-            {"name": p.name.split("-")[0], "version": "1.0", "path": f"wheels/{p.name}"}
-            for p in paths
-        ]
-    }
+    wheels = [
+        ManifestWheel(f"wheels/{p.name}", p.name.split("-")[0], "1.0", ("py3-none-any",), {})
+        for p in paths
+    ]
+    manifest = Manifest(files=(), wheels=tuple(wheels), requirements=(), roots=None)
     env = world.offline_env()
     assert not real_pip_takes(target, wheel_dir, "tau", env)
     assert real_pip_takes(target, wheel_dir, "delta", env)

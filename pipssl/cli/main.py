@@ -18,13 +18,17 @@ import os
 import sys
 import threading
 from dataclasses import replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from pipssl import _text, commands
 from pipssl._redact import redact
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
 from pipssl.findings import render_findings
+
+if TYPE_CHECKING:  # loaded by the commands that use them, so `pipssl --help` stays quick
+    from pipssl.repairing.apply import Confirm
+    from pipssl.repairing.result import Plan, RepairOptions, RepairResult
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 #: Seconds of silence after which a terminal is told what pipssl is waiting for.
@@ -118,7 +122,7 @@ def _out(text: str) -> None:
     sys.stdout.write(_lines(text))
 
 
-def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
+def _emit(args: argparse.Namespace, data: Mapping[str, object], text: str) -> None:
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
@@ -146,7 +150,7 @@ def _doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
-def _plan_text(result: Any) -> str:
+def _plan_text(result: RepairResult) -> str:
     lines = []
     if result.actions:
         if result.rolled_back:
@@ -167,16 +171,19 @@ def _plan_text(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _repair_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
-    return {
-        "ca_files": args.ca,
-        "accept_ca": args.accept_ca,
-        "scope": args.scope,
-        "remove_trusted_host": args.remove_trusted_host and args.yes,
-        "python": args.python,
-        "timeout": args.timeout,
-        "clients_for": list(dict.fromkeys(c for group in args.clients_for for c in group)),
-    }
+def _repair_options(args: argparse.Namespace) -> RepairOptions:
+    """The library's options, from the command line's (what ``repair`` and ``run`` share)."""
+    from pipssl.repairing.result import RepairOptions
+
+    return RepairOptions(
+        ca_files=args.ca,
+        accept_ca=args.accept_ca,
+        scope=args.scope,
+        remove_trusted_host=args.remove_trusted_host and args.yes,
+        python=args.python,
+        timeout=args.timeout,
+        clients_for=list(dict.fromkeys(c for group in args.clients_for for c in group)),
+    )
 
 
 def _again(args: argparse.Namespace, *, yes: bool = False) -> str:
@@ -189,7 +196,7 @@ def _again(args: argparse.Namespace, *, yes: bool = False) -> str:
     return commands.current().line(words)
 
 
-def _consent(args: argparse.Namespace, plan: Any, *, beside_tool: bool = False) -> bool:
+def _consent(args: argparse.Namespace, plan: Plan, *, beside_tool: bool = False) -> bool:
     """--yes, or a 'y' typed on a terminal to THIS plan; otherwise show the command to run
     (on stderr ``beside_tool``: ``run``'s stdout is the tool's own output)."""
     from pipssl.repairing.apply import preview
@@ -224,7 +231,7 @@ def _ask(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _confirm_again(agreed: Any, now: Any) -> bool:
+def _confirm_again(agreed: Plan, now: Plan) -> bool:
     """The files changed between consent and the lock: show what the new plan does
     differently and ask again (only ever called on a terminal)."""
     old = {(a.kind, a.path, a.after) for a in agreed.actions}
@@ -235,7 +242,7 @@ def _confirm_again(agreed: Any, now: Any) -> bool:
     return _ask("\n".join(lines) + "\nApply the new plan? [y/N] ")
 
 
-def _confirm(args: argparse.Namespace) -> Any:
+def _confirm(args: argparse.Namespace) -> Confirm:
     """What to do when the files change between the plan and the lock: --yes agreed to
     whatever is safe; a 'y' on a terminal agreed to one plan, so ask again."""
     from pipssl.repairing.apply import consented_to_policy
@@ -248,7 +255,7 @@ def _repair(args: argparse.Namespace) -> int:
     from pipssl.repairing.apply import apply, preview
 
     with _waiting("diagnosing (pipssl's probes, then pip itself) to plan the repair"):
-        plan = prepare(index_urls=args.index_url or None, **_repair_kwargs(args))
+        plan = prepare(_repair_options(args), index_urls=args.index_url or None)
     if args.dry_run:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
@@ -325,23 +332,26 @@ def _run(args: argparse.Namespace) -> int:
     env: Dict[str, str] = dict(os.environ)
     tool = resolve(args.pip, python=args.python, environ=env, cwd=os.getcwd())
     argv, name = tool.argv, tool.name
-    kwargs = _repair_kwargs(args)
-    kwargs["python"] = tool.python  # diagnose and repair what the tool installs into
+    # diagnose and repair what the tool installs into
+    options = replace(_repair_options(args), python=tool.python)
     if tool.python and not args.python and not commands.is_own(tool.python):
         # `run -- /v38/bin/pip ...`: the fixes printed must name that pip's interpreter
         commands.use_aim(replace(commands.aim(), python=commands.interpreter_option(tool.python)))
     if name == "pip":
-        kwargs["index_urls"] = index_args(tool.args) or None
+        options = replace(options, index_urls=index_args(tool.args) or None)
     else:
-        kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
-        kwargs["index_urls"] = index_args(tool.args) or _tool_indexes(name) or None
+        options = replace(
+            options,
+            clients_for=list(dict.fromkeys([*options.clients_for, name])),
+            index_urls=index_args(tool.args) or _tool_indexes(name) or None,
+        )
         added = client_env(name, scope=args.scope, python=tool.python)
         if added:
             _err(f"pipssl: running {name} with {_assignments(added)}")
             env.update(added)
 
     # the fixes printed check the indexes the tool was given (`repair --index-url`)
-    commands.use_aim(replace(commands.aim(), index_urls=tuple(kwargs["index_urls"] or ())))
+    commands.use_aim(replace(commands.aim(), index_urls=tuple(options.index_urls or ())))
 
     def echo(line: str) -> None:
         sys.stdout.write(line)
@@ -352,7 +362,7 @@ def _run(args: argparse.Namespace) -> int:
         return code
     target = f" {tool.python}'s pip" if tool.python and name == "pip" else ""
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
-    plan = prepare(project=collected_project(output), **kwargs)
+    plan = prepare(options, project=collected_project(output))
     if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
         _err(_plan_text(preview(plan, f"nothing was changed; {name}'s failure stands")))
         return code

@@ -9,7 +9,8 @@ setting.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional
+from functools import partial
+from typing import List, Mapping, Optional
 
 from pipssl.clients.model import (
     ClientTrust,
@@ -133,14 +134,13 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
     settings = ssl_verify_settings(env, ctx.platform)
     value = settings[0].value.strip() if settings else "true"
     low = value.lower()
-    common: Dict[str, Any] = {"client": "conda", "label": "conda", "found": found}
+    common = partial(ClientTrust, client="conda", label="conda", found=found)
     bundle = [n for n in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if env.get(n)]
     seen = [*env_setting(env, bundle[0])] if bundle else []
     seen += settings
     origin = f"ssl_verify: {value}, {settings[0].where}" if settings else "default"
     if bundle:
-        return ClientTrust(
-            **common,
+        return common(
             verify=True,
             cafiles=(env[bundle[0]],),
             os_store=low == "truststore",
@@ -148,16 +148,13 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
             settings=tuple(seen),
         )
     if low in ("false", "no", "off", "0"):
-        return ClientTrust(
-            **common, verify=False, cafiles=(), os_store=False, origin=origin, settings=tuple(seen)
+        return common(
+            verify=False, cafiles=(), os_store=False, origin=origin, settings=tuple(seen)
         )
     if low == "truststore":
-        return ClientTrust(
-            **common, verify=True, cafiles=(), os_store=True, origin=origin, settings=tuple(seen)
-        )
+        return common(verify=True, cafiles=(), os_store=True, origin=origin, settings=tuple(seen))
     if low in ("true", "yes", "on", "1"):
-        return ClientTrust(
-            **common,
+        return common(
             verify=True,
             cafiles=(mozilla_roots(ctx.target),),
             os_store=False,
@@ -165,8 +162,7 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
             builtin=not settings,
             settings=tuple(seen),
         )
-    return ClientTrust(
-        **common,
+    return common(
         verify=True,
         cafiles=(value,),
         os_store=False,

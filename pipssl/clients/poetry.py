@@ -11,7 +11,8 @@ over ``config.toml``; without one, requests' own default (``REQUESTS_CA_BUNDLE``
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from functools import partial
+from typing import Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from pipssl._redact import redact
@@ -167,24 +168,24 @@ def trusts(ctx: Context) -> List[ClientTrust]:
     for name, url, _where in [*sources, ("", "", "")]:
         seen = source_settings(ctx, project_dir, name) if name else []
         label = f"poetry source {shown(name)}" if name else "poetry"  # a project's words
-        common: Dict[str, Any] = {
-            "client": "poetry",
-            "label": label,
-            "found": found,
-            "os_store": False,
-            "netloc": urlsplit(url).netloc if url else None,
-            "source": name or None,
-            "policy": policy,
-            "stack": stack,
-            "program": python if version else None,
-        }
+        common = partial(
+            ClientTrust,
+            client="poetry",
+            label=label,
+            found=found,
+            os_store=False,
+            netloc=urlsplit(url).netloc if url else None,
+            source=name or None,
+            policy=policy,
+            stack=stack,
+            program=python if version else None,
+        )
         win = seen[0] if seen else None
         flag = win.value.strip().lower() if win is not None and win.file else ""
         if win is not None and flag != "true":
             off = flag == "false"
             out.append(
-                ClientTrust(
-                    **common,
+                common(
                     verify=not off,
                     cafiles=() if off else (win.value,),
                     origin=f"{win.name} = {win.value}, {win.where}",
@@ -194,7 +195,5 @@ def trusts(ctx: Context) -> List[ClientTrust]:
             )
             continue
         files, origin = requests_default(ctx.environ, certifi, seen)
-        out.append(
-            ClientTrust(**common, verify=True, cafiles=files, origin=origin, settings=tuple(seen))
-        )
+        out.append(common(verify=True, cafiles=files, origin=origin, settings=tuple(seen)))
     return out

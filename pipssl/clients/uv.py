@@ -14,7 +14,8 @@ for those hosts.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from functools import partial
+from typing import List, Optional, Tuple
 
 from pipssl.clients.model import (
     ClientTrust,
@@ -109,45 +110,41 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
             seen.append(setting)
     cert_file = env.get("SSL_CERT_FILE") or ""
     cert_dir = env.get("SSL_CERT_DIR") or ""
-    base: Dict[str, Any] = {
-        "client": "uv",
-        "label": "uv",
-        "found": found,
-        "verify": True,
-        "policy": UV_POLICY,
-        "stack": "rustls/webpki (uv's own TLS)",
-        "program": exe,
-        "python": ctx.target.executable,
-    }
-    extra: Dict[str, Any] = {"settings": tuple(seen), "insecure_hosts": tuple(insecure)}
+    uv = partial(  # what every answer below shares
+        ClientTrust,
+        client="uv",
+        label="uv",
+        found=found,
+        verify=True,
+        policy=UV_POLICY,
+        stack="rustls/webpki (uv's own TLS)",
+        program=exe,
+        python=ctx.target.executable,
+        settings=tuple(seen),
+        insecure_hosts=tuple(insecure),
+    )
     if cert_file or cert_dir:
         names = " and ".join(
             n for n, v in (("SSL_CERT_FILE", cert_file), ("SSL_CERT_DIR", cert_dir)) if v
         )
-        return ClientTrust(
-            **base,
+        return uv(
             cafiles=(cert_file,) if cert_file else (),
             cadirs=tuple(d for d in cert_dir.split(os.pathsep) if d),
             os_store=False,
             origin=f"environment variable {names}, which replaces uv's roots",
-            **extra,
         )
     for setting in seen:
         if setting.name in ("UV_SYSTEM_CERTS", "UV_NATIVE_TLS", "system-certs", "native-tls"):
             if setting.value.strip().lower() in _TRUE:
-                return ClientTrust(
-                    **base,
+                return uv(
                     cafiles=(),
                     os_store=True,
                     origin=f"{setting.name} = {setting.value}, {setting.where}",
-                    **extra,
                 )
             break  # an explicit false wins over what comes below it
-    return ClientTrust(
-        **base,
+    return uv(
         cafiles=(mozilla_roots(ctx.target),),
         os_store=False,
         origin="uv's bundled Mozilla roots (probed with certifi, the same list)",
         builtin=True,
-        **extra,
     )

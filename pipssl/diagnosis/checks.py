@@ -187,7 +187,7 @@ def check_cafiles(
     overrides) is information; an empty one pip skips is nothing.
     """
     # (path, where, severity, how to unset, why pip does not read it)
-    settings: List[Tuple[str, str, str, str, str]] = []
+    settings: List[Tuple[str, str, codes.Severity, str, str]] = []
     effective = config.get("cert")
     bundles = [n for n in ENV_BUNDLES if environ.get(n) and n not in unread]
     for value in config.get_all("cert"):
@@ -196,12 +196,12 @@ def check_cafiles(
         unset = unset_fix(value, config, executable)
         ignored = _not_read(value, effective, bundles)
         # a file pip never opens is no problem of pip's: information
-        severity = "info" if ignored else "error"
+        severity = codes.INFO if ignored else codes.ERROR
         settings.append((value.value.strip(), value.where(), severity, unset, ignored))
     for name in bundles:  # requests reads the first one set
         where = "environment variable " + name
         ignored = "" if name == bundles[0] else f"pip does not read it: {bundles[0]} overrides it"
-        severity = "info" if ignored else "error"
+        severity = codes.INFO if ignored else codes.ERROR
         settings.append((environ[name], where, severity, unset_lines(name), ignored))
     findings = []
     repair = commands.pipssl("repair")

@@ -6,13 +6,13 @@ before, as pipssl wrote it, or edited by someone since; they read it the same wa
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from pipssl import _files
+from pipssl._files import sha256
 from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
 
@@ -71,10 +71,6 @@ def digest_of(path: str) -> Optional[str]:
     """Digest of the regular file at ``path``, None when there is none."""
     current = read_regular(path)
     return None if current is None else sha256(current[0])
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def unlink_missing_ok(path: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import List, Optional, Set, Tuple
 
 from pipssl import _faults, _files, commands
-from pipssl._files import leftover_temps, write_atomic
+from pipssl._files import leftover_temps, sha256, write_atomic
 from pipssl._text import shown
 from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
@@ -26,7 +26,6 @@ from pipssl.journal.fileops import (
     check_path,
     foreign_path,
     remove_empty_dirs,
-    sha256,
     unlink_missing_ok,
     unlink_quietly,
 )

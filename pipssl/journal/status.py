@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Tuple
 
+from pipssl._files import sha256
 from pipssl.errors import write_failed
-from pipssl.journal.fileops import read_regular, sha256
+from pipssl.journal.fileops import read_regular
 from pipssl.journal.records import Change, Record, read_journal
 from pipssl.journal.state import private_dir
 

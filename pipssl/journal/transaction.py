@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Dict, Optional, Tuple, Type, Union
 
 from pipssl import _faults
-from pipssl._files import write_atomic, write_new
+from pipssl._files import sha256, write_atomic, write_new
 from pipssl._redact import redact
 from pipssl.errors import PipsslError, write_failed
 from pipssl.journal.fileops import (
@@ -30,7 +30,6 @@ from pipssl.journal.fileops import (
     read_regular,
     remove_empty_dirs,
     rmdir_quietly,
-    sha256,
     unlink_quietly,
 )
 from pipssl.journal.records import Change, Record, now, read_journal, stamp, write_journal

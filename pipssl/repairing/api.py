@@ -7,15 +7,17 @@ store, are never touched; ``trusted-host`` is never written.  Every write goes t
 journal transaction (atomic, backed up, journaled, locked); a repair that does not verify
 is rolled back.
 
-The flow: :func:`prepare` (diagnose once, plan) -> consent -> :func:`~pipssl.repairing.apply.apply`
-(that plan).  :func:`repair` does all three for callers whose consent is the call itself.
+The flow: :func:`prepare` (diagnose once, plan; public as ``pipssl.plan``) -> consent ->
+:func:`~pipssl.repairing.apply.apply` (that plan).  :func:`repair` does all three for
+callers whose consent is the call itself.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, cast
 
 from pipssl import commands
 from pipssl.certs.consent import Consent, read_consent
@@ -23,101 +25,84 @@ from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
 from pipssl.errors import UsageError
 from pipssl.repairing import location
 from pipssl.repairing.apply import apply, consented_to_policy, preview
-from pipssl.repairing.cas import accepted_cas, named_cas, normal_fingerprint, require_roots
+from pipssl.repairing.cas import (
+    NamedCa,
+    accepted_cas,
+    named_cas,
+    normal_fingerprint,
+    require_roots,
+)
 from pipssl.repairing.clients import plan_client
 from pipssl.repairing.plan import plan_repair, read
-from pipssl.repairing.result import (
-    Options,
-    Plan,
-    RepairResult,
-)
+from pipssl.repairing.result import Options, Plan, RepairOptions, RepairResult
 from pipssl.target.facts import inspect
 
 
-def prepare(
-    *,
-    ca_files: Sequence[str] = (),
-    accept_ca: Sequence[str] = (),
-    scope: str = "auto",
-    remove_trusted_host: bool = False,
-    python: Optional[str] = None,
-    index_urls: Optional[Sequence[str]] = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    environ: Optional[Mapping[str, str]] = None,
-    clients_for: Sequence[str] = (),
-    cwd: Optional[str] = None,
-    forget: Sequence[str] = (),
-    project: Optional[str] = None,
-) -> Plan:
-    """Diagnose once and plan the repair, changing nothing (arguments as for
-    :func:`repair`; ``forget``: as for :func:`forget`; ``project``: the project whose
-    path to its files to follow, the first a failed command asked for).  Show the plan,
-    get consent, then ``apply(plan)``.
+def prepare(options: Optional[RepairOptions] = None, **changes: object) -> Plan:
+    """Diagnose once and plan the repair, changing nothing: public as :func:`pipssl.plan`.
+    Inspect the plan (its ``actions``, what is ``manual``), get consent, then
+    ``pipssl.apply(plan)``.
+
+    Args:
+        options: what to repair and how (default: :class:`RepairOptions`' defaults).
+        changes: fields of :class:`RepairOptions` given as keywords, over ``options``
+            (``plan(ca_files=["corp-root.pem"], scope="user")``).
 
     Raises:
         PipsslError: bad input (a CA file that is not a CA, holds a key, a bad scope ...).
     """
-    named = named_cas(ca_files, datetime.now(timezone.utc))
-    validate_timeout(timeout)
+    # the names are checked by the dataclass (TypeError, as for any unknown keyword)
+    asked = replace(options or RepairOptions(), **cast(Dict[str, Any], changes))
+    named = named_cas(asked.ca_files, datetime.now(timezone.utc))
+    validate_timeout(asked.timeout)
     diagnosis = examine(
-        python=python,
-        index_urls=index_urls,
-        timeout=timeout,
-        environ=environ,
-        cwd=cwd,
-        project=project,
+        python=asked.python,
+        index_urls=asked.index_urls,
+        timeout=asked.timeout,
+        environ=asked.environ,
+        cwd=asked.cwd,
+        project=asked.project,
     )
-    cas = named + accepted_cas(accept_ca, diagnosis)
+    cas = named + accepted_cas(asked.accept_ca, diagnosis)
     require_roots(cas, diagnosis)
-    asked = [("--ca", os.path.abspath(f)) for f in ca_files]
-    asked += [("--accept-ca", normal_fingerprint(f)) for f in accept_ca]
-    options = Options(
-        scope,
-        tuple(cas),
-        remove_trusted_host,
-        tuple(clients_for),
-        tuple(forget),
-        tuple(word for pair in asked for word in pair),
-    )
     with commands.aiming(diagnosis.target.executable):  # the commands left for the user
-        return plan_repair(diagnosis, options)
+        return plan_repair(diagnosis, _resolved(asked, cas))
+
+
+def _resolved(asked: RepairOptions, cas: Sequence[NamedCa]) -> Options:
+    """The planner's options: ``asked`` with its CAs read, and how the command line named
+    them (for a fix that says "run it again with one more")."""
+    named = [("--ca", os.path.abspath(f)) for f in asked.ca_files]
+    named += [("--accept-ca", normal_fingerprint(f)) for f in asked.accept_ca]
+    return Options(
+        scope=asked.scope,
+        extra_cas=tuple(cas),
+        remove_trusted_host=asked.remove_trusted_host,
+        clients_for=tuple(asked.clients_for),
+        forget=tuple(asked.forget),
+        ca_arguments=tuple(word for pair in named for word in pair),
+    )
 
 
 def repair(
+    options: Optional[RepairOptions] = None,
     *,
-    ca_files: Sequence[str] = (),
-    accept_ca: Sequence[str] = (),
-    scope: str = "auto",
     dry_run: bool = False,
-    remove_trusted_host: bool = False,
-    python: Optional[str] = None,
-    index_urls: Optional[Sequence[str]] = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    environ: Optional[Mapping[str, str]] = None,
     label: str = "pipssl repair",
     lock_timeout: float = 30.0,
-    clients_for: Sequence[str] = (),
-    cwd: Optional[str] = None,
+    **changes: object,
 ) -> RepairResult:
     """Diagnose, then fix what is safe to fix, verify, and keep the changes only if pip
-    now verifies.  Never prompts, never prints.
+    now verifies: :func:`pipssl.plan` then :func:`pipssl.apply`, the call itself being
+    the consent.  Never prompts, never prints.
 
     Args:
-        ca_files: PEM files of CAs to trust (each must be a CA; keys are refused).
-        accept_ca: SHA-256 fingerprints (as ``doctor`` shows them) of CAs the indexes
-            presented, to trust.
-        scope: ``auto``, ``user``, ``site`` or ``global``: which pip config file to edit.
+        options: what to repair and how (:class:`RepairOptions`).
         dry_run: plan only; change nothing.
-        remove_trusted_host: also remove ``trusted-host`` entries, once pip verifies.
-        python: the interpreter whose pip to repair (default: this one).
-        index_urls: the indexes to verify (default: the configured ones).
-        timeout: seconds per index probe.
-        environ: the environment pip runs with (default: ``os.environ``).
         label: what the journal calls this repair (``undo`` shows it).
         lock_timeout: seconds to wait for another repair to finish.
-        clients_for: other installers to point at the same bundle (``uv``, ``poetry``,
-            ``conda``, ``requests``); the changes stay only if each then verifies.
-        cwd: the project directory uv and poetry read (default: the current one).
+        changes: fields of :class:`RepairOptions` given as keywords, over ``options``
+            (``repair(ca_files=["corp-root.pem"], scope="user")``).
 
     Returns:
         A :class:`~pipssl.RepairResult`.
@@ -126,18 +111,7 @@ def repair(
         PipsslError: bad input (a CA file that is not a CA, holds a key, a bad scope ...),
             a file that cannot be written, or another repair holding the lock.
     """
-    plan = prepare(
-        ca_files=ca_files,
-        accept_ca=accept_ca,
-        scope=scope,
-        remove_trusted_host=remove_trusted_host,
-        python=python,
-        index_urls=index_urls,
-        timeout=timeout,
-        environ=environ,
-        clients_for=clients_for,
-        cwd=cwd,
-    )
+    plan = prepare(options, **changes)
     if dry_run:
         return preview(plan)
     return apply(plan, label=label, lock_timeout=lock_timeout, confirm=consented_to_policy)

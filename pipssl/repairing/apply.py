@@ -11,7 +11,8 @@ from typing import Callable, Optional
 
 from pipssl import journal
 from pipssl.certs.consent import CONSENT_MODE
-from pipssl.diagnosis.run import diagnose_target, load_config
+from pipssl.diagnosis.run import Diagnosis, diagnose_target, load_config
+from pipssl.errors import UsageError
 from pipssl.repairing import outcome
 from pipssl.repairing.places import places_for
 from pipssl.repairing.plan import plan_repair, stale_inputs
@@ -37,13 +38,12 @@ CHANGED_SINCE = "not applied: the files changed since you agreed to the plan; no
 
 def preview(plan: Plan, message: str = "dry run: nothing was changed") -> RepairResult:
     """What applying ``plan`` would change, as a result that changed nothing."""
-    assert plan.diagnosis is not None
     return RepairResult(
         False,
         False,
         plan.actions,
         None,
-        outcome.left_to_do(plan, plan.diagnosis.report),
+        outcome.left_to_do(plan, _diagnosis_of(plan).report),
         plan.env_to_unset,
         False,
         message,
@@ -51,6 +51,15 @@ def preview(plan: Plan, message: str = "dry run: nothing was changed") -> Repair
         bundle_diff=plan.bundle_diff,
         clients_skipped=plan.clients_skipped,
     )
+
+
+def _diagnosis_of(plan: Plan) -> Diagnosis:
+    # a script may hand in a Plan it built or copied; only a planned one can be applied
+    if plan.diagnosis is None:
+        raise UsageError(
+            "apply: this plan carries no diagnosis", hint="apply a plan pipssl.plan() made"
+        )
+    return plan.diagnosis
 
 
 def apply(
@@ -61,10 +70,10 @@ def apply(
     confirm: Optional[Confirm] = None,
 ) -> RepairResult:
     """Make the changes of ``plan`` and keep them only if pip (and each client asked for)
-    then verifies every index.
+    then verifies every index: public as :func:`pipssl.apply`.
 
     Args:
-        plan: from :func:`~pipssl.repairing.plan.plan_repair`.
+        plan: from :func:`pipssl.plan` (:func:`~pipssl.repairing.plan.plan_repair`).
         label: what the journal calls this repair (``undo`` shows it).
         lock_timeout: seconds to wait for another repair to finish.
         confirm: asked when the files changed and the plan made again differs (see
@@ -76,8 +85,7 @@ def apply(
     Raises:
         PipsslError: a file that cannot be written, or another repair holding the lock.
     """
-    diagnosis = plan.diagnosis
-    assert diagnosis is not None, "a plan from plan_repair() carries its diagnosis"
+    diagnosis = _diagnosis_of(plan)
     env, target = diagnosis.env, diagnosis.target
     before = diagnosis.report
     state = journal.state_dir(env)

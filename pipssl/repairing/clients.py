@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._text import shown
 from pipssl.certs.bundle import ca_setting_problem
@@ -20,6 +20,7 @@ from pipssl.findings import Finding
 from pipssl.formats.condarc import read_condarc, set_condarc_key
 from pipssl.formats.edit import decoded
 from pipssl.formats.toml import set_toml_string
+from pipssl.repairing.result import Edit, Reader
 from pipssl.target.facts import Target
 
 
@@ -28,13 +29,13 @@ class ClientPlan:
     """What pointing one client at pipssl's bundle takes.
 
     Attributes:
-        edits: (path, new bytes, kind, detail) for config files to change.
+        edits: the config files to change.
         env_to_set: variables the client must see (printed per shell; ``run`` sets them).
         env_to_unset: variables that override the change.
         manual: findings the user must act on.
     """
 
-    edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
+    edits: Tuple[Edit, ...] = ()
     env_to_set: Tuple[Tuple[str, str], ...] = ()
     env_to_unset: Tuple[str, ...] = ()
     manual: Tuple[Finding, ...] = ()
@@ -67,7 +68,7 @@ def not_here(clients_for: Sequence[str], found: Sequence[str], python: str) -> S
     )  # fmt: skip
 
 
-def user_wide_refusal(client: str, edits: Sequence[Tuple[str, bytes, str, str]],
+def user_wide_refusal(client: str, edits: Sequence[Edit],
                       bundle: str, scope: str) -> Optional[str]:  # fmt: skip
     """Why ``client``'s edit is refused: its file is read by every Python of the user's
     (``~/.condarc``, poetry's ``config.toml``) and ``bundle`` lives inside one venv (the
@@ -76,7 +77,7 @@ def user_wide_refusal(client: str, edits: Sequence[Tuple[str, bytes, str, str]],
         return None
     again = repair_for(client)
     return (
-        f"its config {shown(edits[0][0])} is user-wide, and pipssl's bundle for this scope "
+        f"its config {shown(edits[0].path)} is user-wide, and pipssl's bundle for this scope "
         f"is inside a venv ({shown(bundle)}); to point it at a bundle of the user's:\n{again}"
     )
 
@@ -92,7 +93,7 @@ def plan_client(
     target: Target,
     environ: Mapping[str, str],
     *,
-    read: Any,
+    read: Reader,
     cwd: Optional[str] = None,
     allow_insecure_fix: bool = False,
 ) -> ClientPlan:
@@ -142,7 +143,7 @@ def _blocked(code: str, client: str, setting: Setting, why: str, fix: str) -> Fi
     )
 
 
-def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> ClientPlan:
+def _plan_poetry(ctx: Context, bundle: str, read: Reader, insecure_ok: bool) -> ClientPlan:
     sources, project_dir = poetry_sources(ctx)
     if not sources:
         # Indexes no source names (the default one) use requests' own variable.
@@ -201,14 +202,14 @@ def _plan_poetry(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Cli
             continue
         text = set_toml_string(text, ("certificates", name), "cert", bundle, path)
         changed.append(name)
-    edits: Tuple[Tuple[str, bytes, str, str], ...] = ()
+    edits: Tuple[Edit, ...] = ()
     if changed:
         detail = "; ".join(f"certificates.{shown(n)}.cert = {shown(bundle)}" for n in changed)
-        edits = ((path, text.encode("utf-8"), "set-poetry-cert", f"poetry: {detail}"),)
+        edits = (Edit(path, text.encode("utf-8"), "set-poetry-cert", f"poetry: {detail}"),)
     return ClientPlan(edits=edits, env_to_unset=tuple(unset), manual=tuple(manual))
 
 
-def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> ClientPlan:
+def _plan_conda(ctx: Context, bundle: str, read: Reader, insecure_ok: bool) -> ClientPlan:
     env = ctx.environ
     path = conda_user_rc(env)
     unset = [n for n in ("CONDA_SSL_VERIFY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -246,7 +247,7 @@ def _plan_conda(ctx: Context, bundle: str, read: Any, insecure_ok: bool) -> Clie
     new = set_condarc_key(text, "ssl_verify", bundle, path)
     return ClientPlan(
         edits=(
-            (
+            Edit(
                 path,
                 new.encode("utf-8"),
                 "set-conda-ssl-verify",

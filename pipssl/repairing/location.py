@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Callable, Mapping, Tuple
+from typing import Callable, Literal, Mapping, Tuple
 
 from pipssl import _dirs
 from pipssl._text import shown
@@ -17,7 +17,12 @@ from pipssl.errors import PipsslError, UsageError
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 
-SCOPES = ("auto", "user", "site", "global")
+#: What a user asks a repair for (``--scope``): a config file kind, or ``auto``.
+Scope = Literal["auto", "user", "site", "global"]
+#: The kind of pip config file a repair edits (``env``: the one PIP_CONFIG_FILE names).
+ConfigKind = Literal["user", "site", "global", "env"]
+
+SCOPES: Tuple[Scope, ...] = ("auto", "user", "site", "global")
 BUNDLE_NAME = "ca-bundle.pem"
 
 
@@ -68,7 +73,7 @@ def bundle_location(scope: str, platform: str, environ: Mapping[str, str], prefi
     return os.path.join(_dirs.user_dir(_dirs.DATA, platform, environ), BUNDLE_NAME)
 
 
-def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tuple[str, str]:
+def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tuple[ConfigKind, str]:
     """Resolve ``scope`` to (kind, config file) that this pip actually reads.
 
     ``auto``: the PIP_CONFIG_FILE file if it exists (pip reads it instead of the user
@@ -79,6 +84,7 @@ def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tupl
     """
     if scope not in SCOPES:
         raise UsageError(f"--scope {scope!r}: choose one of {', '.join(SCOPES)}")
+    asked: Scope = scope  # a str a script gave, checked just above
     files = dict(pipconfig.config_files(environ, **target.config_args()))
     env_file = environ.get("PIP_CONFIG_FILE")
     if env_file == os.devnull:
@@ -86,11 +92,11 @@ def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tupl
             "PIP_CONFIG_FILE is os.devnull, so pip reads no config file at all",
             hint="unset PIP_CONFIG_FILE, or point it at a file, then run repair again",
         )
-    if scope == "auto":
+    if asked == "auto":
         if env_file and os.path.isfile(env_file):
             return "env", env_file
-        scope = "site" if target.prefix != target.base_prefix else "user"
-    if scope == "user" and not files.get("user"):
+        asked = "site" if target.prefix != target.base_prefix else "user"
+    if asked == "user" and not files.get("user"):
         if env_file and os.path.isdir(env_file):
             # pip reads nothing from a directory, yet it still skips the user files.
             raise UsageError(
@@ -104,7 +110,7 @@ def choose_scope(scope: str, target: Target, environ: Mapping[str, str]) -> Tupl
             hint="use --scope auto to edit the PIP_CONFIG_FILE file pip reads",
         )
     # pip's own `pip config --<scope> set` edits the last file of the kind; so do we.
-    paths = files.get(scope) or []
+    paths = files.get(asked) or []
     if not paths:
-        raise UsageError(f"--scope {scope}: pip has no {scope} config file here")
-    return scope, paths[-1]
+        raise UsageError(f"--scope {asked}: pip has no {asked} config file here")
+    return asked, paths[-1]

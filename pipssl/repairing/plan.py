@@ -19,14 +19,13 @@ withdrew goes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl import codes, commands
-from pipssl._files import read_optional
+from pipssl._files import read_optional, sha256
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.compose import (
     BundleDiff,
@@ -58,7 +57,7 @@ from pipssl.formats.edit import decoded
 from pipssl.journal.state import private_dir
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import bundle_path, choose_scope
-from pipssl.repairing.result import Action, Options, Plan
+from pipssl.repairing.result import Action, ActionKind, Options, Plan
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES
@@ -69,11 +68,6 @@ if TYPE_CHECKING:
 #: Findings a new bundle + ``cert`` can answer, and those only the user can.
 FIXABLE = codes.with_remedy(codes.BUNDLE)
 MANUAL = codes.with_remedy(codes.USER)
-
-
-def sha256(data: Optional[bytes]) -> Optional[str]:
-    """The digest actions and plans carry (None: no such file)."""
-    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 #: A file's bytes, None when it does not exist; ``read-failed`` when it cannot be read.
@@ -118,7 +112,7 @@ class Draft:
 
     def change(
         self,
-        kind: str,
+        kind: ActionKind,
         path: str,
         scope: str,
         new: Optional[bytes],
@@ -416,8 +410,8 @@ def _plan_clients(draft: Draft) -> List[Tuple[str, ClientPlan]]:
 def _take_client_plans(draft: Draft, client_plans: Sequence[Tuple[str, ClientPlan]]) -> None:
     """The clients' edits (they answer no finding of pip's) and the variables they need."""
     for client, client_plan in client_plans:
-        for path, data, kind, detail in client_plan.edits:
-            draft.change(kind, path, client, data, detail, ())
+        for edit in client_plan.edits:
+            draft.change(edit.kind, edit.path, client, edit.data, edit.detail, ())
         draft.env_to_set += client_plan.env_to_set
         draft.env_to_unset += client_plan.env_to_unset
         draft.manual += client_plan.manual

@@ -7,15 +7,51 @@ computed from, so applying it can tell whether the world changed since.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Literal, Mapping, Optional, Sequence, Tuple
 
 from pipssl.certs.compose import BundleDiff
 from pipssl.diagnosis.report import Report
+from pipssl.diagnosis.run import DEFAULT_TIMEOUT
+from pipssl.errors import UsageError
 from pipssl.findings import Finding
 from pipssl.repairing.cas import NamedCa
+from pipssl.repairing.location import ConfigKind, Scope
 
 if TYPE_CHECKING:
     from pipssl.diagnosis.run import Diagnosis
+
+
+#: What an action does (its JSON ``kind``): pipssl's bundle, pip's ``cert``, the consent
+#: store, ``trusted-host``, and the edits of the clients' own config files.
+ActionKind = Literal[
+    "write-bundle",
+    "set-cert",
+    "remove-cert",
+    "record-consent",
+    "remove-trusted-host",
+    "set-poetry-cert",
+    "set-conda-ssl-verify",
+]
+
+#: ``read(path)``: a file's bytes as a plan leaves it so far (None: no such file).
+Reader = Callable[[str], Optional[bytes]]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One client config file a repair changes (poetry's ``config.toml``, ``.condarc``).
+
+    Attributes:
+        path: the file.
+        data: its new bytes.
+        kind: the action's kind (``set-poetry-cert`` ...).
+        detail: one line for humans.
+    """
+
+    path: str
+    data: bytes
+    kind: ActionKind
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -25,7 +61,7 @@ class Action:
     Attributes:
         kind: ``write-bundle``, ``set-cert``, ``remove-cert``, ``record-consent`` (the
             consent store) or ``remove-trusted-host`` (and, for ``--for`` clients, their
-            config edits).
+            config edits): :data:`ActionKind`.
         path: the file changed.
         scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file), the
             client whose file it is, or ``pipssl`` (its own state).
@@ -34,7 +70,7 @@ class Action:
         detail: one line for humans.
     """
 
-    kind: str
+    kind: ActionKind
     path: str
     scope: str
     answers: Tuple[str, ...]
@@ -55,8 +91,55 @@ class Action:
 
 
 @dataclass(frozen=True)
+class RepairOptions:
+    """What a script asks :func:`pipssl.plan` and :func:`pipssl.repair` for (the command
+    line builds the same from its options).  Sequences given as lists are kept as tuples.
+
+    Attributes:
+        ca_files: PEM files of CAs to trust (each must be a CA; keys are refused).
+        accept_ca: SHA-256 fingerprints (as ``doctor`` shows them) of CAs the indexes
+            presented, to trust.
+        scope: ``auto``, ``user``, ``site`` or ``global``: which pip config file to edit.
+        remove_trusted_host: also remove ``trusted-host`` entries, once pip verifies.
+        python: the interpreter whose pip to repair (None: this one).
+        index_urls: the indexes to verify (None: the configured ones).
+        timeout: seconds per index probe.
+        environ: the environment pip runs with (None: ``os.environ``).
+        clients_for: other installers to point at the same bundle (``uv``, ``poetry``,
+            ``conda``, ``requests``); the changes stay only if each then verifies.
+        cwd: the project directory uv and poetry read (None: the current one).
+        forget: SHA-256 fingerprints of consented CAs to withdraw (as :func:`pipssl.forget`).
+        project: the project whose path to its files to follow (None: the one pipssl
+            picks; ``pipssl run`` passes the first one a failed command asked for).
+    """
+
+    ca_files: Sequence[str] = ()
+    accept_ca: Sequence[str] = ()
+    scope: Scope = "auto"
+    remove_trusted_host: bool = False
+    python: Optional[str] = None
+    index_urls: Optional[Sequence[str]] = None
+    timeout: float = DEFAULT_TIMEOUT
+    environ: Optional[Mapping[str, str]] = None
+    clients_for: Sequence[str] = ()
+    cwd: Optional[str] = None
+    forget: Sequence[str] = ()
+    project: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        # a lone string would be read as one file (or fingerprint) per character
+        for name in ("ca_files", "accept_ca", "index_urls", "clients_for", "forget"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)):
+                raise UsageError(f"{name}: give a list, not one string", hint=f"{name}=[...]")
+            if value is not None:
+                object.__setattr__(self, name, tuple(value))
+
+
+@dataclass(frozen=True)
 class Options:
-    """What the user asked a repair for (the same options plan it again under the lock).
+    """What the planner works from: a :class:`RepairOptions` with its CAs read and
+    checked (the same options plan it again under the lock).
 
     Attributes:
         scope: ``auto``, ``user``, ``site`` or ``global``.
@@ -69,7 +152,7 @@ class Options:
             ``--accept-ca SHA256``), for a fix that says "run it again with one more".
     """
 
-    scope: str = "auto"
+    scope: Scope = "auto"
     extra_cas: Tuple[NamedCa, ...] = ()
     remove_trusted_host: bool = False
     clients_for: Tuple[str, ...] = ()
@@ -102,7 +185,7 @@ class Plan:
             installed, or its user-wide file would name a bundle inside a venv).
     """
 
-    scope: str
+    scope: ConfigKind
     bundle: str
     config_file: str
     actions: Tuple[Action, ...]

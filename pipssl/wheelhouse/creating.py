@@ -16,9 +16,10 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from pipssl import _files
+from pipssl._files import sha256
 from pipssl._text import shown
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.downloading import download
@@ -28,19 +29,21 @@ from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
     WHEELS,
+    Manifest,
+    ManifestFile,
+    ManifestWheel,
     Progress,
     error,
     requires,
     roots,
     run,
-    sha256,
     wheel_parts,
 )
 
 TOOLS = ("pip", "certifi", "packaging", "tomli")  # tomli: pipssl reads TOML with it below 3.11
 
 
-@dataclass
+@dataclass(frozen=True)
 class CreateResult:
     """What ``create`` wrote: the bundle, its wheels and size, and anything left out."""
 
@@ -52,7 +55,7 @@ class CreateResult:
     built_from_sdist: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> Dict[str, object]:
         return {"schema": SCHEMA, **asdict(self)}
 
 
@@ -245,33 +248,22 @@ def create(
         entries.append((BOOTSTRAP, bootstrap))
     entries.append((REQUIREMENTS, _pins(wheels).encode()))
     present = {wheel_parts(n)[0] for n in wheels}
-    manifest = {
-        "schema": SCHEMA,
-        "created_by": f"pipssl {__version__}",
-        "created_for": {
+    found = roots(lines)
+    manifest = Manifest(
+        created_by=f"pipssl {__version__}",
+        created_for={
             "python_versions": list(python_versions),
             "platforms": list(platforms),
             "interpreter": None if python_versions or platforms else _python_tag(python, env),
         },
-        "pip_version": pip_version,
-        "requirements": lines,
-        "roots": roots(lines),
-        "wheels": [
-            {
-                "path": WHEELS + name,
-                "name": wheel_parts(name)[0],
-                "version": wheel_parts(name)[1],
-                "tags": wheel_parts(name)[2],
-                "requires": requires(data, present),
-            }
-            for name, data in sorted(wheels.items())
-        ],
-        "files": [
-            {"path": name, "sha256": sha256(data), "size": len(data)}
-            for name, data in sorted(entries)
-        ],
-    }
-    entries.append((MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()))
+        pip_version=pip_version,
+        requirements=tuple(lines),
+        roots=None if found is None else tuple(found),
+        wheels=tuple(_listed_wheel(name, data, present) for name, data in sorted(wheels.items())),
+        files=tuple(ManifestFile(name, sha256(data), len(data)) for name, data in sorted(entries)),
+    )
+    text = json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n"
+    entries.append((MANIFEST, text.encode()))
     data = _zip_bundle(entries)
     _write(output, data)
     return CreateResult(
@@ -282,6 +274,15 @@ def create(
         pip_version=pip_version,
         built_from_sdist=built,
         warnings=warnings,
+    )
+
+
+def _listed_wheel(name: str, data: bytes, present: Set[str]) -> ManifestWheel:
+    """A wheel as the manifest lists it, its dependencies in the bundle by extra."""
+    project, version, tags = wheel_parts(name)
+    graph = requires(data, present)
+    return ManifestWheel(
+        WHEELS + name, project, version, tuple(tags), {k: tuple(v) for k, v in graph.items()}
     )
 
 

@@ -12,13 +12,14 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._names import normalize
 from pipssl._text import shown
 from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
+    Manifest,
     error,
     run,
 )
@@ -33,7 +34,7 @@ from pipssl.wheelhouse.verifying import (
 _INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX")
 
 
-@dataclass
+@dataclass(frozen=True)
 class InstallResult:
     """What ``install`` pinned and ran."""
 
@@ -50,7 +51,7 @@ class InstallResult:
     #: the pins pip found already installed at that version ("already satisfied")
     already_installed: List[str] = field(default_factory=list)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> Dict[str, object]:
         # ok is always true here: an install that fails raises, and the CLI prints the
         # error object with "ok": false (exit 2), as for every other command
         return {"schema": SCHEMA, "ok": True, **asdict(self)}
@@ -69,7 +70,7 @@ def split_installed(pins: Sequence[str], output: str) -> Tuple[List[str], List[s
 
 
 def _pinned(
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     pins: str,
     requirements: Sequence[str],
     wheels: Path,
@@ -86,12 +87,12 @@ def _pinned(
     return "".join(line + "\n" for line in lines), resolution
 
 
-def _created_for(manifest: Mapping[str, Any]) -> Optional[List[str]]:
+def _created_for(manifest: Manifest) -> Optional[List[str]]:
     """The requirements ``create`` was given, markers and all (None: they include a file
     or a path, which name no project); pip's per-line options and comments cut off."""
-    if manifest.get("roots") is None:
+    if manifest.roots is None:
         return None
-    lines = [str(line) for line in manifest["requirements"] if not str(line).startswith("-")]
+    lines = [line for line in manifest.requirements if not line.startswith("-")]
     return [_requirement_part(line) for line in lines]
 
 

@@ -15,20 +15,34 @@ dependencies the bundle lacks, which the graph leaves out.
 from __future__ import annotations
 
 import email.parser
-import hashlib
 import io
 import json
 import re
 import stat
 import subprocess
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from pipssl import _files
 from pipssl._names import normalize
 from pipssl.errors import PipsslError
 from pipssl.target.runpip import run_pip
+
+if TYPE_CHECKING:  # packaging is imported where it is used (see pipssl's import rule)
+    from packaging.markers import Marker
 
 SCHEMA = 1
 MANIFEST = "manifest.json"
@@ -45,11 +59,6 @@ Progress = Callable[[str], None]
 def error(message: str, reference: str, hint: Optional[str] = None) -> PipsslError:
     """The error every step raises; ``reference`` is the code the CLI and JSON name."""
     return PipsslError(message, reference=reference, hint=hint)
-
-
-def sha256(data: bytes) -> str:
-    """Hex SHA-256, as the manifest and ``--hash=sha256:`` pins spell it."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def wheel_parts(filename: str) -> Tuple[str, str, List[str]]:
@@ -130,7 +139,7 @@ def requires(data: bytes, present: Set[str]) -> Dict[str, List[str]]:
     return {k: sorted(set(v)) for k, v in sorted(graph.items())}
 
 
-def _holds(marker: Any, extra: str) -> bool:
+def _holds(marker: Marker, extra: str) -> bool:
     try:
         return bool(marker.evaluate({"extra": extra}))
     except Exception:  # packaging's marker errors differ between its versions
@@ -155,29 +164,171 @@ def unsafe(info: zipfile.ZipInfo) -> Optional[str]:
     return None
 
 
-def check_manifest(bundle: Path, archive: zipfile.ZipFile, info: Optional[zipfile.ZipInfo]) -> Any:
-    """The parsed manifest, checked against schema 1, with ``_files``: path -> (sha256, size)."""
+@dataclass(frozen=True)
+class ManifestFile:
+    """One listed file of the bundle: its path in the zip, SHA-256 and size."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ManifestWheel:
+    """One wheel of the bundle.
+
+    Attributes:
+        path: its entry (``wheels/NAME.whl``).
+        name / version: the project (PEP 503 normalised) and its version.
+        tags: the tags it installs on (``py3-none-any`` ...).
+        requires: its dependencies in the bundle, keyed by extra (``""``: none).
+    """
+
+    path: str
+    name: str
+    version: str
+    tags: Tuple[str, ...]
+    requires: Mapping[str, Tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``manifest.json`` (schema 1), read and checked once at the boundary.
+
+    Attributes:
+        files: every other file of the zip.
+        wheels: the wheels, each with its tags and dependencies.
+        requirements: the lines ``create`` was given.
+        roots: ``name[extras]`` of each of them (None: one named no project, a file or a
+            path).
+        created_by / created_for / pip_version: for people; nothing decides from them.
+    """
+
+    files: Tuple[ManifestFile, ...]
+    wheels: Tuple[ManifestWheel, ...]
+    requirements: Tuple[str, ...]
+    roots: Optional[Tuple[str, ...]]
+    created_by: str = ""
+    created_for: Mapping[str, object] = field(default_factory=dict)
+    pip_version: str = ""
+
+    def digests(self) -> Dict[str, Tuple[str, int]]:
+        """path -> (sha256, size) of every listed file."""
+        return {f.path: (f.sha256, f.size) for f in self.files}
+
+    def to_json(self) -> Dict[str, object]:
+        """The JSON ``create`` writes (keys sorted when dumped)."""
+        return {
+            "schema": SCHEMA,
+            "created_by": self.created_by,
+            "created_for": dict(self.created_for),
+            "pip_version": self.pip_version,
+            "requirements": list(self.requirements),
+            "roots": None if self.roots is None else list(self.roots),
+            "wheels": [
+                {
+                    "path": w.path,
+                    "name": w.name,
+                    "version": w.version,
+                    "tags": list(w.tags),
+                    "requires": {k: list(v) for k, v in w.requires.items()},
+                }
+                for w in self.wheels
+            ],
+            "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in self.files],
+        }
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not a string")
+    return value
+
+
+def _texts(value: object, what: str) -> Tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what} is not a list")
+    return tuple(_text(v, what) for v in value)
+
+
+def _object(value: object, what: str) -> Dict[str, Any]:
+    # JSON's objects come in as Dict[str, Any]; each value is checked as it is taken out
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not an object")
+    return value
+
+
+def _file(item: object) -> ManifestFile:
+    entry = _object(item, "a file entry")
+    size = entry["size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError(f"file entry {entry.get('path')!r} has no size")
+    return ManifestFile(_text(entry["path"], "a path"), _text(entry["sha256"], "a sha256"), size)
+
+
+def _wheel(item: object, listed: Set[str]) -> ManifestWheel:
+    entry = _object(item, "a wheel entry")
+    if entry.get("path") not in listed or not isinstance(entry.get("name"), str):
+        raise ValueError(f"wheel entry {entry!r} names no listed file")
+    path = _text(entry["path"], "a path")
+    try:
+        graph = _object(entry["requires"], "requires")
+        return ManifestWheel(
+            path=path,
+            name=_text(entry["name"], "a name"),
+            version=_text(entry["version"], "a version"),
+            tags=_texts(entry["tags"], "tags"),
+            requires={str(k): _texts(v, "a dependency") for k, v in graph.items()},
+        )
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"wheel entry {path!r} is malformed ({exc})") from None
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """The manifest in ``data``, checked against schema 1.
+
+    Raises:
+        ValueError, KeyError, TypeError: it is not one (:func:`check_manifest` words it).
+    """
+    raw = _object(json.loads(data.decode("utf-8")), MANIFEST)
+    files = tuple(_file(f) for f in _list(raw["files"], "files"))
+    if raw["schema"] != SCHEMA:
+        raise ValueError(f"schema {raw['schema']!r}, expected {SCHEMA}")
+    listed = {f.path for f in files}
+    if REQUIREMENTS not in listed:
+        raise ValueError(f"{REQUIREMENTS} is not listed")
+    roots = raw.get("roots")
+    return Manifest(
+        files=files,
+        wheels=tuple(_wheel(w, listed) for w in _list(raw["wheels"], "wheels")),
+        requirements=_texts(raw.get("requirements", []), "requirements"),
+        roots=None if roots is None else _texts(roots, "roots"),
+        created_by=str(raw.get("created_by", "")),
+        created_for=_object(raw.get("created_for", {}), "created_for"),
+        pip_version=str(raw.get("pip_version", "")),
+    )
+
+
+def _list(value: object, what: str) -> List[object]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what} is not a list")
+    return value
+
+
+def check_manifest(
+    bundle: Path, archive: zipfile.ZipFile, info: Optional[zipfile.ZipInfo]
+) -> Manifest:
+    """The bundle's manifest, checked against schema 1, and its files' names checked."""
     if info is None or info.file_size > _files.MANIFEST.limit:
         raise error(f"{bundle} has no valid {MANIFEST}", "bundle-damaged")
     try:
-        manifest = json.loads(archive.read(info).decode("utf-8"))
-        files = {str(f["path"]): (str(f["sha256"]), int(f["size"])) for f in manifest["files"]}
-        if manifest["schema"] != SCHEMA:
-            raise ValueError(f"schema {manifest['schema']!r}, expected {SCHEMA}")
-        if REQUIREMENTS not in files:
-            raise ValueError(f"{REQUIREMENTS} is not listed")
-        for wheel in manifest["wheels"]:
-            if wheel["path"] not in files or not isinstance(wheel["name"], str):
-                raise ValueError(f"wheel entry {wheel!r} names no listed file")
-            if not isinstance(wheel["tags"], list) or not isinstance(wheel["requires"], dict):
-                raise ValueError(f"wheel entry {wheel['path']!r} is malformed")
+        manifest = parse_manifest(archive.read(info))
     except (KeyError, ValueError, TypeError, zipfile.BadZipFile, EOFError, OSError) as exc:
         raise error(f"{bundle}: {MANIFEST} is invalid ({exc})", "bundle-damaged") from None
-    for path in files:
+    for path in manifest.digests():
         wheel = (
             path.startswith(WHEELS) and path.endswith(".whl") and "/" not in path[len(WHEELS) :]
         )
         if not (wheel or path in (REQUIREMENTS, BOOTSTRAP)):
             raise error(f"{bundle}: {MANIFEST} lists an unexpected file {path!r}", "bundle-unsafe")
-    manifest["_files"] = files
     return manifest

@@ -20,14 +20,19 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pipssl import _files
 from pipssl._names import normalize
 from pipssl._text import shown
 from pipssl.commands import quote
 from pipssl.errors import PipsslError
-from pipssl.wheelhouse.manifest import error
+from pipssl.wheelhouse.manifest import Manifest, error
+
+if TYPE_CHECKING:  # packaging is imported where it is used (see pipssl's import rule)
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,14 @@ class _Held:
     wheel: Path
 
 
-def _held(manifest: Mapping[str, Any], wheels: Path) -> Dict[str, _Held]:
+def _held(manifest: Manifest, wheels: Path) -> Dict[str, _Held]:
     # create pins one version per project (_pins refuses more), so any of its wheels
     # (one per platform) carries the same METADATA: take the first by name.
     found: Dict[str, _Held] = {}
-    for wheel in sorted(manifest["wheels"], key=lambda w: str(w["path"])):
-        name = normalize(str(wheel["name"]))
+    for wheel in sorted(manifest.wheels, key=lambda w: w.path):
+        name = normalize(wheel.name)
         if name not in found:
-            found[name] = _Held(str(wheel["version"]), wheels / Path(str(wheel["path"])).name)
+            found[name] = _Held(wheel.version, wheels / Path(wheel.path).name)
     return found
 
 
@@ -71,7 +76,7 @@ def _metadata(wheel: Path) -> Tuple[List[str], List[str]]:
     return list(message.get_all("Requires-Dist") or ()), extras
 
 
-def allows(specifier: Any, version: str) -> bool:
+def allows(specifier: SpecifierSet, version: str) -> bool:
     """Whether pip, offered only ``version``, takes it for ``specifier``.
 
     Measured with pip 23.0.1 and 24.2 (``--no-index --find-links`` on one 2.0rc1 wheel):
@@ -92,7 +97,7 @@ def allows(specifier: Any, version: str) -> bool:
     return bool(specifier.contains(parsed, prereleases=prereleases))
 
 
-def _holds(marker: Any, environment: Mapping[str, str], extra: str) -> bool:
+def _holds(marker: Optional[Marker], environment: Mapping[str, str], extra: str) -> bool:
     if marker is None:
         return True
     try:
@@ -110,7 +115,7 @@ def _hint(requirement: str) -> str:
 
 
 def resolve(
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     wheels: Path,
     requirements: Sequence[str],
     environment: Mapping[str, str],
@@ -149,7 +154,7 @@ def resolve(
         if not _holds(asked.marker, environment, ""):
             skipped.append(text)
             continue
-        todo: List[Tuple[Any, Optional[str]]] = [(asked, None)]
+        todo: List[Tuple[Requirement, Optional[str]]] = [(asked, None)]
         while todo:
             req, parent = todo.pop()
             name = normalize(req.name)
@@ -177,7 +182,7 @@ def resolve(
     return Resolution(tuple(projects), tuple(skipped), tuple(dict.fromkeys(notes)))
 
 
-def _check(req: Any, parent: Optional[str], text: str, held: Mapping[str, _Held]) -> _Held:
+def _check(req: Requirement, parent: Optional[str], text: str, held: Mapping[str, _Held]) -> _Held:
     """The held project ``req`` names, at a version it allows; else the refusal, naming the
     asked requirement ``text`` and, for a dependency, the project (``parent``) needing it."""
     name = normalize(req.name)

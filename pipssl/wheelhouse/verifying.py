@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from pipssl import _files
 from pipssl._text import shown
@@ -26,6 +26,8 @@ from pipssl.wheelhouse.manifest import (
     REQUIREMENTS,
     SCHEMA,
     WHEELS,
+    Manifest,
+    ManifestWheel,
     check_manifest,
     error,
     run,
@@ -36,7 +38,7 @@ _SHOWN_TAGS = 5
 _CHUNK = 1 << 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class Incompatible:
     """A project none of whose wheels in the bundle installs on the target interpreter."""
 
@@ -45,7 +47,7 @@ class Incompatible:
     tags: List[str]
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyResult:
     """Hashes and sizes all match (else ``verify`` raised); ``incompatible`` may be empty."""
 
@@ -60,10 +62,8 @@ class VerifyResult:
     def ok(self) -> bool:
         return not self.incompatible
 
-    def to_dict(self) -> Dict[str, Any]:
-        data = asdict(self)
-        data["ok"] = self.ok
-        return {"schema": SCHEMA, **data}
+    def to_dict(self) -> Dict[str, object]:
+        return {"schema": SCHEMA, **asdict(self), "ok": self.ok}
 
 
 @contextlib.contextmanager
@@ -106,7 +106,7 @@ def _entries(bundle: Path, archive: zipfile.ZipFile) -> Dict[str, zipfile.ZipInf
     return entries
 
 
-def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[str, Any], str]:
+def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Manifest, str]:
     """The manifest and the pins, after checking every entry against the manifest.
 
     Files are hashed as they stream out of the zip; with ``extract_to`` the wheels are
@@ -116,7 +116,7 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
     with _open(bundle) as archive:
         entries = _entries(bundle, archive)
         manifest = check_manifest(bundle, archive, entries.pop(MANIFEST, None))
-        files: Dict[str, Tuple[str, int]] = manifest.pop("_files")
+        files = manifest.digests()
         missing = sorted(set(files) - set(entries))
         if missing:
             raise error(
@@ -163,7 +163,7 @@ def read_bundle(bundle: Path, extract_to: Optional[Path] = None) -> Tuple[Dict[s
 
 
 def _hash_entry(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sink: Optional[Any]
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sink: Optional[BinaryIO]
 ) -> Optional[Tuple[str, bytes]]:
     """(sha256, the bytes when small) of one entry, None when its size is not ``size``."""
     if info.file_size != size:
@@ -206,7 +206,7 @@ else:
 """
 
 
-def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[Any, str]:
+def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[object, str]:
     """(what ``packaging`` computes inside the target interpreter, parsed from JSON, or None
     when it cannot say; the child's output for the error)."""
     import packaging
@@ -278,23 +278,23 @@ def verify(
     env = dict(os.environ if environ is None else environ)
     supported = _supported_tags(python, env)
     allowed = set(supported)
-    by_project: Dict[str, List[Dict[str, Any]]] = {}
-    for wheel in manifest.get("wheels", []):
-        by_project.setdefault(str(wheel["name"]), []).append(wheel)
+    by_project: Dict[str, List[ManifestWheel]] = {}
+    for wheel in manifest.wheels:
+        by_project.setdefault(wheel.name, []).append(wheel)
     incompatible = []
     for name, wheels in sorted(by_project.items()):
-        if not any(allowed.intersection(w["tags"]) for w in wheels):
+        if not any(allowed.intersection(w.tags) for w in wheels):
             incompatible.append(
                 Incompatible(
                     name=name,
-                    files=[Path(w["path"]).name for w in wheels],
-                    tags=sorted({t for w in wheels for t in w["tags"]}),
+                    files=[Path(w.path).name for w in wheels],
+                    tags=sorted({t for w in wheels for t in w.tags}),
                 )
             )
     return VerifyResult(
         bundle=str(bundle),
-        files=len(manifest["files"]),
-        wheels=sorted(Path(w["path"]).name for w in manifest.get("wheels", [])),
+        files=len(manifest.files),
+        wheels=sorted(Path(w.path).name for w in manifest.wheels),
         python=python or sys.executable,
         incompatible=incompatible,
         supported_tags=supported[:_SHOWN_TAGS],
