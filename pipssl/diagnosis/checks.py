@@ -18,9 +18,9 @@ from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
+from pipssl.commands import set_lines, unset_lines
 from pipssl.diagnosis.certifiadds import Added, added_cas
 from pipssl.findings import Finding
-from pipssl.shell import set_lines, unset_lines
 from pipssl.target import pipconfig, pipfiles
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
