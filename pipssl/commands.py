@@ -121,6 +121,19 @@ def bootstrap(path: Optional[str]) -> Invocation:
     return Invocation((python, "-"), stdin=stdin_file() or "get-pipssl.py")
 
 
+@dataclass(frozen=True)
+class Bootstrap:
+    """get-pipssl.py, when pipssl runs from it (it says so to the CLI's ``main``): what a
+    wheelhouse made then carries.
+
+    Attributes:
+        path: the file run, or a checked copy of what was piped in from a file; None when
+            it cannot be read again (piped through a pipe).
+    """
+
+    path: Optional[str]
+
+
 def stdin_file() -> Optional[str]:
     """The regular file on standard input (``python - < FILE``), as a short path."""
     try:

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from dataclasses import replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from pipssl import _text, commands
 from pipssl._redact import redact
@@ -31,7 +31,7 @@ EXIT_OK, EXIT_PROBLEMS = 0, 1
 WAIT_NOTICE_AFTER = 1.0
 
 
-def _wheelhouse(args: argparse.Namespace) -> int:
+def _wheelhouse(args: argparse.Namespace, bootstrap: Optional[commands.Bootstrap]) -> int:
     from pipssl import wheelhouse
 
     if args.wheelhouse == "create":
@@ -50,6 +50,7 @@ def _wheelhouse(args: argparse.Namespace) -> int:
                 python=args.python,
                 progress=_err if tty else None,
                 bootstrap_file=args.bootstrap,
+                running=bootstrap,
             )
         lines = [
             f"wrote {_text.shown(result.bundle)}: {len(result.wheels)} wheels, {result.size} bytes"
@@ -388,7 +389,10 @@ def _tool_indexes(tool: str) -> List[str]:
 
 
 def main(
-    argv: Optional[Sequence[str]] = None, *, invocation: Optional[commands.Invocation] = None
+    argv: Optional[Sequence[str]] = None,
+    *,
+    invocation: Optional[commands.Invocation] = None,
+    bootstrap: Optional[commands.Bootstrap] = None,
 ) -> int:
     """Run the CLI; returns the exit code (0 done, 1 problems, 2 bad input).
 
@@ -397,21 +401,24 @@ def main(
         invocation: how the user started pipssl, for the commands it prints (default: from
             ``sys.argv[0]``: the ``pipssl`` script or ``python -m pipssl``; get-pipssl.py
             passes its own).
+        bootstrap: the get-pipssl.py this pipssl runs from (get-pipssl.py passes it), for
+            ``wheelhouse create`` to carry; None: pipssl does not run from one.
     """
     arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
     commands.use(invocation or commands.detect(sys.argv[0] if sys.argv else ""))
     try:
         try:
-            return _main(arguments)
+            return _main(arguments, bootstrap)
         finally:
             sys.stdout.flush()  # here, where a reader gone is an error to catch, not at exit
     except BrokenPipeError:
-        return _quiet_pipe()
+        return quiet_pipe()
 
 
-def _quiet_pipe() -> int:
+def quiet_pipe() -> int:
     """The reader went away (``pipssl --help | head``): end quietly, as ``cat`` does; what
-    is still buffered goes to /dev/null rather than into a second error at exit."""
+    is still buffered goes to /dev/null rather than into a second error at exit.  Public:
+    get-pipssl.py ends the same way when the reader goes before pipssl runs."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -421,18 +428,18 @@ def _quiet_pipe() -> int:
     return EXIT_PROBLEMS
 
 
-def _main(arguments: List[str]) -> int:
+def _main(arguments: List[str], bootstrap: Optional[commands.Bootstrap]) -> int:
     try:
         args = _parse(arguments)
     except PipsslError as exc:
         return _refused(exc, as_json="--json" in arguments)
-    handlers = {
+    handlers: Dict[str, Callable[[argparse.Namespace], int]] = {
         "doctor": _doctor,
         "repair": _repair,
         "undo": _undo,
         "forget": _forget,
         "run": _run,
-        "wheelhouse": _wheelhouse,
+        "wheelhouse": lambda parsed: _wheelhouse(parsed, bootstrap),
     }
     commands.use_aim(_aim(args))
     try:
