@@ -7,6 +7,12 @@ and every other tool's does, so ``pipssl doctor > report.txt`` and ``| grep ERRO
 what pipssl says about itself (progress, the consent question, ``pipssl: error:`` and its
 hint, ``run``'s words between the tool's output) goes to stderr.  With ``--json`` stdout
 carries exactly one JSON object instead of the report.
+
+Each handler imports what its command needs inside it, the one place in pipssl where
+imports wait on purpose (measured): ``--help`` loads ten of pipssl's modules and no socket
+(the diagnosis' modules are several times that), and ``doctor`` starts its children
+(:mod:`pipssl.diagnosis.starting`) before the diagnosis loads, so that it loads while they
+run.
 """
 
 from __future__ import annotations
@@ -127,16 +133,23 @@ def _emit(args: argparse.Namespace, data: Dict[str, Any], text: str) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from pipssl.diagnosis.run import diagnose
+    from pipssl.diagnosis import starting
 
     asking = "" if args.quick else ", then asking pip itself"
     with _waiting(f"probing each index (up to {args.timeout:g} s each){asking}"):
-        report = diagnose(
+        env, urls, confirm = dict(os.environ), args.index_url or None, not args.quick
+        started = starting.start(args.python, env, urls, args.timeout, None, confirm)
+        # imported once the children run: pipssl's own modules load while they do
+        from pipssl.diagnosis.run import examine
+
+        report = examine(
             python=args.python,
-            index_urls=args.index_url or None,
+            index_urls=urls,
             timeout=args.timeout,
-            confirm=not args.quick,
-        )
+            environ=env,
+            confirm=confirm,
+            started=started,
+        ).report
     text = report.to_text()
     if args.quick:  # a verdict nobody but pipssl's model gave must say so
         text += (
