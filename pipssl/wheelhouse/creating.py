@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from pipssl import _files
+from pipssl import __version__, _files
+from pipssl._files import write_atomic
 from pipssl._text import shown
+from pipssl._wheel import entry, pipssl_wheel
 from pipssl.commands import Bootstrap
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.downloading import download
@@ -144,8 +146,6 @@ def _bootstrap(
 
 
 def _zip_bundle(entries: Sequence[Tuple[str, bytes]]) -> bytes:
-    from pipssl._wheel import entry
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in sorted(entries):
@@ -193,9 +193,6 @@ def create(
             get-pipssl.py can be found when running from one (``bootstrap-missing``), or
             the output cannot be written.
     """
-    from pipssl import __version__
-    from pipssl._wheel import pipssl_wheel
-
     python = python or sys.executable
     env = dict(os.environ if environ is None else environ)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
@@ -316,8 +313,6 @@ def _pins(wheels: Mapping[str, bytes]) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    from pipssl._files import write_atomic
-
     try:
         write_atomic(path, data, 0o644)
     except PipsslError as exc:
