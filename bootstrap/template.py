@@ -199,7 +199,6 @@ def run(directory, argv, embedded):
         return EXIT_USAGE
     sys.path.insert(0, library)
     sys.dont_write_bytecode = True  # the directory is deleted on exit anyway
-    import pipssl
     from pipssl import commands
     from pipssl.cli.main import main
 
@@ -215,27 +214,27 @@ def run(directory, argv, embedded):
         return install(directory, embedded, commands)
     # wheelhouse create carries this very file into the bundles it makes; None: it was
     # piped through a pipe and cannot be found (create then asks for --bootstrap)
-    pipssl._bootstrap_file = None
+    carried = None
     if typed:
-        pipssl._bootstrap_file = os.path.abspath(typed)
+        carried = os.path.abspath(typed)
     else:
         source = piped_source()
         if source is not None:
-            copy = os.path.join(directory, "get-pipssl.py")
-            with open(copy, "wb") as stream:
+            carried = os.path.join(directory, "get-pipssl.py")
+            with open(carried, "wb") as stream:
                 stream.write(source)
-            pipssl._bootstrap_file = copy
+    running = commands.Bootstrap(carried)
 
     if argv:
         try:
-            return main(argv, invocation=commands.current())
+            return main(argv, invocation=commands.current(), bootstrap=running)
         except SystemExit:
             if argv[:1] in (["-h"], ["--help"]):
                 sys.stdout.write("\nget-pipssl.py also has:\n  install   install pipssl (with "
                                  "certifi, packaging, tomli) into this Python, offline\n")
                 sys.stdout.flush()  # a reader gone: BrokenPipeError here, not at exit
             raise
-    code = main(["doctor"], invocation=commands.current())
+    code = main(["doctor"], invocation=commands.current(), bootstrap=running)
     if code == EXIT_PROBLEMS:
         show_plan(commands)
     return code
@@ -291,10 +290,10 @@ def bootstrap():
     except BrokenPipeError:
         # the reader went away (`get-pipssl.py -h | head`): end as quietly as pipssl does
         try:
-            from pipssl.cli.main import _quiet_pipe
+            from pipssl.cli.main import quiet_pipe
         except ImportError:
             return EXIT_PROBLEMS
-        return _quiet_pipe()
+        return quiet_pipe()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -13,9 +13,26 @@ seconds, while the real pip runs under its own deadline.
 
 from __future__ import annotations
 
+from pipssl.errors import UsageError
+
 #: The largest ``--timeout`` accepted, in seconds: beyond it no network answer is worth
 #: waiting for, and a bigger number only overflows the system's timers.
 TIMEOUT_MAX = 300.0
+
+
+def validate_timeout(timeout: float) -> float:
+    """The one check of a timeout: a number of seconds above 0, at most
+    :data:`TIMEOUT_MAX` (300).
+
+    Raises:
+        UsageError: anything else (the CLI's argparse type calls this too).
+    """
+    if not 0 < timeout <= TIMEOUT_MAX:  # NaN fails both comparisons
+        raise UsageError(
+            f"--timeout must be more than 0 and at most {TIMEOUT_MAX:g} seconds, not {timeout}"
+        )
+    return timeout
+
 
 #: Seconds a child interpreter may take to start and import before it does any network
 #: work (pip's own start-up is about 1 s on an idle machine; a loaded one is slower).

@@ -1,4 +1,6 @@
-"""The commands pipssl prints, spelt so that they work when pasted.
+"""The commands pipssl prints, spelt so that they work when pasted: pipssl's, pip's, and the
+lines that set or unset an environment variable (a program cannot change its parent
+shell's environment, so pipssl prints those for sh and PowerShell: :func:`set_lines`).
 
 Glossary:
 
@@ -14,9 +16,13 @@ Every pipssl command in a finding, a hint or a "To apply:" line comes from
 :func:`pipssl`, every pip command for a target interpreter from :func:`pip`: a test pastes
 them.  :func:`pipssl` also gives each command the options that make it act on what the
 user's command acted on (:class:`Aim`: ``--python``, ``--scope``, ``--index-url``), so a
-fix printed for another interpreter's pip repairs that pip when pasted.  The CLI says how
-it was started with :func:`use`; a library caller gets the
-``python -m pipssl`` form of its own interpreter (the one that imported pipssl).
+fix printed for another interpreter's pip repairs that pip when pasted.
+
+Both come from one process-wide context, :class:`Context`, set in the open: the entry
+(the CLI's ``main``, get-pipssl.py) says how pipssl was started with :func:`use`, the CLI
+what its command acts on with :func:`use_aim`, and a diagnosis or plan narrows the aim to
+its interpreter for its duration with :func:`aiming`.  A library caller sets nothing and
+gets the ``python -m pipssl`` form of its own interpreter (the one that imported pipssl).
 """
 
 from __future__ import annotations
@@ -115,6 +121,19 @@ def bootstrap(path: Optional[str]) -> Invocation:
     return Invocation((python, "-"), stdin=stdin_file() or "get-pipssl.py")
 
 
+@dataclass(frozen=True)
+class Bootstrap:
+    """get-pipssl.py, when pipssl runs from it (it says so to the CLI's ``main``): what a
+    wheelhouse made then carries.
+
+    Attributes:
+        path: the file run, or a checked copy of what was piped in from a file; None when
+            it cannot be read again (piped through a pipe).
+    """
+
+    path: Optional[str]
+
+
 def stdin_file() -> Optional[str]:
     """The regular file on standard input (``python - < FILE``), as a short path."""
     try:
@@ -136,19 +155,14 @@ def detect(argv0: str) -> Invocation:
     return module()
 
 
-class _Current:
-    """The invocation :func:`use` was told (None: a library caller's)."""
-
-    invocation: Optional[Invocation] = None
-
-
 def use(invocation: Invocation) -> None:
     """Say how pipssl was started (the CLI, get-pipssl.py), before anything is printed."""
-    _Current.invocation = invocation
+    Context.invocation = invocation
 
 
 def current() -> Invocation:
-    return _Current.invocation or module()
+    """How pipssl was started, as :func:`use` was told (else ``python -m pipssl``)."""
+    return Context.invocation or module()
 
 
 @dataclass(frozen=True)
@@ -193,8 +207,19 @@ _TAKES: Dict[Tuple[str, ...], Tuple[str, ...]] = {
 }
 
 
-class _Aimed:
-    aim = Aim()
+class Context:
+    """The one context every printed command is spelt from, process-wide (not per thread:
+    a diagnosis' side threads word fixes too), read through :func:`current` and
+    :func:`aim` and set only through :func:`use`, :func:`use_aim` and :func:`aiming`.
+
+    Attributes:
+        invocation: how pipssl was started (None: a library caller; ``python -m pipssl``).
+        aim: what the user's command acts on (the default: pipssl's own interpreter,
+            the scope found, the configured indexes).
+    """
+
+    invocation: Optional[Invocation] = None
+    aim: Aim = Aim()
 
 
 def interpreter_option(python: Optional[str]) -> Optional[str]:
@@ -213,12 +238,12 @@ def is_own(python: str) -> bool:
 
 
 def aim() -> Aim:
-    return _Aimed.aim
+    return Context.aim
 
 
 def use_aim(new: Aim) -> None:
     """Say what the user's command acts on (the CLI, once its arguments are read)."""
-    _Aimed.aim = new
+    Context.aim = new
 
 
 @contextmanager
@@ -226,14 +251,14 @@ def aiming(python: Optional[str] = None) -> Iterator[None]:
     """Within: commands name ``python`` (when it is not pipssl's own interpreter) unless
     an interpreter was already named; a library caller's ``diagnose(python=X)`` gets fixes
     for X."""
-    before = _Aimed.aim
+    before = Context.aim
     named = interpreter_option(python)
     if named and not is_own(named) and not before.python:
-        _Aimed.aim = replace(before, python=named)
+        Context.aim = replace(before, python=named)
     try:
         yield
     finally:
-        _Aimed.aim = before
+        Context.aim = before
 
 
 def pipssl(*args: str) -> str:
@@ -261,3 +286,15 @@ def python(executable: str, *args: str) -> str:
 def pip(executable: str, *args: str) -> str:
     """``EXECUTABLE -m pip ARGS``: the pip of that interpreter, not whichever is on PATH."""
     return python(executable, "-m", "pip", *args)
+
+
+def set_lines(name: str, value: str) -> str:
+    """The lines that set ``name`` to ``value`` in sh (bash, zsh) and in PowerShell."""
+    quoted = "'" + value.replace("'", "'\\''") + "'"
+    ps = "'" + value.replace("'", "''") + "'"
+    return f"export {name}={quoted}   # sh, bash, zsh\n$env:{name} = {ps}   # PowerShell"
+
+
+def unset_lines(name: str) -> str:
+    """The lines that unset ``name`` in sh (bash, zsh) and in PowerShell."""
+    return f"unset {name}            # sh, bash, zsh\nRemove-Item Env:{name}   # PowerShell"

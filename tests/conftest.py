@@ -70,7 +70,7 @@ def _fixes_can_be_pasted(monkeypatch: pytest.MonkeyPatch) -> None:
     from pipssl.findings import Finding
 
     # an in-process main() said how "pipssl" was run; the next test starts as a library
-    monkeypatch.setattr(commands._Current, "invocation", None)
+    monkeypatch.setattr(commands.Context, "invocation", None)
     made = Finding.__post_init__
 
     def post_init(self: Finding) -> None:

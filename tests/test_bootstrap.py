@@ -617,3 +617,21 @@ def test_readme_gives_the_committed_files_size_and_sha256() -> None:
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert f"{len(data):,} bytes" in readme
     assert f"{hashlib.sha256(data).hexdigest()}  get-pipssl.py" in readme
+
+
+@pytest.mark.once
+def test_a_wheelhouse_carries_the_get_pipssl_it_is_told_it_runs_from(tmp_path: Path) -> None:
+    """get-pipssl.py says which file it is through ``main(bootstrap=...)``, passed down to
+    the bundle: that file is carried; one that cannot be read again is refused."""
+    from pipssl.commands import Bootstrap
+    from pipssl.wheelhouse.creating import _bootstrap
+
+    running = tmp_path / "get-pipssl.py"
+    running.write_bytes(b"# the very file that ran\n")
+    warnings: List[str] = []
+    assert _bootstrap(None, Bootstrap(str(running)), REPO, warnings) == running.read_bytes()
+    with pytest.raises(PipsslError) as refused:
+        _bootstrap(None, Bootstrap(None), REPO, warnings)
+    assert refused.value.reference == "bootstrap-missing"
+    assert _bootstrap(None, None, REPO, warnings) == SCRIPT.read_bytes()  # the checkout's
+    assert warnings == []

@@ -189,10 +189,10 @@ def test_the_clients_probes_run_beside_pips(
     import threading
 
     import pipssl.clients
-    from pipssl.diagnosis import indexes, run
+    from pipssl.diagnosis import run
 
     begun, seen = threading.Event(), []
-    check, reach = pipssl.clients.check, indexes.reach_indexes
+    check, reach = pipssl.clients.check, run.reach_indexes
 
     def checking(*args: Any, **kwargs: Any) -> Any:
         begun.set()
@@ -203,7 +203,7 @@ def test_the_clients_probes_run_beside_pips(
         return reach(*args, **kwargs)
 
     monkeypatch.setattr(pipssl.clients, "check", checking)
-    monkeypatch.setattr(indexes, "reach_indexes", reaching)
+    monkeypatch.setattr(run, "reach_indexes", reaching)  # the name run.py calls
     index = make_index("good")
     report = run.diagnose(python=str(venvs["legacy"]), index_urls=[index.url], confirm=False)
     assert seen == [True]

@@ -7,7 +7,6 @@ finding code as ``reference`` so ``diagnose`` can report them directly.
 
 from __future__ import annotations
 
-import base64
 import os
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Union
@@ -25,7 +24,9 @@ from pipssl.certs.pem import (  # noqa: F401  (_parse_pem, _PARSED: the benchmar
     _private_key,
     read_pem,
     scan_pem,
+    to_pem,
 )
+from pipssl.certs.store.linux import holds_hashed_names
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
 
@@ -127,13 +128,6 @@ def _refused(exc: _files.FileRefused) -> BundleError:
     return BundleError(message, reference="cafile-unreadable", hint=hint)
 
 
-def to_pem(cert: Certificate) -> str:
-    """Return ``cert`` as a PEM block: standard armour, 64 columns, trailing newline."""
-    encoded = base64.b64encode(cert.der).decode("ascii")
-    lines = [encoded[i : i + 64] for i in range(0, len(encoded), 64)]
-    return "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n".format("\n".join(lines))
-
-
 def dedupe(certs: Iterable[Certificate]) -> List[Certificate]:
     """Drop repeated certificates (same SHA-256); the first occurrence wins, order kept."""
     seen = set()
@@ -194,8 +188,6 @@ def ca_setting_problem(path: str) -> Optional[BundleError]:
     judged by :func:`cafile_problem`.
     """
     if os.path.isdir(path):
-        from pipssl.certs.store.linux import holds_hashed_names
-
         if holds_hashed_names(path):
             return None
         return BundleError(

@@ -19,7 +19,7 @@ from pipssl.certs.der import first_element
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
 
-__all__ = ["BadBlock", "PemScan", "read_pem", "scan_pem"]
+__all__ = ["BadBlock", "PemScan", "read_pem", "scan_pem", "to_pem"]
 
 
 _CERT_LABELS = ("CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE")
@@ -244,3 +244,10 @@ def _certificate(der: bytes) -> Certificate:
 
 _PARSED: Dict[bytes, Certificate] = {}
 _MAX_PARSED = 4096  # far above any real store; fuzzed input cannot grow it without end
+
+
+def to_pem(cert: Certificate) -> str:
+    """Return ``cert`` as a PEM block: standard armour, 64 columns, trailing newline."""
+    encoded = base64.b64encode(cert.der).decode("ascii")
+    lines = [encoded[i : i + 64] for i in range(0, len(encoded), 64)]
+    return "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n".format("\n".join(lines))

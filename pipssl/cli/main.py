@@ -7,6 +7,12 @@ and every other tool's does, so ``pipssl doctor > report.txt`` and ``| grep ERRO
 what pipssl says about itself (progress, the consent question, ``pipssl: error:`` and its
 hint, ``run``'s words between the tool's output) goes to stderr.  With ``--json`` stdout
 carries exactly one JSON object instead of the report.
+
+Each handler imports what its command needs inside it, the one place in pipssl where
+imports wait on purpose (measured): ``--help`` loads ten of pipssl's modules and no socket
+(the diagnosis' modules are several times that), and ``doctor`` starts its children
+(:mod:`pipssl.diagnosis.starting`) before the diagnosis loads, so that it loads while they
+run.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import os
 import sys
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from pipssl import _text, commands
 from pipssl._redact import redact
@@ -35,7 +41,7 @@ EXIT_OK, EXIT_PROBLEMS = 0, 1
 WAIT_NOTICE_AFTER = 1.0
 
 
-def _wheelhouse(args: argparse.Namespace) -> int:
+def _wheelhouse(args: argparse.Namespace, bootstrap: Optional[commands.Bootstrap]) -> int:
     from pipssl import wheelhouse
 
     if args.wheelhouse == "create":
@@ -54,6 +60,7 @@ def _wheelhouse(args: argparse.Namespace) -> int:
                 python=args.python,
                 progress=_err if tty else None,
                 bootstrap_file=args.bootstrap,
+                running=bootstrap,
             )
         lines = [
             f"wrote {_text.shown(result.bundle)}: {len(result.wheels)} wheels, {result.size} bytes"
@@ -130,16 +137,23 @@ def _emit(args: argparse.Namespace, data: Mapping[str, object], text: str) -> No
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from pipssl.diagnosis.run import diagnose
+    from pipssl.diagnosis import starting
 
     asking = "" if args.quick else ", then asking pip itself"
     with _waiting(f"probing each index (up to {args.timeout:g} s each){asking}"):
-        report = diagnose(
+        env, urls, confirm = dict(os.environ), args.index_url or None, not args.quick
+        started = starting.start(args.python, env, urls, args.timeout, None, confirm)
+        # imported once the children run: pipssl's own modules load while they do
+        from pipssl.diagnosis.run import examine
+
+        report = examine(
             python=args.python,
-            index_urls=args.index_url or None,
+            index_urls=urls,
             timeout=args.timeout,
-            confirm=not args.quick,
-        )
+            environ=env,
+            confirm=confirm,
+            started=started,
+        ).report
     text = report.to_text()
     if args.quick:  # a verdict nobody but pipssl's model gave must say so
         text += (
@@ -398,7 +412,10 @@ def _tool_indexes(tool: str) -> List[str]:
 
 
 def main(
-    argv: Optional[Sequence[str]] = None, *, invocation: Optional[commands.Invocation] = None
+    argv: Optional[Sequence[str]] = None,
+    *,
+    invocation: Optional[commands.Invocation] = None,
+    bootstrap: Optional[commands.Bootstrap] = None,
 ) -> int:
     """Run the CLI; returns the exit code (0 done, 1 problems, 2 bad input).
 
@@ -407,21 +424,24 @@ def main(
         invocation: how the user started pipssl, for the commands it prints (default: from
             ``sys.argv[0]``: the ``pipssl`` script or ``python -m pipssl``; get-pipssl.py
             passes its own).
+        bootstrap: the get-pipssl.py this pipssl runs from (get-pipssl.py passes it), for
+            ``wheelhouse create`` to carry; None: pipssl does not run from one.
     """
     arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
     commands.use(invocation or commands.detect(sys.argv[0] if sys.argv else ""))
     try:
         try:
-            return _main(arguments)
+            return _main(arguments, bootstrap)
         finally:
             sys.stdout.flush()  # here, where a reader gone is an error to catch, not at exit
     except BrokenPipeError:
-        return _quiet_pipe()
+        return quiet_pipe()
 
 
-def _quiet_pipe() -> int:
+def quiet_pipe() -> int:
     """The reader went away (``pipssl --help | head``): end quietly, as ``cat`` does; what
-    is still buffered goes to /dev/null rather than into a second error at exit."""
+    is still buffered goes to /dev/null rather than into a second error at exit.  Public:
+    get-pipssl.py ends the same way when the reader goes before pipssl runs."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -431,18 +451,18 @@ def _quiet_pipe() -> int:
     return EXIT_PROBLEMS
 
 
-def _main(arguments: List[str]) -> int:
+def _main(arguments: List[str], bootstrap: Optional[commands.Bootstrap]) -> int:
     try:
         args = _parse(arguments)
     except PipsslError as exc:
         return _refused(exc, as_json="--json" in arguments)
-    handlers = {
+    handlers: Dict[str, Callable[[argparse.Namespace], int]] = {
         "doctor": _doctor,
         "repair": _repair,
         "undo": _undo,
         "forget": _forget,
         "run": _run,
-        "wheelhouse": _wheelhouse,
+        "wheelhouse": lambda parsed: _wheelhouse(parsed, bootstrap),
     }
     commands.use_aim(_aim(args))
     try:

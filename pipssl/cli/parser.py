@@ -12,6 +12,9 @@ import argparse
 from typing import Any, List, NoReturn
 
 from pipssl import __version__, commands
+from pipssl._limits import validate_timeout
+from pipssl._redact import redact
+from pipssl._text import shown
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
@@ -35,8 +38,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _timeout(text: str) -> float:
-    from pipssl.diagnosis.run import validate_timeout
-
     try:
         return validate_timeout(float(text))
     except ValueError:
@@ -47,9 +48,7 @@ def _timeout(text: str) -> float:
 
 def _index_url(text: str) -> str:
     """An --index-url: checked where it enters (see :func:`pipssl.net.connect.parse_url`)."""
-    from pipssl._redact import redact
-    from pipssl._text import shown
-    from pipssl.net.connect import parse_url
+    from pipssl.net.connect import parse_url  # socket and ipaddress: not for --help
 
     problem = parse_url(text)
     if isinstance(problem, str):
@@ -132,7 +131,7 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _clients(text: str) -> List[str]:
-    from pipssl.clients import CLIENTS
+    from pipssl.clients.model import CLIENTS  # with net.context: twice --help's imports
 
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in CLIENTS]

@@ -19,12 +19,12 @@ from pipssl.certs.store.linux import read_ca_directory
 from pipssl.clients import conda, poetry, real, requests_, uv
 from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
 from pipssl.clients.profile import rejection
+from pipssl.commands import unset_lines
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import select_proxy
 from pipssl.net.verify_codes import ISSUER_CODES
-from pipssl.shell import unset_lines
 from pipssl.target.facts import Target
 
 

@@ -20,6 +20,7 @@ from pipssl._files import read_optional, write_atomic
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import PipsslError
+from pipssl.journal.state import private_dir, state_dir
 
 _HEADER = re.compile(r"^# SHA256 Fingerprint: ([0-9A-Fa-f:]{95})\s*$", re.MULTILINE)
 
@@ -82,8 +83,6 @@ def _reference(path: str) -> Optional[Set[str]]:
 def _keep(certs: List[Certificate], path: str, environ: Mapping[str, str]) -> Tuple[str, str]:
     """Write ``certs`` to ``certifi-added-<digest>.pem`` in the state directory: the same
     certificates, the same file, however often doctor runs (0600, as the directory)."""
-    from pipssl.journal.state import private_dir, state_dir
-
     digest = hashlib.sha256(b"".join(c.der for c in certs)).hexdigest()[:12]
     entries = [cabundle.BundleEntry(c, f"added to {path}") for c in certs]
     try:

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl import codes, commands
+from pipssl._files import read_optional
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
+from pipssl.certs.compose import is_pipssl_bundle
 from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
+from pipssl.commands import unset_lines
 from pipssl.diagnosis.certifiadds import Added, added_cas
 from pipssl.diagnosis.wording import keep_pointed, unset_fix
+from pipssl.errors import PipsslError
 from pipssl.findings import Finding
-from pipssl.shell import unset_lines
 from pipssl.target import pipconfig, pipfiles
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES, PipTrust
@@ -353,10 +357,6 @@ CA_VARIABLES = ("PIP_CERT", *ENV_BUNDLES)
 
 def own_bundle(config: pipconfig.PipConfig) -> Optional[str]:
     """pipssl's bundle, when a config file of pip's names one (a file pipssl wrote)."""
-    from pipssl._files import read_optional
-    from pipssl.certs.compose import is_pipssl_bundle
-    from pipssl.errors import PipsslError
-
     for value in config.get_all("cert"):
         if value.kind == pipconfig.ENV_VAR:
             continue
@@ -374,8 +374,6 @@ def _with_bundle(found: Finding, bundle: Optional[str]) -> Finding:
     (other tools may read it) and point it at pipssl's bundle."""
     if bundle is None or found.target not in CA_VARIABLES:
         return found
-    from dataclasses import replace
-
     return replace(found, fix=found.fix + "\n" + keep_pointed(found.target, bundle))
 
 

@@ -22,15 +22,16 @@ pipssl's probe (and so its model of this pip) was wrong:
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from functools import partial
-from typing import Callable, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl import _files, commands
+from pipssl import commands
 from pipssl._text import shown
+from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
+from pipssl.net.links import origin
 from pipssl.target import askpip
 from pipssl.target.askpip import Asking, HostReach, PipAnswer, Reach, index_key
 from pipssl.target.facts import Target
@@ -39,57 +40,6 @@ _OUTSIDE = (
     "something outside pip's config changes what pip trusts or where it connects: look "
     "for a sitecustomize or usercustomize module, PYTHONPATH, a wrapper around pip\n"
 )
-
-
-def ask_pip(
-    python: str, env: Mapping[str, str], index_urls: Optional[Sequence[str]], timeout: float
-) -> Optional[Asking]:
-    """Ask the real pip (None: there is nothing to ask it about, or a file its variables
-    name would stall it: see :func:`stalls`)."""
-    if index_urls is not None and not index_urls:
-        return None
-    # pip never opens PIP_CONFIG_FILE when it is the null device (it reads no file then)
-    opened = [env.get(n, "") for n in _FILE_VARIABLES if (n, env.get(n)) != (_CONFIG, os.devnull)]
-    if stalls(opened):
-        return None
-    return askpip.ask(python, env, index_urls, timeout)
-
-
-# The variables naming a file pip opens before it reaches any index (SSL_CERT_FILE: the
-# OS store of truststore pips).
-_FILE_VARIABLES = (
-    "PIP_CONFIG_FILE",
-    "PIP_CERT",
-    "PIP_CLIENT_CERT",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-)
-
-
-_CONFIG = _FILE_VARIABLES[0]
-
-
-def stalls(paths: Iterable[str]) -> bool:
-    """Whether one of ``paths`` (files pip opens: config, CA file, client certificate)
-    would stall the real pip: a FIFO blocks its open for ever, a device such as /dev/zero
-    is read until memory runs out.  pipssl's own reader refuses them (a finding says so);
-    the real pip is then not asked, or not waited for."""
-    from pipssl.certs.store.linux import special_hashed_name
-
-    for path in paths:
-        if not path:
-            continue
-        if os.path.isdir(path):  # a CA directory: OpenSSL opens its <hash>.<n> files
-            if special_hashed_name(path) is not None:
-                return True
-            continue
-        try:
-            _files.check_file(path, _files.REPLACED)
-        except _files.FileRefused as exc:
-            if exc.why == _files.SPECIAL:
-                return True
-    return False
 
 
 def ask_without(
@@ -154,9 +104,6 @@ def confirm(
     Returns:
         (results, findings), in their order, with pip's verdicts applied.
     """
-    # here, not at the top: ask_pip starts pip before pipssl imports its checks
-    from pipssl.diagnosis.insecure import verification_off
-
     if answer.problem:
         if answer.stopped:
             return _unfinished(results, findings, answer.stopped, lambda i, w: [_stalled(i, w)])
@@ -231,8 +178,6 @@ def _confirm_path(
     """The hosts past the indexes, by what pip's logs say of them; and an index pip could
     not reach because a host on its path failed: that host's findings say why (pip
     names that host, not the index, in its words), so no ``pip-cannot-reach`` for it."""
-    from pipssl.diagnosis.insecure import verification_off  # as in confirm(): not at the top
-
     out: List[TargetResult] = []
     for result in results:
         said = _host_said(result.url, answers) if result.kind != "index" else None
@@ -255,8 +200,6 @@ def _confirm_path(
 
 def _host_said(url: str, answers: Sequence[Optional[PipAnswer]]) -> Optional[HostReach]:
     """What pip's logs say of the host ``url`` (an origin): reached in one is reached."""
-    from pipssl.net.links import origin
-
     said = [a.host(origin(url)) for a in answers if a is not None]
     heard = [h for h in said if h is not None]
     return next((h for h in heard if h.reached), heard[0] if heard else None)

@@ -24,6 +24,7 @@ from pipssl.diagnosis.downloadpath import Step
 from pipssl.diagnosis.report import TargetResult
 from pipssl.errors import ConfigError
 from pipssl.findings import Finding
+from pipssl.net.connect import parse_url, split_url
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import Proxy, select_proxy
 from pipssl.target import pipconfig
@@ -60,8 +61,6 @@ def urls_to_check(
         ConfigError: a configured http(s) URL is malformed: pip cannot run with it (its
             own parse fails with a traceback), so it is the finding ``pip-config-invalid``.
     """
-    from pipssl.net.connect import parse_url, split_url
-
     urls: List[Tuple[str, Optional[pipconfig.Value]]] = []
     if explicit is not None:
         urls.extend((url, None) for url in explicit)

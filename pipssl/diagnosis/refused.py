@@ -9,12 +9,14 @@ was asked.  ``doctor`` reports it (exit 1); ``repair`` refuses to edit around th
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pipssl._text import shown
 from pipssl.errors import ConfigError
 from pipssl.findings import Finding
-from pipssl.target.askpip import Asking
+
+if TYPE_CHECKING:  # the real pip's modules: --quick loads none of them
+    from pipssl.target.askpip import Asking
 
 CODE = "pip-config-invalid"
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from pipssl import codes
 from pipssl._redact import redact
 from pipssl._text import shown
+from pipssl.diagnosis.checks import python_kind
 from pipssl.findings import Finding, render_findings
 
 if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients imports this)
@@ -84,8 +85,6 @@ class PythonInfo:
 
     @classmethod
     def of(cls, target: Target) -> PythonInfo:
-        from pipssl.diagnosis.checks import python_kind
-
         openssl = target.ssl.openssl if target.ssl.ok else None
         return cls(target.executable, target.version, python_kind(target), openssl)
 

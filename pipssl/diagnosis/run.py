@@ -7,14 +7,15 @@ material pip would use and the OS store; runs the local checks
 The result is one frozen :class:`Diagnosis`, which ``repair`` plans from; the
 :class:`~pipssl.Report` users see is rendered from it.  It changes nothing.
 
-Only light modules are imported up here: :func:`diagnose` starts the target interpreter
-first and imports the rest while that child runs (about 100 ms on Python 3.13).
+The children (the real pip, requests' real check, the target's facts) are started by
+:mod:`pipssl.diagnosis.starting`; the CLI starts them before it imports this module, so
+that pipssl's own modules load while they run.  The real pip's modules (the confirmation,
+its log reader) are imported only when the verdict is confirmed: ``--quick`` loads none.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -31,20 +32,34 @@ from typing import (
     Tuple,
 )
 
-from pipssl._limits import TIMEOUT_MAX, run_limit, start_limit
-from pipssl.errors import ConfigError, UsageError
-from pipssl.target import facts
+from pipssl import clients, commands
+from pipssl._limits import run_limit, validate_timeout
+from pipssl.certs import bundle, store
+from pipssl.certs.bundle import cafile_problem
+from pipssl.certs.store.linux import special_hashed_name
+from pipssl.clients.model import ClientReport
+from pipssl.clients.real import Early, Running
+from pipssl.diagnosis import checks, insecure, refused, starting
+from pipssl.diagnosis.classify import load_stores
+from pipssl.diagnosis.downloadpath import path_project
+from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
+from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
+from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
+from pipssl.diagnosis.starting import Started, stalls
+from pipssl.diagnosis.storecheck import check_os_store
+from pipssl.errors import ConfigError, PipsslError
+from pipssl.findings import Finding
+from pipssl.net.context import ssl_module
+from pipssl.net.probe import ProbeResult
+from pipssl.target import pipconfig
 from pipssl.target.facts import Target
+from pipssl.target.pipconfig import PipConfig
+from pipssl.target.trust import PipTrust, pip_trust
 
 if TYPE_CHECKING:
-    from pipssl.clients.model import ClientReport
-    from pipssl.clients.real import Early
-    from pipssl.diagnosis.report import Report
-    from pipssl.findings import Finding
-    from pipssl.net.probe import ProbeResult
     from pipssl.target.askpip import Asking
-    from pipssl.target.pipconfig import PipConfig
-    from pipssl.target.trust import PipTrust
+
+__all__ = ["DEFAULT_TIMEOUT", "Diagnosis", "diagnose", "examine", "validate_timeout"]
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -92,24 +107,8 @@ class Diagnosis:
             yield from probe.chain
 
 
-def validate_timeout(timeout: float) -> float:
-    """The one check of a timeout: a number of seconds above 0, at most
-    :data:`~pipssl._limits.TIMEOUT_MAX` (300).
-
-    Raises:
-        UsageError: anything else (the CLI's argparse type calls this too).
-    """
-    if not 0 < timeout <= TIMEOUT_MAX:  # NaN fails both comparisons
-        raise UsageError(
-            f"--timeout must be more than 0 and at most {TIMEOUT_MAX:g} seconds, not {timeout}"
-        )
-    return timeout
-
-
 def load_config(target: Target, env: Mapping[str, str]) -> PipConfig:
     """pip's configuration as the target's pip reads it, from the files on disk now."""
-    from pipssl.target import pipconfig
-
     return pipconfig.load(env, **target.config_args())
 
 
@@ -162,23 +161,25 @@ def examine(
     cwd: Optional[str] = None,
     confirm: bool = True,
     project: Optional[str] = None,
+    started: Optional[Started] = None,
 ) -> Diagnosis:
     """:func:`diagnose`, returning the whole :class:`Diagnosis` (repair's input).
     ``project``: the project whose path to its files to follow (the first one a failed
-    command asked for; None: pip itself, which every mirror of the default index serves)."""
+    command asked for; None: pip itself, which every mirror of the default index serves).
+    ``started``: the children :func:`pipssl.diagnosis.starting.start` started for this
+    very diagnosis (same python, environment, URLs, timeout, cwd and ``confirm``); None:
+    they are started here."""
     validate_timeout(timeout)
     env: Dict[str, str] = dict(os.environ if environ is None else environ)
-    asking, early = _start_real(python or sys.executable, env, index_urls, timeout, cwd, confirm)
-    inspection = facts.start(python, env=env, timeout=start_limit(timeout))
+    if started is None:
+        started = starting.start(python, env, index_urls, timeout, cwd, confirm)
     try:
-        _meanwhile(env)
-        target = inspection.result()
+        warm_os_store(env)
+        target = started.inspection.result()
     except BaseException:  # no child is left running that nobody will read
-        inspection.cancel()
-        for started in (asking, early):
-            if started is not None:
-                started.cancel()
+        started.cancel()
         raise
+    asking, early = started.asking, started.early
     if early is not None:
         early.program = target.executable  # the interpreter it runs in, as it names itself
     return diagnose_target(
@@ -195,41 +196,15 @@ def examine(
     )
 
 
-def _start_real(
-    python: str,
-    env: Mapping[str, str],
-    index_urls: Optional[Sequence[str]],
-    timeout: float,
-    cwd: Optional[str],
-    confirm: bool,
-) -> Tuple[Optional[Asking], Optional[Early]]:
-    """The real pip and the real requests, started before anything else (nothing when not
-    ``confirm``): a confirmed verdict cannot come sooner than pip's, so pip goes first, and
-    pipssl's own work (the facts, the probes) is done while they run.  requests' check
-    starts in the target interpreter before pipssl knows whether requests is there (its
-    start and import are most of its time); it gets its URLs later, or is stopped."""
-    if not confirm:
-        return None, None
-    from pipssl.clients.real import Early
-    from pipssl.diagnosis.confirm import ask_pip
-
-    asking = ask_pip(python, env, index_urls, timeout)
-    wanted = index_urls is None or bool(index_urls)  # `--index-url` none: nothing is probed
-    return asking, Early(python, env, timeout=timeout, cwd=cwd) if wanted else None
-
-
-def _meanwhile(env: Mapping[str, str]) -> None:
-    """While the target interpreter answers (on the other core, if there is one): what
-    needs no facts about it.  Imports of the modules the diagnosis uses, and the OS store
-    read and parsed into the caches the diagnosis then finds filled."""
-    from pipssl import clients  # noqa: F401
-    from pipssl.certs import bundle, store
-    from pipssl.diagnosis import checks, classify  # noqa: F401
-    from pipssl.errors import PipsslError
-    from pipssl.net import context, probe  # noqa: F401
-
+def warm_os_store(env: Mapping[str, str]) -> None:
+    """Read and parse the OS store while the target interpreter answers (on the other core,
+    if there is one): :func:`pipssl.certs.store.os_store` and the PEM parser keep what they
+    read while its files are unchanged, and the diagnosis, reading the store again with the
+    target's OpenSSL paths (most often this interpreter's), finds it there.  Nothing is
+    returned: what the diagnosis uses is what it reads itself; this only makes that sooner
+    (about 10-20 ms of a Debian store's reading and parsing on the CI machine)."""
     try:
-        context.ssl_module()
+        ssl_module()
     except ImportError:
         return  # nothing will be probed; the store is read when it is needed
     pem = store.os_store(environ=env).pem
@@ -259,12 +234,8 @@ def diagnose_target(
     requests' check already started.  Without ``confirm`` no real client is asked either:
     pipssl's model alone."""
     if asking is None and confirm:
-        from pipssl.diagnosis.confirm import ask_pip
-
-        asking = ask_pip(target.executable, env, index_urls, timeout)
+        asking = starting.ask_pip(target.executable, env, index_urls, timeout)
     pending: List[Asking] = [asking] if asking is not None else []
-    from pipssl import commands
-
     try:
         with commands.aiming(target.executable):  # the fixes act on this interpreter
             return _diagnose_target(
@@ -301,20 +272,6 @@ def _diagnose_target(
     ask_clients: bool,
 ) -> Diagnosis:
     started = time.monotonic()
-    from pipssl import clients
-    from pipssl.certs import store
-    from pipssl.certs.bundle import cafile_problem
-    from pipssl.certs.store.linux import special_hashed_name
-    from pipssl.clients.real import Running
-    from pipssl.diagnosis import checks, insecure
-    from pipssl.diagnosis.classify import load_stores
-    from pipssl.diagnosis.downloadpath import path_project
-    from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
-    from pipssl.diagnosis.ownbundle import certifi_copies, check_own_bundle
-    from pipssl.diagnosis.report import PipInfo, PythonInfo, Report, TargetResult
-    from pipssl.diagnosis.storecheck import check_os_store
-    from pipssl.target.trust import pip_trust
-
     now = now or datetime.now(timezone.utc)
     try:
         config = load_config(target, env)
@@ -322,8 +279,6 @@ def _diagnose_target(
         for url in urls:  # a malformed proxy URL, named where it is set
             pip_proxy_for(url, target, config, env)
     except ConfigError as exc:  # pip itself refuses the file or URL: a finding, not bad input
-        from pipssl.diagnosis import refused
-
         asking = _unless_stalled(asking, [exc.path or ""])
         return _only(target, env, refused.finding(exc, asking), now, index_urls, timeout, cwd)
     findings: List[Finding] = []
@@ -487,10 +442,6 @@ def _only(
     cwd: Optional[str],
 ) -> Diagnosis:
     """The diagnosis when nothing else can be checked: pip will not run at all."""
-    from pipssl.diagnosis.report import PipInfo, PythonInfo, Report
-    from pipssl.target.pipconfig import PipConfig
-    from pipssl.target.trust import PipTrust
-
     report = Report(
         python=PythonInfo.of(target),
         pip=PipInfo(target.pip.version if target.pip else None, False, ""),
@@ -507,8 +458,6 @@ def _unless_stalled(asking: Optional[Asking], paths: Sequence[str]) -> Optional[
     """``asking``, or None (pip stopped) when one of the files pip opens would stall it."""
     if asking is None:
         return None
-    from pipssl.diagnosis.confirm import stalls
-
     if stalls(paths):
         asking.cancel()
         return None
@@ -516,8 +465,6 @@ def _unless_stalled(asking: Optional[Asking], paths: Sequence[str]) -> Optional[
 
 
 def _have_ssl() -> bool:
-    from pipssl.net.context import ssl_module
-
     try:
         ssl_module()
     except ImportError:

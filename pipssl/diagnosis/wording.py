@@ -17,8 +17,8 @@ from typing import Optional, Tuple
 from pipssl import commands
 from pipssl._text import shown
 from pipssl.certs.x509 import Certificate
+from pipssl.commands import set_lines, unset_lines
 from pipssl.findings import Finding
-from pipssl.shell import set_lines, unset_lines
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.trust import TRUSTSTORE_PIP

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from pipssl import _files
+from pipssl.certs import bundle, store
+from pipssl.certs.store.linux import special_hashed_name
+from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:
     import ssl
@@ -221,8 +224,6 @@ def _regular(path: str, kind: _files.Kind) -> None:
 
 def _regular_entries(directory: str) -> None:
     """Raise ValueError when a CA directory holds a hashed name OpenSSL would block on."""
-    from pipssl.certs.store.linux import special_hashed_name
-
     special = special_hashed_name(directory)
     if special is not None:
         raise ValueError(f"CA directory {directory}: {special} is not a regular file")
@@ -231,9 +232,6 @@ def _regular_entries(directory: str) -> None:
 def _certificates(*, path: str = "", pem: str = "") -> Optional[List[bytes]]:
     """The DER certificates of a CA file or a PEM text (parsed once per process), or None
     when pipssl cannot read them."""
-    from pipssl.certs import bundle, store
-    from pipssl.errors import PipsslError
-
     try:
         certs = bundle.load_cafile(path) if path else bundle.read_pem(pem, source=store.LABEL)
     except PipsslError:

@@ -12,6 +12,8 @@ import html
 from typing import List, Optional
 from urllib.parse import urljoin, urlsplit
 
+from pipssl.net.connect import parse_url
+
 
 def hrefs(page: bytes) -> List[str]:
     """The ``href`` of every ``<a>`` tag in ``page``, unescaped, in page order."""
@@ -89,8 +91,6 @@ def absolute(base: str, href: str) -> Optional[str]:
     """``href`` (a link, a redirect's Location) made absolute against ``base``, without
     its fragment; None unless it is an https URL pipssl can connect to (the one check
     every URL passes where it enters: :func:`pipssl.net.connect.parse_url`)."""
-    from pipssl.net.connect import parse_url
-
     try:
         url = urljoin(base, href.strip()).partition("#")[0]
     except ValueError:  # "https://[bad" and the like

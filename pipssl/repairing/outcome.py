@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from pipssl import _text, commands
 from pipssl.certs.x509 import Certificate, parse_certificate
+from pipssl.commands import set_lines, unset_lines
 from pipssl.diagnosis.checks import CA_VARIABLES
 from pipssl.diagnosis.report import Report
 from pipssl.diagnosis.wording import keep_pointed
@@ -19,7 +20,6 @@ from pipssl.errors import CertificateError
 from pipssl.findings import Finding
 from pipssl.repairing.clients import readers_of
 from pipssl.repairing.result import Plan
-from pipssl.shell import set_lines, unset_lines
 from pipssl.target.trust import ENV_BUNDLES
 
 if TYPE_CHECKING:

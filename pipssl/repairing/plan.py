@@ -56,7 +56,7 @@ from pipssl.formats import ini_edit
 from pipssl.formats.edit import decoded
 from pipssl.journal.state import private_dir
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
-from pipssl.repairing.location import bundle_path, choose_scope
+from pipssl.repairing.location import ConfigKind, bundle_path, choose_scope
 from pipssl.repairing.result import Action, ActionKind, Options, Plan
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
@@ -87,7 +87,7 @@ class Draft:
     diagnosis: Diagnosis
     options: Options
     config: pipconfig.PipConfig
-    scope: str
+    scope: ConfigKind
     config_file: str
     bundle: str
     answers: Tuple[str, ...] = ()

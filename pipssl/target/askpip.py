@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from pipssl._limits import MEMORY_BYTES, run_limit
 from pipssl._redact import redact
+from pipssl.net import links
 from pipssl.target.child import Child, Finished
 
 #: A requirement no index can satisfy (local version labels are not published), so pip
@@ -424,10 +425,8 @@ class _Hosts:
 
 
 def _origin(host: str, port: str) -> str:
-    from pipssl.net.links import origin
-
     bare = host.strip("[]")
-    return origin(f"https://[{bare}]:{port}/" if ":" in bare else f"https://{bare}:{port}/")
+    return links.origin(f"https://[{bare}]:{port}/" if ":" in bare else f"https://{bare}:{port}/")
 
 
 def _index_of(page: str, indexes: Sequence[str]) -> Optional[str]:

@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from pipssl import _files
-from pipssl._files import sha256
+from pipssl import __version__, _files
+from pipssl._files import sha256, write_atomic
 from pipssl._text import shown
+from pipssl._wheel import entry, pipssl_wheel
+from pipssl.commands import Bootstrap
 from pipssl.errors import PipsslError
 from pipssl.wheelhouse.downloading import download
 from pipssl.wheelhouse.manifest import (
@@ -106,9 +108,11 @@ def _requirement_lines(requirements: Union[Path, Sequence[str]]) -> Tuple[List[s
     return lines, lines
 
 
-def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Optional[bytes]:
+def _bootstrap(
+    explicit: Optional[Path], running: Optional[Bootstrap], root: Path, warnings: List[str]
+) -> Optional[bytes]:
     """get-pipssl.py for the bundle: the file given, else the one this pipssl runs from
-    (get-pipssl.py tells the package where it is; ``bootstrap-missing`` when it cannot),
+    (``bootstrap-missing`` when it cannot be read again),
     else the checkout's (committed or built); an installed pipssl without either says so
     in ``warnings``."""
     if explicit is not None:
@@ -116,14 +120,9 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
             return _files.read_file(explicit, _files.BOOTSTRAP)
         except _files.FileRefused as exc:
             raise error(f"--bootstrap: {exc.message}", "usage-error") from None
-    import pipssl
-
-    # get-pipssl.py sets the attribute whenever it runs: to its path, to a checked copy of
-    # itself when piped from a file, to None when it cannot know (piped through a pipe).
-    if hasattr(pipssl, "_bootstrap_file"):
-        running = pipssl._bootstrap_file
-        if running and os.path.isfile(running):
-            return _files.read_file(running, _files.BOOTSTRAP)
+    if running is not None:
+        if running.path and os.path.isfile(running.path):
+            return _files.read_file(running.path, _files.BOOTSTRAP)
         # A bundle made by get-pipssl.py without get-pipssl.py would not do what it says.
         raise error(
             f"cannot find the {BOOTSTRAP} that is running (it was piped) to carry it along",
@@ -149,8 +148,6 @@ def _bootstrap(explicit: Optional[Path], root: Path, warnings: List[str]) -> Opt
 
 
 def _zip_bundle(entries: Sequence[Tuple[str, bytes]]) -> bytes:
-    from pipssl._wheel import entry
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in sorted(entries):
@@ -170,6 +167,7 @@ def create(
     environ: Optional[Mapping[str, str]] = None,
     progress: Optional[Progress] = None,
     bootstrap_file: Optional[Path] = None,
+    running: Optional[Bootstrap] = None,
 ) -> CreateResult:
     """Download wheels with the real pip and write one verified bundle.
 
@@ -182,8 +180,10 @@ def create(
         python: the interpreter whose pip downloads (default: this one).
         environ: the environment for pip (default ``os.environ``).
         progress: called with each line pip prints.
-        bootstrap_file: the get-pipssl.py to carry (default: the running one, or the
+        bootstrap_file: the get-pipssl.py to carry (default: ``running``'s, else the
             checkout's).
+        running: the get-pipssl.py pipssl runs from, if it does (the CLI passes what
+            get-pipssl.py gave its ``main``).
 
     Returns:
         The bundle's path, SHA-256, size and wheels.
@@ -195,9 +195,6 @@ def create(
             get-pipssl.py can be found when running from one (``bootstrap-missing``), or
             the output cannot be written.
     """
-    from pipssl import __version__
-    from pipssl._wheel import pipssl_wheel
-
     python = python or sys.executable
     env = dict(os.environ if environ is None else environ)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
@@ -243,7 +240,7 @@ def create(
         wheels[name] = data
     root = package.parent
     entries = [(WHEELS + name, data) for name, data in wheels.items()]
-    bootstrap = _bootstrap(bootstrap_file, root, warnings)
+    bootstrap = _bootstrap(bootstrap_file, running, root, warnings)
     if bootstrap is not None:
         entries.append((BOOTSTRAP, bootstrap))
     entries.append((REQUIREMENTS, _pins(wheels).encode()))
@@ -316,8 +313,6 @@ def _pins(wheels: Mapping[str, bytes]) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    from pipssl._files import write_atomic
-
     try:
         write_atomic(path, data, 0o644)
     except PipsslError as exc:

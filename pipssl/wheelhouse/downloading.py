@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 from pipssl._text import shown
+from pipssl.diagnosis.run import examine
 from pipssl.errors import PipsslError
+from pipssl.target.runpip import collected_project, failed_on_tls
 from pipssl.wheelhouse.manifest import Progress, error, run
 
 #: Seconds per index probe when a failed download is diagnosed.
@@ -61,12 +63,8 @@ def _blocked(
 ) -> Optional[PipsslError]:
     """``index-unusable`` naming doctor's error findings, when pip's failure may hide one
     (a TLS marker, no matching distribution, could not fetch); else None."""
-    from pipssl.target.runpip import collected_project, failed_on_tls
-
     if not (failed_on_tls(code, out) or _NO_MATCH.search(out) or "Could not fetch" in out):
         return None
-    from pipssl.diagnosis.run import examine
-
     try:
         report = examine(
             python=python,

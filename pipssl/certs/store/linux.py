@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Set, Tuple
 
-from pipssl.certs.bundle import BadBlock
-from pipssl.certs.store import OsStore, StoreSource, loadable_text, read_pem_file
+from pipssl.certs.pem import BadBlock
+from pipssl.certs.store.common import OsStore, StoreSource, loadable_text, read_pem_file
 
 #: truststore's candidates (``_CA_FILE_CANDIDATES``, newest release), in its order; the
 #: first existing one is the store when OpenSSL's defaults hold nothing.  (truststore
@@ -76,8 +77,6 @@ def special_hashed_name(directory: str) -> Optional[str]:
     """The first ``<hash>.<n>`` entry of ``directory`` that is no regular file (a FIFO, a
     device; links followed), or None.  OpenSSL opens those itself at a handshake: a FIFO
     would block it for ever, a device never end."""
-    import stat
-
     try:
         names = sorted(n for n in os.listdir(directory) if _HASHED_NAME.match(n))
     except OSError:

@@ -9,11 +9,12 @@ framework, and pipssl only offers to add a CA the user recognises, never to judg
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import List, Mapping, Sequence, Tuple
 
 from pipssl._files import MAX_CA_BYTES
-from pipssl.certs.bundle import BadBlock
-from pipssl.certs.store import OsStore, StoreSource, loadable_text
+from pipssl.certs.pem import BadBlock
+from pipssl.certs.store.common import OsStore, StoreSource, loadable_text
 
 #: Seconds one ``security`` run may take; a locked or network keychain can hang it.
 SECURITY_TIMEOUT = 10.0
@@ -42,8 +43,6 @@ def run_security(argv: Sequence[str], timeout: float) -> Tuple[int, str, str]:
         OSError: it could not be started.
         subprocess.TimeoutExpired: it ran longer than ``timeout``.
     """
-    import subprocess
-
     proc = subprocess.run(
         list(argv),
         stdin=subprocess.DEVNULL,
@@ -86,8 +85,6 @@ def store(environ: Mapping[str, str]) -> OsStore:
         An ``OsStore``; a keychain that cannot be read, or a missing ``security`` tool,
         is an entry in ``errors``.
     """
-    import subprocess
-
     sources: List[StoreSource] = []
     chunks: List[str] = []
     errors: List[str] = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 from typing import Any, List, Tuple
 
-from pipssl.certs.bundle import BadBlock
-from pipssl.certs.store import OsStore, StoreSource, loadable_text
+from pipssl.certs.pem import BadBlock
+from pipssl.certs.store.common import OsStore, StoreSource, loadable_text
 
 #: Store names in the order they are read, with the names Windows shows for them.
 STORES: Tuple[Tuple[str, str], ...] = (

@@ -1,0 +1,120 @@
+"""The children a diagnosis starts before pipssl's own work, in this order: the real pip
+(a confirmed verdict cannot come sooner than pip's), requests' real check in the target
+interpreter (its start and import of requests are most of its time; it gets its URLs
+later, or is stopped), then the target interpreter's facts.  ``--quick`` starts only the
+facts child.
+
+This module is light on purpose: the CLI starts the children through it first and only
+then imports the diagnosis (:mod:`pipssl.diagnosis.run` and the modules it uses), so that
+loading pipssl happens while they run, on the other core.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
+
+from pipssl import _files
+from pipssl._limits import start_limit
+from pipssl.certs.store.linux import special_hashed_name
+from pipssl.clients.real import Early
+from pipssl.target import facts
+
+if TYPE_CHECKING:
+    from pipssl.target.askpip import Asking
+
+
+@dataclass
+class Started:
+    """The children one diagnosis started.
+
+    Attributes:
+        inspection: the target interpreter's facts child.
+        asking: the real pip (None: not confirmed, or nothing to ask it).
+        early: requests' real check (None: not confirmed, or no index to probe).
+    """
+
+    inspection: facts.Inspection
+    asking: Optional[Asking] = None
+    early: Optional[Early] = None
+
+    def cancel(self) -> None:
+        """Stop every child: no answer of theirs will be read."""
+        self.inspection.cancel()
+        for started in (self.asking, self.early):
+            if started is not None:
+                started.cancel()
+
+
+def start(
+    python: Optional[str],
+    env: Mapping[str, str],
+    index_urls: Optional[Sequence[str]],
+    timeout: float,
+    cwd: Optional[str],
+    confirm: bool,
+) -> Started:
+    """Start the children (``python``: the target, None for pipssl's own interpreter);
+    without ``confirm``, the facts child alone: pipssl's model asks no real client."""
+    asking: Optional[Asking] = None
+    early: Optional[Early] = None
+    if confirm:
+        executable = python or sys.executable
+        asking = ask_pip(executable, env, index_urls, timeout)
+        if index_urls is None or index_urls:  # `--index-url` none: nothing is probed
+            early = Early(executable, env, timeout=timeout, cwd=cwd)
+    inspection = facts.start(python, env=env, timeout=start_limit(timeout))
+    return Started(inspection, asking, early)
+
+
+def ask_pip(
+    python: str, env: Mapping[str, str], index_urls: Optional[Sequence[str]], timeout: float
+) -> Optional[Asking]:
+    """Ask the real pip (None: there is nothing to ask it about, or a file its variables
+    name would stall it: see :func:`stalls`)."""
+    if index_urls is not None and not index_urls:
+        return None
+    # pip never opens PIP_CONFIG_FILE when it is the null device (it reads no file then)
+    opened = [env.get(n, "") for n in _FILE_VARIABLES if (n, env.get(n)) != (_CONFIG, os.devnull)]
+    if stalls(opened):
+        return None
+    from pipssl.target import askpip  # the real pip's log reader: --quick loads none of it
+
+    return askpip.ask(python, env, index_urls, timeout)
+
+
+# The variables naming a file pip opens before it reaches any index (SSL_CERT_FILE: the
+# OS store of truststore pips).
+_FILE_VARIABLES = (
+    "PIP_CONFIG_FILE",
+    "PIP_CERT",
+    "PIP_CLIENT_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
+
+
+_CONFIG = _FILE_VARIABLES[0]
+
+
+def stalls(paths: Iterable[str]) -> bool:
+    """Whether one of ``paths`` (files pip opens: config, CA file, client certificate)
+    would stall the real pip: a FIFO blocks its open for ever, a device such as /dev/zero
+    is read until memory runs out.  pipssl's own reader refuses them (a finding says so);
+    the real pip is then not asked, or not waited for."""
+    for path in paths:
+        if not path:
+            continue
+        if os.path.isdir(path):  # a CA directory: OpenSSL opens its <hash>.<n> files
+            if special_hashed_name(path) is not None:
+                return True
+            continue
+        try:
+            _files.check_file(path, _files.REPLACED)
+        except _files.FileRefused as exc:
+            if exc.why == _files.SPECIAL:
+                return True
+    return False
