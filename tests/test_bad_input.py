@@ -23,10 +23,11 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from bed.certs import CertWorld, hashed_ca_dir
+from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
 from bed.pip import pip_download, url_host_for
 from bed.refusal import check_refusal
@@ -175,7 +176,7 @@ def case(
     isolated_env: IsolatedEnv,
     tmp_path: Path,
     venvs: Dict[str, Path],
-    make_index: Any,
+    make_index: MakeIndex,
     cert_world: CertWorld,
     pip_world: World,
 ) -> Case:

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
-from bed.index import build_wheel, closed_port
+from bed.certs import CertWorld
+from bed.index import MakeIndex, build_wheel, closed_port
+from bed.isolation import IsolatedEnv
 from bed.nossl import make_nossl_python
 from bed.pip import find_pythons
 from targets import LEGACY_BASE, base_python, make_venv
@@ -111,7 +113,9 @@ def one_line(proc: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
-def healthy_world(isolated_env: Any, make_index: Any, cert_world: Any, kind: str = "good") -> Any:
+def healthy_world(
+    isolated_env: IsolatedEnv, make_index: MakeIndex, cert_world: CertWorld, kind: str = "good"
+) -> Any:
     isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
     return make_index(kind, url_host="localhost")
 
@@ -279,7 +283,9 @@ def test_vendored_wheel_that_differs_from_the_lock_stops_the_build(tmp_path: Pat
 DAMAGED = "get-pipssl.py is incomplete or damaged: download it again"
 
 
-def test_damaged_file_is_one_clear_line(tmp_path: Path, run: Any, isolated_env: Any) -> None:
+def test_damaged_file_is_one_clear_line(
+    tmp_path: Path, run: Callable[..., subprocess.CompletedProcess[str]], isolated_env: IsolatedEnv
+) -> None:
     copy = tmp_path / "copy" / "get-pipssl.py"
     copy.parent.mkdir()
     for suffix in (b"x", b"\n"):
@@ -294,7 +300,7 @@ def test_damaged_file_is_one_clear_line(tmp_path: Path, run: Any, isolated_env: 
         assert one_line(run(sys.executable, "doctor", script=copy, stdin=stdin), 2) == DAMAGED
 
 
-def test_piped_through_a_pipe_says_to_save_it(isolated_env: Any) -> None:
+def test_piped_through_a_pipe_says_to_save_it(isolated_env: IsolatedEnv) -> None:
     """Read from a pipe, the file cannot be read again to be checked: one line, exit 2."""
     with open(SCRIPT, "rb") as source:
         cat = subprocess.Popen(["cat"], stdin=source, stdout=subprocess.PIPE)
@@ -388,7 +394,10 @@ def test_a_copy_cut_anywhere_says_so_in_one_line(short: str, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("where", ["program", "payload", "last line"])
 def test_a_cut_copy_run_as_users_run_it(
-    where: str, tmp_path: Path, run: Any, isolated_env: Any
+    where: str,
+    tmp_path: Path,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    isolated_env: IsolatedEnv,
 ) -> None:
     """The same, end to end: a real run of a cut copy, as a file and piped from it."""
     data = SCRIPT.read_bytes()
@@ -408,7 +417,12 @@ def test_a_cut_copy_run_as_users_run_it(
 
 
 @pytest.mark.parametrize("short", ["2.7", "3.6", "3.7"])
-def test_old_python_gets_one_line(short: str, run: Any, script: Path, isolated_env: Any) -> None:
+def test_old_python_gets_one_line(
+    short: str,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    isolated_env: IsolatedEnv,
+) -> None:
     python = old_python(short)
     if python is None:
         pytest.skip(f"no Python {short} under pyenv")
@@ -426,12 +440,12 @@ def test_doctor_json_on_every_python(
     version: str,
     kind: str,
     code: int,
-    run: Any,
+    run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     index = healthy_world(isolated_env, make_index, cert_world, kind)
     proc = run(
@@ -453,12 +467,12 @@ def test_doctor_json_on_every_python(
 @pytest.mark.parametrize("mode", ["isolated", "stdin"])
 def test_isolated_and_piped(
     mode: str,
-    run: Any,
+    run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     index = healthy_world(isolated_env, make_index, cert_world)
     args = ("doctor", "--json", "--python", str(venvs["legacy"]), "--index-url", index.url)
@@ -468,12 +482,12 @@ def test_isolated_and_piped(
 
 
 def test_no_argument_is_doctor_then_the_plan(
-    run: Any,
+    run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     import certifi
@@ -503,7 +517,9 @@ def test_no_argument_is_doctor_then_the_plan(
     assert isolated_env.pip_config_file.read_bytes() == conf
 
 
-def test_help_names_install(run: Any, script: Path, isolated_env: Any) -> None:
+def test_help_names_install(
+    run: Callable[..., subprocess.CompletedProcess[str]], script: Path, isolated_env: IsolatedEnv
+) -> None:
     proc = run(sys.executable, "--help", script=script)
     assert proc.returncode == 0 and "doctor" in proc.stdout and "install" in proc.stdout
     line = one_line(run(sys.executable, "install", "--user", script=script), 2)
@@ -517,7 +533,12 @@ def test_help_names_install(run: Any, script: Path, isolated_env: Any) -> None:
     ("variant", "code"), [("missing", "ssl-module-missing"), ("broken", "ssl-module-broken")]
 )
 def test_doctor_without_ssl(
-    variant: str, code: str, run: Any, script: Path, nossl_python: Any, isolated_env: Any
+    variant: str,
+    code: str,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    nossl_python: Callable[[str], Path],
+    isolated_env: IsolatedEnv,
 ) -> None:
     data = doctor_json(run(nossl_python(variant), "doctor", "--json", script=script), 1)
     found = [f for f in data["findings"] if f["code"] == code]
@@ -527,7 +548,7 @@ def test_doctor_without_ssl(
 # --- install, offline ---------------------------------------------------------------------
 
 
-def offline_env(isolated_env: Any, make_index: Any) -> Any:
+def offline_env(isolated_env: IsolatedEnv, make_index: MakeIndex) -> Any:
     """Every way pip could look for packages points at a closed port or at an index that
     records requests; `install` must use none of them."""
     index = make_index("good", url_host="localhost")
@@ -556,7 +577,11 @@ def installed(python: Path, code: str) -> str:
 
 @pytest.mark.slow
 def test_install_into_a_fresh_venv_offline(
-    run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    tmp_path: Path,
 ) -> None:
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
     # an installed certifi (here a newer one) is kept, not replaced by the embedded one
@@ -582,7 +607,11 @@ def test_install_into_a_fresh_venv_offline(
 
 @pytest.mark.slow
 def test_install_on_a_python_without_ssl_or_pip(
-    run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    tmp_path: Path,
 ) -> None:
     python = make_nossl_python(tmp_path / "nossl", "missing")  # a throwaway copy, no pip
     index = offline_env(isolated_env, make_index)
@@ -594,7 +623,10 @@ def test_install_on_a_python_without_ssl_or_pip(
 
 
 def test_install_without_pip_or_ensurepip_says_what_to_do(
-    run: Any, script: Path, isolated_env: Any, tmp_path: Path
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    isolated_env: IsolatedEnv,
+    tmp_path: Path,
 ) -> None:
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "bare", with_pip=False)
     broken = tmp_path / "no-ensurepip" / "ensurepip"

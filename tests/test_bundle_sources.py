@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
@@ -55,7 +58,9 @@ def venv(tmp_path: Path) -> Path:
     return make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
 
 
-def a_bundle(python: Path, tmp_path: Path, isolated_env: Any, version: str, extra: str) -> Path:
+def a_bundle(
+    python: Path, tmp_path: Path, isolated_env: IsolatedEnv, version: str, extra: str
+) -> Path:
     """A bundle pipssl wrote from certifi ``version`` (the venv pip's roots, ``extra``
     added or, for "-", its first root missing), named by pip's config."""
     roots = cabundle.load_cafile(str(vendored(python)))
@@ -75,7 +80,7 @@ def a_bundle(python: Path, tmp_path: Path, isolated_env: Any, version: str, extr
 
 
 def test_a_bundle_from_a_newer_certifi_is_not_stale_for_an_older_one(
-    venv: Path, tmp_path: Path, isolated_env: Any, cert_world: Any
+    venv: Path, tmp_path: Path, isolated_env: IsolatedEnv, cert_world: CertWorld
 ) -> None:
     # built by a pipssl carrying a newer certifi, which holds one root the venv's lacks
     a_bundle(venv, tmp_path, isolated_env, "2099.1.1", str(cert_world.path("root.pem")))
@@ -83,7 +88,7 @@ def test_a_bundle_from_a_newer_certifi_is_not_stale_for_an_older_one(
 
 
 def test_bundle_stale_names_the_certifi_it_compares_with(
-    venv: Path, tmp_path: Path, isolated_env: Any
+    venv: Path, tmp_path: Path, isolated_env: IsolatedEnv
 ) -> None:
     a_bundle(venv, tmp_path, isolated_env, "2000.1.1", "-")
     (found,) = stale(venv, dict(os.environ))
@@ -95,7 +100,11 @@ def test_bundle_stale_names_the_certifi_it_compares_with(
 
 @pytest.mark.slow
 def test_get_pipssl_and_python_m_pipssl_build_the_same_bundle(
-    venv: Path, tmp_path: Path, isolated_env: Any, make_index: Any, cert_world: Any
+    venv: Path,
+    tmp_path: Path,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     script = tmp_path / "get-pipssl.py"  # built from this checkout: the code under test
     subprocess.run(

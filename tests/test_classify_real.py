@@ -20,7 +20,8 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, Proxy, build_wheel
+from bed.index import IndexServer, MakeIndex, MakeProxy, build_wheel
+from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
@@ -36,7 +37,7 @@ def codes(report: Any) -> List[str]:
     return [f.code for f in report.findings]
 
 
-def trust_root(isolated_env: Any, cert_world: CertWorld, extra: str = "") -> None:
+def trust_root(isolated_env: IsolatedEnv, cert_world: CertWorld, extra: str = "") -> None:
     """pip's cert -> the test root: the issuer of every chain here is trusted."""
     isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n{extra}")
 
@@ -47,9 +48,9 @@ def pip_says(python: Path, index: IndexServer, tmp_path: Path, name: str) -> Any
 
 @pytest.fixture
 def odd_index(
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     cert_world: CertWorld,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     tmp_path: Path,
 ) -> Callable[[str], IndexServer]:
     """An index serving one ``bed.oddcerts`` chain (the server may send a weak one), and
@@ -111,7 +112,7 @@ def test_weak_chain_is_weak_certificate_and_pip_agrees(
     named: str,
     shown: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
     odd_index: Callable[[str], IndexServer],
     tmp_path: Path,
@@ -157,7 +158,7 @@ def test_unknown_verify_error_is_tls_error_with_openssl_reason(
     twin: str,
     openssl: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
     odd_index: Callable[[str], IndexServer],
     tmp_path: Path,
@@ -183,9 +184,9 @@ def test_unknown_verify_error_is_tls_error_with_openssl_reason(
 def test_handshake_failure_is_tls_error_not_a_version_problem(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     tmp_path: Path,
 ) -> None:
     # The server's only cipher needs an RSA certificate and it has an EC one: it can
@@ -221,10 +222,10 @@ def test_proxy_refusing_connect_is_proxy_denied_and_pip_agrees(
     flavour: str,
     status: int,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    make_proxy: Callable[..., Proxy],
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
     trust_root(isolated_env, cert_world)
@@ -273,9 +274,9 @@ def doctor_in(prefix: List[str], python: Path) -> Dict[str, Any]:
 def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     mounted_os_store: MountedOsStore,
     tmp_path: Path,
 ) -> None:
@@ -321,9 +322,9 @@ def test_plain_http_index_pip_ignores_and_its_trusted_twin(
 def test_plain_http_index_on_a_loopback_ip_is_used_by_pip(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
@@ -354,7 +355,7 @@ def test_plain_http_index_on_a_loopback_ip_is_used_by_pip(
     ],
 )
 def test_http_index_rule_is_pips_secure_origins(
-    url: str, trusted: str, ignored: bool, venvs: Dict[str, Path], isolated_env: Any
+    url: str, trusted: str, ignored: bool, venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     conf = f"[global]\nextra-index-url = {url}\n"
     isolated_env.write_pip_conf(conf + (f"trusted-host = {trusted}\n" if trusted else ""))
@@ -373,7 +374,7 @@ def test_repair_names_an_intermediate_given_with_ca_and_the_root_it_needs(
     flavour: str,
     venvs: Dict[str, Path],
     pip_world: World,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
-from bed.index import serve_index
+from bed.certs import LOOPBACK_NAMES, CertWorld, ServerCert, make_ca
+from bed.index import MakeIndex, serve_index
 from bed.pip import pip_download, url_host_for
 from bed.world import World
 from targets import run_pipssl
@@ -92,7 +92,11 @@ def check_ageing(python: Path, index: Any, ca: str, ends: Any, tmp_path: Path) -
 
 
 def test_a_consented_ca_far_from_its_end_gives_no_finding(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
     index = make_index("intercepted", url_host=url_host_for(python))
@@ -103,7 +107,11 @@ def test_a_consented_ca_far_from_its_end_gives_no_finding(
 
 @pytest.mark.slow
 def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
     index = make_index("intercepted", url_host=url_host_for(python))
@@ -139,7 +147,11 @@ def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
 
 
 def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
     index = make_index("intercepted", url_host=url_host_for(python))
@@ -157,7 +169,11 @@ def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
 
 
 def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     from pipssl.certs import bundle as cabundle
     from pipssl.certs.compose import BUNDLE_HEADER
@@ -183,7 +199,7 @@ def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
     ]
 
 
-def test_only_the_labels_of_a_bundle_without_a_store_are_carried(cert_world: Any) -> None:
+def test_only_the_labels_of_a_bundle_without_a_store_are_carried(cert_world: CertWorld) -> None:
     from pipssl.certs import bundle as cabundle
     from pipssl.certs.compose import BUNDLE_HEADER, consents_in_bundle
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Set
 
 import pytest
+from bed.certs import CertWorld
+from bed.isolation import IsolatedEnv
 
 from pipssl import codes
 from pipssl.cli import main as cli
@@ -74,7 +76,7 @@ def test_every_commands_help_names_only_the_three_exit_codes() -> None:
 
 
 def test_exit_2_prints_the_error_object_the_docs_show(
-    isolated_env: Any, capsys: pytest.CaptureFixture[str]
+    isolated_env: IsolatedEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(["doctor", "--json", "--timeout", "soon"])
     out = capsys.readouterr()
@@ -168,7 +170,7 @@ def test_repair_json_has_the_keys_the_readme_lists() -> None:
 
 
 def test_forget_json_has_the_keys_the_readme_lists(
-    isolated_env: Any, cert_world: Any, capsys: pytest.CaptureFixture[str]
+    isolated_env: IsolatedEnv, cert_world: CertWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pipssl.certs import bundle as cabundle
     from pipssl.certs.consent import Consent

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
-from bed.index import closed_port, silent_server
+from bed.certs import CertWorld
+from bed.index import MakeIndex, MakeProxy, closed_port, silent_server
+from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
@@ -26,7 +28,7 @@ from pipssl import diagnose
 
 
 @pytest.fixture
-def os_store(isolated_env: Any, tmp_path: Path) -> Callable[..., Path]:
+def os_store(isolated_env: IsolatedEnv, tmp_path: Path) -> Callable[..., Path]:
     """Make "the OS trust store" exactly what the test says (OpenSSL reads SSL_CERT_FILE
     and SSL_CERT_DIR; truststore pips read the same on Linux)."""
     store_dir = tmp_path / "os-certs"
@@ -47,7 +49,7 @@ def os_store(isolated_env: Any, tmp_path: Path) -> Callable[..., Path]:
     return set_store
 
 
-def trust_test_root(isolated_env: Any, cert_world: Any) -> None:
+def trust_test_root(isolated_env: IsolatedEnv, cert_world: CertWorld) -> None:
     """pip's cert -> the test root, in the PIP_CONFIG_FILE (a file, so that no env var
     shadows the machine's /etc/pip.conf, which pip always reads)."""
     isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
@@ -70,10 +72,10 @@ def finding(report: Any, code: str) -> Any:
 def test_healthy_world_has_no_finding_and_pip_agrees(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     index = make_index("good", url_host="localhost")
@@ -89,9 +91,9 @@ def test_healthy_world_has_no_finding_and_pip_agrees(
 def test_missing_cert_file_is_reported_and_pip_fails_too(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
     tmp_path: Path,
 ) -> None:
     index = make_index("good", url_host="localhost")
@@ -123,8 +125,8 @@ def test_cert_file_that_is_not_usable(
     content: bytes,
     code: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
     tmp_path: Path,
 ) -> None:
     bad = tmp_path / "bad.pem"
@@ -136,7 +138,10 @@ def test_cert_file_that_is_not_usable(
 
 
 def test_oversized_cert_file_is_unreadable(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    tmp_path: Path,
 ) -> None:
     big = tmp_path / "big.pem"
     with big.open("wb") as fh:  # sparse: costs no disk
@@ -147,7 +152,10 @@ def test_oversized_cert_file_is_unreadable(
 
 
 def test_good_cert_file_gives_no_cafile_finding(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
@@ -161,10 +169,10 @@ def test_good_cert_file_gives_no_cafile_finding(
 def test_unknown_intercepting_ca_is_named_with_fingerprint(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     index = make_index("intercepted", url_host="localhost")
@@ -182,10 +190,10 @@ def test_unknown_intercepting_ca_is_named_with_fingerprint(
 
 def test_issuer_in_os_store_but_not_in_legacy_pip(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     os_store(cert_world.path("intercept.pem"))
@@ -200,10 +208,10 @@ def test_issuer_in_os_store_but_not_in_legacy_pip(
 
 def test_issuer_in_os_store_is_fine_for_truststore_pip(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     os_store(cert_world.path("intercept.pem"))
@@ -215,7 +223,11 @@ def test_issuer_in_os_store_is_fine_for_truststore_pip(
 
 
 def test_self_signed_leaf(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     index = make_index("self-signed")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
@@ -228,10 +240,10 @@ def test_self_signed_leaf(
 
 def test_incomplete_chain_told_apart_through_aia(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     wheel_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -262,10 +274,10 @@ def test_certificate_content_failures(
     kind: str,
     code: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index(kind)
@@ -276,7 +288,11 @@ def test_certificate_content_failures(
 
 
 def test_clock_skew_when_clock_predates_trusted_roots(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index("not-yet-valid")
@@ -296,7 +312,7 @@ def test_clock_skew_when_clock_predates_trusted_roots(
 
 
 def test_connection_refused_and_timeout(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, os_store: Callable[..., Path]
 ) -> None:
     url = f"https://127.0.0.1:{closed_port()}/simple/"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[url], timeout=2)
@@ -309,7 +325,7 @@ def test_connection_refused_and_timeout(
 
 
 def test_a_wait_is_named_on_a_terminal_and_only_there(
-    venvs: Dict[str, Path], isolated_env: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     """doctor on a server that never answers waits its timeout: on a terminal a line on
     stderr says what for, after about a second; a pipe gets the report alone."""
@@ -330,7 +346,10 @@ def test_a_wait_is_named_on_a_terminal_and_only_there(
 
 
 def test_plain_http_on_a_tls_port(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
 ) -> None:
     index = make_index(None, mode="plain")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
@@ -338,7 +357,11 @@ def test_plain_http_on_a_tls_port(
 
 
 def test_client_certificate_required(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index("good", client_ca=cert_world.path("client-ca.pem"))
@@ -347,7 +370,11 @@ def test_client_certificate_required(
 
 
 def test_tls_version_unsupported(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     import ssl
 
@@ -361,7 +388,7 @@ def test_tls_version_unsupported(
 
 
 def test_dns_failure_in_a_network_namespace_without_dns(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, os_store: Callable[..., Path]
 ) -> None:
     # A new network namespace has no route and no resolver: the lookup fails at once and
     # no packet leaves this machine.
@@ -389,11 +416,11 @@ def test_dns_failure_in_a_network_namespace_without_dns(
 
 def test_proxy_auth_required_and_credentials_redacted(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index("good")
@@ -422,7 +449,11 @@ def test_proxy_auth_required_and_credentials_redacted(
 
 
 def test_proxy_unreachable_and_no_proxy(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index("good")
@@ -436,11 +467,11 @@ def test_proxy_unreachable_and_no_proxy(
 
 def test_https_proxy_url_for_a_plain_proxy(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
+    cert_world: CertWorld,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
     index = make_index("good")
@@ -458,7 +489,7 @@ def test_https_proxy_url_for_a_plain_proxy(
 
 
 def test_trusted_host_is_reported_with_its_origin(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, os_store: Callable[..., Path]
 ) -> None:
     isolated_env.write_pip_conf("[install]\ntrusted-host = 127.0.0.1 mirror.invalid\n")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
@@ -471,7 +502,10 @@ def test_trusted_host_is_reported_with_its_origin(
 
 
 def test_env_vars_that_shadow_the_config(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    cert_world: CertWorld,
 ) -> None:
     root = str(cert_world.path("root.pem"))
     isolated_env.write_pip_conf(f"[global]\ncert = {root}\n")
@@ -494,7 +528,10 @@ def test_env_vars_that_shadow_the_config(
 
 
 def test_pip_missing(
-    isolated_env: Any, os_store: Any, bare_python: Path, venvs: Dict[str, Path]
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    bare_python: Path,
+    venvs: Dict[str, Path],
 ) -> None:
     report = diagnose(python=str(bare_python), index_urls=[], timeout=2)
     assert codes(report) == ["pip-missing"]
@@ -505,7 +542,7 @@ def test_pip_missing(
 
 @pytest.mark.slow
 def test_certifi_modified(
-    isolated_env: Any, os_store: Any, tmp_path: Path, cert_world: Any
+    isolated_env: IsolatedEnv, os_store: Callable[..., Path], tmp_path: Path, cert_world: CertWorld
 ) -> None:
     venv = make_venv(base_python(LEGACY_BASE), tmp_path / "v")
     assert "certifi-modified" not in codes(diagnose(python=str(venv), index_urls=[]))
@@ -535,10 +572,10 @@ def test_certifi_modified(
 
 def test_pip_24_2_ip_host_bug_is_known_and_real(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     trust_test_root(isolated_env, cert_world)
@@ -561,7 +598,11 @@ def test_pip_24_2_ip_host_bug_is_known_and_real(
     ("variant", "code"), [("missing", "ssl-module-missing"), ("broken", "ssl-module-broken")]
 )
 def test_python_without_working_ssl(
-    variant: str, code: str, nossl_python: Any, isolated_env: Any, os_store: Any
+    variant: str,
+    code: str,
+    nossl_python: Callable[[str], Path],
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
 ) -> None:
     python = nossl_python(variant)
     # pipssl itself runs on that Python: it must import and report, not crash.
@@ -649,11 +690,11 @@ def test_openssl_too_old_check() -> None:
 
 def test_pip_proxy_option_is_used_and_wins_over_the_environment(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    os_store: Callable[..., Path],
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
+    cert_world: CertWorld,
 ) -> None:
     index = make_index("good")
     proxy = make_proxy()

@@ -19,7 +19,8 @@ from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, build_wheel, serve_index
+from bed.index import IndexServer, MakeProxy, build_wheel, serve_index
+from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
 from bed.world import World
 from targets import run_pipssl
@@ -137,10 +138,10 @@ def test_run_follows_the_path_of_the_project_the_command_asked_for(
 
 def test_each_host_on_the_path_takes_the_proxy_pip_takes_to_it(
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
     wheels: Path,
-    make_proxy: Any,
+    make_proxy: MakeProxy,
 ) -> None:
     """HTTPS_PROXY for the index, NO_PROXY naming the files host: pipssl reaches each host
     as pip does (the index through the tunnel, the files host directly), and both agree."""

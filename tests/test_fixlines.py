@@ -16,11 +16,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 from bed import fixlines
-from bed.certs import ServerCert
+from bed.certs import CertWorld, ServerCert
+from bed.index import MakeIndex, MakeProxy
+from bed.isolation import IsolatedEnv
+from bed.osstore import MountedOsStore
 from bed.pip import pip_download, pip_version, url_host_for
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
@@ -123,8 +126,8 @@ def test_to_apply_works_pasted_however_pipssl_was_run(
     style: str,
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    cert_world: Any,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
@@ -206,7 +209,7 @@ def test_a_closed_pipe_ends_quietly(style: str, reader: str, tmp_path: Path) -> 
 # --- findings whose fix is a command to copy ----------------------------------------------
 
 
-def _leaf_only(cert_world: Any) -> ServerCert:
+def _leaf_only(cert_world: CertWorld) -> ServerCert:
     """A server that sends its own certificate alone, issued by a CA nobody here trusts
     (the corporate case)."""
     chain = cert_world.path("intercepted.chain.pem").read_bytes()
@@ -218,7 +221,7 @@ def _leaf_only(cert_world: Any) -> ServerCert:
 
 @pytest.mark.slow
 def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     python = legacy  # its own: the pasted repair writes its site config (scope auto)
     index = make_index(_leaf_only(cert_world), url_host=url_host_for(python))
@@ -250,7 +253,7 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
 
 @pytest.mark.slow
 def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     """The one rule: a self-signed server certificate that is not a CA gets no
     --accept-ca (repair would refuse it); one that is a CA gets it, and it works."""
@@ -273,10 +276,10 @@ def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
 @pytest.mark.slow
 def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     legacy: Path,
-    isolated_env: Any,
-    mounted_os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    mounted_os_store: MountedOsStore,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     wheel_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -322,10 +325,10 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
 
 def test_a_proxy_password_is_given_in_the_url_as_the_fix_says(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
@@ -349,7 +352,11 @@ def test_a_proxy_password_is_given_in_the_url_as_the_fix_says(
 
 @pytest.mark.slow
 def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     """A valid cert in [install] beats repair's [global] cert in the same file: no
     --scope can help (the old fix said --scope env, no such choice); unsetting it and
@@ -387,7 +394,7 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
 
 
 def test_pip_config_unset_is_offered_only_for_the_file_it_edits(
-    venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, make_index: MakeIndex, tmp_path: Path
 ) -> None:
     """`pip config --user unset` edits the newest user file: for a trusted-host in the
     legacy ~/.pip/pip.conf it fails (measured here), so the fix names the line instead."""

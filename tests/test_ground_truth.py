@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from bed.index import closed_port
+from bed.certs import CertWorld
+from bed.index import MakeIndex, closed_port
+from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
 from targets import run_pipssl
 
@@ -49,9 +51,9 @@ def sitecustomize(tmp_path: Path, body: str) -> None:
 def test_the_answer_is_what_pip_does(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     good = make_index("good", url_host="localhost")
@@ -84,9 +86,9 @@ def test_the_answer_is_what_pip_does(
 def test_pip_reaches_what_the_probe_cannot(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     index = make_index("intercepted", url_host="localhost")
@@ -113,9 +115,9 @@ def test_pip_reaches_what_the_probe_cannot(
 def test_pip_cannot_reach_what_the_probe_verified(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     index = make_index("good", url_host="localhost")
@@ -139,9 +141,9 @@ def test_pip_cannot_reach_what_the_probe_verified(
 
 def test_an_index_pipssl_does_not_know_is_judged_by_pip(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     good = make_index("good", url_host="localhost")
@@ -170,9 +172,9 @@ def test_a_variable_that_breaks_a_working_config_is_the_cause(
     flavour: str,
     variable: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
@@ -238,7 +240,7 @@ def pip_works(python: Path, url: str, dest: Path) -> bool:
 
 
 def test_credentials_in_an_index_url_stay_out_of_pips_answer(
-    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, make_index: MakeIndex, tmp_path: Path
 ) -> None:
     index = make_index("intercepted", url_host="localhost")
     secret = index.url.replace("https://", "https://alice:s3cret-token@")

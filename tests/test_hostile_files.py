@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 from bed.certs import CertWorld
+from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
 from bed.refusal import check_refusal
@@ -98,7 +99,7 @@ def timed(args: List[str], env: Optional[Dict[str, str]]) -> subprocess.Complete
 def bed(
     isolated_env: IsolatedEnv,
     venvs: Dict[str, Path],
-    make_index: Any,
+    make_index: MakeIndex,
     cert_world: CertWorld,
     pip_world: World,
 ) -> Bed:

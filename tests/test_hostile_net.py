@@ -16,6 +16,9 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 from bed import hostile
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 from targets import run_pipssl
 
 from pipssl._limits import run_limit
@@ -76,7 +79,7 @@ def _descendants(root: int) -> Iterator[Tuple[int, int]]:
         yield pid, rss[pid]
 
 
-def _trust(isolated_env: Any, cert_world: Any) -> None:
+def _trust(isolated_env: IsolatedEnv, cert_world: CertWorld) -> None:
     isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
 
 
@@ -114,7 +117,7 @@ def _found(data: Dict[str, Any], code: str) -> List[Dict[str, Any]]:
 @pytest.mark.parametrize("kind", ["drip", "silent"])
 @pytest.mark.slow
 def test_stalling_index_is_a_timeout_at_the_http_stage(
-    kind: str, venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+    kind: str, venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
 ) -> None:
     _trust(isolated_env, cert_world)
     serve = hostile.drip_index if kind == "drip" else hostile.silent_index
@@ -129,7 +132,7 @@ def test_stalling_index_is_a_timeout_at_the_http_stage(
 
 @pytest.mark.slow
 def test_endless_body_stops_pip_in_time_and_small(
-    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
 ) -> None:
     _trust(isolated_env, cert_world)
     with hostile.endless_index(cert_world.server_cert("good")) as index:
@@ -158,9 +161,9 @@ def test_a_proxy_that_breaks_the_tunnel_is_named(
     code: str,
     said: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
+    make_index: MakeIndex,
 ) -> None:
     _trust(isolated_env, cert_world)
     index = make_index("good", url_host="localhost")
@@ -200,7 +203,7 @@ def netns() -> None:
 )
 @pytest.mark.slow
 def test_errno_101_is_no_route_and_a_closed_port_is_refused(
-    lo_up: bool, code: str, netns: None, venvs: Dict[str, Path], isolated_env: Any
+    lo_up: bool, code: str, netns: None, venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     url = "https://127.0.0.1:9/simple/"
     proc = run_pipssl(
@@ -221,7 +224,7 @@ def test_errno_101_is_no_route_and_a_closed_port_is_refused(
 
 @pytest.mark.slow
 def test_an_interpreter_that_never_answers_is_stopped_in_time(
-    isolated_env: Any, tmp_path: Path
+    isolated_env: IsolatedEnv, tmp_path: Path
 ) -> None:
     """A --python that never answers (a wrapper whose child holds the pipe open too): a
     clean error, exit 2, within the facts child's limit, and nothing of it left running."""
@@ -293,7 +296,7 @@ def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
 
 @pytest.mark.slow
 def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
-    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any, make_index: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld, make_index: MakeIndex
 ) -> None:
     """The issuer a leaf's AIA URL names (a URL the server chose) is fetched within the
     timeout in all, not per read."""
@@ -342,7 +345,7 @@ def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
     assert why in findings[0].detail and findings[0].fix
 
 
-def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) -> None:
+def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: CertWorld) -> None:
     """A reset (a firewall blocking the name) is no TLS verdict: ECONNRESET, named as a
     connection cut on the path, not as OpenSSL's words for an unknown TLS failure."""
     from pipssl.diagnosis.transport import transport_finding
@@ -362,7 +365,7 @@ def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) 
 
 @pytest.mark.slow
 def test_several_silent_indexes_share_one_bound(
-    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
 ) -> None:
     """Eight indexes silent after the handshake: their waits run side by side, so doctor
     keeps the one bound (one after another they would need eight times the timeout)."""

@@ -26,10 +26,12 @@ import time
 import unicodedata
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Dict, Iterator
 
 import pytest
-from bed.certs import CA_KEY_USAGE, ServerCert
+from bed.certs import CA_KEY_USAGE, CertWorld, ServerCert
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
 from bed.world import World
 from cryptography import x509
@@ -341,7 +343,10 @@ def _sha256(pem: bytes) -> str:
 
 @pytest.mark.slow
 def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
-    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, hostile_chain: ServerCert
+    venvs: Dict[str, Path],
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    hostile_chain: ServerCert,
 ) -> None:
     index = make_index(hostile_chain)
     proc = run_pipssl("doctor", "--python", str(venvs["legacy"]), "--index-url", index.url)
@@ -366,7 +371,7 @@ def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
 def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     venvs: Dict[str, Path],
     pip_world: World,
-    make_index: Any,
+    make_index: MakeIndex,
     hostile_chain: ServerCert,
     tmp_path: Path,
 ) -> None:
@@ -404,7 +409,7 @@ def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
 
 
 def test_doctor_shows_hostile_pip_config_values_escaped(
-    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, make_index: MakeIndex, cert_world: CertWorld
 ) -> None:
     """A cert value continued over lines (configparser joins them with line feeds) that
     forges a fix block, and a trusted-host with terminal escapes."""
@@ -458,7 +463,7 @@ def _hostile_proxy(status_line: bytes, lifetime: float = 60.0) -> Iterator[str]:
 
 
 def test_a_proxy_status_line_of_60000_characters_is_quick_and_escaped(
-    venvs: Dict[str, Path], isolated_env: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     reason = b"\x1b[2J\x07\xe2\x80\xae" + b"A" * 60_000
     with _hostile_proxy(b"HTTP/1.1 403 " + reason) as url:
@@ -477,7 +482,7 @@ def test_a_proxy_status_line_of_60000_characters_is_quick_and_escaped(
 
 
 def test_run_shows_its_plan_with_hostile_values_escaped(
-    venvs: Dict[str, Path], pip_world: World, make_index: Any, hostile_chain: ServerCert,
+    venvs: Dict[str, Path], pip_world: World, make_index: MakeIndex, hostile_chain: ServerCert,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     pip_world.os_store()
@@ -494,7 +499,9 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
 
 
 @pytest.mark.once
-def test_wheelhouse_names_a_hostile_bundle_path_escaped(isolated_env: Any, tmp_path: Path) -> None:
+def test_wheelhouse_names_a_hostile_bundle_path_escaped(
+    isolated_env: IsolatedEnv, tmp_path: Path
+) -> None:
     hostile = str(tmp_path / f"bundle{HOSTILE.replace(chr(0), '').replace('/', '')}.zip")
     for command in (["verify", hostile], ["install", hostile, "x"]):
         proc = run_pipssl("wheelhouse", *command)

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
-from bed.index import IndexServer, build_wheel, serve_index
+from bed.certs import LOOPBACK_NAMES, CertWorld, ServerCert, make_ca
+from bed.index import IndexServer, MakeIndex, build_wheel, serve_index
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore, why_unavailable
 from bed.pip import pip_download, url_host_for
+from bed.world import World
 from targets import run_pipssl
 
 pytestmark = [
@@ -121,7 +123,11 @@ class Journey:
 
 @pytest.fixture
 def journey(
-    venvs: Dict[str, Path], pip_world: Any, isolated_env: Any, tmp_path: Path, request: Any
+    venvs: Dict[str, Path],
+    pip_world: World,
+    isolated_env: IsolatedEnv,
+    tmp_path: Path,
+    request: Any,
 ) -> Iterator[Journey]:
     pip_world.user_scope()
     for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
@@ -258,7 +264,7 @@ def test_a_repair_that_would_break_a_working_index_is_rolled_back(journey: Journ
 
 
 def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_stays(
-    pip_world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    pip_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     from bed.pip import pip_download
     from targets import LEGACY_BASE, base_python, make_venv

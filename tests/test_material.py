@@ -22,6 +22,8 @@ from typing import Any, Dict, List
 import pytest
 import trustme
 from bed.certs import CertWorld
+from bed.index import MakeIndex, MakeProxy
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download, url_host_for
 from cryptography import x509
@@ -130,7 +132,7 @@ def subject_hash(pem: bytes) -> str:
 
 @pytest.mark.once
 def test_linux_store_drops_only_the_file_openssl_drops(
-    tmp_path: Path, roots: List[bytes], isolated_env: Any
+    tmp_path: Path, roots: List[bytes], isolated_env: IsolatedEnv
 ) -> None:
     bundle = tmp_path / "bundle.crt"
     bundle.write_bytes(roots[0] + BAD["base64"] + roots[1])
@@ -195,9 +197,9 @@ def _doctor(python: Path, url: str, store: MountedOsStore, **env: str) -> Dict[s
 def test_a_bad_block_in_pips_ca_file_real_pip_and_doctor(
     short: str,
     cert_world: CertWorld,
-    make_index: Any,
+    make_index: MakeIndex,
     mounted_os_store: MountedOsStore,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     tmp_path: Path,
 ) -> None:
     python = base_python(short)
@@ -224,9 +226,9 @@ def test_a_bad_block_in_pips_ca_file_real_pip_and_doctor(
 def test_a_bad_block_in_the_os_store_real_pip_242_and_doctor(
     broken: bool,
     cert_world: CertWorld,
-    make_index: Any,
+    make_index: MakeIndex,
     mounted_os_store: MountedOsStore,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     tmp_path: Path,
 ) -> None:
     """The intercepting CA is in the distribution bundle; with one bad block there, real
@@ -254,10 +256,10 @@ def test_a_bad_block_in_the_os_store_real_pip_242_and_doctor(
 
 def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
     wheel_dir: Path,
-    make_proxy: Any,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
     """The leaf's caIssuers server answers only through the bed's proxy: the fetch takes

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer
+from bed.index import IndexServer, MakeIndex
 from bed.isolation import IsolatedEnv, real_pip_config_files, snapshot
 from bed.osstore import CERTS_DIR, GLOBAL_PIP_CONFIGS, MountedOsStore
 from bed.pip import (
@@ -172,7 +172,7 @@ def test_real_pip_and_doctor_on_the_mounted_os_store(
     in_store: bool,
     mounted_os_store: MountedOsStore,
     cert_world: CertWorld,
-    make_index: Any,
+    make_index: MakeIndex,
     isolated_env: IsolatedEnv,
     tmp_path: Path,
 ) -> None:
@@ -220,7 +220,7 @@ def test_repair_builds_its_bundle_from_the_mounted_os_store(
     pip_world: World,
     mounted_os_store: MountedOsStore,
     cert_world: CertWorld,
-    make_index: Any,
+    make_index: MakeIndex,
     isolated_env: IsolatedEnv,
     tmp_path: Path,
 ) -> None:

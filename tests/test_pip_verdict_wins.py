@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
 from targets import run_pipssl
@@ -58,8 +59,8 @@ def codes(report: Any) -> List[str]:
 def test_a_plain_http_index_given_on_the_command_line_is_ignored_by_pip_and_said_so(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Callable[..., IndexServer],
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
     mounted_os_store: MountedOsStore,
     tmp_path: Path,
 ) -> None:
@@ -97,9 +98,9 @@ def test_a_plain_http_index_given_on_the_command_line_is_ignored_by_pip_and_said
 def test_pip_ending_on_a_cert_file_it_cannot_open_reaches_no_index(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     mounted_os_store: MountedOsStore,
     tmp_path: Path,
 ) -> None:
@@ -135,9 +136,9 @@ def test_pip_ending_on_a_cert_file_it_cannot_open_reaches_no_index(
 def test_pip_stopping_at_an_ip_address_index_fails_that_index_alone(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     tmp_path: Path,
 ) -> None:
     # pip 24.2 (truststore) reaches the named index, then stops with a traceback at the
@@ -202,9 +203,9 @@ def test_pip_ending_before_it_names_an_index_leaves_none_ok() -> None:
 def test_a_missing_pip_cert_overridden_by_requests_ca_bundle_is_information(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
@@ -238,9 +239,9 @@ def test_a_missing_pip_cert_overridden_by_requests_ca_bundle_is_information(
 def test_an_empty_pip_cert_is_skipped_by_pip_and_by_doctor(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
@@ -263,9 +264,9 @@ def test_an_empty_pip_cert_is_skipped_by_pip_and_by_doctor(
 def test_pip_config_file_the_null_device_is_named_and_blamed_when_it_hides_the_ca(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:

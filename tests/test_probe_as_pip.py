@@ -22,8 +22,8 @@ from typing import Any, Callable, Dict, List, Optional
 import certifi
 import pytest
 from bed.certs import CertWorld, hashed_ca_dir
-from bed.index import closed_port
-from bed.isolation import REAL_ENVIRON
+from bed.index import MakeIndex, MakeProxy, closed_port
+from bed.isolation import REAL_ENVIRON, IsolatedEnv
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download, url_host_for
 from targets import TRUSTSTORE_BASE, base_python, make_venv, run_pipssl
@@ -123,7 +123,7 @@ class Bed:
 
 
 @pytest.fixture
-def bed(isolated_env: Any, mounted_os_store: MountedOsStore, tmp_path: Path) -> Bed:
+def bed(isolated_env: IsolatedEnv, mounted_os_store: MountedOsStore, tmp_path: Path) -> Bed:
     return Bed(isolated_env, mounted_os_store, tmp_path)
 
 
@@ -140,7 +140,12 @@ def other_client_cert(cert_world: CertWorld, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("version", ["23.0.1", "24.2"])
 def test_client_cert_is_presented_as_pip_presents_it(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld, tmp_path: Path
+    version: str,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = pips(version)
     root, client = cert_world.path("root.pem"), cert_world.path("client.pem")
@@ -172,7 +177,12 @@ def test_client_cert_is_presented_as_pip_presents_it(
 
 @pytest.mark.parametrize("version", ["23.0.1", "24.2", "newest"])
 def test_a_cert_directory_is_a_ca_directory(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld, tmp_path: Path
+    version: str,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = pips(version)
     index = make_index("good", url_host=url_host_for(python))
@@ -201,7 +211,12 @@ def test_a_cert_directory_is_a_ca_directory(
 
 @pytest.mark.parametrize("version", ["23.0.1", "24.2", "newest"])
 def test_ssl_cert_file_and_dir_as_each_pip_reads_them(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld, tmp_path: Path
+    version: str,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = pips(version)
     index = make_index("good", url_host=url_host_for(python))
@@ -239,10 +254,10 @@ def test_ssl_cert_file_and_dir_as_each_pip_reads_them(
 def test_truststore_behind_a_proxy(
     version: str,
     bug: bool,
-    pips: Any,
+    pips: Callable[[str], Path],
     bed: Bed,
-    make_index: Any,
-    make_proxy: Any,
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
     cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
@@ -280,7 +295,12 @@ def test_truststore_behind_a_proxy(
 
 @pytest.mark.parametrize("version", ["23.0.1", "newest"])
 def test_proxy_choice_and_credentials(
-    version: str, pips: Any, bed: Bed, make_index: Any, make_proxy: Any, cert_world: CertWorld
+    version: str,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
+    cert_world: CertWorld,
 ) -> None:
     python = pips(version)
     index = make_index("good", url_host=url_host_for(python))
@@ -314,11 +334,11 @@ def test_proxy_choice_and_credentials(
 def test_pip_proxy_option_turns_the_bundle_variables_off(
     version: str,
     reads: bool,
-    pips: Any,
+    pips: Callable[[str], Path],
     bed: Bed,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
+    cert_world: CertWorld,
 ) -> None:
     """pip >= 24.1 sets requests' trust_env off with its proxy option: REQUESTS_CA_BUNDLE
     is then not read (the index's root is only in it)."""
@@ -336,7 +356,11 @@ def test_pip_proxy_option_turns_the_bundle_variables_off(
 
 @pytest.mark.parametrize("version", ["23.0.1", "newest"])
 def test_no_proxy_entries_as_requests_and_urllib_match_them(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld
+    version: str,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     python = pips(version)
     index = make_index("good", url_host="localhost")
@@ -368,7 +392,11 @@ def test_no_proxy_entries_as_requests_and_urllib_match_them(
 
 @pytest.mark.parametrize("version", ["23.0.1", "26.1"])
 def test_no_proxy_for_an_ipv4_host(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld
+    version: str,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     python = pips(version)  # pips without the IP-host bug of 24.2 - 26.0
     index = make_index("good")
@@ -385,7 +413,12 @@ def test_no_proxy_for_an_ipv4_host(
 
 @pytest.mark.parametrize(("version", "labels"), [("26.1", False), ("26.2", True)])
 def test_no_proxy_suffix_rule_changes_with_requests_2_34(
-    version: str, labels: bool, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld
+    version: str,
+    labels: bool,
+    pips: Callable[[str], Path],
+    bed: Bed,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     python = pips(version)
     index = make_index("good", url_host="localhost")
@@ -405,10 +438,10 @@ def test_no_proxy_suffix_rule_changes_with_requests_2_34(
 def test_ipv6_index_direct_and_behind_a_proxy(
     version: str,
     bug: bool,
-    pips: Any,
+    pips: Callable[[str], Path],
     bed: Bed,
-    make_index: Any,
-    make_proxy: Any,
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
     cert_world: CertWorld,
 ) -> None:
     python = pips(version)

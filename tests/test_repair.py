@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from bed.pip import pip_download, url_host_for
+from bed.certs import CertWorld
+from bed.isolation import IsolatedEnv
+from bed.pip import pip_download
 from bed.world import World
 from targets import pipssl_path, run_pipssl
 
@@ -37,22 +39,16 @@ def tree_hash(*roots: Path) -> Dict[str, str]:
     return out
 
 
-def pip_conf_texts(isolated_env: Any, *extra: Path) -> str:
+def pip_conf_texts(isolated_env: IsolatedEnv, *extra: Path) -> str:
     paths = [isolated_env.pip_conf_path(w) for w in ("env", "user", "user-legacy", "global")]
     return "".join(p.read_text() for p in [*paths, *extra] if p.is_file())
 
 
 @pytest.fixture
-def world(pip_world: World, tmp_path: Path) -> World:
-    """A user-scope world: user config files read (no PIP_CONFIG_FILE), the OS store
-    is certifi + what the test adds (``world.os_store(*names)``)."""
-    pip_world.user_scope().os_store()
+def world(user_world: World, tmp_path: Path) -> World:
+    """The user-scope world (``user_world``) and a directory for pip's downloads."""
     (tmp_path / "dl").mkdir()
-    return pip_world
-
-
-def index_for(make_index: Any, kind: str, python: Path) -> Any:
-    return make_index(kind, url_host=url_host_for(python))
+    return user_world
 
 
 def repair_args(python: Path, url: str, *extra: str) -> List[str]:
@@ -76,13 +72,12 @@ def test_unknown_intercepting_ca_given_with_ca(
     flavour: str,
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    cert_world: Any,
+    cert_world: CertWorld,
     tmp_path: Path,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
 ) -> None:
     python = venvs[flavour]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
     proc = run_pipssl(
@@ -112,11 +107,11 @@ def test_unknown_intercepting_ca_given_with_ca(
 
 
 def test_os_store_ca_reaches_a_legacy_pip(
-    venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
     world.os_store("intercept.pem")
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
     proc = run_pipssl(*repair_args(python, index.url))
@@ -129,10 +124,10 @@ def test_os_store_ca_reaches_a_legacy_pip(
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_accept_ca_by_the_fingerprint_doctor_showed(
-    flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     doctor = json.loads(
         run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url).stdout
     )
@@ -158,14 +153,13 @@ def test_stale_cert_in_user_config(
     flavour: str,
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
     # the index's root is in the OS store; only the stale cert breaks pip
     world.os_store("root.pem")
-    index = index_for(make_index, "good", python)
+    index = world.index("good", python)
     user = isolated_env.write_pip_conf(
         "# my settings\n[global]\ntimeout = 30\ncert = /gone/corp.pem\n\n"
         "[install]\nno-compile = yes\n",
@@ -187,11 +181,11 @@ def test_stale_cert_in_user_config(
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
-    flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     world.os_store("root.pem")
-    index = index_for(make_index, "good", python)
+    index = world.index("good", python)
     os.environ["PIP_CERT"] = str(tmp_path / "missing.pem")
     dest = tmp_path / "dl" / "run"
     pip = [
@@ -225,14 +219,13 @@ def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
 def test_healthy_world_is_a_no_op(
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
     isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n", "user")
-    index = index_for(make_index, "good", python)
+    index = world.index("good", python)
     before = tree_hash(isolated_env.root)
     proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 0, proc.stderr
@@ -243,10 +236,13 @@ def test_healthy_world_is_a_no_op(
 
 
 def test_dry_run_changes_nothing(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     before = tree_hash(isolated_env.root)
     proc = run_pipssl(
         "repair",
@@ -289,14 +285,13 @@ def test_bad_servers_stay_bad_whatever_pipssl_is_told(
     kind: str,
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
     world.os_store("root.pem")
-    index = index_for(make_index, kind, python)
+    index = world.index(kind, python)
     for extra in ([], ["--ca", str(cert_world.path("intercept.pem"))]):
         proc = run_pipssl(*repair_args(python, index.url, *extra))
         assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -313,10 +308,13 @@ def test_bad_servers_stay_bad_whatever_pipssl_is_told(
 
 
 def test_failed_verification_is_rolled_back(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "wrong-host", python)
+    index = world.index("wrong-host", python)
     before = tree_hash(isolated_env.root)
     result = pipssl.repair(
         ca_files=[str(cert_world.path("root.pem"))],
@@ -342,13 +340,12 @@ def test_failed_verification_is_rolled_back(
 def test_private_key_and_non_ca_are_refused(
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     with_key = tmp_path / "ca-and-key.pem"
     key = cert_world.path("intercepted.key.pem").read_text()
     with_key.write_text(cert_world.path("intercept.pem").read_text() + key)
@@ -369,13 +366,12 @@ def test_private_key_and_non_ca_are_refused(
 def test_trusted_host_removed_only_with_consent_and_once_verified(
     venvs: Dict[str, Path],
     world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     user = isolated_env.write_pip_conf(
         "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n", where="user"
     )
@@ -393,12 +389,12 @@ def test_trusted_host_removed_only_with_consent_and_once_verified(
 
 @pytest.mark.slow
 def test_scope_auto_in_a_venv_writes_the_site_config(
-    world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    world: World, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     from targets import LEGACY_BASE, base_python, make_venv
 
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     proc = run_pipssl(
         "repair",
         "--yes",
@@ -421,10 +417,13 @@ def test_scope_auto_in_a_venv_writes_the_site_config(
 
 
 def test_undo_refuses_when_a_file_changed_since(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     proc = run_pipssl(
         *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
     )
@@ -436,10 +435,13 @@ def test_undo_refuses_when_a_file_changed_since(
 
 
 def test_a_second_repair_waits_for_the_lock_then_says_so(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     state = journal.state_dir(os.environ)
     holder = subprocess.Popen(
         [
@@ -490,7 +492,10 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
 
 @pytest.mark.slow
 def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
-    world: World, make_index: Any, isolated_env: Any, cert_world: Any, tmp_path: Path
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     from targets import LEGACY_BASE, base_python, make_venv
 
@@ -499,7 +504,7 @@ def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
     site.write_text("[global]\ncert = /gone/old-corp.pem\nretries = 1\n")
     (vendored,) = (tmp_path / "venv").glob("lib/python*/site-packages/pip/_vendor/certifi/*.pem")
     certifi_before = hashlib.sha256(vendored.read_bytes()).hexdigest()
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     proc = run_pipssl(
         *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
     )
@@ -516,7 +521,7 @@ def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
 # --- consent: the plan the user agreed to is the plan applied -----------------------------
 
 
-def _edit_user_conf(isolated_env: Any, text: str) -> Path:
+def _edit_user_conf(isolated_env: IsolatedEnv, text: str) -> Path:
     """A hand edit of the user's pip.conf between consent and apply."""
     path = isolated_env.pip_conf_path("user")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -526,18 +531,17 @@ def _edit_user_conf(isolated_env: Any, text: str) -> Path:
 
 def test_apply_checks_the_files_the_plan_was_made_from(
     venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    cert_world: Any,
+    world: World,
+    cert_world: CertWorld,
     tmp_path: Path,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
 ) -> None:
     from pipssl.repairing.api import prepare
     from pipssl.repairing.apply import CHANGED_SINCE, apply
     from pipssl.repairing.plan import stale_inputs
 
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     ca = str(cert_world.path("intercept.pem"))
 
     def plan() -> Any:
@@ -617,14 +621,13 @@ def _terminal(argv: List[str], env: Dict[str, str], answers: List[Any]) -> Any:
 
 def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
     venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    cert_world: Any,
+    world: World,
+    cert_world: CertWorld,
     tmp_path: Path,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     argv = [
         sys.executable, "-m", "pipssl", "repair", "--scope", "user",
         "--ca", str(cert_world.path("intercept.pem")),

@@ -17,11 +17,11 @@ import os
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer
+from bed.index import MakeIndex
 from bed.rootexpiry import NEW_ROOT, OLD_ROOT, RootExpiry, root_expiry
 from bed.world import World
 from targets import run_pipssl
@@ -68,7 +68,7 @@ def test_cross_signed_chain_to_an_expired_root_names_the_root_and_repair_ca_fixe
     flavour: str,
     venvs: Dict[str, Path],
     pip_world: World,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     expiry: RootExpiry,
     tmp_path: Path,
 ) -> None:
@@ -102,7 +102,7 @@ def test_new_root_in_the_os_store_repair_alone_rebuilds(
     flavour: str,
     venvs: Dict[str, Path],
     pip_world: World,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     expiry: RootExpiry,
     tmp_path: Path,
 ) -> None:
@@ -142,7 +142,7 @@ def by_target(report: Any) -> Dict[str, Any]:
 def test_doctor_names_the_expired_root_and_its_twins_the_expired_certificate_sent(
     venvs: Dict[str, Path],
     pip_world: World,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     cert_world: CertWorld,
     expiry: RootExpiry,
     tmp_path: Path,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Dict, Mapping
 
 import pytest
+from bed.certs import CertWorld
+from bed.index import MakeIndex
 from bed.isolation import scrubbed_environ
 from bed.pip import url_host_for
 from bed.world import World
@@ -44,7 +46,7 @@ def as_user(env: Mapping[str, str], *args: str) -> Dict[str, Any]:
 
 
 def test_another_home_keeps_the_ca_consented_for_a_shared_venv(
-    pip_world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    pip_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "shared-venv")
@@ -87,7 +89,7 @@ def test_another_home_keeps_the_ca_consented_for_a_shared_venv(
 
 
 def test_a_rebuild_that_drops_a_root_no_source_withdrew_is_rolled_back(
-    pip_world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    pip_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")

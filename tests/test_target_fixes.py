@@ -15,10 +15,14 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Dict, List
 from urllib.parse import urlsplit
 
 import pytest
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
+from bed.osstore import MountedOsStore
 from bed.pip import url_host_for
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
@@ -81,7 +85,7 @@ def _fix_blocks(text: str, code: str) -> List[str]:
 
 @pytest.mark.slow
 def test_doctor_for_another_python_prints_fixes_for_that_python(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     index = make_index("good", url_host=url_host_for(legacy))
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
@@ -97,7 +101,7 @@ def test_doctor_for_another_python_prints_fixes_for_that_python(
 
 @pytest.mark.slow
 def test_run_prints_fixes_for_the_pip_it_ran(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     index = make_index("good", url_host=url_host_for(legacy))
     pip = legacy.parent / "pip"
@@ -140,9 +144,9 @@ def test_a_fix_names_the_target_once_and_only_for_commands_that_take_it() -> Non
 def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
     legacy: Path,
     world: World,
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     """pip reaches the index only because trusted-host turns its checks off: doctor says
@@ -169,7 +173,11 @@ def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
 
 @pytest.mark.slow
 def test_trusted_host_for_an_index_that_verifies_keeps_its_plain_fix(
-    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+    legacy: Path,
+    world: World,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     """The twin: the index verifies without the entry, so removing it is the whole fix."""
     index = make_index("good", url_host=url_host_for(legacy))
@@ -190,7 +198,7 @@ def _sh_line(fix: str, starts: str) -> str:
 
 @pytest.mark.slow
 def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     """After a repair, REQUESTS_CA_BUNDLE names another file: doctor offers to unset it
     or to keep it pointed at pipssl's bundle; each line, pasted before pip, works."""
@@ -217,9 +225,9 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
     name: str,
     legacy: Path,
     world: World,
-    mounted_os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    mounted_os_store: MountedOsStore,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     """A variable decides pip's CA file and the index wants a CA: doctor says the repair's
@@ -252,7 +260,11 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
 
 @pytest.mark.slow
 def test_for_leaves_alone_the_clients_not_installed(
-    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+    legacy: Path,
+    world: World,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     """No uv, poetry or conda on PATH or configured, no requests in the venv: nothing is
     created for them (no ~/.condarc), they are named as left alone, and the repair of pip
@@ -272,7 +284,11 @@ def test_for_leaves_alone_the_clients_not_installed(
 
 @pytest.mark.slow
 def test_a_user_wide_condarc_is_never_pointed_into_a_venv(
-    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+    legacy: Path,
+    world: World,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     """The venv's repair (scope site) leaves ~/.condarc alone and says how to give conda a
     bundle of the user's; that command, pasted, does it."""
@@ -310,7 +326,11 @@ def nossl(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_repair_writes_nothing_for_a_python_without_ssl(
-    nossl: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+    nossl: Path,
+    world: World,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
+    cert_world: CertWorld,
 ) -> None:
     """Nothing could be verified: no bundle, no cert in the user's pip.conf (read by every
     Python of theirs); the report names the interpreter by its path and says why."""
@@ -329,7 +349,7 @@ def test_repair_writes_nothing_for_a_python_without_ssl(
 
 @pytest.mark.slow
 def test_the_wheelhouse_route_printed_for_a_python_without_ssl_installs(
-    nossl: Path, isolated_env: Any, cert_world: Any, tmp_path: Path
+    nossl: Path, isolated_env: IsolatedEnv, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     """The two commands doctor prints: the one for a machine with network access (run
     here against the loopback index) and the one for this machine (pasted, offline)."""

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+from bed.certs import CertWorld
+from bed.isolation import IsolatedEnv
+from bed.world import World
 from targets import run_pipssl
-from test_repair import index_for, pip_works, repair_args, world
+from test_repair import pip_works, repair_args, world
 
 __all__ = ["world"]  # the fixture, re-used from test_repair
 
@@ -53,10 +56,13 @@ def refused(*args: str) -> str:
 
 @pytest.mark.slow
 def test_a_repair_blocked_by_a_hand_edit_never_sticks(
-    venvs: Dict[str, Path], world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     ca = str(cert_world.path("intercept.pem"))
     first = repair(python, index.url, "--ca", ca)
     bundle, config, consent = (Path(a["path"]) for a in first["actions"])
@@ -115,10 +121,13 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
 
 @pytest.mark.slow
 def test_undo_skips_repairs_put_back_by_hand(
-    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path],
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     ca = str(cert_world.path("intercept.pem"))
     original = "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n"
     config = isolated_env.write_pip_conf(original, where="user")
@@ -152,14 +161,13 @@ def test_undo_skips_repairs_put_back_by_hand(
 @pytest.mark.slow
 def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
     venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
+    world: World,
+    isolated_env: IsolatedEnv,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     ca = str(cert_world.path("intercept.pem"))
     config = isolated_env.pip_conf_path("user")
     bundle_dir = Path(os.environ["XDG_DATA_HOME"]) / "pipssl"
@@ -200,11 +208,14 @@ def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
 
 @pytest.mark.slow
 def test_a_repair_under_a_later_repair_is_held_not_blocked(
-    venvs: Dict[str, Path], world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path],
+    world: World,
+    cert_world: CertWorld,
+    tmp_path: Path,
 ) -> None:
     python = venvs["legacy"]
-    intercepted = index_for(make_index, "intercepted", python)
-    good = index_for(make_index, "good", python)
+    intercepted = world.index("intercepted", python)
+    good = world.index("good", python)
     first = repair(python, intercepted.url, "--ca", str(cert_world.path("intercept.pem")))
     second = repair(python, good.url, "--ca", str(cert_world.path("root.pem")))
     newer, older = listing()["records"]

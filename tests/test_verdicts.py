@@ -30,7 +30,8 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, Proxy, build_wheel, closed_port
+from bed.index import IndexServer, MakeIndex, MakeProxy, build_wheel, closed_port
+from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.pip import find_pythons, pip_download, pip_version
 from targets import base_python, make_venv
@@ -53,7 +54,7 @@ class Bed(NamedTuple):
     isolated: Any
     certs: CertWorld
     index: Callable[..., IndexServer]
-    proxy: Callable[..., Proxy]
+    proxy: MakeProxy
     tmp: Path
 
 
@@ -227,10 +228,10 @@ def test_doctor_says_what_the_real_pip_does(
     flavour: str,
     venvs: Dict[str, Path],
     request: pytest.FixtureRequest,
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
     cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    make_proxy: Callable[..., Proxy],
+    make_index: MakeIndex,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
     if flavour == "sys":
