@@ -29,6 +29,7 @@ from bed.index import MakeIndex, build_wheel, closed_port
 from bed.isolation import IsolatedEnv
 from bed.nossl import make_nossl_python
 from bed.pip import find_pythons
+from bed.world import trust_root
 from targets import LEGACY_BASE, base_python, make_venv
 
 from pipssl import _embed, _wheel
@@ -116,7 +117,7 @@ def one_line(proc: subprocess.CompletedProcess[str], code: int) -> str:
 def healthy_world(
     isolated_env: IsolatedEnv, make_index: MakeIndex, cert_world: CertWorld, kind: str = "good"
 ) -> Any:
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    trust_root(isolated_env, cert_world)
     return make_index(kind, url_host="localhost")
 
 

@@ -25,7 +25,7 @@ from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
-from bed.world import World
+from bed.world import World, trust_root
 from targets import run_pipssl
 
 from pipssl import diagnose
@@ -35,11 +35,6 @@ FLAVOURS = ["legacy", "truststore"]
 
 def codes(report: Any) -> List[str]:
     return [f.code for f in report.findings]
-
-
-def trust_root(isolated_env: IsolatedEnv, cert_world: CertWorld, extra: str = "") -> None:
-    """pip's cert -> the test root: the issuer of every chain here is trusted."""
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n{extra}")
 
 
 def pip_says(python: Path, index: IndexServer, tmp_path: Path, name: str) -> Any:

@@ -23,12 +23,6 @@ from pipssl.certs.consent import consent_path
 pytestmark = pytest.mark.once
 
 
-@pytest.fixture
-def world(pip_world: World, tmp_path: Path) -> World:
-    pip_world.user_scope().os_store()
-    return pip_world
-
-
 def works(python: Path, url: str, tmp: Path) -> bool:
     dest = tmp / f"dl{len(list(tmp.glob('dl*')))}"
     return pip_download(python, url, dict(os.environ), dest).returncode == 0
@@ -67,7 +61,7 @@ def short_lived_cert(tmp: Path, seconds: float) -> Any:
 
 @pytest.mark.slow
 def test_a_consented_ca_ending_soon_is_a_warning_then_an_error_as_pip_starts_failing(
-    venvs: Dict[str, Path], world: World, wheel_dir: Path, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, wheel_dir: Path, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
     cert, ends = short_lived_cert(tmp_path, 12)
@@ -93,7 +87,7 @@ def check_ageing(python: Path, index: Any, ca: str, ends: Any, tmp_path: Path) -
 
 def test_a_consented_ca_far_from_its_end_gives_no_finding(
     venvs: Dict[str, Path],
-    world: World,
+    user_world: World,
     make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
@@ -108,7 +102,7 @@ def test_a_consented_ca_far_from_its_end_gives_no_finding(
 @pytest.mark.slow
 def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
     venvs: Dict[str, Path],
-    world: World,
+    user_world: World,
     make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
@@ -148,7 +142,7 @@ def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
 
 def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
     venvs: Dict[str, Path],
-    world: World,
+    user_world: World,
     make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
@@ -170,7 +164,7 @@ def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
 
 def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
     venvs: Dict[str, Path],
-    world: World,
+    user_world: World,
     make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
@@ -186,7 +180,7 @@ def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
     bundle.parent.mkdir(parents=True)
     entries = [cabundle.BundleEntry(corp, "named by the user: /old/corp.pem")]
     bundle.write_text(BUNDLE_HEADER + cabundle.render_bundle(entries))
-    world.pip_conf("user", f"[global]\ncert = {bundle}\n")
+    user_world.pip_conf("user", f"[global]\ncert = {bundle}\n")
     assert works(python, index.url, tmp_path)
     done = repair(python, index.url)
     assert done["ok"], done

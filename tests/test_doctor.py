@@ -22,37 +22,19 @@ from bed.certs import CertWorld
 from bed.index import MakeIndex, MakeProxy, closed_port, silent_server
 from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
+from bed.world import World, trust_root
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
 from pipssl import diagnose
 
 
 @pytest.fixture
-def os_store(isolated_env: IsolatedEnv, tmp_path: Path) -> Callable[..., Path]:
-    """Make "the OS trust store" exactly what the test says (OpenSSL reads SSL_CERT_FILE
-    and SSL_CERT_DIR; truststore pips read the same on Linux)."""
-    store_dir = tmp_path / "os-certs"
-    store_dir.mkdir()
-    store_file = tmp_path / "os-store.pem"
-    os.environ["SSL_CERT_DIR"] = str(store_dir)
-    os.environ["SSL_CERT_FILE"] = str(store_file)
-    import certifi
-
-    def set_store(*extra: Path) -> Path:
-        data = Path(certifi.where()).read_bytes()
-        for path in extra:
-            data += b"\n" + path.read_bytes()
-        store_file.write_bytes(data)
-        return store_file
-
-    set_store()
-    return set_store
-
-
-def trust_test_root(isolated_env: IsolatedEnv, cert_world: CertWorld) -> None:
-    """pip's cert -> the test root, in the PIP_CONFIG_FILE (a file, so that no env var
-    shadows the machine's /etc/pip.conf, which pip always reads)."""
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+def os_store(pip_world: World) -> Callable[..., Path]:
+    """Make "the OS trust store" exactly what the test says (``World.os_store``: OpenSSL
+    reads SSL_CERT_FILE and SSL_CERT_DIR; truststore pips read the same on Linux): certifi's
+    roots, and the files given to each call after them."""
+    pip_world.os_store()
+    return pip_world.os_store
 
 
 def codes(report: Any) -> List[str]:
@@ -79,7 +61,7 @@ def test_healthy_world_has_no_finding_and_pip_agrees(
     tmp_path: Path,
 ) -> None:
     index = make_index("good", url_host="localhost")
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    trust_root(isolated_env, cert_world)
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     assert codes(report) == []
     assert report.ok and report.targets[0].ok
@@ -157,7 +139,7 @@ def test_good_cert_file_gives_no_cafile_finding(
     os_store: Callable[..., Path],
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert not [c for c in codes(report) if c.startswith("cafile") or c.startswith("ca-")]
 
@@ -233,7 +215,7 @@ def test_self_signed_leaf(
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["self-signed"]
     # negative twin: the CA-issued server verifies with its root
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     good = make_index("good")
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[good.url], timeout=5)) == []
 
@@ -249,7 +231,7 @@ def test_incomplete_chain_told_apart_through_aia(
 ) -> None:
     from aia import aia_world
 
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     with aia_world(cert_world, wheel_dir) as (with_aia, without_aia):
         report = diagnose(python=str(venvs["legacy"]), index_urls=[with_aia], timeout=5)
         assert codes(report) == ["incomplete-chain"]
@@ -279,7 +261,7 @@ def test_certificate_content_failures(
     make_index: MakeIndex,
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index(kind)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [code]
@@ -294,7 +276,7 @@ def test_clock_skew_when_clock_predates_trusted_roots(
     make_index: MakeIndex,
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("not-yet-valid")
     report = diagnose(
         python=str(venvs["legacy"]),
@@ -363,7 +345,7 @@ def test_client_certificate_required(
     make_index: MakeIndex,
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("good", client_ca=cert_world.path("client-ca.pem"))
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["client-cert-required"]
@@ -378,7 +360,7 @@ def test_tls_version_unsupported(
 ) -> None:
     import ssl
 
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("good", maximum_version=ssl.TLSVersion.TLSv1_1)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["tls-version-unsupported"]
@@ -422,7 +404,7 @@ def test_proxy_auth_required_and_credentials_redacted(
     make_proxy: MakeProxy,
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("good")
     proxy = make_proxy(auth=("alice", "s3cret-pw"))
     os.environ["HTTPS_PROXY"] = proxy.url
@@ -455,7 +437,7 @@ def test_proxy_unreachable_and_no_proxy(
     make_index: MakeIndex,
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("good")
     os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
@@ -473,7 +455,7 @@ def test_https_proxy_url_for_a_plain_proxy(
     make_proxy: MakeProxy,
     cert_world: CertWorld,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("good")
     proxy = make_proxy()
     os.environ["https_proxy"] = proxy.url.replace("http://", "https://")
@@ -578,7 +560,7 @@ def test_pip_24_2_ip_host_bug_is_known_and_real(
     cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     by_ip = make_index("good")
     report = diagnose(python=str(venvs["truststore"]), index_urls=[by_ip.url], timeout=5)
     assert codes(report) == ["pip-known-bug"]

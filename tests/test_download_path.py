@@ -22,7 +22,7 @@ from bed.certs import CertWorld
 from bed.index import IndexServer, MakeProxy, build_wheel, serve_index
 from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
-from bed.world import World
+from bed.world import World, trust_root
 from targets import run_pipssl
 
 # Fixed venvs and real pips in their own processes: the Python running pytest does not matter.
@@ -147,7 +147,7 @@ def test_each_host_on_the_path_takes_the_proxy_pip_takes_to_it(
     as pip does (the index through the tunnel, the files host directly), and both agree."""
     from pipssl import diagnose
 
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    trust_root(isolated_env, cert_world)
     good = cert_world.server_cert("good")
     with serve_index(wheels, good, url_host="localhost") as other, serve_index(
         wheels, good, url_host="localhost", files_at=other.base_url

@@ -25,7 +25,7 @@ from bed.index import MakeIndex, MakeProxy
 from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download, pip_version, url_host_for
-from bed.world import World
+from bed.world import World, trust_root
 from targets import base_python, make_venv, pipssl_path, run_pipssl
 
 from pipssl import commands
@@ -100,12 +100,6 @@ def pip_installs(python: Path, url: str, tmp: Path) -> bool:
 
 
 @pytest.fixture
-def world(pip_world: World, tmp_path: Path) -> World:
-    pip_world.user_scope().os_store()
-    return pip_world
-
-
-@pytest.fixture
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv of its own (tests here change what is installed in it)."""
     return make_venv(base_python("3.8"), tmp_path_factory.mktemp("venv") / "legacy")
@@ -125,7 +119,7 @@ def bootstrap_copy(directory: Path) -> Path:
 def test_to_apply_works_pasted_however_pipssl_was_run(
     style: str,
     venvs: Dict[str, Path],
-    world: World,
+    user_world: World,
     make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
@@ -221,7 +215,7 @@ def _leaf_only(cert_world: CertWorld) -> ServerCert:
 
 @pytest.mark.slow
 def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
-    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    legacy: Path, user_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     python = legacy  # its own: the pasted repair writes its site config (scope auto)
     index = make_index(_leaf_only(cert_world), url_host=url_host_for(python))
@@ -253,7 +247,7 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
 
 @pytest.mark.slow
 def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
-    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    legacy: Path, user_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     """The one rule: a self-signed server certificate that is not a CA gets no
     --accept-ca (repair would refuse it); one that is a CA gets it, and it works."""
@@ -331,7 +325,7 @@ def test_a_proxy_password_is_given_in_the_url_as_the_fix_says(
     cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    trust_root(isolated_env, cert_world)
     python = venvs["legacy"]
     index = make_index("good")
     proxy = make_proxy(auth=("alice", "s3cret@pw"))
@@ -353,7 +347,7 @@ def test_a_proxy_password_is_given_in_the_url_as_the_fix_says(
 @pytest.mark.slow
 def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
     venvs: Dict[str, Path],
-    world: World,
+    user_world: World,
     make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
@@ -364,7 +358,7 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
     python = venvs["legacy"]
     good = make_index("good", url_host=url_host_for(python))
     theirs = make_index("intercepted", url_host=url_host_for(python))
-    conf = world.pip_conf("user", f"[install]\ncert = {cert_world.path('intercept.pem')}\n")
+    conf = user_world.pip_conf("user", f"[install]\ncert = {cert_world.path('intercept.pem')}\n")
     assert pip_installs(python, theirs.url, tmp_path)
     proc = run_pipssl(
         "repair", "--yes", "--json", "--scope", "user", "--python", str(python),
@@ -394,7 +388,7 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
 
 
 def test_pip_config_unset_is_offered_only_for_the_file_it_edits(
-    venvs: Dict[str, Path], world: World, make_index: MakeIndex, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, make_index: MakeIndex, tmp_path: Path
 ) -> None:
     """`pip config --user unset` edits the newest user file: for a trusted-host in the
     legacy ~/.pip/pip.conf it fails (measured here), so the fix names the line instead."""
@@ -403,7 +397,7 @@ def test_pip_config_unset_is_offered_only_for_the_file_it_edits(
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
     index = make_index("good")
     for kind in ("user", "user-legacy"):
-        conf = world.pip_conf(kind, "[global]\ntrusted-host = example.invalid\n")
+        conf = user_world.pip_conf(kind, "[global]\ntrusted-host = example.invalid\n")
         proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url)
         fix = fix_of(proc, "insecure-trusted-host")
         pip_line = commands.pip(str(python), "config", "--user", "unset", "global.trusted-host")

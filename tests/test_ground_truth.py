@@ -26,6 +26,7 @@ from bed.certs import CertWorld
 from bed.index import MakeIndex, closed_port
 from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
+from bed.world import trust_root
 from targets import run_pipssl
 
 from pipssl import diagnose
@@ -59,7 +60,7 @@ def test_the_answer_is_what_pip_does(
     good = make_index("good", url_host="localhost")
     untrusted = make_index("intercepted", url_host="localhost")
     closed = f"https://localhost:{closed_port()}/simple/"
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    trust_root(isolated_env, cert_world)
     python = str(venvs[flavour])
     urls = [good.url, untrusted.url, closed]
     asking = askpip.ask(python, dict(os.environ), urls, 3)
@@ -121,7 +122,7 @@ def test_pip_cannot_reach_what_the_probe_verified(
     tmp_path: Path,
 ) -> None:
     index = make_index("good", url_host="localhost")
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    trust_root(isolated_env, cert_world)
     python = venvs[flavour]
     report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
     assert codes(report) == [] and report.targets[0].confirmed is True  # the twin
@@ -179,7 +180,7 @@ def test_a_variable_that_breaks_a_working_config_is_the_cause(
 ) -> None:
     python = venvs[flavour]
     index = make_index("good", url_host="localhost")
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    trust_root(isolated_env, cert_world)
     # the twin: the variable overrides the config with a file that works as well
     same = tmp_path / "same-root.pem"
     same.write_bytes(cert_world.path("root.pem").read_bytes())

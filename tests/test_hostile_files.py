@@ -26,9 +26,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
-from bed.pip import url_host_for
 from bed.refusal import check_refusal
 from bed.world import World
 from targets import run_pipssl
@@ -97,15 +95,10 @@ def timed(args: List[str], env: Optional[Dict[str, str]]) -> subprocess.Complete
 
 @pytest.fixture
 def bed(
-    isolated_env: IsolatedEnv,
-    venvs: Dict[str, Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    pip_world: World,
+    isolated_env: IsolatedEnv, venvs: Dict[str, Path], cert_world: CertWorld, user_world: World
 ) -> Bed:
-    pip_world.user_scope().os_store()
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
+    index = user_world.index("intercepted", python)
     return Bed(isolated_env, python, index.url, cert_world)
 
 

@@ -19,6 +19,7 @@ from bed import hostile
 from bed.certs import CertWorld
 from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
+from bed.world import trust_root
 from targets import run_pipssl
 
 from pipssl._limits import run_limit
@@ -79,10 +80,6 @@ def _descendants(root: int) -> Iterator[Tuple[int, int]]:
         yield pid, rss[pid]
 
 
-def _trust(isolated_env: IsolatedEnv, cert_world: CertWorld) -> None:
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
-
-
 def _doctor(python: Path, url: str) -> Tuple[Dict[str, Any], float, float, str]:
     """``doctor --json --timeout 3``: its answer, how long it took, its tree's peak."""
     start = time.monotonic()
@@ -119,7 +116,7 @@ def _found(data: Dict[str, Any], code: str) -> List[Dict[str, Any]]:
 def test_stalling_index_is_a_timeout_at_the_http_stage(
     kind: str, venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
 ) -> None:
-    _trust(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     serve = hostile.drip_index if kind == "drip" else hostile.silent_index
     with serve(cert_world.server_cert("good")) as index:
         data, elapsed, peak, _ = _doctor(venvs["legacy"], index.url)
@@ -134,7 +131,7 @@ def test_stalling_index_is_a_timeout_at_the_http_stage(
 def test_endless_body_stops_pip_in_time_and_small(
     venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
 ) -> None:
-    _trust(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     with hostile.endless_index(cert_world.server_cert("good")) as index:
         data, elapsed, peak, _ = _doctor(venvs["truststore"], index.url)
     _bounded(elapsed, peak)
@@ -165,7 +162,7 @@ def test_a_proxy_that_breaks_the_tunnel_is_named(
     cert_world: CertWorld,
     make_index: MakeIndex,
 ) -> None:
-    _trust(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     index = make_index("good", url_host="localhost")
     with hostile.proxy(kind) as proxy:
         os.environ["HTTPS_PROXY"] = proxy.url
@@ -302,7 +299,7 @@ def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
     timeout in all, not per read."""
     from pipssl import diagnose
 
-    _trust(isolated_env, cert_world)
+    trust_root(isolated_env, cert_world)
     with hostile.drip_http() as aia:
         index = make_index(cert_world.incomplete_with_aia(aia.url))
         start = time.monotonic()

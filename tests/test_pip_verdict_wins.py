@@ -27,6 +27,7 @@ from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
+from bed.world import trust_root
 from targets import run_pipssl
 
 from pipssl import diagnose
@@ -124,7 +125,7 @@ def test_pip_ending_on_a_cert_file_it_cannot_open_reaches_no_index(
         stops = by_code["pip-cannot-reach"]
         assert stops["target"] == index.url and NO_BUNDLE in stops["detail"]
     # the twin: the file is there, pip reaches the index, and doctor agrees
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    trust_root(isolated_env, cert_world)
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "ok")
     assert done.returncode == 0, done.stdout + done.stderr
     report = diagnose(python=str(python), index_urls=[index.url], timeout=5)
@@ -144,7 +145,7 @@ def test_pip_stopping_at_an_ip_address_index_fails_that_index_alone(
     # pip 24.2 (truststore) reaches the named index, then stops with a traceback at the
     # IP-address one (pypa/pip#12906); pip 23.0.1, the twin, reaches both.
     python = venvs[flavour]
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    trust_root(isolated_env, cert_world)
     named = make_index("good", url_host="localhost")
     by_ip = named.url.replace("localhost", "127.0.0.1")
     done = pip_download(

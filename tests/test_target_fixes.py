@@ -32,12 +32,6 @@ from pipssl import commands
 
 
 @pytest.fixture
-def world(pip_world: World) -> World:
-    pip_world.user_scope().os_store()
-    return pip_world
-
-
-@pytest.fixture
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv of its own: the pasted repairs write its site config (scope auto)."""
     return make_venv(base_python("3.8"), tmp_path_factory.mktemp("venv") / "legacy")
@@ -85,7 +79,7 @@ def _fix_blocks(text: str, code: str) -> List[str]:
 
 @pytest.mark.slow
 def test_doctor_for_another_python_prints_fixes_for_that_python(
-    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    legacy: Path, user_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     index = make_index("good", url_host=url_host_for(legacy))
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
@@ -101,7 +95,7 @@ def test_doctor_for_another_python_prints_fixes_for_that_python(
 
 @pytest.mark.slow
 def test_run_prints_fixes_for_the_pip_it_ran(
-    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    legacy: Path, user_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     index = make_index("good", url_host=url_host_for(legacy))
     pip = legacy.parent / "pip"
@@ -143,7 +137,7 @@ def test_a_fix_names_the_target_once_and_only_for_commands_that_take_it() -> Non
 @pytest.mark.slow
 def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
     legacy: Path,
-    world: World,
+    user_world: World,
     isolated_env: IsolatedEnv,
     make_index: MakeIndex,
     cert_world: CertWorld,
@@ -174,7 +168,7 @@ def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
 @pytest.mark.slow
 def test_trusted_host_for_an_index_that_verifies_keeps_its_plain_fix(
     legacy: Path,
-    world: World,
+    user_world: World,
     isolated_env: IsolatedEnv,
     make_index: MakeIndex,
     cert_world: CertWorld,
@@ -198,7 +192,7 @@ def _sh_line(fix: str, starts: str) -> str:
 
 @pytest.mark.slow
 def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
-    legacy: Path, world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    legacy: Path, user_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     """After a repair, REQUESTS_CA_BUNDLE names another file: doctor offers to unset it
     or to keep it pointed at pipssl's bundle; each line, pasted before pip, works."""
@@ -224,7 +218,7 @@ def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
 def test_doctor_says_before_repair_that_a_variable_would_override_it(
     name: str,
     legacy: Path,
-    world: World,
+    user_world: World,
     mounted_os_store: MountedOsStore,
     make_index: MakeIndex,
     cert_world: CertWorld,
@@ -261,7 +255,7 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
 @pytest.mark.slow
 def test_for_leaves_alone_the_clients_not_installed(
     legacy: Path,
-    world: World,
+    user_world: World,
     isolated_env: IsolatedEnv,
     make_index: MakeIndex,
     cert_world: CertWorld,
@@ -285,7 +279,7 @@ def test_for_leaves_alone_the_clients_not_installed(
 @pytest.mark.slow
 def test_a_user_wide_condarc_is_never_pointed_into_a_venv(
     legacy: Path,
-    world: World,
+    user_world: World,
     isolated_env: IsolatedEnv,
     make_index: MakeIndex,
     cert_world: CertWorld,
@@ -327,7 +321,7 @@ def nossl(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_repair_writes_nothing_for_a_python_without_ssl(
     nossl: Path,
-    world: World,
+    user_world: World,
     isolated_env: IsolatedEnv,
     make_index: MakeIndex,
     cert_world: CertWorld,

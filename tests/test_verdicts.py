@@ -34,6 +34,7 @@ from bed.index import IndexServer, MakeIndex, MakeProxy, build_wheel, closed_por
 from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.pip import find_pythons, pip_download, pip_version
+from bed.world import trust_root
 from targets import base_python, make_venv
 
 from pipssl import diagnose
@@ -51,7 +52,7 @@ class Cell(NamedTuple):
 
 class Bed(NamedTuple):
     pip: Tuple[int, ...]
-    isolated: Any
+    isolated: IsolatedEnv
     certs: CertWorld
     index: Callable[..., IndexServer]
     proxy: MakeProxy
@@ -59,7 +60,7 @@ class Bed(NamedTuple):
 
 
 def _trust_root(bed: Bed, extra: str = "") -> None:
-    bed.isolated.write_pip_conf(f"[global]\ncert = {bed.certs.path('root.pem')}\n{extra}")
+    trust_root(bed.isolated, bed.certs, extra)
 
 
 def healthy(bed: Bed) -> Cell:
