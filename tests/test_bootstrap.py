@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
-from bed.certs import CertWorld
-from bed.index import MakeIndex, build_wheel, closed_port
+from bed.index import IndexServer, MakeIndex, build_wheel, closed_port
 from bed.isolation import IsolatedEnv
 from bed.nossl import make_nossl_python
 from bed.pip import find_pythons
-from bed.world import trust_root
+from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv
 
 from pipssl import _embed, _wheel
@@ -114,11 +113,9 @@ def one_line(proc: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
-def healthy_world(
-    isolated_env: IsolatedEnv, make_index: MakeIndex, cert_world: CertWorld, kind: str = "good"
-) -> Any:
-    trust_root(isolated_env, cert_world)
-    return make_index(kind, url_host="localhost")
+def healthy_world(world: World, kind: str = "good") -> IndexServer:
+    world.trust()
+    return world.index(kind, url_host="localhost")
 
 
 def doctor_json(proc: subprocess.CompletedProcess[str], code: int) -> Dict[str, Any]:
@@ -444,11 +441,9 @@ def test_doctor_json_on_every_python(
     run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
-    cert_world: CertWorld,
+    pip_world: World,
 ) -> None:
-    index = healthy_world(isolated_env, make_index, cert_world, kind)
+    index = healthy_world(pip_world, kind)
     proc = run(
         PYTHONS[version],
         "--json",
@@ -471,11 +466,9 @@ def test_isolated_and_piped(
     run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
-    cert_world: CertWorld,
+    pip_world: World,
 ) -> None:
-    index = healthy_world(isolated_env, make_index, cert_world)
+    index = healthy_world(pip_world)
     args = ("doctor", "--json", "--python", str(venvs["legacy"]), "--index-url", index.url)
     flags = ["-I"] if mode == "isolated" else []
     proc = run(base_python(LEGACY_BASE), *args, script=script, flags=flags, stdin=mode == "stdin")
@@ -486,9 +479,7 @@ def test_no_argument_is_doctor_then_the_plan(
     run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
-    cert_world: CertWorld,
+    pip_world: World,
     tmp_path: Path,
 ) -> None:
     import certifi
@@ -496,15 +487,17 @@ def test_no_argument_is_doctor_then_the_plan(
     # the OS store trusts the intercepting CA, pip does not: repair has a plan
     store = tmp_path / "os-store.pem"
     store.write_bytes(
-        Path(certifi.where()).read_bytes() + b"\n" + cert_world.path("intercept.pem").read_bytes()
+        Path(certifi.where()).read_bytes()
+        + b"\n"
+        + pip_world.certs.path("intercept.pem").read_bytes()
     )
     (tmp_path / "os-certs").mkdir()
     os.environ["SSL_CERT_FILE"] = str(store)
     os.environ["SSL_CERT_DIR"] = str(tmp_path / "os-certs")
-    index = make_index("intercepted", url_host="localhost")
-    isolated_env.write_pip_conf(f"[global]\nindex-url = {index.url}\n")
-    before = sorted(str(p) for p in isolated_env.root.rglob("*"))
-    conf = isolated_env.pip_config_file.read_bytes()
+    index = pip_world.index("intercepted", url_host="localhost")
+    pip_world.isolated.write_pip_conf(f"[global]\nindex-url = {index.url}\n")
+    before = sorted(str(p) for p in pip_world.isolated.root.rglob("*"))
+    conf = pip_world.isolated.pip_config_file.read_bytes()
     proc = run(venvs["legacy"], script=script)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr == "", proc.stderr
@@ -514,8 +507,8 @@ def test_no_argument_is_doctor_then_the_plan(
     last = proc.stdout.strip().splitlines()[-1]
     # the interpreter by its path: the shell's `python` is another one, with another pip
     assert last == f"To apply: {venvs['legacy']} {script} repair --yes"
-    assert sorted(str(p) for p in isolated_env.root.rglob("*")) == before
-    assert isolated_env.pip_config_file.read_bytes() == conf
+    assert sorted(str(p) for p in pip_world.isolated.root.rglob("*")) == before
+    assert pip_world.isolated.pip_config_file.read_bytes() == conf
 
 
 def test_help_names_install(
@@ -580,8 +573,7 @@ def installed(python: Path, code: str) -> str:
 def test_install_into_a_fresh_venv_offline(
     run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
+    pip_world: World,
     tmp_path: Path,
 ) -> None:
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
@@ -593,7 +585,7 @@ def test_install_into_a_fresh_venv_offline(
         timeout=120,
         capture_output=True,
     )
-    index = offline_env(isolated_env, make_index)
+    index = offline_env(pip_world.isolated, pip_world.index)
     proc = run(python, "install", script=script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert index.requests == []
@@ -610,12 +602,11 @@ def test_install_into_a_fresh_venv_offline(
 def test_install_on_a_python_without_ssl_or_pip(
     run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
+    pip_world: World,
     tmp_path: Path,
 ) -> None:
     python = make_nossl_python(tmp_path / "nossl", "missing")  # a throwaway copy, no pip
-    index = offline_env(isolated_env, make_index)
+    index = offline_env(pip_world.isolated, pip_world.index)
     proc = run(python, "install", script=script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ensurepip" in proc.stderr

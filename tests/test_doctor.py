@@ -18,23 +18,22 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
-from bed.certs import CertWorld
-from bed.index import MakeIndex, MakeProxy, closed_port, silent_server
+from bed.index import MakeProxy, closed_port, silent_server
 from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
-from bed.world import World, trust_root
+from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
 from pipssl import diagnose
 
 
 @pytest.fixture
-def os_store(pip_world: World) -> Callable[..., Path]:
-    """Make "the OS trust store" exactly what the test says (``World.os_store``: OpenSSL
-    reads SSL_CERT_FILE and SSL_CERT_DIR; truststore pips read the same on Linux): certifi's
-    roots, and the files given to each call after them."""
+def world(pip_world: World) -> World:
+    """The world a doctor test starts from: "the OS trust store" exactly what the test says
+    (``World.os_store``: OpenSSL reads SSL_CERT_FILE and SSL_CERT_DIR; truststore pips read
+    the same on Linux), certifi's roots until the test adds to it."""
     pip_world.os_store()
-    return pip_world.os_store
+    return pip_world
 
 
 def codes(report: Any) -> List[str]:
@@ -52,16 +51,10 @@ def finding(report: Any, code: str) -> Any:
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_healthy_world_has_no_finding_and_pip_agrees(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host="localhost")
-    trust_root(isolated_env, cert_world)
+    index = world.index("good", url_host="localhost")
+    world.trust()
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     assert codes(report) == []
     assert report.ok and report.targets[0].ok
@@ -71,16 +64,11 @@ def test_healthy_world_has_no_finding_and_pip_agrees(
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_missing_cert_file_is_reported_and_pip_fails_too(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host="localhost")
+    index = world.index("good", url_host="localhost")
     missing = tmp_path / "gone" / "corp.pem"
-    isolated_env.write_pip_conf(f"[global]\ncert = {missing}\n", where="user")
+    world.isolated.write_pip_conf(f"[global]\ncert = {missing}\n", where="user")
     os.environ.pop("PIP_CONFIG_FILE")  # so the user file is read
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "cafile-missing")
@@ -104,12 +92,7 @@ def test_missing_cert_file_is_reported_and_pip_fails_too(
     ],
 )
 def test_cert_file_that_is_not_usable(
-    content: bytes,
-    code: str,
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    tmp_path: Path,
+    content: bytes, code: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.pem"
     bad.write_bytes(content)
@@ -120,10 +103,7 @@ def test_cert_file_that_is_not_usable(
 
 
 def test_oversized_cert_file_is_unreadable(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.pem"
     with big.open("wb") as fh:  # sparse: costs no disk
@@ -133,13 +113,8 @@ def test_oversized_cert_file_is_unreadable(
     assert finding(report, "cafile-unreadable").target == str(big)
 
 
-def test_good_cert_file_gives_no_cafile_finding(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    cert_world: CertWorld,
-) -> None:
-    trust_root(isolated_env, cert_world)
+def test_good_cert_file_gives_no_cafile_finding(venvs: Dict[str, Path], world: World) -> None:
+    world.trust()
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert not [c for c in codes(report) if c.startswith("cafile") or c.startswith("ca-")]
 
@@ -149,21 +124,15 @@ def test_good_cert_file_gives_no_cafile_finding(
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_unknown_intercepting_ca_is_named_with_fingerprint(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    index = make_index("intercepted", url_host="localhost")
+    index = world.index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "untrusted-issuer-unknown")
     assert "Zscaler" in found.summary and "Zscaler Root CA (test)" in found.detail
     from pipssl.certs.bundle import load_cafile
 
-    (root,) = load_cafile(cert_world.path("intercept.pem"))
+    (root,) = load_cafile(world.certs.path("intercept.pem"))
     assert root.sha256 in found.detail and root.sha256 in found.fix
     assert not report.ok
     done = pip_download(venvs[flavour], index.url, dict(os.environ), tmp_path / "dl")
@@ -171,15 +140,10 @@ def test_unknown_intercepting_ca_is_named_with_fingerprint(
 
 
 def test_issuer_in_os_store_but_not_in_legacy_pip(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    os_store(cert_world.path("intercept.pem"))
-    index = make_index("intercepted", url_host="localhost")
+    world.os_store("intercept.pem")
+    index = world.index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert "untrusted-issuer-in-system-store" in codes(report)
     assert "pip-too-old-for-truststore" in codes(report)
@@ -189,50 +153,33 @@ def test_issuer_in_os_store_but_not_in_legacy_pip(
 
 
 def test_issuer_in_os_store_is_fine_for_truststore_pip(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    os_store(cert_world.path("intercept.pem"))
-    index = make_index("intercepted", url_host="localhost")
+    world.os_store("intercept.pem")
+    index = world.index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs["truststore"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [] and report.pip.truststore is True
     done = pip_download(venvs["truststore"], index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode == 0, done.stderr
 
 
-def test_self_signed_leaf(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-) -> None:
-    index = make_index("self-signed")
+def test_self_signed_leaf(venvs: Dict[str, Path], world: World) -> None:
+    index = world.index("self-signed")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["self-signed"]
     # negative twin: the CA-issued server verifies with its root
-    trust_root(isolated_env, cert_world)
-    good = make_index("good")
+    world.trust()
+    good = world.index("good")
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[good.url], timeout=5)) == []
 
 
 def test_incomplete_chain_told_apart_through_aia(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    wheel_dir: Path,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, wheel_dir: Path, tmp_path: Path
 ) -> None:
     from aia import aia_world
 
-    trust_root(isolated_env, cert_world)
-    with aia_world(cert_world, wheel_dir) as (with_aia, without_aia):
+    world.trust()
+    with aia_world(world.certs, wheel_dir) as (with_aia, without_aia):
         report = diagnose(python=str(venvs["legacy"]), index_urls=[with_aia], timeout=5)
         assert codes(report) == ["incomplete-chain"]
         # twin: the same missing intermediate, but no way to fetch it -> not claimed
@@ -253,16 +200,10 @@ def test_incomplete_chain_told_apart_through_aia(
     ],
 )
 def test_certificate_content_failures(
-    kind: str,
-    code: str,
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
+    kind: str, code: str, venvs: Dict[str, Path], world: World
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index(kind)
+    world.trust()
+    index = world.index(kind)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [code]
     if code == "hostname-mismatch":
@@ -270,14 +211,10 @@ def test_certificate_content_failures(
 
 
 def test_clock_skew_when_clock_predates_trusted_roots(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
+    venvs: Dict[str, Path], world: World
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index("not-yet-valid")
+    world.trust()
+    index = world.index("not-yet-valid")
     report = diagnose(
         python=str(venvs["legacy"]),
         index_urls=[index.url],
@@ -293,9 +230,7 @@ def test_clock_skew_when_clock_predates_trusted_roots(
 # --- transport: DNS, refused, timeout, not TLS, TLS versions, client certs ------------
 
 
-def test_connection_refused_and_timeout(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, os_store: Callable[..., Path]
-) -> None:
+def test_connection_refused_and_timeout(venvs: Dict[str, Path], world: World) -> None:
     url = f"https://127.0.0.1:{closed_port()}/simple/"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[url], timeout=2)
     assert codes(report) == ["connection-refused"]
@@ -327,50 +262,33 @@ def test_a_wait_is_named_on_a_terminal_and_only_there(
         assert "[timeout]" in piped.stdout
 
 
-def test_plain_http_on_a_tls_port(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-) -> None:
-    index = make_index(None, mode="plain")
+def test_plain_http_on_a_tls_port(venvs: Dict[str, Path], world: World) -> None:
+    index = world.index(None, mode="plain")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["not-tls"]
 
 
-def test_client_certificate_required(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index("good", client_ca=cert_world.path("client-ca.pem"))
+def test_client_certificate_required(venvs: Dict[str, Path], world: World) -> None:
+    world.trust()
+    index = world.index("good", client_ca=world.certs.path("client-ca.pem"))
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["client-cert-required"]
 
 
-def test_tls_version_unsupported(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-) -> None:
+def test_tls_version_unsupported(venvs: Dict[str, Path], world: World) -> None:
     import ssl
 
-    trust_root(isolated_env, cert_world)
-    index = make_index("good", maximum_version=ssl.TLSVersion.TLSv1_1)
+    world.trust()
+    index = world.index("good", maximum_version=ssl.TLSVersion.TLSv1_1)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["tls-version-unsupported"]
     # twin: a TLS 1.3-only server is fine
-    index = make_index("good", minimum_version=ssl.TLSVersion.TLSv1_3)
+    index = world.index("good", minimum_version=ssl.TLSVersion.TLSv1_3)
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)) == []
 
 
 def test_dns_failure_in_a_network_namespace_without_dns(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, os_store: Callable[..., Path]
+    venvs: Dict[str, Path], world: World
 ) -> None:
     # A new network namespace has no route and no resolver: the lookup fails at once and
     # no packet leaves this machine.
@@ -397,15 +315,10 @@ def test_dns_failure_in_a_network_namespace_without_dns(
 
 
 def test_proxy_auth_required_and_credentials_redacted(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    make_proxy: MakeProxy,
-    cert_world: CertWorld,
+    venvs: Dict[str, Path], world: World, make_proxy: MakeProxy
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index("good")
+    world.trust()
+    index = world.index("good")
     proxy = make_proxy(auth=("alice", "s3cret-pw"))
     os.environ["HTTPS_PROXY"] = proxy.url
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
@@ -430,15 +343,9 @@ def test_proxy_auth_required_and_credentials_redacted(
     assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stdout
 
 
-def test_proxy_unreachable_and_no_proxy(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index("good")
+def test_proxy_unreachable_and_no_proxy(venvs: Dict[str, Path], world: World) -> None:
+    world.trust()
+    index = world.index("good")
     os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     assert codes(report) == ["proxy-unreachable"]
@@ -448,15 +355,10 @@ def test_proxy_unreachable_and_no_proxy(
 
 
 def test_https_proxy_url_for_a_plain_proxy(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    make_proxy: MakeProxy,
-    cert_world: CertWorld,
+    venvs: Dict[str, Path], world: World, make_proxy: MakeProxy
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index("good")
+    world.trust()
+    index = world.index("good")
     proxy = make_proxy()
     os.environ["https_proxy"] = proxy.url.replace("http://", "https://")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
@@ -470,31 +372,24 @@ def test_https_proxy_url_for_a_plain_proxy(
 # --- configuration checks ----------------------------------------------------------------
 
 
-def test_trusted_host_is_reported_with_its_origin(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, os_store: Callable[..., Path]
-) -> None:
-    isolated_env.write_pip_conf("[install]\ntrusted-host = 127.0.0.1 mirror.invalid\n")
+def test_trusted_host_is_reported_with_its_origin(venvs: Dict[str, Path], world: World) -> None:
+    world.isolated.write_pip_conf("[install]\ntrusted-host = 127.0.0.1 mirror.invalid\n")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     hosts = [f.target for f in report.findings if f.code == "insecure-trusted-host"]
     assert hosts == ["127.0.0.1", "mirror.invalid"]
-    isolated_env.write_pip_conf("[install]\nindex-url = https://127.0.0.1:9/simple/\n")
+    world.isolated.write_pip_conf("[install]\nindex-url = https://127.0.0.1:9/simple/\n")
     assert "insecure-trusted-host" not in codes(
         diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
 
 
-def test_env_vars_that_shadow_the_config(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    cert_world: CertWorld,
-) -> None:
-    root = str(cert_world.path("root.pem"))
-    isolated_env.write_pip_conf(f"[global]\ncert = {root}\n")
+def test_env_vars_that_shadow_the_config(venvs: Dict[str, Path], world: World) -> None:
+    root = str(world.certs.path("root.pem"))
+    world.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
     assert "env-shadows-config" not in codes(
         diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
-    other = str(cert_world.path("intercept.pem"))
+    other = str(world.certs.path("intercept.pem"))
     os.environ["PIP_CERT"] = other
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "PIP_CERT"
@@ -509,12 +404,7 @@ def test_env_vars_that_shadow_the_config(
     assert report.pip.sources[0].origin == "environment variable REQUESTS_CA_BUNDLE"
 
 
-def test_pip_missing(
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    bare_python: Path,
-    venvs: Dict[str, Path],
-) -> None:
+def test_pip_missing(world: World, bare_python: Path, venvs: Dict[str, Path]) -> None:
     report = diagnose(python=str(bare_python), index_urls=[], timeout=2)
     assert codes(report) == ["pip-missing"]
     assert "ensurepip" in report.findings[0].fix
@@ -523,21 +413,19 @@ def test_pip_missing(
 
 
 @pytest.mark.slow
-def test_certifi_modified(
-    isolated_env: IsolatedEnv, os_store: Callable[..., Path], tmp_path: Path, cert_world: CertWorld
-) -> None:
+def test_certifi_modified(world: World, tmp_path: Path) -> None:
     venv = make_venv(base_python(LEGACY_BASE), tmp_path / "v")
     assert "certifi-modified" not in codes(diagnose(python=str(venv), index_urls=[]))
     (cacert,) = (tmp_path / "v").glob("lib/python*/site-packages/pip/_vendor/certifi/cacert.pem")
     with cacert.open("ab") as fh:
-        fh.write(cert_world.path("intercept.pem").read_bytes())
+        fh.write(world.certs.path("intercept.pem").read_bytes())
     report = diagnose(python=str(venv), index_urls=[])
     found = finding(report, "certifi-modified")
     assert found.target == str(cacert)
     # the CA pasted in is named, and kept where the printed --ca line finds it
     from pipssl.certs import bundle as cabundle
 
-    (added,) = cabundle.load_cafile(cert_world.path("intercept.pem"))
+    (added,) = cabundle.load_cafile(world.certs.path("intercept.pem"))
     assert f"added to it, not certifi's own (1):\n  {added.subject}  sha256 {added.sha256}" in (
         found.detail
     )
@@ -553,22 +441,17 @@ def test_certifi_modified(
 
 
 def test_pip_24_2_ip_host_bug_is_known_and_real(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    by_ip = make_index("good")
+    world.trust()
+    by_ip = world.index("good")
     report = diagnose(python=str(venvs["truststore"]), index_urls=[by_ip.url], timeout=5)
     assert codes(report) == ["pip-known-bug"]
     done = pip_download(venvs["truststore"], by_ip.url, dict(os.environ), tmp_path / "a")
     assert done.returncode != 0
     assert "check_hostname requires server_hostname" in done.stdout + done.stderr
     # twins: the same index by name, and an older pip by IP
-    by_name = make_index("good", url_host="localhost")
+    by_name = world.index("good", url_host="localhost")
     assert codes(diagnose(python=str(venvs["truststore"]), index_urls=[by_name.url])) == []
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[by_ip.url])) == []
 
@@ -580,11 +463,7 @@ def test_pip_24_2_ip_host_bug_is_known_and_real(
     ("variant", "code"), [("missing", "ssl-module-missing"), ("broken", "ssl-module-broken")]
 )
 def test_python_without_working_ssl(
-    variant: str,
-    code: str,
-    nossl_python: Callable[[str], Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
+    variant: str, code: str, nossl_python: Callable[[str], Path], world: World
 ) -> None:
     python = nossl_python(variant)
     # pipssl itself runs on that Python: it must import and report, not crash.
@@ -671,17 +550,12 @@ def test_openssl_too_old_check() -> None:
 
 
 def test_pip_proxy_option_is_used_and_wins_over_the_environment(
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    os_store: Callable[..., Path],
-    make_index: MakeIndex,
-    make_proxy: MakeProxy,
-    cert_world: CertWorld,
+    venvs: Dict[str, Path], world: World, make_proxy: MakeProxy
 ) -> None:
-    index = make_index("good")
+    index = world.index("good")
     proxy = make_proxy()
-    isolated_env.write_pip_conf(
-        "[global]\ncert = {}\nproxy = {}\n".format(cert_world.path("root.pem"), proxy.url)
+    world.isolated.write_pip_conf(
+        "[global]\ncert = {}\nproxy = {}\n".format(world.certs.path("root.pem"), proxy.url)
     )
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     # three tunnels, all through pip's proxy option: pipssl's probe, the project page it

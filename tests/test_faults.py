@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
-from bed.certs import CertWorld
-from bed.index import MakeIndex
-from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
 from bed.world import World
 from targets import pipssl_path, run_pipssl
@@ -82,24 +79,18 @@ def reset(w: FaultWorld) -> None:
 
 
 @pytest.fixture
-def fault_world(
-    venvs: Dict[str, Path],
-    world: World,
-    isolated_env: IsolatedEnv,
-    cert_world: CertWorld,
-    tmp_path: Path,
-) -> FaultWorld:
+def fault_world(venvs: Dict[str, Path], world: World, tmp_path: Path) -> FaultWorld:
     python = venvs["legacy"]
     index = world.index("intercepted", python)
-    home = isolated_env.home
+    home = world.isolated.home
     w = FaultWorld(
         python,
         index.url,
-        isolated_env.pip_conf_path("user"),
+        world.isolated.pip_conf_path("user"),
         Path(os.environ["XDG_DATA_HOME"]) / "pipssl" / "ca-bundle.pem",
         journal.state_dir(os.environ),
         Path(home),
-        cert_world.path("intercept.pem"),
+        world.certs.path("intercept.pem"),
     )
     reset(w)
     return w
@@ -253,7 +244,7 @@ def test_kill_undo_at_every_step(fault_world: FaultWorld, tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_kill_rollback_at_every_step(
-    fault_world: FaultWorld, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    fault_world: FaultWorld, world: World, tmp_path: Path
 ) -> None:
     """A repair whose verification fails rolls back; kill it while it does."""
     # What the writes leave just before verification: the config as a good repair
@@ -263,10 +254,10 @@ def test_kill_rollback_at_every_step(
     reset(fault_world)
     # every kill is a repair and a repair again: on a busy machine, more than the index's
     # default two minutes
-    wrong_host = make_index("wrong-host", url_host=url_host_for(fault_world.python), lifetime=900)
+    wrong_host = world.index("wrong-host", url_host=url_host_for(fault_world.python), lifetime=900)
     w = fault_world._replace(
         url=wrong_host.url,
-        ca=cert_world.path("root.pem"),
+        ca=world.certs.path("root.pem"),
     )
     before = snapshot(w)
     failed = repair(w)

@@ -94,12 +94,10 @@ def timed(args: List[str], env: Optional[Dict[str, str]]) -> subprocess.Complete
 
 
 @pytest.fixture
-def bed(
-    isolated_env: IsolatedEnv, venvs: Dict[str, Path], cert_world: CertWorld, user_world: World
-) -> Bed:
+def bed(venvs: Dict[str, Path], user_world: World) -> Bed:
     python = venvs["legacy"]
     index = user_world.index("intercepted", python)
-    return Bed(isolated_env, python, index.url, cert_world)
+    return Bed(user_world.isolated, python, index.url, user_world.certs)
 
 
 def codes_for(data: Dict[str, Any], target: str) -> List[str]:

@@ -17,9 +17,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 from bed import hostile
 from bed.certs import CertWorld
-from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
-from bed.world import trust_root
+from bed.world import World
 from targets import run_pipssl
 
 from pipssl._limits import run_limit
@@ -114,11 +113,11 @@ def _found(data: Dict[str, Any], code: str) -> List[Dict[str, Any]]:
 @pytest.mark.parametrize("kind", ["drip", "silent"])
 @pytest.mark.slow
 def test_stalling_index_is_a_timeout_at_the_http_stage(
-    kind: str, venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
+    kind: str, venvs: Dict[str, Path], pip_world: World
 ) -> None:
-    trust_root(isolated_env, cert_world)
+    pip_world.trust()
     serve = hostile.drip_index if kind == "drip" else hostile.silent_index
-    with serve(cert_world.server_cert("good")) as index:
+    with serve(pip_world.certs.server_cert("good")) as index:
         data, elapsed, peak, _ = _doctor(venvs["legacy"], index.url)
     _bounded(elapsed, peak)
     [timeout] = _found(data, "timeout")
@@ -129,10 +128,10 @@ def test_stalling_index_is_a_timeout_at_the_http_stage(
 
 @pytest.mark.slow
 def test_endless_body_stops_pip_in_time_and_small(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
+    venvs: Dict[str, Path], pip_world: World
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    with hostile.endless_index(cert_world.server_cert("good")) as index:
+    pip_world.trust()
+    with hostile.endless_index(pip_world.certs.server_cert("good")) as index:
         data, elapsed, peak, _ = _doctor(venvs["truststore"], index.url)
     _bounded(elapsed, peak)
     [timeout] = _found(data, "timeout")
@@ -154,16 +153,10 @@ def test_endless_body_stops_pip_in_time_and_small(
 )
 @pytest.mark.slow
 def test_a_proxy_that_breaks_the_tunnel_is_named(
-    kind: str,
-    code: str,
-    said: str,
-    venvs: Dict[str, Path],
-    isolated_env: IsolatedEnv,
-    cert_world: CertWorld,
-    make_index: MakeIndex,
+    kind: str, code: str, said: str, venvs: Dict[str, Path], pip_world: World
 ) -> None:
-    trust_root(isolated_env, cert_world)
-    index = make_index("good", url_host="localhost")
+    pip_world.trust()
+    index = pip_world.index("good", url_host="localhost")
     with hostile.proxy(kind) as proxy:
         os.environ["HTTPS_PROXY"] = proxy.url
         data, elapsed, peak, text = _doctor(venvs["legacy"], index.url)
@@ -293,15 +286,15 @@ def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
 
 @pytest.mark.slow
 def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld, make_index: MakeIndex
+    venvs: Dict[str, Path], pip_world: World
 ) -> None:
     """The issuer a leaf's AIA URL names (a URL the server chose) is fetched within the
     timeout in all, not per read."""
     from pipssl import diagnose
 
-    trust_root(isolated_env, cert_world)
+    pip_world.trust()
     with hostile.drip_http() as aia:
-        index = make_index(cert_world.incomplete_with_aia(aia.url))
+        index = pip_world.index(pip_world.certs.incomplete_with_aia(aia.url))
         start = time.monotonic()
         report = diagnose(
             python=str(venvs["legacy"]), index_urls=[index.url], timeout=2, confirm=False
@@ -361,19 +354,19 @@ def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: CertW
 
 
 @pytest.mark.slow
-def test_several_silent_indexes_share_one_bound(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, cert_world: CertWorld
-) -> None:
+def test_several_silent_indexes_share_one_bound(venvs: Dict[str, Path], pip_world: World) -> None:
     """Eight indexes silent after the handshake: their waits run side by side, so doctor
     keeps the one bound (one after another they would need eight times the timeout)."""
     with contextlib.ExitStack() as stack:
         servers = [
-            stack.enter_context(hostile.silent_index(cert_world.server_cert("good")))
+            stack.enter_context(hostile.silent_index(pip_world.certs.server_cert("good")))
             for _ in range(8)
         ]
-        isolated_env.write_pip_conf(
+        pip_world.isolated.write_pip_conf(
             "[global]\ncert = {}\nindex-url = {}\nextra-index-url = {}\n".format(
-                cert_world.path("root.pem"), servers[0].url, " ".join(s.url for s in servers[1:])
+                pip_world.certs.path("root.pem"),
+                servers[0].url,
+                " ".join(s.url for s in servers[1:]),
             )
         )
         start = time.monotonic()

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-from bed.certs import LOOPBACK_NAMES, CertWorld, ServerCert, make_ca
-from bed.index import IndexServer, MakeIndex, build_wheel, serve_index
-from bed.isolation import IsolatedEnv
+from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
+from bed.index import IndexServer, build_wheel, serve_index
 from bed.osstore import MountedOsStore, why_unavailable
 from bed.pip import pip_download, url_host_for
 from bed.world import World
@@ -123,17 +122,13 @@ class Journey:
 
 @pytest.fixture
 def journey(
-    venvs: Dict[str, Path],
-    pip_world: World,
-    isolated_env: IsolatedEnv,
-    tmp_path: Path,
-    request: Any,
+    venvs: Dict[str, Path], pip_world: World, tmp_path: Path, request: Any
 ) -> Iterator[Journey]:
     pip_world.user_scope()
     for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
         os.environ.pop(name, None)  # the OS store is /etc/ssl/certs, as on a real machine
     store = MountedOsStore(tmp_path / "os")
-    trip = Journey(venvs[request.param], tmp_path, store, isolated_env)
+    trip = Journey(venvs[request.param], tmp_path, store, pip_world.isolated)
     with contextlib.ExitStack() as stack:
         trip.serve(stack)
         yield trip
@@ -264,14 +259,14 @@ def test_a_repair_that_would_break_a_working_index_is_rolled_back(journey: Journ
 
 
 def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_stays(
-    pip_world: World, make_index: MakeIndex, cert_world: CertWorld, tmp_path: Path
+    pip_world: World, tmp_path: Path
 ) -> None:
     from bed.pip import pip_download
     from targets import LEGACY_BASE, base_python, make_venv
 
     pip_world.user_scope().os_store()
     x, y = (make_venv(base_python(LEGACY_BASE), tmp_path / name) for name in ("x", "y"))
-    index = make_index("intercepted", url_host=url_host_for(x))
+    index = pip_world.index("intercepted", url_host=url_host_for(x))
 
     def works(python: Path) -> bool:
         dest = tmp_path / f"dl{len(list(tmp_path.glob('dl*')))}"
@@ -283,7 +278,7 @@ def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_sta
         data: Dict[str, Any] = json.loads(proc.stdout)
         return data
 
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(pip_world.certs.path("intercept.pem"))
     # in venv x (auto: its own pip.conf and bundle), the CA named once
     done = pipssl("repair", "--yes", "--python", str(x), "--index-url", index.url, "--ca", ca)
     assert done["ok"] and done["actions"][0]["path"].startswith(str(tmp_path / "x")), done

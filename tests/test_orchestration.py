@@ -20,6 +20,7 @@ import pytest
 from bed.certs import CertWorld
 from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
+from bed.world import World
 
 from pipssl.cli.main import main
 from pipssl.clients import real
@@ -244,16 +245,14 @@ def test_a_trust_set_is_built_once_when_probes_ask_side_by_side(
     assert builds == ["build"] and len(made) == 2 and made[0] is made[1]
 
 
-def test_quick_imports_nothing_of_the_real_pips(
-    venvs: Dict[str, Path], isolated_env: IsolatedEnv, make_index: MakeIndex
-) -> None:
+def test_quick_imports_nothing_of_the_real_pips(venvs: Dict[str, Path], pip_world: World) -> None:
     """--quick asks no real pip, so it pays for none of its modules (the confirmation, the
     real pip's log reader and what they import)."""
     import subprocess
 
     from targets import pipssl_path
 
-    index = make_index("good")
+    index = pip_world.index("good")
     script = (
         "import sys; from pipssl.diagnosis.run import diagnose; "
         f"diagnose(python={str(venvs['legacy'])!r}, index_urls=[{index.url!r}], confirm=False); "

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
-from bed.certs import CertWorld
-from bed.index import MakeIndex
 from bed.isolation import IsolatedEnv
 from bed.pip import url_host_for
 from bed.world import World
@@ -57,22 +55,18 @@ def install_args(url: str, cert: Path) -> List[str]:
 @pytest.mark.once
 @pytest.mark.slow
 def test_a_pip_path_installs_into_its_own_venv(
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    bare_python: Path,
-    tmp_path: Path,
+    pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     # a path long enough that pip writes the #!/bin/sh + exec trampoline, as pip 24.2 does
     target = make_venv(base_python("3.13"), tmp_path / ("v" * 80) / "target")
     pip = target.parent / "pip"
     assert pip.read_text().startswith("#!/bin/sh\n'''exec' "), "no trampoline: path too short"
-    index = make_index("good", url_host=url_host_for(target))
+    index = pip_world.index("good", url_host=url_host_for(target))
     proc = run_pipssl(
         "run",
         "--",
         str(pip),
-        *install_args(index.url, cert_world.path("root.pem")),
+        *install_args(index.url, pip_world.certs.path("root.pem")),
         python=str(bare_python),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -83,15 +77,11 @@ def test_a_pip_path_installs_into_its_own_venv(
 @pytest.mark.once
 @pytest.mark.slow
 def test_a_python_dash_m_pip_installs_into_that_interpreter(
-    isolated_env: IsolatedEnv,
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    bare_python: Path,
-    tmp_path: Path,
+    pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     target = make_venv(base_python("3.8"), tmp_path / "target")
-    index = make_index("good", url_host=url_host_for(target))
-    args = install_args(index.url, cert_world.path("root.pem"))
+    index = pip_world.index("good", url_host=url_host_for(target))
+    args = install_args(index.url, pip_world.certs.path("root.pem"))
     proc = run_pipssl("run", "--", str(target), "-m", "pip", *args, python=str(bare_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert installed(target) and f"Location: {target.parent.parent}" in pip_show(target)
@@ -153,21 +143,17 @@ def test_the_interpreter_of_a_pip_script(venvs: Dict[str, Path], tmp_path: Path)
 @pytest.mark.once
 @pytest.mark.slow
 def test_a_failure_on_tls_is_diagnosed_and_repaired_in_the_tools_venv(
-    pip_world: World,
-    make_index: MakeIndex,
-    cert_world: CertWorld,
-    bare_python: Path,
-    tmp_path: Path,
+    pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()
     target = make_venv(base_python("3.8"), tmp_path / "target")
-    index = make_index("intercepted", url_host=url_host_for(target))
+    index = pip_world.index("intercepted", url_host=url_host_for(target))
     dest = tmp_path / "dl"
     pip = [str(target.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
     pip += ["--retries", "0", "-d", str(dest), "-i", index.url, PKG]
     failed = subprocess.run(pip, capture_output=True, text=True, timeout=120, check=False)
     assert failed.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in failed.stdout + failed.stderr
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(pip_world.certs.path("intercept.pem"))
     proc = run_pipssl("run", "--yes", "--ca", ca, "--", *pip, python=str(bare_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"diagnosing {target}3.8's pip" in proc.stderr  # the interpreter pip's shebang names
@@ -185,10 +171,10 @@ def test_a_failure_on_tls_is_diagnosed_and_repaired_in_the_tools_venv(
 
 @pytest.mark.slow
 def test_a_failure_pipssl_cannot_fix_says_nothing_was_changed(
-    isolated_env: IsolatedEnv, venvs: Dict[str, Path], make_index: MakeIndex, tmp_path: Path
+    pip_world: World, venvs: Dict[str, Path], tmp_path: Path
 ) -> None:
     legacy = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(legacy))  # a CA given nowhere
+    index = pip_world.index("intercepted", url_host=url_host_for(legacy))  # a CA given nowhere
     pip = [str(legacy.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
     pip += ["--retries", "0", "-d", str(tmp_path / "dl"), "-i", index.url, PKG]
     proc = run_pipssl("run", "--yes", "--", *pip)

@@ -30,11 +30,11 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, MakeIndex, MakeProxy, build_wheel, closed_port
+from bed.index import IndexServer, MakeProxy, build_wheel, closed_port
 from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.pip import find_pythons, pip_download, pip_version
-from bed.world import trust_root
+from bed.world import World, trust_root
 from targets import base_python, make_venv
 
 from pipssl import diagnose
@@ -229,9 +229,7 @@ def test_doctor_says_what_the_real_pip_does(
     flavour: str,
     venvs: Dict[str, Path],
     request: pytest.FixtureRequest,
-    isolated_env: IsolatedEnv,
-    cert_world: CertWorld,
-    make_index: MakeIndex,
+    pip_world: World,
     make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
@@ -241,7 +239,14 @@ def test_doctor_says_what_the_real_pip_does(
         python = request.getfixturevalue("pip22")
     else:
         python = venvs[flavour]
-    bed = Bed(pip_version(python), isolated_env, cert_world, make_index, make_proxy, tmp_path)
+    bed = Bed(
+        pip_version(python),
+        pip_world.isolated,
+        pip_world.certs,
+        pip_world.index,
+        make_proxy,
+        tmp_path,
+    )
     cell = WORLDS[world](bed)
     done = pip_download(python, cell.url, dict(os.environ), tmp_path / "dl", timeout=90)
     truth = done.returncode == 0
