@@ -166,7 +166,7 @@ def test_build_is_the_same_on_every_python(short: str, tmp_path: Path) -> None:
     assert stat.S_IMODE(output.stat().st_mode) == 0o644
 
 
-def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
+def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stale = tmp_path / "get-pipssl.py"
     stale.write_bytes(SCRIPT.read_bytes() + b"\n")
     root = ["--root", str(REPO)]
@@ -179,8 +179,9 @@ def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
     assert stale.read_bytes() == SCRIPT.read_bytes()
     # outside a checkout: one line and a hint, exit 2
     assert _embed.main(["--root", str(tmp_path), "--check"]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert err[-2].startswith("pipssl._embed: error: cannot read") and err[-1].startswith("hint")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-2].startswith("pipssl._embed: error: cannot read")
+    assert lines[-1].startswith("hint")
 
 
 def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 from bed.certs import CertWorld
+from bed.findings import codes
 from bed.index import IndexServer, MakeProxy, build_wheel
 from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
@@ -31,10 +32,6 @@ from targets import run_pipssl
 from pipssl import diagnose
 
 FLAVOURS = ["legacy", "truststore"]
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
 
 
 def pip_says(python: Path, index: IndexServer, tmp_path: Path, name: str) -> Any:

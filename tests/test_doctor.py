@@ -15,9 +15,10 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Callable, Dict
 
 import pytest
+from bed.findings import codes, finding
 from bed.index import MakeProxy, closed_port, silent_server
 from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
@@ -34,16 +35,6 @@ def world(pip_world: World) -> World:
     the same on Linux), certifi's roots until the test adds to it."""
     pip_world.os_store()
     return pip_world
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
-
-
-def finding(report: Any, code: str) -> Any:
-    matches = [f for f in report.findings if f.code == code]
-    assert matches, f"no {code} in {codes(report)}"
-    return matches[0]
 
 
 # --- healthy world and the cafile family -------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from bed.findings import codes
 from bed.index import closed_port
 from bed.pip import pip_download
 from bed.world import World
@@ -31,10 +32,6 @@ from pipssl import diagnose
 from pipssl.target import askpip
 
 FLAVOURS = ["legacy", "truststore"]
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
 
 
 def sitecustomize(tmp_path: Path, body: str) -> None:

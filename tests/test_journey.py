@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
 from bed.index import IndexServer, build_wheel, serve_index
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore, why_unavailable
 from bed.pip import pip_download, url_host_for
 from bed.world import World
@@ -39,7 +40,9 @@ class Journey:
     """The user's machine: the three indexes, the OS store, pip's user config, and the
     commands they run (every one through the mount namespace)."""
 
-    def __init__(self, python: Path, tmp: Path, store: MountedOsStore, isolated: Any) -> None:
+    def __init__(
+        self, python: Path, tmp: Path, store: MountedOsStore, isolated: IsolatedEnv
+    ) -> None:
         self.python, self.tmp, self.store = python, tmp, store
         self.conf = isolated.pip_conf_path("user")
         self.files: Dict[str, Path] = {}
@@ -122,7 +125,7 @@ class Journey:
 
 @pytest.fixture
 def journey(
-    venvs: Dict[str, Path], pip_world: World, tmp_path: Path, request: Any
+    venvs: Dict[str, Path], pip_world: World, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Journey]:
     pip_world.user_scope()
     for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from bed.findings import codes
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
 from bed.world import World
@@ -42,10 +43,6 @@ def doctor(prefix: List[str], python: Path, *urls: str) -> Dict[str, Any]:
     data: Dict[str, Any] = json.loads(proc.stdout)
     assert data["ok"] == (proc.returncode == 0)
     return data
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
 
 
 # --- item 4: a plain-HTTP index on the command line -----------------------------------------

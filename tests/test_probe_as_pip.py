@@ -91,7 +91,7 @@ class Cell:
 class Bed:
     """Runs doctor and the real pip in one world (the test's env, the mounted store)."""
 
-    def __init__(self, isolated: Any, store: MountedOsStore, tmp: Path) -> None:
+    def __init__(self, isolated: IsolatedEnv, store: MountedOsStore, tmp: Path) -> None:
         self.isolated, self.store, self.tmp = isolated, store, tmp
         self.runs = 0
 

@@ -17,10 +17,11 @@ import os
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 from bed.certs import CertWorld
+from bed.findings import codes
 from bed.rootexpiry import NEW_ROOT, OLD_ROOT, RootExpiry, root_expiry
 from bed.world import World
 from targets import run_pipssl
@@ -46,10 +47,6 @@ def pip_install(python: Path, url: str, dest: Path) -> subprocess.CompletedProce
     return subprocess.run(
         argv, capture_output=True, text=True, timeout=90, env=dict(os.environ), check=False
     )
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
 
 
 def old_root_trusted(pip_world: World, expiry: RootExpiry, tmp_path: Path) -> Dict[str, Path]:
