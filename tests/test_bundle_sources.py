@@ -18,7 +18,6 @@ from typing import Any, Dict, List
 
 import pytest
 from bed.isolation import IsolatedEnv
-from bed.pip import url_host_for
 from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
@@ -106,7 +105,7 @@ def test_get_pipssl_and_python_m_pipssl_build_the_same_bundle(
         [sys.executable, "-m", "pipssl._embed", "--root", str(REPO), "--output", str(script)],
         cwd=REPO, check=True, timeout=300, capture_output=True,
     )  # fmt: skip
-    index = pip_world.index("intercepted", url_host=url_host_for(venv))
+    index = pip_world.index("intercepted", venv)
     env = dict(os.environ)
     ca = str(pip_world.certs.path("intercept.pem"))
     bootstrap = (str(base_python(LEGACY_BASE)), str(script))  # carries its own certifi

@@ -89,7 +89,7 @@ def test_a_consented_ca_far_from_its_end_gives_no_finding(
     venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = user_world.index("intercepted", url_host=url_host_for(python))
+    index = user_world.index("intercepted", python)
     done = repair(python, index.url, "--ca", str(user_world.certs.path("intercept.pem")))
     assert done["ok"], done
     assert doctor(python, index.url) == []
@@ -100,7 +100,7 @@ def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
     venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = user_world.index("intercepted", url_host=url_host_for(python))
+    index = user_world.index("intercepted", python)
     assert repair(python, index.url, "--ca", str(user_world.certs.path("intercept.pem")))["ok"]
     listed = json.loads(run_pipssl("forget", "--json").stdout)["consented"]
     assert [c["subject"] for c in listed] == [
@@ -136,7 +136,7 @@ def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
     venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = user_world.index("intercepted", url_host=url_host_for(python))
+    index = user_world.index("intercepted", python)
     store = Path(consent_path(os.environ))
     store.parent.mkdir(parents=True, mode=0o700)
     store.write_text('{"schema": 1, "cas": [{"sha256": "nope"}]}')
@@ -157,7 +157,7 @@ def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
     from pipssl.certs.compose import BUNDLE_HEADER
 
     python = venvs["legacy"]
-    index = user_world.index("intercepted", url_host=url_host_for(python))
+    index = user_world.index("intercepted", python)
     corp = cabundle.load_cafile(user_world.certs.path("intercept.pem"))[0]
     # as pipssl 0.1.0 wrote it: the user's CA only in the bundle's comments
     bundle = Path(os.environ["XDG_DATA_HOME"]) / "pipssl" / "ca-bundle.pem"

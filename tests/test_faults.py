@@ -25,8 +25,8 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 import pytest
 from bed.pip import url_host_for
 from bed.world import World
-from targets import pipssl_path, run_pipssl
-from test_repair import pip_works, repair_args, world
+from targets import pipssl_path, repair_args, run_pipssl
+from test_repair import pip_works, world
 
 from pipssl import journal
 from pipssl.certs import bundle as cabundle

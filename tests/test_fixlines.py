@@ -119,7 +119,7 @@ def test_to_apply_works_pasted_however_pipssl_was_run(
     style: str, venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = user_world.index("good", url_host=url_host_for(python))
+    index = user_world.index("good", python)
     root = str(user_world.certs.path("root.pem"))
     args = ["repair", "--scope", "user", "--index-url", index.url, "--ca", root]
     cwd = tmp_path / "cwd"
@@ -248,11 +248,11 @@ def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
     python = legacy  # its own: the pasted repair writes its site config (scope auto)
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    plain = user_world.index("self-signed", url_host=url_host_for(python))
+    plain = user_world.index("self-signed", python)
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", plain.url)
     fix = fix_of(proc, "self-signed")
     assert "--accept-ca" not in fix and "not a CA" in fix, fix
-    ca_server = user_world.index("self-signed-ca", url_host=url_host_for(python))
+    ca_server = user_world.index("self-signed-ca", python)
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", ca_server.url)
     fix = fix_of(proc, "self-signed")
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))
@@ -339,8 +339,8 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
     --scope can help (the old fix said --scope env, no such choice); unsetting it and
     giving its CAs to pipssl does, and both indexes work after."""
     python = venvs["legacy"]
-    good = user_world.index("good", url_host=url_host_for(python))
-    theirs = user_world.index("intercepted", url_host=url_host_for(python))
+    good = user_world.index("good", python)
+    theirs = user_world.index("intercepted", python)
     conf = user_world.pip_conf(
         "user", f"[install]\ncert = {user_world.certs.path('intercept.pem')}\n"
     )

@@ -31,7 +31,6 @@ from typing import Dict, Iterator
 import pytest
 from bed.certs import CA_KEY_USAGE, ServerCert
 from bed.isolation import IsolatedEnv
-from bed.pip import url_host_for
 from bed.world import World
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -373,7 +372,7 @@ def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     pip_world.os_store()
     os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
-    index = pip_world.index(hostile_chain, url_host=url_host_for(python))
+    index = pip_world.index(hostile_chain, python)
     sha = _sha256(hostile_chain.ca_pem)
     repair = ["repair", "--python", str(python), "--index-url", index.url, "--accept-ca", sha]
     asked = run_pipssl(*repair)
@@ -479,7 +478,7 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
     pip_world.os_store()
     os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
-    index = pip_world.index(hostile_chain, url_host=url_host_for(python))
+    index = pip_world.index(hostile_chain, python)
     sha = _sha256(hostile_chain.ca_pem)
     pip = [str(python.parent / "pip"), "download", "--no-deps", "--no-cache-dir", "--retries"]
     pip += ["0", "-d", str(tmp_path / "dl"), "-i", index.url, "pipssl_probe_pkg"]

@@ -269,7 +269,7 @@ def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_sta
 
     pip_world.user_scope().os_store()
     x, y = (make_venv(base_python(LEGACY_BASE), tmp_path / name) for name in ("x", "y"))
-    index = pip_world.index("intercepted", url_host=url_host_for(x))
+    index = pip_world.index("intercepted", x)
 
     def works(python: Path) -> bool:
         dest = tmp_path / f"dl{len(list(tmp_path.glob('dl*')))}"

@@ -24,7 +24,7 @@ import trustme
 from bed.index import MakeProxy
 from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore
-from bed.pip import pip_download, url_host_for
+from bed.pip import pip_download
 from bed.world import World
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -198,7 +198,7 @@ def test_a_bad_block_in_pips_ca_file_real_pip_and_doctor(
     short: str, pip_world: World, mounted_os_store: MountedOsStore, tmp_path: Path
 ) -> None:
     python = base_python(short)
-    index = pip_world.index("good", url_host=url_host_for(python))
+    index = pip_world.index("good", python)
     cafile = tmp_path / "corp.pem"
     cafile.write_bytes(pip_world.certs.root.cert_pem.bytes() + BAD["der"])
     proc = _download(python, index.url, mounted_os_store, tmp_path / "dl", PIP_CERT=str(cafile))
@@ -226,7 +226,7 @@ def test_a_bad_block_in_the_os_store_real_pip_242_and_doctor(
     python = base_python("3.13")
     extra = [BAD["base64"]] if broken else []
     mounted_os_store.set(*extra, pip_world.certs.intercept.cert_pem.bytes())
-    index = pip_world.index("intercepted", url_host=url_host_for(python))
+    index = pip_world.index("intercepted", python)
     proc = _download(python, index.url, mounted_os_store, tmp_path / "dl")
     assert (proc.returncode == 0) == (not broken), proc.stdout + proc.stderr
     report = _doctor(python, index.url, mounted_os_store)

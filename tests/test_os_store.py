@@ -27,10 +27,9 @@ from bed.pip import (
     pip_download,
     pip_version,
     reference_pythons,
-    url_host_for,
 )
 from bed.world import World
-from targets import base_python, make_venv, run_pipssl
+from targets import base_python, make_venv, repair_args, run_pipssl
 
 WHEEL = "pipssl_probe_pkg-1.0-py3-none-any.whl"
 PYTHONS = find_pythons()
@@ -180,7 +179,7 @@ def test_real_pip_and_doctor_on_the_mounted_os_store(
     assert not {"SSL_CERT_FILE", "SSL_CERT_DIR"} & set(os.environ)
     if in_store:
         mounted_os_store.set(pip_world.certs.intercept.cert_pem.bytes())
-    index: IndexServer = pip_world.index("intercepted", url_host=url_host_for(python))
+    index: IndexServer = pip_world.index("intercepted", python)
     proc = download(python, index.url, mounted_os_store, tmp_path / "dl")
     output = proc.stdout + proc.stderr
     pip_ok = proc.returncode == 0
@@ -227,22 +226,11 @@ def test_repair_builds_its_bundle_from_the_mounted_os_store(
     real_before = snapshot(real_pip_config_files())
     ca_pem = pip_world.certs.intercept.cert_pem.bytes().decode()
     mounted_os_store.set(ca_pem.encode())
-    index = pip_world.index("intercepted", url_host=url_host_for(python))
+    index = pip_world.index("intercepted", python)
     prefix = mounted_os_store.prefix()
     assert download(python, index.url, mounted_os_store, tmp_path / "dl0").returncode != 0
 
-    proc = run_pipssl(
-        "repair",
-        "--yes",
-        "--json",
-        "--scope",
-        "user",
-        "--python",
-        str(python),
-        "--index-url",
-        index.url,
-        prefix=prefix,
-    )
+    proc = run_pipssl(*repair_args(python, index.url), prefix=prefix)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert data["ok"] and [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert"]

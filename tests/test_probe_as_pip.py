@@ -176,7 +176,7 @@ def test_a_cert_directory_is_a_ca_directory(
     version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, tmp_path: Path
 ) -> None:
     python = pips(version)
-    index = pip_world.index("good", url_host=url_host_for(python))
+    index = pip_world.index("good", python)
     root = pip_world.certs.path("root.pem")
     hashed = hashed_ca_dir(tmp_path / "hashed", root.read_bytes())
     assert bed.agree(python, index.url, True, f"[global]\ncert = {hashed}\n").codes == []
@@ -205,7 +205,7 @@ def test_ssl_cert_file_and_dir_as_each_pip_reads_them(
     version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, tmp_path: Path
 ) -> None:
     python = pips(version)
-    index = pip_world.index("good", url_host=url_host_for(python))
+    index = pip_world.index("good", python)
     root = pip_world.certs.path("root.pem")
     missing, empty = tmp_path / "gone.pem", tmp_path / "empty"
     empty.mkdir()
@@ -283,7 +283,7 @@ def test_proxy_choice_and_credentials(
     version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, make_proxy: MakeProxy
 ) -> None:
     python = pips(version)
-    index = pip_world.index("good", url_host=url_host_for(python))
+    index = pip_world.index("good", python)
     root = str(pip_world.certs.path("root.pem"))
     dead = f"http://127.0.0.1:{closed_port()}"
     proxy = make_proxy()
@@ -322,7 +322,7 @@ def test_pip_proxy_option_turns_the_bundle_variables_off(
     """pip >= 24.1 sets requests' trust_env off with its proxy option: REQUESTS_CA_BUNDLE
     is then not read (the index's root is only in it)."""
     python = pips(version)
-    index = pip_world.index("good", url_host=url_host_for(python))
+    index = pip_world.index("good", python)
     root = pip_world.certs.path("root.pem")
     conf = f"[global]\nproxy = {make_proxy().url}\n"
     cell = bed.agree(python, index.url, reads, conf, REQUESTS_CA_BUNDLE=root)

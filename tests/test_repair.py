@@ -16,7 +16,7 @@ import pytest
 from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
 from bed.world import World
-from targets import pipssl_path, run_pipssl
+from targets import pipssl_path, repair_args, run_pipssl
 
 import pipssl
 from pipssl import commands, journal
@@ -48,21 +48,6 @@ def world(user_world: World, tmp_path: Path) -> World:
     """The user-scope world (``user_world``) and a directory for pip's downloads."""
     (tmp_path / "dl").mkdir()
     return user_world
-
-
-def repair_args(python: Path, url: str, *extra: str) -> List[str]:
-    return [
-        "repair",
-        "--yes",
-        "--json",
-        "--scope",
-        "user",
-        "--python",
-        str(python),
-        "--index-url",
-        url,
-        *extra,
-    ]
 
 
 @pytest.mark.slow

@@ -19,7 +19,6 @@ from typing import Dict, List, Optional
 
 import pytest
 from bed.isolation import IsolatedEnv
-from bed.pip import url_host_for
 from bed.world import World
 from targets import base_python, make_venv, run_pipssl
 
@@ -61,7 +60,7 @@ def test_a_pip_path_installs_into_its_own_venv(
     target = make_venv(base_python("3.13"), tmp_path / ("v" * 80) / "target")
     pip = target.parent / "pip"
     assert pip.read_text().startswith("#!/bin/sh\n'''exec' "), "no trampoline: path too short"
-    index = pip_world.index("good", url_host=url_host_for(target))
+    index = pip_world.index("good", target)
     proc = run_pipssl(
         "run",
         "--",
@@ -80,7 +79,7 @@ def test_a_python_dash_m_pip_installs_into_that_interpreter(
     pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     target = make_venv(base_python("3.8"), tmp_path / "target")
-    index = pip_world.index("good", url_host=url_host_for(target))
+    index = pip_world.index("good", target)
     args = install_args(index.url, pip_world.certs.path("root.pem"))
     proc = run_pipssl("run", "--", str(target), "-m", "pip", *args, python=str(bare_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -147,7 +146,7 @@ def test_a_failure_on_tls_is_diagnosed_and_repaired_in_the_tools_venv(
 ) -> None:
     pip_world.user_scope().os_store()
     target = make_venv(base_python("3.8"), tmp_path / "target")
-    index = pip_world.index("intercepted", url_host=url_host_for(target))
+    index = pip_world.index("intercepted", target)
     dest = tmp_path / "dl"
     pip = [str(target.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
     pip += ["--retries", "0", "-d", str(dest), "-i", index.url, PKG]
@@ -174,7 +173,7 @@ def test_a_failure_pipssl_cannot_fix_says_nothing_was_changed(
     pip_world: World, venvs: Dict[str, Path], tmp_path: Path
 ) -> None:
     legacy = venvs["legacy"]
-    index = pip_world.index("intercepted", url_host=url_host_for(legacy))  # a CA given nowhere
+    index = pip_world.index("intercepted", legacy)  # a CA given nowhere
     pip = [str(legacy.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
     pip += ["--retries", "0", "-d", str(tmp_path / "dl"), "-i", index.url, PKG]
     proc = run_pipssl("run", "--yes", "--", *pip)

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from bed.osstore import MountedOsStore
-from bed.pip import url_host_for
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
 from test_fixlines import command_lines, fix_of, paste, paste_and_apply, pip_works
@@ -78,7 +77,7 @@ def _fix_blocks(text: str, code: str) -> List[str]:
 def test_doctor_for_another_python_prints_fixes_for_that_python(
     legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
     assert proc.returncode == 1, proc.stderr
     fix = fix_of(proc, "untrusted-issuer-unknown")
@@ -94,7 +93,7 @@ def test_doctor_for_another_python_prints_fixes_for_that_python(
 def test_run_prints_fixes_for_the_pip_it_ran(
     legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     pip = legacy.parent / "pip"
     args = ["install", "--no-cache-dir", "--retries", "0", "--target", str(tmp_path / "t")]
     proc = run_pipssl("run", "--", str(pip), *args, "-i", index.url, "pipssl_probe_pkg")
@@ -138,7 +137,7 @@ def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
     """pip reaches the index only because trusted-host turns its checks off: doctor says
     what pip needs to verify it (exit 1), and the entry's fix is the one command that
     adds the CA and removes the entry, never the entry's removal alone."""
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     host = urlsplit(index.url).hostname
     user = user_world.isolated.write_pip_conf(f"[global]\ntrusted-host = {host}\n", where="user")
     assert pip_works(legacy, index.url, tmp_path)  # unverified
@@ -162,7 +161,7 @@ def test_trusted_host_for_an_index_that_verifies_keeps_its_plain_fix(
     legacy: Path, user_world: World
 ) -> None:
     """The twin: the index verifies without the entry, so removing it is the whole fix."""
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     host, root = urlsplit(index.url).hostname, user_world.certs.path("root.pem")
     conf = f"[global]\ntrusted-host = {host}\ncert = {root}\n"
     user_world.isolated.write_pip_conf(conf, where="user")
@@ -186,7 +185,7 @@ def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
     or to keep it pointed at pipssl's bundle; each line, pasted before pip, works."""
     import certifi
 
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     root = str(user_world.certs.path("root.pem"))
     args = ["--python", str(legacy), "--index-url", index.url]
     assert run_pipssl("repair", "--yes", *args, "--ca", root).returncode == 0
@@ -213,7 +212,7 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
     import certifi
 
     prefix = mounted_os_store.prefix()
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     args = ["doctor", "--json", "--python", str(legacy), "--index-url", index.url]
     proc = run_pipssl(*args, env={**_env(), name: certifi.where()}, prefix=prefix)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -241,7 +240,7 @@ def test_for_leaves_alone_the_clients_not_installed(legacy: Path, user_world: Wo
     """No uv, poetry or conda on PATH or configured, no requests in the venv: nothing is
     created for them (no ~/.condarc), they are named as left alone, and the repair of pip
     succeeds (exit 0)."""
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     args = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
     args += ["--ca", str(user_world.certs.path("root.pem")), "--for", "uv,poetry,conda,requests"]
     proc = run_pipssl(*args)
@@ -258,7 +257,7 @@ def test_for_leaves_alone_the_clients_not_installed(legacy: Path, user_world: Wo
 def test_a_user_wide_condarc_is_never_pointed_into_a_venv(legacy: Path, user_world: World) -> None:
     """The venv's repair (scope site) leaves ~/.condarc alone and says how to give conda a
     bundle of the user's; that command, pasted, does it."""
-    index = user_world.index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     rc = user_world.isolated.home / ".condarc"
     rc.write_text("channels:\n  - defaults\n")
     args = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]

@@ -12,8 +12,8 @@ from typing import Any, Dict
 
 import pytest
 from bed.world import World
-from targets import run_pipssl
-from test_repair import pip_works, repair_args, world
+from targets import repair_args, run_pipssl
+from test_repair import pip_works, world
 
 __all__ = ["world"]  # the fixture, re-used from test_repair
 
