@@ -2,10 +2,13 @@
 
 Every test may take ``isolated_env`` to get an environment in which the machine's own pip
 configuration, CA variables and proxies cannot change its result; a session guard fails
-the run if any real pip config file changed.  ``pip_world`` builds the usual repair world
-on top of it (the OS store, the user scope, pip's files: ``bed.world.World``);
-``mounted_os_store`` gives commands the real OS store path instead, /etc/ssl/certs in a
-private mount namespace (``bed.osstore.MountedOsStore``).
+the run if any real pip config file changed.  ``pip_world`` is the one world builder on top
+of it (``bed.world.World``: the isolated env, the certificates, the OS store, the scope,
+pip's files, pip's trust in the test root, indexes), ``user_world`` the same at the user
+scope with certifi's roots as the OS store; ``mounted_os_store`` gives commands the real OS
+store path instead, /etc/ssl/certs in a private mount namespace
+(``bed.osstore.MountedOsStore``).  Fixtures are typed: a test names the types it gets
+(``IsolatedEnv``, ``CertWorld``, ``MakeIndex``, ``MakeProxy``, ``World``).
 
 Markers (declared in pyproject.toml):
 
