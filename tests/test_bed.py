@@ -38,6 +38,7 @@ from bed.isolation import (
     snapshot,
 )
 from bed.pip import pip_download, pip_version, reference_pythons, url_host_for
+from bed.world import World
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
@@ -473,6 +474,32 @@ def test_real_pip_downloads_only_when_trusting_the_test_root(
     else:
         assert proc.returncode == 0, output
         assert [p.name for p in dest.iterdir()] == [WHEEL]
+
+
+def test_world_verbs_build_what_they_say(pip_world: World, tmp_path: Path) -> None:
+    """The one world builder: the OS store from names and files alike, the user scope,
+    pip's trust in the test root, and an index named for the pip it serves."""
+    assert not os.environ.get("SSL_CERT_FILE")  # nothing happens before a verb is called
+    extra = tmp_path / "extra.pem"
+    extra.write_bytes(pip_world.certs.path("intercept.pem").read_bytes())
+    import certifi
+
+    roots = Path(certifi.where()).read_bytes()
+    by_name = pip_world.os_store("intercept.pem").read_bytes()
+    assert pip_world.os_store(extra).read_bytes() == by_name
+    assert by_name == roots + b"\n" + extra.read_bytes()
+    assert os.environ["SSL_CERT_FILE"] == str(pip_world.store)
+    assert os.environ["SSL_CERT_DIR"] == str(pip_world.store_dir) and pip_world.store_dir.is_dir()
+    conf = pip_world.trust("timeout = 5\n")
+    assert conf == pip_world.isolated.pip_conf_path("env")
+    assert (
+        conf.read_text() == f"[global]\ncert = {pip_world.certs.path('root.pem')}\ntimeout = 5\n"
+    )
+    assert pip_world.user_scope() is pip_world and "PIP_CONFIG_FILE" not in os.environ
+    for which, python in PIPS.items():
+        host = "localhost" if which == "new" else "127.0.0.1"
+        assert pip_world.index("good", python).url.startswith(f"https://{host}:"), which
+    assert pip_world.index("good").url.startswith("https://127.0.0.1:")
 
 
 # --- no-ssl Pythons ------------------------------------------------------------------------
