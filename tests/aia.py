@@ -8,12 +8,13 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Tuple
 
+from bed.certs import CertWorld
 from bed.index import serve_index
 
 
 @contextlib.contextmanager
 def aia_world(
-    world: Any, wheel_dir: Path, *, proxied_only: bool = False
+    world: CertWorld, wheel_dir: Path, *, proxied_only: bool = False
 ) -> Iterator[Tuple[str, str]]:
     """Yield (index URL whose leaf's AIA is fetchable, index URL whose AIA is dead).
 

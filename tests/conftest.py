@@ -2,10 +2,13 @@
 
 Every test may take ``isolated_env`` to get an environment in which the machine's own pip
 configuration, CA variables and proxies cannot change its result; a session guard fails
-the run if any real pip config file changed.  ``pip_world`` builds the usual repair world
-on top of it (the OS store, the user scope, pip's files: ``bed.world.World``);
-``mounted_os_store`` gives commands the real OS store path instead, /etc/ssl/certs in a
-private mount namespace (``bed.osstore.MountedOsStore``).
+the run if any real pip config file changed.  ``pip_world`` is the one world builder on top
+of it (``bed.world.World``: the isolated env, the certificates, the OS store, the scope,
+pip's files, pip's trust in the test root, indexes), ``user_world`` the same at the user
+scope with certifi's roots as the OS store; ``mounted_os_store`` gives commands the real OS
+store path instead, /etc/ssl/certs in a private mount namespace
+(``bed.osstore.MountedOsStore``).  Fixtures are typed: a test names the types it gets
+(``IsolatedEnv``, ``CertWorld``, ``MakeIndex``, ``MakeProxy``, ``World``).
 
 Markers (declared in pyproject.toml):
 
@@ -42,6 +45,8 @@ from bed import fixlines  # noqa: E402
 from bed.certs import CertWorld, ServerCert  # noqa: E402
 from bed.index import (  # noqa: E402
     IndexServer,
+    MakeIndex,
+    MakeProxy,
     Proxy,
     build_wheel,
     connect_proxy,
@@ -183,11 +188,22 @@ def cert_world(tmp_path_factory: pytest.TempPathFactory) -> CertWorld:
 
 
 @pytest.fixture
-def pip_world(isolated_env: IsolatedEnv, tmp_path: Path, cert_world: CertWorld) -> World:
-    """The world pip sees, built step by step (see ``bed.world.World``): ``os_store(*names)``
+def pip_world(
+    isolated_env: IsolatedEnv, tmp_path: Path, cert_world: CertWorld, make_index: MakeIndex
+) -> World:
+    """The world pip sees, built step by step (see ``bed.world.World``): ``os_store(*certs)``
     (certifi + those CAs at ``tmp_path/os-store.pem``, an empty ``os-certs`` dir),
-    ``user_scope()`` (no PIP_CONFIG_FILE), ``pip_conf(kind, text)``."""
-    return World(isolated_env, tmp_path, cert_world)
+    ``user_scope()`` (no PIP_CONFIG_FILE), ``pip_conf(kind, text)``, ``trust()`` (pip's
+    cert -> the test root), ``index(kind, python)``."""
+    return World(isolated_env, tmp_path, cert_world, make_index)
+
+
+@pytest.fixture
+def user_world(pip_world: World) -> World:
+    """A user-scope world: user config files read (no PIP_CONFIG_FILE), the OS store
+    certifi's roots until the test adds to it (``user_world.os_store(*certs)``)."""
+    pip_world.user_scope().os_store()
+    return pip_world
 
 
 @pytest.fixture
@@ -210,7 +226,7 @@ def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_index(cert_world: CertWorld, wheel_dir: Path) -> Iterator[Callable[..., IndexServer]]:
+def make_index(cert_world: CertWorld, wheel_dir: Path) -> Iterator[MakeIndex]:
     """Factory ``make_index(kind="good", **serve_index_kwargs) -> IndexServer``.
 
     ``kind`` names a ``CertWorld`` server certificate or is a ``ServerCert`` (e.g. from
@@ -232,7 +248,7 @@ def make_index(cert_world: CertWorld, wheel_dir: Path) -> Iterator[Callable[...,
 
 
 @pytest.fixture
-def make_proxy() -> Iterator[Callable[..., Proxy]]:
+def make_proxy() -> Iterator[MakeProxy]:
     """Factory ``make_proxy(auth=None, lifetime=120.0) -> Proxy``; all closed at teardown."""
     with contextlib.ExitStack() as stack:
 
@@ -243,7 +259,7 @@ def make_proxy() -> Iterator[Callable[..., Proxy]]:
 
 
 @pytest.fixture
-def proxy(make_proxy: Callable[..., Proxy]) -> Callable[..., Proxy]:
+def proxy(make_proxy: MakeProxy) -> MakeProxy:
     """Alias of ``make_proxy``."""
     return make_proxy
 

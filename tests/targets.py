@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from bed.pip import find_pythons
 
@@ -69,6 +69,12 @@ def pipssl_path() -> str:
     (root / "pipssl").symlink_to(Path(pipssl.__file__).resolve().parent, target_is_directory=True)
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     return str(root)
+
+
+def repair_args(python: Path, url: str, *extra: str) -> List[str]:
+    """``repair --yes --json`` at the user scope, for ``python``'s pip and index ``url``."""
+    scope = ["--scope", "user", "--python", str(python), "--index-url", url]
+    return ["repair", "--yes", "--json", *scope, *extra]
 
 
 def run_pipssl(

@@ -23,12 +23,12 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from bed.certs import CertWorld, hashed_ca_dir
 from bed.isolation import IsolatedEnv
-from bed.pip import pip_download, url_host_for
+from bed.pip import pip_download
 from bed.refusal import check_refusal
 from bed.world import World
 from cryptography import x509
@@ -171,19 +171,12 @@ class Case:
 
 
 @pytest.fixture
-def case(
-    isolated_env: IsolatedEnv,
-    tmp_path: Path,
-    venvs: Dict[str, Path],
-    make_index: Any,
-    cert_world: CertWorld,
-    pip_world: World,
-) -> Case:
+def case(tmp_path: Path, venvs: Dict[str, Path], pip_world: World) -> Case:
     """User scope (no PIP_CONFIG_FILE); the OS store is certifi alone."""
     pip_world.user_scope().os_store()
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
-    return Case(tmp_path, isolated_env, python, index.url, cert_world)
+    index = pip_world.index("intercepted", python)
+    return Case(tmp_path, pip_world.isolated, python, index.url, pip_world.certs)
 
 
 # --- pip configuration files --------------------------------------------------------------

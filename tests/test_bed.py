@@ -20,7 +20,14 @@ from typing import Callable, Optional, Tuple
 
 import pytest
 from bed.certs import AIA_URL, KINDS, CertWorld
-from bed.index import IndexServer, Proxy, closed_port, serve_index, silent_server
+from bed.index import (
+    MakeIndex,
+    MakeProxy,
+    Proxy,
+    closed_port,
+    serve_index,
+    silent_server,
+)
 from bed.isolation import (
     REAL_ENVIRON,
     IsolatedEnv,
@@ -31,6 +38,7 @@ from bed.isolation import (
     snapshot,
 )
 from bed.pip import pip_download, pip_version, reference_pythons, url_host_for
+from bed.world import World
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
@@ -187,7 +195,7 @@ CASES = [
 @pytest.mark.parametrize(("kind", "trust", "hostname", "code", "message"), CASES)
 def test_cert_kind_verifies_or_fails_as_intended(
     *,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     cert_world: CertWorld,
     tmp_path: Path,
     kind: str,
@@ -253,7 +261,7 @@ def _get(url: str, cafile: Path) -> Tuple[int, bytes, str]:
 
 
 def test_index_serves_pep503_pages_and_the_wheel(
-    make_index: Callable[..., IndexServer], cert_world: CertWorld, wheel_dir: Path
+    make_index: MakeIndex, cert_world: CertWorld, wheel_dir: Path
 ) -> None:
     index = make_index("good")
     root = cert_world.path("root.pem")
@@ -304,7 +312,7 @@ def test_built_wheel_is_valid_and_pip_installs_it(
 
 
 def test_plain_mode_speaks_http_on_the_https_url(
-    make_index: Callable[..., IndexServer], cert_world: CertWorld
+    make_index: MakeIndex, cert_world: CertWorld
 ) -> None:
     index = make_index(None, mode="plain")
     assert index.url.startswith("https://")
@@ -315,7 +323,7 @@ def test_plain_mode_speaks_http_on_the_https_url(
 
 
 def test_client_certificate_is_required_when_asked(
-    make_index: Callable[..., IndexServer], cert_world: CertWorld
+    make_index: MakeIndex, cert_world: CertWorld
 ) -> None:
     index = make_index("good", client_ca=cert_world.path("client-ca.pem"))
     root = cert_world.path("root.pem")
@@ -327,7 +335,7 @@ def test_client_certificate_is_required_when_asked(
     assert code is None and message.endswith("200 OK")
 
 
-def test_tls_version_limits(make_index: Callable[..., IndexServer], cert_world: CertWorld) -> None:
+def test_tls_version_limits(make_index: MakeIndex, cert_world: CertWorld) -> None:
     index = make_index("good", maximum_version=ssl.TLSVersion.TLSv1_2)
     root = cert_world.path("root.pem")
     assert _handshake(index.port, "127.0.0.1", root)[1].startswith("TLSv1.2 ")
@@ -337,9 +345,7 @@ def test_tls_version_limits(make_index: Callable[..., IndexServer], cert_world: 
     assert code == -1 and index.wait_handshake_errors(1), message
 
 
-def test_ipv6_and_localhost_urls(
-    make_index: Callable[..., IndexServer], cert_world: CertWorld
-) -> None:
+def test_ipv6_and_localhost_urls(make_index: MakeIndex, cert_world: CertWorld) -> None:
     assert make_index("good", url_host="localhost").url.startswith("https://localhost:")
     try:
         index = make_index("good", bind="::1")
@@ -393,7 +399,7 @@ def _connect(proxy: Proxy, target: str, auth: Optional[str] = None) -> Tuple[str
 
 
 def test_proxy_tunnels_tls_to_the_index(
-    make_index: Callable[..., IndexServer], make_proxy: Callable[..., Proxy], cert_world: CertWorld
+    make_index: MakeIndex, make_proxy: MakeProxy, cert_world: CertWorld
 ) -> None:
     index = make_index("good")
     proxy = make_proxy()
@@ -407,7 +413,7 @@ def test_proxy_tunnels_tls_to_the_index(
     assert proxy.log == [f"127.0.0.1:{index.port}"]
 
 
-def test_proxy_authentication_and_loopback_only(make_proxy: Callable[..., Proxy]) -> None:
+def test_proxy_authentication_and_loopback_only(make_proxy: MakeProxy) -> None:
     target = f"localhost:{closed_port()}"
     proxy = make_proxy(auth=("alice", "s3cret"))
     head, sock = _connect(proxy, target)
@@ -424,9 +430,7 @@ def test_proxy_authentication_and_loopback_only(make_proxy: Callable[..., Proxy]
     assert [status for _, status in proxy.results] == [407, 407, 502, 403, 403]
 
 
-def test_proxy_answers_tls_with_plain_http(
-    make_proxy: Callable[..., Proxy], cert_world: CertWorld
-) -> None:
+def test_proxy_answers_tls_with_plain_http(make_proxy: MakeProxy, cert_world: CertWorld) -> None:
     proxy = make_proxy()
     code, message = _handshake(proxy.port, "127.0.0.1", cert_world.path("root.pem"))
     assert code == -1 and "SSL" in message
@@ -442,7 +446,7 @@ PIPS = reference_pythons()
 @pytest.mark.parametrize("trust", ["PIP_CERT", "config", "none"])
 def test_real_pip_downloads_only_when_trusting_the_test_root(
     *,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     cert_world: CertWorld,
     isolated_env: IsolatedEnv,
     tmp_path: Path,
@@ -470,6 +474,32 @@ def test_real_pip_downloads_only_when_trusting_the_test_root(
     else:
         assert proc.returncode == 0, output
         assert [p.name for p in dest.iterdir()] == [WHEEL]
+
+
+def test_world_verbs_build_what_they_say(pip_world: World, tmp_path: Path) -> None:
+    """The one world builder: the OS store from names and files alike, the user scope,
+    pip's trust in the test root, and an index named for the pip it serves."""
+    assert not os.environ.get("SSL_CERT_FILE")  # nothing happens before a verb is called
+    extra = tmp_path / "extra.pem"
+    extra.write_bytes(pip_world.certs.path("intercept.pem").read_bytes())
+    import certifi
+
+    roots = Path(certifi.where()).read_bytes()
+    by_name = pip_world.os_store("intercept.pem").read_bytes()
+    assert pip_world.os_store(extra).read_bytes() == by_name
+    assert by_name == roots + b"\n" + extra.read_bytes()
+    assert os.environ["SSL_CERT_FILE"] == str(pip_world.store)
+    assert os.environ["SSL_CERT_DIR"] == str(pip_world.store_dir) and pip_world.store_dir.is_dir()
+    conf = pip_world.trust("timeout = 5\n")
+    assert conf == pip_world.isolated.pip_conf_path("env")
+    assert (
+        conf.read_text() == f"[global]\ncert = {pip_world.certs.path('root.pem')}\ntimeout = 5\n"
+    )
+    assert pip_world.user_scope() is pip_world and "PIP_CONFIG_FILE" not in os.environ
+    for which, python in PIPS.items():
+        host = "localhost" if which == "new" else "127.0.0.1"
+        assert pip_world.index("good", python).url.startswith(f"https://{host}:"), which
+    assert pip_world.index("good").url.startswith("https://127.0.0.1:")
 
 
 # --- no-ssl Pythons ------------------------------------------------------------------------

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
-from bed.index import build_wheel, closed_port
+from bed.index import IndexServer, MakeIndex, build_wheel, closed_port
+from bed.isolation import IsolatedEnv
 from bed.nossl import make_nossl_python
 from bed.pip import find_pythons
+from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv
 
 from pipssl import _embed, _wheel
@@ -111,9 +113,9 @@ def one_line(proc: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
-def healthy_world(isolated_env: Any, make_index: Any, cert_world: Any, kind: str = "good") -> Any:
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
-    return make_index(kind, url_host="localhost")
+def healthy_world(world: World, kind: str = "good") -> IndexServer:
+    world.trust()
+    return world.index(kind, url_host="localhost")
 
 
 def doctor_json(proc: subprocess.CompletedProcess[str], code: int) -> Dict[str, Any]:
@@ -164,7 +166,7 @@ def test_build_is_the_same_on_every_python(short: str, tmp_path: Path) -> None:
     assert stat.S_IMODE(output.stat().st_mode) == 0o644
 
 
-def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
+def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stale = tmp_path / "get-pipssl.py"
     stale.write_bytes(SCRIPT.read_bytes() + b"\n")
     root = ["--root", str(REPO)]
@@ -177,8 +179,9 @@ def test_check_fails_on_a_stale_file(tmp_path: Path, capsys: Any) -> None:
     assert stale.read_bytes() == SCRIPT.read_bytes()
     # outside a checkout: one line and a hint, exit 2
     assert _embed.main(["--root", str(tmp_path), "--check"]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert err[-2].startswith("pipssl._embed: error: cannot read") and err[-1].startswith("hint")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-2].startswith("pipssl._embed: error: cannot read")
+    assert lines[-1].startswith("hint")
 
 
 def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
@@ -280,7 +283,9 @@ def test_vendored_wheel_that_differs_from_the_lock_stops_the_build(tmp_path: Pat
 DAMAGED = "get-pipssl.py is incomplete or damaged: download it again"
 
 
-def test_damaged_file_is_one_clear_line(tmp_path: Path, run: Any, isolated_env: Any) -> None:
+def test_damaged_file_is_one_clear_line(
+    tmp_path: Path, run: Callable[..., subprocess.CompletedProcess[str]], isolated_env: IsolatedEnv
+) -> None:
     copy = tmp_path / "copy" / "get-pipssl.py"
     copy.parent.mkdir()
     for suffix in (b"x", b"\n"):
@@ -295,7 +300,7 @@ def test_damaged_file_is_one_clear_line(tmp_path: Path, run: Any, isolated_env: 
         assert one_line(run(sys.executable, "doctor", script=copy, stdin=stdin), 2) == DAMAGED
 
 
-def test_piped_through_a_pipe_says_to_save_it(isolated_env: Any) -> None:
+def test_piped_through_a_pipe_says_to_save_it(isolated_env: IsolatedEnv) -> None:
     """Read from a pipe, the file cannot be read again to be checked: one line, exit 2."""
     with open(SCRIPT, "rb") as source:
         cat = subprocess.Popen(["cat"], stdin=source, stdout=subprocess.PIPE)
@@ -389,7 +394,10 @@ def test_a_copy_cut_anywhere_says_so_in_one_line(short: str, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("where", ["program", "payload", "last line"])
 def test_a_cut_copy_run_as_users_run_it(
-    where: str, tmp_path: Path, run: Any, isolated_env: Any
+    where: str,
+    tmp_path: Path,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    isolated_env: IsolatedEnv,
 ) -> None:
     """The same, end to end: a real run of a cut copy, as a file and piped from it."""
     data = SCRIPT.read_bytes()
@@ -409,7 +417,12 @@ def test_a_cut_copy_run_as_users_run_it(
 
 
 @pytest.mark.parametrize("short", ["2.7", "3.6", "3.7"])
-def test_old_python_gets_one_line(short: str, run: Any, script: Path, isolated_env: Any) -> None:
+def test_old_python_gets_one_line(
+    short: str,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    isolated_env: IsolatedEnv,
+) -> None:
     python = old_python(short)
     if python is None:
         pytest.skip(f"no Python {short} under pyenv")
@@ -427,14 +440,12 @@ def test_doctor_json_on_every_python(
     version: str,
     kind: str,
     code: int,
-    run: Any,
+    run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    pip_world: World,
 ) -> None:
-    index = healthy_world(isolated_env, make_index, cert_world, kind)
+    index = healthy_world(pip_world, kind)
     proc = run(
         PYTHONS[version],
         "--json",
@@ -454,14 +465,12 @@ def test_doctor_json_on_every_python(
 @pytest.mark.parametrize("mode", ["isolated", "stdin"])
 def test_isolated_and_piped(
     mode: str,
-    run: Any,
+    run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    pip_world: World,
 ) -> None:
-    index = healthy_world(isolated_env, make_index, cert_world)
+    index = healthy_world(pip_world)
     args = ("doctor", "--json", "--python", str(venvs["legacy"]), "--index-url", index.url)
     flags = ["-I"] if mode == "isolated" else []
     proc = run(base_python(LEGACY_BASE), *args, script=script, flags=flags, stdin=mode == "stdin")
@@ -469,12 +478,10 @@ def test_isolated_and_piped(
 
 
 def test_no_argument_is_doctor_then_the_plan(
-    run: Any,
+    run: Callable[..., subprocess.CompletedProcess[str]],
     script: Path,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
+    pip_world: World,
     tmp_path: Path,
 ) -> None:
     import certifi
@@ -482,15 +489,17 @@ def test_no_argument_is_doctor_then_the_plan(
     # the OS store trusts the intercepting CA, pip does not: repair has a plan
     store = tmp_path / "os-store.pem"
     store.write_bytes(
-        Path(certifi.where()).read_bytes() + b"\n" + cert_world.path("intercept.pem").read_bytes()
+        Path(certifi.where()).read_bytes()
+        + b"\n"
+        + pip_world.certs.path("intercept.pem").read_bytes()
     )
     (tmp_path / "os-certs").mkdir()
     os.environ["SSL_CERT_FILE"] = str(store)
     os.environ["SSL_CERT_DIR"] = str(tmp_path / "os-certs")
-    index = make_index("intercepted", url_host="localhost")
-    isolated_env.write_pip_conf(f"[global]\nindex-url = {index.url}\n")
-    before = sorted(str(p) for p in isolated_env.root.rglob("*"))
-    conf = isolated_env.pip_config_file.read_bytes()
+    index = pip_world.index("intercepted", url_host="localhost")
+    pip_world.isolated.write_pip_conf(f"[global]\nindex-url = {index.url}\n")
+    before = sorted(str(p) for p in pip_world.isolated.root.rglob("*"))
+    conf = pip_world.isolated.pip_config_file.read_bytes()
     proc = run(venvs["legacy"], script=script)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr == "", proc.stderr
@@ -500,11 +509,13 @@ def test_no_argument_is_doctor_then_the_plan(
     last = proc.stdout.strip().splitlines()[-1]
     # the interpreter by its path: the shell's `python` is another one, with another pip
     assert last == f"To apply: {venvs['legacy']} {script} repair --yes"
-    assert sorted(str(p) for p in isolated_env.root.rglob("*")) == before
-    assert isolated_env.pip_config_file.read_bytes() == conf
+    assert sorted(str(p) for p in pip_world.isolated.root.rglob("*")) == before
+    assert pip_world.isolated.pip_config_file.read_bytes() == conf
 
 
-def test_help_names_install(run: Any, script: Path, isolated_env: Any) -> None:
+def test_help_names_install(
+    run: Callable[..., subprocess.CompletedProcess[str]], script: Path, isolated_env: IsolatedEnv
+) -> None:
     proc = run(sys.executable, "--help", script=script)
     assert proc.returncode == 0 and "doctor" in proc.stdout and "install" in proc.stdout
     line = one_line(run(sys.executable, "install", "--user", script=script), 2)
@@ -518,7 +529,12 @@ def test_help_names_install(run: Any, script: Path, isolated_env: Any) -> None:
     ("variant", "code"), [("missing", "ssl-module-missing"), ("broken", "ssl-module-broken")]
 )
 def test_doctor_without_ssl(
-    variant: str, code: str, run: Any, script: Path, nossl_python: Any, isolated_env: Any
+    variant: str,
+    code: str,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    nossl_python: Callable[[str], Path],
+    isolated_env: IsolatedEnv,
 ) -> None:
     data = doctor_json(run(nossl_python(variant), "doctor", "--json", script=script), 1)
     found = [f for f in data["findings"] if f["code"] == code]
@@ -528,7 +544,7 @@ def test_doctor_without_ssl(
 # --- install, offline ---------------------------------------------------------------------
 
 
-def offline_env(isolated_env: Any, make_index: Any) -> Any:
+def offline_env(isolated_env: IsolatedEnv, make_index: MakeIndex) -> Any:
     """Every way pip could look for packages points at a closed port or at an index that
     records requests; `install` must use none of them."""
     index = make_index("good", url_host="localhost")
@@ -557,7 +573,10 @@ def installed(python: Path, code: str) -> str:
 
 @pytest.mark.slow
 def test_install_into_a_fresh_venv_offline(
-    run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    pip_world: World,
+    tmp_path: Path,
 ) -> None:
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
     # an installed certifi (here a newer one) is kept, not replaced by the embedded one
@@ -568,7 +587,7 @@ def test_install_into_a_fresh_venv_offline(
         timeout=120,
         capture_output=True,
     )
-    index = offline_env(isolated_env, make_index)
+    index = offline_env(pip_world.isolated, pip_world.index)
     proc = run(python, "install", script=script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert index.requests == []
@@ -583,10 +602,13 @@ def test_install_into_a_fresh_venv_offline(
 
 @pytest.mark.slow
 def test_install_on_a_python_without_ssl_or_pip(
-    run: Any, script: Path, isolated_env: Any, make_index: Any, tmp_path: Path
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    pip_world: World,
+    tmp_path: Path,
 ) -> None:
     python = make_nossl_python(tmp_path / "nossl", "missing")  # a throwaway copy, no pip
-    index = offline_env(isolated_env, make_index)
+    index = offline_env(pip_world.isolated, pip_world.index)
     proc = run(python, "install", script=script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ensurepip" in proc.stderr
@@ -595,7 +617,10 @@ def test_install_on_a_python_without_ssl_or_pip(
 
 
 def test_install_without_pip_or_ensurepip_says_what_to_do(
-    run: Any, script: Path, isolated_env: Any, tmp_path: Path
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    script: Path,
+    isolated_env: IsolatedEnv,
+    tmp_path: Path,
 ) -> None:
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "bare", with_pip=False)
     broken = tmp_path / "no-ensurepip" / "ensurepip"

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from bed.pip import url_host_for
+from bed.isolation import IsolatedEnv
+from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
 from pipssl.certs import bundle as cabundle
@@ -55,7 +56,9 @@ def venv(tmp_path: Path) -> Path:
     return make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
 
 
-def a_bundle(python: Path, tmp_path: Path, isolated_env: Any, version: str, extra: str) -> Path:
+def a_bundle(
+    python: Path, tmp_path: Path, isolated_env: IsolatedEnv, version: str, extra: str
+) -> Path:
     """A bundle pipssl wrote from certifi ``version`` (the venv pip's roots, ``extra``
     added or, for "-", its first root missing), named by pip's config."""
     roots = cabundle.load_cafile(str(vendored(python)))
@@ -75,15 +78,15 @@ def a_bundle(python: Path, tmp_path: Path, isolated_env: Any, version: str, extr
 
 
 def test_a_bundle_from_a_newer_certifi_is_not_stale_for_an_older_one(
-    venv: Path, tmp_path: Path, isolated_env: Any, cert_world: Any
+    venv: Path, tmp_path: Path, pip_world: World
 ) -> None:
     # built by a pipssl carrying a newer certifi, which holds one root the venv's lacks
-    a_bundle(venv, tmp_path, isolated_env, "2099.1.1", str(cert_world.path("root.pem")))
+    a_bundle(venv, tmp_path, pip_world.isolated, "2099.1.1", str(pip_world.certs.path("root.pem")))
     assert stale(venv, dict(os.environ)) == []
 
 
 def test_bundle_stale_names_the_certifi_it_compares_with(
-    venv: Path, tmp_path: Path, isolated_env: Any
+    venv: Path, tmp_path: Path, isolated_env: IsolatedEnv
 ) -> None:
     a_bundle(venv, tmp_path, isolated_env, "2000.1.1", "-")
     (found,) = stale(venv, dict(os.environ))
@@ -95,16 +98,16 @@ def test_bundle_stale_names_the_certifi_it_compares_with(
 
 @pytest.mark.slow
 def test_get_pipssl_and_python_m_pipssl_build_the_same_bundle(
-    venv: Path, tmp_path: Path, isolated_env: Any, make_index: Any, cert_world: Any
+    venv: Path, tmp_path: Path, pip_world: World
 ) -> None:
     script = tmp_path / "get-pipssl.py"  # built from this checkout: the code under test
     subprocess.run(
         [sys.executable, "-m", "pipssl._embed", "--root", str(REPO), "--output", str(script)],
         cwd=REPO, check=True, timeout=300, capture_output=True,
     )  # fmt: skip
-    index = make_index("intercepted", url_host=url_host_for(venv))
+    index = pip_world.index("intercepted", venv)
     env = dict(os.environ)
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(pip_world.certs.path("intercept.pem"))
     bootstrap = (str(base_python(LEGACY_BASE)), str(script))  # carries its own certifi
     module = (str(venv), "-m", "pipssl")  # the venv has no certifi but pip's
     bundle = venv.parents[1] / "share" / "pipssl" / "ca-bundle.pem"

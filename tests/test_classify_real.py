@@ -20,11 +20,13 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, Proxy, build_wheel
+from bed.findings import codes
+from bed.index import IndexServer, MakeProxy, build_wheel
+from bed.isolation import IsolatedEnv
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
-from bed.world import World
+from bed.world import World, trust_root
 from targets import run_pipssl
 
 from pipssl import diagnose
@@ -32,35 +34,21 @@ from pipssl import diagnose
 FLAVOURS = ["legacy", "truststore"]
 
 
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
-
-
-def trust_root(isolated_env: Any, cert_world: CertWorld, extra: str = "") -> None:
-    """pip's cert -> the test root: the issuer of every chain here is trusted."""
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n{extra}")
-
-
 def pip_says(python: Path, index: IndexServer, tmp_path: Path, name: str) -> Any:
     return pip_download(python, index.url, dict(os.environ), tmp_path / name, timeout=90)
 
 
 @pytest.fixture
-def odd_index(
-    make_index: Callable[..., IndexServer],
-    cert_world: CertWorld,
-    isolated_env: Any,
-    tmp_path: Path,
-) -> Callable[[str], IndexServer]:
+def odd_index(pip_world: World, tmp_path: Path) -> Callable[[str], IndexServer]:
     """An index serving one ``bed.oddcerts`` chain (the server may send a weak one), and
     pip's cert set to the root that chain ends in."""
 
     def serve(kind: str) -> IndexServer:
-        cert = odd_cert(cert_world, kind)
+        cert = odd_cert(pip_world.certs, kind)
         root = tmp_path / f"{kind}.root.pem"
         root.write_bytes(cert.ca_pem)
-        isolated_env.write_pip_conf(f"[global]\ncert = {root}\n")
-        return make_index(cert, url_host="localhost", ciphers=SERVER_WEAK_CIPHERS)
+        pip_world.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
+        return pip_world.index(cert, url_host="localhost", ciphers=SERVER_WEAK_CIPHERS)
 
     return serve
 
@@ -111,8 +99,7 @@ def test_weak_chain_is_weak_certificate_and_pip_agrees(
     named: str,
     shown: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
+    pip_world: World,
     odd_index: Callable[[str], IndexServer],
     tmp_path: Path,
 ) -> None:
@@ -157,8 +144,7 @@ def test_unknown_verify_error_is_tls_error_with_openssl_reason(
     twin: str,
     openssl: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
+    pip_world: World,
     odd_index: Callable[[str], IndexServer],
     tmp_path: Path,
 ) -> None:
@@ -181,18 +167,13 @@ def test_unknown_verify_error_is_tls_error_with_openssl_reason(
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_handshake_failure_is_tls_error_not_a_version_problem(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
     # The server's only cipher needs an RSA certificate and it has an EC one: it can
     # agree on nothing, although both sides speak TLS 1.2.
-    trust_root(isolated_env, cert_world)
+    pip_world.trust()
     python = venvs[flavour]
-    index = make_index(
+    index = pip_world.index(
         "good",
         url_host="localhost",
         maximum_version=ssl.TLSVersion.TLSv1_2,
@@ -207,7 +188,7 @@ def test_handshake_failure_is_tls_error_not_a_version_problem(
     done = pip_says(python, index, tmp_path, "nocipher")
     assert done.returncode != 0 and "HANDSHAKE_FAILURE" in done.stdout + done.stderr
 
-    twin = make_index("good", url_host="localhost", maximum_version=ssl.TLSVersion.TLSv1_2)
+    twin = pip_world.index("good", url_host="localhost", maximum_version=ssl.TLSVersion.TLSv1_2)
     report = diagnose(python=str(python), index_urls=[twin.url], timeout=5)
     assert codes(report) == [] and report.ok
     assert pip_says(python, twin, tmp_path, "twin").returncode == 0
@@ -221,18 +202,16 @@ def test_proxy_refusing_connect_is_proxy_denied_and_pip_agrees(
     flavour: str,
     status: int,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    make_proxy: Callable[..., Proxy],
+    pip_world: World,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
-    trust_root(isolated_env, cert_world)
+    pip_world.trust()
     python = venvs[flavour]
     proxy = make_proxy()
     os.environ["HTTPS_PROXY"] = proxy.url
-    denied = make_index("good", url_host="localhost")
-    allowed = make_index("good", url_host="localhost")
+    denied = pip_world.index("good", url_host="localhost")
+    allowed = pip_world.index("good", url_host="localhost")
     target = f"localhost:{denied.port}"
     proxy.refuse[target] = status
     report = diagnose(python=str(python), index_urls=[denied.url], timeout=5)
@@ -273,9 +252,7 @@ def doctor_in(prefix: List[str], python: Path) -> Dict[str, Any]:
 def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    pip_world: World,
     mounted_os_store: MountedOsStore,
     tmp_path: Path,
 ) -> None:
@@ -284,11 +261,11 @@ def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     python = venvs[flavour]
     only_http = tmp_path / "http-wheels"
     build_wheel(only_http, name="pipssl_http_only")
-    plain = make_index(None, mode="plain", wheel_dir=only_http)
-    main = make_index("good", url_host="localhost")
+    plain = pip_world.index(None, mode="plain", wheel_dir=only_http)
+    main = pip_world.index("good", url_host="localhost")
     http_url = f"http://{HTTP_HOST}:{plain.port}/simple/"
     settings = f"index-url = {main.url}\nextra-index-url = {http_url}\n"
-    trust_root(isolated_env, cert_world, settings)
+    trust_root(pip_world.isolated, pip_world.certs, settings)
     prefix = mounted_os_store.prefix(hosts=[HTTP_HOST])
     ignored = "is not a trusted or secure host and is being ignored"
 
@@ -306,7 +283,7 @@ def test_plain_http_index_pip_ignores_and_its_trusted_twin(
     assert done.returncode != 0 and ignored in done.stdout + done.stderr
     assert plain.requests == [], "pip must not have read the ignored index"
 
-    trust_root(isolated_env, cert_world, settings + f"trusted-host = {HTTP_HOST}\n")
+    trust_root(pip_world.isolated, pip_world.certs, settings + f"trusted-host = {HTTP_HOST}\n")
     data = doctor_in(prefix, python)
     assert [f["code"] for f in data["findings"]] == ["insecure-trusted-host"], data["findings"]
     assert data["findings"][0]["target"] == HTTP_HOST
@@ -319,20 +296,19 @@ def test_plain_http_index_pip_ignores_and_its_trusted_twin(
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_plain_http_index_on_a_loopback_ip_is_used_by_pip(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     only_http = tmp_path / "http-wheels"
     build_wheel(only_http, name="pipssl_http_only")
-    plain = make_index(None, mode="plain", wheel_dir=only_http)
-    main = make_index("good", url_host="localhost")
+    plain = pip_world.index(None, mode="plain", wheel_dir=only_http)
+    main = pip_world.index("good", url_host="localhost")
     http_url = f"http://127.0.0.1:{plain.port}/simple/"
-    trust_root(isolated_env, cert_world, f"index-url = {main.url}\nextra-index-url = {http_url}\n")
+    trust_root(
+        pip_world.isolated,
+        pip_world.certs,
+        f"index-url = {main.url}\nextra-index-url = {http_url}\n",
+    )
     report = diagnose(python=str(python), index_urls=None, timeout=5)
     assert codes(report) == [], report.findings
     done = pip_download(
@@ -354,7 +330,7 @@ def test_plain_http_index_on_a_loopback_ip_is_used_by_pip(
     ],
 )
 def test_http_index_rule_is_pips_secure_origins(
-    url: str, trusted: str, ignored: bool, venvs: Dict[str, Path], isolated_env: Any
+    url: str, trusted: str, ignored: bool, venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     conf = f"[global]\nextra-index-url = {url}\n"
     isolated_env.write_pip_conf(conf + (f"trusted-host = {trusted}\n" if trusted else ""))
@@ -370,17 +346,12 @@ def test_http_index_rule_is_pips_secure_origins(
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_repair_names_an_intermediate_given_with_ca_and_the_root_it_needs(
-    flavour: str,
-    venvs: Dict[str, Path],
-    pip_world: World,
-    make_index: Callable[..., IndexServer],
-    cert_world: CertWorld,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()  # certifi's roots: the test root is trusted nowhere
     python = venvs[flavour]
-    index = make_index("good", url_host="localhost")
-    inter, root = cert_world.path("intermediate.pem"), cert_world.path("root.pem")
+    index = pip_world.index("good", url_host="localhost")
+    inter, root = pip_world.certs.path("intermediate.pem"), pip_world.certs.path("root.pem")
     args = ["repair", "--yes", "--json", "--scope", "user", "--python", str(python)]
     args += ["--index-url", index.url]
     # Real pip with the intermediate alone as its bundle: it wants the root above it.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+from bed.isolation import IsolatedEnv
 from targets import run_pipssl
 
 import pipssl
@@ -40,7 +41,7 @@ def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
     ],
 )
 def test_bad_pip_config_is_a_finding_for_doctor_and_a_one_line_error_for_repair(
-    content: bytes, needle: str, isolated_env: Any, legacy: str
+    content: bytes, needle: str, isolated_env: IsolatedEnv, legacy: str
 ) -> None:
     isolated_env.pip_config_file.write_bytes(content)
     proc = run_pipssl("doctor", "--python", legacy, "--index-url", "https://127.0.0.1:9/s/")
@@ -52,7 +53,7 @@ def test_bad_pip_config_is_a_finding_for_doctor_and_a_one_line_error_for_repair(
 
 
 def test_cert_that_is_a_directory_without_hashed_names(
-    isolated_env: Any, legacy: str, tmp_path: Path
+    isolated_env: IsolatedEnv, legacy: str, tmp_path: Path
 ) -> None:
     """A directory is a CA directory to pip (requests hands it to OpenSSL as capath): one
     with no <subject hash>.<n> name gives OpenSSL nothing, which doctor says."""
@@ -74,21 +75,21 @@ def test_cert_that_is_a_directory_without_hashed_names(
         "https://127.0.0.1:99999/simple/",
     ],
 )
-def test_bad_index_url(url: str, isolated_env: Any, legacy: str) -> None:
+def test_bad_index_url(url: str, isolated_env: IsolatedEnv, legacy: str) -> None:
     one_line_error(run_pipssl("doctor", "--python", legacy, "--index-url", url), "index URL")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
-def test_bad_timeout(value: str, isolated_env: Any) -> None:
+def test_bad_timeout(value: str, isolated_env: IsolatedEnv) -> None:
     proc = run_pipssl("doctor", "--timeout", value)
     assert proc.returncode == 2 and "--timeout" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_missing_python(isolated_env: Any, tmp_path: Path) -> None:
+def test_missing_python(isolated_env: IsolatedEnv, tmp_path: Path) -> None:
     one_line_error(run_pipssl("doctor", "--python", str(tmp_path / "nope")), "--python")
 
 
-def test_credentials_in_index_url_never_shown(isolated_env: Any, legacy: str) -> None:
+def test_credentials_in_index_url_never_shown(isolated_env: IsolatedEnv, legacy: str) -> None:
     url = "https://bob:hunter2-token@127.0.0.1:9/simple/"
     for args in (["doctor", "--json"], ["doctor"]):
         proc = run_pipssl(*args, "--python", legacy, "--index-url", url, "--timeout", "2")
@@ -100,7 +101,7 @@ def test_credentials_in_index_url_never_shown(isolated_env: Any, legacy: str) ->
     assert "tok-abc123" not in proc.stdout + proc.stderr
 
 
-def test_json_contract(isolated_env: Any, legacy: str) -> None:
+def test_json_contract(isolated_env: IsolatedEnv, legacy: str) -> None:
     proc = run_pipssl(
         "--json",
         "doctor",
@@ -122,7 +123,7 @@ def test_json_contract(isolated_env: Any, legacy: str) -> None:
     assert [f["code"] for f in data["findings"]] == ["connection-refused"]
 
 
-def test_text_output_is_pip_like_and_exit_codes(isolated_env: Any, legacy: str) -> None:
+def test_text_output_is_pip_like_and_exit_codes(isolated_env: IsolatedEnv, legacy: str) -> None:
     proc = run_pipssl(
         "doctor",
         "--python",
@@ -152,7 +153,7 @@ def test_help_lists_only_what_exists() -> None:
 
 
 def test_library_never_prints(
-    isolated_env: Any, legacy: str, capsys: pytest.CaptureFixture[str]
+    isolated_env: IsolatedEnv, legacy: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = pipssl.diagnose(python=legacy, index_urls=["https://127.0.0.1:9/simple/"], timeout=2)
     assert report.codes() == ["connection-refused"]
@@ -161,7 +162,7 @@ def test_library_never_prints(
 
 
 def test_hints_are_spelt_as_pipssl_was_run(
-    isolated_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    isolated_env: IsolatedEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pipssl import commands
     from pipssl.certs.consent import consent_path, read_consent

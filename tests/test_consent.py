@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
+from bed.certs import LOOPBACK_NAMES, CertWorld, ServerCert, make_ca
 from bed.index import serve_index
 from bed.pip import pip_download, url_host_for
 from bed.world import World
@@ -21,12 +21,6 @@ from pipssl.certs.consent import consent_path
 
 # Journeys through the CLI against fixed venvs: the Python running pytest does not matter.
 pytestmark = pytest.mark.once
-
-
-@pytest.fixture
-def world(pip_world: World, tmp_path: Path) -> World:
-    pip_world.user_scope().os_store()
-    return pip_world
 
 
 def works(python: Path, url: str, tmp: Path) -> bool:
@@ -67,7 +61,7 @@ def short_lived_cert(tmp: Path, seconds: float) -> Any:
 
 @pytest.mark.slow
 def test_a_consented_ca_ending_soon_is_a_warning_then_an_error_as_pip_starts_failing(
-    venvs: Dict[str, Path], world: World, wheel_dir: Path, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, wheel_dir: Path, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
     cert, ends = short_lived_cert(tmp_path, 12)
@@ -92,22 +86,22 @@ def check_ageing(python: Path, index: Any, ca: str, ends: Any, tmp_path: Path) -
 
 
 def test_a_consented_ca_far_from_its_end_gives_no_finding(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
-    done = repair(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+    index = user_world.index("intercepted", python)
+    done = repair(python, index.url, "--ca", str(user_world.certs.path("intercept.pem")))
     assert done["ok"], done
     assert doctor(python, index.url) == []
 
 
 @pytest.mark.slow
 def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
-    assert repair(python, index.url, "--ca", str(cert_world.path("intercept.pem")))["ok"]
+    index = user_world.index("intercepted", python)
+    assert repair(python, index.url, "--ca", str(user_world.certs.path("intercept.pem")))["ok"]
     listed = json.loads(run_pipssl("forget", "--json").stdout)["consented"]
     assert [c["subject"] for c in listed] == [
         "O=Zscaler Inc. (pipssl test double), CN=Zscaler Root CA (test)"
@@ -139,16 +133,16 @@ def test_forget_withdraws_a_consented_ca_and_undo_gives_it_back(
 
 
 def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
+    index = user_world.index("intercepted", python)
     store = Path(consent_path(os.environ))
     store.parent.mkdir(parents=True, mode=0o700)
     store.write_text('{"schema": 1, "cas": [{"sha256": "nope"}]}')
     proc = run_pipssl(
         "repair", "--yes", "--python", str(python), "--index-url", index.url,
-        "--ca", str(cert_world.path("intercept.pem")),
+        "--ca", str(user_world.certs.path("intercept.pem")),
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("pipssl: error: cannot read pipssl's consent store")
@@ -157,20 +151,20 @@ def test_a_damaged_consent_store_is_one_line_and_nothing_is_written(
 
 
 def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     from pipssl.certs import bundle as cabundle
     from pipssl.certs.compose import BUNDLE_HEADER
 
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
-    corp = cabundle.load_cafile(cert_world.path("intercept.pem"))[0]
+    index = user_world.index("intercepted", python)
+    corp = cabundle.load_cafile(user_world.certs.path("intercept.pem"))[0]
     # as pipssl 0.1.0 wrote it: the user's CA only in the bundle's comments
     bundle = Path(os.environ["XDG_DATA_HOME"]) / "pipssl" / "ca-bundle.pem"
     bundle.parent.mkdir(parents=True)
     entries = [cabundle.BundleEntry(corp, "named by the user: /old/corp.pem")]
     bundle.write_text(BUNDLE_HEADER + cabundle.render_bundle(entries))
-    world.pip_conf("user", f"[global]\ncert = {bundle}\n")
+    user_world.pip_conf("user", f"[global]\ncert = {bundle}\n")
     assert works(python, index.url, tmp_path)
     done = repair(python, index.url)
     assert done["ok"], done
@@ -183,7 +177,7 @@ def test_the_cas_in_a_bundle_from_before_the_consent_store_are_carried_over(
     ]
 
 
-def test_only_the_labels_of_a_bundle_without_a_store_are_carried(cert_world: Any) -> None:
+def test_only_the_labels_of_a_bundle_without_a_store_are_carried(cert_world: CertWorld) -> None:
     from pipssl.certs import bundle as cabundle
     from pipssl.certs.compose import BUNDLE_HEADER, consents_in_bundle
 

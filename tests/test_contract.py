@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Set
 
 import pytest
+from bed.isolation import IsolatedEnv
+from bed.world import World
 
 from pipssl import codes
 from pipssl.cli import main as cli
@@ -74,7 +76,7 @@ def test_every_commands_help_names_only_the_three_exit_codes() -> None:
 
 
 def test_exit_2_prints_the_error_object_the_docs_show(
-    isolated_env: Any, capsys: pytest.CaptureFixture[str]
+    isolated_env: IsolatedEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(["doctor", "--json", "--timeout", "soon"])
     out = capsys.readouterr()
@@ -168,7 +170,7 @@ def test_repair_json_has_the_keys_the_readme_lists() -> None:
 
 
 def test_forget_json_has_the_keys_the_readme_lists(
-    isolated_env: Any, cert_world: Any, capsys: pytest.CaptureFixture[str]
+    pip_world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pipssl.certs import bundle as cabundle
     from pipssl.certs.consent import Consent
@@ -177,7 +179,7 @@ def test_forget_json_has_the_keys_the_readme_lists(
     assert cli.main(["forget", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data == {"schema": 1, "ok": True, "consented": []}
-    (root,) = cabundle.load_cafile(cert_world.path("root.pem"))
+    (root,) = cabundle.load_cafile(pip_world.certs.path("root.pem"))
     one = Consent(root, "named by the user: /x.pem", "2026-01-01T00:00:00Z").to_dict()
     assert quoted_keys(prose) == set(data) | set(one)
 

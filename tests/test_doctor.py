@@ -15,52 +15,26 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Callable, Dict
 
 import pytest
-from bed.index import closed_port, silent_server
+from bed.findings import codes, finding
+from bed.index import MakeProxy, closed_port, silent_server
+from bed.isolation import IsolatedEnv
 from bed.pip import pip_download
+from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
 from pipssl import diagnose
 
 
 @pytest.fixture
-def os_store(isolated_env: Any, tmp_path: Path) -> Callable[..., Path]:
-    """Make "the OS trust store" exactly what the test says (OpenSSL reads SSL_CERT_FILE
-    and SSL_CERT_DIR; truststore pips read the same on Linux)."""
-    store_dir = tmp_path / "os-certs"
-    store_dir.mkdir()
-    store_file = tmp_path / "os-store.pem"
-    os.environ["SSL_CERT_DIR"] = str(store_dir)
-    os.environ["SSL_CERT_FILE"] = str(store_file)
-    import certifi
-
-    def set_store(*extra: Path) -> Path:
-        data = Path(certifi.where()).read_bytes()
-        for path in extra:
-            data += b"\n" + path.read_bytes()
-        store_file.write_bytes(data)
-        return store_file
-
-    set_store()
-    return set_store
-
-
-def trust_test_root(isolated_env: Any, cert_world: Any) -> None:
-    """pip's cert -> the test root, in the PIP_CONFIG_FILE (a file, so that no env var
-    shadows the machine's /etc/pip.conf, which pip always reads)."""
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
-
-
-def finding(report: Any, code: str) -> Any:
-    matches = [f for f in report.findings if f.code == code]
-    assert matches, f"no {code} in {codes(report)}"
-    return matches[0]
+def world(pip_world: World) -> World:
+    """The world a doctor test starts from: "the OS trust store" exactly what the test says
+    (``World.os_store``: OpenSSL reads SSL_CERT_FILE and SSL_CERT_DIR; truststore pips read
+    the same on Linux), certifi's roots until the test adds to it."""
+    pip_world.os_store()
+    return pip_world
 
 
 # --- healthy world and the cafile family -------------------------------------------
@@ -68,16 +42,10 @@ def finding(report: Any, code: str) -> Any:
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_healthy_world_has_no_finding_and_pip_agrees(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host="localhost")
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    index = world.index("good", url_host="localhost")
+    world.trust()
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     assert codes(report) == []
     assert report.ok and report.targets[0].ok
@@ -87,16 +55,11 @@ def test_healthy_world_has_no_finding_and_pip_agrees(
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_missing_cert_file_is_reported_and_pip_fails_too(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host="localhost")
+    index = world.index("good", url_host="localhost")
     missing = tmp_path / "gone" / "corp.pem"
-    isolated_env.write_pip_conf(f"[global]\ncert = {missing}\n", where="user")
+    world.isolated.write_pip_conf(f"[global]\ncert = {missing}\n", where="user")
     os.environ.pop("PIP_CONFIG_FILE")  # so the user file is read
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "cafile-missing")
@@ -120,12 +83,7 @@ def test_missing_cert_file_is_reported_and_pip_fails_too(
     ],
 )
 def test_cert_file_that_is_not_usable(
-    content: bytes,
-    code: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    tmp_path: Path,
+    content: bytes, code: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.pem"
     bad.write_bytes(content)
@@ -136,7 +94,7 @@ def test_cert_file_that_is_not_usable(
 
 
 def test_oversized_cert_file_is_unreadable(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.pem"
     with big.open("wb") as fh:  # sparse: costs no disk
@@ -146,10 +104,8 @@ def test_oversized_cert_file_is_unreadable(
     assert finding(report, "cafile-unreadable").target == str(big)
 
 
-def test_good_cert_file_gives_no_cafile_finding(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, cert_world: Any
-) -> None:
-    trust_test_root(isolated_env, cert_world)
+def test_good_cert_file_gives_no_cafile_finding(venvs: Dict[str, Path], world: World) -> None:
+    world.trust()
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert not [c for c in codes(report) if c.startswith("cafile") or c.startswith("ca-")]
 
@@ -159,21 +115,15 @@ def test_good_cert_file_gives_no_cafile_finding(
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_unknown_intercepting_ca_is_named_with_fingerprint(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    index = make_index("intercepted", url_host="localhost")
+    index = world.index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs[flavour]), index_urls=[index.url], timeout=5)
     found = finding(report, "untrusted-issuer-unknown")
     assert "Zscaler" in found.summary and "Zscaler Root CA (test)" in found.detail
     from pipssl.certs.bundle import load_cafile
 
-    (root,) = load_cafile(cert_world.path("intercept.pem"))
+    (root,) = load_cafile(world.certs.path("intercept.pem"))
     assert root.sha256 in found.detail and root.sha256 in found.fix
     assert not report.ok
     done = pip_download(venvs[flavour], index.url, dict(os.environ), tmp_path / "dl")
@@ -181,15 +131,10 @@ def test_unknown_intercepting_ca_is_named_with_fingerprint(
 
 
 def test_issuer_in_os_store_but_not_in_legacy_pip(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    os_store(cert_world.path("intercept.pem"))
-    index = make_index("intercepted", url_host="localhost")
+    world.os_store("intercept.pem")
+    index = world.index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert "untrusted-issuer-in-system-store" in codes(report)
     assert "pip-too-old-for-truststore" in codes(report)
@@ -199,46 +144,33 @@ def test_issuer_in_os_store_but_not_in_legacy_pip(
 
 
 def test_issuer_in_os_store_is_fine_for_truststore_pip(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    os_store(cert_world.path("intercept.pem"))
-    index = make_index("intercepted", url_host="localhost")
+    world.os_store("intercept.pem")
+    index = world.index("intercepted", url_host="localhost")
     report = diagnose(python=str(venvs["truststore"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [] and report.pip.truststore is True
     done = pip_download(venvs["truststore"], index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode == 0, done.stderr
 
 
-def test_self_signed_leaf(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
-) -> None:
-    index = make_index("self-signed")
+def test_self_signed_leaf(venvs: Dict[str, Path], world: World) -> None:
+    index = world.index("self-signed")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["self-signed"]
     # negative twin: the CA-issued server verifies with its root
-    trust_test_root(isolated_env, cert_world)
-    good = make_index("good")
+    world.trust()
+    good = world.index("good")
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[good.url], timeout=5)) == []
 
 
 def test_incomplete_chain_told_apart_through_aia(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    wheel_dir: Path,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, wheel_dir: Path, tmp_path: Path
 ) -> None:
     from aia import aia_world
 
-    trust_test_root(isolated_env, cert_world)
-    with aia_world(cert_world, wheel_dir) as (with_aia, without_aia):
+    world.trust()
+    with aia_world(world.certs, wheel_dir) as (with_aia, without_aia):
         report = diagnose(python=str(venvs["legacy"]), index_urls=[with_aia], timeout=5)
         assert codes(report) == ["incomplete-chain"]
         # twin: the same missing intermediate, but no way to fetch it -> not claimed
@@ -259,16 +191,10 @@ def test_incomplete_chain_told_apart_through_aia(
     ],
 )
 def test_certificate_content_failures(
-    kind: str,
-    code: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    kind: str, code: str, venvs: Dict[str, Path], world: World
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
-    index = make_index(kind)
+    world.trust()
+    index = world.index(kind)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == [code]
     if code == "hostname-mismatch":
@@ -276,10 +202,10 @@ def test_certificate_content_failures(
 
 
 def test_clock_skew_when_clock_predates_trusted_roots(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path], world: World
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
-    index = make_index("not-yet-valid")
+    world.trust()
+    index = world.index("not-yet-valid")
     report = diagnose(
         python=str(venvs["legacy"]),
         index_urls=[index.url],
@@ -295,9 +221,7 @@ def test_clock_skew_when_clock_predates_trusted_roots(
 # --- transport: DNS, refused, timeout, not TLS, TLS versions, client certs ------------
 
 
-def test_connection_refused_and_timeout(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any
-) -> None:
+def test_connection_refused_and_timeout(venvs: Dict[str, Path], world: World) -> None:
     url = f"https://127.0.0.1:{closed_port()}/simple/"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[url], timeout=2)
     assert codes(report) == ["connection-refused"]
@@ -309,7 +233,7 @@ def test_connection_refused_and_timeout(
 
 
 def test_a_wait_is_named_on_a_terminal_and_only_there(
-    venvs: Dict[str, Path], isolated_env: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     """doctor on a server that never answers waits its timeout: on a terminal a line on
     stderr says what for, after about a second; a pipe gets the report alone."""
@@ -329,39 +253,33 @@ def test_a_wait_is_named_on_a_terminal_and_only_there(
         assert "[timeout]" in piped.stdout
 
 
-def test_plain_http_on_a_tls_port(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any
-) -> None:
-    index = make_index(None, mode="plain")
+def test_plain_http_on_a_tls_port(venvs: Dict[str, Path], world: World) -> None:
+    index = world.index(None, mode="plain")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["not-tls"]
 
 
-def test_client_certificate_required(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
-) -> None:
-    trust_test_root(isolated_env, cert_world)
-    index = make_index("good", client_ca=cert_world.path("client-ca.pem"))
+def test_client_certificate_required(venvs: Dict[str, Path], world: World) -> None:
+    world.trust()
+    index = world.index("good", client_ca=world.certs.path("client-ca.pem"))
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["client-cert-required"]
 
 
-def test_tls_version_unsupported(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
-) -> None:
+def test_tls_version_unsupported(venvs: Dict[str, Path], world: World) -> None:
     import ssl
 
-    trust_test_root(isolated_env, cert_world)
-    index = make_index("good", maximum_version=ssl.TLSVersion.TLSv1_1)
+    world.trust()
+    index = world.index("good", maximum_version=ssl.TLSVersion.TLSv1_1)
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
     assert codes(report) == ["tls-version-unsupported"]
     # twin: a TLS 1.3-only server is fine
-    index = make_index("good", minimum_version=ssl.TLSVersion.TLSv1_3)
+    index = world.index("good", minimum_version=ssl.TLSVersion.TLSv1_3)
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)) == []
 
 
 def test_dns_failure_in_a_network_namespace_without_dns(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any
+    venvs: Dict[str, Path], world: World
 ) -> None:
     # A new network namespace has no route and no resolver: the lookup fails at once and
     # no packet leaves this machine.
@@ -388,15 +306,10 @@ def test_dns_failure_in_a_network_namespace_without_dns(
 
 
 def test_proxy_auth_required_and_credentials_redacted(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    venvs: Dict[str, Path], world: World, make_proxy: MakeProxy
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
-    index = make_index("good")
+    world.trust()
+    index = world.index("good")
     proxy = make_proxy(auth=("alice", "s3cret-pw"))
     os.environ["HTTPS_PROXY"] = proxy.url
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=5)
@@ -421,11 +334,9 @@ def test_proxy_auth_required_and_credentials_redacted(
     assert "wrong-pw" not in proc.stdout + proc.stderr and "proxy-auth-required" in proc.stdout
 
 
-def test_proxy_unreachable_and_no_proxy(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, make_index: Any, cert_world: Any
-) -> None:
-    trust_test_root(isolated_env, cert_world)
-    index = make_index("good")
+def test_proxy_unreachable_and_no_proxy(venvs: Dict[str, Path], world: World) -> None:
+    world.trust()
+    index = world.index("good")
     os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     assert codes(report) == ["proxy-unreachable"]
@@ -435,15 +346,10 @@ def test_proxy_unreachable_and_no_proxy(
 
 
 def test_https_proxy_url_for_a_plain_proxy(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    venvs: Dict[str, Path], world: World, make_proxy: MakeProxy
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
-    index = make_index("good")
+    world.trust()
+    index = world.index("good")
     proxy = make_proxy()
     os.environ["https_proxy"] = proxy.url.replace("http://", "https://")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
@@ -457,28 +363,24 @@ def test_https_proxy_url_for_a_plain_proxy(
 # --- configuration checks ----------------------------------------------------------------
 
 
-def test_trusted_host_is_reported_with_its_origin(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any
-) -> None:
-    isolated_env.write_pip_conf("[install]\ntrusted-host = 127.0.0.1 mirror.invalid\n")
+def test_trusted_host_is_reported_with_its_origin(venvs: Dict[str, Path], world: World) -> None:
+    world.isolated.write_pip_conf("[install]\ntrusted-host = 127.0.0.1 mirror.invalid\n")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     hosts = [f.target for f in report.findings if f.code == "insecure-trusted-host"]
     assert hosts == ["127.0.0.1", "mirror.invalid"]
-    isolated_env.write_pip_conf("[install]\nindex-url = https://127.0.0.1:9/simple/\n")
+    world.isolated.write_pip_conf("[install]\nindex-url = https://127.0.0.1:9/simple/\n")
     assert "insecure-trusted-host" not in codes(
         diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
 
 
-def test_env_vars_that_shadow_the_config(
-    venvs: Dict[str, Path], isolated_env: Any, os_store: Any, cert_world: Any
-) -> None:
-    root = str(cert_world.path("root.pem"))
-    isolated_env.write_pip_conf(f"[global]\ncert = {root}\n")
+def test_env_vars_that_shadow_the_config(venvs: Dict[str, Path], world: World) -> None:
+    root = str(world.certs.path("root.pem"))
+    world.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
     assert "env-shadows-config" not in codes(
         diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     )
-    other = str(cert_world.path("intercept.pem"))
+    other = str(world.certs.path("intercept.pem"))
     os.environ["PIP_CERT"] = other
     report = diagnose(python=str(venvs["legacy"]), index_urls=[], timeout=2)
     assert finding(report, "env-shadows-config").target == "PIP_CERT"
@@ -493,9 +395,7 @@ def test_env_vars_that_shadow_the_config(
     assert report.pip.sources[0].origin == "environment variable REQUESTS_CA_BUNDLE"
 
 
-def test_pip_missing(
-    isolated_env: Any, os_store: Any, bare_python: Path, venvs: Dict[str, Path]
-) -> None:
+def test_pip_missing(world: World, bare_python: Path, venvs: Dict[str, Path]) -> None:
     report = diagnose(python=str(bare_python), index_urls=[], timeout=2)
     assert codes(report) == ["pip-missing"]
     assert "ensurepip" in report.findings[0].fix
@@ -504,21 +404,19 @@ def test_pip_missing(
 
 
 @pytest.mark.slow
-def test_certifi_modified(
-    isolated_env: Any, os_store: Any, tmp_path: Path, cert_world: Any
-) -> None:
+def test_certifi_modified(world: World, tmp_path: Path) -> None:
     venv = make_venv(base_python(LEGACY_BASE), tmp_path / "v")
     assert "certifi-modified" not in codes(diagnose(python=str(venv), index_urls=[]))
     (cacert,) = (tmp_path / "v").glob("lib/python*/site-packages/pip/_vendor/certifi/cacert.pem")
     with cacert.open("ab") as fh:
-        fh.write(cert_world.path("intercept.pem").read_bytes())
+        fh.write(world.certs.path("intercept.pem").read_bytes())
     report = diagnose(python=str(venv), index_urls=[])
     found = finding(report, "certifi-modified")
     assert found.target == str(cacert)
     # the CA pasted in is named, and kept where the printed --ca line finds it
     from pipssl.certs import bundle as cabundle
 
-    (added,) = cabundle.load_cafile(cert_world.path("intercept.pem"))
+    (added,) = cabundle.load_cafile(world.certs.path("intercept.pem"))
     assert f"added to it, not certifi's own (1):\n  {added.subject}  sha256 {added.sha256}" in (
         found.detail
     )
@@ -534,22 +432,17 @@ def test_certifi_modified(
 
 
 def test_pip_24_2_ip_host_bug_is_known_and_real(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    trust_test_root(isolated_env, cert_world)
-    by_ip = make_index("good")
+    world.trust()
+    by_ip = world.index("good")
     report = diagnose(python=str(venvs["truststore"]), index_urls=[by_ip.url], timeout=5)
     assert codes(report) == ["pip-known-bug"]
     done = pip_download(venvs["truststore"], by_ip.url, dict(os.environ), tmp_path / "a")
     assert done.returncode != 0
     assert "check_hostname requires server_hostname" in done.stdout + done.stderr
     # twins: the same index by name, and an older pip by IP
-    by_name = make_index("good", url_host="localhost")
+    by_name = world.index("good", url_host="localhost")
     assert codes(diagnose(python=str(venvs["truststore"]), index_urls=[by_name.url])) == []
     assert codes(diagnose(python=str(venvs["legacy"]), index_urls=[by_ip.url])) == []
 
@@ -561,7 +454,7 @@ def test_pip_24_2_ip_host_bug_is_known_and_real(
     ("variant", "code"), [("missing", "ssl-module-missing"), ("broken", "ssl-module-broken")]
 )
 def test_python_without_working_ssl(
-    variant: str, code: str, nossl_python: Any, isolated_env: Any, os_store: Any
+    variant: str, code: str, nossl_python: Callable[[str], Path], world: World
 ) -> None:
     python = nossl_python(variant)
     # pipssl itself runs on that Python: it must import and report, not crash.
@@ -648,17 +541,12 @@ def test_openssl_too_old_check() -> None:
 
 
 def test_pip_proxy_option_is_used_and_wins_over_the_environment(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    os_store: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    venvs: Dict[str, Path], world: World, make_proxy: MakeProxy
 ) -> None:
-    index = make_index("good")
+    index = world.index("good")
     proxy = make_proxy()
-    isolated_env.write_pip_conf(
-        "[global]\ncert = {}\nproxy = {}\n".format(cert_world.path("root.pem"), proxy.url)
+    world.isolated.write_pip_conf(
+        "[global]\ncert = {}\nproxy = {}\n".format(world.certs.path("root.pem"), proxy.url)
     )
     report = diagnose(python=str(venvs["legacy"]), index_urls=[index.url], timeout=3)
     # three tunnels, all through pip's proxy option: pipssl's probe, the project page it

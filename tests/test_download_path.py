@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer, build_wheel, serve_index
+from bed.index import IndexServer, MakeProxy, build_wheel, serve_index
 from bed.pip import url_host_for
 from bed.world import World
 from targets import run_pipssl
@@ -67,20 +67,14 @@ def pip_install(python: Path, index: IndexServer, dest: Path) -> subprocess.Comp
     ("flavour", "how"), [("legacy", "files"), ("truststore", "files"), ("legacy", "redirect")]
 )
 def test_a_second_host_pip_downloads_from_is_checked_and_repaired(
-    flavour: str,
-    how: str,
-    venvs: Dict[str, Path],
-    pip_world: World,
-    cert_world: CertWorld,
-    wheels: Path,
-    tmp_path: Path,
+    flavour: str, how: str, venvs: Dict[str, Path], pip_world: World, wheels: Path, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     # pip trusts the page host's root (its cert: certifi's roots and that root; the OS
     # store holds the same), not the second host's
     store = pip_world.user_scope().os_store("root.pem")
     pip_world.pip_conf("user", f"[global]\ncert = {store}\n")
-    with two_hosts(wheels, cert_world, url_host_for(python), how) as (page, other):
+    with two_hosts(wheels, pip_world.certs, url_host_for(python), how) as (page, other):
         assert pip_install(python, page, tmp_path / "before").returncode != 0
 
         proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", page.url)
@@ -99,7 +93,7 @@ def test_a_second_host_pip_downloads_from_is_checked_and_repaired(
         assert "pip-cannot-reach" not in [f["code"] for f in report["findings"]], report
 
         args = ["repair", "--yes", "--json", "--scope", "user", "--python", str(python)]
-        args += ["--index-url", page.url, "--ca", str(cert_world.path("intercept.pem"))]
+        args += ["--index-url", page.url, "--ca", str(pip_world.certs.path("intercept.pem"))]
         proc = run_pipssl(*args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert json.loads(proc.stdout)["ok"]
@@ -108,11 +102,7 @@ def test_a_second_host_pip_downloads_from_is_checked_and_repaired(
 
 
 def test_run_follows_the_path_of_the_project_the_command_asked_for(
-    venvs: Dict[str, Path],
-    pip_world: World,
-    cert_world: CertWorld,
-    wheel_dir: Path,
-    tmp_path: Path,
+    venvs: Dict[str, Path], pip_world: World, wheel_dir: Path, tmp_path: Path
 ) -> None:
     """``run``: pip fails on the files host; the diagnosis follows the project the command
     asked for (this index serves no ``pip``), finds the files host's CA, and the repair
@@ -123,9 +113,9 @@ def test_run_follows_the_path_of_the_project_the_command_asked_for(
     python = venvs["legacy"]
     store = pip_world.user_scope().os_store("root.pem")
     pip_world.pip_conf("user", f"[global]\ncert = {store}\n")
-    root = x509.load_pem_x509_certificate(cert_world.path("intercept.pem").read_bytes())
+    root = x509.load_pem_x509_certificate(pip_world.certs.path("intercept.pem").read_bytes())
     fingerprint = root.fingerprint(hashes.SHA256()).hex()
-    with two_hosts(wheel_dir, cert_world, url_host_for(python), "files") as (page, _other):
+    with two_hosts(wheel_dir, pip_world.certs, url_host_for(python), "files") as (page, _other):
         pip = [str(python), "-m", "pip", "install", "--no-deps", "--no-cache-dir"]
         pip += ["--retries", "0", "--index-url", page.url, "--target", str(tmp_path / "t")]
         args = ["run", "--yes", "--scope", "user", "--accept-ca", fingerprint, "--"]
@@ -136,18 +126,14 @@ def test_run_follows_the_path_of_the_project_the_command_asked_for(
 
 
 def test_each_host_on_the_path_takes_the_proxy_pip_takes_to_it(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    wheels: Path,
-    make_proxy: Any,
+    venvs: Dict[str, Path], pip_world: World, wheels: Path, make_proxy: MakeProxy
 ) -> None:
     """HTTPS_PROXY for the index, NO_PROXY naming the files host: pipssl reaches each host
     as pip does (the index through the tunnel, the files host directly), and both agree."""
     from pipssl import diagnose
 
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
-    good = cert_world.server_cert("good")
+    pip_world.trust()
+    good = pip_world.certs.server_cert("good")
     with serve_index(wheels, good, url_host="localhost") as other, serve_index(
         wheels, good, url_host="localhost", files_at=other.base_url
     ) as page:

@@ -24,8 +24,9 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
 from bed.pip import url_host_for
-from targets import pipssl_path, run_pipssl
-from test_repair import index_for, pip_works, repair_args, world
+from bed.world import World
+from targets import pipssl_path, repair_args, run_pipssl
+from test_repair import pip_works, world
 
 from pipssl import journal
 from pipssl.certs import bundle as cabundle
@@ -41,7 +42,7 @@ STALE = (
 )
 
 
-class World(NamedTuple):
+class FaultWorld(NamedTuple):
     python: Path
     url: str
     user_conf: Path
@@ -62,12 +63,12 @@ def digest(path: Path) -> Optional[str]:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
 
 
-def snapshot(w: World) -> Snapshot:
+def snapshot(w: FaultWorld) -> Snapshot:
     conf = w.user_conf.read_text("utf-8") if w.user_conf.is_file() else ""
     return Snapshot(digest(w.user_conf), digest(w.bundle) if str(w.bundle) in conf else None)
 
 
-def reset(w: World) -> None:
+def reset(w: FaultWorld) -> None:
     """Back to the broken machine: the stale user config, no bundle, no pipssl state."""
     w.user_conf.parent.mkdir(parents=True, exist_ok=True)
     w.user_conf.write_text(STALE)
@@ -78,31 +79,24 @@ def reset(w: World) -> None:
 
 
 @pytest.fixture
-def fault_world(
-    venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
-    tmp_path: Path,
-) -> World:
+def fault_world(venvs: Dict[str, Path], world: World, tmp_path: Path) -> FaultWorld:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    home = isolated_env.home
-    w = World(
+    index = world.index("intercepted", python)
+    home = world.isolated.home
+    w = FaultWorld(
         python,
         index.url,
-        isolated_env.pip_conf_path("user"),
+        world.isolated.pip_conf_path("user"),
         Path(os.environ["XDG_DATA_HOME"]) / "pipssl" / "ca-bundle.pem",
         journal.state_dir(os.environ),
         Path(home),
-        cert_world.path("intercept.pem"),
+        world.certs.path("intercept.pem"),
     )
     reset(w)
     return w
 
 
-def repair(w: World, *extra: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def repair(w: FaultWorld, *extra: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return run_pipssl(*repair_args(w.python, w.url, "--ca", str(w.ca), *extra), **kwargs)
 
 
@@ -120,14 +114,14 @@ def temp_files(root: Path) -> List[Path]:
     return [p for p in root.rglob("*.tmp")]
 
 
-def assert_state_is(w: World, expected: Snapshot, why: str) -> None:
+def assert_state_is(w: FaultWorld, expected: Snapshot, why: str) -> None:
     assert snapshot(w) == expected, why
     parses(w.user_conf)
     if expected.bundle is None:
         assert not w.bundle.exists(), why  # undo and rollback leave no bundle behind
 
 
-def assert_consistent(w: World) -> None:
+def assert_consistent(w: FaultWorld) -> None:
     """No pending record, no temporary file, no backup that no record refers to."""
     records = (
         json.loads((w.state / "journal.json").read_text())
@@ -146,7 +140,7 @@ def assert_consistent(w: World) -> None:
 
 
 def kill_each_step(
-    w: World,
+    w: FaultWorld,
     prepare: Callable[[], None],
     run: Callable[[Dict[str, str]], subprocess.CompletedProcess[str]],
     allowed: Callable[[Snapshot], bool],
@@ -177,7 +171,7 @@ def kill_each_step(
 
 
 @pytest.mark.slow
-def test_kill_repair_at_every_step(fault_world: World, tmp_path: Path) -> None:
+def test_kill_repair_at_every_step(fault_world: FaultWorld, tmp_path: Path) -> None:
     w = fault_world
     before = snapshot(w)
     assert not pip_works(w.python, w.url, tmp_path / "dl")
@@ -216,7 +210,7 @@ def test_kill_repair_at_every_step(fault_world: World, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_kill_undo_at_every_step(fault_world: World, tmp_path: Path) -> None:
+def test_kill_undo_at_every_step(fault_world: FaultWorld, tmp_path: Path) -> None:
     w = fault_world
     before = snapshot(w)
     assert repair(w).returncode == 0
@@ -250,7 +244,7 @@ def test_kill_undo_at_every_step(fault_world: World, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_rollback_at_every_step(
-    fault_world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    fault_world: FaultWorld, world: World, tmp_path: Path
 ) -> None:
     """A repair whose verification fails rolls back; kill it while it does."""
     # What the writes leave just before verification: the config as a good repair
@@ -260,10 +254,10 @@ def test_kill_rollback_at_every_step(
     reset(fault_world)
     # every kill is a repair and a repair again: on a busy machine, more than the index's
     # default two minutes
-    wrong_host = make_index("wrong-host", url_host=url_host_for(fault_world.python), lifetime=900)
+    wrong_host = world.index("wrong-host", url_host=url_host_for(fault_world.python), lifetime=900)
     w = fault_world._replace(
         url=wrong_host.url,
-        ca=cert_world.path("root.pem"),
+        ca=world.certs.path("root.pem"),
     )
     before = snapshot(w)
     failed = repair(w)
@@ -294,7 +288,7 @@ def mode(path: Path) -> str:
 @pytest.mark.slow
 @pytest.mark.skipif(not POSIX, reason="permission bits")
 @pytest.mark.parametrize("umask", ["000", "077"])
-def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) -> None:
+def test_files_have_their_mode_from_the_start(fault_world: FaultWorld, umask: str) -> None:
     """Stop the repair right after each temporary file or backup is written (before any
     rename or chmod could fix it up): the bundle is 0644, the journal, the consent store
     and backups 0600, and pip.conf keeps its own mode, whatever the umask."""
@@ -337,7 +331,7 @@ def test_files_have_their_mode_from_the_start(fault_world: World, umask: str) ->
 
 
 @pytest.mark.slow
-def test_ten_repairs_at_once(fault_world: World, tmp_path: Path) -> None:
+def test_ten_repairs_at_once(fault_world: FaultWorld, tmp_path: Path) -> None:
     """Ten processes start together: one writes, the others wait for the lock and find
     nothing left to change.  One journal record, one bundle, pip works, undo is exact."""
     w = fault_world
@@ -393,7 +387,7 @@ def confined(setup: str, inspect: str) -> List[str]:
 
 
 def assert_refused_cleanly(
-    proc: subprocess.CompletedProcess[str], w: World, before: Snapshot, path: Path, why: str
+    proc: subprocess.CompletedProcess[str], w: FaultWorld, before: Snapshot, path: Path, why: str
 ) -> None:
     """Exit 2, one error line naming the file, no traceback, nothing changed or left."""
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -413,7 +407,7 @@ needs_mounts = pytest.mark.skipif(
 
 
 @needs_mounts
-def test_disk_full_while_writing_the_bundle(fault_world: World, tmp_path: Path) -> None:
+def test_disk_full_while_writing_the_bundle(fault_world: FaultWorld, tmp_path: Path) -> None:
     w = fault_world
     before = snapshot(w)
     w.bundle.parent.mkdir(parents=True)
@@ -432,7 +426,7 @@ def test_disk_full_while_writing_the_bundle(fault_world: World, tmp_path: Path) 
 
 @needs_mounts
 @pytest.mark.parametrize("fault", ["disk-full", "read-only"])
-def test_config_dir_fails_mid_repair(fault_world: World, tmp_path: Path, fault: str) -> None:
+def test_config_dir_fails_mid_repair(fault_world: FaultWorld, tmp_path: Path, fault: str) -> None:
     """The bundle is written, then pip.conf cannot be: the bundle goes again, pip.conf
     is as it was, and the journal records nothing."""
     w = fault_world
@@ -459,7 +453,7 @@ def test_config_dir_fails_mid_repair(fault_world: World, tmp_path: Path, fault: 
 
 
 @pytest.mark.skipif(not POSIX, reason="permission bits")
-def test_unwritable_config_dir(fault_world: World) -> None:
+def test_unwritable_config_dir(fault_world: FaultWorld) -> None:
     """pip.conf's directory is not writable by the user running repair (root is made an
     ordinary user in a user namespace, where permission bits apply to it)."""
     w = fault_world
@@ -478,7 +472,7 @@ def test_unwritable_config_dir(fault_world: World) -> None:
 
 
 @needs_mounts
-def test_disk_full_in_the_state_dir(fault_world: World, tmp_path: Path) -> None:
+def test_disk_full_in_the_state_dir(fault_world: FaultWorld, tmp_path: Path) -> None:
     """The journal cannot be written: nothing else is written either."""
     w = fault_world
     before = snapshot(w)

@@ -16,11 +16,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 from bed import fixlines
-from bed.certs import ServerCert
+from bed.certs import CertWorld, ServerCert
+from bed.index import MakeProxy
+from bed.osstore import MountedOsStore
 from bed.pip import pip_download, pip_version, url_host_for
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
@@ -97,12 +99,6 @@ def pip_installs(python: Path, url: str, tmp: Path) -> bool:
 
 
 @pytest.fixture
-def world(pip_world: World, tmp_path: Path) -> World:
-    pip_world.user_scope().os_store()
-    return pip_world
-
-
-@pytest.fixture
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv of its own (tests here change what is installed in it)."""
     return make_venv(base_python("3.8"), tmp_path_factory.mktemp("venv") / "legacy")
@@ -120,16 +116,11 @@ def bootstrap_copy(directory: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("style", ["module", "bootstrap", "piped"])
 def test_to_apply_works_pasted_however_pipssl_was_run(
-    style: str,
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    style: str, venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = make_index("good", url_host=url_host_for(python))
-    root = str(cert_world.path("root.pem"))
+    index = user_world.index("good", python)
+    root = str(user_world.certs.path("root.pem"))
     args = ["repair", "--scope", "user", "--index-url", index.url, "--ca", root]
     cwd = tmp_path / "cwd"
     cwd.mkdir()
@@ -206,7 +197,7 @@ def test_a_closed_pipe_ends_quietly(style: str, reader: str, tmp_path: Path) -> 
 # --- findings whose fix is a command to copy ----------------------------------------------
 
 
-def _leaf_only(cert_world: Any) -> ServerCert:
+def _leaf_only(cert_world: CertWorld) -> ServerCert:
     """A server that sends its own certificate alone, issued by a CA nobody here trusts
     (the corporate case)."""
     chain = cert_world.path("intercepted.chain.pem").read_bytes()
@@ -218,10 +209,10 @@ def _leaf_only(cert_world: Any) -> ServerCert:
 
 @pytest.mark.slow
 def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
     python = legacy  # its own: the pasted repair writes its site config (scope auto)
-    index = make_index(_leaf_only(cert_world), url_host=url_host_for(python))
+    index = user_world.index(_leaf_only(user_world.certs), url_host=url_host_for(python))
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url)
     fix = fix_of(proc, "untrusted-issuer-unknown")
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))
@@ -234,7 +225,7 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
     named = "zscaler-root-ca-test.pem"
     assert f"openssl x509 -in {named} " in lines[0] and lines[1].endswith(f"--ca {named}")
     corp = tmp_path / named
-    corp.write_bytes(cert_world.path("intercept.pem").read_bytes())
+    corp.write_bytes(user_world.certs.path("intercept.pem").read_bytes())
     lines = [x.replace(named, str(corp)) for x in lines]
     shown = paste(lines[0], cwd, env)
     from cryptography import x509
@@ -250,18 +241,18 @@ def test_an_unknown_issuer_gets_the_commands_to_trust_its_ca(
 
 @pytest.mark.slow
 def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
     """The one rule: a self-signed server certificate that is not a CA gets no
     --accept-ca (repair would refuse it); one that is a CA gets it, and it works."""
     python = legacy  # its own: the pasted repair writes its site config (scope auto)
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    plain = make_index("self-signed", url_host=url_host_for(python))
+    plain = user_world.index("self-signed", python)
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", plain.url)
     fix = fix_of(proc, "self-signed")
     assert "--accept-ca" not in fix and "not a CA" in fix, fix
-    ca_server = make_index("self-signed-ca", url_host=url_host_for(python))
+    ca_server = user_world.index("self-signed-ca", python)
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", ca_server.url)
     fix = fix_of(proc, "self-signed")
     invocation = commands.module_of(sys.executable, os.environ.get("PATH"))
@@ -273,10 +264,8 @@ def test_accept_ca_is_offered_only_for_a_certificate_repair_accepts(
 @pytest.mark.slow
 def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     legacy: Path,
-    isolated_env: Any,
-    mounted_os_store: Any,
-    make_index: Any,
-    cert_world: Any,
+    pip_world: World,
+    mounted_os_store: MountedOsStore,
     wheel_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -291,14 +280,14 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     installed = ".".join(map(str, pip_version(legacy)))
     (pip_wheel,) = bundled.glob(f"pip-{installed}-*.whl")
     shutil.copy(pip_wheel, served)
-    index = make_index("intercepted", wheel_dir=served, url_host=url_host_for(legacy))
+    index = pip_world.index("intercepted", wheel_dir=served, url_host=url_host_for(legacy))
     os.environ.pop("PIP_CONFIG_FILE", None)
-    isolated_env.write_pip_conf(f"[global]\nindex-url = {index.url}\n", "user")
+    pip_world.isolated.write_pip_conf(f"[global]\nindex-url = {index.url}\n", "user")
     site = legacy.parents[1] / "lib" / "python3.8" / "site-packages"
     vendored = site / "pip" / "_vendor" / "certifi" / "cacert.pem"
     assert not pip_works(legacy, None, tmp_path, prefix)
     with open(vendored, "ab") as stream:
-        stream.write(b"\n" + cert_world.path("intercept.pem").read_bytes())
+        stream.write(b"\n" + pip_world.certs.path("intercept.pem").read_bytes())
     assert pip_works(legacy, None, tmp_path, prefix)
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), prefix=prefix)
     fix = fix_of(proc, "certifi-modified")
@@ -314,23 +303,18 @@ def test_an_edited_certifi_is_put_back_without_losing_the_ca_it_was_given(
     paste_and_apply(keep, cwd, env, prefix)  # as printed: it names the python
     done = paste(reinstall, cwd, env, prefix)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert cert_world.path("intercept.pem").read_bytes() not in vendored.read_bytes()
+    assert pip_world.certs.path("intercept.pem").read_bytes() not in vendored.read_bytes()
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), prefix=prefix)
     assert json.loads(proc.stdout)["findings"] == [], proc.stdout
     assert pip_works(legacy, None, tmp_path, prefix)
 
 
 def test_a_proxy_password_is_given_in_the_url_as_the_fix_says(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], pip_world: World, make_proxy: MakeProxy, tmp_path: Path
 ) -> None:
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    pip_world.trust()
     python = venvs["legacy"]
-    index = make_index("good")
+    index = pip_world.index("good")
     proxy = make_proxy(auth=("alice", "s3cret@pw"))
     os.environ["HTTPS_PROXY"] = proxy.url
     proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url)
@@ -349,19 +333,21 @@ def test_a_proxy_password_is_given_in_the_url_as_the_fix_says(
 
 @pytest.mark.slow
 def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
-    venvs: Dict[str, Path], world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     """A valid cert in [install] beats repair's [global] cert in the same file: no
     --scope can help (the old fix said --scope env, no such choice); unsetting it and
     giving its CAs to pipssl does, and both indexes work after."""
     python = venvs["legacy"]
-    good = make_index("good", url_host=url_host_for(python))
-    theirs = make_index("intercepted", url_host=url_host_for(python))
-    conf = world.pip_conf("user", f"[install]\ncert = {cert_world.path('intercept.pem')}\n")
+    good = user_world.index("good", python)
+    theirs = user_world.index("intercepted", python)
+    conf = user_world.pip_conf(
+        "user", f"[install]\ncert = {user_world.certs.path('intercept.pem')}\n"
+    )
     assert pip_installs(python, theirs.url, tmp_path)
     proc = run_pipssl(
         "repair", "--yes", "--json", "--scope", "user", "--python", str(python),
-        "--index-url", good.url, "--ca", str(cert_world.path("root.pem")),
+        "--index-url", good.url, "--ca", str(user_world.certs.path("root.pem")),
     )  # fmt: skip
     # pip install reads [install]'s cert, so it still fails: the repair is not kept (the
     # real pip was asked with `download` before, which reads no [install], and said yes)
@@ -373,8 +359,8 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
     unset, again = command_lines(fix, invocation)
     assert unset == commands.pip(str(python), "config", "--user", "unset", "install.cert")
     # the same repair again, with that file's CAs added
-    asked_for = ["--ca", str(cert_world.path("root.pem"))]
-    asked_for += ["--ca", str(cert_world.path("intercept.pem"))]
+    asked_for = ["--ca", str(user_world.certs.path("root.pem"))]
+    asked_for += ["--ca", str(user_world.certs.path("intercept.pem"))]
     # for the same pip, scope and index as the repair that printed it
     aimed = ["--python", str(python), "--scope", "user", "--index-url", good.url]
     assert shlex.split(again)[len(invocation.head) :] == ["repair", *aimed, *asked_for]
@@ -387,16 +373,16 @@ def test_a_cert_in_install_that_wins_gets_commands_that_keep_its_cas(
 
 
 def test_pip_config_unset_is_offered_only_for_the_file_it_edits(
-    venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], user_world: World, tmp_path: Path
 ) -> None:
     """`pip config --user unset` edits the newest user file: for a trusted-host in the
     legacy ~/.pip/pip.conf it fails (measured here), so the fix names the line instead."""
     python = venvs["legacy"]
     cwd = Path(pipssl_path())
     env = {**os.environ, "PYTHONPATH": pipssl_path()}
-    index = make_index("good")
+    index = user_world.index("good")
     for kind in ("user", "user-legacy"):
-        conf = world.pip_conf(kind, "[global]\ntrusted-host = example.invalid\n")
+        conf = user_world.pip_conf(kind, "[global]\ntrusted-host = example.invalid\n")
         proc = run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url)
         fix = fix_of(proc, "insecure-trusted-host")
         pip_line = commands.pip(str(python), "config", "--user", "unset", "global.trusted-host")

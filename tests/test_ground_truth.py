@@ -22,18 +22,16 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from bed.findings import codes
 from bed.index import closed_port
 from bed.pip import pip_download
+from bed.world import World
 from targets import run_pipssl
 
 from pipssl import diagnose
 from pipssl.target import askpip
 
 FLAVOURS = ["legacy", "truststore"]
-
-
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
 
 
 def sitecustomize(tmp_path: Path, body: str) -> None:
@@ -47,17 +45,12 @@ def sitecustomize(tmp_path: Path, body: str) -> None:
 @pytest.mark.once  # askpip runs the venvs' pips, whichever Python runs pytest
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_the_answer_is_what_pip_does(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
-    good = make_index("good", url_host="localhost")
-    untrusted = make_index("intercepted", url_host="localhost")
+    good = pip_world.index("good", url_host="localhost")
+    untrusted = pip_world.index("intercepted", url_host="localhost")
     closed = f"https://localhost:{closed_port()}/simple/"
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    pip_world.trust()
     python = str(venvs[flavour])
     urls = [good.url, untrusted.url, closed]
     asking = askpip.ask(python, dict(os.environ), urls, 3)
@@ -82,21 +75,17 @@ def test_the_answer_is_what_pip_does(
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_pip_reaches_what_the_probe_cannot(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
-    index = make_index("intercepted", url_host="localhost")
+    index = pip_world.index("intercepted", url_host="localhost")
     python = venvs[flavour]
     # the twin first: nothing outside the config; pipssl and pip agree that it fails
     report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
     assert "untrusted-issuer-unknown" in codes(report) and "pip-reaches" not in codes(report)
     assert report.targets[0].confirmed is False and not report.ok
     sitecustomize(
-        tmp_path, f"os.environ['REQUESTS_CA_BUNDLE'] = {str(cert_world.path('intercept.pem'))!r}\n"
+        tmp_path,
+        f"os.environ['REQUESTS_CA_BUNDLE'] = {str(pip_world.certs.path('intercept.pem'))!r}\n",
     )
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode == 0, done.stderr  # the truth: pip installs
@@ -111,19 +100,14 @@ def test_pip_reaches_what_the_probe_cannot(
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_pip_cannot_reach_what_the_probe_verified(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host="localhost")
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    index = pip_world.index("good", url_host="localhost")
+    pip_world.trust()
     python = venvs[flavour]
     report = diagnose(python=str(python), index_urls=[index.url], timeout=3)
     assert codes(report) == [] and report.targets[0].confirmed is True  # the twin
-    wrong = cert_world.path("intercept.pem")
+    wrong = pip_world.certs.path("intercept.pem")
     sitecustomize(tmp_path, f"os.environ['REQUESTS_CA_BUNDLE'] = {str(wrong)!r}\n")
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode != 0  # the truth: pip fails
@@ -138,16 +122,12 @@ def test_pip_cannot_reach_what_the_probe_verified(
 
 
 def test_an_index_pipssl_does_not_know_is_judged_by_pip(
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
-    good = make_index("good", url_host="localhost")
-    hidden = make_index("intercepted", url_host="localhost")
-    isolated_env.write_pip_conf(
-        "[global]\ncert = {}\nindex-url = {}\n".format(cert_world.path("root.pem"), good.url)
+    good = pip_world.index("good", url_host="localhost")
+    hidden = pip_world.index("intercepted", url_host="localhost")
+    pip_world.isolated.write_pip_conf(
+        "[global]\ncert = {}\nindex-url = {}\n".format(pip_world.certs.path("root.pem"), good.url)
     )
     python = str(venvs["legacy"])
     report = diagnose(python=python, timeout=3)
@@ -167,26 +147,20 @@ def test_an_index_pipssl_does_not_know_is_judged_by_pip(
 @pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("variable", ["PIP_CERT", "REQUESTS_CA_BUNDLE"])
 def test_a_variable_that_breaks_a_working_config_is_the_cause(
-    flavour: str,
-    variable: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    flavour: str, variable: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
-    index = make_index("good", url_host="localhost")
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
+    index = pip_world.index("good", url_host="localhost")
+    pip_world.trust()
     # the twin: the variable overrides the config with a file that works as well
     same = tmp_path / "same-root.pem"
-    same.write_bytes(cert_world.path("root.pem").read_bytes())
+    same.write_bytes(pip_world.certs.path("root.pem").read_bytes())
     os.environ[variable] = str(same)
     data = doctor_json(python, index.url)
     assert data["ok"] and [f["code"] for f in data["findings"]] == ["env-shadows-config"]
     assert data["findings"][0]["severity"] == "warning"
     # now it names a CA file without the index's root: pip fails, the config alone works
-    os.environ[variable] = str(cert_world.path("intercept.pem"))
+    os.environ[variable] = str(pip_world.certs.path("intercept.pem"))
     assert not pip_works(python, index.url, tmp_path / "dl0")
     data = doctor_json(python, index.url)
     assert not data["ok"]
@@ -238,9 +212,9 @@ def pip_works(python: Path, url: str, dest: Path) -> bool:
 
 
 def test_credentials_in_an_index_url_stay_out_of_pips_answer(
-    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
-    index = make_index("intercepted", url_host="localhost")
+    index = pip_world.index("intercepted", url_host="localhost")
     secret = index.url.replace("https://", "https://alice:s3cret-token@")
     report = diagnose(python=str(venvs["legacy"]), index_urls=[secret], timeout=3)
     assert report.targets[0].confirmed is False

@@ -27,7 +27,6 @@ from typing import Any, Callable, Dict, List, Optional
 import pytest
 from bed.certs import CertWorld
 from bed.isolation import IsolatedEnv
-from bed.pip import url_host_for
 from bed.refusal import check_refusal
 from bed.world import World
 from targets import run_pipssl
@@ -95,17 +94,10 @@ def timed(args: List[str], env: Optional[Dict[str, str]]) -> subprocess.Complete
 
 
 @pytest.fixture
-def bed(
-    isolated_env: IsolatedEnv,
-    venvs: Dict[str, Path],
-    make_index: Any,
-    cert_world: CertWorld,
-    pip_world: World,
-) -> Bed:
-    pip_world.user_scope().os_store()
+def bed(venvs: Dict[str, Path], user_world: World) -> Bed:
     python = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(python))
-    return Bed(isolated_env, python, index.url, cert_world)
+    index = user_world.index("intercepted", python)
+    return Bed(user_world.isolated, python, index.url, user_world.certs)
 
 
 def codes_for(data: Dict[str, Any], target: str) -> List[str]:

@@ -16,6 +16,9 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 from bed import hostile
+from bed.certs import CertWorld
+from bed.isolation import IsolatedEnv
+from bed.world import World
 from targets import run_pipssl
 
 from pipssl._limits import run_limit
@@ -76,10 +79,6 @@ def _descendants(root: int) -> Iterator[Tuple[int, int]]:
         yield pid, rss[pid]
 
 
-def _trust(isolated_env: Any, cert_world: Any) -> None:
-    isolated_env.write_pip_conf("[global]\ncert = {}\n".format(cert_world.path("root.pem")))
-
-
 def _doctor(python: Path, url: str) -> Tuple[Dict[str, Any], float, float, str]:
     """``doctor --json --timeout 3``: its answer, how long it took, its tree's peak."""
     start = time.monotonic()
@@ -114,11 +113,11 @@ def _found(data: Dict[str, Any], code: str) -> List[Dict[str, Any]]:
 @pytest.mark.parametrize("kind", ["drip", "silent"])
 @pytest.mark.slow
 def test_stalling_index_is_a_timeout_at_the_http_stage(
-    kind: str, venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+    kind: str, venvs: Dict[str, Path], pip_world: World
 ) -> None:
-    _trust(isolated_env, cert_world)
+    pip_world.trust()
     serve = hostile.drip_index if kind == "drip" else hostile.silent_index
-    with serve(cert_world.server_cert("good")) as index:
+    with serve(pip_world.certs.server_cert("good")) as index:
         data, elapsed, peak, _ = _doctor(venvs["legacy"], index.url)
     _bounded(elapsed, peak)
     [timeout] = _found(data, "timeout")
@@ -129,10 +128,10 @@ def test_stalling_index_is_a_timeout_at_the_http_stage(
 
 @pytest.mark.slow
 def test_endless_body_stops_pip_in_time_and_small(
-    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], pip_world: World
 ) -> None:
-    _trust(isolated_env, cert_world)
-    with hostile.endless_index(cert_world.server_cert("good")) as index:
+    pip_world.trust()
+    with hostile.endless_index(pip_world.certs.server_cert("good")) as index:
         data, elapsed, peak, _ = _doctor(venvs["truststore"], index.url)
     _bounded(elapsed, peak)
     [timeout] = _found(data, "timeout")
@@ -154,16 +153,10 @@ def test_endless_body_stops_pip_in_time_and_small(
 )
 @pytest.mark.slow
 def test_a_proxy_that_breaks_the_tunnel_is_named(
-    kind: str,
-    code: str,
-    said: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: Any,
-    make_index: Any,
+    kind: str, code: str, said: str, venvs: Dict[str, Path], pip_world: World
 ) -> None:
-    _trust(isolated_env, cert_world)
-    index = make_index("good", url_host="localhost")
+    pip_world.trust()
+    index = pip_world.index("good", url_host="localhost")
     with hostile.proxy(kind) as proxy:
         os.environ["HTTPS_PROXY"] = proxy.url
         data, elapsed, peak, text = _doctor(venvs["legacy"], index.url)
@@ -200,7 +193,7 @@ def netns() -> None:
 )
 @pytest.mark.slow
 def test_errno_101_is_no_route_and_a_closed_port_is_refused(
-    lo_up: bool, code: str, netns: None, venvs: Dict[str, Path], isolated_env: Any
+    lo_up: bool, code: str, netns: None, venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     url = "https://127.0.0.1:9/simple/"
     proc = run_pipssl(
@@ -221,7 +214,7 @@ def test_errno_101_is_no_route_and_a_closed_port_is_refused(
 
 @pytest.mark.slow
 def test_an_interpreter_that_never_answers_is_stopped_in_time(
-    isolated_env: Any, tmp_path: Path
+    isolated_env: IsolatedEnv, tmp_path: Path
 ) -> None:
     """A --python that never answers (a wrapper whose child holds the pipe open too): a
     clean error, exit 2, within the facts child's limit, and nothing of it left running."""
@@ -293,15 +286,15 @@ def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
 
 @pytest.mark.slow
 def test_a_dripping_aia_server_cannot_hold_the_diagnosis(
-    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any, make_index: Any
+    venvs: Dict[str, Path], pip_world: World
 ) -> None:
     """The issuer a leaf's AIA URL names (a URL the server chose) is fetched within the
     timeout in all, not per read."""
     from pipssl import diagnose
 
-    _trust(isolated_env, cert_world)
+    pip_world.trust()
     with hostile.drip_http() as aia:
-        index = make_index(cert_world.incomplete_with_aia(aia.url))
+        index = pip_world.index(pip_world.certs.incomplete_with_aia(aia.url))
         start = time.monotonic()
         report = diagnose(
             python=str(venvs["legacy"]), index_urls=[index.url], timeout=2, confirm=False
@@ -342,7 +335,7 @@ def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
     assert why in findings[0].detail and findings[0].fix
 
 
-def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) -> None:
+def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: CertWorld) -> None:
     """A reset (a firewall blocking the name) is no TLS verdict: ECONNRESET, named as a
     connection cut on the path, not as OpenSSL's words for an unknown TLS failure."""
     from pipssl.diagnosis.transport import transport_finding
@@ -361,19 +354,19 @@ def test_a_connection_cut_during_the_handshake_is_named_as_cut(cert_world: Any) 
 
 
 @pytest.mark.slow
-def test_several_silent_indexes_share_one_bound(
-    venvs: Dict[str, Path], isolated_env: Any, cert_world: Any
-) -> None:
+def test_several_silent_indexes_share_one_bound(venvs: Dict[str, Path], pip_world: World) -> None:
     """Eight indexes silent after the handshake: their waits run side by side, so doctor
     keeps the one bound (one after another they would need eight times the timeout)."""
     with contextlib.ExitStack() as stack:
         servers = [
-            stack.enter_context(hostile.silent_index(cert_world.server_cert("good")))
+            stack.enter_context(hostile.silent_index(pip_world.certs.server_cert("good")))
             for _ in range(8)
         ]
-        isolated_env.write_pip_conf(
+        pip_world.isolated.write_pip_conf(
             "[global]\ncert = {}\nindex-url = {}\nextra-index-url = {}\n".format(
-                cert_world.path("root.pem"), servers[0].url, " ".join(s.url for s in servers[1:])
+                pip_world.certs.path("root.pem"),
+                servers[0].url,
+                " ".join(s.url for s in servers[1:]),
             )
         )
         start = time.monotonic()

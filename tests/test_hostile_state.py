@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from bed.isolation import IsolatedEnv
 from targets import run_pipssl
 
 from pipssl import _files, journal
@@ -42,7 +43,7 @@ def guard() -> journal.Guard:
     return places_for(dict(os.environ)).refusal
 
 
-def repaired(isolated_env: Any) -> Path:
+def repaired(isolated_env: IsolatedEnv) -> Path:
     """The user's pip.conf as a repair leaves it, through the journal (one record)."""
     conf = isolated_env.pip_conf_path("user")
     conf.parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +78,7 @@ def refused(*args: str) -> str:
 
 
 def test_places_name_every_file_a_repair_writes_and_nothing_else(
-    isolated_env: Any, tmp_path: Path
+    isolated_env: IsolatedEnv, tmp_path: Path
 ) -> None:
     env = dict(os.environ)
     venv = tmp_path / "venv"
@@ -113,7 +114,7 @@ def test_places_name_every_file_a_repair_writes_and_nothing_else(
         assert places.refusal(str(path)) is not None, path
 
 
-def test_untouched_journal_is_undone(isolated_env: Any) -> None:
+def test_untouched_journal_is_undone(isolated_env: IsolatedEnv) -> None:
     """The twin of the refusals below: the same record, not edited, is undone."""
     conf = repaired(isolated_env)
     proc = run_pipssl("undo", "--json")
@@ -123,7 +124,7 @@ def test_untouched_journal_is_undone(isolated_env: Any) -> None:
 
 @pytest.mark.parametrize("where", ["home", "etc"])
 def test_journal_naming_another_file_is_refused(
-    isolated_env: Any, tmp_path: Path, where: str
+    isolated_env: IsolatedEnv, tmp_path: Path, where: str
 ) -> None:
     conf = repaired(isolated_env)
     if where == "home":
@@ -153,7 +154,7 @@ def test_journal_naming_another_file_is_refused(
 
 
 def test_pending_record_naming_another_file_is_refused_by_recovery(
-    isolated_env: Any,
+    isolated_env: IsolatedEnv,
 ) -> None:
     """A planted *pending* record: the recovery that every repair and undo runs first
     refuses it too."""
@@ -173,7 +174,7 @@ def test_pending_record_naming_another_file_is_refused_by_recovery(
     assert victim.read_bytes() == AFTER
 
 
-def test_repair_never_writes_another_file(isolated_env: Any) -> None:
+def test_repair_never_writes_another_file(isolated_env: IsolatedEnv) -> None:
     victim = Path(os.environ["HOME"]) / ".bashrc"
     victim.write_bytes(BEFORE)
     with pytest.raises(PipsslError) as caught:
@@ -184,7 +185,7 @@ def test_repair_never_writes_another_file(isolated_env: Any) -> None:
 
 
 def test_backup_outside_the_backups_directory_is_refused(
-    isolated_env: Any, tmp_path: Path
+    isolated_env: IsolatedEnv, tmp_path: Path
 ) -> None:
     conf = repaired(isolated_env)
     secret = tmp_path / "secret"
@@ -196,7 +197,9 @@ def test_backup_outside_the_backups_directory_is_refused(
     assert conf.read_bytes() == AFTER
 
 
-def test_backup_that_is_a_link_to_a_secret_is_refused(isolated_env: Any, tmp_path: Path) -> None:
+def test_backup_that_is_a_link_to_a_secret_is_refused(
+    isolated_env: IsolatedEnv, tmp_path: Path
+) -> None:
     conf = repaired(isolated_env)
     secret = tmp_path / "secret"
     secret.write_bytes(b"token = s3cr3t\n")
@@ -210,7 +213,9 @@ def test_backup_that_is_a_link_to_a_secret_is_refused(isolated_env: Any, tmp_pat
 
 
 @pytest.mark.skipif(not POSIX or os.geteuid() != 0, reason="giving files away takes root")
-def test_linked_pip_conf_keeps_its_owner_and_mode(isolated_env: Any, tmp_path: Path) -> None:
+def test_linked_pip_conf_keeps_its_owner_and_mode(
+    isolated_env: IsolatedEnv, tmp_path: Path
+) -> None:
     """root repairs (and undoes) a pip.conf that links to another user's file: the file
     is written where the link points, and stays that user's, with its mode."""
     real = tmp_path / "dotfiles" / "pip.conf"
@@ -240,7 +245,7 @@ def test_linked_pip_conf_keeps_its_owner_and_mode(isolated_env: Any, tmp_path: P
 KILL_POINT = "journal: record dropped, its backups not yet"
 
 
-def test_undo_killed_before_removing_backups_leaves_no_orphan(isolated_env: Any) -> None:
+def test_undo_killed_before_removing_backups_leaves_no_orphan(isolated_env: IsolatedEnv) -> None:
     backups = state() / "backups"
     for n in range(1, 20):
         shutil.rmtree(state(), ignore_errors=True)

@@ -26,11 +26,11 @@ import time
 import unicodedata
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Dict, Iterator
 
 import pytest
 from bed.certs import CA_KEY_USAGE, ServerCert
-from bed.pip import url_host_for
+from bed.isolation import IsolatedEnv
 from bed.world import World
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -341,9 +341,9 @@ def _sha256(pem: bytes) -> str:
 
 @pytest.mark.slow
 def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
-    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, hostile_chain: ServerCert
+    venvs: Dict[str, Path], pip_world: World, hostile_chain: ServerCert
 ) -> None:
-    index = make_index(hostile_chain)
+    index = pip_world.index(hostile_chain)
     proc = run_pipssl("doctor", "--python", str(venvs["legacy"]), "--index-url", index.url)
     assert proc.returncode == 1, proc.stderr
     text = _text_out(proc)
@@ -364,11 +364,7 @@ def test_doctor_shows_a_hostile_certificate_subject_as_one_escaped_line(
 
 @pytest.mark.slow
 def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
-    venvs: Dict[str, Path],
-    pip_world: World,
-    make_index: Any,
-    hostile_chain: ServerCert,
-    tmp_path: Path,
+    venvs: Dict[str, Path], pip_world: World, hostile_chain: ServerCert, tmp_path: Path
 ) -> None:
     """The plan shown before repair asks (no terminal: with its "To apply:" line), the
     result, forget's list and plan, and undo --list, with a CA whose subject is hostile and
@@ -376,7 +372,7 @@ def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
     pip_world.os_store()
     os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
-    index = make_index(hostile_chain, url_host=url_host_for(python))
+    index = pip_world.index(hostile_chain, python)
     sha = _sha256(hostile_chain.ca_pem)
     repair = ["repair", "--python", str(python), "--index-url", index.url, "--accept-ca", sha]
     asked = run_pipssl(*repair)
@@ -404,15 +400,15 @@ def test_repair_plan_result_forget_and_undo_list_show_hostile_values_escaped(
 
 
 def test_doctor_shows_hostile_pip_config_values_escaped(
-    venvs: Dict[str, Path], isolated_env: Any, make_index: Any, cert_world: Any
+    venvs: Dict[str, Path], pip_world: World
 ) -> None:
     """A cert value continued over lines (configparser joins them with line feeds) that
     forges a fix block, and a trusted-host with terminal escapes."""
-    isolated_env.write_pip_conf(
+    pip_world.isolated.write_pip_conf(
         "[global]\ncert = /nonexistent/ca.pem\n  fix:\n    pip config set global.trusted-host x\n"
         "trusted-host = evil\x1b]0;owned\x07\x1b[8m.test\u202e\n"
     )
-    index = make_index("good")
+    index = pip_world.index("good")
     proc = run_pipssl(
         "doctor", "--quick", "--python", str(venvs["legacy"]), "--index-url", index.url
     )
@@ -458,7 +454,7 @@ def _hostile_proxy(status_line: bytes, lifetime: float = 60.0) -> Iterator[str]:
 
 
 def test_a_proxy_status_line_of_60000_characters_is_quick_and_escaped(
-    venvs: Dict[str, Path], isolated_env: Any
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     reason = b"\x1b[2J\x07\xe2\x80\xae" + b"A" * 60_000
     with _hostile_proxy(b"HTTP/1.1 403 " + reason) as url:
@@ -477,13 +473,12 @@ def test_a_proxy_status_line_of_60000_characters_is_quick_and_escaped(
 
 
 def test_run_shows_its_plan_with_hostile_values_escaped(
-    venvs: Dict[str, Path], pip_world: World, make_index: Any, hostile_chain: ServerCert,
-    tmp_path: Path,
-) -> None:  # fmt: skip
+    venvs: Dict[str, Path], pip_world: World, hostile_chain: ServerCert, tmp_path: Path
+) -> None:
     pip_world.os_store()
     os.environ["PIP_CONFIG_FILE"] = str(_hostile_conf(tmp_path))
     python = venvs["legacy"]
-    index = make_index(hostile_chain, url_host=url_host_for(python))
+    index = pip_world.index(hostile_chain, python)
     sha = _sha256(hostile_chain.ca_pem)
     pip = [str(python.parent / "pip"), "download", "--no-deps", "--no-cache-dir", "--retries"]
     pip += ["0", "-d", str(tmp_path / "dl"), "-i", index.url, "pipssl_probe_pkg"]
@@ -494,7 +489,9 @@ def test_run_shows_its_plan_with_hostile_values_escaped(
 
 
 @pytest.mark.once
-def test_wheelhouse_names_a_hostile_bundle_path_escaped(isolated_env: Any, tmp_path: Path) -> None:
+def test_wheelhouse_names_a_hostile_bundle_path_escaped(
+    isolated_env: IsolatedEnv, tmp_path: Path
+) -> None:
     hostile = str(tmp_path / f"bundle{HOSTILE.replace(chr(0), '').replace('/', '')}.zip")
     for command in (["verify", hostile], ["install", hostile, "x"]):
         proc = run_pipssl("wheelhouse", *command)

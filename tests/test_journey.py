@@ -21,8 +21,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from bed.certs import LOOPBACK_NAMES, ServerCert, make_ca
 from bed.index import IndexServer, build_wheel, serve_index
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore, why_unavailable
 from bed.pip import pip_download, url_host_for
+from bed.world import World
 from targets import run_pipssl
 
 pytestmark = [
@@ -38,7 +40,9 @@ class Journey:
     """The user's machine: the three indexes, the OS store, pip's user config, and the
     commands they run (every one through the mount namespace)."""
 
-    def __init__(self, python: Path, tmp: Path, store: MountedOsStore, isolated: Any) -> None:
+    def __init__(
+        self, python: Path, tmp: Path, store: MountedOsStore, isolated: IsolatedEnv
+    ) -> None:
         self.python, self.tmp, self.store = python, tmp, store
         self.conf = isolated.pip_conf_path("user")
         self.files: Dict[str, Path] = {}
@@ -121,13 +125,13 @@ class Journey:
 
 @pytest.fixture
 def journey(
-    venvs: Dict[str, Path], pip_world: Any, isolated_env: Any, tmp_path: Path, request: Any
+    venvs: Dict[str, Path], pip_world: World, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Journey]:
     pip_world.user_scope()
     for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
         os.environ.pop(name, None)  # the OS store is /etc/ssl/certs, as on a real machine
     store = MountedOsStore(tmp_path / "os")
-    trip = Journey(venvs[request.param], tmp_path, store, isolated_env)
+    trip = Journey(venvs[request.param], tmp_path, store, pip_world.isolated)
     with contextlib.ExitStack() as stack:
         trip.serve(stack)
         yield trip
@@ -258,14 +262,14 @@ def test_a_repair_that_would_break_a_working_index_is_rolled_back(journey: Journ
 
 
 def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_stays(
-    pip_world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    pip_world: World, tmp_path: Path
 ) -> None:
     from bed.pip import pip_download
     from targets import LEGACY_BASE, base_python, make_venv
 
     pip_world.user_scope().os_store()
     x, y = (make_venv(base_python(LEGACY_BASE), tmp_path / name) for name in ("x", "y"))
-    index = make_index("intercepted", url_host=url_host_for(x))
+    index = pip_world.index("intercepted", x)
 
     def works(python: Path) -> bool:
         dest = tmp_path / f"dl{len(list(tmp_path.glob('dl*')))}"
@@ -277,7 +281,7 @@ def test_a_ca_consented_in_one_venv_serves_the_next_and_forget_says_where_it_sta
         data: Dict[str, Any] = json.loads(proc.stdout)
         return data
 
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(pip_world.certs.path("intercept.pem"))
     # in venv x (auto: its own pip.conf and bundle), the CA named once
     done = pipssl("repair", "--yes", "--python", str(x), "--index-url", index.url, "--ca", ca)
     assert done["ok"] and done["actions"][0]["path"].startswith(str(tmp_path / "x")), done

@@ -21,9 +21,11 @@ from typing import Any, Dict, List
 
 import pytest
 import trustme
-from bed.certs import CertWorld
+from bed.index import MakeProxy
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore
-from bed.pip import pip_download, url_host_for
+from bed.pip import pip_download
+from bed.world import World
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from targets import base_python, run_pipssl
@@ -130,7 +132,7 @@ def subject_hash(pem: bytes) -> str:
 
 @pytest.mark.once
 def test_linux_store_drops_only_the_file_openssl_drops(
-    tmp_path: Path, roots: List[bytes], isolated_env: Any
+    tmp_path: Path, roots: List[bytes], isolated_env: IsolatedEnv
 ) -> None:
     bundle = tmp_path / "bundle.crt"
     bundle.write_bytes(roots[0] + BAD["base64"] + roots[1])
@@ -193,17 +195,12 @@ def _doctor(python: Path, url: str, store: MountedOsStore, **env: str) -> Dict[s
 @pytest.mark.once
 @pytest.mark.parametrize("short", ["3.8", "3.13"])
 def test_a_bad_block_in_pips_ca_file_real_pip_and_doctor(
-    short: str,
-    cert_world: CertWorld,
-    make_index: Any,
-    mounted_os_store: MountedOsStore,
-    isolated_env: Any,
-    tmp_path: Path,
+    short: str, pip_world: World, mounted_os_store: MountedOsStore, tmp_path: Path
 ) -> None:
     python = base_python(short)
-    index = make_index("good", url_host=url_host_for(python))
+    index = pip_world.index("good", python)
     cafile = tmp_path / "corp.pem"
-    cafile.write_bytes(cert_world.root.cert_pem.bytes() + BAD["der"])
+    cafile.write_bytes(pip_world.certs.root.cert_pem.bytes() + BAD["der"])
     proc = _download(python, index.url, mounted_os_store, tmp_path / "dl", PIP_CERT=str(cafile))
     assert proc.returncode != 0 and "PEM lib" in proc.stdout + proc.stderr
     report = _doctor(python, index.url, mounted_os_store, PIP_CERT=str(cafile))
@@ -211,7 +208,7 @@ def test_a_bad_block_in_pips_ca_file_real_pip_and_doctor(
     (found,) = [f for f in report["findings"] if f["code"] == "ca-not-a-certificate"]
     assert "certificate block 2 (line" in found["detail"]
     # twin: the block removed, both pip and doctor succeed
-    cafile.write_bytes(cert_world.root.cert_pem.bytes())
+    cafile.write_bytes(pip_world.certs.root.cert_pem.bytes())
     proc = _download(python, index.url, mounted_os_store, tmp_path / "dl2", PIP_CERT=str(cafile))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = _doctor(python, index.url, mounted_os_store, PIP_CERT=str(cafile))
@@ -222,19 +219,14 @@ def test_a_bad_block_in_pips_ca_file_real_pip_and_doctor(
 @pytest.mark.once
 @pytest.mark.parametrize("broken", [True, False], ids=["bad-block", "twin"])
 def test_a_bad_block_in_the_os_store_real_pip_242_and_doctor(
-    broken: bool,
-    cert_world: CertWorld,
-    make_index: Any,
-    mounted_os_store: MountedOsStore,
-    isolated_env: Any,
-    tmp_path: Path,
+    broken: bool, pip_world: World, mounted_os_store: MountedOsStore, tmp_path: Path
 ) -> None:
     """The intercepting CA is in the distribution bundle; with one bad block there, real
     pip 24.2 (truststore) no longer trusts it, and doctor agrees and says why."""
     python = base_python("3.13")
     extra = [BAD["base64"]] if broken else []
-    mounted_os_store.set(*extra, cert_world.intercept.cert_pem.bytes())
-    index = make_index("intercepted", url_host=url_host_for(python))
+    mounted_os_store.set(*extra, pip_world.certs.intercept.cert_pem.bytes())
+    index = pip_world.index("intercepted", python)
     proc = _download(python, index.url, mounted_os_store, tmp_path / "dl")
     assert (proc.returncode == 0) == (not broken), proc.stdout + proc.stderr
     report = _doctor(python, index.url, mounted_os_store)
@@ -254,10 +246,9 @@ def test_a_bad_block_in_the_os_store_real_pip_242_and_doctor(
 
 def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
+    pip_world: World,
     wheel_dir: Path,
-    make_proxy: Any,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
     """The leaf's caIssuers server answers only through the bed's proxy: the fetch takes
@@ -268,8 +259,8 @@ def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
     from pipssl import diagnose
 
     python = venvs["legacy"]
-    conf = "[global]\ncert = {}\n".format(cert_world.path("root.pem"))
-    isolated_env.write_pip_conf(conf)
+    conf = "[global]\ncert = {}\n".format(pip_world.certs.path("root.pem"))
+    pip_world.isolated.write_pip_conf(conf)
     proxy = make_proxy()
     assert "HTTP_PROXY" not in os.environ and "http_proxy" not in os.environ
     via_env = {**os.environ, "HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url}
@@ -278,7 +269,7 @@ def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
         report = diagnose(python=str(python), index_urls=[url], timeout=5, environ=environ)
         return [f.code for f in report.findings if f.severity == "error"]
 
-    with aia_world(cert_world, wheel_dir, proxied_only=True) as (with_aia, _dead):
+    with aia_world(pip_world.certs, wheel_dir, proxied_only=True) as (with_aia, _dead):
         assert codes(via_env, with_aia) == ["incomplete-chain"]
         fetched = [line for line in proxy.log if line.startswith("GET http://127.0.0.1")]
         assert len(fetched) == 1 and fetched[0].endswith("/inter.der"), proxy.log
@@ -286,11 +277,11 @@ def test_aia_issuer_is_fetched_through_the_proxy_pip_would_use(
         proc = pip_download(python, with_aia, via_env, tmp_path / "dl")
         assert proc.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in proc.stdout + proc.stderr
         # pip's proxy option alone (no variable): the same proxy, the same verdict
-        isolated_env.write_pip_conf(conf + f"proxy = {proxy.url}\n")
+        pip_world.isolated.write_pip_conf(conf + f"proxy = {proxy.url}\n")
         assert codes(dict(os.environ), with_aia) == ["incomplete-chain"]
         assert len([line for line in proxy.log if line.startswith("GET ")]) == 2
         # twin: NO_PROXY names the host: fetched directly, refused, not claimed
-        isolated_env.write_pip_conf(conf)
+        pip_world.isolated.write_pip_conf(conf)
         bypass = {**via_env, "NO_PROXY": "127.0.0.1"}
         assert codes(bypass, with_aia) == ["untrusted-issuer-unknown"]
         assert len([line for line in proxy.log if line.startswith("GET ")]) == 2

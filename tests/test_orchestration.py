@@ -14,10 +14,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, List
+from typing import Any, Dict, List
 
 import pytest
-from bed.index import IndexServer
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
+from bed.world import World
 
 from pipssl.cli.main import main
 from pipssl.clients import real
@@ -46,7 +49,7 @@ def get(url, timeout=None, verify=True):
 
 
 @pytest.fixture
-def fake_requests(isolated_env: Any, tmp_path: Path) -> Path:
+def fake_requests(isolated_env: IsolatedEnv, tmp_path: Path) -> Path:
     """A requests the target finds (on PYTHONPATH) that logs its import and each get;
     returns the log's path (absent until the stand-in is imported)."""
     package = tmp_path / "fake-site" / "requests"
@@ -60,9 +63,9 @@ def fake_requests(isolated_env: Any, tmp_path: Path) -> Path:
 
 
 def test_quick_asks_no_real_client_and_says_whose_verdict_it_is(
-    venvs: Any,
+    venvs: Dict[str, Path],
     fake_requests: Path,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -118,9 +121,9 @@ def spy_children(monkeypatch: pytest.MonkeyPatch, started: List[Any], answered: 
 
 
 def test_pip_and_requests_start_first_and_requests_gets_its_urls_later(
-    venvs: Any,
+    venvs: Dict[str, Path],
     fake_requests: Path,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -178,9 +181,9 @@ def test_a_childs_end_is_seen_when_its_output_ends_not_at_the_next_look(
 
 
 def test_the_clients_probes_run_beside_pips(
-    venvs: Any,
+    venvs: Dict[str, Path],
     fake_requests: Path,
-    make_index: Callable[..., IndexServer],
+    make_index: MakeIndex,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """requests' probe (its own CA material loaded into OpenSSL) runs while pip's indexes
@@ -211,7 +214,7 @@ def test_the_clients_probes_run_beside_pips(
 
 
 def test_a_trust_set_is_built_once_when_probes_ask_side_by_side(
-    cert_world: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cert_world: CertWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Two probes needing the same CA material at the same moment (pip's default index and
     its file host) share one context: the second waits for the first's build."""
@@ -242,16 +245,14 @@ def test_a_trust_set_is_built_once_when_probes_ask_side_by_side(
     assert builds == ["build"] and len(made) == 2 and made[0] is made[1]
 
 
-def test_quick_imports_nothing_of_the_real_pips(
-    venvs: Any, isolated_env: Any, make_index: Callable[..., IndexServer]
-) -> None:
+def test_quick_imports_nothing_of_the_real_pips(venvs: Dict[str, Path], pip_world: World) -> None:
     """--quick asks no real pip, so it pays for none of its modules (the confirmation, the
     real pip's log reader and what they import)."""
     import subprocess
 
     from targets import pipssl_path
 
-    index = make_index("good")
+    index = pip_world.index("good")
     script = (
         "import sys; from pipssl.diagnosis.run import diagnose; "
         f"diagnose(python={str(venvs['legacy'])!r}, index_urls=[{index.url!r}], confirm=False); "

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from bed.certs import CertWorld
 from bed.index import IndexServer
-from bed.isolation import IsolatedEnv, real_pip_config_files, snapshot
+from bed.isolation import real_pip_config_files, snapshot
 from bed.osstore import CERTS_DIR, GLOBAL_PIP_CONFIGS, MountedOsStore
 from bed.pip import (
     TRUSTSTORE_IP_BUG,
@@ -28,10 +27,9 @@ from bed.pip import (
     pip_download,
     pip_version,
     reference_pythons,
-    url_host_for,
 )
 from bed.world import World
-from targets import base_python, make_venv, run_pipssl
+from targets import base_python, make_venv, repair_args, run_pipssl
 
 WHEEL = "pipssl_probe_pkg-1.0-py3-none-any.whl"
 PYTHONS = find_pythons()
@@ -141,7 +139,7 @@ print(all(os.statvfs(p).f_flag & os.ST_RDONLY for p in ["/etc/ssl/certs", *sys.a
 
 @pytest.mark.once
 def test_the_bed_binds_the_store_read_only_and_hides_global_pip_configs(
-    mounted_os_store: MountedOsStore, cert_world: CertWorld, isolated_env: IsolatedEnv
+    mounted_os_store: MountedOsStore, pip_world: World
 ) -> None:
     """Through the prefix, OpenSSL's default cafile is the test's store (set() again is seen
     by the next command), the global pip configs are empty, all of them mounted read-only."""
@@ -157,7 +155,7 @@ def test_the_bed_binds_the_store_read_only_and_hides_global_pip_configs(
 
     hidden = str(["" for conf in GLOBAL_PIP_CONFIGS if conf.exists()])
     assert look() == ["['ca-certificates.crt']", "True", hidden, "[]", "True"]
-    mounted_os_store.set(cert_world.intercept.cert_pem.bytes())
+    mounted_os_store.set(pip_world.certs.intercept.cert_pem.bytes())
     assert look()[1::2] == ["True", "['Zscaler Root CA (test)']"]
     assert sorted(p.name for p in mounted_os_store.certs_dir.iterdir()) == ["ca-certificates.crt"]
     assert machine_trust_state() == MACHINE_BEFORE
@@ -171,9 +169,7 @@ def test_real_pip_and_doctor_on_the_mounted_os_store(
     name: str,
     in_store: bool,
     mounted_os_store: MountedOsStore,
-    cert_world: CertWorld,
-    make_index: Any,
-    isolated_env: IsolatedEnv,
+    pip_world: World,
     tmp_path: Path,
 ) -> None:
     """The intercepting-proxy root is only in the mounted store (or nowhere): exactly the
@@ -182,8 +178,8 @@ def test_real_pip_and_doctor_on_the_mounted_os_store(
     python = the_python(name, pip242)
     assert not {"SSL_CERT_FILE", "SSL_CERT_DIR"} & set(os.environ)
     if in_store:
-        mounted_os_store.set(cert_world.intercept.cert_pem.bytes())
-    index: IndexServer = make_index("intercepted", url_host=url_host_for(python))
+        mounted_os_store.set(pip_world.certs.intercept.cert_pem.bytes())
+    index: IndexServer = pip_world.index("intercepted", python)
     proc = download(python, index.url, mounted_os_store, tmp_path / "dl")
     output = proc.stdout + proc.stderr
     pip_ok = proc.returncode == 0
@@ -217,12 +213,7 @@ def test_real_pip_and_doctor_on_the_mounted_os_store(
 @pytest.mark.once
 @pytest.mark.slow
 def test_repair_builds_its_bundle_from_the_mounted_os_store(
-    pip_world: World,
-    mounted_os_store: MountedOsStore,
-    cert_world: CertWorld,
-    make_index: Any,
-    isolated_env: IsolatedEnv,
-    tmp_path: Path,
+    pip_world: World, mounted_os_store: MountedOsStore, tmp_path: Path
 ) -> None:
     """User scope (no PIP_CONFIG_FILE): the root only the mounted store holds reaches a
     legacy pip through pipssl's bundle, every file written stays in the test's directory,
@@ -233,24 +224,13 @@ def test_repair_builds_its_bundle_from_the_mounted_os_store(
     pip_world.user_scope()
     assert "PIP_CONFIG_FILE" not in os.environ
     real_before = snapshot(real_pip_config_files())
-    ca_pem = cert_world.intercept.cert_pem.bytes().decode()
+    ca_pem = pip_world.certs.intercept.cert_pem.bytes().decode()
     mounted_os_store.set(ca_pem.encode())
-    index = make_index("intercepted", url_host=url_host_for(python))
+    index = pip_world.index("intercepted", python)
     prefix = mounted_os_store.prefix()
     assert download(python, index.url, mounted_os_store, tmp_path / "dl0").returncode != 0
 
-    proc = run_pipssl(
-        "repair",
-        "--yes",
-        "--json",
-        "--scope",
-        "user",
-        "--python",
-        str(python),
-        "--index-url",
-        index.url,
-        prefix=prefix,
-    )
+    proc = run_pipssl(*repair_args(python, index.url), prefix=prefix)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert data["ok"] and [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert"]
@@ -258,10 +238,10 @@ def test_repair_builds_its_bundle_from_the_mounted_os_store(
     body = "".join(ca_pem.split()[2:-2])  # the base64 between BEGIN and END lines
     blocks = [b for b in bundle.read_text().split("# source: ") if body in "".join(b.split())]
     assert [b.partition("\n")[0] for b in blocks] == ["OS trust store"]
-    config = isolated_env.pip_conf_path("user")
+    config = pip_world.isolated.pip_conf_path("user")
     assert f"cert = {bundle}" in config.read_text()
     for written in (bundle, config):
-        assert isolated_env.root in written.parents, written
+        assert pip_world.isolated.root in written.parents, written
     assert snapshot(real_pip_config_files()) == real_before
 
     done = download(python, index.url, mounted_os_store, tmp_path / "dl1")

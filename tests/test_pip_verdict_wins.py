@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
-from bed.certs import CertWorld
-from bed.index import IndexServer
+from bed.findings import codes
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download
+from bed.world import World
 from targets import run_pipssl
 
 from pipssl import diagnose
@@ -45,10 +45,6 @@ def doctor(prefix: List[str], python: Path, *urls: str) -> Dict[str, Any]:
     return data
 
 
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
-
-
 # --- item 4: a plain-HTTP index on the command line -----------------------------------------
 
 
@@ -58,13 +54,12 @@ def codes(report: Any) -> List[str]:
 def test_a_plain_http_index_given_on_the_command_line_is_ignored_by_pip_and_said_so(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Callable[..., IndexServer],
+    pip_world: World,
     mounted_os_store: MountedOsStore,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
-    plain = make_index(None, mode="plain")
+    plain = pip_world.index(None, mode="plain")
     prefix = mounted_os_store.prefix(hosts=[HTTP_HOST])
     url = f"http://alice:s3cret@{HTTP_HOST}:{plain.port}/simple/"
     # the real pip, given the index on its command line, ignores it (it reads nothing)
@@ -97,20 +92,18 @@ def test_a_plain_http_index_given_on_the_command_line_is_ignored_by_pip_and_said
 def test_pip_ending_on_a_cert_file_it_cannot_open_reaches_no_index(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    pip_world: World,
     mounted_os_store: MountedOsStore,
     tmp_path: Path,
 ) -> None:
     # The index's root is in the OS store: pip 24.2 (truststore) would verify it, and
     # pipssl's probe, leaving the broken file out, does; but pip stops at the file first.
     python = venvs[flavour]
-    mounted_os_store.set(cert_world.path("root.pem").read_bytes())
+    mounted_os_store.set(pip_world.certs.path("root.pem").read_bytes())
     prefix = mounted_os_store.prefix()
-    index = make_index("good", url_host="localhost")
+    index = pip_world.index("good", url_host="localhost")
     missing = tmp_path / "gone.pem"
-    isolated_env.write_pip_conf(f"[global]\ncert = {missing}\n")
+    pip_world.isolated.write_pip_conf(f"[global]\ncert = {missing}\n")
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl", prefix=prefix)
     assert done.returncode != 0 and NO_BUNDLE in done.stdout + done.stderr
     data = doctor(prefix, python, index.url)
@@ -123,7 +116,7 @@ def test_pip_ending_on_a_cert_file_it_cannot_open_reaches_no_index(
         stops = by_code["pip-cannot-reach"]
         assert stops["target"] == index.url and NO_BUNDLE in stops["detail"]
     # the twin: the file is there, pip reaches the index, and doctor agrees
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    pip_world.trust()
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "ok")
     assert done.returncode == 0, done.stdout + done.stderr
     report = diagnose(python=str(python), index_urls=[index.url], timeout=5)
@@ -133,18 +126,13 @@ def test_pip_ending_on_a_cert_file_it_cannot_open_reaches_no_index(
 @pytest.mark.once
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_pip_stopping_at_an_ip_address_index_fails_that_index_alone(
-    flavour: str,
-    venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, tmp_path: Path
 ) -> None:
     # pip 24.2 (truststore) reaches the named index, then stops with a traceback at the
     # IP-address one (pypa/pip#12906); pip 23.0.1, the twin, reaches both.
     python = venvs[flavour]
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n")
-    named = make_index("good", url_host="localhost")
+    pip_world.trust()
+    named = pip_world.index("good", url_host="localhost")
     by_ip = named.url.replace("localhost", "127.0.0.1")
     done = pip_download(
         python,
@@ -202,17 +190,15 @@ def test_pip_ending_before_it_names_an_index_leaves_none_ok() -> None:
 def test_a_missing_pip_cert_overridden_by_requests_ca_bundle_is_information(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    pip_world: World,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
-    index = make_index("good", url_host="localhost")
+    index = pip_world.index("good", url_host="localhost")
     missing = str(tmp_path / "gone.pem")
     monkeypatch.setenv("PIP_CERT", missing)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_world.path("root.pem")))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pip_world.certs.path("root.pem")))
     # requests lets the variable win: both pips verify with it and never open PIP_CERT
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -238,16 +224,14 @@ def test_a_missing_pip_cert_overridden_by_requests_ca_bundle_is_information(
 def test_an_empty_pip_cert_is_skipped_by_pip_and_by_doctor(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    pip_world: World,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
-    index = make_index("good", url_host="localhost")
-    root = str(cert_world.path("root.pem"))
-    isolated_env.write_pip_conf(f"[global]\ncert = {root}\n")
+    index = pip_world.index("good", url_host="localhost")
+    root = str(pip_world.certs.path("root.pem"))
+    pip_world.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
     monkeypatch.setenv("PIP_CERT", "")
     # pip skips a variable set empty: the config's cert stays, and pip verifies with it
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")
@@ -263,16 +247,14 @@ def test_an_empty_pip_cert_is_skipped_by_pip_and_by_doctor(
 def test_pip_config_file_the_null_device_is_named_and_blamed_when_it_hides_the_ca(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
+    pip_world: World,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     python = venvs[flavour]
-    index = make_index("good", url_host="localhost")
-    root = str(cert_world.path("root.pem"))
-    user = isolated_env.write_pip_conf(f"[global]\ncert = {root}\n", where="user")
+    index = pip_world.index("good", url_host="localhost")
+    root = str(pip_world.certs.path("root.pem"))
+    user = pip_world.isolated.write_pip_conf(f"[global]\ncert = {root}\n", where="user")
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     # pip reads no config file at all, so not the CA in the user's pip.conf
     done = pip_download(python, index.url, dict(os.environ), tmp_path / "dl")

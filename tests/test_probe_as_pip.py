@@ -22,10 +22,11 @@ from typing import Any, Callable, Dict, List, Optional
 import certifi
 import pytest
 from bed.certs import CertWorld, hashed_ca_dir
-from bed.index import closed_port
-from bed.isolation import REAL_ENVIRON
+from bed.index import MakeProxy, closed_port
+from bed.isolation import REAL_ENVIRON, IsolatedEnv
 from bed.osstore import MountedOsStore
 from bed.pip import pip_download, url_host_for
+from bed.world import World
 from targets import TRUSTSTORE_BASE, base_python, make_venv, run_pipssl
 
 pytestmark = [pytest.mark.once, pytest.mark.slow]
@@ -90,7 +91,7 @@ class Cell:
 class Bed:
     """Runs doctor and the real pip in one world (the test's env, the mounted store)."""
 
-    def __init__(self, isolated: Any, store: MountedOsStore, tmp: Path) -> None:
+    def __init__(self, isolated: IsolatedEnv, store: MountedOsStore, tmp: Path) -> None:
         self.isolated, self.store, self.tmp = isolated, store, tmp
         self.runs = 0
 
@@ -123,7 +124,7 @@ class Bed:
 
 
 @pytest.fixture
-def bed(isolated_env: Any, mounted_os_store: MountedOsStore, tmp_path: Path) -> Bed:
+def bed(isolated_env: IsolatedEnv, mounted_os_store: MountedOsStore, tmp_path: Path) -> Bed:
     return Bed(isolated_env, mounted_os_store, tmp_path)
 
 
@@ -140,12 +141,12 @@ def other_client_cert(cert_world: CertWorld, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("version", ["23.0.1", "24.2"])
 def test_client_cert_is_presented_as_pip_presents_it(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld, tmp_path: Path
+    version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, tmp_path: Path
 ) -> None:
     python = pips(version)
-    root, client = cert_world.path("root.pem"), cert_world.path("client.pem")
-    index = make_index(
-        "good", client_ca=cert_world.path("client-ca.pem"), url_host=url_host_for(python)
+    root, client = pip_world.certs.path("root.pem"), pip_world.certs.path("client.pem")
+    index = pip_world.index(
+        "good", client_ca=pip_world.certs.path("client-ca.pem"), url_host=url_host_for(python)
     )
     cell = bed.agree(python, index.url, True, f"[global]\ncert = {root}\nclient-cert = {client}\n")
     assert cell.codes == []
@@ -155,7 +156,7 @@ def test_client_cert_is_presented_as_pip_presents_it(
     assert cell.codes == ["client-cert-required"]
     assert "client-cert" in cell.finding("client-cert-required")["fix"]
     # twin: one configured that the server refuses: say so, and name the file
-    stranger = other_client_cert(cert_world, tmp_path)
+    stranger = other_client_cert(pip_world.certs, tmp_path)
     cell = bed.agree(
         python, index.url, False, f"[global]\ncert = {root}\nclient-cert = {stranger}\n"
     )
@@ -172,11 +173,11 @@ def test_client_cert_is_presented_as_pip_presents_it(
 
 @pytest.mark.parametrize("version", ["23.0.1", "24.2", "newest"])
 def test_a_cert_directory_is_a_ca_directory(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld, tmp_path: Path
+    version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, tmp_path: Path
 ) -> None:
     python = pips(version)
-    index = make_index("good", url_host=url_host_for(python))
-    root = cert_world.path("root.pem")
+    index = pip_world.index("good", python)
+    root = pip_world.certs.path("root.pem")
     hashed = hashed_ca_dir(tmp_path / "hashed", root.read_bytes())
     assert bed.agree(python, index.url, True, f"[global]\ncert = {hashed}\n").codes == []
     assert bed.agree(python, index.url, True, REQUESTS_CA_BUNDLE=hashed).codes == []
@@ -201,11 +202,11 @@ def test_a_cert_directory_is_a_ca_directory(
 
 @pytest.mark.parametrize("version", ["23.0.1", "24.2", "newest"])
 def test_ssl_cert_file_and_dir_as_each_pip_reads_them(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld, tmp_path: Path
+    version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, tmp_path: Path
 ) -> None:
     python = pips(version)
-    index = make_index("good", url_host=url_host_for(python))
-    root = cert_world.path("root.pem")
+    index = pip_world.index("good", python)
+    root = pip_world.certs.path("root.pem")
     missing, empty = tmp_path / "gone.pem", tmp_path / "empty"
     empty.mkdir()
     legacy = version == "23.0.1"
@@ -220,7 +221,7 @@ def test_ssl_cert_file_and_dir_as_each_pip_reads_them(
     assert "cafile-missing" not in cell.codes
     # twin: an SSL_CERT_FILE that exists replaces the bundle for truststore (the root is
     # not in it), and still does not matter to a legacy pip
-    intercept = cert_world.path("intercept.pem")
+    intercept = pip_world.certs.path("intercept.pem")
     bed.agree(python, index.url, False, SSL_CERT_FILE=intercept)
     bed.agree(python, index.url, True, SSL_CERT_FILE=intercept, PIP_CERT=root)
     # the root only in a hashed SSL_CERT_DIR: truststore finds it there
@@ -239,16 +240,15 @@ def test_ssl_cert_file_and_dir_as_each_pip_reads_them(
 def test_truststore_behind_a_proxy(
     version: str,
     bug: bool,
-    pips: Any,
+    pips: Callable[[str], Path],
     bed: Bed,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: CertWorld,
+    pip_world: World,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
     python = pips(version)
-    index = make_index("good", url_host="localhost")
-    root = cert_world.path("root.pem")
+    index = pip_world.index("good", url_host="localhost")
+    root = pip_world.certs.path("root.pem")
     proxy = make_proxy()
     bed.store.set(root.read_bytes())  # the interception CA, only in the OS store
     # No bundle configured: the proxied connection of every pip reads the OS store
@@ -280,11 +280,11 @@ def test_truststore_behind_a_proxy(
 
 @pytest.mark.parametrize("version", ["23.0.1", "newest"])
 def test_proxy_choice_and_credentials(
-    version: str, pips: Any, bed: Bed, make_index: Any, make_proxy: Any, cert_world: CertWorld
+    version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World, make_proxy: MakeProxy
 ) -> None:
     python = pips(version)
-    index = make_index("good", url_host=url_host_for(python))
-    root = str(cert_world.path("root.pem"))
+    index = pip_world.index("good", python)
+    root = str(pip_world.certs.path("root.pem"))
     dead = f"http://127.0.0.1:{closed_port()}"
     proxy = make_proxy()
     # pip's proxy wins over ALL_PROXY (requests asks for the scheme's key first) ...
@@ -314,17 +314,16 @@ def test_proxy_choice_and_credentials(
 def test_pip_proxy_option_turns_the_bundle_variables_off(
     version: str,
     reads: bool,
-    pips: Any,
+    pips: Callable[[str], Path],
     bed: Bed,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: Any,
+    pip_world: World,
+    make_proxy: MakeProxy,
 ) -> None:
     """pip >= 24.1 sets requests' trust_env off with its proxy option: REQUESTS_CA_BUNDLE
     is then not read (the index's root is only in it)."""
     python = pips(version)
-    index = make_index("good", url_host=url_host_for(python))
-    root = cert_world.path("root.pem")
+    index = pip_world.index("good", python)
+    root = pip_world.certs.path("root.pem")
     conf = f"[global]\nproxy = {make_proxy().url}\n"
     cell = bed.agree(python, index.url, reads, conf, REQUESTS_CA_BUNDLE=root)
     assert (
@@ -336,11 +335,11 @@ def test_pip_proxy_option_turns_the_bundle_variables_off(
 
 @pytest.mark.parametrize("version", ["23.0.1", "newest"])
 def test_no_proxy_entries_as_requests_and_urllib_match_them(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld
+    version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World
 ) -> None:
     python = pips(version)
-    index = make_index("good", url_host="localhost")
-    root = str(cert_world.path("root.pem"))
+    index = pip_world.index("good", url_host="localhost")
+    root = str(pip_world.certs.path("root.pem"))
     dead = f"http://127.0.0.1:{closed_port()}"  # any pip that uses it fails
     for entry, bypass in [
         ("localhost", True),
@@ -368,11 +367,11 @@ def test_no_proxy_entries_as_requests_and_urllib_match_them(
 
 @pytest.mark.parametrize("version", ["23.0.1", "26.1"])
 def test_no_proxy_for_an_ipv4_host(
-    version: str, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld
+    version: str, pips: Callable[[str], Path], bed: Bed, pip_world: World
 ) -> None:
     python = pips(version)  # pips without the IP-host bug of 24.2 - 26.0
-    index = make_index("good")
-    root = str(cert_world.path("root.pem"))
+    index = pip_world.index("good")
+    root = str(pip_world.certs.path("root.pem"))
     dead = f"http://127.0.0.1:{closed_port()}"
     for entry, bypass in [
         ("127.0.0.1", True),
@@ -385,11 +384,11 @@ def test_no_proxy_for_an_ipv4_host(
 
 @pytest.mark.parametrize(("version", "labels"), [("26.1", False), ("26.2", True)])
 def test_no_proxy_suffix_rule_changes_with_requests_2_34(
-    version: str, labels: bool, pips: Any, bed: Bed, make_index: Any, cert_world: CertWorld
+    version: str, labels: bool, pips: Callable[[str], Path], bed: Bed, pip_world: World
 ) -> None:
     python = pips(version)
-    index = make_index("good", url_host="localhost")
-    root = str(cert_world.path("root.pem"))
+    index = pip_world.index("good", url_host="localhost")
+    root = str(pip_world.certs.path("root.pem"))
     dead = f"http://127.0.0.1:{closed_port()}"
     # "host" is a string suffix of "localhost", not a label suffix
     bed.agree(python, index.url, not labels, HTTPS_PROXY=dead, NO_PROXY="host", PIP_CERT=root)
@@ -405,16 +404,15 @@ def test_no_proxy_suffix_rule_changes_with_requests_2_34(
 def test_ipv6_index_direct_and_behind_a_proxy(
     version: str,
     bug: bool,
-    pips: Any,
+    pips: Callable[[str], Path],
     bed: Bed,
-    make_index: Any,
-    make_proxy: Any,
-    cert_world: CertWorld,
+    pip_world: World,
+    make_proxy: MakeProxy,
 ) -> None:
     python = pips(version)
-    index = make_index("good", bind="::1")
+    index = pip_world.index("good", bind="::1")
     assert index.url.startswith("https://[::1]:")
-    root = str(cert_world.path("root.pem"))
+    root = str(pip_world.certs.path("root.pem"))
     cell = bed.agree(python, index.url, not bug, PIP_CERT=root)
     assert ("pip-known-bug" in cell.codes) is bug
     # behind a proxy pip 24.2 - 25.1 verify without truststore: no IP-host bug there

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from bed.pip import pip_download, url_host_for
+from bed.isolation import IsolatedEnv
+from bed.pip import pip_download
 from bed.world import World
-from targets import pipssl_path, run_pipssl
+from targets import pipssl_path, repair_args, run_pipssl
 
 import pipssl
 from pipssl import commands, journal
@@ -37,56 +38,29 @@ def tree_hash(*roots: Path) -> Dict[str, str]:
     return out
 
 
-def pip_conf_texts(isolated_env: Any, *extra: Path) -> str:
+def pip_conf_texts(isolated_env: IsolatedEnv, *extra: Path) -> str:
     paths = [isolated_env.pip_conf_path(w) for w in ("env", "user", "user-legacy", "global")]
     return "".join(p.read_text() for p in [*paths, *extra] if p.is_file())
 
 
 @pytest.fixture
-def world(pip_world: World, tmp_path: Path) -> World:
-    """A user-scope world: user config files read (no PIP_CONFIG_FILE), the OS store
-    is certifi + what the test adds (``world.os_store(*names)``)."""
-    pip_world.user_scope().os_store()
+def world(user_world: World, tmp_path: Path) -> World:
+    """The user-scope world (``user_world``) and a directory for pip's downloads."""
     (tmp_path / "dl").mkdir()
-    return pip_world
-
-
-def index_for(make_index: Any, kind: str, python: Path) -> Any:
-    return make_index(kind, url_host=url_host_for(python))
-
-
-def repair_args(python: Path, url: str, *extra: str) -> List[str]:
-    return [
-        "repair",
-        "--yes",
-        "--json",
-        "--scope",
-        "user",
-        "--python",
-        str(python),
-        "--index-url",
-        url,
-        *extra,
-    ]
+    return user_world
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_unknown_intercepting_ca_given_with_ca(
-    flavour: str,
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
-    isolated_env: Any,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
     proc = run_pipssl(
-        *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+        *repair_args(python, index.url, "--ca", str(world.certs.path("intercept.pem")))
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
@@ -97,11 +71,11 @@ def test_unknown_intercepting_ca_given_with_ca(
     assert oct(bundle.stat().st_mode & 0o777) == "0o644"
     assert re.search(r"# source: consented [0-9-]{10}, named by the user: ", bundle.read_text())
     assert pip_works(python, index.url, dl)
-    assert "trusted-host" not in pip_conf_texts(isolated_env)
+    assert "trusted-host" not in pip_conf_texts(world.isolated)
     # a second repair changes nothing
     again = json.loads(
         run_pipssl(
-            *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+            *repair_args(python, index.url, "--ca", str(world.certs.path("intercept.pem")))
         ).stdout
     )
     assert again["changed"] is False and again["actions"] == [] and again["ok"]
@@ -112,11 +86,11 @@ def test_unknown_intercepting_ca_given_with_ca(
 
 
 def test_os_store_ca_reaches_a_legacy_pip(
-    venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
     world.os_store("intercept.pem")
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     dl = tmp_path / "dl"
     assert not pip_works(python, index.url, dl)
     proc = run_pipssl(*repair_args(python, index.url))
@@ -129,10 +103,10 @@ def test_os_store_ca_reaches_a_legacy_pip(
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_accept_ca_by_the_fingerprint_doctor_showed(
-    flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     doctor = json.loads(
         run_pipssl("doctor", "--json", "--python", str(python), "--index-url", index.url).stdout
     )
@@ -155,18 +129,13 @@ def test_accept_ca_by_the_fingerprint_doctor_showed(
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_stale_cert_in_user_config(
-    flavour: str,
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    isolated_env: Any,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     # the index's root is in the OS store; only the stale cert breaks pip
     world.os_store("root.pem")
-    index = index_for(make_index, "good", python)
-    user = isolated_env.write_pip_conf(
+    index = world.index("good", python)
+    user = world.isolated.write_pip_conf(
         "# my settings\n[global]\ntimeout = 30\ncert = /gone/corp.pem\n\n"
         "[install]\nno-compile = yes\n",
         where="user",
@@ -187,11 +156,11 @@ def test_stale_cert_in_user_config(
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
-    flavour: str, venvs: Dict[str, Path], world: World, make_index: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     world.os_store("root.pem")
-    index = index_for(make_index, "good", python)
+    index = world.index("good", python)
     os.environ["PIP_CERT"] = str(tmp_path / "missing.pem")
     dest = tmp_path / "dl" / "run"
     pip = [
@@ -222,32 +191,23 @@ def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
     assert run_pipssl("undo").returncode == 0
 
 
-def test_healthy_world_is_a_no_op(
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
-    tmp_path: Path,
-) -> None:
+def test_healthy_world_is_a_no_op(venvs: Dict[str, Path], world: World, tmp_path: Path) -> None:
     python = venvs["legacy"]
-    isolated_env.write_pip_conf(f"[global]\ncert = {cert_world.path('root.pem')}\n", "user")
-    index = index_for(make_index, "good", python)
-    before = tree_hash(isolated_env.root)
+    world.isolated.write_pip_conf(f"[global]\ncert = {world.certs.path('root.pem')}\n", "user")
+    index = world.index("good", python)
+    before = tree_hash(world.isolated.root)
     proc = run_pipssl(*repair_args(python, index.url))
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["actions"] == [] and data["changed"] is False and data["ok"]
-    assert tree_hash(isolated_env.root) == before
+    assert tree_hash(world.isolated.root) == before
     assert run_pipssl("undo").returncode == 2  # nothing to undo
 
 
-def test_dry_run_changes_nothing(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
-) -> None:
+def test_dry_run_changes_nothing(venvs: Dict[str, Path], world: World) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    before = tree_hash(isolated_env.root)
+    index = world.index("intercepted", python)
+    before = tree_hash(world.isolated.root)
     proc = run_pipssl(
         "repair",
         "--dry-run",
@@ -259,12 +219,12 @@ def test_dry_run_changes_nothing(
         "--index-url",
         index.url,
         "--ca",
-        str(cert_world.path("intercept.pem")),
+        str(world.certs.path("intercept.pem")),
     )
     data = json.loads(proc.stdout)
     assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert", "record-consent"]
     assert all(a["after"] for a in data["actions"])
-    assert tree_hash(isolated_env.root) == before
+    assert tree_hash(world.isolated.root) == before
     # without --yes and without a terminal: the plan, the command to run, no change
     proc = run_pipssl(
         "repair",
@@ -275,51 +235,43 @@ def test_dry_run_changes_nothing(
         "--index-url",
         index.url,
         "--ca",
-        str(cert_world.path("intercept.pem")),
+        str(world.certs.path("intercept.pem")),
     )
     # as it was run: `python -m pipssl`, by the interpreter's path when PATH has another
     again = commands.module_of(sys.executable, os.environ["PATH"]).line(["repair", "--yes"])
     assert proc.returncode == 1 and f"To apply: {again} --scope user" in proc.stdout
-    assert tree_hash(isolated_env.root) == before
+    assert tree_hash(world.isolated.root) == before
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["expired", "wrong-host", "self-signed"])
 def test_bad_servers_stay_bad_whatever_pipssl_is_told(
-    kind: str,
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    kind: str, venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
     world.os_store("root.pem")
-    index = index_for(make_index, kind, python)
-    for extra in ([], ["--ca", str(cert_world.path("intercept.pem"))]):
+    index = world.index(kind, python)
+    for extra in ([], ["--ca", str(world.certs.path("intercept.pem"))]):
         proc = run_pipssl(*repair_args(python, index.url, *extra))
         assert proc.returncode == 1, proc.stdout + proc.stderr
         data = json.loads(proc.stdout)
         assert not data["ok"] and data["changed"] is False
         assert not pip_works(python, index.url, tmp_path / "dl")
-        assert "trusted-host" not in pip_conf_texts(isolated_env)
+        assert "trusted-host" not in pip_conf_texts(world.isolated)
     if kind == "self-signed":
         proc = run_pipssl(
-            *repair_args(python, index.url, "--ca", str(cert_world.path("self-signed.leaf.pem")))
+            *repair_args(python, index.url, "--ca", str(world.certs.path("self-signed.leaf.pem")))
         )
         assert proc.returncode == 2 and "not a CA" in proc.stderr
         assert not pip_works(python, index.url, tmp_path / "dl")
 
 
-def test_failed_verification_is_rolled_back(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
-) -> None:
+def test_failed_verification_is_rolled_back(venvs: Dict[str, Path], world: World) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "wrong-host", python)
-    before = tree_hash(isolated_env.root)
+    index = world.index("wrong-host", python)
+    before = tree_hash(world.isolated.root)
     result = pipssl.repair(
-        ca_files=[str(cert_world.path("root.pem"))],
+        ca_files=[str(world.certs.path("root.pem"))],
         scope="user",
         python=str(python),
         index_urls=[index.url],
@@ -328,58 +280,48 @@ def test_failed_verification_is_rolled_back(
     assert result.rolled_back and not result.ok and not result.changed
     assert "hostname-mismatch" in [f.code for f in result.findings]
     # the status line says what happened: changed, then put back (not "would change")
-    args = repair_args(python, index.url, "--ca", str(cert_world.path("root.pem")))
+    args = repair_args(python, index.url, "--ca", str(world.certs.path("root.pem")))
     text = run_pipssl(*[a for a in args if a != "--json"])
     assert "pipssl changed, then put back" in text.stdout and "would change" not in text.stdout
     after = {
         k: v
-        for k, v in tree_hash(isolated_env.root).items()
+        for k, v in tree_hash(world.isolated.root).items()
         if "/pipssl/" not in k or k.endswith(".pem")
     }
     assert after == before
 
 
 def test_private_key_and_non_ca_are_refused(
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     with_key = tmp_path / "ca-and-key.pem"
-    key = cert_world.path("intercepted.key.pem").read_text()
-    with_key.write_text(cert_world.path("intercept.pem").read_text() + key)
-    before = tree_hash(isolated_env.root)
+    key = world.certs.path("intercepted.key.pem").read_text()
+    with_key.write_text(world.certs.path("intercept.pem").read_text() + key)
+    before = tree_hash(world.isolated.root)
     proc = run_pipssl(*repair_args(python, index.url, "--ca", str(with_key)))
     assert proc.returncode == 2 and "private key" in proc.stderr.lower()
     secret = key.splitlines()[1]
     assert secret not in proc.stdout + proc.stderr
     proc = run_pipssl(
-        *repair_args(python, index.url, "--ca", str(cert_world.path("good.leaf.pem")))
+        *repair_args(python, index.url, "--ca", str(world.certs.path("good.leaf.pem")))
     )
     assert proc.returncode == 2 and "not a CA" in proc.stderr
-    assert tree_hash(isolated_env.root) == before
-    bundle_dir = isolated_env.home / ".local" / "share" / "pipssl"
+    assert tree_hash(world.isolated.root) == before
+    bundle_dir = world.isolated.home / ".local" / "share" / "pipssl"
     assert not bundle_dir.exists()
 
 
 def test_trusted_host_removed_only_with_consent_and_once_verified(
-    venvs: Dict[str, Path],
-    world: World,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    user = isolated_env.write_pip_conf(
+    index = world.index("intercepted", python)
+    user = world.isolated.write_pip_conf(
         "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n", where="user"
     )
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(world.certs.path("intercept.pem"))
     proc = run_pipssl(*repair_args(python, index.url, "--ca", ca))
     assert proc.returncode == 1  # repaired, but trusted-host is still there
     assert "insecure-trusted-host" in proc.stdout and "trusted-host" in user.read_text()
@@ -392,13 +334,11 @@ def test_trusted_host_removed_only_with_consent_and_once_verified(
 
 
 @pytest.mark.slow
-def test_scope_auto_in_a_venv_writes_the_site_config(
-    world: World, make_index: Any, cert_world: Any, tmp_path: Path
-) -> None:
+def test_scope_auto_in_a_venv_writes_the_site_config(world: World, tmp_path: Path) -> None:
     from targets import LEGACY_BASE, base_python, make_venv
 
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     proc = run_pipssl(
         "repair",
         "--yes",
@@ -408,7 +348,7 @@ def test_scope_auto_in_a_venv_writes_the_site_config(
         "--index-url",
         index.url,
         "--ca",
-        str(cert_world.path("intercept.pem")),
+        str(world.certs.path("intercept.pem")),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
@@ -420,13 +360,11 @@ def test_scope_auto_in_a_venv_writes_the_site_config(
     assert not site.exists()
 
 
-def test_undo_refuses_when_a_file_changed_since(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
-) -> None:
+def test_undo_refuses_when_a_file_changed_since(venvs: Dict[str, Path], world: World) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     proc = run_pipssl(
-        *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+        *repair_args(python, index.url, "--ca", str(world.certs.path("intercept.pem")))
     )
     config = Path(json.loads(proc.stdout)["actions"][1]["path"])
     config.write_text(config.read_text() + "timeout = 9\n")
@@ -436,10 +374,10 @@ def test_undo_refuses_when_a_file_changed_since(
 
 
 def test_a_second_repair_waits_for_the_lock_then_says_so(
-    venvs: Dict[str, Path], world: World, make_index: Any, isolated_env: Any, cert_world: Any
+    venvs: Dict[str, Path], world: World
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     state = journal.state_dir(os.environ)
     holder = subprocess.Popen(
         [
@@ -456,10 +394,10 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        before = tree_hash(isolated_env.root / "home" / ".config")
+        before = tree_hash(world.isolated.root / "home" / ".config")
         with pytest.raises(pipssl.PipsslError) as caught:
             pipssl.repair(
-                ca_files=[str(cert_world.path("intercept.pem"))],
+                ca_files=[str(world.certs.path("intercept.pem"))],
                 scope="user",
                 python=str(python),
                 index_urls=[index.url],
@@ -467,13 +405,13 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
                 lock_timeout=0.5,
             )
         assert caught.value.reference == "locked"
-        assert tree_hash(isolated_env.root / "home" / ".config") == before
+        assert tree_hash(world.isolated.root / "home" / ".config") == before
     finally:
         holder.kill()
         holder.wait(timeout=30)
     # once the other run is gone, the repair goes through
     result = pipssl.repair(
-        ca_files=[str(cert_world.path("intercept.pem"))],
+        ca_files=[str(world.certs.path("intercept.pem"))],
         scope="user",
         python=str(python),
         index_urls=[index.url],
@@ -490,7 +428,7 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
 
 @pytest.mark.slow
 def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
-    world: World, make_index: Any, isolated_env: Any, cert_world: Any, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     from targets import LEGACY_BASE, base_python, make_venv
 
@@ -499,9 +437,9 @@ def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
     site.write_text("[global]\ncert = /gone/old-corp.pem\nretries = 1\n")
     (vendored,) = (tmp_path / "venv").glob("lib/python*/site-packages/pip/_vendor/certifi/*.pem")
     certifi_before = hashlib.sha256(vendored.read_bytes()).hexdigest()
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     proc = run_pipssl(
-        *repair_args(python, index.url, "--ca", str(cert_world.path("intercept.pem")))
+        *repair_args(python, index.url, "--ca", str(world.certs.path("intercept.pem")))
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     kinds = [(a["kind"], a["path"]) for a in json.loads(proc.stdout)["actions"]]
@@ -516,7 +454,7 @@ def test_a_broken_cert_that_would_win_is_removed_and_certifi_is_untouched(
 # --- consent: the plan the user agreed to is the plan applied -----------------------------
 
 
-def _edit_user_conf(isolated_env: Any, text: str) -> Path:
+def _edit_user_conf(isolated_env: IsolatedEnv, text: str) -> Path:
     """A hand edit of the user's pip.conf between consent and apply."""
     path = isolated_env.pip_conf_path("user")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -525,20 +463,15 @@ def _edit_user_conf(isolated_env: Any, text: str) -> Path:
 
 
 def test_apply_checks_the_files_the_plan_was_made_from(
-    venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
-    isolated_env: Any,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     from pipssl.repairing.api import prepare
     from pipssl.repairing.apply import CHANGED_SINCE, apply
     from pipssl.repairing.plan import stale_inputs
 
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    ca = str(cert_world.path("intercept.pem"))
+    index = world.index("intercepted", python)
+    ca = str(world.certs.path("intercept.pem"))
 
     def plan() -> Any:
         return prepare(ca_files=[ca], scope="user", python=str(python), index_urls=[index.url])
@@ -546,7 +479,7 @@ def test_apply_checks_the_files_the_plan_was_made_from(
     agreed = plan()
     assert [a.kind for a in agreed.actions] == ["write-bundle", "set-cert", "record-consent"]
     assert not stale_inputs(agreed)
-    conf = _edit_user_conf(isolated_env, "[global]\ntimeout = 30\n")
+    conf = _edit_user_conf(world.isolated, "[global]\ntimeout = 30\n")
     assert stale_inputs(agreed) == [str(conf)]
     # nobody to ask: a plan whose files changed is refused
     assert apply(agreed).message == CHANGED_SINCE
@@ -616,25 +549,20 @@ def _terminal(argv: List[str], env: Dict[str, str], answers: List[Any]) -> Any:
 
 
 def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
-    venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
-    isolated_env: Any,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
+    index = world.index("intercepted", python)
     argv = [
         sys.executable, "-m", "pipssl", "repair", "--scope", "user",
-        "--ca", str(cert_world.path("intercept.pem")),
+        "--ca", str(world.certs.path("intercept.pem")),
         "--python", str(python), "--index-url", index.url,
     ]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=pipssl_path())
     edit = "[global]\ntimeout = 30\n"
 
     def hand_edit() -> None:
-        _edit_user_conf(isolated_env, edit)
+        _edit_user_conf(world.isolated, edit)
 
     # answering no says so
     code, shown = _terminal(argv, env, [("Apply these changes? [y/N]", lambda: None, "n\n")])
@@ -649,7 +577,7 @@ def test_terminal_repair_asks_again_when_the_files_changed_and_probes_twice(
     )
     assert code == 1, shown
     assert "The files changed since you agreed" in shown and "not applied" in shown
-    assert isolated_env.pip_conf_path("user").read_text() == edit
+    assert world.isolated.pip_conf_path("user").read_text() == edit
     assert not pip_works(python, index.url, tmp_path / "dl")
     # agreed, nothing changed meanwhile: diagnosed once (a failed handshake, the one that
     # reads the chain, and the real pip's), verified once (pipssl's probe, then the project

@@ -17,11 +17,11 @@ import os
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer
+from bed.findings import codes
 from bed.rootexpiry import NEW_ROOT, OLD_ROOT, RootExpiry, root_expiry
 from bed.world import World
 from targets import run_pipssl
@@ -49,10 +49,6 @@ def pip_install(python: Path, url: str, dest: Path) -> subprocess.CompletedProce
     )
 
 
-def codes(report: Any) -> List[str]:
-    return [f.code for f in report.findings]
-
-
 def old_root_trusted(pip_world: World, expiry: RootExpiry, tmp_path: Path) -> Dict[str, Path]:
     """pip's cert (the user's config) holds R1 alone; the OS store certifi's roots."""
     roots = expiry.write(tmp_path / "roots")
@@ -65,16 +61,11 @@ def old_root_trusted(pip_world: World, expiry: RootExpiry, tmp_path: Path) -> Di
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_cross_signed_chain_to_an_expired_root_names_the_root_and_repair_ca_fixes_it(
-    flavour: str,
-    venvs: Dict[str, Path],
-    pip_world: World,
-    make_index: Callable[..., IndexServer],
-    expiry: RootExpiry,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, expiry: RootExpiry, tmp_path: Path
 ) -> None:
     python = venvs[flavour]
     roots = old_root_trusted(pip_world, expiry, tmp_path)
-    index = make_index(expiry.chains["cross-signed"], url_host="localhost")
+    index = pip_world.index(expiry.chains["cross-signed"], url_host="localhost")
     done = pip_install(python, index.url, tmp_path / "before")
     assert done.returncode != 0 and EXPIRED in done.stdout + done.stderr
 
@@ -99,18 +90,13 @@ def test_cross_signed_chain_to_an_expired_root_names_the_root_and_repair_ca_fixe
 @pytest.mark.once
 @pytest.mark.parametrize("flavour", [pytest.param("legacy", marks=pytest.mark.slow), "truststore"])
 def test_new_root_in_the_os_store_repair_alone_rebuilds(
-    flavour: str,
-    venvs: Dict[str, Path],
-    pip_world: World,
-    make_index: Callable[..., IndexServer],
-    expiry: RootExpiry,
-    tmp_path: Path,
+    flavour: str, venvs: Dict[str, Path], pip_world: World, expiry: RootExpiry, tmp_path: Path
 ) -> None:
     # pip's cert is an old bundle holding R1 alone; the OS store holds R1 and R2.
     python = venvs[flavour]
     roots = old_root_trusted(pip_world, expiry, tmp_path)
     pip_world.store.write_bytes(pip_world.store.read_bytes() + expiry.old_root + expiry.new_root)
-    index = make_index(expiry.chains["cross-signed"], url_host="localhost")
+    index = pip_world.index(expiry.chains["cross-signed"], url_host="localhost")
     report = diagnose(python=str(python), index_urls=[index.url], timeout=5)
     if flavour == "truststore":
         # pip 24.2 reads the OS store too, and OpenSSL takes the trusted R2 first.
@@ -140,12 +126,7 @@ def by_target(report: Any) -> Dict[str, Any]:
 
 
 def test_doctor_names_the_expired_root_and_its_twins_the_expired_certificate_sent(
-    venvs: Dict[str, Path],
-    pip_world: World,
-    make_index: Callable[..., IndexServer],
-    cert_world: CertWorld,
-    expiry: RootExpiry,
-    tmp_path: Path,
+    venvs: Dict[str, Path], pip_world: World, expiry: RootExpiry, tmp_path: Path
 ) -> None:
     """doctor in this Python, with the real pip 23.0.1 asked too (each finding stands
     because that pip fails as well), several indexes per diagnosis: the expired root named,
@@ -155,10 +136,10 @@ def test_doctor_names_the_expired_root_and_its_twins_the_expired_certificate_sen
     python = str(venvs["legacy"])
     old_root_trusted(pip_world, expiry, tmp_path)
     served = {
-        kind: make_index(chain, url_host="localhost").url
+        kind: pip_world.index(chain, url_host="localhost").url
         for kind, chain in [
             *expiry.chains.items(),
-            ("expired-leaf", cert_world.server_cert("expired")),
+            ("expired-leaf", pip_world.certs.server_cert("expired")),
         ]
     }
     cross, alone = served["cross-signed"], served["old-root-only"]
@@ -175,7 +156,7 @@ def test_doctor_names_the_expired_root_and_its_twins_the_expired_certificate_sen
     assert "the server's owner must move to a certificate under a current root" in found[alone].fix
     assert "--ca pipssl-old-root-ca-expired-test.pem" in found[alone].fix
 
-    pip_world.pip_conf("user", f"[global]\ncert = {cert_world.path('root.pem')}\n")
+    pip_world.pip_conf("user", f"[global]\ncert = {pip_world.certs.path('root.pem')}\n")
     found = by_target(diagnose(python=python, index_urls=list(served.values()), timeout=5))
     for kind, named, other in [
         ("expired-leaf", "CN=pipssl good server (test)", "Intermediate"),

@@ -15,10 +15,10 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import pytest
-from bed.pip import url_host_for
+from bed.isolation import IsolatedEnv
 from bed.world import World
 from targets import base_python, make_venv, run_pipssl
 
@@ -54,18 +54,18 @@ def install_args(url: str, cert: Path) -> List[str]:
 @pytest.mark.once
 @pytest.mark.slow
 def test_a_pip_path_installs_into_its_own_venv(
-    isolated_env: Any, make_index: Any, cert_world: Any, bare_python: Path, tmp_path: Path
+    pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     # a path long enough that pip writes the #!/bin/sh + exec trampoline, as pip 24.2 does
     target = make_venv(base_python("3.13"), tmp_path / ("v" * 80) / "target")
     pip = target.parent / "pip"
     assert pip.read_text().startswith("#!/bin/sh\n'''exec' "), "no trampoline: path too short"
-    index = make_index("good", url_host=url_host_for(target))
+    index = pip_world.index("good", target)
     proc = run_pipssl(
         "run",
         "--",
         str(pip),
-        *install_args(index.url, cert_world.path("root.pem")),
+        *install_args(index.url, pip_world.certs.path("root.pem")),
         python=str(bare_python),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -76,11 +76,11 @@ def test_a_pip_path_installs_into_its_own_venv(
 @pytest.mark.once
 @pytest.mark.slow
 def test_a_python_dash_m_pip_installs_into_that_interpreter(
-    isolated_env: Any, make_index: Any, cert_world: Any, bare_python: Path, tmp_path: Path
+    pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     target = make_venv(base_python("3.8"), tmp_path / "target")
-    index = make_index("good", url_host=url_host_for(target))
-    args = install_args(index.url, cert_world.path("root.pem"))
+    index = pip_world.index("good", target)
+    args = install_args(index.url, pip_world.certs.path("root.pem"))
     proc = run_pipssl("run", "--", str(target), "-m", "pip", *args, python=str(bare_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert installed(target) and f"Location: {target.parent.parent}" in pip_show(target)
@@ -89,7 +89,7 @@ def test_a_python_dash_m_pip_installs_into_that_interpreter(
 
 @pytest.mark.once
 def test_a_bare_name_is_found_on_the_childs_path(
-    isolated_env: Any, venvs: Dict[str, Path], bare_python: Path
+    isolated_env: IsolatedEnv, venvs: Dict[str, Path], bare_python: Path
 ) -> None:
     legacy = venvs["legacy"]
     env = dict(os.environ, PATH=f"{legacy.parent}{os.pathsep}{os.environ['PATH']}")
@@ -142,17 +142,17 @@ def test_the_interpreter_of_a_pip_script(venvs: Dict[str, Path], tmp_path: Path)
 @pytest.mark.once
 @pytest.mark.slow
 def test_a_failure_on_tls_is_diagnosed_and_repaired_in_the_tools_venv(
-    pip_world: World, make_index: Any, cert_world: Any, bare_python: Path, tmp_path: Path
+    pip_world: World, bare_python: Path, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()
     target = make_venv(base_python("3.8"), tmp_path / "target")
-    index = make_index("intercepted", url_host=url_host_for(target))
+    index = pip_world.index("intercepted", target)
     dest = tmp_path / "dl"
     pip = [str(target.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
     pip += ["--retries", "0", "-d", str(dest), "-i", index.url, PKG]
     failed = subprocess.run(pip, capture_output=True, text=True, timeout=120, check=False)
     assert failed.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in failed.stdout + failed.stderr
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(pip_world.certs.path("intercept.pem"))
     proc = run_pipssl("run", "--yes", "--ca", ca, "--", *pip, python=str(bare_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"diagnosing {target}3.8's pip" in proc.stderr  # the interpreter pip's shebang names
@@ -170,10 +170,10 @@ def test_a_failure_on_tls_is_diagnosed_and_repaired_in_the_tools_venv(
 
 @pytest.mark.slow
 def test_a_failure_pipssl_cannot_fix_says_nothing_was_changed(
-    isolated_env: Any, venvs: Dict[str, Path], make_index: Any, tmp_path: Path
+    pip_world: World, venvs: Dict[str, Path], tmp_path: Path
 ) -> None:
     legacy = venvs["legacy"]
-    index = make_index("intercepted", url_host=url_host_for(legacy))  # a CA given nowhere
+    index = pip_world.index("intercepted", legacy)  # a CA given nowhere
     pip = [str(legacy.parent / "pip"), "download", "--no-deps", "--no-cache-dir"]
     pip += ["--retries", "0", "-d", str(tmp_path / "dl"), "-i", index.url, PKG]
     proc = run_pipssl("run", "--yes", "--", *pip)
@@ -193,7 +193,7 @@ def test_a_failure_pipssl_cannot_fix_says_nothing_was_changed(
     ],
 )
 def test_refusals_say_what_to_give(
-    isolated_env: Any, command: List[str], message: str, hint: str
+    isolated_env: IsolatedEnv, command: List[str], message: str, hint: str
 ) -> None:
     proc = run_pipssl("run", "--", *command)
     assert proc.returncode == 2 and f"error: run: {message}" in proc.stderr, proc.stderr
@@ -202,7 +202,7 @@ def test_refusals_say_what_to_give(
 
 
 def test_a_python_that_is_not_the_tools_is_refused(
-    isolated_env: Any, venvs: Dict[str, Path]
+    isolated_env: IsolatedEnv, venvs: Dict[str, Path]
 ) -> None:
     legacy, other = venvs["legacy"], venvs["truststore"]
     for command in ([str(legacy.parent / "pip"), "list"], [str(legacy), "-m", "pip", "list"]):
@@ -214,7 +214,9 @@ def test_a_python_that_is_not_the_tools_is_refused(
 
 
 @pytest.mark.once
-def test_uv_targets_the_environment_uv_itself_uses(isolated_env: Any, tmp_path: Path) -> None:
+def test_uv_targets_the_environment_uv_itself_uses(
+    isolated_env: IsolatedEnv, tmp_path: Path
+) -> None:
     from pipssl.target.tool import resolve
 
     uv = shutil.which("uv") or _uv_from_package()

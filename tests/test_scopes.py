@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Dict, Optional
 
 import pytest
+from bed.isolation import IsolatedEnv
 
 from pipssl.errors import UsageError
 from pipssl.repairing.location import bundle_path, choose_scope
@@ -86,6 +87,6 @@ def test_bundle_locations(
     assert got == want  # a relative XDG_DATA_HOME is ignored, as the XDG spec says
 
 
-def test_absolute_xdg_data_home_is_used(tmp_path: Path, isolated_env: Any) -> None:
+def test_absolute_xdg_data_home_is_used(tmp_path: Path, isolated_env: IsolatedEnv) -> None:
     got = bundle_path("user", target(), env(tmp_path, XDG_DATA_HOME=str(tmp_path / "d")))
     assert got == str(tmp_path / "d" / "pipssl" / "ca-bundle.pem")

@@ -16,7 +16,6 @@ from typing import Any, Dict, Mapping
 
 import pytest
 from bed.isolation import scrubbed_environ
-from bed.pip import url_host_for
 from bed.world import World
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 
@@ -44,12 +43,12 @@ def as_user(env: Mapping[str, str], *args: str) -> Dict[str, Any]:
 
 
 def test_another_home_keeps_the_ca_consented_for_a_shared_venv(
-    pip_world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    pip_world: World, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "shared-venv")
-    index = make_index("intercepted", url_host=url_host_for(python))
-    ca = str(cert_world.path("intercept.pem"))
+    index = pip_world.index("intercepted", python)
+    ca = str(pip_world.certs.path("intercept.pem"))
     user_a = dict(os.environ)
     user_b = scrubbed_environ(tmp_path / "user-b", base=user_a)
     user_b.pop("PIP_CONFIG_FILE")
@@ -87,13 +86,13 @@ def test_another_home_keeps_the_ca_consented_for_a_shared_venv(
 
 
 def test_a_rebuild_that_drops_a_root_no_source_withdrew_is_rolled_back(
-    pip_world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    pip_world: World, tmp_path: Path
 ) -> None:
     pip_world.user_scope().os_store()
     python = make_venv(base_python(LEGACY_BASE), tmp_path / "venv")
-    index = make_index("intercepted", url_host=url_host_for(python))
+    index = pip_world.index("intercepted", python)
     target = ("--python", str(python), "--index-url", index.url)
-    ca = str(cert_world.path("intercept.pem"))
+    ca = str(pip_world.certs.path("intercept.pem"))
     done = as_user(os.environ, "repair", "--yes", "--scope", "site", *target, "--ca", ca)
     assert done["ok"] and done["changed"], done
     # the CA's label edited by hand: neither a source's root nor a consent any more

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any, Dict
+from typing import Dict
 
 import pytest
+from bed.isolation import IsolatedEnv
 
 from pipssl.diagnosis.indexes import urls_to_check
 from pipssl.errors import PipsslError
@@ -22,7 +23,7 @@ ASK_PIP = (
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_default_index_comes_from_the_installed_pip(
-    flavour: str, venvs: Dict[str, Path], isolated_env: Any
+    flavour: str, venvs: Dict[str, Path], isolated_env: IsolatedEnv
 ) -> None:
     version, simple_url, file_host = json.loads(
         subprocess.run(
@@ -54,7 +55,7 @@ def test_default_index_comes_from_the_installed_pip(
     assert urls_to_check(target, config, []) == []
 
 
-def test_clean_venv_matches_its_record(venvs: Dict[str, Path], isolated_env: Any) -> None:
+def test_clean_venv_matches_its_record(venvs: Dict[str, Path], isolated_env: IsolatedEnv) -> None:
     target = inspect(str(venvs["legacy"]))
     (check,) = [c for c in target.record_checks if c.dist == "pip"]
     assert check.expected == check.actual and not check.modified
@@ -62,12 +63,12 @@ def test_clean_venv_matches_its_record(venvs: Dict[str, Path], isolated_env: Any
     assert target.pip_version == (23, 0, 1)
 
 
-def test_python_without_pip(bare_python: Path, isolated_env: Any) -> None:
+def test_python_without_pip(bare_python: Path, isolated_env: IsolatedEnv) -> None:
     target = inspect(str(bare_python))
     assert target.pip is None and target.pip_version is None
 
 
-def test_unrunnable_interpreters(tmp_path: Path, isolated_env: Any) -> None:
+def test_unrunnable_interpreters(tmp_path: Path, isolated_env: IsolatedEnv) -> None:
     with pytest.raises(PipsslError, match="no such interpreter"):
         inspect(str(tmp_path / "missing"))
     fake = tmp_path / "python"
@@ -94,7 +95,7 @@ ASK_SSL = (
 
 @pytest.mark.parametrize("flavour", ["legacy", "truststore"])
 def test_openssl_default_paths_come_from_the_target(
-    flavour: str, venvs: Dict[str, Path], isolated_env: Any, tmp_path: Path
+    flavour: str, venvs: Dict[str, Path], isolated_env: IsolatedEnv, tmp_path: Path
 ) -> None:
     """The OS store a truststore pip reads is where *its* OpenSSL looks: the target's
     answer, not pipssl's; and the store follows the paths it is given."""

@@ -15,22 +15,16 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Dict, List
 from urllib.parse import urlsplit
 
 import pytest
-from bed.pip import url_host_for
+from bed.osstore import MountedOsStore
 from bed.world import World
 from targets import base_python, make_venv, pipssl_path, run_pipssl
 from test_fixlines import command_lines, fix_of, paste, paste_and_apply, pip_works
 
 from pipssl import commands
-
-
-@pytest.fixture
-def world(pip_world: World) -> World:
-    pip_world.user_scope().os_store()
-    return pip_world
 
 
 @pytest.fixture
@@ -81,13 +75,13 @@ def _fix_blocks(text: str, code: str) -> List[str]:
 
 @pytest.mark.slow
 def test_doctor_for_another_python_prints_fixes_for_that_python(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
     assert proc.returncode == 1, proc.stderr
     fix = fix_of(proc, "untrusted-issuer-unknown")
-    line = _repair_line(fix, cert_world.path("root.pem"))
+    line = _repair_line(fix, user_world.certs.path("root.pem"))
     words = shlex.split(line)
     assert words[words.index("--python") + 1] == str(legacy), line
     assert words[words.index("--index-url") + 1] == index.url, line
@@ -97,15 +91,15 @@ def test_doctor_for_another_python_prints_fixes_for_that_python(
 
 @pytest.mark.slow
 def test_run_prints_fixes_for_the_pip_it_ran(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
-    index = make_index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     pip = legacy.parent / "pip"
     args = ["install", "--no-cache-dir", "--retries", "0", "--target", str(tmp_path / "t")]
     proc = run_pipssl("run", "--", str(pip), *args, "-i", index.url, "pipssl_probe_pkg")
     assert proc.returncode != 0, proc.stderr
     (fix,) = _fix_blocks(proc.stderr, "untrusted-issuer-unknown")
-    line = _repair_line(fix, cert_world.path("root.pem"))
+    line = _repair_line(fix, user_world.certs.path("root.pem"))
     words = shlex.split(line)  # the venv's python, by the name pip's shebang gives it
     assert Path(words[words.index("--python") + 1]).parent == legacy.parent, line
     assert words[words.index("--index-url") + 1] == index.url, line
@@ -138,19 +132,14 @@ def test_a_fix_names_the_target_once_and_only_for_commands_that_take_it() -> Non
 
 @pytest.mark.slow
 def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
-    legacy: Path,
-    world: World,
-    isolated_env: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
     """pip reaches the index only because trusted-host turns its checks off: doctor says
     what pip needs to verify it (exit 1), and the entry's fix is the one command that
     adds the CA and removes the entry, never the entry's removal alone."""
-    index = make_index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     host = urlsplit(index.url).hostname
-    user = isolated_env.write_pip_conf(f"[global]\ntrusted-host = {host}\n", where="user")
+    user = user_world.isolated.write_pip_conf(f"[global]\ntrusted-host = {host}\n", where="user")
     assert pip_works(legacy, index.url, tmp_path)  # unverified
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -159,7 +148,7 @@ def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
     assert "untrusted-issuer-unknown" in found and "pip-reaches" not in found, found
     fix = fix_of(proc, "insecure-trusted-host")
     assert "pip config" not in fix, fix
-    line = _repair_line(fix, cert_world.path("root.pem"))
+    line = _repair_line(fix, user_world.certs.path("root.pem"))
     assert "--remove-trusted-host" in shlex.split(line), line
     done = paste(line, Path(pipssl_path()), _env())
     assert done.returncode == 0, done.stdout + done.stderr
@@ -169,13 +158,13 @@ def test_trusted_host_does_not_hide_what_pip_needs_to_verify(
 
 @pytest.mark.slow
 def test_trusted_host_for_an_index_that_verifies_keeps_its_plain_fix(
-    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
+    legacy: Path, user_world: World
 ) -> None:
     """The twin: the index verifies without the entry, so removing it is the whole fix."""
-    index = make_index("good", url_host=url_host_for(legacy))
-    host, root = urlsplit(index.url).hostname, cert_world.path("root.pem")
+    index = user_world.index("good", legacy)
+    host, root = urlsplit(index.url).hostname, user_world.certs.path("root.pem")
     conf = f"[global]\ntrusted-host = {host}\ncert = {root}\n"
-    isolated_env.write_pip_conf(conf, where="user")
+    user_world.isolated.write_pip_conf(conf, where="user")
     proc = run_pipssl("doctor", "--json", "--python", str(legacy), "--index-url", index.url)
     data = json.loads(proc.stdout)
     assert [f["code"] for f in data["findings"]] == ["insecure-trusted-host"], data
@@ -190,14 +179,14 @@ def _sh_line(fix: str, starts: str) -> str:
 
 @pytest.mark.slow
 def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
-    legacy: Path, world: World, make_index: Any, cert_world: Any, tmp_path: Path
+    legacy: Path, user_world: World, tmp_path: Path
 ) -> None:
     """After a repair, REQUESTS_CA_BUNDLE names another file: doctor offers to unset it
     or to keep it pointed at pipssl's bundle; each line, pasted before pip, works."""
     import certifi
 
-    index = make_index("good", url_host=url_host_for(legacy))
-    root = str(cert_world.path("root.pem"))
+    index = user_world.index("good", legacy)
+    root = str(user_world.certs.path("root.pem"))
     args = ["--python", str(legacy), "--index-url", index.url]
     assert run_pipssl("repair", "--yes", *args, "--ca", root).returncode == 0
     env = {**_env(), "REQUESTS_CA_BUNDLE": certifi.where()}
@@ -214,13 +203,7 @@ def test_a_variable_over_pipssls_bundle_gets_both_remedies_from_doctor(
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["PIP_CERT", "REQUESTS_CA_BUNDLE"])
 def test_doctor_says_before_repair_that_a_variable_would_override_it(
-    name: str,
-    legacy: Path,
-    world: World,
-    mounted_os_store: Any,
-    make_index: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    name: str, legacy: Path, user_world: World, mounted_os_store: MountedOsStore, tmp_path: Path
 ) -> None:
     """A variable decides pip's CA file and the index wants a CA: doctor says the repair's
     cert would not count while it is set (repair said it only afterwards); with the
@@ -229,7 +212,7 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
     import certifi
 
     prefix = mounted_os_store.prefix()
-    index = make_index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     args = ["doctor", "--json", "--python", str(legacy), "--index-url", index.url]
     proc = run_pipssl(*args, env={**_env(), name: certifi.where()}, prefix=prefix)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -237,7 +220,7 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
     assert f"unset {name}" in fix, fix
     # the repair then offers to keep the variable, pointed at the bundle it wrote
     env = {**_env(), name: certifi.where()}
-    root = str(cert_world.path("root.pem"))
+    root = str(user_world.certs.path("root.pem"))
     repair = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
     done = run_pipssl(*repair, "--ca", root, env=env, prefix=prefix)
     line = _sh_line(fix_of(done, "env-shadows-config", name), f"export {name}=")
@@ -245,42 +228,40 @@ def test_doctor_says_before_repair_that_a_variable_would_override_it(
     pasted = paste(f"{line}\n{pip} -i {index.url} pipssl_probe_pkg", tmp_path, env, prefix)
     assert pasted.returncode == 0, line + pasted.stdout + pasted.stderr
     assert run_pipssl("undo").returncode == 0
-    twin = run_pipssl(*args, env={**_env(), name: str(cert_world.path("root.pem"))}, prefix=prefix)
+    twin = run_pipssl(
+        *args, env={**_env(), name: str(user_world.certs.path("root.pem"))}, prefix=prefix
+    )
     assert twin.returncode == 0, twin.stdout + twin.stderr
     assert "env-shadows-config" not in twin.stdout
 
 
 @pytest.mark.slow
-def test_for_leaves_alone_the_clients_not_installed(
-    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
-) -> None:
+def test_for_leaves_alone_the_clients_not_installed(legacy: Path, user_world: World) -> None:
     """No uv, poetry or conda on PATH or configured, no requests in the venv: nothing is
     created for them (no ~/.condarc), they are named as left alone, and the repair of pip
     succeeds (exit 0)."""
-    index = make_index("good", url_host=url_host_for(legacy))
+    index = user_world.index("good", legacy)
     args = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
-    args += ["--ca", str(cert_world.path("root.pem")), "--for", "uv,poetry,conda,requests"]
+    args += ["--ca", str(user_world.certs.path("root.pem")), "--for", "uv,poetry,conda,requests"]
     proc = run_pipssl(*args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     skipped = {c["client"]: c["why"] for c in data["clients_skipped"]}
     assert sorted(skipped) == ["conda", "poetry", "requests", "uv"], data["clients_skipped"]
     assert all("not installed for" in why for why in skipped.values())
-    assert data["env_to_set"] == {} and not (isolated_env.home / ".condarc").exists()
+    assert data["env_to_set"] == {} and not (user_world.isolated.home / ".condarc").exists()
     assert [a["kind"] for a in data["actions"]] == ["write-bundle", "set-cert", "record-consent"]
 
 
 @pytest.mark.slow
-def test_a_user_wide_condarc_is_never_pointed_into_a_venv(
-    legacy: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
-) -> None:
+def test_a_user_wide_condarc_is_never_pointed_into_a_venv(legacy: Path, user_world: World) -> None:
     """The venv's repair (scope site) leaves ~/.condarc alone and says how to give conda a
     bundle of the user's; that command, pasted, does it."""
-    index = make_index("good", url_host=url_host_for(legacy))
-    rc = isolated_env.home / ".condarc"
+    index = user_world.index("good", legacy)
+    rc = user_world.isolated.home / ".condarc"
     rc.write_text("channels:\n  - defaults\n")
     args = ["repair", "--yes", "--json", "--python", str(legacy), "--index-url", index.url]
-    proc = run_pipssl(*args, "--ca", str(cert_world.path("root.pem")), "--for", "conda")
+    proc = run_pipssl(*args, "--ca", str(user_world.certs.path("root.pem")), "--for", "conda")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert rc.read_text() == "channels:\n  - defaults\n"
@@ -290,7 +271,7 @@ def test_a_user_wide_condarc_is_never_pointed_into_a_venv(
     words = shlex.split(line)
     assert words[words.index("--scope") + 1] == "user" and str(legacy) in words, line
     paste_and_apply(line, Path(pipssl_path()), _env())
-    bundle = isolated_env.home / ".local" / "share" / "pipssl" / "ca-bundle.pem"
+    bundle = user_world.isolated.home / ".local" / "share" / "pipssl" / "ca-bundle.pem"
     assert f"ssl_verify: '{bundle}'" in rc.read_text(), rc.read_text()
 
 
@@ -309,27 +290,25 @@ def nossl(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_repair_writes_nothing_for_a_python_without_ssl(
-    nossl: Path, world: World, isolated_env: Any, make_index: Any, cert_world: Any
-) -> None:
+def test_repair_writes_nothing_for_a_python_without_ssl(nossl: Path, user_world: World) -> None:
     """Nothing could be verified: no bundle, no cert in the user's pip.conf (read by every
     Python of theirs); the report names the interpreter by its path and says why."""
-    index = make_index("good")
+    index = user_world.index("good")
     args = ["repair", "--yes", "--json", "--python", str(nossl), "--index-url", index.url]
-    proc = run_pipssl(*args, "--ca", str(cert_world.path("root.pem")))
+    proc = run_pipssl(*args, "--ca", str(user_world.certs.path("root.pem")))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert data["actions"] == [] and not data["changed"], data["actions"]
     (found,) = [f for f in data["findings"] if f["code"] == "ssl-module-missing"]
     assert found["target"] == str(nossl) and str(nossl) in found["summary"], found
     assert "writes nothing" in found["detail"], found
-    assert not list(isolated_env.home.rglob("pip.conf")), "the user's pip.conf was written"
-    assert not list(isolated_env.home.rglob("ca-bundle.pem"))
+    assert not list(user_world.isolated.home.rglob("pip.conf")), "the user's pip.conf was written"
+    assert not list(user_world.isolated.home.rglob("ca-bundle.pem"))
 
 
 @pytest.mark.slow
 def test_the_wheelhouse_route_printed_for_a_python_without_ssl_installs(
-    nossl: Path, isolated_env: Any, cert_world: Any, tmp_path: Path
+    nossl: Path, pip_world: World, tmp_path: Path
 ) -> None:
     """The two commands doctor prints: the one for a machine with network access (run
     here against the loopback index) and the one for this machine (pasted, offline)."""
@@ -344,7 +323,7 @@ def test_the_wheelhouse_route_printed_for_a_python_without_ssl_installs(
     work, tree = tmp_path / "work", tmp_path / "tree"
     work.mkdir()
     tree.mkdir()
-    for world in serve_tree(tree, cert_world, lambda _: None):
+    for world in serve_tree(tree, pip_world.certs, lambda _: None):
         connected = {**world.env, "PIP_INDEX_URL": world.index_url, "PYTHONPATH": pipssl_path()}
         line = there.replace("REQUIREMENT", "omega").replace(
             "pipssl ", f"{shlex.quote(sys.executable)} -m pipssl ", 1

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
+from bed.isolation import IsolatedEnv
 
 from pipssl.target import pipconfig
 from pipssl.target.facts import PipFacts, SslFacts, Target
@@ -18,7 +19,7 @@ def target(python: str = "3.12.1", pip: Optional[str] = "24.2") -> Target:
     return Target("/venv/bin/python", python, "/venv", "/base", "linux", SslFacts(ok=True), info)
 
 
-def config(isolated_env: Any, text: str = "") -> pipconfig.PipConfig:
+def config(isolated_env: IsolatedEnv, text: str = "") -> pipconfig.PipConfig:
     """pip's config from ``text`` alone; with no text, no file at all (PIP_CONFIG_FILE =
     os.devnull), so the machine's /etc/pip.conf cannot leak into the answer."""
     import os
@@ -44,13 +45,13 @@ def config(isolated_env: Any, text: str = "") -> pipconfig.PipConfig:
     ],
 )
 def test_truststore_rules(
-    python: str, pip: str, flags: str, expected: bool, isolated_env: Any
+    python: str, pip: str, flags: str, expected: bool, isolated_env: IsolatedEnv
 ) -> None:
     cfg = config(isolated_env, "[global]\n" + flags if flags else "")
     assert uses_truststore(target(python, pip), cfg) is expected
 
 
-def test_legacy_pip_uses_one_bundle_and_requests_env_wins(isolated_env: Any) -> None:
+def test_legacy_pip_uses_one_bundle_and_requests_env_wins(isolated_env: IsolatedEnv) -> None:
     cfg = config(isolated_env, "[global]\ncert = /corp/bundle.pem\n")
     old = target("3.8.18", "23.0.1")
     trust = pip_trust(old, cfg, {})
@@ -65,14 +66,14 @@ def test_legacy_pip_uses_one_bundle_and_requests_env_wins(isolated_env: Any) -> 
     assert [s.kind for s in trust.sources] == ["pip-certifi"]
 
 
-def test_truststore_pip_adds_cert_to_os_store_and_certifi(isolated_env: Any) -> None:
+def test_truststore_pip_adds_cert_to_os_store_and_certifi(isolated_env: IsolatedEnv) -> None:
     cfg = config(isolated_env, "[global]\ncert = /corp/bundle.pem\n")
     trust = pip_trust(target(), cfg, {})
     assert [s.kind for s in trust.sources] == ["os-store", "pip-certifi", "cert"]
     assert "OS trust store" in trust.describe()
 
 
-def test_cert_option_beats_config_and_skip_gives_the_fallback(isolated_env: Any) -> None:
+def test_cert_option_beats_config_and_skip_gives_the_fallback(isolated_env: IsolatedEnv) -> None:
     cfg = config(isolated_env, "[global]\ncert = /corp/bundle.pem\n")
     old = target("3.8.18", "23.0.1")
     assert pip_trust(old, cfg, {}, cert_option="/cli.pem").files == ["/cli.pem"]
@@ -81,5 +82,5 @@ def test_cert_option_beats_config_and_skip_gives_the_fallback(isolated_env: Any)
     ]
 
 
-def test_no_pip_no_material(isolated_env: Any) -> None:
+def test_no_pip_no_material(isolated_env: IsolatedEnv) -> None:
     assert pip_trust(target(pip=None), config(isolated_env), {}).sources == ()

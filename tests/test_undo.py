@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from targets import run_pipssl
-from test_repair import index_for, pip_works, repair_args, world
+from bed.world import World
+from targets import repair_args, run_pipssl
+from test_repair import pip_works, world
 
 __all__ = ["world"]  # the fixture, re-used from test_repair
 
@@ -53,11 +54,11 @@ def refused(*args: str) -> str:
 
 @pytest.mark.slow
 def test_a_repair_blocked_by_a_hand_edit_never_sticks(
-    venvs: Dict[str, Path], world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    ca = str(cert_world.path("intercept.pem"))
+    index = world.index("intercepted", python)
+    ca = str(world.certs.path("intercept.pem"))
     first = repair(python, index.url, "--ca", ca)
     bundle, config, consent = (Path(a["path"]) for a in first["actions"])
     config.write_text(config.read_text() + "timeout = 9\n")  # a hand edit
@@ -114,14 +115,12 @@ def test_a_repair_blocked_by_a_hand_edit_never_sticks(
 
 
 @pytest.mark.slow
-def test_undo_skips_repairs_put_back_by_hand(
-    venvs: Dict[str, Path], world: Any, make_index: Any, isolated_env: Any, cert_world: Any
-) -> None:
+def test_undo_skips_repairs_put_back_by_hand(venvs: Dict[str, Path], world: World) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    ca = str(cert_world.path("intercept.pem"))
+    index = world.index("intercepted", python)
+    ca = str(world.certs.path("intercept.pem"))
     original = "[global]\ntrusted-host = 127.0.0.1\n    mirror.invalid\n"
-    config = isolated_env.write_pip_conf(original, where="user")
+    config = world.isolated.write_pip_conf(original, where="user")
     first = repair(python, index.url, "--ca", ca)  # trusted-host is still there
     bundle, consent = (Path(a["path"]) for a in first["actions"] if a["path"] != str(config))
     repaired = config.read_text()
@@ -151,17 +150,12 @@ def test_undo_skips_repairs_put_back_by_hand(
 
 @pytest.mark.slow
 def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
-    venvs: Dict[str, Path],
-    world: Any,
-    make_index: Any,
-    isolated_env: Any,
-    cert_world: Any,
-    tmp_path: Path,
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    index = index_for(make_index, "intercepted", python)
-    ca = str(cert_world.path("intercept.pem"))
-    config = isolated_env.pip_conf_path("user")
+    index = world.index("intercepted", python)
+    ca = str(world.certs.path("intercept.pem"))
+    config = world.isolated.pip_conf_path("user")
     bundle_dir = Path(os.environ["XDG_DATA_HOME"]) / "pipssl"
     assert not config.parent.exists() and not bundle_dir.exists()
     # the directories a repair created go with its files
@@ -179,7 +173,7 @@ def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
     assert not pip_works(python, index.url, tmp_path / "dl")
     # a mixed record: pip.conf put back by hand, the bundle as written
     original = "[global]\ntimeout = 30\n"
-    isolated_env.write_pip_conf(original, where="user")
+    world.isolated.write_pip_conf(original, where="user")
     done = repair(python, index.url, "--ca", ca)
     bundle, consent = (Path(done["actions"][i]["path"]) for i in (0, 2))
     assert pip_works(python, index.url, tmp_path / "dl")
@@ -200,13 +194,13 @@ def test_undo_restores_only_what_pipssl_wrote_and_removes_its_directories(
 
 @pytest.mark.slow
 def test_a_repair_under_a_later_repair_is_held_not_blocked(
-    venvs: Dict[str, Path], world: Any, make_index: Any, cert_world: Any, tmp_path: Path
+    venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
     python = venvs["legacy"]
-    intercepted = index_for(make_index, "intercepted", python)
-    good = index_for(make_index, "good", python)
-    first = repair(python, intercepted.url, "--ca", str(cert_world.path("intercept.pem")))
-    second = repair(python, good.url, "--ca", str(cert_world.path("root.pem")))
+    intercepted = world.index("intercepted", python)
+    good = world.index("good", python)
+    first = repair(python, intercepted.url, "--ca", str(world.certs.path("intercept.pem")))
+    second = repair(python, good.url, "--ca", str(world.certs.path("root.pem")))
     newer, older = listing()["records"]
     assert (newer["id"], newer["status"]) == (second["record"], "undoable")
     assert (older["id"], older["status"]) == (first["record"], "held")

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
-from bed.certs import CertWorld
-from bed.index import IndexServer, Proxy, build_wheel, closed_port
+from bed.index import MakeProxy, build_wheel, closed_port
 from bed.oddcerts import SERVER_WEAK_CIPHERS, odd_cert
 from bed.pip import find_pythons, pip_download, pip_version
+from bed.world import World
 from targets import base_python, make_venv
 
 from pipssl import diagnose
@@ -50,97 +50,95 @@ class Cell(NamedTuple):
 
 class Bed(NamedTuple):
     pip: Tuple[int, ...]
-    isolated: Any
-    certs: CertWorld
-    index: Callable[..., IndexServer]
-    proxy: Callable[..., Proxy]
+    world: World
+    proxy: MakeProxy
     tmp: Path
 
 
-def _trust_root(bed: Bed, extra: str = "") -> None:
-    bed.isolated.write_pip_conf(f"[global]\ncert = {bed.certs.path('root.pem')}\n{extra}")
-
-
 def healthy(bed: Bed) -> Cell:
-    _trust_root(bed)
-    return Cell(bed.index("good", url_host="localhost").url, None)
+    bed.world.trust()
+    return Cell(bed.world.index("good", url_host="localhost").url, None)
 
 
 def unknown_ca(bed: Bed) -> Cell:
-    _trust_root(bed)
-    return Cell(bed.index("intercepted", url_host="localhost").url, "untrusted-issuer-unknown")
+    bed.world.trust()
+    return Cell(
+        bed.world.index("intercepted", url_host="localhost").url, "untrusted-issuer-unknown"
+    )
 
 
 def expired(bed: Bed) -> Cell:
-    _trust_root(bed)
-    return Cell(bed.index("expired", url_host="localhost").url, "cert-expired")
+    bed.world.trust()
+    return Cell(bed.world.index("expired", url_host="localhost").url, "cert-expired")
 
 
 def wrong_host(bed: Bed) -> Cell:
-    _trust_root(bed)
-    return Cell(bed.index("wrong-host", url_host="localhost").url, "hostname-mismatch")
+    bed.world.trust()
+    return Cell(bed.world.index("wrong-host", url_host="localhost").url, "hostname-mismatch")
 
 
 def self_signed(bed: Bed) -> Cell:
-    _trust_root(bed)
-    return Cell(bed.index("self-signed", url_host="localhost").url, "self-signed")
+    bed.world.trust()
+    return Cell(bed.world.index("self-signed", url_host="localhost").url, "self-signed")
 
 
 def refused(bed: Bed) -> Cell:
-    _trust_root(bed)
+    bed.world.trust()
     return Cell(f"https://localhost:{closed_port()}/simple/", "connection-refused")
 
 
 def weak_leaf(bed: Bed) -> Cell:
-    cert = odd_cert(bed.certs, "rsa1024-leaf")
+    cert = odd_cert(bed.world.certs, "rsa1024-leaf")
     root = bed.tmp / "odd-root.pem"
     root.write_bytes(cert.ca_pem)
-    bed.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
-    index = bed.index(cert, url_host="localhost", ciphers=SERVER_WEAK_CIPHERS)
+    bed.world.isolated.write_pip_conf(f"[global]\ncert = {root}\n")
+    index = bed.world.index(cert, url_host="localhost", ciphers=SERVER_WEAK_CIPHERS)
     return Cell(index.url, "weak-certificate")
 
 
 def proxy_denied(bed: Bed) -> Cell:
-    _trust_root(bed)
+    bed.world.trust()
     proxy = bed.proxy()
     os.environ["HTTPS_PROXY"] = proxy.url
-    index = bed.index("good", url_host="localhost")
+    index = bed.world.index("good", url_host="localhost")
     proxy.refuse[f"localhost:{index.port}"] = 403
     return Cell(index.url, "proxy-denied")
 
 
 def through_proxy(bed: Bed) -> Cell:
-    _trust_root(bed)
+    bed.world.trust()
     os.environ["HTTPS_PROXY"] = bed.proxy().url
-    return Cell(bed.index("good", url_host="localhost").url, None)
+    return Cell(bed.world.index("good", url_host="localhost").url, None)
 
 
 def proxy_option_and_env(bed: Bed) -> Cell:
     """pip's proxy option and HTTPS_PROXY both set: from pip 22.1 the option wins."""
-    _trust_root(bed, f"proxy = {bed.proxy().url}\n")
+    bed.world.trust(f"proxy = {bed.proxy().url}\n")
     os.environ["HTTPS_PROXY"] = f"http://127.0.0.1:{closed_port()}"
-    index = bed.index("good", url_host="localhost")
+    index = bed.world.index("good", url_host="localhost")
     return Cell(index.url, None if bed.pip >= (22, 1) else "proxy-unreachable")
 
 
 def bundle_variable_and_proxy_option(bed: Bed) -> Cell:
     """REQUESTS_CA_BUNDLE naming the wrong CA, and pip's proxy option: pip >= 24.1 reads no
     bundle variable then (requests' trust_env off); older pips let it override cert."""
-    _trust_root(bed, f"proxy = {bed.proxy().url}\n")
-    os.environ["REQUESTS_CA_BUNDLE"] = str(bed.certs.path("intercept.pem"))
-    index = bed.index("good", url_host="localhost")
+    bed.world.trust(f"proxy = {bed.proxy().url}\n")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(bed.world.certs.path("intercept.pem"))
+    index = bed.world.index("good", url_host="localhost")
     return Cell(index.url, None if bed.pip >= (24, 1) else "env-shadows-config")
 
 
 def pip_cert_breaks_config(bed: Bed) -> Cell:
-    _trust_root(bed)
-    os.environ["PIP_CERT"] = str(bed.certs.path("intercept.pem"))
-    return Cell(bed.index("good", url_host="localhost").url, "env-shadows-config")
+    bed.world.trust()
+    os.environ["PIP_CERT"] = str(bed.world.certs.path("intercept.pem"))
+    return Cell(bed.world.index("good", url_host="localhost").url, "env-shadows-config")
 
 
 def client_cert_missing(bed: Bed) -> Cell:
-    _trust_root(bed)
-    index = bed.index("good", url_host="localhost", client_ca=bed.certs.path("client-ca.pem"))
+    bed.world.trust()
+    index = bed.world.index(
+        "good", url_host="localhost", client_ca=bed.world.certs.path("client-ca.pem")
+    )
     return Cell(index.url, "client-cert-required")
 
 
@@ -148,13 +146,13 @@ def _second_host(bed: Bed, how: str) -> Cell:
     """The page host trusted, and pip's path to the files (a ``pip`` project, the one
     doctor follows) leaving it for a second host behind the intercepting CA: its links
     point there (``files``), or the index redirects there (``redirect``)."""
-    _trust_root(bed)
+    bed.world.trust()
     wheels = bed.tmp / "wheels"
     build_wheel(wheels)
     build_wheel(wheels, name="pip", version="0.0.1")
-    other = bed.index("intercepted", url_host="localhost", wheel_dir=wheels)
+    other = bed.world.index("intercepted", url_host="localhost", wheel_dir=wheels)
     moved = {"files_at" if how == "files" else "redirect_to": other.base_url}
-    index = bed.index("good", url_host="localhost", wheel_dir=wheels, **moved)
+    index = bed.world.index("good", url_host="localhost", wheel_dir=wheels, **moved)
     return Cell(index.url, "untrusted-issuer-unknown")
 
 
@@ -227,10 +225,8 @@ def test_doctor_says_what_the_real_pip_does(
     flavour: str,
     venvs: Dict[str, Path],
     request: pytest.FixtureRequest,
-    isolated_env: Any,
-    cert_world: CertWorld,
-    make_index: Callable[..., IndexServer],
-    make_proxy: Callable[..., Proxy],
+    pip_world: World,
+    make_proxy: MakeProxy,
     tmp_path: Path,
 ) -> None:
     if flavour == "sys":
@@ -239,7 +235,7 @@ def test_doctor_says_what_the_real_pip_does(
         python = request.getfixturevalue("pip22")
     else:
         python = venvs[flavour]
-    bed = Bed(pip_version(python), isolated_env, cert_world, make_index, make_proxy, tmp_path)
+    bed = Bed(pip_version(python), pip_world, make_proxy, tmp_path)
     cell = WORLDS[world](bed)
     done = pip_download(python, cell.url, dict(os.environ), tmp_path / "dl", timeout=90)
     truth = done.returncode == 0

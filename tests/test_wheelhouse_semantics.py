@@ -17,11 +17,11 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator
+from typing import Dict, Iterator
 
 import pytest
 from bed.certs import CertWorld
-from bed.index import IndexServer
+from bed.index import MakeIndex
 from bed.isolation import scrubbed_environ
 from targets import LEGACY_BASE, base_python, make_venv, run_pipssl
 from test_wheelhouse import World, make_wheel, pip_list, serve_tree
@@ -205,7 +205,7 @@ def test_a_dependency_held_at_a_version_it_excludes_is_refused(
 
 
 def test_create_names_the_tls_cause_when_pip_cannot_download(
-    world: World, make_index: Callable[..., IndexServer]
+    world: World, make_index: MakeIndex
 ) -> None:
     # a server whose CA the pip of the world does not trust
     index = make_index("intercepted", wheel_dir=world.root / "index")

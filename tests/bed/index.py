@@ -24,7 +24,7 @@ import time
 import urllib.parse
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Protocol, Tuple, Union
 
 from bed import hostile
 from bed.certs import ServerCert
@@ -545,3 +545,18 @@ def silent_server(lifetime: float = 60.0) -> Iterator[int]:
     """
     with hostile.silent_tcp(lifetime) as server:
         yield server.port
+
+
+class MakeIndex(Protocol):
+    """The ``make_index`` fixture: ``make_index(kind="good", **serve_index_kwargs)``."""
+
+    def __call__(self, kind: Union[str, ServerCert, None] = "good", **kwargs: Any) -> IndexServer:
+        """An index serving ``kind`` (a ``CertWorld`` server certificate's name, a
+        ``ServerCert``, or None for mode="plain"), closed at the test's end."""
+
+
+class MakeProxy(Protocol):
+    """The ``make_proxy`` fixture: ``make_proxy(auth=None, lifetime=120.0)``."""
+
+    def __call__(self, auth: Optional[Tuple[str, str]] = None, lifetime: float = 120.0) -> Proxy:
+        """A CONNECT proxy (``connect_proxy``), closed at the test's end."""

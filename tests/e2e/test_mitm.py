@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
 import pytest
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 
 pytest.importorskip("mitmproxy", reason="mitmproxy is installed in tox env e2e only")
 
@@ -30,7 +33,7 @@ FLAVOURS = ["legacy", "truststore"]
 VERIFY_FAILED = "CERTIFICATE_VERIFY_FAILED"
 
 
-def proxied_env(isolated_env: Any, mitm: Mitm) -> Dict[str, str]:
+def proxied_env(isolated_env: IsolatedEnv, mitm: Mitm) -> Dict[str, str]:
     """The test's scrubbed environment with the proxy, reading the (temp) user pip config."""
     os.environ["HTTPS_PROXY"] = mitm.url
     # pip reads the user config file only while PIP_CONFIG_FILE names no existing file;
@@ -75,7 +78,7 @@ def pip_passes(python: Path, url: str, env: Mapping[str, str], dest: Path) -> No
     assert [p.name for p in dest.glob("*.whl")] == ["pipssl_probe_pkg-1.0-py3-none-any.whl"]
 
 
-def user_pip_conf(isolated_env: Any) -> Path:
+def user_pip_conf(isolated_env: IsolatedEnv) -> Path:
     return Path(isolated_env.pip_conf_path("user"))
 
 
@@ -83,8 +86,8 @@ def user_pip_conf(isolated_env: Any) -> Path:
 def test_pip_fails_through_mitmproxy_and_doctor_names_its_ca(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
     mitm: Mitm,
     tmp_path: Path,
 ) -> None:
@@ -117,8 +120,8 @@ def os_store_with(tmp_path: Path, *cas: Path) -> None:
 
 def test_doctor_sees_the_mitm_ca_in_the_os_store_that_legacy_pip_ignores(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
     mitm: Mitm,
     tmp_path: Path,
 ) -> None:
@@ -135,10 +138,10 @@ def test_doctor_sees_the_mitm_ca_in_the_os_store_that_legacy_pip_ignores(
 
 def test_truststore_pip_ignores_the_os_store_through_a_proxy(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
     mitm: Mitm,
-    cert_world: Any,
+    cert_world: CertWorld,
     tmp_path: Path,
 ) -> None:
     """pip 24.2 gives its truststore context to direct connections only, not to requests'
@@ -154,8 +157,8 @@ def test_truststore_pip_ignores_the_os_store_through_a_proxy(
 
 def test_doctor_agrees_that_truststore_pip_fails_through_a_proxy(
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
     mitm: Mitm,
     tmp_path: Path,
 ) -> None:
@@ -177,8 +180,8 @@ def test_doctor_agrees_that_truststore_pip_fails_through_a_proxy(
 def test_repair_with_the_mitm_ca_makes_pip_pass_and_undo_breaks_it_again(
     flavour: str,
     venvs: Dict[str, Path],
-    isolated_env: Any,
-    make_index: Any,
+    isolated_env: IsolatedEnv,
+    make_index: MakeIndex,
     mitm: Mitm,
     tmp_path: Path,
 ) -> None:

@@ -13,9 +13,12 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Callable, Dict
 
 import pytest
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 from bed.pip import pip_download, url_host_for
 from recipebed import PROBE, VERIFY_FAILED, show
 from targets import base_python, make_venv
@@ -53,7 +56,7 @@ class RecipeWorld:
 
 @pytest.fixture
 def recipe_world(
-    isolated_env: Any, tmp_path: Path, make_index: Any, cert_world: Any
+    isolated_env: IsolatedEnv, tmp_path: Path, make_index: MakeIndex, cert_world: CertWorld
 ) -> Callable[[str], RecipeWorld]:
     """Factory ``recipe_world(version) -> RecipeWorld`` for a pip of pyenv's ``version``.
 

@@ -21,9 +21,12 @@ import shutil
 import ssl
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
+from bed.certs import CertWorld
+from bed.index import MakeIndex
+from bed.isolation import IsolatedEnv
 from bed.osstore import MountedOsStore, why_unavailable
 from bed.pip import url_host_for
 from fleetbed import Host, inventory, make_host
@@ -95,7 +98,12 @@ def test_docs_show_the_playbook() -> None:
 
 
 @pytest.fixture
-def fleet(isolated_env: Any, tmp_path: Path, make_index: Any, nossl_python: Any) -> List[Host]:
+def fleet(
+    isolated_env: IsolatedEnv,
+    tmp_path: Path,
+    make_index: MakeIndex,
+    nossl_python: Callable[[str], Path],
+) -> List[Host]:
     if why_unavailable():
         pytest.skip(f"the OS store bed is not available: {why_unavailable()}")
     index = make_index("intercepted", lifetime=900)
@@ -115,7 +123,7 @@ def fleet(isolated_env: Any, tmp_path: Path, make_index: Any, nossl_python: Any)
 @pytest.mark.once
 @pytest.mark.slow
 @pytest.mark.skipif(not MountedOsStore.available(), reason="no private mount namespaces here")
-def test_fleet_journey(fleet: List[Host], cert_world: Any, tmp_path: Path) -> None:
+def test_fleet_journey(fleet: List[Host], cert_world: CertWorld, tmp_path: Path) -> None:
     good = [h for h in fleet if h.name != "nossl"]
     inv = tmp_path / "inventory.yml"
     inv.write_text(inventory(fleet))
@@ -242,7 +250,7 @@ def test_diff_masks_credentials_as_pipssl_does() -> None:
 
 
 @pytest.mark.once
-def test_fingerprints_are_pipssls(cert_world: Any) -> None:
+def test_fingerprints_are_pipssls(cert_world: CertWorld) -> None:
     """``state: absent`` with ``ca`` withdraws by the SHA-256 pipssl lists (any spelling)."""
     utils = module_utils()
     pem = cert_world.path("intercept.pem").read_text() + cert_world.path("root.pem").read_text()
@@ -255,7 +263,7 @@ def test_fingerprints_are_pipssls(cert_world: Any) -> None:
 
 @pytest.mark.once
 def test_a_private_key_never_leaves_the_controller(
-    isolated_env: Any, cert_world: Any, tmp_path: Path
+    isolated_env: IsolatedEnv, cert_world: CertWorld, tmp_path: Path
 ) -> None:
     """A ``ca`` file that holds a key fails the task in the action plugin, before anything
     reaches a target, and the key's bytes appear nowhere in the output."""
