@@ -33,6 +33,7 @@ from pipssl.repairing.cas import (
     require_roots,
 )
 from pipssl.repairing.clients import plan_client
+from pipssl.repairing.location import Scope
 from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import Options, Plan, RepairOptions, RepairResult
 from pipssl.target.facts import inspect
@@ -130,7 +131,7 @@ def consented(*, environ: Optional[Mapping[str, str]] = None) -> Tuple[Consent, 
 def prepare_forget(
     fingerprints: Sequence[str],
     *,
-    scope: str = "auto",
+    scope: Scope = "auto",
     python: Optional[str] = None,
     timeout: float = DEFAULT_TIMEOUT,
     environ: Optional[Mapping[str, str]] = None,
@@ -163,7 +164,7 @@ def prepare_forget(
 def forget(
     fingerprints: Sequence[str],
     *,
-    scope: str = "auto",
+    scope: Scope = "auto",
     python: Optional[str] = None,
     timeout: float = DEFAULT_TIMEOUT,
     environ: Optional[Mapping[str, str]] = None,
@@ -184,7 +185,7 @@ def forget(
 
 
 def bundle_path(
-    scope: str,
+    scope: Scope,
     *,
     python: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
@@ -211,7 +212,7 @@ def bundle_path(
 def client_env(
     client: str,
     *,
-    scope: str = "auto",
+    scope: Scope = "auto",
     python: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
     cwd: Optional[str] = None,

@@ -162,7 +162,9 @@ class Options:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a repair would change, what it leaves to the user, and what it was made from.
+    """What a repair would change, what it leaves to the user, and what it was made from:
+    what :func:`pipssl.plan` returns and :func:`pipssl.apply` takes (frozen: the plan
+    agreed to is the plan applied).
 
     Attributes:
         scope: the config kind edited (``user``, ``site``, ``global``, ``env``).
@@ -191,7 +193,7 @@ class Plan:
     actions: Tuple[Action, ...]
     manual: Tuple[Finding, ...]
     env_to_unset: Tuple[str, ...]
-    contents: Dict[str, Optional[bytes]] = field(default_factory=dict, repr=False)
+    contents: Mapping[str, Optional[bytes]] = field(default_factory=dict, repr=False)
     env_to_set: Tuple[Tuple[str, str], ...] = ()
     clients: Tuple[str, ...] = ()
     inputs: Tuple[Tuple[str, Optional[str]], ...] = ()
@@ -210,7 +212,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class RepairResult:
-    """The outcome of :func:`pipssl.repair`.
+    """The outcome of :func:`pipssl.repair` and :func:`pipssl.apply`.
 
     Attributes:
         ok: pip verifies every index now (or would, once ``env_to_unset`` are unset),
