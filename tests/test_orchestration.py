@@ -266,3 +266,48 @@ def test_quick_imports_nothing_of_the_real_pips(venvs: Dict[str, Path], pip_worl
     loaded = proc.stdout
     assert "'pipssl.diagnosis.run'" in loaded and "'pipssl.net.probe'" in loaded, loaded
     assert "pipssl.diagnosis.confirm" not in loaded and "pipssl.target.askpip" not in loaded
+
+
+_LOADS_AFTER = r"""
+import sys
+from pipssl.target import child
+
+started, seen = [], []
+init = child.Child.__init__
+
+def spy(self, argv, *args, **kwargs):
+    started.append(argv)
+    init(self, argv, *args, **kwargs)
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pipssl.diagnosis.report" and not seen:
+            seen.append(len(started))
+
+child.Child.__init__ = spy
+sys.meta_path.insert(0, Watch())
+from pipssl.cli.main import main
+
+code = main(sys.argv[1:])
+sys.stderr.write("children before the diagnosis loaded: %s\n" % seen)
+sys.exit(code)
+"""
+
+
+def test_doctor_starts_its_children_before_the_diagnosis_loads(
+    venvs: Any, isolated_env: Any, make_index: Callable[..., IndexServer]
+) -> None:
+    """The CLI starts the real pip, requests' check and the facts child, and only then
+    imports the diagnosis (its report, checks, probes, clients), which loads while they
+    run: when the report's module is imported, all three are running."""
+    import subprocess
+
+    from targets import pipssl_path
+
+    index = make_index("good")
+    argv = [sys.executable, "-c", _LOADS_AFTER, "doctor", "--python", str(venvs["legacy"])]
+    argv += ["--index-url", index.url]
+    env = dict(os.environ, PYTHONPATH=pipssl_path())
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr  # the test root is unknown: FAILED at tls
+    assert "children before the diagnosis loaded: [3]" in proc.stderr, proc.stderr
