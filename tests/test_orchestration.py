@@ -295,7 +295,7 @@ sys.exit(code)
 
 
 def test_doctor_starts_its_children_before_the_diagnosis_loads(
-    venvs: Any, isolated_env: Any, make_index: Callable[..., IndexServer]
+    venvs: Dict[str, Path], isolated_env: IsolatedEnv, make_index: MakeIndex
 ) -> None:
     """The CLI starts the real pip, requests' check and the facts child, and only then
     imports the diagnosis (its report, checks, probes, clients), which loads while they

@@ -343,9 +343,7 @@ def _point_pip(draft: Draft) -> None:
     that pip would prefer over it is removed if broken, reported otherwise; a variable can
     only be reported."""
     path = draft.config_file
-    edited = ini_edit.set_value(
-        decoded(path, draft.planned(path)), "global", "cert", draft.bundle
-    )
+    edited = ini_edit.set_value(decoded(path, draft.planned(path)), "global", "cert", draft.bundle)
     draft.change(
         "set-cert", path, draft.scope, edited.encode("utf-8"), wording.cert_set(draft.bundle)
     )
