@@ -129,7 +129,7 @@ def pipssl_wheel(
         "Requires-Python: >=3.8\n"
         "Requires-Dist: certifi\n"
         "Requires-Dist: packaging\n"
-        "Requires-Dist: tomli>=1.1.0; python_version < '3.11'\n"
+        "Requires-Dist: tomli>=2.0.1; python_version < '3.11'\n"
     )
     wheel = (
         "Wheel-Version: 1.0\nGenerator: pipssl-embed\nRoot-Is-Purelib: true\nTag: py3-none-any\n"

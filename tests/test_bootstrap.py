@@ -264,7 +264,7 @@ def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
             assert digest == _wheel._record_hash(wheel.read(name)) and int(size) > 0
     metadata = wheel.read(f"{info}/METADATA").decode()
     assert "Requires-Python: >=3.8" in metadata and "Requires-Dist: certifi" in metadata
-    assert "Requires-Dist: tomli>=1.1.0; python_version < '3.11'" in metadata
+    assert "Requires-Dist: tomli>=2.0.1; python_version < '3.11'" in metadata
     assert hashlib.sha256(data).hexdigest() in SCRIPT.read_text()
 
 

@@ -105,7 +105,8 @@ def set_toml_string(text: str, table: Key, key: str, value: str, name: str) -> s
         ConfigError: the file is not TOML, or the key lives somewhere an in-place edit
             cannot reach safely (an inline table, an array, a table made by dotted keys).
     """
-    data = read_toml(text, name)
+    # floats as their text: the proof compares them (nan is not equal to itself)
+    data = _loads(text, name, parse_float=_FloatText)
     bom = 1 if text.startswith("\ufeff") else 0
     body = text[bom:]  # the locator's offsets are in the text past a BOM
     spots = layout(body, lambda small: _loads(small, name))
@@ -114,7 +115,7 @@ def set_toml_string(text: str, table: Key, key: str, value: str, name: str) -> s
     edited = spliced(text, [Splice(cut.start + bom, cut.end + bom, cut.new)])
     return prove(
         Edit(text, edited, full),
-        lambda t: _flat(_loads(t, name, parse_float=_FloatText)),
+        lambda t: _flat(data if t is text else _loads(t, name, parse_float=_FloatText)),
         lambda own: own == {full: value},
         lambda: ConfigError(
             f"{shown(name)}: an edit of {shown_key(full)} would change other settings;"

@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Set, Tuple
 from pipssl.errors import ConfigError
 from pipssl.formats.edit import Key
 
+_BARE_KEYS = re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*")
 _BARE_VALUE = re.compile(r"[0-9A-Za-z_:.+\-]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_AFTER_SPACE = re.compile(r" [0-9]{2}:[0-9:.+\-Zz]+")  # a date-time may hold one space
@@ -146,13 +147,20 @@ class _Walk:
         self.i += 1  # the "="
         while self.s[self.i : self.i + 1] in (" ", "\t"):
             self.i += 1
-        return _path(self.loads(f"{raw} = 0"))
+        return self.path(raw, f"{raw} = 0")
 
     def header_path(self, array: bool) -> Key:
         self.i += 2 if array else 1
         raw = self.raw_key("]")
         self.i += 2 if array else 1
-        return _path(self.loads(f"[{raw}]"))
+        return self.path(raw, f"[{raw}]")
+
+    def path(self, raw: str, statement: str) -> Key:
+        """A dotted key's parts: bare ones split here (most keys, and quick), quoted ones
+        read by the reader itself."""
+        if _BARE_KEYS.fullmatch(raw):
+            return tuple(part.strip(" \t") for part in raw.split("."))
+        return _path(self.loads(statement))
 
     def skip_value(self) -> None:
         c = self.s[self.i : self.i + 1]
