@@ -415,3 +415,49 @@ def test_no_client_found_means_no_client_block(
     assert data["clients"] == []
     proc = pipssl("repair", "--for", "pip", "--python", str(python))
     assert proc.returncode == 2 and "--for 'pip'" in proc.stderr
+
+
+# --- the registry: one list every layer reads ------------------------------------------------
+
+
+@pytest.mark.once
+def test_every_layer_reads_the_one_registry(tmp_path: Path) -> None:
+    """``--for``, ``run``, repair's plan and its printed command all take the installers
+    from :data:`pipssl.clients.registry.CLIENTS`: none names one of its own."""
+    from pipssl.cli.parser import build_parser
+    from pipssl.clients.registry import CLIENTS, NAMES, RUNS, repair_for, resolve_run
+    from pipssl.errors import UsageError
+    from pipssl.repairing.clients import plan_client
+    from pipssl.target.facts import SslFacts, Target
+
+    assert len(set(NAMES)) == len(CLIENTS) and set(RUNS) <= set(NAMES)
+    parser = build_parser()
+    for name in NAMES:
+        assert parser.parse_args(["repair", "--for", name]).clients_for == [[name]]
+    with pytest.raises(UsageError) as unknown:
+        parser.parse_args(["repair", "--for", "no-such-installer"])
+    assert f"choose from {', '.join(NAMES)}" in str(unknown.value)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    for name in RUNS:
+        exe = bin_dir / name
+        exe.write_text("#!/bin/sh\n")
+        exe.chmod(0o755)
+        tool = resolve_run([name, "install", "x"], environ=env, cwd=str(tmp_path))
+        assert (tool.kind, tool.argv) == (name, [str(exe), "install", "x"])
+    with pytest.raises(UsageError) as refused:
+        resolve_run(["no-such-installer"], environ=env, cwd=str(tmp_path))
+    assert all(name in (refused.value.hint or "") for name in RUNS)
+    target = Target("", "0", "", "", "linux", SslFacts(ok=False), None)
+    bundle = str(tmp_path / "bundle.pem")
+    for client in CLIENTS:
+        scope = "--scope user --for" if client.user_wide else "repair --for"
+        assert f"{scope} {client.name}" in repair_for(client.name)
+        if client.bundle_variable is None:
+            continue
+        # no config file of its: the variable it reads carries the bundle (poetry: no source)
+        plan = plan_client(
+            client.name, bundle, target, env, read=lambda _p: None, cwd=str(tmp_path)
+        )
+        assert plan.env_to_set == ((client.bundle_variable, bundle),) and not plan.edits

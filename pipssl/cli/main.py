@@ -311,6 +311,7 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pipssl.clients.registry import index_urls, resolve_run
     from pipssl.repairing.api import client_env, prepare
     from pipssl.repairing.apply import apply, preview
     from pipssl.target.runpip import (
@@ -320,10 +321,9 @@ def _run(args: argparse.Namespace) -> int:
         run_pip,
         scrubbed,
     )
-    from pipssl.target.tool import resolve
 
     env: Dict[str, str] = dict(os.environ)
-    tool = resolve(args.pip, python=args.python, environ=env, cwd=os.getcwd())
+    tool = resolve_run(args.pip, python=args.python, environ=env, cwd=os.getcwd())
     argv, name = tool.argv, tool.name
     kwargs = _repair_kwargs(args)
     kwargs["python"] = tool.python  # diagnose and repair what the tool installs into
@@ -334,7 +334,8 @@ def _run(args: argparse.Namespace) -> int:
         kwargs["index_urls"] = index_args(tool.args) or None
     else:
         kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
-        kwargs["index_urls"] = index_args(tool.args) or _tool_indexes(name) or None
+        configured = index_urls(name, os.environ, sys.platform, os.getcwd())
+        kwargs["index_urls"] = index_args(tool.args) or configured or None
         added = client_env(name, scope=args.scope, python=tool.python)
         if added:
             _err(f"pipssl: running {name} with {_assignments(added)}")
@@ -376,15 +377,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _assignments(values: Dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in values.items())
-
-
-def _tool_indexes(tool: str) -> List[str]:
-    """The indexes a poetry project uses (its sources), for the diagnosis of a failure."""
-    if tool != "poetry":
-        return []
-    from pipssl.clients import poetry_source_urls
-
-    return poetry_source_urls(os.environ, sys.platform, os.getcwd())
 
 
 def main(

@@ -12,6 +12,7 @@ import argparse
 from typing import Any, List, NoReturn
 
 from pipssl import __version__, commands
+from pipssl.clients.registry import NAMES, RUNS
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
@@ -124,7 +125,7 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_clients,
         metavar="TOOLS",
-        help="also point these installers at pipssl's bundle: uv, poetry, conda, requests "
+        help=f"also point these installers at pipssl's bundle: {', '.join(NAMES)} "
         "(comma-separated; repeatable); those not installed for the interpreter are named "
         "and left alone, and conda's and poetry's user-wide files only ever get the user's "
         "bundle (--scope user)",
@@ -132,13 +133,11 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _clients(text: str) -> List[str]:
-    from pipssl.clients import CLIENTS
-
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in CLIENTS]
+    bad = [n for n in names if n not in NAMES]
     if bad or not names:
         raise argparse.ArgumentTypeError(
-            f"--for {text!r}: choose from {', '.join(CLIENTS)} (comma-separated)"
+            f"--for {text!r}: choose from {', '.join(NAMES)} (comma-separated)"
         )
     return names
 
@@ -266,7 +265,7 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "pip",
         nargs=argparse.REMAINDER,
         metavar="-- pip ARGS",
-        help="the pip, python -m pip, uv, poetry or conda command line",
+        help=f"the pip, python -m pip, {', '.join(RUNS)} command line",
     )
     _wheelhouse_parser(commands)
     return parser
