@@ -428,6 +428,7 @@ def test_every_layer_reads_the_one_registry(tmp_path: Path) -> None:
     from pipssl.clients.registry import CLIENTS, NAMES, RUNS, repair_for, resolve_run
     from pipssl.errors import UsageError
     from pipssl.repairing.clients import plan_client
+    from pipssl.repairing.places import places_for
     from pipssl.target.facts import SslFacts, Target
 
     assert len(set(NAMES)) == len(CLIENTS) and set(RUNS) <= set(NAMES)
@@ -454,6 +455,9 @@ def test_every_layer_reads_the_one_registry(tmp_path: Path) -> None:
     for client in CLIENTS:
         scope = "--scope user --for" if client.user_wide else "repair --for"
         assert f"{scope} {client.name}" in repair_for(client.name)
+        # the files its repair writes are the ones repair, undo and recovery let it write
+        for path in client.writes(env, "linux"):
+            assert places_for(env, "linux").refusal(path) is None, (client.name, path)
         if client.bundle_variable is None:
             continue
         # no config file of its: the variable it reads carries the bundle (poetry: no source)

@@ -239,4 +239,5 @@ CLIENT = Client(
     point=point,
     user_wide=USER_WIDE,
     interpreter=lambda _args, _environ, _cwd: None,  # the default interpreter
+    writes=lambda environ, _platform: [conda_user_rc(environ)],
 )

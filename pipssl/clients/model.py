@@ -279,6 +279,8 @@ class Client:
             what ``run`` diagnoses when its command line names none.
         real: how the real client is asked (None: it is not).
         insecure_keys: its settings that list hosts it does not verify.
+        writes: the config files its repair may write, from (environ, platform): the
+            only ones repair, undo and recovery let it write (:mod:`pipssl.repairing.places`).
     """
 
     name: str
@@ -290,6 +292,7 @@ class Client:
     index_urls: Callable[[Mapping[str, str], str, str], List[str]] = _no_urls
     real: Optional[RealKind] = None
     insecure_keys: Tuple[str, ...] = ()
+    writes: Callable[[Mapping[str, str], str], List[str]] = lambda _environ, _platform: []
 
 
 def repair_command(client: str, user_wide: bool, *more: str) -> str:

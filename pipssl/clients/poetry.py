@@ -294,4 +294,7 @@ CLIENT = Client(
     interpreter=interpreter,
     index_urls=poetry_source_urls,
     real="requests",
+    writes=lambda environ, platform: [
+        os.path.join(poetry_config_dir(environ, platform), "config.toml")
+    ],
 )
