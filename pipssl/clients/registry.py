@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from pipssl.clients import conda, poetry, requests_, uv
+from pipssl.clients import conda, pdm, poetry, requests_, uv
 from pipssl.clients.model import Client, repair_command
 from pipssl.errors import UsageError
 from pipssl.target.tool import InterpreterOf, Tool, resolve
 
 #: The installers, in the order reports list them.
-CLIENTS: Tuple[Client, ...] = (uv.CLIENT, poetry.CLIENT, conda.CLIENT, requests_.CLIENT)
+CLIENTS: Tuple[Client, ...] = (
+    uv.CLIENT,
+    poetry.CLIENT,
+    conda.CLIENT,
+    requests_.CLIENT,
+    pdm.CLIENT,
+)
 
 #: Their names, as ``--for`` takes them.
 NAMES: Tuple[str, ...] = tuple(c.name for c in CLIENTS)
