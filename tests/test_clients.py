@@ -467,6 +467,24 @@ def test_every_layer_reads_the_one_registry(tmp_path: Path) -> None:
         assert plan.env_to_set == ((client.bundle_variable, bundle),) and not plan.edits
 
 
+@pytest.mark.once
+def test_run_reads_each_installers_own_index_options_and_tls_words() -> None:
+    """``run -- uv ...``: uv's ``--default-index``/``--index`` name indexes and rustls'
+    words mean a TLS failure; both are uv's module's, not pip's."""
+    from pipssl.clients.registry import client
+    from pipssl.target.runpip import failed_on_tls, index_args
+
+    uv = client("uv")
+    url = "https://127.0.0.1:1/simple/"
+    args = ["pip", "install", "--default-index", url, f"--index={url}x/", "-i", url + "i/", "a"]
+    assert index_args(args, uv.index_flags) == [url, url + "x/", url + "i/"]
+    assert index_args(args) == [url + "i/"]  # pip has no --default-index
+    said = "error: Request failed\n  Caused by: invalid peer certificate: UnknownIssuer\n"
+    assert failed_on_tls(2, said, uv.tls_markers) and not failed_on_tls(0, said, uv.tls_markers)
+    assert not failed_on_tls(2, said)  # not pip's words
+    assert failed_on_tls(1, "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED]")
+
+
 # --- pdm: its settings and its repair, on file level (the real pdm: tests/clients) ------------
 
 

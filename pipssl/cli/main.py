@@ -311,7 +311,7 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipssl.clients.registry import index_urls, resolve_run
+    from pipssl.clients.registry import NAMES, client, index_urls, resolve_run
     from pipssl.repairing.api import client_env, prepare
     from pipssl.repairing.apply import apply, preview
     from pipssl.target.runpip import (
@@ -330,12 +330,14 @@ def _run(args: argparse.Namespace) -> int:
     if tool.python and not args.python and not commands.is_own(tool.python):
         # `run -- /v38/bin/pip ...`: the fixes printed must name that pip's interpreter
         commands.use_aim(replace(commands.aim(), python=commands.interpreter_option(tool.python)))
-    if name == "pip":
+    installer = client(name) if name in NAMES else None  # None: pip
+    if installer is None:
         kwargs["index_urls"] = index_args(tool.args) or None
     else:
         kwargs["clients_for"] = list(dict.fromkeys([*kwargs["clients_for"], name]))
         configured = index_urls(name, os.environ, sys.platform, os.getcwd())
-        kwargs["index_urls"] = index_args(tool.args) or configured or None
+        named = index_args(tool.args, installer.index_flags)
+        kwargs["index_urls"] = named or configured or None
         added = client_env(name, scope=args.scope, python=tool.python)
         if added:
             _err(f"pipssl: running {name} with {_assignments(added)}")
@@ -349,7 +351,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     code, output = run_pip(argv, env, echo=echo)
-    if not failed_on_tls(code, output):
+    if not failed_on_tls(code, output, installer.tls_markers if installer else ()):
         return code
     target = f" {tool.python}'s pip" if tool.python and name == "pip" else ""
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")

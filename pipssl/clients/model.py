@@ -281,6 +281,10 @@ class Client:
         insecure_keys: its settings that list hosts it does not verify.
         writes: the config files its repair may write, from (environ, platform): the
             only ones repair, undo and recovery let it write (:mod:`pipssl.repairing.places`).
+        index_flags: the options of its command line that name an index, beyond pip's
+            (``run`` diagnoses those indexes).
+        tls_markers: what it prints when TLS fails, beyond pip's words (``run`` then
+            diagnoses and repairs).
     """
 
     name: str
@@ -293,6 +297,8 @@ class Client:
     real: Optional[RealKind] = None
     insecure_keys: Tuple[str, ...] = ()
     writes: Callable[[Mapping[str, str], str], List[str]] = lambda _environ, _platform: []
+    index_flags: Tuple[str, ...] = ()
+    tls_markers: Tuple[str, ...] = ()
 
 
 def repair_command(client: str, user_wide: bool, *more: str) -> str:

@@ -187,4 +187,6 @@ CLIENT = Client(
     interpreter=interpreter,
     real="uv",
     insecure_keys=("allow-insecure-host", "UV_INSECURE_HOST"),
+    index_flags=("--default-index", "--index"),
+    tls_markers=("invalid peer certificate",),  # rustls: "invalid peer certificate: UnknownIssuer"
 )
