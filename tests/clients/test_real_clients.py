@@ -22,6 +22,8 @@ pytest.importorskip("pdm", reason="pdm is installed in tox env clients only")
 import uv
 from targets import base_python, make_venv, pipssl_path
 
+from pipssl.target.runpip import failed_on_tls
+
 POETRY = Path(sys.executable).parent / ("poetry.exe" if sys.platform == "win32" else "poetry")
 PDM = Path(sys.executable).parent / ("pdm.exe" if sys.platform == "win32" else "pdm")
 REQUEST = "import requests, sys; print(requests.get(sys.argv[1], timeout=20).status_code)"
@@ -204,6 +206,8 @@ def test_pdm_fails_locks_after_repair_and_fails_after_undo(
     failed = lock()
     assert failed.returncode != 0, failed.stdout + failed.stderr
     assert index.wait_handshake_errors(1), failed.stdout + failed.stderr  # stopped at TLS
+    # in words `pipssl run -- pdm ...` knows for a TLS failure (pip's: pdm's module adds none)
+    assert failed_on_tls(failed.returncode, failed.stdout + failed.stderr)
     assert "client-cannot-verify pdm" in client_findings(python, index.url, env, cwd=project)
     config = Path(tools_env["XDG_CONFIG_HOME"]) / "pdm" / "config.toml"
     ca = cert_world.path("intercept.pem")
