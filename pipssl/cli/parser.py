@@ -12,7 +12,7 @@ import argparse
 from typing import Any, List, NoReturn
 
 from pipssl import __version__, commands
-from pipssl.clients.registry import NAMES, RUNS
+from pipssl.clients.registry import CLIENTS, NAMES, RUNS
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
@@ -127,9 +127,13 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
         metavar="TOOLS",
         help=f"also point these installers at pipssl's bundle: {', '.join(NAMES)} "
         "(comma-separated; repeatable); those not installed for the interpreter are named "
-        "and left alone, and conda's and poetry's user-wide files only ever get the user's "
-        "bundle (--scope user)",
+        f"and left alone, and the user-wide files of {', '.join(_USER_WIDE)} only ever get "
+        "the user's bundle (--scope user)",
     )
+
+
+#: The installers whose config file is the user's (read by every Python of theirs).
+_USER_WIDE = [c.name for c in CLIENTS if c.user_wide]
 
 
 def _clients(text: str) -> List[str]:
