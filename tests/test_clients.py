@@ -390,3 +390,170 @@ def test_no_client_found_means_no_client_block(
     assert data["clients"] == []
     proc = pipssl("repair", "--for", "pip", "--python", str(python))
     assert proc.returncode == 2 and "--for 'pip'" in proc.stderr
+
+
+# --- the registry: one list every layer reads ------------------------------------------------
+
+
+@pytest.mark.once
+def test_every_layer_reads_the_one_registry(tmp_path: Path) -> None:
+    """``--for``, ``run``, repair's plan and its printed command all take the installers
+    from :data:`pipssl.clients.registry.CLIENTS`: none names one of its own."""
+    from pipssl.cli.parser import build_parser
+    from pipssl.clients.registry import CLIENTS, NAMES, RUNS, repair_for, resolve_run
+    from pipssl.errors import UsageError
+    from pipssl.repairing.clients import plan_client
+    from pipssl.repairing.places import places_for
+    from pipssl.target.facts import SslFacts, Target
+
+    assert len(set(NAMES)) == len(CLIENTS) and set(RUNS) <= set(NAMES)
+    parser = build_parser()
+    for name in NAMES:
+        assert parser.parse_args(["repair", "--for", name]).clients_for == [[name]]
+    with pytest.raises(UsageError) as unknown:
+        parser.parse_args(["repair", "--for", "no-such-installer"])
+    assert f"choose from {', '.join(NAMES)}" in str(unknown.value)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    for name in RUNS:
+        exe = bin_dir / name
+        exe.write_text("#!/bin/sh\n")
+        exe.chmod(0o755)
+        tool = resolve_run([name, "install", "x"], environ=env, cwd=str(tmp_path))
+        assert (tool.kind, tool.argv) == (name, [str(exe), "install", "x"])
+    with pytest.raises(UsageError) as refused:
+        resolve_run(["no-such-installer"], environ=env, cwd=str(tmp_path))
+    assert all(name in (refused.value.hint or "") for name in RUNS)
+    target = Target("", "0", "", "", "linux", SslFacts(ok=False), None)
+    bundle = str(tmp_path / "bundle.pem")
+    for client in CLIENTS:
+        scope = "--scope user --for" if client.user_wide else "repair --for"
+        assert f"{scope} {client.name}" in repair_for(client.name)
+        # the files its repair writes are the ones repair, undo and recovery let it write
+        for path in client.writes(env, "linux"):
+            assert places_for(env, "linux").refusal(path) is None, (client.name, path)
+        if client.bundle_variable is None:
+            continue
+        # no config file of its: the variable it reads carries the bundle (poetry: no source)
+        plan = plan_client(
+            client.name, bundle, target, env, read=lambda _p: None, cwd=str(tmp_path)
+        )
+        assert plan.env_to_set == ((client.bundle_variable, bundle),) and not plan.edits
+
+
+@pytest.mark.once
+def test_run_reads_each_installers_own_index_options_and_tls_words() -> None:
+    """``run -- uv ...``: uv's ``--default-index``/``--index`` name indexes and rustls'
+    words mean a TLS failure; both are uv's module's, not pip's."""
+    from pipssl.clients.registry import client
+    from pipssl.target.runpip import failed_on_tls, index_args
+
+    uv = client("uv")
+    url = "https://127.0.0.1:1/simple/"
+    args = ["pip", "install", "--default-index", url, f"--index={url}x/", "-i", url + "i/", "a"]
+    assert index_args(args, uv.index_flags) == [url, url + "x/", url + "i/"]
+    assert index_args(args) == [url + "i/"]  # pip has no --default-index
+    said = "error: Request failed\n  Caused by: invalid peer certificate: UnknownIssuer\n"
+    assert failed_on_tls(2, said, uv.tls_markers) and not failed_on_tls(0, said, uv.tls_markers)
+    assert not failed_on_tls(2, said)  # not pip's words
+    assert failed_on_tls(1, "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED]")
+
+
+# --- pdm: its settings and its repair, on file level (the real pdm: tests/clients) ------------
+
+
+@pytest.mark.once
+def test_pdm_reads_ca_certs_per_index_in_its_order(home: Path, tmp_path: Path) -> None:
+    import sys
+
+    from pipssl.clients import pdm
+    from pipssl.clients.model import Context, Pointing
+    from pipssl.target.facts import SslFacts, Target
+
+    target = Target("", "0", "", "", sys.platform, SslFacts(ok=False), None)
+    project = tmp_path / "proj"
+    project.mkdir()
+    corp = "https://127.0.0.1:1/simple/"
+    (project / "pyproject.toml").write_text(
+        f'[[tool.pdm.source]]\nname = "corp"\nurl = "{corp}"\n'
+    )
+    config = Path(pdm.config_file(os.environ, sys.platform))
+    env = dict(os.environ)
+
+    def trusts() -> Dict[str, Any]:
+        return {t.label: t for t in pdm.trusts(Context(env, sys.platform, str(project), target))}
+
+    assert trusts() == {}  # neither on PATH nor configured
+    config.parent.mkdir(parents=True)
+    config.write_text("")
+    default = trusts()["pdm"]
+    assert default.os_store and default.verify and default.netloc is None
+    assert trusts()["pdm source corp"].netloc == "127.0.0.1:1"
+    ours, theirs = str(tmp_path / "ours.pem"), str(tmp_path / "theirs.pem")
+    config.write_text(f'[pypi]\nca_certs = "{ours}"\n[pypi.corp]\nca_certs = "{ours}"\n')
+    assert trusts()["pdm"].cafiles == (ours,) and not trusts()["pdm"].os_store
+    assert trusts()["pdm source corp"].cafiles == (ours,)
+    # the project's pdm.toml wins over config.toml; ca_certs over requests' variable
+    (project / "pdm.toml").write_text(f'[pypi]\nca_certs = "{theirs}"\n')
+    env["REQUESTS_CA_BUNDLE"] = str(tmp_path / "requests.pem")
+    assert trusts()["pdm"].cafiles == (theirs,)
+    (project / "pdm.toml").unlink()
+    config.write_text("")
+    assert trusts()["pdm"].cafiles == (env["REQUESTS_CA_BUNDLE"],)
+    env["PDM_PYPI_VERIFY_SSL"] = "false"
+    assert not trusts()["pdm"].verify and trusts()["pdm source corp"].verify
+
+    # repair: ca_certs for each index in config.toml, but never over verify_ssl = false
+    def plan(**more: str) -> Any:
+        ctx = Context(dict(env, **more), sys.platform, str(project), target)
+        text = lambda path: Path(path).read_text() if Path(path).exists() else ""  # noqa: E731
+        return pdm.point(ctx, Pointing(str(tmp_path / "bundle.pem"), text))
+
+    blocked = plan()
+    assert [f.code for f in blocked.manual] == ["client-verify-disabled"]
+    assert "unset PDM_PYPI_VERIFY_SSL" in blocked.manual[0].fix
+    (edit,) = blocked.edits
+    assert edit.data.decode() == f'[pypi.corp]\nca_certs = "{tmp_path / "bundle.pem"}"\n'
+    del env["PDM_PYPI_VERIFY_SSL"]
+    (edit,) = plan().edits
+    assert edit.path == str(config) and edit.kind == "set-pdm-ca-certs"
+    assert edit.data.decode().count("ca_certs = ") == 2
+    # a source's own ca_certs in pyproject.toml wins: named, not overwritten
+    (project / "pyproject.toml").write_text(
+        f'[[tool.pdm.source]]\nname = "corp"\nurl = "{corp}"\nca_certs = "{theirs}"\n'
+    )
+    named = plan()
+    assert [f.target for f in named.manual] == ["pdm source corp"]
+    assert "wins over config.toml's ca_certs" in named.manual[0].summary
+    assert [e.data.decode() for e in named.edits] == [
+        f'[pypi]\nca_certs = "{tmp_path / "bundle.pem"}"\n'
+    ]
+
+
+@pytest.mark.once
+def test_pdm_run_targets_the_interpreter_pdm_picks(tmp_path: Path) -> None:
+    from pipssl.clients.pdm import index_urls, interpreter
+
+    project = tmp_path / "proj"
+    (project / ".venv" / "bin").mkdir(parents=True)
+    venv_python = project / ".venv" / "bin" / "python"
+    venv_python.write_text("")
+    url = "https://127.0.0.1:1/simple/"
+    (project / "pyproject.toml").write_text(f'[[tool.pdm.source]]\nname = "a"\nurl = "{url}"\n')
+    env = {"HOME": str(tmp_path)}
+    assert interpreter(["install"], env, str(project)) == str(venv_python)
+    active = tmp_path / "active"
+    (active / "bin").mkdir(parents=True)
+    (active / "bin" / "python").write_text("")
+    assert interpreter([], dict(env, VIRTUAL_ENV=str(active)), str(project)) == str(
+        active / "bin" / "python"
+    )
+    (project / ".pdm-python").write_text("/saved/python\n")
+    assert interpreter([], dict(env, VIRTUAL_ENV=str(active)), str(project)) == "/saved/python"
+    assert interpreter([], dict(env, PDM_PYTHON="/chosen"), str(project)) == "/chosen"
+    assert index_urls(env, "linux", str(project)) == [url]
+    assert index_urls(dict(env, PDM_PYPI_URL=url + "x/"), "linux", str(project)) == [
+        url,
+        url + "x/",
+    ]

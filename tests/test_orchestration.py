@@ -157,7 +157,7 @@ def test_an_early_requests_check_no_job_takes_is_stopped(fake_requests: Path) ->
     early = real.Early(sys.executable, dict(os.environ), timeout=30, cwd=None)
     early.program = sys.executable
     url = "https://127.0.0.1:9/simple/"
-    job = ("requests", "requests", sys.executable, [url], None)
+    job = real.Job("requests", "requests", sys.executable, (url,))
     answers = real.start([job], dict(os.environ), timeout=30, early=early).results()
     assert answers[("requests", url)].ok and answers[("requests", url)].detail == "HTTP 404"
     assert fake_requests.read_text().splitlines() == ["imported", f"get {url}"]

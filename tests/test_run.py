@@ -217,7 +217,7 @@ def test_a_python_that_is_not_the_tools_is_refused(
 def test_uv_targets_the_environment_uv_itself_uses(
     isolated_env: IsolatedEnv, tmp_path: Path
 ) -> None:
-    from pipssl.target.tool import resolve
+    from pipssl.clients.registry import resolve_run as resolve
 
     uv = shutil.which("uv") or _uv_from_package()
     if uv is None:

@@ -332,6 +332,7 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pipssl.clients.registry import NAMES, client, index_urls, resolve_run
     from pipssl.repairing.api import client_env, prepare
     from pipssl.repairing.apply import apply, preview
     from pipssl.target.runpip import (
@@ -341,23 +342,25 @@ def _run(args: argparse.Namespace) -> int:
         run_pip,
         scrubbed,
     )
-    from pipssl.target.tool import resolve
 
     env: Dict[str, str] = dict(os.environ)
-    tool = resolve(args.pip, python=args.python, environ=env, cwd=os.getcwd())
+    tool = resolve_run(args.pip, python=args.python, environ=env, cwd=os.getcwd())
     argv, name = tool.argv, tool.name
     # diagnose and repair what the tool installs into
     options = replace(_repair_options(args), python=tool.python)
     if tool.python and not args.python and not commands.is_own(tool.python):
         # `run -- /v38/bin/pip ...`: the fixes printed must name that pip's interpreter
         commands.use_aim(replace(commands.aim(), python=commands.interpreter_option(tool.python)))
-    if name == "pip":
+    installer = client(name) if name in NAMES else None  # None: pip
+    if installer is None:
         options = replace(options, index_urls=index_args(tool.args) or None)
     else:
+        configured = index_urls(name, os.environ, sys.platform, os.getcwd())
+        named = index_args(tool.args, installer.index_flags)
         options = replace(
             options,
             clients_for=list(dict.fromkeys([*options.clients_for, name])),
-            index_urls=index_args(tool.args) or _tool_indexes(name) or None,
+            index_urls=named or configured or None,
         )
         added = client_env(name, scope=args.scope, python=tool.python)
         if added:
@@ -372,7 +375,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     code, output = run_pip(argv, env, echo=echo)
-    if not failed_on_tls(code, output):
+    if not failed_on_tls(code, output, installer.tls_markers if installer else ()):
         return code
     target = f" {tool.python}'s pip" if tool.python and name == "pip" else ""
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
@@ -400,15 +403,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _assignments(values: Dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in values.items())
-
-
-def _tool_indexes(tool: str) -> List[str]:
-    """The indexes a poetry project uses (its sources), for the diagnosis of a failure."""
-    if tool != "poetry":
-        return []
-    from pipssl.clients import poetry_source_urls
-
-    return poetry_source_urls(os.environ, sys.platform, os.getcwd())
 
 
 def main(

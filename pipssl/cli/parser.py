@@ -15,6 +15,7 @@ from pipssl import __version__, commands
 from pipssl._limits import validate_timeout
 from pipssl._redact import redact
 from pipssl._text import shown
+from pipssl.clients.registry import CLIENTS, NAMES, RUNS
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
@@ -123,21 +124,23 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_clients,
         metavar="TOOLS",
-        help="also point these installers at pipssl's bundle: uv, poetry, conda, requests "
+        help=f"also point these installers at pipssl's bundle: {', '.join(NAMES)} "
         "(comma-separated; repeatable); those not installed for the interpreter are named "
-        "and left alone, and conda's and poetry's user-wide files only ever get the user's "
-        "bundle (--scope user)",
+        f"and left alone, and the user-wide files of {', '.join(_USER_WIDE)} only ever get "
+        "the user's bundle (--scope user)",
     )
 
 
-def _clients(text: str) -> List[str]:
-    from pipssl.clients.model import CLIENTS  # with net.context: twice --help's imports
+#: The installers whose config file is the user's (read by every Python of theirs).
+_USER_WIDE = [c.name for c in CLIENTS if c.user_wide]
 
+
+def _clients(text: str) -> List[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in CLIENTS]
+    bad = [n for n in names if n not in NAMES]
     if bad or not names:
         raise argparse.ArgumentTypeError(
-            f"--for {text!r}: choose from {', '.join(CLIENTS)} (comma-separated)"
+            f"--for {text!r}: choose from {', '.join(NAMES)} (comma-separated)"
         )
     return names
 
@@ -265,7 +268,7 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "pip",
         nargs=argparse.REMAINDER,
         metavar="-- pip ARGS",
-        help="the pip, python -m pip, uv, poetry or conda command line",
+        help=f"the pip, python -m pip, {', '.join(RUNS)} command line",
     )
     _wheelhouse_parser(commands)
     return parser

@@ -2,11 +2,13 @@
 read their CA settings, and whether each would verify the index (pointing them at
 pipssl's bundle is a repair's job: :mod:`pipssl.repairing.clients`).
 
-Each client has a small table of the places it reads, highest precedence first (as
-:data:`pipssl.target.pipconfig.OVERRIDE_ORDER` does for pip), and every value keeps where it
-came from: :mod:`~pipssl.clients.model` holds the shared dataclasses and readers, one module
-per client (:mod:`~pipssl.clients.uv`, :mod:`~pipssl.clients.poetry`,
-:mod:`~pipssl.clients.conda`, :mod:`~pipssl.clients.requests_`) its table,
+Each client is one module holding all pipssl knows of it (its ``CLIENT``, a
+:class:`~pipssl.clients.model.Client`): a small table of the places it reads, highest
+precedence first (as :data:`pipssl.target.pipconfig.OVERRIDE_ORDER` does for pip), every
+value keeping where it came from; how a repair points it at a bundle; the interpreter
+``run -- CLIENT`` installs into; how the real client is asked.
+:mod:`~pipssl.clients.registry` lists them once (diagnosis, repair, ``run`` and the CLI
+loop over it), :mod:`~pipssl.clients.model` holds the shared dataclasses and readers,
 :mod:`~pipssl.clients.check` the detection and the probes, and
 :mod:`pipssl.formats` the file readers and editors.
 """
@@ -14,23 +16,18 @@ per client (:mod:`~pipssl.clients.uv`, :mod:`~pipssl.clients.poetry`,
 from __future__ import annotations
 
 from pipssl.clients.check import check, detect, start_real
-from pipssl.clients.model import (
-    CLIENTS,
-    ClientReport,
-    ClientTarget,
-    ClientTrust,
-    Setting,
-)
-from pipssl.clients.poetry import poetry_source_urls
+from pipssl.clients.model import Client, ClientReport, ClientTarget, ClientTrust, Setting
+from pipssl.clients.registry import CLIENTS, NAMES
 
 __all__ = [
     "CLIENTS",
+    "NAMES",
+    "Client",
     "ClientReport",
     "ClientTarget",
     "ClientTrust",
     "Setting",
     "check",
     "detect",
-    "poetry_source_urls",
     "start_real",
 ]

@@ -11,14 +11,14 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
-from pipssl import commands
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.bundle import ca_setting_problem
 from pipssl.certs.store.linux import read_ca_directory
-from pipssl.clients import conda, poetry, real, requests_, uv
-from pipssl.clients.model import CLIENTS, ClientReport, ClientTarget, ClientTrust, Context
+from pipssl.clients import real
+from pipssl.clients.model import ClientReport, ClientTarget, ClientTrust, Context
 from pipssl.clients.profile import rejection
+from pipssl.clients.registry import CLIENTS, client, repair_for
 from pipssl.commands import unset_lines
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
@@ -51,16 +51,10 @@ def detect(
         ConfigError: a client's config file cannot be read safely.
     """
     ctx = Context(environ, target.platform, cwd or os.getcwd(), target)
-    wanted = set(only or CLIENTS)
     out: List[ClientTrust] = []
-    if "uv" in wanted:
-        out += [t for t in [uv.trust(ctx)] if t is not None]
-    if "poetry" in wanted:
-        out += poetry.trusts(ctx)
-    if "conda" in wanted:
-        out += [t for t in [conda.trust(ctx)] if t is not None]
-    if "requests" in wanted:
-        out += [t for t in [requests_.trust(ctx)] if t is not None]
+    for each in CLIENTS:
+        if only is None or each.name in only:
+            out += each.trusts(ctx)
     return out
 
 
@@ -130,12 +124,15 @@ def start_real(
     jobs = []
     for trust in trusts:
         wanted = _urls_for(trust, urls, covered)
-        if trust.program is None or not wanted or trust.client == "conda":
+        kind = client(trust.client).real
+        if trust.program is None or not wanted or kind is None:
             continue
-        kind = "uv" if trust.client == "uv" else "requests"
-        jobs.append((trust.label, kind, trust.program, wanted, trust.verify_arg))
-    python = next((t.python for t in trusts if t.client == "uv"), None)
-    return real.start(jobs, environ, timeout=timeout, cwd=cwd, python=python, early=early)
+        jobs.append(
+            real.Job(
+                trust.label, kind, trust.program, tuple(wanted), trust.verify_arg, trust.python
+            )
+        )
+    return real.start(jobs, environ, timeout=timeout, cwd=cwd, early=early)
 
 
 def check(
@@ -245,18 +242,6 @@ def _verdict(
     return target, found
 
 
-#: The clients whose config pipssl edits is the user's (``~/.condarc``, poetry's
-#: ``config.toml``): read by every Python of theirs, so the bundle it names is the user's.
-USER_WIDE = ("conda", "poetry")
-
-
-def repair_for(client: str, *more: str) -> str:
-    """The repair that points ``client`` at pipssl's bundle: for the clients whose files
-    are user-wide, the user's bundle (``--scope user``; one inside a venv is refused)."""
-    scope = ("--scope", "user") if client in USER_WIDE else ()
-    return commands.pipssl("repair", *scope, "--for", client, *more)
-
-
 def _confirmed(finding: Finding, answer: Optional[real.RealResult]) -> Finding:
     if answer is None:
         return finding
@@ -296,9 +281,8 @@ def _verify_off(trust: ClientTrust) -> Finding:
     if trust.verify:
         hosts = ", ".join(shown(h) for h in trust.insecure_hosts)
         what = f"{trust.label} does not check certificates for {hosts}"
-        setting = next(
-            s for s in trust.settings if s.name in ("allow-insecure-host", "UV_INSECURE_HOST")
-        )
+        keys = client(trust.client).insecure_keys
+        setting = next(s for s in trust.settings if s.name in keys)
     else:
         what = f"{trust.label} does not check certificates at all"
         setting = next(

@@ -4,6 +4,9 @@
 ``false`` is no verification, ``truststore`` the OS store, a path that file.  requests,
 inside conda, lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` win over the session's
 setting.
+
+Repair: ``ssl_verify`` set to pipssl's bundle in the user's ``.condarc`` (user-wide), the
+variables that win over it unset; ``run -- conda ...`` diagnoses the default interpreter.
 """
 
 from __future__ import annotations
@@ -12,16 +15,27 @@ import os
 from functools import partial
 from typing import List, Mapping, Optional
 
+from pipssl._text import shown
 from pipssl.clients.model import (
+    Client,
+    ClientPlan,
     ClientTrust,
+    ConfigEdit,
     Context,
+    Pointing,
     Setting,
     as_text,
+    blocked,
     env_setting,
     mozilla_roots,
     read_text,
+    repair_command,
 )
-from pipssl.formats.condarc import read_condarc
+from pipssl.findings import Finding
+from pipssl.formats.condarc import read_condarc, set_condarc_key
+
+#: conda's ``.condarc`` is the user's: read by every Python of theirs.
+USER_WIDE = True
 
 
 def _conda_search(environ: Mapping[str, str], platform: str) -> List[str]:
@@ -169,3 +183,57 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
         origin=origin,
         settings=tuple(seen),
     )
+
+
+def point(ctx: Context, pointing: Pointing) -> ClientPlan:
+    """``ssl_verify: BUNDLE`` in the user's .condarc; what wins over it, named or unset."""
+    env, bundle = ctx.environ, pointing.bundle
+    path = conda_user_rc(env)
+    unset = [n for n in ("CONDA_SSL_VERIFY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+             if env.get(n) and env[n] != bundle]  # fmt: skip
+    manual: List[Finding] = []
+    mine = os.path.normpath(path)
+    later = [p for p in condarc_files(env, ctx.platform, after=path) if p != mine]
+    for setting in ssl_verify_settings(env, ctx.platform):
+        if setting.file is not None and setting.file in later and setting.value != bundle:
+            manual.append(
+                blocked(
+                    "client-cannot-verify",
+                    "conda",
+                    setting,
+                    f"wins over {shown(path)}",
+                    f"remove ssl_verify from {shown(setting.file)}, then:\n"
+                    + repair_command("conda", USER_WIDE),
+                )
+            )
+    text = pointing.text(path)
+    spot = read_condarc(text, path, ("ssl_verify",)).get("ssl_verify")
+    if spot is not None and spot.value is False and not pointing.insecure_ok:
+        setting = Setting("ssl_verify", "false", f"conda config {path}", path)
+        manual.append(
+            blocked(
+                "client-verify-disabled",
+                "conda",
+                setting,
+                "switches verification OFF",
+                repair_command("conda", USER_WIDE, "--yes", "--remove-trusted-host"),
+            )
+        )
+        return ClientPlan(env_to_unset=tuple(unset), manual=tuple(manual))
+    if spot is not None and spot.value == bundle:
+        return ClientPlan(env_to_unset=tuple(unset), manual=tuple(manual))
+    new = set_condarc_key(text, "ssl_verify", bundle, path)
+    edit = ConfigEdit(
+        path, new.encode("utf-8"), "set-conda-ssl-verify", f"conda: ssl_verify: {shown(bundle)}"
+    )
+    return ClientPlan(edits=(edit,), env_to_unset=tuple(unset), manual=tuple(manual))
+
+
+CLIENT = Client(
+    name="conda",
+    trusts=lambda ctx: [t for t in [trust(ctx)] if t is not None],
+    point=point,
+    user_wide=USER_WIDE,
+    interpreter=lambda _args, _environ, _cwd: None,  # the default interpreter
+    writes=lambda environ, _platform: [conda_user_rc(environ)],
+)

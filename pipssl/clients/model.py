@@ -11,17 +11,31 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
-from pipssl import _files
+from pipssl import _files, commands
 from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.errors import ConfigError
+from pipssl.findings import Finding
 from pipssl.formats.toml import read_toml
 from pipssl.net.context import PIP_POLICY, VerifyPolicy
 from pipssl.target.facts import Target
+from pipssl.target.tool import InterpreterOf
 
-CLIENTS = ("uv", "poetry", "conda", "requests")
+#: How the real client is asked (:mod:`pipssl.clients.real`): requests in the client's
+#: interpreter, or the uv binary resolving a name against the index.
+RealKind = Literal["requests", "uv"]
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,126 @@ class Context:
         import shutil  # late: with bz2 and lzma it is a tenth of doctor's start-up
 
         return shutil.which(name, path=self.environ.get("PATH", os.defpath))
+
+
+@dataclass(frozen=True)
+class ConfigEdit:
+    """One config file a client's repair changes.
+
+    Attributes:
+        path: the file.
+        data: its new bytes.
+        kind: the action's kind (``set-poetry-cert``).
+        detail: what changes, for humans.
+    """
+
+    path: str
+    data: bytes
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ClientPlan:
+    """What pointing one client at pipssl's bundle takes.
+
+    Attributes:
+        edits: config files to change.
+        env_to_set: variables the client must see (printed per shell; ``run`` sets them).
+        env_to_unset: variables that override the change.
+        manual: findings the user must act on.
+    """
+
+    edits: Tuple[ConfigEdit, ...] = ()
+    env_to_set: Tuple[Tuple[str, str], ...] = ()
+    env_to_unset: Tuple[str, ...] = ()
+    manual: Tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pointing:
+    """What a client's repair is given: the bundle, the text of a file as the plan leaves
+    it so far, and the user's consent to replace a setting that turns verification off.
+
+    Attributes:
+        bundle: pipssl's bundle.
+        text: ``text(path)``: the file's text ("" when it does not exist yet).
+        insecure_ok: replace ``ssl_verify: false`` and the like (``--remove-trusted-host``).
+    """
+
+    bundle: str
+    text: Callable[[str], str]
+    insecure_ok: bool = False
+
+
+def _no_urls(environ: Mapping[str, str], platform: str, cwd: str) -> List[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Client:
+    """One installer other than pip, all of it in its own module (each module's
+    ``CLIENT``), listed once in :data:`pipssl.clients.registry.CLIENTS`.
+
+    Attributes:
+        name: as ``--for`` and messages name it.
+        trusts: its precedence table read: what it verifies with, one per source.
+        point: what pointing it at pipssl's bundle takes.
+        bundle_variable: the variable it reads the bundle from when no file of its names
+            it (None: it has none).
+        user_wide: its config file is the user's, read by every Python of theirs: only the
+            user's bundle is written there (``--scope user``).
+        interpreter: for ``pipssl run -- NAME``; None: ``run`` does not drive it.
+        index_urls: the indexes its project configures, from (environ, platform, cwd):
+            what ``run`` diagnoses when its command line names none.
+        real: how the real client is asked (None: it is not).
+        insecure_keys: its settings that list hosts it does not verify.
+        writes: the config files its repair may write, from (environ, platform): the
+            only ones repair, undo and recovery let it write (:mod:`pipssl.repairing.places`).
+        index_flags: the options of its command line that name an index, beyond pip's
+            (``run`` diagnoses those indexes).
+        tls_markers: what it prints when TLS fails, beyond pip's words (``run`` then
+            diagnoses and repairs).
+    """
+
+    name: str
+    trusts: Callable[[Context], List[ClientTrust]]
+    point: Callable[[Context, Pointing], ClientPlan]
+    bundle_variable: Optional[str] = None
+    user_wide: bool = False
+    interpreter: Optional[InterpreterOf] = None
+    index_urls: Callable[[Mapping[str, str], str, str], List[str]] = _no_urls
+    real: Optional[RealKind] = None
+    insecure_keys: Tuple[str, ...] = ()
+    writes: Callable[[Mapping[str, str], str], List[str]] = lambda _environ, _platform: []
+    index_flags: Tuple[str, ...] = ()
+    tls_markers: Tuple[str, ...] = ()
+
+
+def repair_command(client: str, user_wide: bool, *more: str) -> str:
+    """The repair that points ``client`` at pipssl's bundle: for a client whose file is
+    user-wide, the user's bundle (``--scope user``; one inside a venv is refused)."""
+    scope = ("--scope", "user") if user_wide else ()
+    return commands.pipssl("repair", *scope, "--for", client, *more)
+
+
+def point_with_variable(name: str, ctx: Context, pointing: Pointing) -> ClientPlan:
+    """The plan of a client that reads the bundle from variable ``name`` only."""
+    if ctx.environ.get(name) == pointing.bundle:
+        return ClientPlan()
+    return ClientPlan(env_to_set=((name, pointing.bundle),))
+
+
+def blocked(code: str, client: str, setting: Setting, why: str, fix: str) -> Finding:
+    """A finding for a setting of ``client`` the user must change first."""
+    return Finding.make(
+        code,
+        client,
+        f"{shown(setting.name)} ({shown(setting.where)}) {why}",
+        f"{shown(setting.name)} = {shown(setting.value)}",
+        fix,
+        client=client,
+    )
 
 
 # --- reading files ---------------------------------------------------------------------

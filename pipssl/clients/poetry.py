@@ -6,34 +6,51 @@ verification), from ``POETRY_CERTIFICATES_<SOURCE>_*`` over the project's ``poet
 over ``config.toml``; without one, requests' own default (``REQUESTS_CA_BUNDLE``,
 ``CURL_CA_BUNDLE``, certifi).  Sources: the project's ``[[tool.poetry.source]]`` and
 ``repositories.<name>.url``.
+
+Repair: ``certificates.<source>.cert`` set to pipssl's bundle in ``config.toml``
+(user-wide), or ``REQUESTS_CA_BUNDLE`` when no source is named.  ``run -- poetry ...``
+targets ``VIRTUAL_ENV`` when set, else the default (poetry's own environment is not asked
+for: that would run poetry before the command does), and diagnoses the project's sources.
 """
 
 from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pipssl._redact import redact
 from pipssl._text import shown
+from pipssl.certs.bundle import ca_setting_problem
 from pipssl.clients.model import (
+    Client,
+    ClientPlan,
     ClientTrust,
+    ConfigEdit,
     Context,
+    Pointing,
     Setting,
     as_text,
+    blocked,
     env_setting,
     mozilla_roots,
+    point_with_variable,
     project_file,
     read_toml_file,
+    repair_command,
 )
 from pipssl.clients.profile import environment_urllib3, requests_policy
 from pipssl.clients.requests_ import requests_default
 from pipssl.errors import ConfigError
-from pipssl.formats.toml import toml_get
+from pipssl.findings import Finding
+from pipssl.formats.toml import set_toml_string, toml_get
 from pipssl.net.connect import parse_url
 from pipssl.target.facts import SslFacts, Target
-from pipssl.target.tool import shebang_interpreter
+from pipssl.target.tool import shebang_interpreter, venv_python
+
+#: poetry's ``config.toml`` is the user's: read by every Python of theirs.
+USER_WIDE = True
 
 #: poetry, for one source: ``verify`` is read before ``cert``; each from the environment,
 #: then the project's poetry.toml, then config.toml; then requests' own variables.
@@ -197,3 +214,86 @@ def trusts(ctx: Context) -> List[ClientTrust]:
         files, origin = requests_default(ctx.environ, certifi, seen)
         out.append(common(verify=True, cafiles=files, origin=origin, settings=tuple(seen)))
     return out
+
+
+def point(ctx: Context, pointing: Pointing) -> ClientPlan:
+    """``certificates.<source>.cert`` in config.toml for each source (what wins over it
+    named, or unset); ``REQUESTS_CA_BUNDLE`` when the project names no source."""
+    sources, project_dir = poetry_sources(ctx)
+    if not sources:
+        # Indexes no source names (the default one) use requests' own variable.
+        return point_with_variable("REQUESTS_CA_BUNDLE", ctx, pointing)
+    path = os.path.join(poetry_config_dir(ctx.environ, ctx.platform), "config.toml")
+    text = pointing.text(path)
+    unset: List[str] = []
+    manual: List[Finding] = []
+    changed: List[str] = []
+    for name, _url, _where in sources:
+        settings = source_settings(ctx, project_dir, name)
+        winner = settings[0] if settings else None
+        if winner is not None and winner.file is None:
+            unset.append(winner.name)  # the variable hides config.toml: unset it, set ours
+        else:
+            problem = _in_the_way(winner, name, path, pointing)
+            if problem is not None:
+                manual.append(problem)
+            if problem is not None or (winner is not None and winner.value == pointing.bundle):
+                continue
+        text = set_toml_string(text, ("certificates", name), "cert", pointing.bundle, path)
+        changed.append(name)
+    edits: Tuple[ConfigEdit, ...] = ()
+    if changed:
+        detail = "; ".join(
+            f"certificates.{shown(n)}.cert = {shown(pointing.bundle)}" for n in changed
+        )
+        edits = (ConfigEdit(path, text.encode("utf-8"), "set-poetry-cert", f"poetry: {detail}"),)
+    return ClientPlan(edits=edits, env_to_unset=tuple(unset), manual=tuple(manual))
+
+
+def _in_the_way(
+    winner: Optional[Setting], name: str, path: str, pointing: Pointing
+) -> Optional[Finding]:
+    """Why config.toml's ``certificates.<name>.cert`` cannot name the bundle: a setting of
+    another file wins over it, or one there turns verification off or names another CA
+    file (None: nothing in the way, or ours already)."""
+    label = f"poetry source {shown(name)}"
+    ours = f"certificates.{name}.cert"  # the key this plan writes in config.toml
+    if winner is None:
+        return None
+    off = winner.value.strip().lower() == "false"
+    if winner.file != path or winner.name != ours:
+        why = "wins over config.toml's cert" + (": verification OFF" if off else "")
+        fix = f"remove {shown(winner.name)} from {shown(winner.file)}, then:\n"
+        code = "client-verify-disabled" if off else "client-cannot-verify"
+        return blocked(code, label, winner, why, fix + repair_command("poetry", USER_WIDE))
+    if winner.value == pointing.bundle:
+        return None  # ours already
+    if off:
+        if pointing.insecure_ok:
+            return None
+        again = repair_command("poetry", USER_WIDE, "--yes", "--remove-trusted-host")
+        return blocked("client-verify-disabled", label, winner, "switches verification OFF", again)
+    if ca_setting_problem(winner.value) is None:
+        fix = f"remove it from {shown(path)} to let pipssl's bundle in"
+        return blocked("client-cannot-verify", label, winner, "names another CA file", fix)
+    return None
+
+
+def interpreter(args: Sequence[str], environ: Mapping[str, str], cwd: str) -> Optional[str]:
+    """``VIRTUAL_ENV`` when set, else the default (module doc)."""
+    return venv_python(environ["VIRTUAL_ENV"]) if environ.get("VIRTUAL_ENV") else None
+
+
+CLIENT = Client(
+    name="poetry",
+    trusts=trusts,
+    point=point,
+    bundle_variable="REQUESTS_CA_BUNDLE",
+    user_wide=USER_WIDE,
+    interpreter=interpreter,
+    index_urls=poetry_source_urls,
+    real="requests",
+    writes=lambda environ, platform: [
+        os.path.join(poetry_config_dir(environ, platform), "config.toml")
+    ],
+)

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._limits import run_limit
 from pipssl._redact import redact
+from pipssl.clients.model import RealKind
 from pipssl.target.child import Child
 
 #: A project name no index holds: uv resolving it must ask the index, and stop there.
@@ -73,11 +74,34 @@ class RealResult:
         object.__setattr__(self, "detail", redact(self.detail))
 
 
+@dataclass(frozen=True)
+class Job:
+    """One real client to ask.
+
+    Attributes:
+        label: the client, as its report names it (``poetry source corp``).
+        kind: how it is asked.
+        program: for ``requests``, the Python whose requests the client uses; for ``uv``,
+            uv itself.
+        urls: the indexes to ask about.
+        verify: the CA file the client hands requests as ``verify=`` (None: requests' own
+            choice).
+        python: the interpreter uv resolves for.
+    """
+
+    label: str
+    kind: RealKind
+    program: str
+    urls: Tuple[str, ...]
+    verify: Optional[str] = None
+    python: Optional[str] = None
+
+
 @dataclass
 class _Job:
     label: str
     urls: Tuple[str, ...]
-    kind: str  # "requests" or "uv"
+    kind: RealKind
     by: str
     child: Optional[Child] = None
     error: str = ""
@@ -146,23 +170,22 @@ class Early:
 
 
 def start(
-    jobs: Sequence[Tuple[str, str, str, Sequence[str], Optional[str]]],
+    jobs: Sequence[Job],
     environ: Mapping[str, str],
     *,
     timeout: float,
     cwd: Optional[str] = None,
-    python: Optional[str] = None,
     early: Optional[Early] = None,
 ) -> Running:
-    """Start one check per (label, kind, program, urls, verify) job: ``kind`` ``requests``
-    runs ``program`` (a Python) with ``verify`` (a CA file, or None for requests' own
-    choice); ``uv`` runs ``program`` (uv) once per URL, resolving for ``python``.
-    ``early``: a requests check already started, given the job that fits it (and stopped
-    when none does)."""
+    """Start one check per job: ``requests`` runs the job's Python with its ``verify``;
+    ``uv`` runs uv once per URL, resolving for the job's ``python``.  ``early``: a requests
+    check already started, given the job that fits it (and stopped when none does)."""
     started: List[_Job] = []
     env = dict(environ)
     limit = run_limit(timeout)
-    for label, kind, program, urls, verify in jobs:
+    for each in jobs:
+        label, kind, program, urls = each.label, each.kind, each.program, each.urls
+        verify, python = each.verify, each.python
         if kind == "requests":
             job = _Job(label, tuple(urls), kind, f"requests in {program}")
             payload = json.dumps({"urls": list(urls), "timeout": timeout, "verify": verify})

@@ -1,5 +1,7 @@
 """requests' CA settings: ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi of the
 target Python.  poetry and conda fall back to this choice (both fetch through requests).
+Repair: ``REQUESTS_CA_BUNDLE`` names pipssl's bundle (a library has no config file); the
+real requests is asked in the target interpreter.
 
 (Named ``requests_`` so that it never stands in for the real package.)
 """
@@ -8,7 +10,14 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional, Tuple
 
-from pipssl.clients.model import ClientTrust, Context, Setting, mozilla_roots
+from pipssl.clients.model import (
+    Client,
+    ClientTrust,
+    Context,
+    Setting,
+    mozilla_roots,
+    point_with_variable,
+)
 from pipssl.clients.profile import requests_policy
 
 
@@ -45,3 +54,12 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
         stack=stack,
         program=ctx.target.executable,
     )
+
+
+CLIENT = Client(
+    name="requests",
+    trusts=lambda ctx: [t for t in [trust(ctx)] if t is not None],
+    point=lambda ctx, pointing: point_with_variable("REQUESTS_CA_BUNDLE", ctx, pointing),
+    bundle_variable="REQUESTS_CA_BUNDLE",
+    real="requests",
+)

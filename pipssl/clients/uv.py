@@ -9,26 +9,35 @@ Mozilla roots (the same list certifi carries).  Config: ``UV_NO_CONFIG`` reads n
 ``[tool.uv]`` (the current directory or its nearest parent), then the user's, then the
 first system file.  ``allow-insecure-host``/``UV_INSECURE_HOST`` switch verification off
 for those hosts.
+
+Repair: uv has no CA file setting, so ``SSL_CERT_FILE`` names pipssl's bundle (``run``
+sets it).  ``pipssl run -- uv ...`` targets its ``--python``/``-p`` when that names an
+executable, else ``VIRTUAL_ENV``, else ``CONDA_PREFIX``, else the nearest ``.venv`` in
+the current directory or above it, the order uv 0.13 searches in (``UV_PYTHON`` and a
+version request such as ``-p 3.12`` are not followed: the default interpreter is used).
 """
 
 from __future__ import annotations
 
 import os
 from functools import partial
-from typing import List, Optional, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from pipssl.clients.model import (
+    Client,
     ClientTrust,
     Context,
     Setting,
     as_text,
     env_setting,
     mozilla_roots,
+    point_with_variable,
     project_file,
     read_toml_file,
 )
 from pipssl.clients.profile import UV_POLICY
 from pipssl.formats.toml import toml_get
+from pipssl.target.tool import nearest_venv, python_named, venv_python
 
 #: uv: what decides its roots, first present wins (``--cert`` is per command line).
 UV_ORDER = (
@@ -148,3 +157,33 @@ def trust(ctx: Context) -> Optional[ClientTrust]:
         origin="uv's bundled Mozilla roots (probed with certifi, the same list)",
         builtin=True,
     )
+
+
+def interpreter(args: Sequence[str], environ: Mapping[str, str], cwd: str) -> Optional[str]:
+    """The interpreter ``uv ARGS`` installs into, as far as cheaply known (module doc)."""
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("--python", "-p") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--python="):
+            value = arg.split("=", 1)[1]
+        found = python_named(value, environ) if value else None
+        if found:
+            return found
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        if environ.get(name):
+            return venv_python(environ[name])
+    return nearest_venv(cwd)
+
+
+CLIENT = Client(
+    name="uv",
+    trusts=lambda ctx: [t for t in [trust(ctx)] if t is not None],
+    point=lambda ctx, pointing: point_with_variable("SSL_CERT_FILE", ctx, pointing),
+    bundle_variable="SSL_CERT_FILE",
+    interpreter=interpreter,
+    real="uv",
+    insecure_keys=("allow-insecure-host", "UV_INSECURE_HOST"),
+    index_flags=("--default-index", "--index"),
+    tls_markers=("invalid peer certificate",),  # rustls: "invalid peer certificate: UnknownIssuer"
+)

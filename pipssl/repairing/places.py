@@ -3,11 +3,11 @@
 A repair writes only these files: the pip config files of every scope, as pipssl's model
 of pip's config names them (and the file ``PIP_CONFIG_FILE`` names); pipssl's own bundle
 (user, global, or inside a Python prefix); its consent store; and the config files of the
-other installers ``repair --for`` edits (poetry's ``config.toml``, conda's user
-``.condarc``).  The journal records the paths a repair wrote, and ``undo`` writes them
-back: a journal someone edited, or planted, could otherwise make ``undo`` overwrite any
-file the user may write.  So every path is checked here before anything is written, and
-a path that is none of those files is refused.
+other installers ``repair --for`` edits (each client's module names them: poetry's
+``config.toml``, conda's user ``.condarc``).  The journal records the paths a repair
+wrote, and ``undo`` writes them back: a journal someone edited, or planted, could
+otherwise make ``undo`` overwrite any file the user may write.  So every path is checked
+here before anything is written, and a path that is none of those files is refused.
 
 A site file (``<prefix>/pip.conf``, ``<prefix>/share/pipssl/ca-bundle.pem``) is known by
 its place: ``undo`` does not know which interpreter the repair was for, so the directory
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Mapping, Optional
 
 from pipssl.certs.consent import consent_path, forgotten_path
-from pipssl.clients.conda import conda_user_rc
-from pipssl.clients.poetry import poetry_config_dir
+from pipssl.clients.registry import CLIENTS
 from pipssl.repairing.location import BUNDLE_NAME, bundle_location
 from pipssl.target import pipfiles
 
@@ -93,8 +92,9 @@ def places_for(
             named.extend(paths)
     for scope in ("user", "global"):
         named.append(bundle_location(scope, platform, environ, prefix or ""))
-    named += [consent_path(environ), forgotten_path(environ), conda_user_rc(environ)]
-    named.append(os.path.join(poetry_config_dir(environ, platform), "config.toml"))
+    named += [consent_path(environ), forgotten_path(environ)]
+    for client in CLIENTS:
+        named += client.writes(environ, platform)
     name = "pip.ini" if platform.startswith("win") else "pip.conf"
     return Places(frozenset(_resolved(named)), name)
 

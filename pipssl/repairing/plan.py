@@ -57,7 +57,7 @@ from pipssl.formats.edit import decoded
 from pipssl.journal.state import private_dir
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import ConfigKind, bundle_path, choose_scope
-from pipssl.repairing.result import Action, ActionKind, Options, Plan
+from pipssl.repairing.result import Action, Options, Plan
 from pipssl.target import pipconfig
 from pipssl.target.facts import Target
 from pipssl.target.trust import ENV_BUNDLES
@@ -112,7 +112,7 @@ class Draft:
 
     def change(
         self,
-        kind: ActionKind,
+        kind: str,
         path: str,
         scope: str,
         new: Optional[bytes],

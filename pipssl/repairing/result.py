@@ -21,37 +21,19 @@ if TYPE_CHECKING:
     from pipssl.diagnosis.run import Diagnosis
 
 
-#: What an action does (its JSON ``kind``): pipssl's bundle, pip's ``cert``, the consent
-#: store, ``trusted-host``, and the edits of the clients' own config files.
+#: What an action of pip's side does (its JSON ``kind``): pipssl's bundle, pip's ``cert``,
+#: the consent store, ``trusted-host``.  A client's config edit has the kind its module
+#: names (:class:`pipssl.clients.model.Edit`: ``set-poetry-cert``, ...).
 ActionKind = Literal[
     "write-bundle",
     "set-cert",
     "remove-cert",
     "record-consent",
     "remove-trusted-host",
-    "set-poetry-cert",
-    "set-conda-ssl-verify",
 ]
 
 #: ``read(path)``: a file's bytes as a plan leaves it so far (None: no such file).
 Reader = Callable[[str], Optional[bytes]]
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One client config file a repair changes (poetry's ``config.toml``, ``.condarc``).
-
-    Attributes:
-        path: the file.
-        data: its new bytes.
-        kind: the action's kind (``set-poetry-cert`` ...).
-        detail: one line for humans.
-    """
-
-    path: str
-    data: bytes
-    kind: ActionKind
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -60,8 +42,8 @@ class Action:
 
     Attributes:
         kind: ``write-bundle``, ``set-cert``, ``remove-cert``, ``record-consent`` (the
-            consent store) or ``remove-trusted-host`` (and, for ``--for`` clients, their
-            config edits): :data:`ActionKind`.
+            consent store) or ``remove-trusted-host`` (:data:`ActionKind`); for ``--for``
+            clients, the kind of their config edit (its module names it).
         path: the file changed.
         scope: ``user``, ``site``, ``global`` or ``env`` (the PIP_CONFIG_FILE file), the
             client whose file it is, or ``pipssl`` (its own state).
@@ -70,7 +52,7 @@ class Action:
         detail: one line for humans.
     """
 
-    kind: ActionKind
+    kind: str
     path: str
     scope: str
     answers: Tuple[str, ...]

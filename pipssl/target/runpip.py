@@ -16,7 +16,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._names import normalize
 
-#: Lines pip prints when TLS (or the CA material it was given) is the problem.
+#: Lines pip prints when TLS (or the CA material it was given) is the problem (another
+#: installer's own words: its module's ``Client.tls_markers``).
 TLS_MARKERS = (
     "CERTIFICATE_VERIFY_FAILED",
     "SSLError",
@@ -24,18 +25,19 @@ TLS_MARKERS = (
     "TLS CA certificate bundle",
     "SSLCertVerificationError",
     "WRONG_VERSION_NUMBER",
-    "invalid peer certificate",  # uv (rustls): "invalid peer certificate: UnknownIssuer"
 )
+#: The options of a pip command line that name an index (another installer's own:
+#: its module's ``Client.index_flags``).
+INDEX_FLAGS = ("--index-url", "-i", "--extra-index-url")
 
 
-def index_args(args: Sequence[str]) -> List[str]:
-    """The index URLs a pip (or uv) command line names (-i/--index-url,
-    --extra-index-url; uv's --default-index and --index)."""
+def index_args(args: Sequence[str], more: Sequence[str] = ()) -> List[str]:
+    """The index URLs a pip command line names (-i/--index-url, --extra-index-url), and
+    those ``more`` options name (an installer's own, such as uv's ``--default-index``)."""
     urls: List[str] = []
     items = list(args)
     for i, arg in enumerate(items):
-        flags = ("--index-url", "-i", "--extra-index-url", "--default-index", "--index")
-        for flag in flags:
+        for flag in (*INDEX_FLAGS, *more):
             if arg == flag and i + 1 < len(items):
                 urls.append(items[i + 1])
             elif arg.startswith(flag + "=") and flag.startswith("--"):
@@ -119,9 +121,10 @@ def collected_project(output: str) -> Optional[str]:
     return None
 
 
-def failed_on_tls(code: int, output: str) -> bool:
-    """Did pip fail because of TLS (not because a package does not exist, say)?"""
-    return code != 0 and any(marker in output for marker in TLS_MARKERS)
+def failed_on_tls(code: int, output: str, more: Sequence[str] = ()) -> bool:
+    """Did pip fail because of TLS (not because a package does not exist, say)?  ``more``:
+    what another installer prints when TLS fails, beyond pip's words."""
+    return code != 0 and any(marker in output for marker in (*TLS_MARKERS, *more))
 
 
 def scrubbed(env: Mapping[str, str], names: Sequence[str]) -> Dict[str, str]:

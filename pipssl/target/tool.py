@@ -9,17 +9,12 @@ pipssl's.  Diagnosis and repair then target the interpreter that tool installs i
   script maker writes when that path is long or has a space), else the ``python`` beside
   it (a Windows ``pip.exe``, a version manager's shim);
 - a python followed by ``-m pip``: that interpreter;
-- ``uv``: its ``--python``/``-p`` when that names an executable, else ``VIRTUAL_ENV``, else
-  ``CONDA_PREFIX``, else the nearest ``.venv`` in the current directory or above it, the
-  order uv 0.13 searches in (``UV_PYTHON`` and a version request such as ``-p 3.12`` are
-  not followed: the default interpreter is used instead);
-- ``poetry``: ``VIRTUAL_ENV`` when set, else the default (poetry's own environment is not
-  asked for: that would run poetry before the command does);
-- ``conda``: the default.
+- another installer (uv, poetry, ...): the interpreter its own module says it installs
+  into (:data:`pipssl.clients.registry.CLIENTS`, given to :func:`resolve`).
 
 With ``--python X``, a bare ``pip`` or ``python -m pip`` (no slash) means ``X -m pip``
 (``--python`` names the interpreter whose pip to run); a pip or python given by its path
-must belong to X.  For uv, poetry and conda, ``--python`` wins over the guess above.  The
+must belong to X.  For the other installers, ``--python`` wins over their own guess.  The
 default is ``--python`` when given, else the interpreter running pipssl.
 """
 
@@ -31,25 +26,30 @@ import shlex
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence
+from typing import Callable, List, Mapping, Optional, Sequence
 
 from pipssl import _files, commands
 from pipssl.errors import UsageError
 
-#: Installers other than pip that ``pipssl run`` drives (see :mod:`pipssl.clients`).
-CLIENTS = ("uv", "poetry", "conda")
+#: ``run -- TOOL ARGS``: the interpreter TOOL installs into, from (args, environ, cwd);
+#: None when it is not cheaply known (the default interpreter is then diagnosed).
+InterpreterOf = Callable[[Sequence[str], Mapping[str, str], str], Optional[str]]
 _PIP = re.compile(r"pip(\d+(\.\d+)*)?$")
 _PYTHON = re.compile(r"(python|pypy)(\d+(\.\d+)*t?)?$|py$")
 # Interpreter options that may come before ``-m pip`` and take no value.
 _FLAG = re.compile(r"-[bBdEiIOqsSuvx]+$")
 _DRIVES = (
     "run drives a pip (pip, pip3.12, /path/to/venv/bin/pip), a python with -m pip "
-    "(/path/to/python -m pip ...), uv, poetry or conda, e.g. {}"
+    "(/path/to/python -m pip ...){}, e.g. {}"
 )
 
 
-def _drives() -> str:
-    return _DRIVES.format(commands.pipssl("run", "--", "pip", "install", "requests"))
+def _drives(installers: Sequence[str]) -> str:
+    names = list(installers)
+    words = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+    return _DRIVES.format(
+        ", " + words if words else "", commands.pipssl("run", "--", "pip", "install", "requests")
+    )
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ class Tool:
     """One resolved ``run`` command.
 
     Attributes:
-        kind: ``pip`` (a pip script), ``python`` (``python -m pip``), or one of :data:`CLIENTS`.
+        kind: ``pip`` (a pip script), ``python`` (``python -m pip``), or the installer's
+            name (one of ``resolve``'s ``installers``).
         argv: what runs: the command line given, its first word resolved to a path.
         python: the interpreter diagnosis and repair target; None: pipssl's default.
     """
@@ -87,6 +88,7 @@ def resolve(
     python: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
     cwd: Optional[str] = None,
+    installers: Optional[Mapping[str, Optional[InterpreterOf]]] = None,
 ) -> Tool:
     """Resolve the command after ``run --``.
 
@@ -97,15 +99,19 @@ def resolve(
             must be that interpreter's.
         environ: the child's environment (its ``PATH``, ``VIRTUAL_ENV``; default os.environ).
         cwd: where the command runs (uv's ``.venv``; default: the current directory).
+        installers: the other installers run drives, by name, each with how to tell the
+            interpreter it installs into (None: the default); none: pip alone.
 
     Raises:
         UsageError: nothing given, a command run does not drive, one not found or not
             executable, a pip whose interpreter cannot be told, or one that is not ``python``.
     """
     env = os.environ if environ is None else environ
+    others = dict(installers or {})
+    drives = _drives(list(others))
     argv = list(args[1:] if args[:1] == ["--"] else args)
     if not argv:
-        raise UsageError("run: give the command to run after --", hint=_drives())
+        raise UsageError("run: give the command to run after --", hint=drives)
     word = argv[0]
     name = os.path.basename(word).lower()
     name = name[: -len(".exe")] if name.endswith(".exe") else name
@@ -114,7 +120,8 @@ def resolve(
         if python is not None and bare:
             return Tool("pip", [python, "-m", "pip", *argv[1:]], python)
         path = locate(word, env)
-        return Tool("pip", [path, *argv[1:]], _agree(python, pip_interpreter(path, env), word))
+        runs = pip_interpreter(path, env)
+        return Tool("pip", [path, *argv[1:]], _agree(python, runs, word, drives))
     if _PYTHON.match(name):
         rest = argv[1:]
         while rest and _FLAG.match(rest[0]):
@@ -123,17 +130,19 @@ def resolve(
             shown = shlex.join(argv[:4]) + (" ..." if len(argv) > 4 else "")
             raise UsageError(
                 f"run: `{shown}` does not run pip",
-                hint=f"give `{word} -m pip ARGS`; {_drives()}",
+                hint=f"give `{word} -m pip ARGS`; {drives}",
             )
         if python is not None and bare:
             return Tool("python", [python, *argv[1:]], python)
         path = locate(word, env)
-        return Tool("python", [path, *argv[1:]], _agree(python, path, word))
-    if name in CLIENTS:
+        return Tool("python", [path, *argv[1:]], _agree(python, path, word, drives))
+    if name in others:
         path = locate(word, env)
-        target = python or _client_interpreter(name, argv[1:], env, cwd or os.getcwd())
-        return Tool(name, [path, *argv[1:]], target)
-    raise UsageError(f"run: {word} is not an installer run drives", hint=_drives())
+        guess = others[name]
+        if python is None and guess is not None:
+            python = guess(argv[1:], env, cwd or os.getcwd())
+        return Tool(name, [path, *argv[1:]], python)
+    raise UsageError(f"run: {word} is not an installer run drives", hint=drives)
 
 
 def locate(word: str, environ: Mapping[str, str]) -> str:
@@ -202,13 +211,13 @@ def shebang_interpreter(script: str, environ: Mapping[str, str]) -> Optional[str
     return words[0] if os.path.isfile(words[0]) else None
 
 
-def _agree(python: Optional[str], runs: Optional[str], word: str) -> str:
+def _agree(python: Optional[str], runs: Optional[str], word: str, drives: str) -> str:
     """The tool's interpreter, which ``--python`` (when given) must name too."""
     if runs is None:
         raise UsageError(
             f"run: cannot tell which interpreter {word} runs",
             hint=f"run it as `/path/to/python -m pip ...`, or give that python with --python; "
-            f"{_drives()}",
+            f"{drives}",
         )
     if python is not None and not _same_interpreter(python, runs):
         raise UsageError(
@@ -234,38 +243,28 @@ def _same_interpreter(a: str, b: str) -> bool:
     )
 
 
-def _client_interpreter(
-    client: str, args: Sequence[str], environ: Mapping[str, str], cwd: str
-) -> Optional[str]:
-    """The interpreter uv or poetry would install into, when cheaply known (module doc)."""
-    if client == "uv":
-        for i, arg in enumerate(args):
-            value = None
-            if arg in ("--python", "-p") and i + 1 < len(args):
-                value = args[i + 1]
-            elif arg.startswith("--python="):
-                value = arg.split("=", 1)[1]
-            if value and (os.sep in value or _PYTHON.match(value.lower())):
-                found = shutil.which(value, path=environ.get("PATH", os.defpath))
-                if found:
-                    return os.path.abspath(found)
-    if client in ("uv", "poetry") and environ.get("VIRTUAL_ENV"):
-        return _venv_python(environ["VIRTUAL_ENV"])
-    if client != "uv":
+def python_named(value: str, environ: Mapping[str, str]) -> Optional[str]:
+    """An installer's ``--python VALUE`` when it names an executable (a path, or a python
+    on ``PATH``); None for a version request such as ``3.12``."""
+    if not (os.sep in value or _PYTHON.match(value.lower())):
         return None
-    if environ.get("CONDA_PREFIX"):
-        return _venv_python(environ["CONDA_PREFIX"])
+    found = shutil.which(value, path=environ.get("PATH", os.defpath))
+    return os.path.abspath(found) if found else None
+
+
+def nearest_venv(cwd: str) -> Optional[str]:
+    """The python of the nearest ``.venv`` in ``cwd`` or above it."""
     here = os.path.abspath(cwd)
     while True:
         if os.path.isdir(os.path.join(here, ".venv")):
-            return _venv_python(os.path.join(here, ".venv"))
+            return venv_python(os.path.join(here, ".venv"))
         parent = os.path.dirname(here)
         if parent == here:
             return None
         here = parent
 
 
-def _venv_python(prefix: str) -> Optional[str]:
+def venv_python(prefix: str) -> Optional[str]:
     """The python of a venv or conda prefix (POSIX, then Windows venv, then Windows conda)."""
     for leaf in (("bin", "python"), ("Scripts", "python.exe"), ("python.exe",)):
         path = os.path.join(prefix, *leaf)

@@ -1,4 +1,4 @@
-"""The real uv, poetry and requests against a loopback index behind an intercepting CA
+"""The real uv, poetry, pdm and requests against a loopback index behind an intercepting CA
 they do not trust: each fails, installs (or fetches) after ``pipssl repair --for ...``,
 and fails again after ``pipssl undo``.  Runs in tox env ``clients``; every other env
 lacks the clients and skips this module.
@@ -17,11 +17,15 @@ import pytest
 pytest.importorskip("uv", reason="uv is installed in tox env clients only")
 pytest.importorskip("poetry", reason="poetry is installed in tox env clients only")
 pytest.importorskip("requests", reason="requests is installed in tox env clients only")
+pytest.importorskip("pdm", reason="pdm is installed in tox env clients only")
 
 import uv
 from targets import base_python, make_venv, pipssl_path
 
+from pipssl.target.runpip import failed_on_tls
+
 POETRY = Path(sys.executable).parent / ("poetry.exe" if sys.platform == "win32" else "poetry")
+PDM = Path(sys.executable).parent / ("pdm.exe" if sys.platform == "win32" else "pdm")
 REQUEST = "import requests, sys; print(requests.get(sys.argv[1], timeout=20).status_code)"
 
 
@@ -171,3 +175,51 @@ def test_requests_get_with_and_without_the_printed_variable(
     assert pipssl("undo", env=tools_env).returncode == 0
     assert run(get, printed).returncode != 0
     assert run(get, tools_env).returncode != 0
+
+
+def test_pdm_fails_locks_after_repair_and_fails_after_undo(
+    tools_env: Dict[str, str],
+    venvs: Dict[str, Path],
+    make_index: Any,
+    cert_world: Any,
+    tmp_path: Path,
+) -> None:
+    """pdm's default index (``PDM_PYPI_URL``) behind the intercepting CA: pdm fails, locks
+    once ``repair --for pdm`` set ``[pypi] ca_certs`` in its config.toml, and fails again
+    after undo."""
+    python = venvs["legacy"]
+    index = make_index("intercepted", url_host="localhost")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["pipssl_probe_pkg"]\n\n[tool.pdm]\ndistribution = false\n'
+    )
+    env = dict(tools_env, PDM_PYPI_URL=index.url, PDM_CHECK_UPDATE="false")
+    env.update(PDM_CACHE_DIR=str(tmp_path / "pdm-cache"), PDM_PYTHON=sys.executable)
+    env.update(PDM_NON_INTERACTIVE="1", PDM_USE_VENV="false")
+
+    def lock() -> Any:
+        (project / "pdm.lock").unlink(missing_ok=True)
+        return run([str(PDM), "lock"], env, project)
+
+    failed = lock()
+    assert failed.returncode != 0, failed.stdout + failed.stderr
+    assert index.wait_handshake_errors(1), failed.stdout + failed.stderr  # stopped at TLS
+    # in words `pipssl run -- pdm ...` knows for a TLS failure (pip's: pdm's module adds none)
+    assert failed_on_tls(failed.returncode, failed.stdout + failed.stderr)
+    assert "client-cannot-verify pdm" in client_findings(python, index.url, env, cwd=project)
+    config = Path(tools_env["XDG_CONFIG_HOME"]) / "pdm" / "config.toml"
+    ca = cert_world.path("intercept.pem")
+    proc = repair_for("pdm", python, index.url, ca, env, cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    bundle = json.loads(proc.stdout)["actions"][0]["path"]
+    assert config.read_text() == f'[pypi]\nca_certs = "{bundle}"\n'
+    locked = lock()
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    assert "pipssl_probe_pkg" in (project / "pdm.lock").read_text().replace("-", "_")
+    assert "client-cannot-verify pdm" not in client_findings(python, index.url, env, cwd=project)
+    assert all(r.startswith(("/simple/", "/files/")) for r in index.requests)
+    assert pipssl("undo", env=env).returncode == 0
+    assert not config.exists()
+    assert lock().returncode != 0
