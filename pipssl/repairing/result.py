@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 #: What an action of pip's side does (its JSON ``kind``): pipssl's bundle, pip's ``cert``,
 #: the consent store, ``trusted-host``.  A client's config edit has the kind its module
-#: names (:class:`pipssl.clients.model.Edit`: ``set-poetry-cert``, ...).
+#: names (:class:`pipssl.clients.model.ConfigEdit`: ``set-poetry-cert``, ...).
 ActionKind = Literal[
     "write-bundle",
     "set-cert",
