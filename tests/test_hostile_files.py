@@ -433,7 +433,13 @@ def _bundle(path: Path, wheel: bytes) -> Path:
             for p, d in files.items()
         ],
         "wheels": [
-            {"path": "wheels/x-1-py3-none-any.whl", "name": "x", "tags": [], "requires": {}}
+            {
+                "path": "wheels/x-1-py3-none-any.whl",
+                "name": "x",
+                "version": "1",
+                "tags": [],
+                "requires": {},
+            }
         ],
     }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
