@@ -191,7 +191,7 @@ NEXT_STEPS: Dict[str, str] = {name: ref.next_step for name, ref in CATALOGUE.ite
 
 def next_step(reference: str) -> str:
     """The hint of an error of ``reference`` raised without one."""
-    from pipssl import commands
+    from pipssl import commands  # noqa: PLC0415 import pipssl loads errors alone
 
     entry = CATALOGUE.get(reference, CATALOGUE["pipssl-error"])
     return entry.next_step.format(
@@ -201,7 +201,7 @@ def next_step(reference: str) -> str:
 
 def known(reference: str) -> bool:
     """Whether ``reference`` is in the catalogue (or is a finding code, for CA files)."""
-    from pipssl import codes
+    from pipssl import codes  # noqa: PLC0415 import pipssl loads errors alone
 
     return reference in REFERENCES or reference in codes.CODES
 

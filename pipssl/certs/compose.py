@@ -152,7 +152,7 @@ def _certifi_version(label: str) -> Optional[str]:
 def _own_certifi() -> Optional[CertifiCopy]:
     """The certifi pipssl runs with (installed, or carried by get-pipssl.py)."""
     try:
-        import certifi
+        import certifi  # noqa: PLC0415 certifi may be missing
     except ImportError:
         return None
     return CertifiCopy(getattr(certifi, "__version__", ""), certifi.where(), PIPSSL_OWN)

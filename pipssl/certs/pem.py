@@ -221,7 +221,7 @@ def _openssl_loads(der: bytes) -> bool:
     """Whether OpenSSL loads ``der`` as a CA certificate (False without ``ssl``: then
     nothing verifies with it anyway).  Asked only of a block pipssl's parser refused."""
     try:
-        import ssl
+        import ssl  # noqa: PLC0415 ssl may be missing
     except ImportError:
         return False
     try:

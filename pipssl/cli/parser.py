@@ -23,7 +23,7 @@ EXIT_USAGE = 2
 
 def _path(text: str) -> Any:
     """A path argument (``pathlib`` is imported only by the commands that take one)."""
-    from pathlib import Path
+    from pathlib import Path  # noqa: PLC0415 only the commands that take a path load it
 
     return Path(text)
 
@@ -49,7 +49,7 @@ def _timeout(text: str) -> float:
 
 def _index_url(text: str) -> str:
     """An --index-url: checked where it enters (see :func:`pipssl.net.connect.parse_url`)."""
-    from pipssl.net.connect import parse_url  # socket and ipaddress: not for --help
+    from pipssl.net.connect import parse_url  # noqa: PLC0415 socket and ipaddress: not for --help
 
     problem = parse_url(text)
     if isinstance(problem, str):

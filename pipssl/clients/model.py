@@ -202,7 +202,7 @@ class Context:
         self.home = self.environ.get("HOME") or self.environ.get("USERPROFILE") or ""
 
     def which(self, name: str) -> Optional[str]:
-        import shutil  # late: with bz2 and lzma it is a tenth of doctor's start-up
+        import shutil  # noqa: PLC0415 late: with bz2 and lzma it is a tenth of doctor's start-up
 
         return shutil.which(name, path=self.environ.get("PATH", os.defpath))
 
@@ -377,7 +377,7 @@ def env_setting(env: Mapping[str, str], name: str) -> List[Setting]:
 def mozilla_roots(target: Target) -> str:
     """A certifi bundle: pipssl's own, else the target's, else its pip's vendored one."""
     try:
-        import certifi
+        import certifi  # noqa: PLC0415 certifi may be missing
 
         return str(certifi.where())
     except ImportError:

@@ -70,7 +70,7 @@ def added_cas(path: str, environ: Mapping[str, str]) -> Added:
 def _reference(path: str) -> Optional[Set[str]]:
     """The roots of the certifi pipssl runs with (not the edited file itself)."""
     try:
-        import certifi
+        import certifi  # noqa: PLC0415 certifi may be missing
 
         where = certifi.where()
         if os.path.realpath(where) == os.path.realpath(path):

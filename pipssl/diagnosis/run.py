@@ -295,7 +295,7 @@ def _diagnose_target(
     findings += shadowing
     asking_without = None
     if asking is not None:  # --quick imports nothing of the real pip's
-        from pipssl.diagnosis.confirm import ask_without
+        from pipssl.diagnosis.confirm import ask_without  # noqa: PLC0415 the real pip's modules: --quick loads none
 
         asking_without = ask_without(target, env, shadowing, index_urls, timeout, asking)
     if asking_without is not None:
@@ -354,7 +354,7 @@ def _diagnose_target(
     # page fetch already proved them), within what is left of the diagnosis' bound
     asking_files = None
     if asking is not None and any(r.kind != "index" for r in results):
-        from pipssl.diagnosis.confirm import ask_files
+        from pipssl.diagnosis.confirm import ask_files  # noqa: PLC0415 the real pip's modules: --quick loads none
 
         left = run_limit(timeout) - (time.monotonic() - started)
         asking_files = ask_files(target, env, index_urls, timeout, followed, max(left, 1.0))
@@ -365,7 +365,7 @@ def _diagnose_target(
         without = None
         if asking_without is not None:
             without = (asking_without[0], asking_without[1].answer())
-        from pipssl.diagnosis.confirm import confirm
+        from pipssl.diagnosis.confirm import confirm  # noqa: PLC0415 the real pip's modules: --quick loads none
 
         results, findings = confirm(
             results,

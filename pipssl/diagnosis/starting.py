@@ -80,7 +80,7 @@ def ask_pip(
     opened = [env.get(n, "") for n in _FILE_VARIABLES if (n, env.get(n)) != (_CONFIG, os.devnull)]
     if stalls(opened):
         return None
-    from pipssl.target import askpip  # the real pip's log reader: --quick loads none of it
+    from pipssl.target import askpip  # noqa: PLC0415 the real pip's log reader: --quick loads none of it
 
     return askpip.ask(python, env, index_urls, timeout)
 

@@ -39,7 +39,7 @@ class _FloatText(str):
 def _reader(name: str) -> ModuleType:
     """tomllib, or tomli before Python 3.11."""
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # noqa: PLC0415 tomllib (3.11+) or tomli, read lazily
 
         return tomllib
     try:

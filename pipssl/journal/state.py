@@ -167,7 +167,7 @@ class Lock:
 
 def _try_lock(fd: int) -> bool:
     if sys.platform == "win32":
-        import msvcrt
+        import msvcrt  # noqa: PLC0415 Windows only
 
         os.lseek(fd, 0, os.SEEK_SET)
         try:
@@ -176,7 +176,7 @@ def _try_lock(fd: int) -> bool:
             return False
         return True
     else:
-        import fcntl
+        import fcntl  # noqa: PLC0415 POSIX only
 
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -189,11 +189,11 @@ def _try_lock(fd: int) -> bool:
 
 def _unlock(fd: int) -> None:
     if sys.platform == "win32":
-        import msvcrt
+        import msvcrt  # noqa: PLC0415 Windows only
 
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
     else:
-        import fcntl
+        import fcntl  # noqa: PLC0415 POSIX only
 
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def ssl_module() -> Any:
     """Import ``ssl`` late: pipssl must import (and diagnose) where it is missing."""
-    import ssl
+    import ssl  # noqa: PLC0415 ssl may be missing
 
     return ssl
 

@@ -212,7 +212,7 @@ def _unverified_chain(obj: ssl.SSLObject) -> Tuple[bytes, ...]:
     if getter is None:
         getter = getattr(getattr(obj, "_sslobj", None), "get_unverified_chain", None)
     if getter is not None:
-        import _ssl  # ENCODING_DER lives only there before 3.13
+        import _ssl  # noqa: PLC0415 ENCODING_DER lives only there before 3.13
 
         chain = getter() or []
         der = getattr(_ssl, "ENCODING_DER", 1)

@@ -18,8 +18,13 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Sequence, Tuple
 from pipssl import commands
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
+from pipssl.certs.compose import current_entries
+from pipssl.certs.consent import read_consent, refusal
 from pipssl.certs.x509 import Certificate, parse_certificate
+from pipssl.diagnosis.indexes import pip_proxy_for
+from pipssl.diagnosis.ownbundle import certifi_copies
 from pipssl.errors import BundleError, CertificateError, UsageError
+from pipssl.net.probe import probe
 
 if TYPE_CHECKING:
     from pipssl.diagnosis.run import Diagnosis
@@ -92,10 +97,6 @@ def require_roots(cas: Sequence[NamedCa], diagnosis: Diagnosis) -> None:
     intermediates = [(cert, source) for cert, source in cas if not cert.self_issued]
     if not intermediates:
         return
-    from pipssl.certs.compose import current_entries
-    from pipssl.certs.consent import read_consent
-    from pipssl.diagnosis.ownbundle import certifi_copies
-
     env = diagnosis.env
     pool = [cert for cert, _ in cas]
     pool += [
@@ -148,8 +149,6 @@ def _where_fingerprints_are(option: str, digits: int) -> str:
 
 
 def _require_ca(cert: Certificate, where: str, now: datetime) -> None:
-    from pipssl.certs.consent import refusal
-
     why = refusal(cert, now)
     if why is None:
         return
@@ -173,9 +172,6 @@ def _presented(chain: Iterable[bytes]) -> Dict[str, Certificate]:
 
 def _probe_again(diagnosis: Diagnosis) -> List[bytes]:
     """The chains of the indexes that verified for pip, probed with no trust at all."""
-    from pipssl.diagnosis.indexes import pip_proxy_for
-    from pipssl.net.probe import probe
-
     out: List[bytes] = []
     for seen in diagnosis.probes:
         if seen.chain:

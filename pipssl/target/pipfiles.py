@@ -99,7 +99,7 @@ class Host:
             home = env["HOME"]
         else:
             try:
-                import pwd  # POSIX only
+                import pwd  # noqa: PLC0415 POSIX only
 
                 home = pwd.getpwuid(os.getuid()).pw_dir
             except (ImportError, KeyError, AttributeError):

@@ -134,7 +134,7 @@ def _bootstrap(
     if committed.is_file():
         return _files.read_file(committed, _files.BOOTSTRAP)
     try:
-        from pipssl import _embed  # a checkout's tool: not in the wheel the bootstrap installs
+        from pipssl import _embed  # noqa: PLC0415 a checkout's tool: not in the wheel the bootstrap installs
 
         return _embed.build(root)
     except ImportError:

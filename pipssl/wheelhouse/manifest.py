@@ -114,7 +114,7 @@ def requirement_key(name: str, extras: Optional[str]) -> str:
 
 def requires(data: bytes, present: Set[str]) -> Dict[str, List[str]]:
     """Dependencies of one wheel that are in the bundle, keyed by extra ("" for none)."""
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415 packaging may be missing
 
     with zipfile.ZipFile(io.BytesIO(data)) as wheel:
         names = [n for n in wheel.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]

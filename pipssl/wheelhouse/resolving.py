@@ -85,7 +85,7 @@ def allows(specifier: SpecifierSet, version: str) -> bool:
     names one - so it is spelt out here rather than left to ``contains``' default, which
     changed between packaging releases.
     """
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415 packaging may be missing
 
     if not str(specifier):
         return True
@@ -137,7 +137,7 @@ def resolve(
         PipsslError: ``usage-error`` for a requirement that does not parse or names a URL;
             ``not-in-bundle`` for one the bundle cannot satisfy, with what it holds.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415 packaging may be missing
 
     held = _held(manifest, wheels)
     projects: List[str] = []

@@ -209,7 +209,7 @@ else:
 def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[object, str]:
     """(what ``packaging`` computes inside the target interpreter, parsed from JSON, or None
     when it cannot say; the child's output for the error)."""
-    import packaging
+    import packaging  # noqa: PLC0415 packaging may be missing
 
     with tempfile.TemporaryDirectory(prefix="pipssl-tags-") as tmp:
         # Only packaging goes on the target's path: not the site-packages it came from.
@@ -227,7 +227,7 @@ def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[obje
 
 def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
     """``packaging.tags.sys_tags()`` of the target, most preferred first."""
-    from packaging import tags
+    from packaging import tags  # noqa: PLC0415 packaging may be missing
 
     if python is None:
         return [str(t) for t in tags.sys_tags()]
@@ -243,7 +243,7 @@ def _supported_tags(python: Optional[str], env: Mapping[str, str]) -> List[str]:
 def marker_environment(python: Optional[str], env: Mapping[str, str]) -> Dict[str, str]:
     """``packaging.markers.default_environment()`` of the target interpreter: what its pip
     evaluates requirement markers against (default: this interpreter)."""
-    from packaging import markers
+    from packaging import markers  # noqa: PLC0415 packaging may be missing
 
     if python is None:
         return {str(k): str(v) for k, v in markers.default_environment().items()}

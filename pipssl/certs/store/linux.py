@@ -56,7 +56,7 @@ class OpenSSLPaths:
 def own_paths() -> OpenSSLPaths:
     """pipssl's own interpreter's paths; bare names when ``ssl`` is missing."""
     try:
-        import ssl
+        import ssl  # noqa: PLC0415 ssl may be missing
     except ImportError:
         return OpenSSLPaths()
     paths = ssl.get_default_verify_paths()

@@ -55,7 +55,7 @@ def store() -> OsStore:
     """
     sources = tuple(StoreSource("windows-store", name, origin) for name, origin in STORES)
     try:
-        import ssl
+        import ssl  # noqa: PLC0415 ssl may be missing
     except ImportError:
         return OsStore(sources, "", ("the ssl module is missing: cannot read the Windows stores",))
     enum = getattr(ssl, "enum_certificates", None)
