@@ -32,7 +32,7 @@ from pipssl.certs import store as _platform  # noqa: E402
 from pipssl.certs.compose import build_bundle  # noqa: E402
 from pipssl.certs.store import linux  # noqa: E402
 from pipssl.diagnosis.ownbundle import certifi_copies  # noqa: E402
-from pipssl.target.facts import inspect  # noqa: E402
+from pipssl.interpreter.facts import inspect  # noqa: E402
 
 
 def fmt(values: List[float], scale: float = 1.0, unit: str = "s") -> str:

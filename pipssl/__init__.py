@@ -28,14 +28,14 @@ from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:
     from pipssl.certs.consent import Consent
+    from pipssl.diagnosis.api import diagnose
     from pipssl.diagnosis.report import Report
-    from pipssl.diagnosis.run import diagnose
     from pipssl.findings import Finding
     from pipssl.repairing.api import bundle_path, consented, forget, repair
     from pipssl.repairing.api import prepare as plan
     from pipssl.repairing.apply import apply
     from pipssl.repairing.result import Action, Plan, RepairOptions, RepairResult
-    from pipssl.repairing.undoing import UndoResult, undo
+    from pipssl.repairing.undo import UndoResult, undo
 
 __version__ = "0.1.0"
 __all__ = [
@@ -62,11 +62,11 @@ __all__ = [
 _HOMES = {
     "Finding": "pipssl.findings",
     "Report": "pipssl.diagnosis.report",
-    "diagnose": "pipssl.diagnosis.run",
+    "diagnose": "pipssl.diagnosis.api",
     "repair": "pipssl.repairing.api",
     "plan": "pipssl.repairing.api:prepare",
     "apply": "pipssl.repairing.apply",
-    "undo": "pipssl.repairing.undoing",
+    "undo": "pipssl.repairing.undo",
     "bundle_path": "pipssl.repairing.api",
     "consented": "pipssl.repairing.api",
     "forget": "pipssl.repairing.api",
@@ -75,7 +75,7 @@ _HOMES = {
     "RepairOptions": "pipssl.repairing.result",
     "Plan": "pipssl.repairing.result",
     "Action": "pipssl.repairing.result",
-    "UndoResult": "pipssl.repairing.undoing",
+    "UndoResult": "pipssl.repairing.undo",
 }
 
 

@@ -15,9 +15,9 @@ from bed.certs import CertWorld
 from pipssl.certs.bundle import read_pem
 from pipssl.diagnosis.chainfaults import WEAK_CODES
 from pipssl.diagnosis.classify import BY_VERIFY_CODE, Stores, classify
+from pipssl.interpreter.facts import SslFacts, Target
 from pipssl.net.probe import ProbeResult
 from pipssl.net.verify_codes import ISSUER_CODES
-from pipssl.target.facts import SslFacts, Target
 
 
 def _chain(cert_world: CertWorld, kind: str) -> Tuple[bytes, ...]:

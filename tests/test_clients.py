@@ -402,9 +402,9 @@ def test_every_layer_reads_the_one_registry(tmp_path: Path) -> None:
     from pipssl.cli.parser import build_parser
     from pipssl.clients.registry import CLIENTS, NAMES, RUNS, repair_for, resolve_run
     from pipssl.errors import UsageError
+    from pipssl.interpreter.facts import SslFacts, Target
     from pipssl.repairing.clients import plan_client
     from pipssl.repairing.places import places_for
-    from pipssl.target.facts import SslFacts, Target
 
     assert len(set(NAMES)) == len(CLIENTS) and set(RUNS) <= set(NAMES)
     parser = build_parser()
@@ -447,7 +447,7 @@ def test_run_reads_each_installers_own_index_options_and_tls_words() -> None:
     """``run -- uv ...``: uv's ``--default-index``/``--index`` name indexes and rustls'
     words mean a TLS failure; both are uv's module's, not pip's."""
     from pipssl.clients.registry import client
-    from pipssl.target.runpip import failed_on_tls, index_args
+    from pipssl.interpreter.runpip import failed_on_tls, index_args
 
     uv = client("uv")
     url = "https://127.0.0.1:1/simple/"
@@ -469,7 +469,7 @@ def test_pdm_reads_ca_certs_per_index_in_its_order(home: Path, tmp_path: Path) -
 
     from pipssl.clients import pdm
     from pipssl.clients.model import Context, Pointing
-    from pipssl.target.facts import SslFacts, Target
+    from pipssl.interpreter.facts import SslFacts, Target
 
     target = Target("", "0", "", "", sys.platform, SslFacts(ok=False), None)
     project = tmp_path / "proj"

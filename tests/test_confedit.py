@@ -23,7 +23,7 @@ from pipssl.errors import ConfigError
 from pipssl.formats import ini_edit as confedit
 from pipssl.formats.ini import normalize_key
 from pipssl.formats.ini_edit import get_values, remove_list_item, remove_value, set_value
-from pipssl.target import pipconfig
+from pipssl.interpreter import pipconfig
 
 pytestmark = pytest.mark.once
 

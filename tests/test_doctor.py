@@ -487,8 +487,8 @@ def test_python_without_working_ssl(
     ],
 )
 def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: str) -> None:
-    from pipssl.diagnosis.checks import check_ssl, python_kind
-    from pipssl.target.facts import SslFacts, Target
+    from pipssl.diagnosis.localsetup import check_ssl, python_kind
+    from pipssl.interpreter.facts import SslFacts, Target
 
     target = Target(
         base + "/bin/python",
@@ -505,8 +505,8 @@ def test_ssl_fix_depends_on_where_python_came_from(base: str, kind: str, fix: st
 
 
 def test_conda_python_is_recognised(tmp_path: Path) -> None:
-    from pipssl.diagnosis.checks import check_ssl
-    from pipssl.target.facts import SslFacts, Target
+    from pipssl.diagnosis.localsetup import check_ssl
+    from pipssl.interpreter.facts import SslFacts, Target
 
     (tmp_path / "conda-meta").mkdir()
     target = Target(
@@ -528,8 +528,8 @@ def test_conda_python_is_recognised(tmp_path: Path) -> None:
 
 
 def test_openssl_too_old_check() -> None:
-    from pipssl.diagnosis.checks import check_ssl
-    from pipssl.target.facts import SslFacts, Target
+    from pipssl.diagnosis.localsetup import check_ssl
+    from pipssl.interpreter.facts import SslFacts, Target
 
     def target(info: SslFacts) -> Target:
         return Target("/x/python", "3.8.18", "/x", "/x", "linux", info, None)

@@ -401,8 +401,8 @@ def test_no_reinstall_is_offered_to_a_python_that_cannot_download(venvs: Dict[st
     download (no ssl module): it would fail there."""
     from dataclasses import replace
 
-    from pipssl.diagnosis.checks import check_certifi
-    from pipssl.target.facts import RecordCheck, SslFacts, inspect
+    from pipssl.diagnosis.localsetup import check_certifi
+    from pipssl.interpreter.facts import RecordCheck, SslFacts, inspect
 
     target = inspect(str(venvs["legacy"]), env=dict(os.environ), timeout=60)
     edited = RecordCheck("pip", "/x/pip/_vendor/certifi/cacert.pem", "a", "b")

@@ -1,4 +1,4 @@
-"""The real pip's verdict is the one that counts (pipssl.target.askpip, diagnosis.confirm).
+"""The real pip's verdict is the one that counts (pipssl.interpreter.askpip, diagnosis.confirm).
 
 Every diagnosis asks the target's pip to reach each index.  Here the answer is checked
 against real downloads by the same pip (good index reached, untrusted and closed ones not),
@@ -29,7 +29,7 @@ from bed.world import World
 from targets import run_pipssl
 
 from pipssl import diagnose
-from pipssl.target import askpip
+from pipssl.interpreter import askpip
 
 FLAVOURS = ["legacy", "truststore"]
 

@@ -251,7 +251,7 @@ def test_a_child_past_its_memory_cap_or_deadline_is_stopped_and_its_output_cappe
     import sys
 
     from pipssl._limits import MEMORY_BYTES, OUTPUT_BYTES
-    from pipssl.target.child import Child
+    from pipssl.interpreter.child import Child
 
     grow = f"b = bytearray({2 * MEMORY_BYTES}); b[::4096] = b'x' * len(b[::4096])"
     start = time.monotonic()
@@ -273,7 +273,7 @@ def test_run_pip_timeout_stops_pip_and_what_it_started() -> None:
     import subprocess
     import sys
 
-    from pipssl.target.runpip import run_pip
+    from pipssl.interpreter.runpip import run_pip
 
     code = "import subprocess, time; subprocess.Popen(['sleep', '60']); print('started'); "
     code += "time.sleep(60)"
@@ -311,7 +311,7 @@ def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
     index the probe reached is failing, with a timeout saying pip did not finish."""
     from pipssl.diagnosis.confirm import confirm
     from pipssl.diagnosis.report import TargetResult
-    from pipssl.target import askpip
+    from pipssl.interpreter import askpip
 
     first, second = "https://127.0.0.1:1/simple/", "https://127.0.0.1:2/simple/"
     log = (

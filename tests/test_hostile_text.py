@@ -193,7 +193,7 @@ def _fast(call: object, text: str) -> None:
 
 @pytest.mark.once
 def test_pip_answer_parse_is_linear_on_a_long_quoted_reason() -> None:
-    from pipssl.target.askpip import parse
+    from pipssl.interpreter.askpip import parse
 
     # a proxy's reason quoted in pip's line, holding pip's own words many times over
     page = "https://h.test/simple/pipssl-reachability-check/"
@@ -211,7 +211,7 @@ def test_pip_answer_parse_is_linear_on_a_long_quoted_reason() -> None:
 @PROPS
 @given(st.lists(st.sampled_from(["0", "a", "f", ":", ".", "g", "1"]), max_size=20).map("".join))
 def test_ip_host_pattern_as_before(host: str) -> None:
-    from pipssl.diagnosis.checks import _IP_HOST
+    from pipssl.diagnosis.localsetup import _IP_HOST
 
     old = re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*", host)
     assert bool(_IP_HOST.fullmatch(host)) == bool(old)
@@ -219,7 +219,7 @@ def test_ip_host_pattern_as_before(host: str) -> None:
 
 @pytest.mark.once
 def test_ip_host_pattern_is_linear() -> None:
-    from pipssl.diagnosis.checks import _IP_HOST
+    from pipssl.diagnosis.localsetup import _IP_HOST
 
     _fast(_IP_HOST.fullmatch, ":" * 200_000 + "g")
 

@@ -21,7 +21,7 @@ from pipssl.journal import (
     Change,
     Lock,
     Transaction,
-    forget,
+    drop,
     last_record,
     state_dir,
     undo_last,
@@ -783,24 +783,24 @@ def test_forget_drops_one_record_and_leaves_its_files(state: Path, files: Path) 
     first, second = journal(state)
     for bad in (0, -1, 3):
         with pytest.raises(PipsslError) as info:
-            forget(state, bad)
+            drop(state, bad)
         assert info.value.reference == "usage-error"
         assert f"no record {bad}" in str(info.value) and "2 records" in str(info.value)
     assert journal(state) == [first, second]
-    dropped = forget(state, 2)
+    dropped = drop(state, 2)
     assert dropped.label == "first"
     assert journal(state) == [second]
     assert list((state / "backups").iterdir()) == []  # the first's backup of a went
     assert a.read_bytes() == b"the user's a" and b.read_bytes() == b"b1"
     assert undo_next(state).record.label == "second" and not b.exists()
     with pytest.raises(PipsslError) as info:
-        forget(state, 1)
+        drop(state, 1)
     assert info.value.reference == "usage-error" and "holds no record" in str(info.value)
 
 
 def test_forget_with_no_state_dir_creates_nothing(state: Path) -> None:
     with pytest.raises(PipsslError) as info:
-        forget(state, 1)
+        drop(state, 1)
     assert info.value.reference == "usage-error"
     assert not state.exists()
 
@@ -870,7 +870,7 @@ def test_an_interrupted_record_edited_since_can_be_forgotten(state: Path, files:
         undo_next(state)
     assert info.value.reference == "changed-since"
     assert "pipssl undo --forget 1" in (info.value.hint or "")
-    assert forget(state, 1).pending
+    assert drop(state, 1).pending
     assert journal(state) == [] and list((state / "backups").iterdir()) == []
     assert a.read_bytes() == b"the user's edit after the crash" and b.read_bytes() == b"b1"
     with Transaction(state, label="next") as tx:  # no longer stuck

@@ -13,9 +13,9 @@ from pipssl.diagnosis import downloadpath
 from pipssl.diagnosis.confirm import confirm
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
+from pipssl.interpreter.askpip import parse
 from pipssl.net.links import file_urls, hosts_of, hrefs, origin
 from pipssl.net.probe import ProbeResult
-from pipssl.target.askpip import parse
 
 pytestmark = pytest.mark.once
 
@@ -175,7 +175,7 @@ def test_pip_failing_at_a_host_on_the_path_explains_its_index() -> None:
 
 def test_the_project_followed_is_the_first_a_command_collected() -> None:
     from pipssl.diagnosis.downloadpath import path_project
-    from pipssl.target.runpip import collected_project
+    from pipssl.interpreter.runpip import collected_project
 
     out = (
         "Looking in indexes: https://idx.test/simple/\nCollecting Foo_Bar.baz>=1 (from -r r.txt)\n"

@@ -24,8 +24,8 @@ from bed.world import World
 
 from pipssl.cli.main import main
 from pipssl.clients import real
-from pipssl.target import child, facts
-from pipssl.target.childscript import SCRIPT
+from pipssl.interpreter import child, facts
+from pipssl.interpreter.childscript import SCRIPT
 
 pytestmark = pytest.mark.once
 
@@ -192,10 +192,10 @@ def test_the_clients_probes_run_beside_pips(
     import threading
 
     import pipssl.clients
-    from pipssl.diagnosis import run
+    from pipssl.diagnosis import api
 
     begun, seen = threading.Event(), []
-    check, reach = pipssl.clients.check, run.reach_indexes
+    check, reach = pipssl.clients.check, api.reach_indexes
 
     def checking(*args: Any, **kwargs: Any) -> Any:
         begun.set()
@@ -206,9 +206,9 @@ def test_the_clients_probes_run_beside_pips(
         return reach(*args, **kwargs)
 
     monkeypatch.setattr(pipssl.clients, "check", checking)
-    monkeypatch.setattr(run, "reach_indexes", reaching)  # the name run.py calls
+    monkeypatch.setattr(api, "reach_indexes", reaching)  # the name api.py calls
     index = make_index("good")
-    report = run.diagnose(python=str(venvs["legacy"]), index_urls=[index.url], confirm=False)
+    report = api.diagnose(python=str(venvs["legacy"]), index_urls=[index.url], confirm=False)
     assert seen == [True]
     assert [c.client for c in report.clients] == ["requests"]
 
@@ -254,7 +254,7 @@ def test_quick_imports_nothing_of_the_real_pips(venvs: Dict[str, Path], pip_worl
 
     index = pip_world.index("good")
     script = (
-        "import sys; from pipssl.diagnosis.run import diagnose; "
+        "import sys; from pipssl.diagnosis.api import diagnose; "
         f"diagnose(python={str(venvs['legacy'])!r}, index_urls=[{index.url!r}], confirm=False); "
         "print(sorted(m for m in sys.modules if m.startswith('pipssl.')))"
     )
@@ -264,13 +264,13 @@ def test_quick_imports_nothing_of_the_real_pips(venvs: Dict[str, Path], pip_worl
     )
     assert proc.returncode == 0, proc.stderr
     loaded = proc.stdout
-    assert "'pipssl.diagnosis.run'" in loaded and "'pipssl.net.probe'" in loaded, loaded
-    assert "pipssl.diagnosis.confirm" not in loaded and "pipssl.target.askpip" not in loaded
+    assert "'pipssl.diagnosis.api'" in loaded and "'pipssl.net.probe'" in loaded, loaded
+    assert "pipssl.diagnosis.confirm" not in loaded and "pipssl.interpreter.askpip" not in loaded
 
 
 _LOADS_AFTER = r"""
 import sys
-from pipssl.target import child
+from pipssl.interpreter import child
 
 started, seen = [], []
 init = child.Child.__init__

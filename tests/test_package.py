@@ -95,7 +95,7 @@ print('ok')
 def test_import_does_no_work() -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import pipssl; "
-        "print([m for m in ('ssl', 'subprocess', 'socket', 'pipssl.diagnosis.run', "
+        "print([m for m in ('ssl', 'subprocess', 'socket', 'pipssl.diagnosis.api', "
         "'urllib.request') if m in sys.modules])"
     )
     proc = subprocess.run(

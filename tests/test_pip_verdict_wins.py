@@ -162,7 +162,7 @@ def test_pip_ending_before_it_names_an_index_leaves_none_ok() -> None:
     that ends in pip's "no matching distribution" is a pip that finished."""
     from pipssl.diagnosis.confirm import confirm
     from pipssl.diagnosis.report import TargetResult
-    from pipssl.target import askpip
+    from pipssl.interpreter import askpip
 
     url = "https://127.0.0.1:1/simple/"
     why = "Could not install packages due to an OSError: Could not find a suitable TLS CA"

@@ -1,4 +1,4 @@
-"""Tests for pipssl.target.pipconfig: pip's config rules as data, in a scrubbed environment.
+"""Tests for pipssl.interpreter.pipconfig: pip's config rules as data, in a scrubbed environment.
 
 tests/test_pipconfig_pips.py checks the same model against real pips.  These tests only
 read and parse files, so they run once (marker ``once``), not on every Python.
@@ -17,7 +17,7 @@ from bed.isolation import IsolatedEnv
 
 from pipssl.errors import ConfigError
 from pipssl.formats.ini import normalize_key
-from pipssl.target.pipconfig import (
+from pipssl.interpreter.pipconfig import (
     ENV_VAR,
     OVERRIDE_ORDER,
     ConfigFile,
@@ -27,7 +27,7 @@ from pipssl.target.pipconfig import (
     load,
     split_list,
 )
-from pipssl.target.pipfiles import ENV, GLOBAL, SITE, USER
+from pipssl.interpreter.pipfiles import ENV, GLOBAL, SITE, USER
 
 pytestmark = pytest.mark.once
 

@@ -1,4 +1,4 @@
-"""pipssl.target.pipconfig checked against real pips.
+"""pipssl.interpreter.pipconfig checked against real pips.
 
 Builds the environments of tests/test_pipconfig.py for real pips (23.0.1, 24.2, the running
 interpreter's, and any listed in ``PIPSSL_TEST_PIPS`` as ``name=python,...``) and compares
@@ -23,8 +23,8 @@ import pytest
 from bed.isolation import REAL_ENVIRON, scrubbed_environ
 
 from pipssl.errors import ConfigError
-from pipssl.target.facts import parse_version
-from pipssl.target.pipconfig import (
+from pipssl.interpreter.facts import parse_version
+from pipssl.interpreter.pipconfig import (
     ENV_VAR,
     GLOBAL,
     OVERRIDE_ORDER,

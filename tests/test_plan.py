@@ -24,13 +24,13 @@ from bed.certs import CertWorld
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.compose import build_bundle
 from pipssl.certs.consent import consent_path, forgotten_path, merged, render_consent
+from pipssl.diagnosis.api import Diagnosis
 from pipssl.diagnosis.report import Finding, PipInfo, PythonInfo, Report
-from pipssl.diagnosis.run import Diagnosis
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import PipFacts, SslFacts, Target
+from pipssl.interpreter.trust import pip_trust
 from pipssl.repairing.plan import plan_repair, stale_inputs
 from pipssl.repairing.result import Options, Plan
-from pipssl.target import pipconfig
-from pipssl.target.facts import PipFacts, SslFacts, Target
-from pipssl.target.trust import pip_trust
 
 URL = "https://127.0.0.1:8443/simple/"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)

@@ -217,8 +217,8 @@ def test_expired_with_nothing_out_of_date_in_sight_is_told_as_openssl_tells_it(
 
     from pipssl.certs.bundle import read_pem
     from pipssl.diagnosis.classify import Stores, classify
+    from pipssl.interpreter.facts import SslFacts, Target
     from pipssl.net.probe import ProbeResult
-    from pipssl.target.facts import SslFacts, Target
 
     def chain(kind: str) -> Any:
         return tuple(c.der for c in read_pem(cert_world.server_cert(kind).chain_pem))

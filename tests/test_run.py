@@ -102,7 +102,7 @@ def test_a_bare_name_is_found_on_the_childs_path(
 
 @pytest.mark.once
 def test_the_interpreter_of_a_pip_script(venvs: Dict[str, Path], tmp_path: Path) -> None:
-    from pipssl.target.tool import resolve, shebang_interpreter
+    from pipssl.interpreter.tool import resolve, shebang_interpreter
 
     legacy = venvs["legacy"]
     # pip 23.0.1 from Python 3.8's ensurepip names bin/python3.8, not bin/python

@@ -10,8 +10,8 @@ import pytest
 from bed.isolation import IsolatedEnv
 
 from pipssl.errors import UsageError
+from pipssl.interpreter.facts import PipFacts, SslFacts, Target
 from pipssl.repairing.location import bundle_path, choose_scope
-from pipssl.target.facts import PipFacts, SslFacts, Target
 
 
 def target(prefix: str = "/venv", base: Optional[str] = None, platform: str = "linux") -> Target:

@@ -12,8 +12,8 @@ from bed.isolation import IsolatedEnv
 
 from pipssl.diagnosis.indexes import urls_to_check
 from pipssl.errors import PipsslError
-from pipssl.target import pipconfig
-from pipssl.target.facts import inspect, parse_version
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import inspect, parse_version
 
 ASK_PIP = (
     "import json, pip; from pip._internal.models.index import PyPI; "

@@ -7,9 +7,9 @@ from typing import Optional
 import pytest
 from bed.isolation import IsolatedEnv
 
-from pipssl.target import pipconfig
-from pipssl.target.facts import PipFacts, SslFacts, Target
-from pipssl.target.trust import pip_trust, uses_truststore
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import PipFacts, SslFacts, Target
+from pipssl.interpreter.trust import pip_trust, uses_truststore
 
 
 def target(python: str = "3.12.1", pip: Optional[str] = "24.2") -> Target:

@@ -144,9 +144,9 @@ def _doctor(args: argparse.Namespace) -> int:
         env, urls, confirm = dict(os.environ), args.index_url or None, not args.quick
         started = starting.start(args.python, env, urls, args.timeout, None, confirm)
         # imported once the children run: pipssl's own modules load while they do
-        from pipssl.diagnosis.run import examine
+        from pipssl.diagnosis.api import make_diagnosis
 
-        report = examine(
+        report = make_diagnosis(
             python=args.python,
             index_urls=urls,
             timeout=args.timeout,
@@ -317,31 +317,31 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from pipssl.repairing import undoing
+    from pipssl.repairing import undo
 
     if args.list:
-        listing = undoing.undo_list()
+        listing = undo.undo_list()
         _emit(args, listing.to_dict(), listing.to_text())
     elif args.forget is not None:
-        forgotten = undoing.undo_forget(args.forget)
+        forgotten = undo.undo_drop(args.forget)
         _emit(args, forgotten.to_dict(), forgotten.to_text())
     else:
-        result = undoing.undo()
+        result = undo.undo()
         _emit(args, result.to_dict(), result.to_text())
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
     from pipssl.clients.registry import NAMES, client, index_urls, resolve_run
-    from pipssl.repairing.api import client_env, prepare
-    from pipssl.repairing.apply import apply, preview
-    from pipssl.target.runpip import (
+    from pipssl.interpreter.runpip import (
         collected_project,
         failed_on_tls,
         index_args,
         run_pip,
         scrubbed,
     )
+    from pipssl.repairing.api import client_env, prepare
+    from pipssl.repairing.apply import apply, preview
 
     env: Dict[str, str] = dict(os.environ)
     tool = resolve_run(args.pip, python=args.python, environ=env, cwd=os.getcwd())

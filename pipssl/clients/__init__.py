@@ -4,7 +4,7 @@ pipssl's bundle is a repair's job: :mod:`pipssl.repairing.clients`).
 
 Each client is one module holding all pipssl knows of it (its ``CLIENT``, a
 :class:`~pipssl.clients.model.Client`): a small table of the places it reads, highest
-precedence first (as :data:`pipssl.target.pipconfig.OVERRIDE_ORDER` does for pip), every
+precedence first (as :data:`pipssl.interpreter.pipconfig.OVERRIDE_ORDER` does for pip), every
 value keeping where it came from; how a repair points it at a bundle; the interpreter
 ``run -- CLIENT`` installs into; how the real client is asked.
 :mod:`~pipssl.clients.registry` lists them once (diagnosis, repair, ``run`` and the CLI

@@ -22,10 +22,10 @@ from pipssl.clients.registry import CLIENTS, client, repair_for
 from pipssl.commands import unset_lines
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
+from pipssl.interpreter.facts import Target
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import select_proxy
 from pipssl.net.verify_codes import ISSUER_CODES
-from pipssl.target.facts import Target
 
 
 def detect(

@@ -29,9 +29,9 @@ from pipssl._text import shown
 from pipssl.errors import ConfigError
 from pipssl.findings import Finding
 from pipssl.formats.toml import read_toml
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.tool import InterpreterOf
 from pipssl.net.context import PIP_POLICY, VerifyPolicy
-from pipssl.target.facts import Target
-from pipssl.target.tool import InterpreterOf
 
 #: How the real client is asked (:mod:`pipssl.clients.real`): requests in the client's
 #: interpreter, or the uv binary resolving a name against the index.

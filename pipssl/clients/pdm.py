@@ -53,9 +53,9 @@ from pipssl.clients.model import (
 from pipssl.commands import unset_lines
 from pipssl.findings import Finding
 from pipssl.formats.toml import set_toml_string, toml_get
+from pipssl.interpreter.facts import SslFacts, Target, parse_version
+from pipssl.interpreter.tool import shebang_interpreter, venv_python
 from pipssl.net.context import VerifyPolicy
-from pipssl.target.facts import SslFacts, Target, parse_version
-from pipssl.target.tool import shebang_interpreter, venv_python
 
 #: pdm's ``config.toml`` is the user's: read by every Python of theirs.
 USER_WIDE = True

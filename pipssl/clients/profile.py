@@ -31,10 +31,10 @@ from pipssl.certs import bundle as cabundle
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
+from pipssl.interpreter.facts import parse_version
 from pipssl.net import verify_codes as V
 from pipssl.net.context import PIP_POLICY, VerifyPolicy
 from pipssl.net.probe import ProbeResult
-from pipssl.target.facts import parse_version
 
 #: uv's rules as far as OpenSSL can say them: no CN fallback, no strict profile.
 UV_POLICY = VerifyPolicy(common_name=False)
@@ -80,7 +80,7 @@ def environment_urllib3(python: str) -> Tuple[Optional[Tuple[int, ...]], Optiona
 
 
 def _version_in(path: str) -> Optional[str]:
-    # as pipssl.target.childscript reads it: the last `=` of the `__version__` line
+    # as pipssl.interpreter.childscript reads it: the last `=` of the `__version__` line
     try:
         text = _files.read_file(path, _files.SOURCE).decode("utf-8", "replace")
     except _files.FileRefused:

@@ -10,7 +10,7 @@ client; the client itself is the truth, and its verdict wins (:func:`pipssl.clie
 Each check is a subprocess started at once (:func:`start`; requests' in the target
 interpreter even before that, :class:`Early`, beside the real pip) and read later
 (:meth:`Running.results`), so they run beside pipssl's own probes; each is bounded
-(:class:`pipssl.target.child.Child`: its time, its memory, its output) and stopped,
+(:class:`pipssl.interpreter.child.Child`: its time, its memory, its output) and stopped,
 with whatever it started, past :func:`~pipssl._limits.run_limit` of the timeout.  URLs
 (they may carry credentials) go on standard input or in the client's own variable, never
 on a command line other users can read.
@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from pipssl._limits import run_limit
 from pipssl._redact import redact
 from pipssl.clients.model import RealKind
-from pipssl.target.child import Child
+from pipssl.interpreter.child import Child
 
 #: A project name no index holds: uv resolving it must ask the index, and stop there.
 PROBE_NAME = "pipssl-reach-check-0"

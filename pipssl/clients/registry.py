@@ -10,7 +10,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from pipssl.clients import conda, pdm, poetry, requests_, uv
 from pipssl.clients.model import Client, repair_command
 from pipssl.errors import UsageError
-from pipssl.target.tool import InterpreterOf, Tool, resolve
+from pipssl.interpreter.tool import InterpreterOf, Tool, resolve
 
 #: The installers, in the order reports list them.
 CLIENTS: Tuple[Client, ...] = (
@@ -63,7 +63,7 @@ def resolve_run(
     environ: Optional[Mapping[str, str]] = None,
     cwd: Optional[str] = None,
 ) -> Tool:
-    """:func:`pipssl.target.tool.resolve` with every installer ``run`` drives."""
+    """:func:`pipssl.interpreter.tool.resolve` with every installer ``run`` drives."""
     return resolve(args, python=python, environ=environ, cwd=cwd, installers=RUNS)
 
 

@@ -37,7 +37,7 @@ from pipssl.clients.model import (
 )
 from pipssl.clients.profile import UV_POLICY
 from pipssl.formats.toml import toml_get
-from pipssl.target.tool import nearest_venv, python_named, venv_python
+from pipssl.interpreter.tool import nearest_venv, python_named, venv_python
 
 #: uv: what decides its roots, first present wins (``--cert`` is per command line).
 UV_ORDER = (

@@ -29,7 +29,7 @@ from pipssl.certs.store import linux
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.diagnosis import wording
 from pipssl.diagnosis.chainfaults import WEAK_CODES, tls_error, weak_certificate
-from pipssl.diagnosis.checks import check_clock
+from pipssl.diagnosis.localsetup import check_clock
 from pipssl.diagnosis.ownbundle import certifi_copies
 from pipssl.diagnosis.rootexpiry import (
     ExpiredRoot,
@@ -41,6 +41,8 @@ from pipssl.diagnosis.rootexpiry import (
 from pipssl.diagnosis.transport import transport_finding
 from pipssl.errors import BundleError, CertificateError, PipsslError
 from pipssl.findings import Finding
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 from pipssl.net.fetch import http_get
 from pipssl.net.probe import ProbeResult
 from pipssl.net.proxy import select_proxy
@@ -52,8 +54,6 @@ from pipssl.net.verify_codes import (
     X509_V_ERR_HOSTNAME_MISMATCH,
     X509_V_ERR_IP_ADDRESS_MISMATCH,
 )
-from pipssl.target.facts import Target
-from pipssl.target.trust import TRUSTSTORE_PIP, TRUSTSTORE_PYTHON, PipTrust
 
 #: The longest placeholder file name made from a CA's name, before ``.pem``.
 _FILE_STEM_LIMIT = 60

@@ -1,6 +1,6 @@
 """The real pip's verdict over pipssl's own probe: where the two disagree, pip is right.
 
-:func:`pipssl.target.askpip.ask` asks the target's pip to reach every index it uses;
+:func:`pipssl.interpreter.askpip.ask` asks the target's pip to reach every index it uses;
 :func:`confirm` sets each index's result to what pip said, and says plainly where
 pipssl's probe (and so its model of this pip) was wrong:
 
@@ -31,10 +31,10 @@ from pipssl._text import shown
 from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
+from pipssl.interpreter import askpip
+from pipssl.interpreter.askpip import Asking, HostReach, PipAnswer, Reach, index_key
+from pipssl.interpreter.facts import Target
 from pipssl.net.links import origin
-from pipssl.target import askpip
-from pipssl.target.askpip import Asking, HostReach, PipAnswer, Reach, index_key
-from pipssl.target.facts import Target
 
 _OUTSIDE = (
     "something outside pip's config changes what pip trusts or where it connects: look "

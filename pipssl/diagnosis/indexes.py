@@ -18,25 +18,25 @@ from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.certs import store
 from pipssl.certs.store import OsStore
-from pipssl.diagnosis import checks, downloadpath
+from pipssl.diagnosis import downloadpath, localsetup
 from pipssl.diagnosis.classify import Stores, classify, load_stores
 from pipssl.diagnosis.downloadpath import Step
 from pipssl.diagnosis.report import TargetResult
 from pipssl.errors import ConfigError
 from pipssl.findings import Finding
-from pipssl.net.connect import parse_url, split_url
-from pipssl.net.probe import ProbeResult, probe
-from pipssl.net.proxy import Proxy, select_proxy
-from pipssl.target import pipconfig
-from pipssl.target.facts import Target
-from pipssl.target.pipconfig import PipConfig
-from pipssl.target.trust import (
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.pipconfig import PipConfig
+from pipssl.interpreter.trust import (
     PipTrust,
     drops_truststore_behind_proxy,
     no_proxy_by_labels,
     pip_trust,
     proxy_option_wins,
 )
+from pipssl.net.connect import parse_url, split_url
+from pipssl.net.probe import ProbeResult, probe
+from pipssl.net.proxy import Proxy, select_proxy
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def reach_indexes(
     plans: List[_Plan] = []
     for url in urls:
         plans.append(planner.plan(url))
-        found += checks.check_known_bugs(target, plans[-1].trust, [url])
+        found += localsetup.check_known_bugs(target, plans[-1].trust, [url])
 
     def reach(url: str, seconds: float, keep_body: bool) -> ProbeResult:
         return _probe_one(planner.plan(url), seconds, keep_body)
@@ -221,7 +221,7 @@ def reach_indexes(
         for one, result, kind, via in kinds:
             found += classify(result, one.stores, target, now, timeout, env, pip_proxy)
             if one.trust is not probe_trust and result.failure == "verify-failed":
-                found.append(checks.proxy_truststore_bug(target, one.url, one.trust))
+                found.append(localsetup.proxy_truststore_bug(target, one.url, one.trust))
             label = one.trust.describe()
             if broken:
                 label += " (if the broken CA setting were removed)"

@@ -18,7 +18,7 @@ from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.diagnosis.wording import unset_fix
 from pipssl.findings import Finding
-from pipssl.target import pipconfig
+from pipssl.interpreter import pipconfig
 
 if TYPE_CHECKING:
     from pipssl.diagnosis.report import TargetResult

@@ -34,8 +34,8 @@ from pipssl.certs.consent import Consent, read_consent, read_forgotten
 from pipssl.certs.x509 import Certificate
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
-from pipssl.target.facts import Target
-from pipssl.target.pipconfig import PipConfig
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.pipconfig import PipConfig
 
 #: How long before a consented CA ends ``doctor`` starts to warn.
 EXPIRY_WARNING = timedelta(days=30)

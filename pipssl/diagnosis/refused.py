@@ -16,7 +16,7 @@ from pipssl.errors import ConfigError
 from pipssl.findings import Finding
 
 if TYPE_CHECKING:  # the real pip's modules: --quick loads none of them
-    from pipssl.target.askpip import Asking
+    from pipssl.interpreter.askpip import Asking
 
 CODE = "pip-config-invalid"
 

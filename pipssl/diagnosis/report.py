@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from pipssl import codes
 from pipssl._redact import redact
 from pipssl._text import shown
-from pipssl.diagnosis.checks import python_kind
+from pipssl.diagnosis.localsetup import python_kind
 from pipssl.findings import Finding, render_findings
 
 if TYPE_CHECKING:  # not at run time: `import pipssl` stays cheap (and clients imports this)
     from pipssl.clients.model import ClientReport
-    from pipssl.target.facts import Target
-    from pipssl.target.pipconfig import ConfigFile
-    from pipssl.target.trust import CaSource
+    from pipssl.interpreter.facts import Target
+    from pipssl.interpreter.pipconfig import ConfigFile
+    from pipssl.interpreter.trust import CaSource
 
 SCHEMA = 1
 

@@ -5,7 +5,7 @@ later, or is stopped), then the target interpreter's facts.  ``--quick`` starts 
 facts child.
 
 This module is light on purpose: the CLI starts the children through it first and only
-then imports the diagnosis (:mod:`pipssl.diagnosis.run` and the modules it uses), so that
+then imports the diagnosis (:mod:`pipssl.diagnosis.api` and the modules it uses), so that
 loading pipssl happens while they run, on the other core.
 """
 
@@ -20,10 +20,10 @@ from pipssl import _files
 from pipssl._limits import start_limit
 from pipssl.certs.store.linux import special_hashed_name
 from pipssl.clients.real import Early
-from pipssl.target import facts
+from pipssl.interpreter import facts
 
 if TYPE_CHECKING:
-    from pipssl.target.askpip import Asking
+    from pipssl.interpreter.askpip import Asking
 
 
 @dataclass
@@ -80,7 +80,7 @@ def ask_pip(
     opened = [env.get(n, "") for n in _FILE_VARIABLES if (n, env.get(n)) != (_CONFIG, os.devnull)]
     if stalls(opened):
         return None
-    from pipssl.target import askpip  # noqa: PLC0415 the real pip's log reader: --quick loads none of it
+    from pipssl.interpreter import askpip  # noqa: PLC0415 the real pip's log reader: --quick loads none of it
 
     return askpip.ask(python, env, index_urls, timeout)
 

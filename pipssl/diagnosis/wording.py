@@ -19,9 +19,9 @@ from pipssl._text import shown
 from pipssl.certs.x509 import Certificate
 from pipssl.commands import set_lines, unset_lines
 from pipssl.findings import Finding
-from pipssl.target import pipconfig
-from pipssl.target.facts import Target
-from pipssl.target.trust import TRUSTSTORE_PIP
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.trust import TRUSTSTORE_PIP
 
 
 @dataclass(frozen=True)

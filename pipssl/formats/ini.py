@@ -2,7 +2,7 @@
 
 pip reads each file with ``configparser.RawConfigParser`` (pip >= 26.3 normalising option
 names as it reads), decoded with the locale's preferred encoding; a file that does not
-decode or parse stops pip.  Opening the file is :mod:`pipssl.target.pipconfig`'s part,
+decode or parse stops pip.  Opening the file is :mod:`pipssl.interpreter.pipconfig`'s part,
 editing it :mod:`pipssl.formats.ini_edit`'s.
 """
 
@@ -55,7 +55,7 @@ def parse(path: str, data: bytes, encoding: str, normalize: bool) -> List[Option
     ``normalize``: pip >= 26.3 normalises option names while parsing, so ``index_url`` and
     ``index-url`` in one section are a duplicate it refuses. The values are still read with
     plain names, which keeps each option's spelling for
-    :meth:`pipssl.target.pipconfig.Value.where`.
+    :meth:`pipssl.interpreter.pipconfig.Value.where`.
 
     Raises:
         ConfigError: the bytes do not decode or parse, so pip would refuse to run.

@@ -10,7 +10,7 @@ rolls an interrupted one back before doing anything else.
 :func:`undo_next` puts back what the newest record changed, but only files that still
 hold what pipssl wrote: anything else means someone edited it since, and overwriting
 their work would be worse than doing nothing (the record is *blocked* then, until the
-user puts pipssl's version back or :func:`forget` drops it).  A record whose files were
+user puts pipssl's version back or :func:`drop` drops it).  A record whose files were
 all put back by hand is dropped on the way.  :func:`undo_stack` lists every record with
 where its files stand.
 
@@ -19,7 +19,7 @@ The journal holds paths, SHA-256 digests and backup paths, never file contents.
 Modules: :mod:`~pipssl.journal.state` (state directory, lock), :mod:`~.records` (the
 journal file), :mod:`~.fileops` (reading and removing files), :mod:`~.status` (where
 each file stands now), :mod:`~.transaction`, :mod:`~.recover` (recovery after a kill),
-:mod:`~.undo` (undo, forget).
+:mod:`~.undo` (undo, drop).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from __future__ import annotations
 from pipssl.journal.fileops import Guard
 from pipssl.journal.records import Change, Record
 from pipssl.journal.recover import busy_since, last_record, recover
+from pipssl.journal.rollback import Undone, drop, tidy, undo_last, undo_next
 from pipssl.journal.state import Lock, state_dir
 from pipssl.journal.status import FileStatus, RecordStatus, undo_stack
 from pipssl.journal.transaction import Transaction
-from pipssl.journal.undo import Undone, forget, tidy, undo_last, undo_next
 
 __all__ = [
     "Change",
@@ -42,7 +42,7 @@ __all__ = [
     "Transaction",
     "Undone",
     "busy_since",
-    "forget",
+    "drop",
     "last_record",
     "recover",
     "state_dir",

@@ -21,8 +21,9 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, cast
 
 from pipssl import commands
 from pipssl.certs.consent import Consent, read_consent
-from pipssl.diagnosis.run import DEFAULT_TIMEOUT, examine, validate_timeout
+from pipssl.diagnosis.api import DEFAULT_TIMEOUT, make_diagnosis, validate_timeout
 from pipssl.errors import UsageError
+from pipssl.interpreter.facts import inspect
 from pipssl.repairing import location
 from pipssl.repairing.apply import apply, consented_to_policy, preview
 from pipssl.repairing.cas import (
@@ -36,7 +37,6 @@ from pipssl.repairing.clients import plan_client
 from pipssl.repairing.location import Scope
 from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import Options, Plan, RepairOptions, RepairResult
-from pipssl.target.facts import inspect
 
 
 def prepare(options: Optional[RepairOptions] = None, **changes: object) -> Plan:
@@ -56,7 +56,7 @@ def prepare(options: Optional[RepairOptions] = None, **changes: object) -> Plan:
     asked = replace(options or RepairOptions(), **cast(Dict[str, Any], changes))
     named = named_cas(asked.ca_files, datetime.now(timezone.utc))
     validate_timeout(asked.timeout)
-    diagnosis = examine(
+    diagnosis = make_diagnosis(
         python=asked.python,
         index_urls=asked.index_urls,
         timeout=asked.timeout,

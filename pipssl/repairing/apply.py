@@ -11,13 +11,13 @@ from typing import Callable, Optional
 
 from pipssl import journal
 from pipssl.certs.consent import CONSENT_MODE
-from pipssl.diagnosis.run import Diagnosis, diagnose_target, load_config
+from pipssl.diagnosis.api import Diagnosis, diagnosis_of, load_config
 from pipssl.errors import UsageError
+from pipssl.interpreter.runpip import scrubbed
 from pipssl.repairing import outcome
 from pipssl.repairing.places import places_for
 from pipssl.repairing.plan import plan_repair, stale_inputs
 from pipssl.repairing.result import Plan, RepairResult
-from pipssl.target.runpip import scrubbed
 
 #: Shown a plan made again under the lock that differs from the one agreed to; returns
 #: whether to apply the new one.
@@ -129,7 +129,7 @@ def apply(
                 tx.remove(action.path)
             else:
                 tx.write(action.path, data, mode=MODES.get(action.kind))
-        checked = diagnose_target(
+        checked = diagnosis_of(
             target,
             verify_env,
             index_urls=diagnosis.index_urls,

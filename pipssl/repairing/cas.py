@@ -27,7 +27,7 @@ from pipssl.errors import BundleError, CertificateError, UsageError
 from pipssl.net.probe import probe
 
 if TYPE_CHECKING:
-    from pipssl.diagnosis.run import Diagnosis
+    from pipssl.diagnosis.api import Diagnosis
 
 #: A CA and where the user's consent for it came from (shown in the bundle's comments).
 NamedCa = Tuple[Certificate, str]

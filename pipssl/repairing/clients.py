@@ -13,8 +13,8 @@ from pipssl._text import shown
 from pipssl.clients.model import ClientPlan, ConfigEdit, Context, Pointing
 from pipssl.clients.registry import client, readers_of, repair_for
 from pipssl.formats.edit import decoded
+from pipssl.interpreter.facts import Target
 from pipssl.repairing.result import Reader
-from pipssl.target.facts import Target
 
 __all__ = ["ClientPlan", "Skipped", "not_here", "plan_client", "readers_of", "user_wide_refusal"]
 

@@ -14,8 +14,8 @@ from typing import Callable, Literal, Mapping, Tuple
 from pipssl import _dirs
 from pipssl._text import shown
 from pipssl.errors import PipsslError, UsageError
-from pipssl.target import pipconfig
-from pipssl.target.facts import Target
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import Target
 
 #: What a user asks a repair for (``--scope``): a config file kind, or ``auto``.
 Scope = Literal["auto", "user", "site", "global"]

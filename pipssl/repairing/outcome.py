@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 from pipssl import _text, commands
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.commands import set_lines, unset_lines
-from pipssl.diagnosis.checks import CA_VARIABLES
+from pipssl.diagnosis.localsetup import CA_VARIABLES
 from pipssl.diagnosis.report import Report
 from pipssl.diagnosis.wording import keep_pointed
 from pipssl.errors import CertificateError
 from pipssl.findings import Finding
+from pipssl.interpreter.trust import ENV_BUNDLES
 from pipssl.repairing.clients import readers_of
 from pipssl.repairing.result import Plan
-from pipssl.target.trust import ENV_BUNDLES
 
 if TYPE_CHECKING:
-    from pipssl.diagnosis.run import Diagnosis
+    from pipssl.diagnosis.api import Diagnosis
 
 
 def tls_failures(report: Report, clients_for: Sequence[str] = ()) -> List[str]:

@@ -25,8 +25,8 @@ from typing import FrozenSet, Iterable, List, Mapping, Optional
 
 from pipssl.certs.consent import consent_path, forgotten_path
 from pipssl.clients.registry import CLIENTS
+from pipssl.interpreter import pipfiles
 from pipssl.repairing.location import BUNDLE_NAME, bundle_location
-from pipssl.target import pipfiles
 
 __all__ = ["Places", "places_for"]
 

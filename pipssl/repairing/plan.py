@@ -54,16 +54,16 @@ from pipssl.errors import PipsslError
 from pipssl.findings import Finding
 from pipssl.formats import ini_edit
 from pipssl.formats.edit import decoded
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.trust import ENV_BUNDLES
 from pipssl.journal.state import private_dir
 from pipssl.repairing.clients import ClientPlan, not_here, plan_client, user_wide_refusal
 from pipssl.repairing.location import ConfigKind, bundle_path, choose_scope
 from pipssl.repairing.result import Action, Options, Plan
-from pipssl.target import pipconfig
-from pipssl.target.facts import Target
-from pipssl.target.trust import ENV_BUNDLES
 
 if TYPE_CHECKING:
-    from pipssl.diagnosis.run import Diagnosis
+    from pipssl.diagnosis.api import Diagnosis
 
 #: Findings a new bundle + ``cert`` can answer, and those only the user can.
 FIXABLE = codes.with_remedy(codes.BUNDLE)

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, Literal, Mapping, Optional, Sequence, Tuple
 
 from pipssl.certs.compose import BundleDiff
+from pipssl.diagnosis.api import DEFAULT_TIMEOUT
 from pipssl.diagnosis.report import Report
-from pipssl.diagnosis.run import DEFAULT_TIMEOUT
 from pipssl.errors import UsageError
 from pipssl.findings import Finding
 from pipssl.repairing.cas import NamedCa
 from pipssl.repairing.location import ConfigKind, Scope
 
 if TYPE_CHECKING:
-    from pipssl.diagnosis.run import Diagnosis
+    from pipssl.diagnosis.api import Diagnosis
 
 
 #: What an action of pip's side does (its JSON ``kind``): pipssl's bundle, pip's ``cert``,

@@ -36,9 +36,9 @@ from pipssl.wheelhouse.manifest import (
     ManifestWheel,
     Progress,
     error,
+    invoke,
     requires,
     roots,
-    run,
     wheel_parts,
 )
 
@@ -62,7 +62,7 @@ class CreateResult:
 
 
 def _pip_version(python: str, env: Mapping[str, str]) -> str:
-    code, out = run([python, "-m", "pip", "--version"], env, None)
+    code, out = invoke([python, "-m", "pip", "--version"], env, None)
     match = re.match(r"pip (\S+)", out)
     if code != 0 or match is None:
         raise error(
@@ -214,7 +214,7 @@ def create(
         sdists = sorted(p for p in dest.iterdir() if not p.name.endswith(".whl"))
         for sdist in sdists:
             argv = [*base, "wheel", "--no-deps", "--wheel-dir", str(dest), *index, str(sdist)]
-            code, out = run(argv, env, progress)
+            code, out = invoke(argv, env, progress)
             if code != 0:
                 tail = [ln for ln in out.splitlines() if ln.strip()][-1:] or [""]
                 raise error(
@@ -284,7 +284,7 @@ def _listed_wheel(name: str, data: bytes, present: Set[str]) -> ManifestWheel:
 
 
 def _python_tag(python: str, env: Mapping[str, str]) -> str:
-    code, out = run(
+    code, out = invoke(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.platform)"],
         env,
         None,

@@ -2,7 +2,7 @@
 
 pip ends an index it cannot verify with "No matching distribution found" (the SSL errors
 are retry warnings above that line), so a failed download that may hide such a cause is
-diagnosed (:func:`pipssl.diagnosis.run.diagnose`, the real pip confirming) and doctor's
+diagnosed (:func:`pipssl.diagnosis.api.diagnose`, the real pip confirming) and doctor's
 error findings name it; a reachable index that lacks the project keeps pip's own message.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 from pipssl._text import shown
-from pipssl.diagnosis.run import examine
+from pipssl.diagnosis.api import make_diagnosis
 from pipssl.errors import PipsslError
-from pipssl.target.runpip import collected_project, failed_on_tls
-from pipssl.wheelhouse.manifest import Progress, error, run
+from pipssl.interpreter.runpip import collected_project, failed_on_tls
+from pipssl.wheelhouse.manifest import Progress, error, invoke
 
 #: Seconds per index probe when a failed download is diagnosed.
 _DIAGNOSE_TIMEOUT = 10.0
@@ -35,7 +35,7 @@ def download(
     """``pip download`` once per target option set into ``dest``; a failure raises the
     error that names its cause."""
     for target in targets:
-        code, out = run([*base, "download", "--dest", str(dest), *target, *what], env, progress)
+        code, out = invoke([*base, "download", "--dest", str(dest), *target, *what], env, progress)
         if code == 0:
             continue
         last = [ln for ln in out.splitlines() if ln.strip()][-1:] or ["(no output)"]
@@ -66,7 +66,7 @@ def _blocked(
     if not (failed_on_tls(code, out) or _NO_MATCH.search(out) or "Could not fetch" in out):
         return None
     try:
-        report = examine(
+        report = make_diagnosis(
             python=python,
             index_urls=[index_url] if index_url else None,
             timeout=_DIAGNOSE_TIMEOUT,

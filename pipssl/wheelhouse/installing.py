@@ -21,7 +21,7 @@ from pipssl.wheelhouse.manifest import (
     SCHEMA,
     Manifest,
     error,
-    run,
+    invoke,
 )
 from pipssl.wheelhouse.resolving import Resolution, resolve
 from pipssl.wheelhouse.verifying import (
@@ -177,10 +177,10 @@ def install(
         (root / REQUIREMENTS).write_text(reqs, encoding="utf-8")
         pip = [target, "-m", "pip"]
         ensurepip = False
-        if run([*pip, "--version"], env, None)[0] != 0:
+        if invoke([*pip, "--version"], env, None)[0] != 0:
             ensurepip = True
-            code, out = run([target, "-m", "ensurepip", "--default-pip"], env, None)
-            if code != 0 or run([*pip, "--version"], env, None)[0] != 0:
+            code, out = invoke([target, "-m", "ensurepip", "--default-pip"], env, None)
+            if code != 0 or invoke([*pip, "--version"], env, None)[0] != 0:
                 raise error(
                     f"{shown(target)} has no pip and ensurepip failed: "
                     f"{shown(out.strip()[-200:])}",
@@ -188,7 +188,7 @@ def install(
                     hint="install pip for this Python with the package manager (python3-pip)",
                 )
         argv = [*pip, "install", "--no-index", "--find-links", str(wheels), "--require-hashes"]
-        code, out = run([*argv, "-r", str(root / REQUIREMENTS)], env, None)
+        code, out = invoke([*argv, "-r", str(root / REQUIREMENTS)], env, None)
     if code != 0:
         tail = [ln for ln in out.splitlines() if ln.strip()][-1:] or ["(no output)"]
         raise error(f"pip install from {bundle} failed: {tail[0].strip()}", "pip-failed")

@@ -39,7 +39,7 @@ from typing import (
 from pipssl import _files
 from pipssl._names import normalize
 from pipssl.errors import PipsslError
-from pipssl.target.runpip import run_pip
+from pipssl.interpreter.runpip import run_pip
 
 if TYPE_CHECKING:  # packaging is imported where it is used (see pipssl's import rule)
     from packaging.markers import Marker
@@ -76,7 +76,7 @@ def wheel_parts(filename: str) -> Tuple[str, str, List[str]]:
     return normalize(parts[0]), parts[1], tags
 
 
-def run(
+def invoke(
     argv: Sequence[str], env: Mapping[str, str], progress: Optional[Progress]
 ) -> Tuple[int, str]:
     """(exit code, output) of a pip or Python run; one that cannot start is ``pip-failed``."""

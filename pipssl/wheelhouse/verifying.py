@@ -30,7 +30,7 @@ from pipssl.wheelhouse.manifest import (
     ManifestWheel,
     check_manifest,
     error,
-    run,
+    invoke,
     unsafe,
 )
 
@@ -218,7 +218,7 @@ def _ask_packaging(python: str, env: Mapping[str, str], what: str) -> Tuple[obje
             str(Path(tmp) / "packaging"),
             ignore=shutil.ignore_patterns("__pycache__"),
         )
-        code, out = run([python, "-c", _PACKAGING_SCRIPT, tmp, what], env, None)
+        code, out = invoke([python, "-c", _PACKAGING_SCRIPT, tmp, what], env, None)
     try:
         return (json.loads(out.strip().splitlines()[-1]) if code == 0 else None), out
     except (ValueError, IndexError):

@@ -22,7 +22,7 @@ pytest.importorskip("pdm", reason="pdm is installed in tox env clients only")
 import uv
 from targets import base_python, make_venv, pipssl_path
 
-from pipssl.target.runpip import failed_on_tls
+from pipssl.interpreter.runpip import failed_on_tls
 
 POETRY = Path(sys.executable).parent / ("poetry.exe" if sys.platform == "win32" else "poetry")
 PDM = Path(sys.executable).parent / ("pdm.exe" if sys.platform == "win32" else "pdm")

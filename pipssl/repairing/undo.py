@@ -183,8 +183,8 @@ class UndoList:
 
 
 @dataclass(frozen=True)
-class ForgetResult:
-    """What :func:`~pipssl.repairing.api.undo_forget` dropped from the journal: the
+class DropResult:
+    """What :func:`~pipssl.repairing.api.undo_drop` dropped from the journal: the
     record, and its files, which were left exactly as they are."""
 
     record: str
@@ -265,7 +265,7 @@ def undo_list(*, environ: Optional[Mapping[str, str]] = None) -> UndoList:
     return UndoList(tuple(_stack_record(n, r, numbers) for n, r in enumerate(stack, 1)))
 
 
-def undo_forget(n: int, *, environ: Optional[Mapping[str, str]] = None) -> ForgetResult:
+def undo_drop(n: int, *, environ: Optional[Mapping[str, str]] = None) -> DropResult:
     """Drop repair ``n`` of the undo stack (1 = the newest) without restoring anything:
     its files stay as they are, its backups are deleted.  The way past a repair that is
     blocked because you keep your own version of a file.
@@ -278,8 +278,8 @@ def undo_forget(n: int, *, environ: Optional[Mapping[str, str]] = None) -> Forge
         PipsslError: ``usage-error`` when there is no repair ``n``, ``journal-corrupt``,
             ``unsafe-state-dir``, ``locked``.
     """
-    record = journal.forget(_state(environ), n, guard=_guard(environ))
-    return ForgetResult(
+    record = journal.drop(_state(environ), n, guard=_guard(environ))
+    return DropResult(
         record.id, record.label, record.created, tuple(c.path for c in record.changes)
     )
 

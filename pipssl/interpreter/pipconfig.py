@@ -4,7 +4,7 @@ A model of pip's own rules (``pip/_internal/configuration.py`` and ``cli/parser.
 23.0 ... 26.3), written as data so that pip need not be importable.  Terms, as in pip:
 
 * kind: where a definition comes from, pip's "variant": the file kinds global, user, site
-  and env (the file ``PIP_CONFIG_FILE`` names; see :mod:`pipssl.target.pipfiles` for where
+  and env (the file ``PIP_CONFIG_FILE`` names; see :mod:`pipssl.interpreter.pipfiles` for where
   each kind's files are), then env-var for ``PIP_*`` variables; ``OVERRIDE_ORDER`` lists
   them lowest precedence first;
 * file: a path pip looks for (:class:`ConfigFile`), read or not and why;
@@ -39,7 +39,7 @@ from pipssl import _files
 from pipssl._text import shown
 from pipssl.errors import ConfigError
 from pipssl.formats.ini import normalize_key, parse
-from pipssl.target.pipfiles import ENV, FILE_KINDS, GLOBAL, NEWEST, SITE, USER, Host
+from pipssl.interpreter.pipfiles import ENV, FILE_KINDS, GLOBAL, NEWEST, SITE, USER, Host
 
 ENV_VAR = "env-var"
 OVERRIDE_ORDER = (GLOBAL, USER, SITE, ENV, ENV_VAR)

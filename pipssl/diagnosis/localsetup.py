@@ -26,9 +26,9 @@ from pipssl.diagnosis.certifiadds import Added, added_cas
 from pipssl.diagnosis.wording import keep_pointed, unset_fix
 from pipssl.errors import PipsslError
 from pipssl.findings import Finding
-from pipssl.target import pipconfig, pipfiles
-from pipssl.target.facts import Target
-from pipssl.target.trust import ENV_BUNDLES, PipTrust
+from pipssl.interpreter import pipconfig, pipfiles
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.trust import ENV_BUNDLES, PipTrust
 
 #: pip-known-bug: pip 24.2 with truststore fails on IP-address index hosts
 #: (pypa/pip#12906); measured: 24.2, 25.0 - 25.3 and 26.0 fail, 26.1 - 26.3 do not; behind

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Tuple
 
 from pipssl._text import shown
-from pipssl.target.facts import Target
-from pipssl.target.pipconfig import PipConfig, split_list
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.pipconfig import PipConfig, split_list
 
 TRUSTSTORE_PIP = (24, 2)
 #: pip 24.2 - 25.1 give truststore to direct connections only: behind a proxy they verify

@@ -1,4 +1,4 @@
-"""The script :mod:`pipssl.target.facts` runs inside the target interpreter, as text.
+"""The script :mod:`pipssl.interpreter.facts` runs inside the target interpreter, as text.
 
 It is run with ``python -c``, so it must be valid on every Python pipssl diagnoses (3.8
 and newer), use the standard library only, and print one JSON object; the parent checks

@@ -4,7 +4,7 @@ Modelled on pip's ``utils/appdirs.py`` and the platformdirs it vendors (pip 23.0
 computed from an explicit environment, platform string, interpreter prefix and pip release
 rather than from the running interpreter, so that another interpreter (or another OS, or
 another pip) can be described.  Which of these files pip then reads, and what it finds in
-them, is :mod:`pipssl.target.pipconfig`'s business.
+them, is :mod:`pipssl.interpreter.pipconfig`'s business.
 """
 
 from __future__ import annotations

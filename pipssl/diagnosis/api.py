@@ -2,7 +2,7 @@
 
 It finds the target interpreter, pip's configuration as that pip reads it, the CA
 material pip would use and the OS store; runs the local checks
-(:mod:`pipssl.diagnosis.checks`); reaches every index pip would contact
+(:mod:`pipssl.diagnosis.localsetup`); reaches every index pip would contact
 (:mod:`pipssl.net.probe`); and explains each failure (:mod:`pipssl.diagnosis.classify`).
 The result is one frozen :class:`Diagnosis`, which ``repair`` plans from; the
 :class:`~pipssl.Report` users see is rendered from it.  It changes nothing.
@@ -39,7 +39,7 @@ from pipssl.certs.bundle import cafile_problem
 from pipssl.certs.store.linux import special_hashed_name
 from pipssl.clients.model import ClientReport
 from pipssl.clients.real import Early, Running
-from pipssl.diagnosis import checks, insecure, refused, starting
+from pipssl.diagnosis import insecure, localsetup, refused, starting
 from pipssl.diagnosis.classify import load_stores
 from pipssl.diagnosis.downloadpath import path_project
 from pipssl.diagnosis.indexes import pip_proxy_for, reach_indexes, urls_to_check
@@ -49,17 +49,17 @@ from pipssl.diagnosis.starting import Started, stalls
 from pipssl.diagnosis.storecheck import check_os_store
 from pipssl.errors import ConfigError, PipsslError
 from pipssl.findings import Finding
+from pipssl.interpreter import pipconfig
+from pipssl.interpreter.facts import Target
+from pipssl.interpreter.pipconfig import PipConfig
+from pipssl.interpreter.trust import PipTrust, pip_trust
 from pipssl.net.context import ssl_module
 from pipssl.net.probe import ProbeResult
-from pipssl.target import pipconfig
-from pipssl.target.facts import Target
-from pipssl.target.pipconfig import PipConfig
-from pipssl.target.trust import PipTrust, pip_trust
 
 if TYPE_CHECKING:
-    from pipssl.target.askpip import Asking
+    from pipssl.interpreter.askpip import Asking
 
-__all__ = ["DEFAULT_TIMEOUT", "Diagnosis", "diagnose", "examine", "validate_timeout"]
+__all__ = ["DEFAULT_TIMEOUT", "Diagnosis", "diagnose", "make_diagnosis", "validate_timeout"]
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -141,7 +141,7 @@ def diagnose(
         PipsslError: bad input: an index URL without scheme, a non-positive timeout.
             A config file pip itself refuses is a finding (``pip-config-invalid``).
     """
-    return examine(
+    return make_diagnosis(
         python=python,
         index_urls=index_urls,
         timeout=timeout,
@@ -151,7 +151,7 @@ def diagnose(
     ).report
 
 
-def examine(
+def make_diagnosis(
     *,
     python: Optional[str] = None,
     index_urls: Optional[Sequence[str]] = None,
@@ -182,7 +182,7 @@ def examine(
     asking, early = started.asking, started.early
     if early is not None:
         early.program = target.executable  # the interpreter it runs in, as it names itself
-    return diagnose_target(
+    return diagnosis_of(
         target,
         env,
         index_urls=index_urls,
@@ -215,7 +215,7 @@ def warm_os_store(env: Mapping[str, str]) -> None:
         pass  # the diagnosis reports it
 
 
-def diagnose_target(
+def diagnosis_of(
     target: Target,
     env: Mapping[str, str],
     *,
@@ -228,7 +228,7 @@ def diagnose_target(
     project: Optional[str] = None,
     early: Optional[Early] = None,
 ) -> Diagnosis:
-    """:func:`examine` for an interpreter already inspected (repair verifies the same one
+    """:func:`make_diagnosis` for an interpreter already inspected (repair verifies the same one
     after its changes; pip's config is read from disk each time).  ``cwd`` is the project
     directory uv and poetry read their settings from; ``asking``, the real pip already
     asked (else, with ``confirm``, it is asked here, while the probes run); ``early``,
@@ -239,7 +239,7 @@ def diagnose_target(
     pending: List[Asking] = [asking] if asking is not None else []
     try:
         with commands.aiming(target.executable):  # the fixes act on this interpreter
-            return _diagnose_target(
+            return _gather(
                 target,
                 env,
                 index_urls,
@@ -259,7 +259,7 @@ def diagnose_target(
             early.cancel()  # no requests job took it
 
 
-def _diagnose_target(
+def _gather(
     target: Target,
     env: Mapping[str, str],
     index_urls: Optional[Sequence[str]],
@@ -283,15 +283,15 @@ def _diagnose_target(
         asking = _unless_stalled(asking, [exc.path or ""])
         return _only(target, env, refused.finding(exc, asking), now, index_urls, timeout, cwd)
     findings: List[Finding] = []
-    findings += checks.check_ssl(target)
-    findings += checks.check_pip(target)
+    findings += localsetup.check_ssl(target)
+    findings += localsetup.check_pip(target)
     trust = pip_trust(target, config, env)
     client = [trust.client_cert.path] if trust.client_cert else []
     asking = _unless_stalled(asking, trust.files + trust.directories + client)
-    findings += checks.check_cafiles(
+    findings += localsetup.check_cafiles(
         config, env, target.executable, truststore=trust.truststore, unread=trust.unread
     )
-    shadowing = checks.check_env_shadows(config, env, trust.unread)
+    shadowing = localsetup.check_env_shadows(config, env, trust.unread)
     findings += shadowing
     asking_without = None
     if asking is not None:  # --quick imports nothing of the real pip's
@@ -303,7 +303,7 @@ def _diagnose_target(
     followed = path_project(project)
     findings += insecure.check_trusted_host(config, target.executable)
     findings += insecure.check_http_indexes(config, index_urls)
-    findings += checks.check_certifi(target, env)
+    findings += localsetup.check_certifi(target, env)
     findings += check_own_bundle(config, env, certifi_copies(target), now)
     # A CA directory is no broken file: requests hands it to OpenSSL as capath (broken
     # only with a FIFO or device under a hashed name, which OpenSSL would block on).
@@ -318,7 +318,7 @@ def _diagnose_target(
     os_store = store.os_store(environ=env, openssl_paths=paths)
     findings += check_os_store(os_store)
     stores = load_stores(probe_trust, os_store.pem)
-    findings += checks.check_clock(stores.pip, now)
+    findings += localsetup.check_clock(stores.pip, now)
     results: List[TargetResult] = []
     probes: List[ProbeResult] = []
     # The other clients' own checks are started now (requests' took its job, if it was
@@ -377,7 +377,7 @@ def _diagnose_target(
             trusted=insecure.trusted_entries(config),
             files=asking_files.answer() if asking_files is not None else None,
         )
-    findings += checks.check_repair_overridden(config, env, trust.unread, findings)
+    findings += localsetup.check_repair_overridden(config, env, trust.unread, findings)
     findings = insecure.answer_trusted_hosts(findings, results)
     report = Report(
         python=PythonInfo.of(target),

@@ -1,4 +1,4 @@
-"""Run the user's pip command (as :mod:`pipssl.target.tool` resolved it), watching for the
+"""Run the user's pip command (as :mod:`pipssl.interpreter.tool` resolved it), watching for the
 TLS failures pipssl knows how to fix.
 
 pip's output passes through as it comes (the user sees pip, not pipssl), and is kept

@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from pipssl._text import shown
 from pipssl.certs.store.linux import OpenSSLPaths
 from pipssl.errors import PipsslError
-from pipssl.target.child import Child
-from pipssl.target.childscript import SCRIPT
+from pipssl.interpreter.child import Child
+from pipssl.interpreter.childscript import SCRIPT
 
 _PROBE_KEYS = ("executable", "version", "prefix", "base_prefix", "platform", "ssl", "pip")
 
@@ -129,7 +129,7 @@ class Target:
         return parse_version(self.pip.version) if self.pip else None
 
     def config_args(self) -> Dict[str, Any]:
-        """What pip's config model (:func:`pipssl.target.pipconfig.load`) needs to know
+        """What pip's config model (:func:`pipssl.interpreter.pipconfig.load`) needs to know
         about the interpreter pip runs in."""
         return {
             "platform": self.platform,

@@ -1,11 +1,11 @@
-"""Undoing the repairs on top of the journal's stack, and forgetting one on purpose.
+"""Undoing the repairs on top of the journal's stack, and dropping one on purpose.
 
 Undo takes the stack from the top.  A record whose files all hold what they held before
 (someone put them back by hand) has nothing left to undo: it is dropped.  The first
 record with something to undo is undone, all or nothing: the files that still hold what
 pipssl wrote get their backups back, those already as before are left alone.  A record
 with a file someone changed since is refused, naming it: overwriting that file would
-destroy their edit.  ``forget`` is the way past such a record when the user keeps their
+destroy their edit.  ``drop`` is the way past such a record when the user keeps their
 version: it drops the record and its backups and leaves every file as it is.
 """
 
@@ -33,7 +33,7 @@ from pipssl.journal.status import (
     record_status,
 )
 
-__all__ = ["Undone", "forget", "tidy", "undo_last", "undo_next"]
+__all__ = ["Undone", "drop", "tidy", "undo_last", "undo_next"]
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def undo_next(state: Path, *, timeout: float = 30.0, guard: Optional[Guard] = No
     )
 
 
-def forget(
+def drop(
     state: Path, number: int, *, timeout: float = 30.0, guard: Optional[Guard] = None
 ) -> Record:
     """Drop record ``number`` of the stack (1 = the newest) without restoring anything.

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 from pipssl._limits import MEMORY_BYTES, run_limit
 from pipssl._redact import redact
+from pipssl.interpreter.child import Child, Finished
 from pipssl.net import links
-from pipssl.target.child import Child, Finished
 
 #: A requirement no index can satisfy (local version labels are not published), so pip
 #: fetches every index's page for it and downloads nothing.
