@@ -186,13 +186,8 @@ def remove_list_item(
 def get_values(
     text: str, section: str, key: str, *, source: str = "pip configuration"
 ) -> List[str]:
-    """Read every definition of an option in ``[section]`` (not ``[DEFAULT]``'s).
-
-    Args:
-        text: the whole config file.
-        section: the section name, case-sensitive.
-        key: the option, in any spelling pip accepts.
-        source: names the file in error messages.
+    """Read every definition of an option in ``[section]`` (not ``[DEFAULT]``'s); the
+    arguments are :func:`remove_value`'s.
 
     Returns:
         The values as configparser reads them (continuation lines joined by ``\\n``), in file

@@ -224,12 +224,8 @@ def start(
 def inspect(
     python: Optional[str] = None, *, env: Optional[Mapping[str, str]] = None, timeout: float = 30.0
 ) -> Target:
-    """Run ``python`` (default: this interpreter) and read its facts.
-
-    Args:
-        python: path of the interpreter pip runs in.
-        env: environment for the child (default: ours).
-        timeout: seconds before giving up on the child.
+    """Run ``python`` (default: this interpreter) and read its facts (arguments as for
+    :func:`start`).
 
     Returns:
         A :class:`Target`.
