@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from pipssl.diagnosis.api import diagnose
     from pipssl.diagnosis.report import Report
     from pipssl.findings import Finding
-    from pipssl.repairing.api import bundle_path, consented, forget, repair
-    from pipssl.repairing.api import prepare as plan
+    from pipssl.repairing.api import bundle_path, consented, forget, plan, repair
     from pipssl.repairing.apply import apply
     from pipssl.repairing.result import Action, Plan, RepairOptions, RepairResult
     from pipssl.repairing.undo import UndoResult, undo
@@ -58,13 +57,13 @@ __all__ = [
     "undo",
 ]
 
-#: Where each lazily loaded name lives (module, or module and its name there).
+#: The module each lazily loaded name lives in.
 _HOMES = {
     "Finding": "pipssl.findings",
     "Report": "pipssl.diagnosis.report",
     "diagnose": "pipssl.diagnosis.api",
     "repair": "pipssl.repairing.api",
-    "plan": "pipssl.repairing.api:prepare",
+    "plan": "pipssl.repairing.api",
     "apply": "pipssl.repairing.apply",
     "undo": "pipssl.repairing.undo",
     "bundle_path": "pipssl.repairing.api",
@@ -84,8 +83,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'pipssl' has no attribute {name!r}")
-    module, _, there = home.partition(":")
-    return getattr(importlib.import_module(module), there or name)
+    return getattr(importlib.import_module(home), name)
 
 
 def __dir__() -> list[str]:

@@ -465,7 +465,7 @@ def _edit_user_conf(isolated_env: IsolatedEnv, text: str) -> Path:
 def test_apply_checks_the_files_the_plan_was_made_from(
     venvs: Dict[str, Path], world: World, tmp_path: Path
 ) -> None:
-    from pipssl.repairing.api import prepare
+    from pipssl.repairing import api
     from pipssl.repairing.apply import CHANGED_SINCE, apply
     from pipssl.repairing.plan import stale_inputs
 
@@ -474,7 +474,7 @@ def test_apply_checks_the_files_the_plan_was_made_from(
     ca = str(world.certs.path("intercept.pem"))
 
     def plan() -> Any:
-        return prepare(ca_files=[ca], scope="user", python=str(python), index_urls=[index.url])
+        return api.plan(ca_files=[ca], scope="user", python=str(python), index_urls=[index.url])
 
     agreed = plan()
     assert [a.kind for a in agreed.actions] == ["write-bundle", "set-cert", "record-consent"]

@@ -265,11 +265,11 @@ def _confirm(args: argparse.Namespace) -> Confirm:
 
 
 def _repair(args: argparse.Namespace) -> int:
-    from pipssl.repairing.api import prepare
+    from pipssl.repairing import api
     from pipssl.repairing.apply import apply, preview
 
     with _waiting("diagnosing (pipssl's probes, then pip itself) to plan the repair"):
-        plan = prepare(_repair_options(args), index_urls=args.index_url or None)
+        plan = api.plan(_repair_options(args), index_urls=args.index_url or None)
     if args.dry_run:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
@@ -283,7 +283,7 @@ def _repair(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
-    from pipssl.repairing.api import consented, prepare_forget
+    from pipssl.repairing.api import consented, plan_forget
     from pipssl.repairing.apply import apply, preview
 
     if not args.sha256:
@@ -302,7 +302,7 @@ def _forget(args: argparse.Namespace) -> int:
             "\n".join(lines),
         )
         return EXIT_OK
-    plan = prepare_forget(args.sha256, scope=args.scope, python=args.python, timeout=args.timeout)
+    plan = plan_forget(args.sha256, scope=args.scope, python=args.python, timeout=args.timeout)
     if args.dry_run:
         shown = preview(plan)
         _emit(args, shown.to_dict(), _plan_text(shown))
@@ -340,7 +340,7 @@ def _run(args: argparse.Namespace) -> int:
         run_pip,
         scrubbed,
     )
-    from pipssl.repairing.api import client_env, prepare
+    from pipssl.repairing import api
     from pipssl.repairing.apply import apply, preview
 
     env: Dict[str, str] = dict(os.environ)
@@ -362,7 +362,7 @@ def _run(args: argparse.Namespace) -> int:
             clients_for=list(dict.fromkeys([*options.clients_for, name])),
             index_urls=named or configured or None,
         )
-        added = client_env(name, scope=args.scope, python=tool.python)
+        added = api.client_env(name, scope=args.scope, python=tool.python)
         if added:
             _err(f"pipssl: running {name} with {_assignments(added)}")
             env.update(added)
@@ -379,7 +379,7 @@ def _run(args: argparse.Namespace) -> int:
         return code
     target = f" {tool.python}'s pip" if tool.python and name == "pip" else ""
     _err(f"\npipssl: {name} failed on TLS; diagnosing{target} ...")
-    plan = prepare(options, project=collected_project(output))
+    plan = api.plan(options, project=collected_project(output))
     if not plan.actions and not plan.env_to_unset and not plan.env_to_set:
         _err(_plan_text(preview(plan, f"nothing was changed; {name}'s failure stands")))
         return code

@@ -7,7 +7,7 @@ store, are never touched; ``trusted-host`` is never written.  Every write goes t
 journal transaction (atomic, backed up, journaled, locked); a repair that does not verify
 is rolled back.
 
-The flow: :func:`prepare` (diagnose once, plan; public as ``pipssl.plan``) -> consent ->
+The flow: :func:`plan` (diagnose once, plan) -> consent ->
 :func:`~pipssl.repairing.apply.apply` (that plan).  :func:`repair` does all three for
 callers whose consent is the call itself.
 """
@@ -39,8 +39,8 @@ from pipssl.repairing.plan import plan_repair, read
 from pipssl.repairing.result import Options, Plan, RepairOptions, RepairResult
 
 
-def prepare(options: Optional[RepairOptions] = None, **changes: object) -> Plan:
-    """Diagnose once and plan the repair, changing nothing: public as :func:`pipssl.plan`.
+def plan(options: Optional[RepairOptions] = None, **changes: object) -> Plan:
+    """Diagnose once and plan the repair, changing nothing.
     Inspect the plan (its ``actions``, what is ``manual``), get consent, then
     ``pipssl.apply(plan)``.
 
@@ -112,10 +112,10 @@ def repair(
         PipsslError: bad input (a CA file that is not a CA, holds a key, a bad scope ...),
             a file that cannot be written, or another repair holding the lock.
     """
-    plan = prepare(options, **changes)
+    planned = plan(options, **changes)
     if dry_run:
-        return preview(plan)
-    return apply(plan, label=label, lock_timeout=lock_timeout, confirm=consented_to_policy)
+        return preview(planned)
+    return apply(planned, label=label, lock_timeout=lock_timeout, confirm=consented_to_policy)
 
 
 def consented(*, environ: Optional[Mapping[str, str]] = None) -> Tuple[Consent, ...]:
@@ -128,7 +128,7 @@ def consented(*, environ: Optional[Mapping[str, str]] = None) -> Tuple[Consent, 
     return read_consent(dict(os.environ if environ is None else environ))
 
 
-def prepare_forget(
+def plan_forget(
     fingerprints: Sequence[str],
     *,
     scope: Scope = "auto",
@@ -139,7 +139,7 @@ def prepare_forget(
     """Plan withdrawing consent for CAs (arguments as for :func:`forget`), changing nothing.
 
     Raises:
-        PipsslError: ``usage-error`` for a fingerprint no consented CA has; as :func:`prepare`.
+        PipsslError: ``usage-error`` for a fingerprint no consented CA has; as :func:`plan`.
     """
     env = dict(os.environ if environ is None else environ)
     have = {c.sha256 for c in read_consent(env)}
@@ -149,16 +149,16 @@ def prepare_forget(
             "forget: give the SHA-256 of a consented CA",
             hint=f"`{commands.pipssl('forget')}` lists them",
         )
-    plan = prepare(scope=scope, python=python, timeout=timeout, environ=env, forget=wanted)
+    planned = plan(scope=scope, python=python, timeout=timeout, environ=env, forget=wanted)
     # a CA another user consented to for a shared bundle is withdrawn from it the same way
-    dropped = {c.sha256 for c in plan.bundle_diff.removed} if plan.bundle_diff else set()
+    dropped = {c.sha256 for c in planned.bundle_diff.removed} if planned.bundle_diff else set()
     for fingerprint in wanted:
         if fingerprint not in have and fingerprint not in dropped:
             raise UsageError(
                 f"forget: no CA you consented to has SHA-256 {fingerprint}",
                 hint=f"`{commands.pipssl('forget')}` with no argument lists them",
             )
-    return plan
+    return planned
 
 
 def forget(
@@ -178,10 +178,10 @@ def forget(
     Raises:
         PipsslError: ``usage-error`` for a fingerprint no consented CA has; as :func:`repair`.
     """
-    plan = prepare_forget(
+    planned = plan_forget(
         fingerprints, scope=scope, python=python, timeout=timeout, environ=environ
     )
-    return apply(plan, label=label, confirm=consented_to_policy)
+    return apply(planned, label=label, confirm=consented_to_policy)
 
 
 def bundle_path(
