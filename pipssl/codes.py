@@ -114,11 +114,8 @@ CODES: Dict[str, Code] = {
     "pip-missing": Code(ERROR, "this Python has no pip", USER),
     "pip-too-old-for-truststore": Code(INFO, "this pip does not read the OS trust store", OWN),
     "pip-known-bug": Code(ERROR, "a known bug of this pip version, with its workaround", USER),
-    "client-cannot-verify": Code(
-        ERROR,
-        "another installer here (uv, poetry, conda, requests) lacks the index's CA",
-        OWN,
-    ),
+    # the finding names the installer: a title that listed them would need every new one
+    "client-cannot-verify": Code(ERROR, "another installer here lacks the index's CA", OWN),
     "client-rejects-certificate": Code(
         ERROR,
         "another installer's stricter rules refuse a certificate pip accepts (reissue it)",
