@@ -81,7 +81,8 @@ def reset(w: FaultWorld) -> None:
 @pytest.fixture
 def fault_world(venvs: Dict[str, Path], world: World, tmp_path: Path) -> FaultWorld:
     python = venvs["legacy"]
-    index = world.index("intercepted", python)
+    # the walks over every kill point outlive an index's default 120 s on a loaded machine
+    index = world.index("intercepted", python, lifetime=900)
     home = world.isolated.home
     w = FaultWorld(
         python,
