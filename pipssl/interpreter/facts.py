@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, TypedDict
 
 from pipssl._text import shown
 from pipssl.certs.store.linux import OpenSSLPaths
@@ -92,6 +92,16 @@ class RecordCheck:
         return not self.error and self.expected != self.actual
 
 
+class ConfigArgs(TypedDict):
+    """What pip's config model needs to know about the interpreter pip runs in (the
+    keywords of :func:`pipssl.interpreter.pipconfig.load` and ``config_files``)."""
+
+    platform: str
+    prefix: str
+    base_prefix: str
+    pip_version: Optional[Tuple[int, ...]]
+
+
 @dataclass(frozen=True)
 class Target:
     """What the target interpreter told us about itself.
@@ -128,7 +138,7 @@ class Target:
     def pip_version(self) -> Optional[Tuple[int, ...]]:
         return parse_version(self.pip.version) if self.pip else None
 
-    def config_args(self) -> Dict[str, Any]:
+    def config_args(self) -> ConfigArgs:
         """What pip's config model (:func:`pipssl.interpreter.pipconfig.load`) needs to know
         about the interpreter pip runs in."""
         return {

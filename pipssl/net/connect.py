@@ -13,7 +13,7 @@ import re
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Protocol, Tuple, Union
 from urllib.parse import urlsplit
 
 from pipssl._redact import redact
@@ -138,6 +138,19 @@ class Failure(Exception):
     def __init__(self, stage: str, failure: str, error: str, **extra: Any) -> None:
         super().__init__(error)
         self.stage, self.failure, self.error, self.extra = stage, failure, error, extra
+
+
+class Stream(Protocol):
+    """What a probe reads and writes: a socket, or TLS inside a proxy's TLS tunnel
+    (:class:`pipssl.net.wire.TlsTransport`)."""
+
+    def settimeout(self, value: float, /) -> None: ...
+
+    def sendall(self, data: bytes, /) -> None: ...
+
+    def recv(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
 def connect(host: str, port: int, deadline: Deadline, stage: str) -> socket.socket:

@@ -20,7 +20,7 @@ from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.errors import UsageError
 from pipssl.net import wire
-from pipssl.net.connect import HTTPS_PORT, Deadline, Failure, connect, split_url
+from pipssl.net.connect import HTTPS_PORT, Deadline, Failure, Stream, connect, split_url
 from pipssl.net.context import PIP_POLICY, VerifyPolicy, make_context, ssl_module
 from pipssl.net.proxy import Proxy
 
@@ -97,12 +97,12 @@ def _tunnel(
     deadline: Deadline,
     cafiles: Sequence[str],
     cadata: Optional[str],
-) -> Any:
+) -> Stream:
     """Open a CONNECT tunnel through ``proxy`` and return a socket-like transport."""
     parts = urlsplit(proxy.url if "://" in proxy.url else "http://" + proxy.url)
     phost = parts.hostname or ""
     pport = parts.port or (HTTPS_PORT if parts.scheme == "https" else 8080)
-    sock: Any = connect(phost, pport, deadline, "proxy")
+    sock: Stream = connect(phost, pport, deadline, "proxy")
     if parts.scheme == "https":
         tap = wire.Tap()
         # A plain proxy may just wait for the end of an HTTP request that never comes:
@@ -261,7 +261,7 @@ def _tls_failure(exc: BaseException, tap: wire.Tap) -> Failure:
 
 
 def _http_answer(
-    transport: Any,
+    transport: Stream,
     obj: ssl.SSLObject,
     host: str,
     port: int,
@@ -406,7 +406,7 @@ def probe(
     deadline = Deadline(timeout)
     shown_proxy = proxy.display if proxy else None
 
-    def open_transport() -> Any:
+    def open_transport() -> Stream:
         if proxy is not None:
             return _tunnel(host, port, proxy, deadline, cafiles, cadata)
         return connect(host, port, deadline, "connect")

@@ -10,10 +10,10 @@ ever sent on that connection.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 from pipssl._limits import FIRST_BYTES
-from pipssl.net.connect import Deadline, Failure
+from pipssl.net.connect import Deadline, Failure, Stream
 from pipssl.net.context import make_context, ssl_module
 
 if TYPE_CHECKING:
@@ -92,14 +92,14 @@ def looks_like_tls(first: bytes) -> bool:
     return len(first) >= 2 and 20 <= first[0] <= 23 and first[1] == 3
 
 
-def recv(sock: Any, deadline: Deadline) -> bytes:
+def recv(sock: Stream, deadline: Deadline) -> bytes:
     """One read from ``sock``, waiting no longer than the deadline leaves."""
     sock.settimeout(deadline.left())
     data: bytes = sock.recv(65536)
     return data
 
 
-def flush(sock: Any, outgoing: Any, deadline: Deadline) -> None:
+def flush(sock: Stream, outgoing: ssl.MemoryBIO, deadline: Deadline) -> None:
     """Send ``sock`` what the SSLObject has written into its outgoing BIO."""
     data = outgoing.read()
     if data:
@@ -110,7 +110,7 @@ def flush(sock: Any, outgoing: Any, deadline: Deadline) -> None:
 class TlsTransport:
     """Socket-like wrapper of an SSLObject, for TLS inside a TLS proxy connection."""
 
-    def __init__(self, sock: Any, obj: ssl.SSLObject, deadline: Deadline) -> None:
+    def __init__(self, sock: Stream, obj: ssl.SSLObject, deadline: Deadline) -> None:
         self._sock, self._obj, self._deadline = sock, obj, deadline
 
     def settimeout(self, value: float) -> None:
@@ -127,7 +127,7 @@ class TlsTransport:
         self._sock.close()
 
 
-def read(sock: Any, obj: ssl.SSLObject, deadline: Deadline, size: int) -> bytes:
+def read(sock: Stream, obj: ssl.SSLObject, deadline: Deadline, size: int) -> bytes:
     """Up to ``size`` decrypted bytes from ``obj``, fed from ``sock``; ``b""`` at EOF."""
     ssl = ssl_module()
     while True:
@@ -141,14 +141,14 @@ def read(sock: Any, obj: ssl.SSLObject, deadline: Deadline, size: int) -> bytes:
             obj._incoming.write(chunk)  # type: ignore[attr-defined]
 
 
-def _wrap_bio_refs(obj: ssl.SSLObject, incoming: Any, outgoing: Any) -> None:
+def _wrap_bio_refs(obj: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO) -> None:
     # SSLObject does not expose its BIOs; keep them with it for read/TlsTransport.
     obj._incoming = incoming  # type: ignore[attr-defined]
     obj._outgoing = outgoing  # type: ignore[attr-defined]
 
 
 def handshake(
-    sock: Any, ctx: ssl.SSLContext, host: str, deadline: Deadline, tap: Optional[Tap]
+    sock: Stream, ctx: ssl.SSLContext, host: str, deadline: Deadline, tap: Optional[Tap]
 ) -> ssl.SSLObject:
     """The handshake of ``ctx`` with ``host`` over ``sock``; ``tap`` sees every byte read."""
     ssl = ssl_module()
@@ -173,7 +173,7 @@ def handshake(
 
 
 def read_chain(
-    transport_factory: Any, host: str, deadline: Deadline
+    transport_factory: Callable[[], Stream], host: str, deadline: Deadline
 ) -> Tuple[Tuple[bytes, ...], bool]:
     """Second, unverified handshake: only to read the certificates the server sends.
 
