@@ -57,10 +57,12 @@ options:
     description: The interpreter whose pip to repair. Default the Python the module runs with.
     type: path
   for:
-    description: Other installers to point at the same bundle, as pipssl's C(--for).
+    description:
+      - Other installers to point at the same bundle, as pipssl's C(--for) (uv, poetry, pdm,
+        conda, requests); the carried get-pipssl.py refuses a name it does not know, so a new
+        installer needs no new collection.
     type: list
     elements: str
-    choices: [uv, poetry, conda, requests]
     default: []
   index_url:
     description: Check these indexes instead of the ones pip is configured with.
@@ -306,12 +308,7 @@ def main():
             timeout=dict(type="float", default=5),
             script=dict(type="path"),
             **{
-                "for": dict(
-                    type="list",
-                    elements="str",
-                    choices=["uv", "poetry", "conda", "requests"],
-                    default=[],
-                )
+                "for": dict(type="list", elements="str", default=[])
             }
         ),
         supports_check_mode=True,
