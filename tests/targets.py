@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
@@ -58,15 +59,23 @@ def doctor_env(base: Mapping[str, str], **extra: Optional[str]) -> Dict[str, str
 
 @functools.lru_cache(maxsize=None)
 def pipssl_path() -> str:
-    """A directory holding only a link to the pipssl under test, for PYTHONPATH.
+    """A directory holding only a link to the pipssl under test, and tomli, for PYTHONPATH.
 
     Child interpreters (a no-ssl copy, a venv) need pipssl importable, but putting the
     tox environment's whole site-packages on their path would lend them its pip too.
+    tomli is pipssl's one dependency below Python 3.11 that it cannot run without where a
+    project's TOML is read (a pip install brings it, get-pipssl.py carries it): the wheel
+    get-pipssl.py carries, unpacked.
     """
     import pipssl
 
     root = Path(tempfile.mkdtemp(prefix="pipssl-path-"))
     (root / "pipssl").symlink_to(Path(pipssl.__file__).resolve().parent, target_is_directory=True)
+    (tomli,) = (Path(__file__).resolve().parent.parent / "bootstrap" / "vendor").glob(
+        "tomli-*.whl"
+    )
+    with zipfile.ZipFile(tomli) as wheel:
+        wheel.extractall(root, [n for n in wheel.namelist() if n.startswith("tomli/")])
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     return str(root)
 
