@@ -191,11 +191,11 @@ def test_the_clients_probes_run_beside_pips(
     have begun, and says whether it had."""
     import threading
 
-    import pipssl.clients
+    import pipssl.clients.check
     from pipssl.diagnosis import api
 
     begun, seen = threading.Event(), []
-    check, reach = pipssl.clients.check, api.reach_indexes
+    check, reach = pipssl.clients.check.check, api.reach_indexes
 
     def checking(*args: Any, **kwargs: Any) -> Any:
         begun.set()
@@ -205,7 +205,7 @@ def test_the_clients_probes_run_beside_pips(
         seen.append(begun.wait(3))
         return reach(*args, **kwargs)
 
-    monkeypatch.setattr(pipssl.clients, "check", checking)
+    monkeypatch.setattr(pipssl.clients.check, "check", checking)
     monkeypatch.setattr(api, "reach_indexes", reaching)  # the name api.py calls
     index = make_index("good")
     report = api.diagnose(python=str(venvs["legacy"]), index_urls=[index.url], confirm=False)

@@ -9,13 +9,12 @@ matches every refusal, from argparse or from pipssl: the parser raises
 from __future__ import annotations
 
 import argparse
-from typing import Any, List, NoReturn
+from typing import Any, Callable, List, NoReturn, Optional, Sequence, Union
 
 from pipssl import __version__, commands
 from pipssl._limits import validate_timeout
 from pipssl._redact import redact
 from pipssl._text import shown
-from pipssl.clients.registry import CLIENTS, NAMES, RUNS
 from pipssl.errors import UsageError
 
 EXIT_USAGE = 2
@@ -120,22 +119,82 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--for",
         dest="clients_for",
-        action="append",
+        action=_AppendLater,
         default=[],
         type=_clients,
         metavar="TOOLS",
-        help=f"also point these installers at pipssl's bundle: {', '.join(NAMES)} "
-        "(comma-separated; repeatable); those not installed for the interpreter are named "
-        f"and left alone, and the user-wide files of {', '.join(_USER_WIDE)} only ever get "
-        "the user's bundle (--scope user)",
+        words=_for_help,
     )
 
 
-#: The installers whose config file is the user's (read by every Python of theirs).
-_USER_WIDE = [c.name for c in CLIENTS if c.user_wide]
+def _for_help() -> str:
+    registry = _registry()
+    user_wide = [c.name for c in registry.CLIENTS if c.user_wide]
+    return (
+        f"also point these installers at pipssl's bundle: {', '.join(registry.NAMES)} "
+        "(comma-separated; repeatable); those not installed for the interpreter are named "
+        f"and left alone, and the user-wide files of {', '.join(user_wide)} only ever get "
+        "the user's bundle (--scope user)"
+    )
+
+
+def _run_help() -> str:
+    return f"the pip, python -m pip, {', '.join(_registry().RUNS)} command line"
+
+
+def _registry() -> Any:
+    """The installers' registry, loaded only when a help text or ``--for`` needs it: it
+    loads every installer's module, which ``doctor`` must not wait for before its
+    children start (they start once the command line is parsed)."""
+    from pipssl.clients import registry  # noqa: PLC0415 see the docstring
+
+    return registry
+
+
+class _Later(argparse.Action):
+    """An action whose help text is made when help is shown (``words``: a function)."""
+
+    def __init__(self, *args: Any, words: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._words = words
+
+    @property
+    def help(self) -> str:
+        return self._words()
+
+    @help.setter
+    def help(self, value: Optional[str]) -> None:
+        pass  # argparse's __init__ sets it; the text is made later
+
+
+class _AppendLater(_Later):
+    """``action="append"`` with a help text made later."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Union[str, Sequence[Any], None],
+        option_string: Optional[str] = None,
+    ) -> None:
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
+
+
+class _StoreLater(_Later):
+    """``action="store"`` with a help text made later."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Union[str, Sequence[Any], None],
+        option_string: Optional[str] = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
 
 
 def _clients(text: str) -> List[str]:
+    NAMES = _registry().NAMES
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in NAMES]
     if bad or not names:
@@ -175,9 +234,9 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "repair",
         help="fix what is safe to fix, then verify",
         description="Write pipssl's own CA bundle (certifi + OS store + the CAs you name) "
-        "and point pip's cert at it (and, with --for, uv, poetry, conda or requests: "
-        "poetry's certificates.<source>.cert, conda's ssl_verify, or the variable printed "
-        "for uv and requests); verify; roll back if it still fails. Never turns "
+        "and point pip's cert at it (and, with --for, other installers: the setting in "
+        "their own config file, or the variable printed for those that read only one); "
+        "verify; roll back if it still fails. Never turns "
         "verification off. Exit 0 when pip verifies, 1 when something is left to do.",
     )
     _common(repair)
@@ -268,7 +327,8 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "pip",
         nargs=argparse.REMAINDER,
         metavar="-- pip ARGS",
-        help=f"the pip, python -m pip, {', '.join(RUNS)} command line",
+        action=_StoreLater,
+        words=_run_help,
     )
     _wheelhouse_parser(commands)
     return parser

@@ -10,24 +10,6 @@ value keeping where it came from; how a repair points it at a bundle; the interp
 :mod:`~pipssl.clients.registry` lists them once (diagnosis, repair, ``run`` and the CLI
 loop over it), :mod:`~pipssl.clients.model` holds the shared dataclasses and readers,
 :mod:`~pipssl.clients.check` the detection and the probes, and
-:mod:`pipssl.formats` the file readers and editors.
+:mod:`pipssl.formats` the file readers and editors.  Nothing is imported here: the
+CLI's parser reads the registry alone, before any child is started.
 """
-
-from __future__ import annotations
-
-from pipssl.clients.check import check, detect, start_real
-from pipssl.clients.model import Client, ClientReport, ClientTarget, ClientTrust, Setting
-from pipssl.clients.registry import CLIENTS, NAMES
-
-__all__ = [
-    "CLIENTS",
-    "NAMES",
-    "Client",
-    "ClientReport",
-    "ClientTarget",
-    "ClientTrust",
-    "Setting",
-    "check",
-    "detect",
-    "start_real",
-]

@@ -32,11 +32,12 @@ from typing import (
     Tuple,
 )
 
-from pipssl import clients, commands
+from pipssl import commands
 from pipssl._limits import run_limit, validate_timeout
 from pipssl.certs import bundle, store
 from pipssl.certs.bundle import cafile_problem
 from pipssl.certs.store.linux import special_hashed_name
+from pipssl.clients import check as clients_check
 from pipssl.clients.model import ClientReport
 from pipssl.clients.real import Early, Running
 from pipssl.diagnosis import insecure, localsetup, refused, starting
@@ -324,16 +325,16 @@ def _gather(
     # The other clients' own checks are started now (requests' took its job, if it was
     # started early), to run beside pip's probes; --quick asks none of them.
     have_ssl = _have_ssl()  # pipssl's own ssl module: nothing is probed without it
-    client_trusts = clients.detect(target, env, cwd=cwd) if have_ssl else []
+    client_trusts = clients_check.detect(target, env, cwd=cwd) if have_ssl else []
     running = (
-        clients.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd, early=early)
+        clients_check.start_real(client_trusts, urls, env, timeout=timeout, cwd=cwd, early=early)
         if ask_clients
         else Running([])
     )
     # The clients' probes (and the wait for their real checks) beside pip's: each loads
     # its own CA material into OpenSSL, which runs outside the GIL for a CA file.
     checking = _Beside(
-        lambda: clients.check(
+        lambda: clients_check.check(
             client_trusts,
             urls,
             env,
