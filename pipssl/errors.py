@@ -8,14 +8,14 @@ CLI prints them as one line and exits 2; nothing else in pipssl turns an error i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """One kind of error: what it means, and the next step of an error raised without a
-    hint of its own (``{help}`` and ``{undo_list}`` are filled with pipssl's commands)."""
+    hint of its own (``{help}`` and ``{undo_list}`` are filled with pipssl's commands).
+    A named tuple, not a dataclass: ``import pipssl`` loads this module, and dataclasses
+    would double its start-up (it imports inspect)."""
 
     meaning: Optional[str]
     next_step: str
