@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 from pipssl._text import shown
-from pipssl.diagnosis.api import make_diagnosis
 from pipssl.errors import PipsslError
 from pipssl.interpreter.runpip import collected_project, failed_on_tls
 from pipssl.wheelhouse.manifest import Progress, error, invoke
@@ -65,6 +64,10 @@ def _blocked(
     (a TLS marker, no matching distribution, could not fetch); else None."""
     if not (failed_on_tls(code, out) or _NO_MATCH.search(out) or "Could not fetch" in out):
         return None
+    # the diagnosis loads only here: verify and install load the wheelhouse without it
+    # (measured: verify's whole process took twice as long with it)
+    from pipssl.diagnosis.api import make_diagnosis  # noqa: PLC0415 see above
+
     try:
         report = make_diagnosis(
             python=python,
