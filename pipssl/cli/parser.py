@@ -119,7 +119,8 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--for",
         dest="clients_for",
-        action=_AppendLater,
+        action=_Later,
+        append=True,
         default=[],
         type=_clients,
         metavar="TOOLS",
@@ -152,11 +153,14 @@ def _registry() -> Any:
 
 
 class _Later(argparse.Action):
-    """An action whose help text is made when help is shown (``words``: a function)."""
+    """``store`` (or, with ``append``, ``append``) whose help text is made when help is
+    shown (``words``: a function)."""
 
-    def __init__(self, *args: Any, words: Callable[[], str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, words: Callable[[], str], append: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self._words = words
+        self._words, self._append = words, append
 
     @property
     def help(self) -> str:
@@ -166,10 +170,6 @@ class _Later(argparse.Action):
     def help(self, value: Optional[str]) -> None:
         pass  # argparse's __init__ sets it; the text is made later
 
-
-class _AppendLater(_Later):
-    """``action="append"`` with a help text made later."""
-
     def __call__(
         self,
         parser: argparse.ArgumentParser,
@@ -177,19 +177,8 @@ class _AppendLater(_Later):
         values: Union[str, Sequence[Any], None],
         option_string: Optional[str] = None,
     ) -> None:
-        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
-
-
-class _StoreLater(_Later):
-    """``action="store"`` with a help text made later."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Union[str, Sequence[Any], None],
-        option_string: Optional[str] = None,
-    ) -> None:
+        if self._append:
+            values = [*(getattr(namespace, self.dest, None) or []), values]
         setattr(namespace, self.dest, values)
 
 
@@ -327,7 +316,7 @@ def build_parser(prog: str = "pipssl") -> argparse.ArgumentParser:
         "pip",
         nargs=argparse.REMAINDER,
         metavar="-- pip ARGS",
-        action=_StoreLater,
+        action=_Later,
         words=_run_help,
     )
     _wheelhouse_parser(commands)

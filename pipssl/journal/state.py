@@ -13,8 +13,7 @@ import stat
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Mapping, Optional, Type
+from typing import Mapping, Optional
 
 from pipssl import _dirs
 from pipssl.errors import PipsslError
@@ -112,13 +111,8 @@ class Lock:
         self.acquire()
         return self
 
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.release()
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()  # whether or not the block raised
 
     def acquire(self) -> None:
         """Take the lock, waiting up to ``timeout`` seconds.
