@@ -183,12 +183,12 @@ class _Later(argparse.Action):
 
 
 def _clients(text: str) -> List[str]:
-    NAMES = _registry().NAMES
+    known = _registry().NAMES
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in NAMES]
+    bad = [n for n in names if n not in known]
     if bad or not names:
         raise argparse.ArgumentTypeError(
-            f"--for {text!r}: choose from {', '.join(NAMES)} (comma-separated)"
+            f"--for {text!r}: choose from {', '.join(known)} (comma-separated)"
         )
     return names
 

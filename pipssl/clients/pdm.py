@@ -52,7 +52,7 @@ from pipssl.clients.model import (
 )
 from pipssl.commands import unset_lines
 from pipssl.findings import Finding
-from pipssl.formats.toml import set_toml_string, toml_get
+from pipssl.formats.toml import read_toml, set_toml_string, toml_get
 from pipssl.interpreter.facts import SslFacts, Target, parse_version
 from pipssl.interpreter.tool import shebang_interpreter, venv_python
 from pipssl.net.context import VerifyPolicy
@@ -250,6 +250,7 @@ def point(ctx: Context, pointing: Pointing) -> ClientPlan:
     path = config_file(ctx.environ, ctx.platform)
     project_dir, _tool = _project(ctx.cwd)
     text = pointing.text(path)
+    before = read_toml(text, path) if text else {}  # as the plan leaves it, read once
     manual: List[Finding] = []
     changed: List[str] = []
     # the default index first: its [pypi] table goes above any [pypi.NAME] this adds
@@ -259,7 +260,7 @@ def point(ctx: Context, pointing: Pointing) -> ClientPlan:
             manual.append(problem)
             continue
         table = ("pypi",) if source.name is None else ("pypi", source.name)
-        if toml_get(read_toml_file(path) or {}, *table, "ca_certs") == pointing.bundle:
+        if toml_get(before, *table, "ca_certs") == pointing.bundle:
             continue
         text = set_toml_string(text, table, "ca_certs", pointing.bundle, path)
         changed.append(".".join((*table, "ca_certs")))
