@@ -14,6 +14,7 @@ from typing import Iterable, List, Optional, Union
 from pipssl import _files
 from pipssl._text import shown
 from pipssl.certs.der import looks_like_private_key
+from pipssl.certs.openssl import holds_hashed_names
 from pipssl.certs.pem import (  # noqa: F401  (_parse_pem, _PARSED: the benchmarks reset them)
     _PARSED,
     BadBlock,
@@ -26,7 +27,6 @@ from pipssl.certs.pem import (  # noqa: F401  (_parse_pem, _PARSED: the benchmar
     scan_pem,
     to_pem,
 )
-from pipssl.certs.store.linux import holds_hashed_names
 from pipssl.certs.x509 import Certificate, parse_certificate
 from pipssl.errors import BundleError, CertificateError
 

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._limits import run_limit
 from pipssl._redact import redact
-from pipssl.clients.model import RealKind
 from pipssl.interpreter.child import Child
+
+# An annotation's name only: doctor starts requests' check (Early) before the installers load.
+if TYPE_CHECKING:
+    from pipssl.clients.model import RealKind
 
 #: A project name no index holds: uv resolving it must ask the index, and stop there.
 PROBE_NAME = "pipssl-reach-check-0"

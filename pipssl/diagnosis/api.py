@@ -36,7 +36,7 @@ from pipssl import commands
 from pipssl._limits import run_limit, validate_timeout
 from pipssl.certs import bundle, store
 from pipssl.certs.bundle import cafile_problem
-from pipssl.certs.store.linux import special_hashed_name
+from pipssl.certs.openssl import special_hashed_name
 from pipssl.clients import check as clients_check
 from pipssl.clients.model import ClientReport
 from pipssl.clients.real import Early, Running

@@ -19,7 +19,7 @@ from pipssl._files import read_optional
 from pipssl._text import shown
 from pipssl.certs import bundle as cabundle
 from pipssl.certs.compose import is_pipssl_bundle
-from pipssl.certs.store.linux import holds_hashed_names, special_hashed_name
+from pipssl.certs.openssl import holds_hashed_names, special_hashed_name
 from pipssl.certs.x509 import Certificate
 from pipssl.commands import unset_lines
 from pipssl.diagnosis.certifiadds import Added, added_cas

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
 from pipssl import _files
 from pipssl._limits import start_limit
-from pipssl.certs.store.linux import special_hashed_name
+from pipssl.certs.openssl import special_hashed_name
 from pipssl.clients.real import Early
 from pipssl.interpreter import facts
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple, TypedDict
 
 from pipssl._text import shown
-from pipssl.certs.store.linux import OpenSSLPaths
+from pipssl.certs.openssl import OpenSSLPaths
 from pipssl.errors import PipsslError
 from pipssl.interpreter.child import Child
 from pipssl.interpreter.childscript import SCRIPT

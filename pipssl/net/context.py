@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tupl
 
 from pipssl import _files
 from pipssl.certs import bundle, store
-from pipssl.certs.store.linux import special_hashed_name
+from pipssl.certs.openssl import special_hashed_name
 from pipssl.errors import PipsslError
 
 if TYPE_CHECKING:

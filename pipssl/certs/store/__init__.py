@@ -19,9 +19,9 @@ import os
 import sys
 from typing import Mapping, Optional
 
+from pipssl.certs.openssl import OpenSSLPaths
 from pipssl.certs.store import linux, macos, windows
 from pipssl.certs.store.common import OsStore, StoreSource, loadable_text, read_pem_file
-from pipssl.certs.store.linux import OpenSSLPaths
 
 #: How the OS store's certificates are named: in errors, in pipssl's bundle, and in the
 #: key its parsed PEM text is kept under.

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import os
 import re
-import stat
-from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Set, Tuple
 
+from pipssl.certs.openssl import HASHED_NAME, OpenSSLPaths, own_paths
 from pipssl.certs.pem import BadBlock
 from pipssl.certs.store.common import OsStore, StoreSource, loadable_text, read_pem_file
 
@@ -35,60 +34,8 @@ DISTRO_BUNDLES: Tuple[Tuple[str, str], ...] = (
     ("/etc/ssl/ca-bundle.pem", "distro bundle (SUSE)"),
 )
 
-# OpenSSL's directory lookup (by_dir.c) finds a CA by the file name <subject hash>.<n>
-# only: a directory of *.pem files without c_rehash links gives it nothing.
-_HASHED_NAME = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]+$")
 #: truststore's test for "this directory holds certificates" (one digit, as it writes it).
 _TRUSTSTORE_HASHED = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]$")
-
-
-@dataclass(frozen=True)
-class OpenSSLPaths:
-    """One interpreter's ``ssl.get_default_verify_paths()``: the variable names OpenSSL
-    reads and the file and directory compiled into it (None when unknown)."""
-
-    cafile_env: str = "SSL_CERT_FILE"
-    capath_env: str = "SSL_CERT_DIR"
-    cafile: Optional[str] = None
-    capath: Optional[str] = None
-
-
-def own_paths() -> OpenSSLPaths:
-    """pipssl's own interpreter's paths; bare names when ``ssl`` is missing."""
-    try:
-        import ssl  # noqa: PLC0415 ssl may be missing
-    except ImportError:
-        return OpenSSLPaths()
-    paths = ssl.get_default_verify_paths()
-    return OpenSSLPaths(
-        paths.openssl_cafile_env,
-        paths.openssl_capath_env,
-        paths.openssl_cafile or None,
-        paths.openssl_capath or None,
-    )
-
-
-def holds_hashed_names(directory: str) -> bool:
-    """Does ``directory`` hold a ``<hash>.<n>`` name (what OpenSSL looks CAs up by)?"""
-    return _any_name(directory, _HASHED_NAME)
-
-
-def special_hashed_name(directory: str) -> Optional[str]:
-    """The first ``<hash>.<n>`` entry of ``directory`` that is no regular file (a FIFO, a
-    device; links followed), or None.  OpenSSL opens those itself at a handshake: a FIFO
-    would block it for ever, a device never end."""
-    try:
-        names = sorted(n for n in os.listdir(directory) if _HASHED_NAME.match(n))
-    except OSError:
-        return None
-    for name in names:
-        try:
-            mode = os.stat(os.path.join(directory, name)).st_mode
-        except OSError:
-            continue  # a dangling link: OpenSSL skips it
-        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            return os.path.join(directory, name)
-    return None
 
 
 def _truststore_sees_certs(directory: str) -> bool:
@@ -229,7 +176,7 @@ def _read_dir(
         return []
     chunks: List[str] = []
     for name in names:
-        if not _HASHED_NAME.match(name):
+        if not HASHED_NAME.match(name):
             continue
         path = os.path.join(source.location, name)
         chunks.append(_read_file(path, errors, bad, dropped, seen))
