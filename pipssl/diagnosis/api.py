@@ -16,13 +16,11 @@ its log reader) are imported only when the verdict is confirmed: ``--quick`` loa
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import (
     TYPE_CHECKING,
-    Callable,
     Dict,
     Iterable,
     List,
@@ -34,11 +32,11 @@ from typing import (
 
 from pipssl import commands
 from pipssl._limits import run_limit, validate_timeout
+from pipssl._threads import Beside
 from pipssl.certs import bundle, store
 from pipssl.certs.bundle import cafile_problem
 from pipssl.certs.openssl import special_hashed_name
 from pipssl.clients import check as clients_check
-from pipssl.clients.model import ClientReport
 from pipssl.clients.real import Early, Running
 from pipssl.diagnosis import insecure, localsetup, refused, starting
 from pipssl.diagnosis.classify import load_stores
@@ -333,7 +331,7 @@ def _gather(
     )
     # The clients' probes (and the wait for their real checks) beside pip's: each loads
     # its own CA material into OpenSSL, which runs outside the GIL for a CA file.
-    checking = _Beside(
+    checking = Beside(
         lambda: clients_check.check(
             client_trusts,
             urls,
@@ -407,31 +405,6 @@ def _gather(
         cwd,
         project,
     )
-
-
-class _Beside:
-    """The clients' check, run in a thread of its own from now; :meth:`result` waits for
-    it (bounded: every probe and real check it runs is), and raises what it raised."""
-
-    def __init__(self, work: Callable[[], Tuple[List[ClientReport], List[Finding]]]) -> None:
-        self._work = work
-        self._out: Optional[Tuple[List[ClientReport], List[Finding]]] = None
-        self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._out = self._work()
-        except BaseException as exc:  # raised again in the caller's thread
-            self._error = exc
-
-    def result(self) -> Tuple[List[ClientReport], List[Finding]]:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._out is not None
-        return self._out
 
 
 def _only(

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from pipssl._names import normalize
 from pipssl._redact import redact
+from pipssl._threads import each_at_once
 from pipssl.net.connect import Deadline
 from pipssl.net.links import absolute, file_urls, hosts_of, origin
 from pipssl.net.probe import ProbeResult
@@ -89,11 +89,7 @@ def walk(
         return walker.steps  # no page for this project here: no links to follow
     picked = hosts_of(file_urls(result.body, final_url), walker.seen, MOST_FILE_HOSTS)
     walker.seen += [origin(url) for url in picked]
-    if len(picked) < 2:
-        found = [walker.file_host(url) for url in picked]
-    else:
-        with ThreadPoolExecutor(max_workers=len(picked)) as pool:
-            found = list(pool.map(walker.file_host, picked))
+    found = each_at_once(walker.file_host, picked, MOST_FILE_HOSTS)
     return walker.steps + [step for steps in found for step in steps]  # in page order
 
 

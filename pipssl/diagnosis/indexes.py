@@ -9,13 +9,13 @@ one probe (:mod:`pipssl.net.probe`), and the findings that explain a failure
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from pipssl._redact import redact
 from pipssl._text import shown
+from pipssl._threads import each_at_once
 from pipssl.certs import store
 from pipssl.certs.store import OsStore
 from pipssl.diagnosis import downloadpath, localsetup
@@ -165,10 +165,7 @@ def _probe_all(
         first = _probe_one(plan, timeout)
         return first, walk(plan, first)
 
-    if len(plans) < 2:
-        return [one(plan) for plan in plans]
-    with ThreadPoolExecutor(max_workers=min(len(plans), _MAX_PROBES_AT_ONCE)) as pool:
-        return list(pool.map(one, plans))
+    return each_at_once(one, plans, _MAX_PROBES_AT_ONCE)
 
 
 #: pip's config rarely names more than a few indexes; past this many they queue.
