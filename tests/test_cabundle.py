@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import stat
 import sys
 import time
@@ -87,6 +88,22 @@ def test_read_pem_crlf_and_indentation_free_armour(pems: Dict[str, bytes]) -> No
     certs = read_pem(crlf)
     assert [c.der for c in certs] == [der_of(pems["root"]), der_of(pems["leaf"])]
     assert read_pem(b"") == [] and read_pem("just words\n") == []
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0"])
+def test_read_pem_drops_every_whitespace_inside_a_body(pems: Dict[str, bytes], space: str) -> None:
+    """The body's whitespace is whatever ``str.isspace()`` says (a bundle is read as
+    latin-1), as the regex ``\\s+`` the reader used to strip it with matched."""
+    text = pems["root"].decode("ascii")
+    lines = text.splitlines(keepends=True)
+    lines[2] = lines[2][:10] + space * 2 + lines[2][10:]
+    assert [c.der for c in read_pem("".join(lines))] == [der_of(pems["root"])]
+
+
+def test_whitespace_rule_the_reader_rests_on() -> None:
+    """``str.split()`` and the regex ``\\s`` agree on every code point, on every Python."""
+    spaces = re.compile(r"\s")
+    assert all(bool(spaces.match(chr(p))) == chr(p).isspace() for p in range(0x110000))
 
 
 def test_read_pem_keeps_duplicates_and_skips_other_blocks(pems: Dict[str, bytes]) -> None:

@@ -27,7 +27,6 @@ _CERT_LABELS = ("CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE")
 _BEGIN = re.compile(r"^-----BEGIN ([A-Z0-9 ]+)-----[ \t\r]*$", re.MULTILINE)
 # A key is looked for anywhere, not just at line starts: refusing too much is safe.
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def _blocks(text: str) -> List[Tuple[str, int, Optional[str]]]:
@@ -203,7 +202,9 @@ def _read_block(label: str, body: Optional[str]) -> Union[Certificate, Tuple[str
     if body is None:
         return "has no END line", True
     try:
-        der = base64.b64decode(_WHITESPACE.sub("", body), validate=True)
+        # str.split() drops exactly what the regex \s+ matches (str.isspace(), checked on
+        # every code point), about ten times faster: a diagnosis reads a thousand blocks
+        der = base64.b64decode("".join(body.split()), validate=True)
     except ValueError:  # binascii.Error, or non-ASCII text
         return "is not valid base64", True
     try:
