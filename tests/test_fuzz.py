@@ -57,6 +57,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from test_der import header, oid, seq, tlv
 
+from pipssl.certs import pem as _pem
 from pipssl.certs import x509 as _der
 from pipssl.certs.bundle import BundleEntry, dedupe, load_cafile, read_pem, render_bundle, to_pem
 from pipssl.certs.der import fingerprint, first_element, looks_like_private_key
@@ -936,6 +937,16 @@ def test_pem_random_text(text: str) -> None:
     event("pem text: " + ("refused" if isinstance(outcome, BundleError) else "accepted"))
     if not isinstance(outcome, BundleError) and text.isascii():
         assert certs_or_error(text.encode("ascii")) == outcome
+
+
+@FUZZ
+@given(st.one_of(st.text(), pem_texts), st.integers(min_value=0, max_value=2000))
+def test_pem_armour_found_by_its_words_as_the_regex_finds_it(text: str, start: int) -> None:
+    """The reader looks for BEGIN lines by their words, then the anchored pattern: exactly
+    what a search with the pattern from every position finds."""
+    start = min(start, len(text))
+    found, expected = _pem._begin(text, start), _pem._BEGIN.search(text, start)
+    assert (found and found.span()) == (expected and expected.span())
 
 
 @FUZZ
