@@ -54,6 +54,7 @@ def main(argv: Sequence[str] = ()) -> int:
         # cold, as in a fresh process: pipssl keeps what it parsed and read for the process
         cabundle._parse_pem.cache_clear()
         cabundle._PARSED.clear()
+        cabundle._BY_BODY.clear()
         linux._READ.clear()
         start = time.perf_counter()
         data = build_bundle(certifi_copies(target), os.environ, [])

@@ -217,6 +217,20 @@ def _read_block(label: str, body: Optional[str]) -> Union[Certificate, Tuple[str
     """One certificate block's certificate, or why not and whether OpenSSL rejects it."""
     if body is None:
         return "has no END line", True
+    known = _BY_BODY.get((label, body))
+    if known is not None:
+        return known
+    read = _decoded(label, body)
+    if (
+        isinstance(read, Certificate)
+        and len(body) <= _MAX_KEPT_BODY
+        and len(_BY_BODY) < _MAX_PARSED
+    ):
+        _BY_BODY[(label, body)] = read
+    return read
+
+
+def _decoded(label: str, body: str) -> Union[Certificate, Tuple[str, bool]]:
     try:
         # str.split() drops exactly what the regex \s+ matches (str.isspace(), checked on
         # every code point), about ten times faster: a diagnosis reads a thousand blocks
@@ -260,7 +274,11 @@ def _certificate(der: bytes) -> Certificate:
 
 
 _PARSED: Dict[bytes, Certificate] = {}
-_MAX_PARSED = 4096  # far above any real store; fuzzed input cannot grow it without end
+#: The same, by the block's own text: a root met again in the same armour (certifi, pip's
+#: copy, the distribution's bundle, the OS store's files) is not even decoded again.
+_BY_BODY: Dict[Tuple[str, str], Certificate] = {}
+_MAX_PARSED = 4096  # far above any real store; fuzzed input cannot grow either without end
+_MAX_KEPT_BODY = 16 << 10  # characters; a root is about 2,000: a huge one is not kept
 
 
 def to_pem(cert: Certificate) -> str:
