@@ -28,8 +28,8 @@ from bed.world import World
 from targets import pipssl_path, repair_args, run_pipssl
 from test_repair import pip_works, world
 
-from pipssl import journal
 from pipssl.certs import bundle as cabundle
+from pipssl.journal.state import state_dir
 
 pytestmark = pytest.mark.once
 
@@ -89,7 +89,7 @@ def fault_world(venvs: Dict[str, Path], world: World, tmp_path: Path) -> FaultWo
         index.url,
         world.isolated.pip_conf_path("user"),
         Path(os.environ["XDG_DATA_HOME"]) / "pipssl" / "ca-bundle.pem",
-        journal.state_dir(os.environ),
+        state_dir(os.environ),
         Path(home),
         world.certs.path("intercept.pem"),
     )

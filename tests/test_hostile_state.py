@@ -24,8 +24,11 @@ import pytest
 from bed.isolation import IsolatedEnv
 from targets import run_pipssl
 
-from pipssl import _files, journal
+from pipssl import _files
 from pipssl.errors import PipsslError
+from pipssl.journal.fileops import Guard
+from pipssl.journal.state import state_dir
+from pipssl.journal.transaction import Transaction
 from pipssl.repairing.places import places_for
 
 pytestmark = pytest.mark.once
@@ -39,7 +42,7 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def guard() -> journal.Guard:
+def guard() -> Guard:
     return places_for(dict(os.environ)).refusal
 
 
@@ -48,14 +51,14 @@ def repaired(isolated_env: IsolatedEnv) -> Path:
     conf = isolated_env.pip_conf_path("user")
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_bytes(BEFORE)
-    with journal.Transaction(state(), label="pipssl repair", guard=guard()) as tx:
+    with Transaction(state(), label="pipssl repair", guard=guard()) as tx:
         tx.write(conf, AFTER)
     assert conf.read_bytes() == AFTER
     return conf
 
 
 def state() -> Path:
-    return journal.state_dir(os.environ)
+    return state_dir(os.environ)
 
 
 def edit_journal(**change: Any) -> Dict[str, Any]:
@@ -168,7 +171,7 @@ def test_pending_record_naming_another_file_is_refused_by_recovery(
     path.write_text(json.dumps(records))
     assert str(victim) in refused("undo")
     with pytest.raises(PipsslError) as caught:
-        with journal.Transaction(state(), label="pipssl repair", guard=guard()):
+        with Transaction(state(), label="pipssl repair", guard=guard()):
             pass
     assert caught.value.reference == "foreign-path"
     assert victim.read_bytes() == AFTER
@@ -178,7 +181,7 @@ def test_repair_never_writes_another_file(isolated_env: IsolatedEnv) -> None:
     victim = Path(os.environ["HOME"]) / ".bashrc"
     victim.write_bytes(BEFORE)
     with pytest.raises(PipsslError) as caught:
-        with journal.Transaction(state(), label="pipssl repair", guard=guard()) as tx:
+        with Transaction(state(), label="pipssl repair", guard=guard()) as tx:
             tx.write(victim, AFTER)
     assert caught.value.reference == "foreign-path" and str(victim) in str(caught.value)
     assert victim.read_bytes() == BEFORE
@@ -226,7 +229,7 @@ def test_linked_pip_conf_keeps_its_owner_and_mode(
     conf = isolated_env.pip_conf_path("user")
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.symlink_to(real)
-    with journal.Transaction(state(), label="pipssl repair", guard=guard()) as tx:
+    with Transaction(state(), label="pipssl repair", guard=guard()) as tx:
         tx.write(conf, AFTER)
 
     def owned() -> None:

@@ -17,17 +17,12 @@ import pytest
 from bed.isolation import IsolatedEnv
 
 from pipssl.errors import PipsslError
-from pipssl.journal import (
-    Change,
-    Lock,
-    Transaction,
-    drop,
-    last_record,
-    state_dir,
-    undo_last,
-    undo_next,
-    undo_stack,
-)
+from pipssl.journal.records import Change
+from pipssl.journal.recover import last_record
+from pipssl.journal.rollback import drop, undo_last, undo_next
+from pipssl.journal.state import Lock, state_dir
+from pipssl.journal.status import undo_stack
+from pipssl.journal.transaction import Transaction
 
 pytestmark = pytest.mark.once
 
@@ -460,7 +455,7 @@ LOCK_HOLDER = """
 import sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from pipssl.journal import Lock
+from pipssl.journal.state import Lock
 with Lock(Path(sys.argv[2]), timeout=60):
     print("held", flush=True)
     sys.stdin.read()
@@ -470,7 +465,7 @@ WORKER = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from pipssl.journal import Transaction
+from pipssl.journal.transaction import Transaction
 state, shared, n = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 with Transaction(state, label="worker " + n, timeout=60) as tx:
     old = shared.read_bytes() if shared.exists() else b""

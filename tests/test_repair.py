@@ -19,7 +19,9 @@ from bed.world import World
 from targets import pipssl_path, repair_args, run_pipssl
 
 import pipssl
-from pipssl import commands, journal
+from pipssl import commands
+from pipssl.journal.recover import last_record
+from pipssl.journal.state import state_dir
 
 FLAVOURS = ["legacy", "truststore"]
 
@@ -179,7 +181,7 @@ def test_run_repairs_a_pip_cert_to_a_missing_file_and_retries(
     # non-interactive without --yes: shows the plan, changes nothing, pip's failure stands
     proc = run_pipssl("run", "--scope", "user", "--python", str(python), "--", *pip)
     assert proc.returncode != 0 and "--yes" in proc.stderr
-    assert journal.last_record(journal.state_dir(os.environ)) is None
+    assert last_record(state_dir(os.environ)) is None
     proc = run_pipssl("run", "--yes", "--scope", "user", "--python", str(python), "--", *pip)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "unset PIP_CERT" in proc.stderr and "retrying once without PIP_CERT" in proc.stderr
@@ -378,13 +380,14 @@ def test_a_second_repair_waits_for_the_lock_then_says_so(
 ) -> None:
     python = venvs["legacy"]
     index = world.index("intercepted", python)
-    state = journal.state_dir(os.environ)
+    state = state_dir(os.environ)
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; sys.path.insert(0, sys.argv[1]); from pipssl import journal; "
-            "lock = journal.Lock(__import__('pathlib').Path(sys.argv[2])); lock.acquire(); "
+            "import sys, time; sys.path.insert(0, sys.argv[1]); "
+            "from pipssl.journal.state import Lock; "
+            "lock = Lock(__import__('pathlib').Path(sys.argv[2])); lock.acquire(); "
             "print('held', flush=True); time.sleep(30)",
             pipssl_path(),
             str(state),
@@ -495,10 +498,7 @@ def test_apply_checks_the_files_the_plan_was_made_from(
     ((old, new),) = shown
     assert old is agreed and not new.same_changes(agreed)
     assert conf.read_text() == "[global]\ntimeout = 30\n"  # the user's edit, untouched
-    assert (
-        not Path(agreed.bundle).exists()
-        and journal.last_record(journal.state_dir(os.environ)) is None
-    )
+    assert not Path(agreed.bundle).exists() and last_record(state_dir(os.environ)) is None
     assert not pip_works(python, index.url, tmp_path / "dl")
     # agreeing to the new plan applies it, keeping the user's line
     done = apply(agreed, confirm=lambda old, new: True)

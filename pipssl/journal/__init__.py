@@ -19,35 +19,8 @@ The journal holds paths, SHA-256 digests and backup paths, never file contents.
 Modules: :mod:`~pipssl.journal.state` (state directory, lock), :mod:`~.records` (the
 journal file), :mod:`~.fileops` (reading and removing files), :mod:`~.status` (where
 each file stands now), :mod:`~.transaction`, :mod:`~.recover` (recovery after a kill),
-:mod:`~.undo` (undo, drop).
+:mod:`~.rollback` (undo, drop).
+
+Import each from its own module: this package loads none of them, so that ``doctor``,
+which only needs the state directory, does not load the journal's machinery.
 """
-
-from __future__ import annotations
-
-from pipssl.journal.fileops import Guard
-from pipssl.journal.records import Change, Record
-from pipssl.journal.recover import busy_since, last_record, recover
-from pipssl.journal.rollback import Undone, drop, tidy, undo_last, undo_next
-from pipssl.journal.state import Lock, state_dir
-from pipssl.journal.status import FileStatus, RecordStatus, undo_stack
-from pipssl.journal.transaction import Transaction
-
-__all__ = [
-    "Change",
-    "FileStatus",
-    "Guard",
-    "Lock",
-    "Record",
-    "RecordStatus",
-    "Transaction",
-    "Undone",
-    "busy_since",
-    "drop",
-    "last_record",
-    "recover",
-    "state_dir",
-    "tidy",
-    "undo_last",
-    "undo_next",
-    "undo_stack",
-]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from pipssl import journal
 from pipssl.certs.consent import CONSENT_MODE
 from pipssl.diagnosis.api import Diagnosis, diagnosis_of, load_config
 from pipssl.errors import UsageError
 from pipssl.interpreter.runpip import scrubbed
+from pipssl.journal.recover import busy_since
+from pipssl.journal.state import state_dir
+from pipssl.journal.transaction import Transaction
 from pipssl.repairing import outcome
 from pipssl.repairing.places import places_for
 from pipssl.repairing.plan import plan_repair, stale_inputs
@@ -88,11 +90,11 @@ def apply(
     diagnosis = _diagnosis_of(plan)
     env, target = diagnosis.env, diagnosis.target
     before = diagnosis.report
-    state = journal.state_dir(env)
+    state = state_dir(env)
     # Nothing to write and nobody else writing: done.  But a repair killed half-way, or
     # one that committed while this one was diagnosing, means the verdict may be stale:
     # decide again under the lock.
-    if not plan.actions and not journal.busy_since(state, diagnosis.now):
+    if not plan.actions and not busy_since(state, diagnosis.now):
         ok = outcome.done(plan, before)
         message = (
             outcome.ALREADY if ok else outcome.SET_ENV if plan.env_to_set else outcome.NOTHING_SAFE
@@ -110,11 +112,11 @@ def apply(
             clients_skipped=plan.clients_skipped,
         )
     places = places_for(env, target.platform, prefix=target.prefix, base_prefix=target.base_prefix)
-    with journal.Transaction(state, label=label, timeout=lock_timeout, guard=places.refusal) as tx:
+    with Transaction(state, label=label, timeout=lock_timeout, guard=places.refusal) as tx:
         # Another repair (or the user) may have changed the files since the plan was made:
         # plan again from the files as they are now, so that work is kept, and ask again
         # when the changes differ from those agreed to.
-        replanned = bool(stale_inputs(plan) or journal.busy_since(state, diagnosis.now))
+        replanned = bool(stale_inputs(plan) or busy_since(state, diagnosis.now))
         if replanned:
             again = plan_repair(diagnosis, plan.options, config=load_config(target, env))
             if not again.same_changes(plan) and (confirm is None or not confirm(plan, again)):

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
 
-from pipssl import commands, journal
+from pipssl import commands
 from pipssl._text import shown
 from pipssl.errors import PipsslError
+from pipssl.journal.fileops import Guard
+from pipssl.journal.recover import last_record
+from pipssl.journal.rollback import drop, tidy, undo_next
+from pipssl.journal.state import state_dir
+from pipssl.journal.status import RecordStatus, undo_stack
 from pipssl.repairing.places import places_for
 
 
@@ -232,13 +237,13 @@ def undo(*, environ: Optional[Mapping[str, str]] = None) -> UndoResult:
     state = _state(environ)
     # Refuse before undo_next takes the lock: an undo that does nothing creates nothing
     # (but removes what an undo killed after its last journal write left behind).
-    if journal.last_record(state) is None:
-        journal.tidy(state, guard=_guard(environ))
+    if last_record(state) is None:
+        tidy(state, guard=_guard(environ))
         raise PipsslError(
             "nothing to undo: the pipssl journal has no repair left",
             reference="nothing-to-undo",
         )
-    done = journal.undo_next(state, guard=_guard(environ))
+    done = undo_next(state, guard=_guard(environ))
     return UndoResult(
         done.record.id,
         done.record.label,
@@ -260,7 +265,7 @@ def undo_list(*, environ: Optional[Mapping[str, str]] = None) -> UndoList:
         PipsslError: ``journal-corrupt``, ``unsafe-state-dir``, ``write-failed`` (a file
             that cannot be read).
     """
-    stack = journal.undo_stack(_state(environ))
+    stack = undo_stack(_state(environ))
     numbers = {r.record.id: n for n, r in enumerate(stack, 1)}
     return UndoList(tuple(_stack_record(n, r, numbers) for n, r in enumerate(stack, 1)))
 
@@ -278,22 +283,22 @@ def undo_drop(n: int, *, environ: Optional[Mapping[str, str]] = None) -> DropRes
         PipsslError: ``usage-error`` when there is no repair ``n``, ``journal-corrupt``,
             ``unsafe-state-dir``, ``locked``.
     """
-    record = journal.drop(_state(environ), n, guard=_guard(environ))
+    record = drop(_state(environ), n, guard=_guard(environ))
     return DropResult(
         record.id, record.label, record.created, tuple(c.path for c in record.changes)
     )
 
 
 def _state(environ: Optional[Mapping[str, str]]) -> Path:
-    return journal.state_dir(dict(os.environ if environ is None else environ))
+    return state_dir(dict(os.environ if environ is None else environ))
 
 
-def _guard(environ: Optional[Mapping[str, str]]) -> journal.Guard:
+def _guard(environ: Optional[Mapping[str, str]]) -> Guard:
     return places_for(dict(os.environ if environ is None else environ)).refusal
 
 
 def _stack_record(
-    number: int, now: journal.RecordStatus, numbers: Optional[Mapping[str, int]] = None
+    number: int, now: RecordStatus, numbers: Optional[Mapping[str, int]] = None
 ) -> StackRecord:
     """``now`` as the stack shows it; ``numbers``: each record's number, by id."""
     numbers = numbers or {}
