@@ -213,18 +213,21 @@ def test_errno_101_is_no_route_and_a_closed_port_is_refused(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("quick", [["--quick"], []], ids=["quick", "confirmed"])
 def test_an_interpreter_that_never_answers_is_stopped_in_time(
-    isolated_env: IsolatedEnv, tmp_path: Path
+    isolated_env: IsolatedEnv, tmp_path: Path, quick: List[str]
 ) -> None:
     """A --python that never answers (a wrapper whose child holds the pipe open too): a
-    clean error, exit 2, within the facts child's limit, and nothing of it left running."""
+    clean error, exit 2, within the facts child's limit, and nothing of it left running;
+    confirmed too, where the same child was to go on to requests' check (and the real pip,
+    started first in that interpreter, never answers either)."""
     marker = tmp_path / "left-running"
     script = tmp_path / "python"
     script.write_text(f"#!/bin/sh\nsh -c 'sleep 600; touch {marker}' &\nsleep 600\n")
     script.chmod(0o755)
     start = time.monotonic()
     with TreePeak():
-        proc = run_pipssl("doctor", "--quick", "--timeout", "1", "--python", str(script))
+        proc = run_pipssl("doctor", *quick, "--timeout", "1", "--python", str(script))
     elapsed = time.monotonic() - start
     assert proc.returncode == 2, proc.stderr
     assert "did not answer in 11 s and was stopped" in proc.stderr

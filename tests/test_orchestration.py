@@ -24,6 +24,7 @@ from bed.world import World
 
 from pipssl.cli.main import main
 from pipssl.clients import real
+from pipssl.diagnosis.api import make_diagnosis
 from pipssl.interpreter import child, facts
 from pipssl.interpreter.childscript import SCRIPT
 
@@ -92,13 +93,16 @@ _CHILD_INIT = child.Child.__init__
 
 
 def kind(argv: List[str]) -> str:
-    """Which child ``argv`` starts: pip, requests' check, the facts one, or another."""
+    """Which child ``argv`` starts: pip, requests' check, the facts one (then requests'
+    check in the same interpreter), or another."""
     if argv[1:3] == ["-m", "pip"]:
         return "pip"
-    if argv[1:] == ["-c", real._REQUESTS]:
+    if argv[1:] == ["-c", real.REQUESTS]:
         return "requests"
     if argv[1:] == ["-c", SCRIPT]:
         return "facts"
+    if argv[1:] == ["-c", SCRIPT + facts._THEN + real.REQUESTS]:
+        return "facts, then requests"
     return argv[0]
 
 
@@ -120,28 +124,37 @@ def spy_children(monkeypatch: pytest.MonkeyPatch, started: List[Any], answered: 
         monkeypatch.setattr(facts.Inspection, "result", read)
 
 
-def test_pip_and_requests_start_first_and_requests_gets_its_urls_later(
+def test_pip_starts_first_then_the_facts_child_which_goes_on_to_requests_check(
     venvs: Dict[str, Path],
     fake_requests: Path,
     make_index: MakeIndex,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    """The real pip first, requests' check next (before the facts say requests is there),
-    then the facts child; the check is given its URL once pipssl knows it, and its verdict
-    is the one reported."""
+    """The real pip first, then the facts child, which imports requests once it has
+    answered (before pipssl knows requests is there): one interpreter for both.  The check
+    is given its URL once pipssl knows it, and its verdict is the one reported."""
     index = make_index("good")
     events: List[Any] = []
     spy_children(monkeypatch, events, answered="facts answered")
     main(["doctor", "--python", str(venvs["legacy"]), "--index-url", index.url])
     order = [e if isinstance(e, str) else kind(e) for e in events]
-    assert order[:4] == ["pip", "requests", "facts", "facts answered"], order
-    assert order.count("requests") == 1, order  # the early child took the job: no second
+    assert order[:3] == ["pip", "facts, then requests", "facts answered"], order
+    assert "requests" not in order, order  # the facts child took the job: no second
     assert fake_requests.read_text().splitlines() == ["imported", f"get {index.url}"]
     # the twin of --quick's lines: each verdict is the real client's, and says so
     out = capsys.readouterr().out
     assert f"{index.url}: FAILED at tls, as pip says" in out, out
     assert "not confirmed" not in out and "--quick" not in out, out
+    # twin: a diagnosis for a project directory runs requests there, the facts where
+    # pipssl runs (what pip finds must not depend on that directory): two children
+    events.clear()
+    fake_requests.write_text("")
+    make_diagnosis(python=str(venvs["legacy"]), index_urls=[index.url], cwd=str(tmp_path))
+    order = [e if isinstance(e, str) else kind(e) for e in events]
+    assert order[:4] == ["pip", "requests", "facts", "facts answered"], order
+    assert fake_requests.read_text().splitlines() == ["imported", f"get {index.url}"]
 
 
 def test_an_early_requests_check_no_job_takes_is_stopped(fake_requests: Path) -> None:
@@ -297,9 +310,9 @@ sys.exit(code)
 def test_doctor_starts_its_children_before_the_diagnosis_loads(
     venvs: Dict[str, Path], isolated_env: IsolatedEnv, make_index: MakeIndex
 ) -> None:
-    """The CLI starts the real pip, requests' check and the facts child, and only then
-    imports the diagnosis (its report, checks, probes, clients), which loads while they
-    run: when the report's module is imported, all three are running."""
+    """The CLI starts the real pip and the facts child (requests' check after it), and
+    only then imports the diagnosis (its report, checks, probes, clients), which loads
+    while they run: when the report's module is imported, both are running."""
     import subprocess
 
     from targets import pipssl_path
@@ -310,4 +323,4 @@ def test_doctor_starts_its_children_before_the_diagnosis_loads(
     env = dict(os.environ, PYTHONPATH=pipssl_path())
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr  # the test root is unknown: FAILED at tls
-    assert "children before the diagnosis loaded: [3]" in proc.stderr, proc.stderr
+    assert "children before the diagnosis loaded: [2]" in proc.stderr, proc.stderr

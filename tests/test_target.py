@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Dict
 
@@ -12,7 +13,7 @@ from bed.isolation import IsolatedEnv
 
 from pipssl.diagnosis.indexes import urls_to_check
 from pipssl.errors import PipsslError
-from pipssl.interpreter import pipconfig
+from pipssl.interpreter import facts, pipconfig
 from pipssl.interpreter.facts import inspect, parse_version
 
 ASK_PIP = (
@@ -68,14 +69,49 @@ def test_python_without_pip(bare_python: Path, isolated_env: IsolatedEnv) -> Non
     assert target.pip is None and target.pip_version is None
 
 
-def test_unrunnable_interpreters(tmp_path: Path, isolated_env: IsolatedEnv) -> None:
+@pytest.mark.parametrize("then", ["", "import time; time.sleep(60)"], ids=["alone", "then"])
+def test_unrunnable_interpreters(tmp_path: Path, isolated_env: IsolatedEnv, then: str) -> None:
+    """The same errors whether the facts child is alone or goes on to another script."""
+
+    def facts_of(python: Path) -> None:
+        facts.start(str(python), timeout=30, then=then, then_limit=60).result()
+
     with pytest.raises(PipsslError, match="no such interpreter"):
-        inspect(str(tmp_path / "missing"))
+        facts_of(tmp_path / "missing")
     fake = tmp_path / "python"
-    fake.write_text("#!/bin/sh\necho not json\n")
+    fake.write_text("#!/bin/sh\necho not json\nsleep 60\n")
     fake.chmod(0o755)
     with pytest.raises(PipsslError, match="did not answer"):
-        inspect(str(fake))
+        facts_of(fake)
+    fake.write_text("#!/bin/sh\necho 'Fatal Python error: init_fs_encoding' >&2\nexit 1\n")
+    with pytest.raises(PipsslError, match=r"did not answer \(Fatal Python error: init_fs"):
+        facts_of(fake)
+
+
+def test_the_facts_come_first_when_the_child_goes_on(
+    isolated_env: IsolatedEnv, tmp_path: Path
+) -> None:
+    """With a script after the facts, they are read as soon as the child has written them
+    (here it then runs ten seconds more), and the child is left running for the script's
+    reader; the facts' own deadline still holds for an interpreter that writes nothing."""
+    start = time.monotonic()
+    inspection = facts.start(timeout=30, then="import time; time.sleep(10)", then_limit=30)
+    target = inspection.result()
+    assert target.executable and time.monotonic() - start < 8
+    running = inspection.child
+    assert running is not None and not running.said_all()
+    running.stop()
+    assert running.wait().stopped == "cancelled"
+    # twin: an interpreter that answers nothing is stopped at the facts' limit, not the whole
+    silent = tmp_path / "python"
+    silent.write_text("#!/bin/sh\nsleep 60\n")
+    silent.chmod(0o755)
+    start = time.monotonic()
+    inspection = facts.start(str(silent), timeout=1, then="x", then_limit=60)
+    with pytest.raises(PipsslError, match="did not answer in 1 s and was stopped"):
+        inspection.result()
+    assert time.monotonic() - start < 10
+    assert inspection.child is not None and inspection.child.wait().stopped == "cancelled"
 
 
 @pytest.mark.parametrize(

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
 #: A project name no index holds: uv resolving it must ask the index, and stop there.
 PROBE_NAME = "pipssl-reach-check-0"
 
-# requests is imported before the job is read: the child can be started (and import it)
-# before pipssl knows which URLs to ask about; no job (an empty input): nothing to do.
-_REQUESTS = r"""
+#: requests' check.  requests is imported before the job is read: the child can be started
+#: (and import it) before pipssl knows which URLs to ask about, even after the facts in the
+#: same interpreter; no job (an empty input): nothing to do.
+REQUESTS = r"""
 import json, sys
 try:
     import requests
@@ -139,13 +140,24 @@ class Early:
     """
 
     def __init__(
-        self, python: str, environ: Mapping[str, str], *, timeout: float, cwd: Optional[str]
+        self,
+        python: str,
+        environ: Mapping[str, str],
+        *,
+        timeout: float,
+        cwd: Optional[str],
+        child: Optional[Child] = None,
     ) -> None:
+        """``child``: ``python`` already running :data:`REQUESTS` (after the facts, see
+        :func:`pipssl.interpreter.facts.start`) in ``cwd``; else one is started here."""
         self.python, self.program = python, ""
         self._environ, self._cwd, self.timeout = dict(environ), cwd, timeout
+        if child is not None:
+            self.child: Optional[Child] = child
+            return
         try:
-            self.child: Optional[Child] = Child(
-                [python, "-c", _REQUESTS], self._environ, limit=run_limit(timeout),
+            self.child = Child(
+                [python, "-c", REQUESTS], self._environ, limit=run_limit(timeout),
                 cwd=cwd, hold_stdin=True,
             )  # fmt: skip
         except OSError:
@@ -197,7 +209,7 @@ def start(
                 assert job.child is not None
                 job.child.feed(payload.encode("utf-8"))
             else:
-                job.child = _spawn([program, "-c", _REQUESTS], env, cwd, payload, job, limit)
+                job.child = _spawn([program, "-c", REQUESTS], env, cwd, payload, job, limit)
             started.append(job)
         else:
             uv_env = dict(env, UV_HTTP_TIMEOUT=str(max(1, int(timeout))), UV_HTTP_RETRIES="0")

@@ -61,6 +61,9 @@ class _Capped:
         self._chunks: List[bytes] = []
         self._pipe, self._cap, self._kept = pipe, cap, 0
         self._ended = ended
+        #: Set once a whole first line has come, or the output ended (``closed``).
+        self.line = threading.Event()
+        self.closed = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         if pipe is not None:
             self._thread.start()
@@ -78,11 +81,23 @@ class _Capped:
                 if room > 0:
                     self._chunks.append(chunk[:room])
                     self._kept += min(room, len(chunk))
+                if b"\n" in chunk:
+                    self.line.set()
         except (OSError, ValueError):
             pass  # closed under us once the group is gone
         finally:
+            self.closed = True
+            self.line.set()
             if self._ended is not None:
                 self._ended.set()  # the end of its output: most likely the child's end
+
+    def first_line(self, wait: float) -> Optional[bytes]:
+        """The first line (without its newline) once it has come within ``wait`` seconds;
+        None when it has not, or the output ended without one."""
+        self.line.wait(wait)
+        kept = b"".join(self._chunks)
+        end = kept.find(b"\n")
+        return kept[:end] if end >= 0 else None
 
     def value(self) -> bytes:
         if self._pipe is not None:
@@ -203,6 +218,15 @@ class Child:
                 pass  # a held pipe, closed only so that no descriptor is left behind
         if wait:
             self.wait()
+
+    def first_line(self, wait: float) -> Optional[bytes]:
+        """What the child wrote on its first line, once it has (within ``wait`` seconds),
+        while it runs on: a child that answers twice (the facts, then requests' check)."""
+        return self._out.first_line(wait)
+
+    def said_all(self) -> bool:
+        """Whether the child's output has ended (it ended, or is about to)."""
+        return self._out.closed
 
     def wait(self) -> Finished:
         """Wait (never past the deadline and the reap) for the child's end."""

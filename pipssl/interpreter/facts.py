@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple, TypedDict
 
@@ -172,13 +173,31 @@ def parse_version(text: str) -> Tuple[int, ...]:
 
 class Inspection:
     """A target interpreter being inspected: started by :func:`start`, read by
-    :meth:`result` (which may be called again and returns the same :class:`Target`)."""
+    :meth:`result` (which may be called again and returns the same :class:`Target`).
 
-    def __init__(self, exe: str, env: Mapping[str, str], timeout: float) -> None:
+    ``then``: a script the same interpreter runs once it has answered, its standard input
+    held open for it and the whole child bounded by ``then_limit`` seconds (:attr:`child`,
+    for whoever reads the rest): one interpreter start for two checks.  The facts are then
+    the child's first line, still bounded by ``timeout``.
+    """
+
+    def __init__(
+        self,
+        exe: str,
+        env: Mapping[str, str],
+        timeout: float,
+        then: str = "",
+        then_limit: float = 0.0,
+    ) -> None:
         self._exe, self._timeout = exe, timeout
+        self._end = time.monotonic() + timeout
+        self._then = bool(then)
         self._target: Optional[Target] = None
+        argv = [exe, "-c", SCRIPT + _THEN + then if then else SCRIPT]
         try:
-            self._child: Optional[Child] = Child([exe, "-c", SCRIPT], env, limit=timeout)
+            self._child: Optional[Child] = Child(
+                argv, env, limit=then_limit if then else timeout, hold_stdin=bool(then)
+            )
             self._error: Optional[PipsslError] = None
         except FileNotFoundError:
             self._child = None
@@ -201,16 +220,31 @@ class Inspection:
         if self._child is None:
             assert self._error is not None
             raise self._error
-        done = self._child.wait()
+        if self._then:
+            line = self._child.first_line(max(0.0, self._end - time.monotonic()))
+            if line is not None:
+                self._target = _parse(self._exe, line, b"", 0)
+                return self._target
+            if not self._child.said_all():
+                self._child.stop()
+                raise self._late(self._timeout)
+        done = self._child.wait()  # it ended without answering, or was stopped
         if done.stopped:
-            raise PipsslError(
-                f"--python {shown(self._exe)}: it did not answer in {done.limit:g} s "
-                "and was stopped",
-                reference="python-not-runnable",
-                hint="give the path of a Python interpreter, e.g. the venv's bin/python",
-            )
+            raise self._late(done.limit)
         self._target = _parse(self._exe, done.stdout, done.stderr, done.returncode)
         return self._target
+
+    @property
+    def child(self) -> Optional[Child]:
+        """The child, when it runs a script after the facts (None otherwise)."""
+        return self._child if self._then else None
+
+    def _late(self, limit: float) -> PipsslError:
+        return PipsslError(
+            f"--python {shown(self._exe)}: it did not answer in {limit:g} s and was stopped",
+            reference="python-not-runnable",
+            hint="give the path of a Python interpreter, e.g. the venv's bin/python",
+        )
 
     def cancel(self) -> None:
         """Stop the child (nobody will read its answer)."""
@@ -219,16 +253,28 @@ class Inspection:
 
 
 def start(
-    python: Optional[str] = None, *, env: Optional[Mapping[str, str]] = None, timeout: float = 30.0
+    python: Optional[str] = None,
+    *,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: float = 30.0,
+    then: str = "",
+    then_limit: float = 0.0,
 ) -> Inspection:
     """Start inspecting ``python`` (default: this interpreter) in the background.
 
     Args:
         python: path of the interpreter pip runs in.
         env: environment for the child (default: ours).
-        timeout: seconds before giving up on the child.
+        timeout: seconds before giving up on the child's answer.
+        then / then_limit: a script the child runs after its answer, and the seconds the
+            whole child may take (see :class:`Inspection`).
     """
-    return Inspection(python or sys.executable, os.environ if env is None else env, timeout)
+    environ = os.environ if env is None else env
+    return Inspection(python or sys.executable, environ, timeout, then, then_limit)
+
+
+# Between the facts and a script run after them: the facts end their line, and leave.
+_THEN = "\nsys.stdout.write('\\n')\nsys.stdout.flush()\n"
 
 
 def inspect(
