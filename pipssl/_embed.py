@@ -36,7 +36,7 @@ import sys
 import tokenize
 import zipfile
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from pipssl import _files
 from pipssl._files import write_atomic
@@ -100,11 +100,14 @@ def vendored_wheels(bootstrap_dir: Path) -> List[Tuple[str, bytes]]:
 
 
 def lean(source: bytes) -> bytes:
-    """A module as get-pipssl.py carries it: without comments and docstrings, which are
-    a third of pipssl's compressed size and nothing at run time.  Lines are kept (a
+    """A module as get-pipssl.py carries it: without comments, docstrings and the
+    annotations of function signatures, which are over a third of pipssl's compressed
+    size and nothing at run time (annotations are strings, never evaluated: no pipssl
+    code reads a function's; a class's, which dataclasses read, stay).  Lines are kept (a
     traceback names the same line as the source) and so is every other token; a
     docstring that is a body's only statement becomes ``pass``.  Only a docstring on
-    lines of its own is dropped (``def f(): "doc"`` stays as it is).
+    lines of its own is dropped (``def f(): "doc"`` stays as it is), and only an
+    annotation on one line.
     """
     text = source.decode("utf-8")
     lines = text.splitlines(keepends=True)
@@ -120,7 +123,48 @@ def lean(source: bytes) -> bytes:
             continue
         indent = first[: node.col_offset].decode()
         lines[start - 1 : end] = [indent + "pass\n" if alone else "\n"] + ["\n"] * (end - start)
-    return "".join(lines).encode("utf-8")
+    return _without_annotations("".join(lines).encode("utf-8"))
+
+
+def _without_annotations(source: bytes) -> bytes:
+    """``source`` without the annotations of its functions' parameters and returns
+    (``x: int = 1`` -> ``x = 1``, ``) -> str:`` -> ``):``), each cut where it stands on
+    one line with its name or arrow; offsets are the syntax tree's, in bytes."""
+    lines = source.splitlines(keepends=True)
+    cuts: Dict[int, List[Tuple[int, int]]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for row, start, end in _annotation_spans(node, lines):
+                cuts.setdefault(row, []).append((start, end))
+    for row, spans in cuts.items():
+        line = lines[row]
+        for start, end in sorted(spans, reverse=True):
+            line = line[:start] + line[end:]
+        lines[row] = line
+    return b"".join(lines)
+
+
+def _annotation_spans(
+    node: Union[ast.FunctionDef, ast.AsyncFunctionDef], lines: List[bytes]
+) -> Iterator[Tuple[int, int, int]]:
+    """(line index, start, end) of each annotation of ``node`` to cut: from the end of the
+    parameter's name (``: T``), or from the spaces before the arrow (`` -> T``)."""
+    params = node.args
+    named = [*params.posonlyargs, *params.args, *params.kwonlyargs]
+    for arg in [*named, params.vararg, params.kwarg]:
+        note = arg.annotation if arg is not None else None
+        if arg is None or note is None or not arg.lineno == note.lineno == note.end_lineno:
+            continue
+        end = arg.col_offset + len(arg.arg.encode("utf-8"))
+        if lines[arg.lineno - 1][end : note.col_offset].strip() == b":":
+            yield arg.lineno - 1, end, note.end_col_offset or end
+    returns = node.returns
+    if returns is not None and returns.lineno == returns.end_lineno:
+        line = lines[returns.lineno - 1]
+        arrow = line.rfind(b"->", 0, returns.col_offset)
+        if arrow >= 0 and not line[arrow + 2 : returns.col_offset].strip():
+            start = len(line[:arrow].rstrip(b" "))
+            yield returns.lineno - 1, start, returns.end_col_offset or arrow
 
 
 def _docstrings(tree: ast.AST) -> List[Tuple[ast.Expr, bool]]:

@@ -200,10 +200,19 @@ def test_wheel_ignores_order_times_modes_and_bytecode(tmp_path: Path) -> None:
     assert _wheel.pipssl_wheel(copy) == reference
 
 
-def _without_docstrings(tree: ast.AST) -> str:
-    """The module's code as Python sees it, its docstrings taken out (a function or class
-    left empty gets the ``pass`` lean puts there; a module may be empty)."""
+def _as_carried(tree: ast.AST) -> str:
+    """The module's code as Python sees it, its docstrings and its functions' annotations
+    taken out (a function or class left empty gets the ``pass`` lean puts there; a module
+    may be empty).  A multi-line annotation, which lean keeps, is taken out of both."""
     for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+            params = node.args
+            for arg in [*params.posonlyargs, *params.args, *params.kwonlyargs]:
+                arg.annotation = None
+            for arg in (params.vararg, params.kwarg):
+                if arg is not None:
+                    arg.annotation = None
         body = getattr(node, "body", None)
         if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) or not body:
             continue
@@ -216,15 +225,16 @@ def _without_docstrings(tree: ast.AST) -> str:
 
 
 def test_the_lean_modules_are_the_same_code_on_the_same_lines() -> None:
-    """get-pipssl.py carries pipssl without comments and docstrings: the same code (the
-    same syntax tree, once the docstrings are out of the original), on the same lines."""
+    """get-pipssl.py carries pipssl without comments, docstrings and the annotations of
+    function signatures: the same code (the same syntax tree, once those are out of the
+    original), on the same lines."""
     modules = sorted((REPO / "pipssl").rglob("*.py"))
     dropped = 0
     for path in modules:
         source = path.read_bytes()
         lean = _embed.lean(source)
         assert lean.count(b"\n") == source.count(b"\n"), path
-        assert _without_docstrings(ast.parse(lean)) == _without_docstrings(ast.parse(source))
+        assert _as_carried(ast.parse(lean)) == _as_carried(ast.parse(source))
         tokens = tokenize.tokenize(io.BytesIO(lean).readline)
         assert not [t for t in tokens if t.type == tokenize.COMMENT], path
         dropped += len(source) - len(lean)
@@ -233,6 +243,13 @@ def test_the_lean_modules_are_the_same_code_on_the_same_lines() -> None:
     assert _embed.lean(b'def f(): "doc"\n') == b'def f(): "doc"\n'
     assert _embed.lean(b'def f():\n    """doc\n    more"""\n') == b"def f():\n    pass\n\n"
     assert _embed.lean(b"x = 1  # why\n") == b"x = 1\n"
+    # a function's annotations go; a class's (dataclass fields) and a multi-line one stay
+    assert _embed.lean(b"def f(a: int = 1, *b: str, **c: Any) -> None: ...\n") == (
+        b"def f(a = 1, *b, **c): ...\n"
+    )
+    assert _embed.lean(b"class A:\n    a: int = 1\n") == b"class A:\n    a: int = 1\n"
+    kept = b"def f(\n    a: Dict[\n        str, int\n    ],\n) -> None:\n    pass\n"
+    assert _embed.lean(kept) == kept.replace(b") -> None:", b"):")
 
 
 def test_payload_holds_the_vendored_wheels_byte_for_byte() -> None:
