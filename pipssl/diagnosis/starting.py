@@ -60,32 +60,23 @@ def start(
     without ``confirm``, the facts child alone: pipssl's model asks no real client."""
     asking: Optional[Asking] = None
     early: Optional[Early] = None
+    executable = python or sys.executable
+    then = ""  # a script the facts child runs once it has answered
     if confirm:
-        executable = python or sys.executable
         asking = ask_pip(executable, env, index_urls, timeout)
         if index_urls is None or index_urls:  # `--index-url` none: nothing is probed
-            if cwd is None:  # where the facts child runs: one interpreter does both
-                return _with_requests(python, executable, env, timeout, asking)
-            early = Early(executable, env, timeout=timeout, cwd=cwd)
-    inspection = facts.start(python, env=env, timeout=start_limit(timeout))
-    return Started(inspection, asking, early)
-
-
-def _with_requests(
-    python: Optional[str],
-    executable: str,
-    env: Mapping[str, str],
-    timeout: float,
-    asking: Optional[Asking],
-) -> Started:
-    """The facts child, running requests' check once it has answered: one interpreter
-    start and one import of ``ssl``, ``json`` and ``hashlib`` fewer beside the real pip
-    (6-8% of a confirmed doctor's CPU on Python 3.13, measured)."""
+            if cwd is None:
+                # requests' check in the facts child: one interpreter start and one import
+                # of ssl, json and hashlib fewer beside the real pip (6-8% of a confirmed
+                # doctor's CPU on Python 3.13, measured)
+                then = REQUESTS
+            else:  # requests runs in the project's directory, the facts in pipssl's
+                early = Early(executable, env, timeout=timeout, cwd=cwd)
     inspection = facts.start(
-        python, env=env, timeout=start_limit(timeout), then=REQUESTS, then_limit=run_limit(timeout)
+        python, env=env, timeout=start_limit(timeout), then=then, then_limit=run_limit(timeout)
     )
-    child = inspection.child
-    early = Early(executable, env, timeout=timeout, cwd=None, child=child) if child else None
+    if inspection.child is not None:  # the facts child goes on to requests' check
+        early = Early(executable, env, timeout=timeout, cwd=None, child=inspection.child)
     return Started(inspection, asking, early)
 
 
