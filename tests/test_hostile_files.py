@@ -32,7 +32,7 @@ from bed.world import World
 from targets import run_pipssl
 
 from pipssl import _files
-from pipssl.net.connect import Url, parse_url
+from pipssl.net.urls import Url, parse_url
 
 pytestmark = pytest.mark.once
 

@@ -8,9 +8,9 @@ import pytest
 
 from pipssl.errors import UsageError
 from pipssl.net import wire
-from pipssl.net.connect import split_url
 from pipssl.net.probe import probe
 from pipssl.net.proxy import Proxy, select_proxy
+from pipssl.net.urls import split_url
 
 
 @pytest.mark.parametrize(

@@ -47,8 +47,8 @@ def _timeout(text: str) -> float:
 
 
 def _index_url(text: str) -> str:
-    """An --index-url: checked where it enters (see :func:`pipssl.net.connect.parse_url`)."""
-    from pipssl.net.connect import parse_url  # noqa: PLC0415 socket and ipaddress: not for --help
+    """An --index-url: checked where it enters (see :func:`pipssl.net.urls.parse_url`)."""
+    from pipssl.net.urls import parse_url  # noqa: PLC0415 ipaddress and urllib: not for --help
 
     problem = parse_url(text)
     if isinstance(problem, str):

@@ -47,7 +47,7 @@ from pipssl.findings import Finding
 from pipssl.formats.toml import set_toml_string, toml_get
 from pipssl.interpreter.facts import SslFacts, Target
 from pipssl.interpreter.tool import shebang_interpreter, venv_python
-from pipssl.net.connect import parse_url
+from pipssl.net.urls import parse_url
 
 #: poetry's ``config.toml`` is the user's: read by every Python of theirs.
 USER_WIDE = True

@@ -34,9 +34,9 @@ from pipssl.interpreter.trust import (
     pip_trust,
     proxy_option_wins,
 )
-from pipssl.net.connect import parse_url, split_url
 from pipssl.net.probe import ProbeResult, probe
 from pipssl.net.proxy import Proxy, select_proxy
+from pipssl.net.urls import parse_url, split_url
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import html
 from typing import List, Optional
 from urllib.parse import urljoin, urlsplit
 
-from pipssl.net.connect import parse_url
+from pipssl.net.urls import parse_url
 
 
 def hrefs(page: bytes) -> List[str]:
@@ -90,7 +90,7 @@ def file_urls(page: bytes, page_url: str) -> List[str]:
 def absolute(base: str, href: str) -> Optional[str]:
     """``href`` (a link, a redirect's Location) made absolute against ``base``, without
     its fragment; None unless it is an https URL pipssl can connect to (the one check
-    every URL passes where it enters: :func:`pipssl.net.connect.parse_url`)."""
+    every URL passes where it enters: :func:`pipssl.net.urls.parse_url`)."""
     try:
         url = urljoin(base, href.strip()).partition("#")[0]
     except ValueError:  # "https://[bad" and the like

@@ -20,9 +20,10 @@ from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.errors import UsageError
 from pipssl.net import wire
-from pipssl.net.connect import HTTPS_PORT, Deadline, Failure, Stream, connect, split_url
+from pipssl.net.connect import Deadline, Failure, Stream, connect
 from pipssl.net.context import PIP_POLICY, VerifyPolicy, make_context, ssl_module
 from pipssl.net.proxy import Proxy
+from pipssl.net.urls import HTTPS_PORT, split_url
 
 if TYPE_CHECKING:
     import ssl

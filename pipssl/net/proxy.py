@@ -11,7 +11,7 @@ from typing import Dict, Mapping, Optional, Tuple
 from pipssl._redact import redact
 from pipssl._text import shown
 from pipssl.errors import ConfigError
-from pipssl.net.connect import Url, parse_url, split_url
+from pipssl.net.urls import Url, parse_url, split_url
 
 
 @dataclass(frozen=True)
