@@ -1,4 +1,4 @@
-"""The real pip's verdict is the one that counts (pipssl.interpreter.askpip, diagnosis.confirm).
+"""The real pip's verdict is the one that counts (interpreter.askpip, piplog; diagnosis.confirm).
 
 Every diagnosis asks the target's pip to reach each index.  Here the answer is checked
 against real downloads by the same pip (good index reached, untrusted and closed ones not),
@@ -29,7 +29,7 @@ from bed.world import World
 from targets import run_pipssl
 
 from pipssl import diagnose
-from pipssl.interpreter import askpip
+from pipssl.interpreter import askpip, piplog
 
 FLAVOURS = ["legacy", "truststore"]
 
@@ -54,12 +54,12 @@ def test_the_answer_is_what_pip_does(
     python = str(venvs[flavour])
     urls = [good.url, untrusted.url, closed]
     asking = askpip.ask(python, dict(os.environ), urls, 3)
-    answer = asking.answer()
+    answer = piplog.answer(asking)
     assert not os.path.exists(asking.dest), "pip's download directory is removed"
     assert answer.problem == ""
-    assert [askpip.index_key(u) for u in answer.indexes] == [askpip.index_key(u) for u in urls]
-    reached = {askpip.index_key(u): answer.reach(u) for u in urls}
-    assert reached[askpip.index_key(good.url)] == askpip.Reach(good.url, True)
+    assert [piplog.index_key(u) for u in answer.indexes] == [piplog.index_key(u) for u in urls]
+    reached = {piplog.index_key(u): answer.reach(u) for u in urls}
+    assert reached[piplog.index_key(good.url)] == piplog.Reach(good.url, True)
     bad = answer.reach(untrusted.url)
     assert bad is not None and not bad.reached and bad.tls
     assert "CERTIFICATE_VERIFY_FAILED" in bad.reason

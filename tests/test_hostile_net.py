@@ -314,7 +314,7 @@ def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
     index the probe reached is failing, with a timeout saying pip did not finish."""
     from pipssl.diagnosis.confirm import confirm
     from pipssl.diagnosis.report import TargetResult
-    from pipssl.interpreter import askpip
+    from pipssl.interpreter import askpip, piplog
 
     first, second = "https://127.0.0.1:1/simple/", "https://127.0.0.1:2/simple/"
     log = (
@@ -322,15 +322,15 @@ def test_a_pip_stopped_at_its_deadline_leaves_no_index_ok() -> None:
         f"Fetched page {first}{askpip.PAGE_NAME}/ as text/html\n"
     )
     why = "pip did not finish in 16 s and was stopped"
-    answer = askpip.parse(log, why)
-    assert answer.reach(first) == askpip.Reach(first, True)
-    assert answer.reach(second) == askpip.Reach(second, False, why, stopped=True)
+    answer = piplog.parse(log, why)
+    assert answer.reach(first) == piplog.Reach(first, True)
+    assert answer.reach(second) == piplog.Reach(second, False, why, stopped=True)
     probed = [TargetResult(first, True, "done", 0.1), TargetResult(second, True, "done", 0.1)]
     results, findings = confirm(probed, [], answer, configured=False)
     assert [r.ok for r in results] == [True, False]
     assert [(f.code, f.target) for f in findings] == [("timeout", second)]
     assert "pip-cannot-reach" not in [f.code for f in findings]
-    early = askpip.parse("Using pip 24.2\n", why)
+    early = piplog.parse("Using pip 24.2\n", why)
     assert early.problem == why and early.stopped == why
     results, findings = confirm(probed, [], early, configured=False)
     assert [r.ok for r in results] == [False, False]

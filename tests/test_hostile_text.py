@@ -193,7 +193,7 @@ def _fast(call: object, text: str) -> None:
 
 @pytest.mark.once
 def test_pip_answer_parse_is_linear_on_a_long_quoted_reason() -> None:
-    from pipssl.interpreter.askpip import parse
+    from pipssl.interpreter.piplog import parse
 
     # a proxy's reason quoted in pip's line, holding pip's own words many times over
     page = "https://h.test/simple/pipssl-reachability-check/"

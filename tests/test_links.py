@@ -13,7 +13,7 @@ from pipssl.diagnosis import downloadpath
 from pipssl.diagnosis.confirm import confirm
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
-from pipssl.interpreter.askpip import parse
+from pipssl.interpreter.piplog import parse
 from pipssl.net.links import file_urls, hosts_of, hrefs, origin
 from pipssl.net.probe import ProbeResult
 

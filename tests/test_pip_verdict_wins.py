@@ -162,11 +162,11 @@ def test_pip_ending_before_it_names_an_index_leaves_none_ok() -> None:
     that ends in pip's "no matching distribution" is a pip that finished."""
     from pipssl.diagnosis.confirm import confirm
     from pipssl.diagnosis.report import TargetResult
-    from pipssl.interpreter import askpip
+    from pipssl.interpreter import piplog
 
     url = "https://127.0.0.1:1/simple/"
     why = "Could not install packages due to an OSError: Could not find a suitable TLS CA"
-    answer = askpip.parse(f"Using pip 24.2\nERROR: {why}\n")
+    answer = piplog.parse(f"Using pip 24.2\nERROR: {why}\n")
     assert answer.problem and answer.aborted == why and not answer.stopped
     results, findings = confirm(
         [TargetResult(url, True, "done", 0.1)], [], answer, configured=True
@@ -175,11 +175,11 @@ def test_pip_ending_before_it_names_an_index_leaves_none_ok() -> None:
     assert [(f.code, f.target) for f in findings] == [("pip-cannot-reach", url)]
     assert why in findings[0].detail
     crash = 'ERROR: Exception:\nTraceback (most recent call last):\n  File "x"\nValueError: boom\n'
-    assert askpip.parse(f"Looking in indexes: {url}\n{crash}").reach(url) == askpip.Reach(
+    assert piplog.parse(f"Looking in indexes: {url}\n{crash}").reach(url) == piplog.Reach(
         url, False, "ValueError: boom", aborted=True
     )
     finished = f"Looking in indexes: {url}\n{crash}ERROR: No matching distribution found for x\n"
-    assert askpip.parse(finished).aborted == "" and askpip.parse(finished).reach(url) is None
+    assert piplog.parse(finished).aborted == "" and piplog.parse(finished).reach(url) is None
 
 
 # --- item 6: settings pip does not read -----------------------------------------------------

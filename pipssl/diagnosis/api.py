@@ -361,20 +361,22 @@ def _gather(
     client_reports, found = checking.result()
     findings += found
     if asking is not None and target.ssl.ok and target.pip is not None:
+        from pipssl.diagnosis.confirm import confirm  # noqa: PLC0415 the real pip's modules: --quick loads none
+        from pipssl.interpreter.piplog import answer  # noqa: PLC0415 the same
+
         without = None
         if asking_without is not None:
-            without = (asking_without[0], asking_without[1].answer())
-        from pipssl.diagnosis.confirm import confirm  # noqa: PLC0415 the real pip's modules: --quick loads none
+            without = (asking_without[0], answer(asking_without[1]))
 
         results, findings = confirm(
             results,
             findings,
-            asking.answer(),
+            answer(asking),
             configured=index_urls is None,
             without=without,
             executable=target.executable,
             trusted=insecure.trusted_entries(config),
-            files=asking_files.answer() if asking_files is not None else None,
+            files=answer(asking_files) if asking_files is not None else None,
         )
     findings += localsetup.check_repair_overridden(config, env, trust.unread, findings)
     findings = insecure.answer_trusted_hosts(findings, results)

@@ -32,8 +32,9 @@ from pipssl.diagnosis.insecure import verification_off
 from pipssl.diagnosis.report import TargetResult
 from pipssl.findings import Finding
 from pipssl.interpreter import askpip
-from pipssl.interpreter.askpip import Asking, HostReach, PipAnswer, Reach, index_key
+from pipssl.interpreter.askpip import Asking
 from pipssl.interpreter.facts import Target
+from pipssl.interpreter.piplog import HostReach, PipAnswer, Reach, index_key
 from pipssl.net.links import origin
 
 _OUTSIDE = (

@@ -9,7 +9,7 @@ was asked.  ``doctor`` reports it (exit 1); ``repair`` refuses to edit around th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from pipssl._text import shown
 from pipssl.errors import ConfigError
@@ -23,7 +23,11 @@ CODE = "pip-config-invalid"
 
 def finding(error: ConfigError, asking: Optional[Asking]) -> Finding:
     """The finding for a config file pip refuses; the real pip's words added when it said."""
-    said = asking.answer().errors if asking is not None else ()
+    said: Tuple[str, ...] = ()
+    if asking is not None:
+        from pipssl.interpreter.piplog import answer  # noqa: PLC0415 see TYPE_CHECKING above
+
+        said = answer(asking).errors
     detail = shown(error)  # names the file and may quote its line
     if said:
         detail += "\nthe real pip says: " + shown(" ".join(said))
