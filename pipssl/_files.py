@@ -18,8 +18,7 @@ import hashlib
 import os
 import re
 import stat
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, List, Optional, Tuple, Union, overload
+from typing import TYPE_CHECKING, BinaryIO, List, NamedTuple, Optional, Tuple, Union, overload
 
 from pipssl import _faults
 from pipssl._text import shown
@@ -73,9 +72,9 @@ _READ_FLAGS = (
 _MB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A kind of file pipssl reads: how messages name it, and the most bytes read of it."""
+class Kind(NamedTuple):
+    """A kind of file pipssl reads: how messages name it, and the most bytes read of it.
+    A named tuple: the real pip's start reads this module, before ``dataclasses`` loads."""
 
     what: str
     limit: int

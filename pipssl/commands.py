@@ -33,17 +33,17 @@ import shutil
 import stat
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from pipssl._text import escape
 
 SCRIPT_NAMES = ("pipssl", "pipssl.exe")
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """The words before pipssl's arguments, and the file piped in on stdin (if any)."""
+class Invocation(NamedTuple):
+    """The words before pipssl's arguments, and the file piped in on stdin (if any).
+    A named tuple, as this module's others: the CLI reads them before it starts the real
+    pip, and ``dataclasses`` would load ``inspect`` first."""
 
     head: Tuple[str, ...]
     stdin: Optional[str] = None
@@ -121,8 +121,7 @@ def bootstrap(path: Optional[str]) -> Invocation:
     return Invocation((python, "-"), stdin=stdin_file() or "get-pipssl.py")
 
 
-@dataclass(frozen=True)
-class Bootstrap:
+class Bootstrap(NamedTuple):
     """get-pipssl.py, when pipssl runs from it (it says so to the CLI's ``main``): what a
     wheelhouse made then carries.
 
@@ -165,8 +164,7 @@ def current() -> Invocation:
     return Context.invocation or module()
 
 
-@dataclass(frozen=True)
-class Aim:
+class Aim(NamedTuple):
     """What the user's pipssl command acted on, which every pipssl command it prints must
     act on too: pasted without ``--python``, a fix for another interpreter's pip would
     change the pip of the interpreter pipssl runs in, and that pip may be fine.
@@ -254,7 +252,7 @@ def aiming(python: Optional[str] = None) -> Iterator[None]:
     before = Context.aim
     named = interpreter_option(python)
     if named and not is_own(named) and not before.python:
-        Context.aim = replace(before, python=named)
+        Context.aim = before._replace(python=named)
     try:
         yield
     finally:

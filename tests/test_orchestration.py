@@ -283,9 +283,10 @@ def test_quick_imports_nothing_of_the_real_pips(venvs: Dict[str, Path], pip_worl
 
 _LOADS_AFTER = r"""
 import sys
+assert "dataclasses" not in sys.modules, "loaded before pipssl: nothing to watch"
 from pipssl.interpreter import child
 
-started, seen = [], []
+started, seen = [], {}
 init = child.Child.__init__
 
 def spy(self, argv, *args, **kwargs):
@@ -294,15 +295,15 @@ def spy(self, argv, *args, **kwargs):
 
 class Watch:
     def find_spec(self, name, path=None, target=None):
-        if name == "pipssl.diagnosis.report" and not seen:
-            seen.append(len(started))
+        seen.setdefault(name, len(started))
 
 child.Child.__init__ = spy
 sys.meta_path.insert(0, Watch())
 from pipssl.cli.main import main
 
 code = main(sys.argv[1:])
-sys.stderr.write("children before the diagnosis loaded: %s\n" % seen)
+for name in ("dataclasses", "pipssl.interpreter.facts", "pipssl.diagnosis.report"):
+    sys.stderr.write("children before %s loaded: %s\n" % (name, seen.get(name)))
 sys.exit(code)
 """
 
@@ -312,7 +313,9 @@ def test_doctor_starts_its_children_before_the_diagnosis_loads(
 ) -> None:
     """The CLI starts the real pip and the facts child (requests' check after it), and
     only then imports the diagnosis (its report, checks, probes, clients), which loads
-    while they run: when the report's module is imported, both are running."""
+    while they run: when the report's module is imported, both are running.  pip starts
+    first, before ``dataclasses`` (and the ``inspect`` it imports) or the facts child's
+    module load: its twin, the facts child, starts once they have."""
     import subprocess
 
     from targets import pipssl_path
@@ -323,4 +326,6 @@ def test_doctor_starts_its_children_before_the_diagnosis_loads(
     env = dict(os.environ, PYTHONPATH=pipssl_path())
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr  # the test root is unknown: FAILED at tls
-    assert "children before the diagnosis loaded: [2]" in proc.stderr, proc.stderr
+    assert "children before pipssl.diagnosis.report loaded: 2" in proc.stderr, proc.stderr
+    assert "children before dataclasses loaded: 1" in proc.stderr, proc.stderr
+    assert "children before pipssl.interpreter.facts loaded: 1" in proc.stderr, proc.stderr

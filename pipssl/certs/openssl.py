@@ -10,18 +10,17 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 # OpenSSL's directory lookup (by_dir.c) finds a CA by the file name <subject hash>.<n>
 # only: a directory of *.pem files without c_rehash links gives it nothing.
 HASHED_NAME = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]+$")
 
 
-@dataclass(frozen=True)
-class OpenSSLPaths:
+class OpenSSLPaths(NamedTuple):
     """One interpreter's ``ssl.get_default_verify_paths()``: the variable names OpenSSL
-    reads and the file and directory compiled into it (None when unknown)."""
+    reads and the file and directory compiled into it (None when unknown).  A named
+    tuple: the real pip's start reads this module, before ``dataclasses`` loads."""
 
     cafile_env: str = "SSL_CERT_FILE"
     capath_env: str = "SSL_CERT_DIR"

@@ -8,11 +8,11 @@ what pipssl says about itself (progress, the consent question, ``pipssl: error:`
 hint, ``run``'s words between the tool's output) goes to stderr.  With ``--json`` stdout
 carries exactly one JSON object instead of the report.
 
-Each handler imports what its command needs inside it, the one place in pipssl where
-imports wait on purpose (measured): ``--help`` loads ten of pipssl's modules and no socket
-(the diagnosis' modules are several times that), and ``doctor`` starts its children
-(:mod:`pipssl.diagnosis.starting`) before the diagnosis loads, so that it loads while they
-run.
+Each handler imports what its command needs inside it (measured): ``--help`` loads nine
+of pipssl's modules and no socket (the diagnosis' modules are several times that), and
+``doctor`` starts its children (:mod:`pipssl.diagnosis.starting`) before the diagnosis
+loads, so that it loads while they run.  What this module imports at its top is on the
+way to the real pip's start, so none of it loads ``dataclasses``.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ import json
 import os
 import sys
 import threading
-from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from pipssl import _text, commands
 from pipssl._redact import redact
 from pipssl.cli.parser import EXIT_USAGE, build_parser
 from pipssl.errors import PipsslError, UsageError
-from pipssl.findings import render_findings
 
 if TYPE_CHECKING:  # loaded by the commands that use them, so `pipssl --help` stays quick
     from pipssl.repairing.apply import Confirm
@@ -165,6 +163,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _plan_text(result: RepairResult) -> str:
+    from pipssl.findings import render_findings
+
     lines = []
     if result.actions:
         if result.rolled_back:
@@ -332,6 +332,8 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from pipssl.clients.registry import NAMES, client, index_urls, resolve_run
     from pipssl.interpreter.runpip import (
         collected_project,
@@ -350,7 +352,7 @@ def _run(args: argparse.Namespace) -> int:
     options = replace(_repair_options(args), python=tool.python)
     if tool.python and not args.python and not commands.is_own(tool.python):
         # `run -- /v38/bin/pip ...`: the fixes printed must name that pip's interpreter
-        commands.use_aim(replace(commands.aim(), python=commands.interpreter_option(tool.python)))
+        commands.use_aim(commands.aim()._replace(python=commands.interpreter_option(tool.python)))
     installer = client(name) if name in NAMES else None  # None: pip
     if installer is None:
         options = replace(options, index_urls=index_args(tool.args) or None)
@@ -368,7 +370,7 @@ def _run(args: argparse.Namespace) -> int:
             env.update(added)
 
     # the fixes printed check the indexes the tool was given (`repair --index-url`)
-    commands.use_aim(replace(commands.aim(), index_urls=tuple(options.index_urls or ())))
+    commands.use_aim(commands.aim()._replace(index_urls=tuple(options.index_urls or ())))
 
     def echo(line: str) -> None:
         sys.stdout.write(line)

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from typing import IO, List, Mapping, Optional, Sequence
+from typing import IO, List, Mapping, NamedTuple, Optional, Sequence
 
 from pipssl._limits import MEMORY_BYTES, OUTPUT_BYTES
 
@@ -33,9 +32,9 @@ _SETTLE = 0.002
 _DRAIN = 2.0
 
 
-@dataclass(frozen=True)
-class Finished:
-    """How a child ended.
+class Finished(NamedTuple):
+    """How a child ended (a named tuple: the real pip starts before pipssl loads
+    ``dataclasses``, which imports ``inspect``).
 
     Attributes:
         returncode: its exit status (negative: the signal that ended it).
