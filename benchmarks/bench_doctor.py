@@ -30,8 +30,10 @@ same world (``pip download --retries 0`` of the index's package: what a user run
 Prints, per pair, one Markdown table of medians (min-max) over whole-process wall times,
 with doctor / stock pip as the median of each round's ratio (the rounds interleave, so a
 change in the machine's load touches both sides), then the interpreter's own start
-(``python -c pass``, the floor under every row), ``import pipssl``, and stock pip with its
-default retries in the unknown-CA world.
+(``python -c pass``, the floor under every row), ``import pipssl``, and, in the unknown-CA
+world, stock pip with its default retries, and stock pip with what a confirmed doctor runs
+beside the real pip started at the same moment (requests' check and ``doctor --quick``):
+the floor of that work on this machine's cores, whatever doctor's own order.
 """
 
 from __future__ import annotations
@@ -299,6 +301,50 @@ def pip_argv(pair: Pair, world: World, dest: Path, retries: int = 0) -> List[str
     return [*world.prefix, *argv, *timeout, "pipssl_probe_pkg"]
 
 
+def requests_argv(pair: Pair, world: World) -> List[str]:
+    """requests' real check as a confirmed doctor runs it: import requests, get the index."""
+    script = (
+        f"import requests\ntry: requests.get({world.url!r}, timeout=5)\nexcept Exception: pass"
+    )
+    return [*world.prefix, str(pair.python), "-c", script]
+
+
+def _quiet(argv: Sequence[str], env: Dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    null = subprocess.DEVNULL
+    return subprocess.Popen(list(argv), env=env, cwd=cwd, stdin=null, stdout=null, stderr=null)
+
+
+def beside(
+    argv: Sequence[str], company: Sequence[Sequence[str]], env: Dict[str, str], cwd: Path
+) -> float:
+    """``argv``'s wall time with ``company`` started at the same moment beside it."""
+    start = time.perf_counter()
+    main = _quiet(argv, env, cwd)
+    others = [_quiet(c, env, cwd) for c in company]
+    main.wait(timeout=RUN_TIMEOUT)
+    took = time.perf_counter() - start
+    for other in others:
+        other.wait(timeout=RUN_TIMEOUT)
+    return took
+
+
+def floor_line(pair: Pair, world: World, tmp: Path, cwd: Path, runs: int) -> str:
+    """Stock pip alone, then with requests' check and ``doctor --quick`` beside it, in turn
+    for ``runs`` rounds: the second's time and the median of the rounds' ratios."""
+    pip = pip_argv(pair, world, tmp / "dl")
+    company = [requests_argv(pair, world), doctor_argv(pair, world, "--quick")]
+    alone: List[float] = []
+    crowded: List[float] = []
+    for _ in range(runs):
+        alone.append(beside(pip, [], world.env, cwd))
+        crowded.append(beside(pip, company, world.env, cwd))
+    ratio = statistics.median(c / a for c, a in zip(crowded, alone))
+    return (
+        "stock pip with requests' check and doctor --quick started beside it, unknown-CA"
+        f" world: {fmt(crowded)} ({ratio:.2f}x stock pip alone)"
+    )
+
+
 def verdict(argv: Sequence[str], world: World, cwd: Path) -> str:
     """Run doctor once and read its JSON: the codes found ("ok" when none)."""
     proc = subprocess.run(
@@ -379,6 +425,7 @@ def _world_row(
                 f"stock pip with its default 5 retries, unknown-CA world: {fmt(retrying)}"
                 f" ({statistics.median(retrying) / statistics.median(quick):.1f}x --quick)"
             )
+            lines.append(floor_line(pair, world, tmp, cwd, runs))
     return (
         name, f"{fmt(doctor)} [{codes}]", quick_cell, fmt(pip), f"{statistics.median(ratios):.2f}x"
     )  # fmt: skip
