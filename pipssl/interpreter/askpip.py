@@ -47,7 +47,7 @@ class Asking:
     """
 
     def __init__(self, argv: List[str], env: Mapping[str, str], limit: float, dest: str):
-        self._limit, self.dest = limit, dest
+        self.dest = dest
         self.answered: Optional[PipAnswer] = None
         try:
             self._child: Optional[Child] = Child(argv, env, limit=limit, merge_stderr=True)
